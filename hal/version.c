@@ -1,0 +1,6 @@
+#include "ssrp/common.h"
+
+const char *ssrp_version(void)
+{
+	return SSRP_VERSION_STRING;
+}

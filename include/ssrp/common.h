@@ -1,0 +1,32 @@
+/* ssrp: common definitions shared by every public header. */
+#ifndef SSRP_COMMON_H
+#define SSRP_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32) && defined(SSRP_SHARED_BUILD)
+#define SSRP_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define SSRP_API __attribute__((visibility("default")))
+#else
+#define SSRP_API
+#endif
+
+#define SSRP_VERSION_MAJOR 0
+#define SSRP_VERSION_MINOR 1
+#define SSRP_VERSION_PATCH 0
+#define SSRP_VERSION_STRING "0.1.0"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The library's version string ("0.1.0"). */
+SSRP_API const char *ssrp_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

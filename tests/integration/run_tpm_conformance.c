@@ -1,0 +1,27 @@
+/* tpm_conformance [SPEC]: the TPM backend conformance suite. With a SPEC it
+ * checks that TPM (a vendor's backend, a real /dev/tpmrm0); without one it
+ * starts a private swtpm and checks both built-in backends against it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "tests/integration/swtpm_fixture.h"
+#include "tests/integration/tpm_conformance.h"
+
+int main(int argc, char **argv)
+{
+	setenv("TSS2_LOG", "all+NONE", 0);
+	if (argc > 1)
+		return tpm_conformance_run(argv[1], argv[1]) ? 1 : 0;
+	ssrp_sim_swtpm tpm;
+	swtpm_fixture_start(&tpm);
+	int failed = tpm_conformance_run("tss2 on swtpm", tpm.spec);
+	failed += tpm_conformance_run("tbs core on swtpm", tpm.tbs_spec);
+	swtpm_fixture_stop(&tpm);
+	return failed ? 1 : 0;
+}

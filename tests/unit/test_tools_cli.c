@@ -1,0 +1,66 @@
+/* The command's helpers: PCR lists and private files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ssrp/error.h"
+#include "tools/cli_util.h"
+
+static void pcr_lists(void **state)
+{
+	(void)state;
+	uint32_t m = 0;
+	assert_int_equal(cli_parse_pcrs(&m, "7,11"), SSRP_OK);
+	assert_int_equal(m, (1u << 7) | (1u << 11));
+	assert_int_equal(cli_parse_pcrs(&m, "0-3,23"), SSRP_OK);
+	assert_int_equal(m, 0xFu | (1u << 23));
+	const char *bad[] = {"", "24", "7,,11", "a", "5-2", "7;11", "-1", "99999999999999999999"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		m = 0;
+		assert_int_equal(cli_parse_pcrs(&m, bad[i]), SSRP_E_INVALID);
+		assert_int_equal(m, 0);
+	}
+	cli_parse_pcrs(&m, "7;11");
+	assert_non_null(strstr(ssrp_error_last(), "unexpected ';'"));
+}
+
+static void private_file_roundtrip(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/ssrp-cli-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[256];
+	snprintf(path, sizeof path, "%s/secret", dir);
+	assert_int_equal(cli_write_private_file(path, (const uint8_t *)"abc", 3), SSRP_OK);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	ssrp_buf b = SSRP_BUF_INIT;
+	assert_int_equal(cli_read_file(&b, path, 3), SSRP_OK);
+	assert_int_equal(b.len, 3);
+	assert_memory_equal(b.data, "abc", 3);
+	ssrp_buf_free(&b);
+	assert_int_equal(cli_read_file(&b, path, 2), SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "larger than 2 bytes"));
+	unlink(path);
+	assert_int_equal(cli_read_file(&b, path, 2), SSRP_E_IO);
+	assert_non_null(strstr(ssrp_error_last(), "No such file"));
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pcr_lists),
+		cmocka_unit_test(private_file_roundtrip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,153 @@
+/* Helpers shared by the ssrp command's subcommands. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hal/mem.h"
+#include "ssrp/sys/error.h"
+#include "tools/cli_util.h"
+
+int cli_fail(int rc)
+{
+	const char *msg = ssrp_error_last();
+	fprintf(stderr, "ssrp: %s\n", *msg ? msg : ssrp_error_name(rc));
+	switch (rc) {
+	case SSRP_E_INVALID:
+	case SSRP_E_SPEC: return EXIT_USAGE;
+	case SSRP_E_TPM_ABSENT:
+	case SSRP_E_TPM_BUSY: return EXIT_NO_TPM;
+	case SSRP_E_TPM_PCR_MISMATCH: return EXIT_PCR_MISMATCH;
+	case SSRP_E_TPM_LOCKOUT: return EXIT_LOCKOUT;
+	case SSRP_E_FORMAT:
+	case SSRP_E_TPM_WRONG_TPM:
+	case SSRP_E_TPM_INTEGRITY: return EXIT_BAD_DATA;
+	case SSRP_E_NOTSUPPORTED: return EXIT_UNSUPPORTED;
+	default: return EXIT_FAILURE_;
+	}
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("ssrp: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n(see 'ssrp help')\n", stderr);
+	return EXIT_USAGE;
+}
+
+int cli_read_file(ssrp_buf *out, const char *path, size_t max)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f)
+		return ssrp_error_set(SSRP_E_IO, "cannot open '%s': %s", path, strerror(errno));
+	uint8_t *data = ssrp_malloc(max + 1);
+	if (!data) {
+		if (f != stdin)
+			fclose(f);
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory reading '%s'", path);
+	}
+	size_t n = fread(data, 1, max + 1, f);
+	int err = ferror(f);
+	if (f != stdin)
+		fclose(f);
+	if (err || n > max) {
+		ssrp_free_secret(data, max + 1);
+		return err ? ssrp_error_set(SSRP_E_IO, "cannot read '%s'", path)
+			   : ssrp_error_set(SSRP_E_INVALID, "'%s' is larger than %zu bytes", path,
+					    max);
+	}
+	out->data = data;
+	out->len = n;
+	return SSRP_OK;
+}
+
+int cli_write_private_file(const char *path, const uint8_t *data, size_t len)
+{
+	if (!strcmp(path, "-")) {
+		if (fwrite(data, 1, len, stdout) != len || fflush(stdout))
+			return ssrp_error_set(SSRP_E_IO, "cannot write to standard output");
+		return SSRP_OK;
+	}
+	char tmp[4096];
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
+		return ssrp_error_set(SSRP_E_INVALID, "path '%s' is too long", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0)
+		return ssrp_error_set(SSRP_E_IO, "cannot create '%s': %s", tmp, strerror(errno));
+	size_t done = 0;
+	while (done < len) {
+		ssize_t w = write(fd, data + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	int ok = done == len && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		int e = errno;
+		unlink(tmp);
+		return ssrp_error_set(SSRP_E_IO, "cannot write '%s': %s", path, strerror(e));
+	}
+	return SSRP_OK;
+}
+
+static int parse_pcr_number(const char **p, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(*p, &end, 10);
+	if (end == *p || errno || v >= 24)
+		return -1;
+	*out = (unsigned)v;
+	*p = end;
+	return 0;
+}
+
+int cli_parse_pcrs(uint32_t *out, const char *text)
+{
+	uint32_t mask = 0;
+	const char *p = text;
+	while (*p) {
+		unsigned lo, hi;
+		if (parse_pcr_number(&p, &lo))
+			return ssrp_error_set(SSRP_E_INVALID,
+					      "PCR list '%s': expected numbers 0 to 23 like '7,11' or "
+					      "'0-7'",
+					      text);
+		hi = lo;
+		if (*p == '-') {
+			p++;
+			if (parse_pcr_number(&p, &hi) || hi < lo)
+				return ssrp_error_set(SSRP_E_INVALID,
+						      "PCR list '%s': bad range", text);
+		}
+		for (unsigned i = lo; i <= hi; i++)
+			mask |= 1u << i;
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return ssrp_error_set(SSRP_E_INVALID,
+					      "PCR list '%s': unexpected '%c'", text, *p);
+	}
+	if (!mask)
+		return ssrp_error_set(SSRP_E_INVALID, "PCR list is empty");
+	*out = mask;
+	return SSRP_OK;
+}
+
+const char *cli_tpm_spec(const char *option)
+{
+	if (option)
+		return option;
+	const char *env = getenv("SSRP_TPM");
+	return env && *env ? env : NULL;
+}

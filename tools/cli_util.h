@@ -1,0 +1,44 @@
+/* Helpers shared by the ssrp command's subcommands. */
+#ifndef SSRP_TOOLS_CLI_UTIL_H
+#define SSRP_TOOLS_CLI_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ssrp/buf.h"
+
+/* Exit codes, documented in `ssrp help`. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILURE_ = 1,     /* any other failure */
+	EXIT_USAGE = 2,        /* wrong arguments */
+	EXIT_NO_TPM = 3,       /* no TPM answered, or it stayed busy */
+	EXIT_PCR_MISMATCH = 4, /* an unseal refused by the PCR policy */
+	EXIT_LOCKOUT = 5,      /* the TPM is in dictionary-attack lockout */
+	EXIT_BAD_DATA = 6,     /* malformed, tampered or foreign input */
+	EXIT_UNSUPPORTED = 7,  /* the backend cannot do this */
+};
+
+/* Print "ssrp: <last error>" to stderr and return the exit code for rc. */
+int cli_fail(int rc);
+/* Print "ssrp: <message>" and a hint to stderr; returns EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 1, 2)))
+#endif
+	;
+
+/* Read a whole file ("-" is stdin), at most max bytes; secrets-safe:
+ * the buffer is freed with ssrp_buf_free. */
+int cli_read_file(ssrp_buf *out, const char *path, size_t max);
+/* Write a file readable only by its owner, atomically (temp + rename);
+ * "-" writes to stdout. */
+int cli_write_private_file(const char *path, const uint8_t *data, size_t len);
+
+/* "7,11" or "0-3,7" → bit mask of PCRs; 0 with a message on error. */
+int cli_parse_pcrs(uint32_t *out, const char *text);
+
+/* The TPM spec: --tpm value, else $SSRP_TPM, else NULL (platform default). */
+const char *cli_tpm_spec(const char *option);
+
+#endif

@@ -1,0 +1,75 @@
+/* The ssrp command: parses the first word and hands over to a subcommand. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ssrp/sys/tpm.h"
+#include "tools/cli_util.h"
+#include "tools/cmd_sim.h"
+#include "tools/cmd_tpm.h"
+
+static const char usage[] =
+	"usage: ssrp <command> [arguments]\n"
+	"\n"
+	"TPM (the TPM is chosen by --tpm SPEC or $SSRP_TPM):\n"
+	"  ssrp tpm info [--json]                   what the TPM is and its lockout state\n"
+	"  ssrp tpm random N [--raw]                N random bytes from the TPM (hex)\n"
+	"  ssrp tpm pcr-read [--pcrs 7,11] [--json] sha256 PCR values\n"
+	"  ssrp tpm pcr-extend PCR --data TEXT      measure TEXT into a PCR\n"
+	"  ssrp tpm seal [--pcrs 7,11] --in FILE --out BLOB\n"
+	"                                           seal FILE (<= 128 bytes) to the PCRs'\n"
+	"                                           current values\n"
+	"  ssrp tpm unseal --in BLOB --out FILE     unseal; FILE is created mode 0600,\n"
+	"                                           '-' writes to standard output\n"
+	"  ssrp tpm srk-provision                   persist the SRK at 0x81000001\n"
+	"\n"
+	"Simulator:\n"
+	"  ssrp sim swtpm start --dir DIR [--env]   start a software TPM, print its SPEC\n"
+	"  ssrp sim swtpm stop|restart|status --dir DIR\n"
+	"\n"
+	"  ssrp help | ssrp version\n"
+	"\n"
+	"TPM specs:\n"
+	"%s"
+	"  a bare TCTI string (swtpm:port=2321) means tss2:<that string>\n"
+	"\n"
+	"Exit codes:\n"
+	"  0 success              4 unseal refused: PCRs differ from the sealed values\n"
+	"  1 other failure        5 TPM in dictionary-attack lockout\n"
+	"  2 wrong arguments      6 malformed, tampered or foreign input (blob, file)\n"
+	"  3 no TPM, or TPM busy  7 the chosen backend cannot do this\n";
+
+static void print_help(void)
+{
+	char specs[2048];
+	size_t n = 0;
+	specs[0] = '\0';
+	for (const ssrp_tpm_backend *const *b = ssrp_tpm_builtin_backends(); *b; b++)
+		n += (size_t)snprintf(specs + n, sizeof specs - n, "  %s: %s\n      config: %s\n",
+				      (*b)->info.name, (*b)->info.description,
+				      (*b)->info.config_help);
+	printf(usage, specs);
+}
+
+int main(int argc, char **argv)
+{
+	/* tpm2-tss prints its own errors to stderr; ssrp reports them in
+	 * its words, so silence the library unless the user asked for it. */
+	setenv("TSS2_LOG", "all+NONE", 0);
+	if (argc < 2)
+		return cli_usage_error("no command given");
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "tpm"))
+		return ssrp_cmd_tpm(argc - 1, argv + 1);
+	if (!strcmp(cmd, "sim"))
+		return ssrp_cmd_sim(argc - 1, argv + 1);
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		print_help();
+		return EXIT_OK;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("ssrp %s\n", ssrp_version());
+		return EXIT_OK;
+	}
+	return cli_usage_error("unknown command '%s'", cmd);
+}
