@@ -32,6 +32,7 @@
 
 #include "sim/swtpm.h"
 #include "ssrp/tpm.h"
+#include "tpm/tss2_counting_tcti.h"
 
 extern char **environ;
 
@@ -92,88 +93,26 @@ static void summarise(bench_result *r, double *samples, int n)
 
 /* Forwards everything to the real TCTI and counts commands sent. ESAPI
  * only sees the common header, so this is a complete TCTI. */
+/* The raw sequence talks through ssrp's counting TCTI wrapper, the same
+ * one the tss2 backend uses, so both count TPM commands alike. */
 typedef struct bench_tcti {
-	TSS2_TCTI_CONTEXT_COMMON_V2 common; /* must be first */
+	ssrp_counting_tcti counting;
 	TSS2_TCTI_CONTEXT *inner;
-	uint64_t transmits;
 } bench_tcti;
 
-#define BENCH_TCTI_MAGIC 0x7373727062656e63ULL /* "ssrpbenc" */
-
-static bench_tcti *as_bench(TSS2_TCTI_CONTEXT *ctx)
+static int esys_open(ESYS_CONTEXT **out, bench_tcti *tcti, const char *conf)
 {
-	return (bench_tcti *)(void *)ctx;
-}
-
-static TSS2_RC bt_transmit(TSS2_TCTI_CONTEXT *ctx, size_t size, const uint8_t *command)
-{
-	bench_tcti *t = as_bench(ctx);
-	t->transmits++;
-	return Tss2_Tcti_Transmit(t->inner, size, command);
-}
-
-static TSS2_RC bt_receive(TSS2_TCTI_CONTEXT *ctx, size_t *size, uint8_t *response,
-			  int32_t timeout)
-{
-	return Tss2_Tcti_Receive(as_bench(ctx)->inner, size, response, timeout);
-}
-
-static void bt_finalize(TSS2_TCTI_CONTEXT *ctx)
-{
-	bench_tcti *t = as_bench(ctx);
-	if (t->inner)
-		Tss2_TctiLdr_Finalize(&t->inner);
-}
-
-static TSS2_RC bt_cancel(TSS2_TCTI_CONTEXT *ctx)
-{
-	return Tss2_Tcti_Cancel(as_bench(ctx)->inner);
-}
-
-static TSS2_RC bt_get_poll_handles(TSS2_TCTI_CONTEXT *ctx, TSS2_TCTI_POLL_HANDLE *handles,
-				   size_t *num_handles)
-{
-	return Tss2_Tcti_GetPollHandles(as_bench(ctx)->inner, handles, num_handles);
-}
-
-static TSS2_RC bt_set_locality(TSS2_TCTI_CONTEXT *ctx, uint8_t locality)
-{
-	return Tss2_Tcti_SetLocality(as_bench(ctx)->inner, locality);
-}
-
-static TSS2_RC bt_make_sticky(TSS2_TCTI_CONTEXT *ctx, TPM2_HANDLE *handle, uint8_t sticky)
-{
-	return Tss2_Tcti_MakeSticky(as_bench(ctx)->inner, handle, sticky);
-}
-
-static int bt_open(bench_tcti *t, const char *conf)
-{
-	memset(t, 0, sizeof *t);
-	TSS2_RC rc = Tss2_TctiLdr_Initialize(conf, &t->inner);
+	memset(tcti, 0, sizeof *tcti);
+	TSS2_RC rc = Tss2_TctiLdr_Initialize(conf, &tcti->inner);
 	if (rc != TSS2_RC_SUCCESS) {
 		fprintf(stderr, "bench_tpm: TCTI '%s': %s\n", conf, Tss2_RC_Decode(rc));
 		return -1;
 	}
-	t->common.v1.magic = BENCH_TCTI_MAGIC;
-	t->common.v1.version = 2;
-	t->common.v1.transmit = bt_transmit;
-	t->common.v1.receive = bt_receive;
-	t->common.v1.finalize = bt_finalize;
-	t->common.v1.cancel = bt_cancel;
-	t->common.v1.getPollHandles = bt_get_poll_handles;
-	t->common.v1.setLocality = bt_set_locality;
-	t->common.makeSticky = bt_make_sticky;
-	return 0;
-}
-
-static int esys_open(ESYS_CONTEXT **out, bench_tcti *tcti, const char *conf)
-{
-	if (bt_open(tcti, conf))
-		return -1;
-	TSS2_RC rc = Esys_Initialize(out, (TSS2_TCTI_CONTEXT *)(void *)tcti, NULL);
+	ssrp_counting_tcti_init(&tcti->counting, tcti->inner);
+	rc = Esys_Initialize(out, (TSS2_TCTI_CONTEXT *)(void *)&tcti->counting, NULL);
 	if (rc != TSS2_RC_SUCCESS) {
 		fprintf(stderr, "bench_tpm: Esys_Initialize: %s\n", Tss2_RC_Decode(rc));
-		bt_finalize((TSS2_TCTI_CONTEXT *)(void *)tcti);
+		Tss2_TctiLdr_Finalize(&tcti->inner);
 		return -1;
 	}
 	return 0;
@@ -182,7 +121,7 @@ static int esys_open(ESYS_CONTEXT **out, bench_tcti *tcti, const char *conf)
 static void esys_close(ESYS_CONTEXT **ectx, bench_tcti *tcti)
 {
 	Esys_Finalize(ectx);
-	bt_finalize((TSS2_TCTI_CONTEXT *)(void *)tcti);
+	Tss2_TctiLdr_Finalize(&tcti->inner);
 }
 
 static int esys_fail(TSS2_RC rc, const char *what)
@@ -428,13 +367,13 @@ static int raw_block(const ssrp_sim_swtpm *sw, int warmup, double *samples, int 
 	int ret = 0;
 	for (int i = 0; i < warmup && !ret; i++)
 		ret = raw_round(ectx);
-	uint64_t before = tcti.transmits;
+	uint64_t before = tcti.counting.commands;
 	for (int i = 0; i < n && !ret; i++) {
 		double t0 = now_ms();
 		ret = raw_round(ectx);
 		samples[i] = now_ms() - t0;
 	}
-	*commands += tcti.transmits - before;
+	*commands += tcti.counting.commands - before;
 	esys_close(&ectx, &tcti);
 	return ret;
 }

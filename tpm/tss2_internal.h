@@ -23,6 +23,7 @@ typedef struct ssrp_tss2_srk {
 	ESYS_TR handle;
 	int persistent;  /* 1: ESYS_TR of 0x81000001 (TR_Close it), 0: transient (flush) */
 	uint16_t alg;    /* SSRP_TPM_ALG_ECC or _RSA */
+	TPM2B_NAME name; /* its TPM Name, the identity a sealed blob records */
 } ssrp_tss2_srk;
 
 /* Map an ESAPI/TCTI/TPM return code to an ssrp error, message "what: ...". */

@@ -92,7 +92,7 @@ static void sealed_template(TPM2B_PUBLIC *out, const TPM2B_DIGEST *policy)
 	out->publicArea.parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL;
 }
 
-static int store_parts(ssrp_tss2 *t, ssrp_sealed_parts *out, const ssrp_tss2_srk *srk,
+static int store_parts(ssrp_sealed_parts *out, const ssrp_tss2_srk *srk,
 		       const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv)
 {
 	size_t off = 0;
@@ -103,18 +103,10 @@ static int store_parts(ssrp_tss2 *t, ssrp_sealed_parts *out, const ssrp_tss2_srk
 	if (Tss2_MU_TPM2B_PRIVATE_Marshal(priv, out->private_area, sizeof out->private_area, &off))
 		return ssrp_error_set(SSRP_E_TPM, "the sealed object's private part is too large");
 	out->private_len = (uint16_t)off;
-	TPM2B_NAME *name = NULL;
-	TSS2_RC rc = Esys_TR_GetName(t->esys, srk->handle, &name);
-	if (rc != TSS2_RC_SUCCESS)
-		return ssrp_tss2_error(rc, "reading the SRK's Name");
-	int fits = name->size <= sizeof out->parent_name;
-	if (fits) {
-		out->parent_name_len = name->size;
-		memcpy(out->parent_name, name->name, name->size);
-	}
-	Esys_Free(name);
-	if (!fits)
+	if (srk->name.size > sizeof out->parent_name)
 		return ssrp_error_set(SSRP_E_TPM, "the SRK's Name is longer than expected");
+	out->parent_name_len = srk->name.size;
+	memcpy(out->parent_name, srk->name.name, srk->name.size);
 	out->parent_handle = srk->persistent ? SSRP_TPM_SRK_HANDLE : 0;
 	out->parent_alg = srk->alg;
 	return SSRP_OK;
@@ -167,7 +159,7 @@ int ssrp_tss2_seal(void *ctx, ssrp_sealed_parts *out, const uint8_t *secret, siz
 	if (!rc) {
 		out->pcr_alg = SSRP_TPM_ALG_SHA256;
 		out->pcr_mask = pcr_mask;
-		rc = store_parts(t, out, &srk, pub, priv);
+		rc = store_parts(out, &srk, pub, priv);
 	}
 	Esys_Free(pub);
 	Esys_Free(priv);

@@ -3,7 +3,9 @@
  * when present, otherwise created as a transient primary each time — the
  * same seed gives the same key, so a blob finds its parent again. */
 #include <string.h>
+#include <tss2/tss2_mu.h>
 
+#include "hal/crypto.h"
 #include "tpm/tss2_internal.h"
 
 #define SRK_ATTRIBUTES                                                                     \
@@ -36,17 +38,41 @@ static void srk_template(TPM2B_PUBLIC *out, uint16_t alg)
 	}
 }
 
-static TSS2_RC create_primary(ssrp_tss2 *t, uint16_t alg, ESYS_TR *out)
+/* Name = nameAlg || SHA-256(marshalled TPMT_PUBLIC) (Part 1, 16). Computed
+ * here because ESAPI's Esys_TR_GetName costs more than the TPM command it
+ * follows (it sets up a hash context per call). */
+static int name_of(TPM2B_NAME *out, const TPMT_PUBLIC *pub)
 {
-	TPM2B_PUBLIC tmpl;
+	uint8_t buf[sizeof(TPMT_PUBLIC)];
+	size_t len = 0;
+	if (pub->nameAlg != TPM2_ALG_SHA256 ||
+	    Tss2_MU_TPMT_PUBLIC_Marshal(pub, buf, sizeof buf, &len) ||
+	    Tss2_MU_UINT16_Marshal(pub->nameAlg, out->name, sizeof out->name,
+				       &(size_t){0}) ||
+	    ssrp_sha256(out->name + 2, buf, len))
+		return ssrp_error_set(SSRP_E_TPM, "cannot compute the storage root key's Name");
+	out->size = 2 + SSRP_SHA256_LEN;
+	return SSRP_OK;
+}
+
+static TSS2_RC create_primary(ssrp_tss2 *t, uint16_t alg, ssrp_tss2_srk *out)
+{
+	TPM2B_PUBLIC tmpl, *pub = NULL;
 	TPM2B_SENSITIVE_CREATE sensitive;
 	TPM2B_DATA outside = {0};
 	TPML_PCR_SELECTION no_pcrs = {0};
 	memset(&sensitive, 0, sizeof sensitive);
 	srk_template(&tmpl, alg);
-	return Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
-				  ESYS_TR_NONE, &sensitive, &tmpl, &outside, &no_pcrs, out, NULL,
-				  NULL, NULL, NULL);
+	TSS2_RC rc = Esys_CreatePrimary(t->esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+					ESYS_TR_NONE, &sensitive, &tmpl, &outside, &no_pcrs,
+					&out->handle, &pub, NULL, NULL, NULL);
+	if (rc == TSS2_RC_SUCCESS && name_of(&out->name, &pub->publicArea)) {
+		Esys_FlushContext(t->esys, out->handle);
+		out->handle = ESYS_TR_NONE;
+		rc = TSS2_ESYS_RC_GENERAL_FAILURE;
+	}
+	Esys_Free(pub);
+	return rc;
 }
 
 /* The TPM's answer when it lacks the curve or ECC altogether. */
@@ -62,7 +88,7 @@ static int create_srk(ssrp_tss2 *t, ssrp_tss2_srk *out, uint16_t only_alg)
 {
 	TSS2_RC rc;
 	if (only_alg != SSRP_TPM_ALG_RSA) {
-		rc = create_primary(t, SSRP_TPM_ALG_ECC, &out->handle);
+		rc = create_primary(t, SSRP_TPM_ALG_ECC, out);
 		if (rc == TSS2_RC_SUCCESS) {
 			out->alg = SSRP_TPM_ALG_ECC;
 			out->persistent = 0;
@@ -71,7 +97,7 @@ static int create_srk(ssrp_tss2 *t, ssrp_tss2_srk *out, uint16_t only_alg)
 		if (only_alg == SSRP_TPM_ALG_ECC || !is_unsupported_alg(rc))
 			return ssrp_tss2_error(rc, "creating the ECC storage root key");
 	}
-	rc = create_primary(t, SSRP_TPM_ALG_RSA, &out->handle);
+	rc = create_primary(t, SSRP_TPM_ALG_RSA, out);
 	if (rc != TSS2_RC_SUCCESS)
 		return ssrp_tss2_error(rc, "creating the RSA storage root key");
 	out->alg = SSRP_TPM_ALG_RSA;
@@ -97,8 +123,9 @@ static int persistent_srk(ssrp_tss2 *t, ssrp_tss2_srk *out)
 		return ssrp_tss2_error(rc, "looking for the persistent SRK at 0x81000001");
 	}
 	TPM2B_PUBLIC *pub = NULL;
+	TPM2B_NAME *name = NULL;
 	rc = Esys_ReadPublic(t->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub,
-			     NULL, NULL);
+			     &name, NULL);
 	if (rc != TSS2_RC_SUCCESS) {
 		Esys_TR_Close(t->esys, &handle);
 		return ssrp_tss2_error(rc, "reading the persistent SRK");
@@ -107,7 +134,9 @@ static int persistent_srk(ssrp_tss2 *t, ssrp_tss2_srk *out)
 	int usable = (pub->publicArea.objectAttributes & want) == want &&
 		     (pub->publicArea.type == TPM2_ALG_ECC || pub->publicArea.type == TPM2_ALG_RSA);
 	out->alg = pub->publicArea.type == TPM2_ALG_ECC ? SSRP_TPM_ALG_ECC : SSRP_TPM_ALG_RSA;
+	out->name = *name;
 	Esys_Free(pub);
+	Esys_Free(name);
 	if (!usable) {
 		Esys_TR_Close(t->esys, &handle);
 		return ssrp_error_set(SSRP_E_TPM,
@@ -129,15 +158,10 @@ int ssrp_tss2_srk_acquire(ssrp_tss2 *t, ssrp_tss2_srk *out)
 	return create_srk(t, out, 0);
 }
 
-static int same_name(ssrp_tss2 *t, ESYS_TR handle, const ssrp_sealed_parts *parts)
+static int same_name(const ssrp_tss2_srk *srk, const ssrp_sealed_parts *parts)
 {
-	TPM2B_NAME *name = NULL;
-	if (Esys_TR_GetName(t->esys, handle, &name) != TSS2_RC_SUCCESS)
-		return 0;
-	int same = name->size == parts->parent_name_len &&
-		   !memcmp(name->name, parts->parent_name, name->size);
-	Esys_Free(name);
-	return same;
+	return srk->name.size == parts->parent_name_len &&
+	       !memcmp(srk->name.name, parts->parent_name, srk->name.size);
 }
 
 int ssrp_tss2_srk_for_blob(ssrp_tss2 *t, ssrp_tss2_srk *out, const ssrp_sealed_parts *parts)
@@ -146,14 +170,14 @@ int ssrp_tss2_srk_for_blob(ssrp_tss2 *t, ssrp_tss2_srk *out, const ssrp_sealed_p
 	if (found < 0)
 		return found;
 	if (found) {
-		if (same_name(t, out->handle, parts))
+		if (same_name(out, parts))
 			return SSRP_OK;
 		ssrp_tss2_srk_release(t, out);
 	}
 	int rc = create_srk(t, out, parts->parent_alg);
 	if (rc)
 		return rc;
-	if (same_name(t, out->handle, parts))
+	if (same_name(out, parts))
 		return SSRP_OK;
 	ssrp_tss2_srk_release(t, out);
 	return ssrp_error_set(SSRP_E_TPM_WRONG_TPM,
