@@ -7,5 +7,9 @@
 void ssrp_sleep_ms(unsigned ms);
 /* Milliseconds from an arbitrary fixed point; never goes backwards. */
 uint64_t ssrp_monotonic_ms(void);
+/* Wall-clock time as a Windows FILETIME (100 ns units since 1601). */
+uint64_t ssrp_filetime_now(void);
+/* FILETIME → Unix seconds (0 for 0). */
+int64_t ssrp_filetime_to_unix(uint64_t filetime);
 
 #endif

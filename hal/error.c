@@ -75,6 +75,10 @@ const char *ssrp_error_name(int code)
 	case SSRP_E_TPM: return "TPM error";
 	case SSRP_E_FORMAT: return "malformed data";
 	case SSRP_E_TPM_INTEGRITY: return "TPM integrity check failed";
+	case SSRP_E_BAD_KEY: return "wrong key or damaged data";
+	case SSRP_E_LOCKED: return "volume locked";
+	case SSRP_E_REFUSED: return "refused";
+	case SSRP_E_RESERVED: return "reserved region";
 	default: return "unknown error";
 	}
 }

@@ -27,6 +27,10 @@ int cli_fail(int rc)
 	case SSRP_E_TPM_WRONG_TPM:
 	case SSRP_E_TPM_INTEGRITY: return EXIT_BAD_DATA;
 	case SSRP_E_NOTSUPPORTED: return EXIT_UNSUPPORTED;
+	case SSRP_E_BAD_KEY: return EXIT_BAD_KEY;
+	case SSRP_E_LOCKED: return EXIT_LOCKED;
+	case SSRP_E_REFUSED:
+	case SSRP_E_RESERVED: return EXIT_REFUSED;
 	default: return EXIT_FAILURE_;
 	}
 }

@@ -17,6 +17,9 @@ enum {
 	EXIT_LOCKOUT = 5,      /* the TPM is in dictionary-attack lockout */
 	EXIT_BAD_DATA = 6,     /* malformed, tampered or foreign input */
 	EXIT_UNSUPPORTED = 7,  /* the backend cannot do this */
+	EXIT_BAD_KEY = 8,      /* a recovery password or key that does not unlock */
+	EXIT_LOCKED = 9,       /* the volume must be unlocked first */
+	EXIT_REFUSED = 10,     /* refused by policy or a reserved region */
 };
 
 /* Print "ssrp: <last error>" to stderr and return the exit code for rc. */

@@ -7,6 +7,7 @@
 #include "tools/cli_util.h"
 #include "tools/cmd_sim.h"
 #include "tools/cmd_tpm.h"
+#include "tools/cmd_volume.h"
 
 static const char usage[] =
 	"usage: ssrp <command> [arguments]\n"
@@ -23,6 +24,21 @@ static const char usage[] =
 	"                                           '-' writes to standard output\n"
 	"  ssrp tpm srk-provision                   persist the SRK at 0x81000001\n"
 	"\n"
+	"Volumes (--volume sim:PATH or $SSRP_VOLUME; locked volumes are unlocked with\n"
+	"--tpm SPEC or --recovery-password-file FILE, '-' for standard input):\n"
+	"  ssrp volume create --volume sim:IMG --size 64M   a new simulated BitLocker volume\n"
+	"  ssrp volume status [--json]              protection, protectors, reserved regions\n"
+	"  ssrp volume add-tpm [--pcrs 7,11]        seal the volume key to the TPM\n"
+	"  ssrp volume add-recovery [--password-file F] [--show]\n"
+	"                                           add a recovery password (generated\n"
+	"                                           unless given); prints its id\n"
+	"  ssrp volume show-recovery --id ID        print one recovery password\n"
+	"  ssrp volume remove --id ID               delete a protector (never the last)\n"
+	"  ssrp volume unlock                       try the TPM or the recovery password\n"
+	"  ssrp volume protection on|off            require protectors / suspend\n"
+	"  ssrp volume write --offset N --in FILE   write into the decrypted view\n"
+	"  ssrp volume read --offset N --length L --out FILE\n"
+	"\n"
 	"Simulator:\n"
 	"  ssrp sim swtpm start --dir DIR [--env]   start a software TPM, print its SPEC\n"
 	"  ssrp sim swtpm stop|restart|status --dir DIR\n"
@@ -37,7 +53,9 @@ static const char usage[] =
 	"  0 success              4 unseal refused: PCRs differ from the sealed values\n"
 	"  1 other failure        5 TPM in dictionary-attack lockout\n"
 	"  2 wrong arguments      6 malformed, tampered or foreign input (blob, file)\n"
-	"  3 no TPM, or TPM busy  7 the chosen backend cannot do this\n";
+	"  3 no TPM, or TPM busy  7 the chosen backend cannot do this\n"
+	"  8 wrong recovery password or key   9 volume locked\n"
+	"  10 refused: would remove the last way in, or touches a reserved region\n";
 
 static void print_help(void)
 {
@@ -61,6 +79,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "tpm"))
 		return ssrp_cmd_tpm(argc - 1, argv + 1);
+	if (!strcmp(cmd, "volume"))
+		return ssrp_cmd_volume(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sim"))
 		return ssrp_cmd_sim(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

@@ -31,6 +31,10 @@ typedef enum ssrp_error {
 	SSRP_E_TPM = -25,           /* any other TPM failure (response code in message) */
 	SSRP_E_FORMAT = -26,        /* a stored blob or structure is malformed */
 	SSRP_E_TPM_INTEGRITY = -27, /* the TPM rejected a blob as tampered */
+	SSRP_E_BAD_KEY = -28,       /* a key or password did not unwrap: wrong or damaged */
+	SSRP_E_LOCKED = -29,        /* the volume must be unlocked first */
+	SSRP_E_REFUSED = -30,       /* refused by policy (would lose the last way in) */
+	SSRP_E_RESERVED = -31,      /* the byte range is reserved by the volume format */
 } ssrp_error;
 
 /** The message of the last failure on this thread ("" when there was none). */

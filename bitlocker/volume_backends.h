@@ -1,0 +1,12 @@
+/* The built-in volume backends and the spec-string resolver. */
+#ifndef SSRP_BITLOCKER_VOLUME_BACKENDS_H
+#define SSRP_BITLOCKER_VOLUME_BACKENDS_H
+
+#include "ssrp/sys/volume.h"
+
+extern const ssrp_volume_backend ssrp_volume_backend_sim; /* sim/volume_sim.c */
+#ifdef _WIN32
+extern const ssrp_volume_backend ssrp_volume_backend_wmi; /* bitlocker/backend_wmi.c */
+#endif
+
+#endif

@@ -1,0 +1,86 @@
+/* ssrp: the volume-protection backend interface, for backend authors.
+ *
+ * Same shape as the TPM interface (sys/tpm.h): a const table with the
+ * version first, an info record, capability bits and the size of the
+ * private state the core allocates (zeroed). Slots may be NULL when the
+ * matching capability bit is clear; the core answers SSRP_E_NOTSUPPORTED.
+ * Fields are only ever appended; every append bumps the version.
+ *
+ * What the core does so backends need not: parse and generate recovery
+ * passwords (a backend gets both the canonical text and the 16-byte key),
+ * refuse deleting the last protector that can unlock the volume, refuse
+ * protection-on without a TPM or recovery-password protector, the ensure_*
+ * calls, and refusing reads and writes that touch a reserved region. */
+#ifndef SSRP_SYS_VOLUME_H
+#define SSRP_SYS_VOLUME_H
+
+#include "../volume.h"
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SSRP_VOLUME_BACKEND_VERSION 1
+#define SSRP_RECOVERY_PASSWORD_LEN 55 /* 8 groups of 6 digits and 7 dashes */
+
+typedef struct ssrp_volume_backend_info {
+	const char *name;        /* the spec prefix: "sim" */
+	const char *description; /* one line for `ssrp help` */
+	const char *config_help; /* what may follow "name:" */
+} ssrp_volume_backend_info;
+
+typedef struct ssrp_volume_backend {
+	unsigned int version; /* SSRP_VOLUME_BACKEND_VERSION it was written for */
+	ssrp_volume_backend_info info;
+	uint32_t caps;        /* SSRP_VOLUME_CAP_* */
+	size_t ctx_size;      /* private state the core allocates, zeroed */
+
+	/* Required. config is the text after "name:". */
+	int (*open)(void *ctx, const char *config);
+	/* Required. Release everything, zero key material; never fails. */
+	void (*close)(void *ctx);
+
+	/* SSRP_VOLUME_CAP_STATUS */
+	int (*get_status)(void *ctx, ssrp_volume_status *out);
+
+	/* SSRP_VOLUME_CAP_PROTECTORS. list: fill out[0..cap) and set *out_n to
+	 * the total (the core sizes the array from a first call with cap 0). */
+	int (*list_protectors)(void *ctx, ssrp_protector *out, size_t cap, size_t *out_n);
+	int (*add_tpm_protector)(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask,
+				 char out_id[SSRP_PROTECTOR_ID_LEN + 1]);
+	/* password is canonical ("111683-110022-..."), key its 16-byte form. */
+	int (*add_recovery_password)(void *ctx, const char *password, const uint8_t key[16],
+				     char out_id[SSRP_PROTECTOR_ID_LEN + 1]);
+	int (*delete_protector)(void *ctx, const char *id);
+
+	/* SSRP_VOLUME_CAP_READ_PASSWORD: the canonical text into out. */
+	int (*get_recovery_password)(void *ctx, const char *id,
+				     char out[SSRP_RECOVERY_PASSWORD_LEN + 1]);
+
+	/* SSRP_VOLUME_CAP_UNLOCK */
+	int (*unlock_tpm)(void *ctx, ssrp_tpm *tpm);
+	int (*unlock_recovery_password)(void *ctx, const char *password, const uint8_t key[16]);
+
+	/* SSRP_VOLUME_CAP_PROTECTION */
+	int (*protection_on)(void *ctx);
+	int (*protection_off)(void *ctx);
+
+	/* SSRP_VOLUME_CAP_DATA: the decrypted view. */
+	int (*read)(void *ctx, uint64_t offset, void *buf, size_t len);
+	int (*write)(void *ctx, uint64_t offset, const void *buf, size_t len);
+	int (*reserved_regions)(void *ctx, ssrp_volume_region *out, size_t cap, size_t *out_n);
+} ssrp_volume_backend;
+
+/** Open a volume through a backend table the caller supplies. */
+SSRP_API int ssrp_volume_open_backend(ssrp_volume **out, const ssrp_volume_backend *backend,
+				      const char *config);
+
+/** The built-in backends, NULL-terminated. */
+SSRP_API const ssrp_volume_backend *const *ssrp_volume_builtin_backends(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,146 @@
+/* Creating a simulated BitLocker volume: keys, a clear-key protector, every
+ * sector encrypted, the header and three metadata copies; built under a
+ * temporary name and linked into place, so a crash never leaves half a
+ * volume at the final path. POSIX. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bitlocker/fve_crypto.h"
+#include "bitlocker/guid.h"
+#include "hal/clock.h"
+#include "hal/mem.h"
+#include "hal/random.h"
+#include "sim/volume_sim_keys.h"
+#include "sim/volume_store.h"
+#include "ssrp/sys/error.h"
+#include "ssrp/volume.h"
+
+/* An XTS key must not repeat its halves (OpenSSL refuses such keys). */
+static int new_fvek(uint8_t fvek[32])
+{
+	int rc;
+	do
+		rc = ssrp_random_bytes(fvek, 32);
+	while (rc == SSRP_OK && !memcmp(fvek, fvek + 16, 16));
+	return rc;
+}
+
+static int fill_metadata(ssrp_fve_metadata *md, const ssrp_sim_layout *l, const uint8_t vmk[32],
+			 const uint8_t fvek[32])
+{
+	memset(md, 0, sizeof *md);
+	md->volume_size = l->size;
+	memcpy(md->copies, l->copies, sizeof md->copies);
+	md->relocated_at = l->relocated_at;
+	md->next_nonce = 1;
+	md->method = SSRP_FVE_ALG_XTS_128;
+	md->filetime = ssrp_filetime_now();
+	md->description_len = (uint16_t)ssrp_sim_ascii_to_utf16(
+		md->description, sizeof md->description, "ssrp simulated volume");
+	ssrp_fve_vmk *k = &md->vmks[0];
+	md->n_vmks = 1;
+	k->protection = SSRP_FVE_PROTECT_CLEAR_KEY;
+	k->filetime = md->filetime;
+	k->has_clear_key = k->has_wrapped_vmk = 1;
+	int rc = ssrp_guid_generate(md->volume_guid);
+	if (!rc)
+		rc = ssrp_guid_generate(k->guid);
+	if (!rc)
+		rc = ssrp_random_bytes(k->clear_key, sizeof k->clear_key);
+	if (!rc)
+		rc = ssrp_sim_wrap_key(&k->wrapped_vmk, md, k->clear_key, SSRP_FVE_ALG_VMK, vmk, 32);
+	if (!rc)
+		rc = ssrp_sim_wrap_key(&md->fvek, md, vmk, SSRP_FVE_ALG_XTS_128, fvek, 32);
+	return rc;
+}
+
+/* Every sector of the view encrypts zeros, so the volume reads as zeros. */
+static int encrypt_zeros(int fd, const ssrp_sim_layout *l, const uint8_t fvek[32])
+{
+	enum { CHUNK = 256 };
+	uint8_t zeros[CHUNK * SSRP_FVE_SECTOR], ct[CHUNK * SSRP_FVE_SECTOR];
+	memset(zeros, 0, sizeof zeros);
+	ssrp_xts *x = NULL;
+	int rc = ssrp_xts_new(&x, fvek, 32);
+	uint64_t sectors = l->size / SSRP_FVE_SECTOR;
+	for (uint64_t s = 0; rc == SSRP_OK && s < sectors;) {
+		uint64_t phys = ssrp_sim_layout_physical(l, s);
+		size_t n = 1;
+		while (phys != UINT64_MAX && n < CHUNK && s + n < sectors &&
+		       ssrp_sim_layout_physical(l, s + n) == phys + n)
+			n++;
+		if (phys != UINT64_MAX) {
+			rc = ssrp_xts_encrypt(x, ct, zeros, phys, n, SSRP_FVE_SECTOR);
+			if (!rc && pwrite(fd, ct, n * SSRP_FVE_SECTOR, (off_t)(phys * SSRP_FVE_SECTOR)) !=
+					   (ssize_t)(n * SSRP_FVE_SECTOR))
+				rc = ssrp_error_set(SSRP_E_IO, "writing the new volume: %s",
+						    strerror(errno));
+		}
+		s += n;
+	}
+	ssrp_xts_free(x);
+	return rc;
+}
+
+static int build(const char *tmp, const ssrp_sim_layout *l)
+{
+	uint8_t vmk[32], fvek[32], header[SSRP_FVE_SECTOR];
+	ssrp_fve_metadata *md = ssrp_malloc(sizeof *md);
+	if (!md)
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory creating a volume");
+	int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int rc = fd < 0 ? ssrp_error_set(SSRP_E_IO, "cannot create %s: %s", tmp, strerror(errno))
+			: SSRP_OK;
+	if (!rc && ftruncate(fd, (off_t)l->size))
+		rc = ssrp_error_set(SSRP_E_IO, "cannot size %s: %s", tmp, strerror(errno));
+	if (!rc)
+		rc = ssrp_random_bytes(vmk, sizeof vmk);
+	if (!rc)
+		rc = new_fvek(fvek);
+	if (!rc)
+		rc = fill_metadata(md, l, vmk, fvek);
+	if (!rc)
+		rc = encrypt_zeros(fd, l, fvek);
+	if (!rc) {
+		ssrp_fve_volume_header_encode(header, l->size, l->copies);
+		if (pwrite(fd, header, sizeof header, 0) != (ssize_t)sizeof header)
+			rc = ssrp_error_set(SSRP_E_IO, "writing the volume header: %s", strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	ssrp_sim_store store;
+	if (!rc)
+		rc = ssrp_sim_store_open(&store, tmp);
+	if (!rc) {
+		rc = ssrp_sim_store_write_metadata(&store, md);
+		ssrp_sim_store_close(&store);
+	}
+	ssrp_memzero(vmk, sizeof vmk);
+	ssrp_memzero(fvek, sizeof fvek);
+	ssrp_free_secret(md, sizeof *md);
+	return rc;
+}
+
+int ssrp_sim_volume_create(const char *path, uint64_t size)
+{
+	ssrp_sim_layout l;
+	char tmp[1100];
+	if (!path || !*path)
+		return ssrp_error_set(SSRP_E_INVALID, "no path given for the new volume");
+	int rc = ssrp_sim_layout_for(&l, size);
+	if (rc)
+		return rc;
+	if (access(path, F_OK) == 0)
+		return ssrp_error_set(SSRP_E_INVALID, "%s exists; a new volume never overwrites a file",
+				      path);
+	snprintf(tmp, sizeof tmp, "%s.creating.%ld", path, (long)getpid());
+	rc = build(tmp, &l);
+	/* link() refuses to replace a file that appeared meanwhile. */
+	if (!rc && link(tmp, path))
+		rc = ssrp_error_set(SSRP_E_IO, "cannot create %s: %s", path, strerror(errno));
+	unlink(tmp);
+	return rc;
+}

@@ -1,0 +1,43 @@
+/* Where things live in a simulated BitLocker volume of a given size.
+ *
+ *   0              volume header (sector 0) and 15 empty sectors
+ *   m1 = n/4       metadata copy 1 (64 KiB)      n = size in 64 KiB units
+ *   m1 + 64 KiB    the relocated logical sectors 0..15 (8 KiB)
+ *   m2 = n/2       metadata copy 2
+ *   m3 = 3n/4      metadata copy 3
+ * The decrypted view is as large as the file. Logical sectors 0..15 are
+ * stored in the relocated area, encrypted with the tweak of the physical
+ * sector that holds them; the metadata copies and the relocated area are
+ * holes (zeros) in the view, as dislocker and libbde show them. */
+#ifndef SSRP_SIM_VOLUME_LAYOUT_H
+#define SSRP_SIM_VOLUME_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ssrp/volume.h"
+
+#define SSRP_SIM_VOLUME_MIN (1024u * 1024u)
+#define SSRP_SIM_LAYOUT_REGIONS 4
+
+typedef struct ssrp_sim_layout {
+	uint64_t size;
+	uint64_t copies[3];
+	uint64_t relocated_at;
+} ssrp_sim_layout;
+
+/* SSRP_E_INVALID naming the rule when size cannot hold a volume. */
+int ssrp_sim_layout_for(ssrp_sim_layout *out, uint64_t size);
+
+/* Check that a volume's recorded layout is one this backend can serve. */
+int ssrp_sim_layout_check(const ssrp_sim_layout *l);
+
+/* The physical sector that stores logical sector s, or UINT64_MAX when s is
+ * in a hole. */
+uint64_t ssrp_sim_layout_physical(const ssrp_sim_layout *l, uint64_t s);
+
+/* The holes in the view, for ssrp_volume_reserved_regions. */
+size_t ssrp_sim_layout_regions(const ssrp_sim_layout *l,
+			       ssrp_volume_region out[SSRP_SIM_LAYOUT_REGIONS]);
+
+#endif

@@ -1,0 +1,439 @@
+/* `ssrp volume`: create, status, protectors, unlock, protection, data.
+ * A thin layer over include/ssrp/volume.h. Recovery passwords come only
+ * from files or standard input and are printed only by show-recovery or
+ * add-recovery --show. */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hal/mem.h"
+#include "ssrp/sys/error.h"
+#include "ssrp/volume.h"
+#include "tools/cli_util.h"
+#include "tools/cmd_volume.h"
+
+typedef struct volume_args {
+	const char *volume, *tpm, *rp_file, *password_file, *id, *in, *out, *pcrs, *size;
+	const char *offset, *length;
+	int json, show;
+	const char *positional;
+} volume_args;
+
+static int parse_args(volume_args *a, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} valued[] = {
+		{"--volume", offsetof(volume_args, volume)},
+		{"--tpm", offsetof(volume_args, tpm)},
+		{"--recovery-password-file", offsetof(volume_args, rp_file)},
+		{"--password-file", offsetof(volume_args, password_file)},
+		{"--id", offsetof(volume_args, id)},
+		{"--in", offsetof(volume_args, in)},
+		{"--out", offsetof(volume_args, out)},
+		{"--pcrs", offsetof(volume_args, pcrs)},
+		{"--size", offsetof(volume_args, size)},
+		{"--offset", offsetof(volume_args, offset)},
+		{"--length", offsetof(volume_args, length)},
+	};
+	memset(a, 0, sizeof *a);
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+		int matched = 0;
+		for (size_t k = 0; k < sizeof valued / sizeof valued[0] && !matched; k++) {
+			size_t n = strlen(valued[k].name);
+			if (strncmp(arg, valued[k].name, n) || (arg[n] && arg[n] != '='))
+				continue;
+			const char *value = arg[n] == '=' ? arg + n + 1 : (i + 1 < argc ? argv[++i] : NULL);
+			if (!value)
+				return cli_usage_error("%s needs a value", valued[k].name);
+			*(const char **)((char *)a + valued[k].offset) = value;
+			matched = 1;
+		}
+		if (matched)
+			continue;
+		if (!strcmp(arg, "--json"))
+			a->json = 1;
+		else if (!strcmp(arg, "--show"))
+			a->show = 1;
+		else if (!strncmp(arg, "--recovery-password", 19) || !strncmp(arg, "--password", 10))
+			return cli_usage_error("%s: a recovery password is never taken on the command "
+					       "line; use --recovery-password-file FILE (or - for "
+					       "standard input)",
+					       arg);
+		else if (arg[0] == '-' && arg[1])
+			return cli_usage_error("unknown option '%s'", arg);
+		else if (!a->positional)
+			a->positional = arg;
+		else
+			return cli_usage_error("unexpected argument '%s'", arg);
+	}
+	if (!a->volume && !(a->volume = getenv("SSRP_VOLUME")))
+		return cli_usage_error("no volume: give --volume sim:PATH (or set SSRP_VOLUME)");
+	return 0;
+}
+
+/* "64M", "1G", "4096" → bytes. */
+static int parse_size(uint64_t *out, const char *text, const char *what)
+{
+	char *end;
+	unsigned long long v = strtoull(text, &end, 10);
+	uint64_t unit = 1;
+	if (end == text)
+		return cli_usage_error("%s '%s' is not a number", what, text);
+	switch (toupper((unsigned char)*end)) {
+	case 'K': unit = 1024; end++; break;
+	case 'M': unit = 1024 * 1024; end++; break;
+	case 'G': unit = 1024ull * 1024 * 1024; end++; break;
+	default: break;
+	}
+	if (*end || text[0] == '-' || v > UINT64_MAX / unit)
+		return cli_usage_error("%s '%s' is not a size (like 4096, 64K, 64M, 1G)", what, text);
+	*out = v * unit;
+	return 0;
+}
+
+/* A password file's first line, NUL-terminated, in a zeroed-on-free buffer. */
+static int read_password(ssrp_buf *out, const char *path)
+{
+	int rc = cli_read_file(out, path, 255);
+	if (rc)
+		return rc;
+	size_t n = strcspn((const char *)out->data, "\r\n");
+	if (n > out->len)
+		n = out->len;
+	out->data[n] = '\0'; /* cli_read_file leaves room for one more byte */
+	return SSRP_OK;
+}
+
+static int open_tpm(ssrp_tpm **tpm, const volume_args *a)
+{
+	*tpm = NULL;
+	return ssrp_tpm_open(tpm, cli_tpm_spec(a->tpm));
+}
+
+/* Unlock when locked: the recovery password file if given, else the TPM. */
+static int ensure_unlocked(ssrp_volume *vol, const volume_args *a)
+{
+	ssrp_volume_status st;
+	int rc = ssrp_volume_get_status(vol, &st);
+	if (rc || !st.locked)
+		return rc;
+	if (a->rp_file) {
+		ssrp_buf pw = SSRP_BUF_INIT;
+		rc = read_password(&pw, a->rp_file);
+		if (!rc)
+			rc = ssrp_volume_unlock_recovery_password(vol, (const char *)pw.data);
+		ssrp_buf_free(&pw);
+		return rc;
+	}
+	if (!cli_tpm_spec(a->tpm))
+		return ssrp_error_set(SSRP_E_LOCKED,
+				      "the volume is locked: give --tpm SPEC (or SSRP_TPM) or "
+				      "--recovery-password-file FILE");
+	ssrp_tpm *tpm;
+	rc = open_tpm(&tpm, a);
+	if (!rc)
+		rc = ssrp_volume_unlock_tpm(vol, tpm);
+	ssrp_tpm_close(tpm);
+	return rc;
+}
+
+static int list(ssrp_volume *vol, ssrp_protector **out, size_t *n)
+{
+	*out = NULL;
+	int rc = ssrp_volume_list_protectors(vol, NULL, 0, n);
+	if (rc || !*n)
+		return rc;
+	*out = calloc(*n, sizeof **out);
+	if (!*out)
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	rc = ssrp_volume_list_protectors(vol, *out, *n, n);
+	return rc;
+}
+
+static const char *protection_name(ssrp_protection p)
+{
+	return p == SSRP_PROTECTION_ON ? "on" : p == SSRP_PROTECTION_OFF ? "off" : "unknown";
+}
+
+static int cmd_status(ssrp_volume *vol, const volume_args *a)
+{
+	ssrp_volume_status st;
+	ssrp_protector *ps = NULL;
+	ssrp_volume_region regions[8];
+	size_t n = 0, n_regions = 0;
+	int rc = ssrp_volume_get_status(vol, &st);
+	if (!rc)
+		rc = list(vol, &ps, &n);
+	if (!rc && (ssrp_volume_capabilities(vol) & SSRP_VOLUME_CAP_DATA))
+		rc = ssrp_volume_reserved_regions(vol, regions, 8, &n_regions);
+	if (rc) {
+		free(ps);
+		return cli_fail(rc);
+	}
+	if (a->json) {
+		cJSON *root = cJSON_CreateObject();
+		cJSON_AddStringToObject(root, "volume", a->volume);
+		cJSON_AddStringToObject(root, "protection", protection_name(st.protection));
+		cJSON_AddStringToObject(root, "encryption_method",
+					ssrp_volume_method_name(st.encryption_method));
+		cJSON_AddNumberToObject(root, "percent_encrypted", st.percent_encrypted);
+		cJSON_AddBoolToObject(root, "locked", st.locked);
+		cJSON_AddBoolToObject(root, "last_unlock_recovery", st.last_unlock_recovery);
+		cJSON_AddNumberToObject(root, "size", (double)st.size);
+		cJSON *arr = cJSON_AddArrayToObject(root, "protectors");
+		for (size_t i = 0; i < n; i++) {
+			cJSON *p = cJSON_CreateObject();
+			cJSON_AddStringToObject(p, "id", ps[i].id);
+			cJSON_AddStringToObject(p, "type", ssrp_protector_type_name(ps[i].type));
+			cJSON_AddStringToObject(p, "friendly_name", ps[i].friendly_name);
+			cJSON_AddNumberToObject(p, "created", (double)ps[i].created);
+			cJSON_AddItemToArray(arr, p);
+		}
+		cJSON *reg = cJSON_AddArrayToObject(root, "reserved_regions");
+		for (size_t i = 0; i < n_regions && i < 8; i++) {
+			cJSON *r = cJSON_CreateObject();
+			cJSON_AddNumberToObject(r, "offset", (double)regions[i].offset);
+			cJSON_AddNumberToObject(r, "length", (double)regions[i].length);
+			cJSON_AddStringToObject(r, "what", regions[i].what);
+			cJSON_AddItemToArray(reg, r);
+		}
+		char *text = cJSON_Print(root);
+		cJSON_Delete(root);
+		if (text)
+			puts(text);
+		cJSON_free(text);
+	} else {
+		printf("volume:        %s\n", a->volume);
+		printf("protection:    %s\n", protection_name(st.protection));
+		printf("encryption:    %s, %d%% encrypted\n",
+		       ssrp_volume_method_name(st.encryption_method), st.percent_encrypted);
+		printf("lock:          %s\n", st.locked ? "locked" : "unlocked");
+		printf("size:          %llu bytes\n", (unsigned long long)st.size);
+		if (st.last_unlock_recovery)
+			printf("note:          a recovery password unlocked this volume; rotate it\n");
+		for (size_t i = 0; i < n; i++)
+			printf("protector:     %s  %s%s%s\n", ps[i].id,
+			       ssrp_protector_type_name(ps[i].type), ps[i].friendly_name[0] ? "  " : "",
+			       ps[i].friendly_name);
+		for (size_t i = 0; i < n_regions && i < 8; i++)
+			printf("reserved:      %llu..%llu (%s)\n",
+			       (unsigned long long)regions[i].offset,
+			       (unsigned long long)(regions[i].offset + regions[i].length - 1),
+			       regions[i].what);
+	}
+	free(ps);
+	return EXIT_OK;
+}
+
+static int cmd_add_tpm(ssrp_volume *vol, const volume_args *a)
+{
+	uint32_t mask = SSRP_TPM_PCRS_DEFAULT;
+	char id[SSRP_PROTECTOR_ID_LEN + 1];
+	ssrp_tpm *tpm = NULL;
+	int rc = a->pcrs ? cli_parse_pcrs(&mask, a->pcrs) : SSRP_OK;
+	if (!rc)
+		rc = ensure_unlocked(vol, a);
+	if (!rc)
+		rc = open_tpm(&tpm, a);
+	if (!rc)
+		rc = ssrp_volume_add_tpm_protector(vol, tpm, mask, id);
+	ssrp_tpm_close(tpm);
+	if (rc)
+		return cli_fail(rc);
+	printf("%s\n", id);
+	fprintf(stderr, "added TPM protector %s\n", id);
+	return EXIT_OK;
+}
+
+static int print_password(ssrp_volume *vol, const char *id)
+{
+	ssrp_buf pw = SSRP_BUF_INIT;
+	int rc = ssrp_volume_get_recovery_password(vol, id, &pw);
+	if (!rc)
+		printf("%s\n", (const char *)pw.data);
+	ssrp_buf_free(&pw);
+	return rc;
+}
+
+static int cmd_add_recovery(ssrp_volume *vol, const volume_args *a)
+{
+	char id[SSRP_PROTECTOR_ID_LEN + 1];
+	ssrp_buf pw = SSRP_BUF_INIT;
+	int rc = ensure_unlocked(vol, a);
+	if (!rc && a->password_file)
+		rc = read_password(&pw, a->password_file);
+	if (!rc)
+		rc = ssrp_volume_add_recovery_password(vol, pw.data ? (const char *)pw.data : NULL, id);
+	ssrp_buf_free(&pw);
+	if (!rc && a->show)
+		rc = print_password(vol, id);
+	else if (!rc)
+		printf("%s\n", id);
+	if (rc)
+		return cli_fail(rc);
+	fprintf(stderr, "added recovery password protector %s\n", id);
+	return EXIT_OK;
+}
+
+static int cmd_show_recovery(ssrp_volume *vol, const volume_args *a)
+{
+	if (!a->id)
+		return cli_usage_error("volume show-recovery needs --id ID");
+	int rc = ensure_unlocked(vol, a);
+	if (!rc)
+		rc = print_password(vol, a->id);
+	return rc ? cli_fail(rc) : EXIT_OK;
+}
+
+static int cmd_remove(ssrp_volume *vol, const volume_args *a)
+{
+	if (!a->id)
+		return cli_usage_error("volume remove needs --id ID");
+	int rc = ssrp_volume_delete_protector(vol, a->id);
+	if (rc)
+		return cli_fail(rc);
+	fprintf(stderr, "removed protector %s\n", a->id);
+	return EXIT_OK;
+}
+
+static int cmd_unlock(ssrp_volume *vol, const volume_args *a)
+{
+	int rc = SSRP_OK;
+	if (a->rp_file) {
+		ssrp_buf pw = SSRP_BUF_INIT;
+		rc = read_password(&pw, a->rp_file);
+		if (!rc)
+			rc = ssrp_volume_unlock_recovery_password(vol, (const char *)pw.data);
+		ssrp_buf_free(&pw);
+	} else {
+		ssrp_tpm *tpm;
+		rc = open_tpm(&tpm, a);
+		if (!rc)
+			rc = ssrp_volume_unlock_tpm(vol, tpm);
+		ssrp_tpm_close(tpm);
+	}
+	if (rc)
+		return cli_fail(rc);
+	fprintf(stderr, "unlocked with %s\n", a->rp_file ? "the recovery password" : "the TPM");
+	return EXIT_OK;
+}
+
+static int cmd_protection(ssrp_volume *vol, const volume_args *a)
+{
+	int on = a->positional && !strcmp(a->positional, "on");
+	if (!a->positional || (!on && strcmp(a->positional, "off")))
+		return cli_usage_error("volume protection takes 'on' or 'off'");
+	int rc = on ? SSRP_OK : ensure_unlocked(vol, a);
+	if (!rc)
+		rc = on ? ssrp_volume_protection_on(vol) : ssrp_volume_protection_off(vol);
+	if (rc)
+		return cli_fail(rc);
+	fprintf(stderr, "protection %s\n", on ? "on" : "off (a clear key opens the volume)");
+	return EXIT_OK;
+}
+
+static int cmd_write(ssrp_volume *vol, const volume_args *a)
+{
+	uint64_t offset;
+	if (!a->offset || !a->in)
+		return cli_usage_error("volume write needs --offset N and --in FILE");
+	int urc = parse_size(&offset, a->offset, "--offset");
+	if (urc)
+		return urc;
+	ssrp_buf data = SSRP_BUF_INIT;
+	int rc = cli_read_file(&data, a->in, 64u * 1024 * 1024);
+	if (!rc)
+		rc = ensure_unlocked(vol, a);
+	if (!rc)
+		rc = ssrp_volume_write(vol, offset, data.data, data.len);
+	if (!rc)
+		fprintf(stderr, "wrote %zu bytes at offset %llu\n", data.len,
+			(unsigned long long)offset);
+	ssrp_buf_free(&data);
+	return rc ? cli_fail(rc) : EXIT_OK;
+}
+
+static int cmd_read(ssrp_volume *vol, const volume_args *a)
+{
+	uint64_t offset, length;
+	if (!a->offset || !a->length || !a->out)
+		return cli_usage_error("volume read needs --offset N, --length L and --out FILE");
+	int urc = parse_size(&offset, a->offset, "--offset");
+	if (!urc)
+		urc = parse_size(&length, a->length, "--length");
+	if (urc)
+		return urc;
+	if (length > 64u * 1024 * 1024)
+		return cli_usage_error("volume read moves at most 64M at a time");
+	uint8_t *buf = ssrp_malloc((size_t)length);
+	int rc = buf ? ensure_unlocked(vol, a) : ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	if (!rc)
+		rc = ssrp_volume_read(vol, offset, buf, (size_t)length);
+	if (!rc)
+		rc = cli_write_private_file(a->out, buf, (size_t)length);
+	ssrp_free_secret(buf, buf ? (size_t)length : 0);
+	return rc ? cli_fail(rc) : EXIT_OK;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(ssrp_volume *, const volume_args *);
+} commands[] = {
+	{"status", cmd_status},		{"add-tpm", cmd_add_tpm},
+	{"add-recovery", cmd_add_recovery}, {"show-recovery", cmd_show_recovery},
+	{"remove", cmd_remove},		{"unlock", cmd_unlock},
+	{"protection", cmd_protection},	{"write", cmd_write},
+	{"read", cmd_read},
+};
+
+static int cmd_create(const volume_args *a)
+{
+	uint64_t size;
+	if (!a->size)
+		return cli_usage_error("volume create needs --size SIZE (like 64M)");
+	if (strncmp(a->volume, "sim:", 4))
+		return cli_usage_error("volume create makes simulated volumes only: --volume sim:PATH");
+	int urc = parse_size(&size, a->size, "--size");
+	if (urc)
+		return urc;
+	int rc = ssrp_sim_volume_create(a->volume + 4, size);
+	if (rc)
+		return cli_fail(rc);
+	fprintf(stderr, "created %s: %llu bytes, XTS-AES-128, protection off (clear key)\n",
+		a->volume + 4, (unsigned long long)size);
+	return EXIT_OK;
+}
+
+int ssrp_cmd_volume(int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_usage_error("volume needs a subcommand: create, status, add-tpm, "
+				       "add-recovery, show-recovery, remove, unlock, protection, "
+				       "write, read");
+	volume_args a;
+	int rc = parse_args(&a, argc - 2, argv + 2);
+	if (rc)
+		return rc;
+	if (!strcmp(argv[1], "create"))
+		return cmd_create(&a);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		if (a.positional && commands[i].run != cmd_protection)
+			return cli_usage_error("volume %s: unexpected argument '%s'", argv[1],
+					       a.positional);
+		ssrp_volume *vol = NULL;
+		rc = ssrp_volume_open(&vol, a.volume);
+		if (rc)
+			return cli_fail(rc);
+		rc = commands[i].run(vol, &a);
+		ssrp_volume_close(vol);
+		return rc;
+	}
+	return cli_usage_error("unknown volume subcommand '%s'", argv[1]);
+}
