@@ -4,8 +4,9 @@
 
 #include "ssrp/sys/volume.h"
 
-extern const ssrp_volume_backend ssrp_volume_backend_sim; /* sim/volume_sim.c */
-#ifdef _WIN32
+#ifndef _WIN32
+extern const ssrp_volume_backend ssrp_volume_backend_sim; /* sim/volume_sim.c (POSIX) */
+#else
 extern const ssrp_volume_backend ssrp_volume_backend_wmi; /* bitlocker/backend_wmi.c */
 #endif
 

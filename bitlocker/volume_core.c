@@ -17,8 +17,9 @@ struct ssrp_volume {
 };
 
 static const ssrp_volume_backend *const builtin[] = {
+#ifndef _WIN32
 	&ssrp_volume_backend_sim,
-#ifdef _WIN32
+#else
 	&ssrp_volume_backend_wmi,
 #endif
 	NULL,
@@ -69,11 +70,11 @@ int ssrp_volume_open(ssrp_volume **out, const char *spec)
 	if (out)
 		*out = NULL;
 	return ssrp_error_set(SSRP_E_SPEC,
-			      "volume spec '%s' names no backend of this build (sim:PATH%s)", spec,
+			      "volume spec '%s' names no backend of this build (%s)", spec,
 #ifdef _WIN32
-			      ", wmi:C:"
+			      "wmi:C:"
 #else
-			      ""
+			      "sim:PATH"
 #endif
 	);
 }
@@ -116,6 +117,7 @@ int ssrp_volume_get_status(ssrp_volume *v, ssrp_volume_status *out)
 	REQUIRE(v, get_status, "report status");
 	memset(out, 0, sizeof *out);
 	out->percent_encrypted = -1;
+	out->last_unlock_recovery = -1;
 	return v->backend->get_status(v->ctx, out);
 }
 
@@ -410,6 +412,7 @@ const char *ssrp_volume_method_name(uint16_t method)
 	case 0x8004: return "XTS-AES-128";
 	case 0x8005: return "XTS-AES-256";
 	case 0: return "none";
+	case SSRP_VOLUME_METHOD_UNKNOWN: return "unknown (hardware or locked)";
 	default: return "unknown";
 	}
 }

@@ -79,6 +79,7 @@ const char *ssrp_error_name(int code)
 	case SSRP_E_LOCKED: return "volume locked";
 	case SSRP_E_REFUSED: return "refused";
 	case SSRP_E_RESERVED: return "reserved region";
+	case SSRP_E_PERMISSION: return "permission denied";
 	default: return "unknown error";
 	}
 }

@@ -9,7 +9,11 @@
  *
  * Protector ids are BitLocker's "{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}". A
  * recovery password travels only in zeroed-on-free buffers and is shown to a
- * user only when they asked for exactly that. */
+ * user only when they asked for exactly that.
+ *
+ * Threads: an ssrp_volume is used by one thread at a time. The wmi backend
+ * uses COM: open, use and close it on the same thread when that thread is a
+ * single-threaded apartment. */
 #ifndef SSRP_VOLUME_H
 #define SSRP_VOLUME_H
 
@@ -33,6 +37,7 @@ typedef struct ssrp_volume ssrp_volume;
 #define SSRP_VOLUME_CAP_DATA (1u << 5)         /* read and write the decrypted view */
 
 #define SSRP_PROTECTOR_ID_LEN 38 /* "{...}" without the NUL */
+#define SSRP_VOLUME_METHOD_UNKNOWN 0xFFFF /* hardware encryption, or not readable */
 
 typedef enum ssrp_protection {
 	SSRP_PROTECTION_UNKNOWN = 0,
@@ -66,10 +71,13 @@ typedef struct ssrp_volume_region {
 
 typedef struct ssrp_volume_status {
 	ssrp_protection protection;
-	uint16_t encryption_method; /* 0x8004 XTS-AES-128, 0x8005 XTS-AES-256, 0 none */
+	uint16_t encryption_method; /* 0x8004 XTS-AES-128, 0x8005 XTS-AES-256, 0 none,
+				     * SSRP_VOLUME_METHOD_UNKNOWN */
 	int percent_encrypted;      /* 0..100; -1 unknown */
 	int locked;                 /* 1 until unlocked (or a clear key opens it) */
-	int last_unlock_recovery;   /* 1: the last unlock used a recovery password */
+	int last_unlock_recovery;   /* 1: a recovery password unlocked the volume and
+				     * that protector is still there (rotate it);
+				     * 0: no; -1: the backend cannot tell */
 	uint64_t size;              /* bytes in the decrypted view; 0 unknown */
 } ssrp_volume_status;
 

@@ -19,4 +19,6 @@ if(SSRP_FUZZ)
             ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/blob)
   ssrp_fuzz(fuzz_tpm2_response ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_tpm2_response.c
             ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/tpm2_response)
+  include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/rp.cmake OPTIONAL)
+  include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/volume.cmake OPTIONAL)
 endif()

@@ -1,0 +1,53 @@
+#!/bin/sh
+# build_wmi_probe.sh SOURCE_DIR OUT_DIR
+# Cross-compile tests/mingw/wmi_probe.c for 64-bit Windows with mingw-w64,
+# together with the volume core, the wmi backend (bitlocker/backend_wmi.c)
+# and its HRESULT table, warnings as errors; then check that the result is a
+# PE32+ x86-64 executable. Exits 77 (ctest's skip) only when the
+# cross-compiler is not installed.
+set -eu
+src=$1
+out=$2
+cc=${SSRP_MINGW_CC:-x86_64-w64-mingw32-gcc}
+if ! command -v "$cc" >/dev/null 2>&1; then
+	echo "skipped: $cc is not installed"
+	exit 77
+fi
+
+fail() {
+	echo "mingw_wmi_backend: $*" >&2
+	exit 1
+}
+
+# The volume core and what it calls (recovery passwords, GUIDs); the
+# backend itself needs only the error and memory helpers of hal/.
+core="bitlocker/volume_core.c bitlocker/guid.c bitlocker/recovery_password.c hal/random_bcrypt.c"
+for f in $core; do
+	[ -f "$src/$f" ] || fail "$f is missing: the probe opens the volume through the core"
+done
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd) # the build below runs from $src
+exe=$out/wmi_probe.exe
+rm -f "$exe"
+# __USE_MINGW_ANSI_STDIO: C99 printf (%zu) in place of MSVCRT's.
+# -lwbemuuid: CLSID_WbemLocator and IID_IWbemLocator.
+# shellcheck disable=SC2086
+(cd "$src" && "$cc" -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-missing-field-initializers -D__USE_MINGW_ANSI_STDIO=1 \
+	-Iinclude -I. -o "$exe" \
+	hal/error.c hal/mem.c $core bitlocker/fve_errors.c bitlocker/backend_wmi.c \
+	tests/mingw/wmi_probe.c -lole32 -loleaut32 -lwbemuuid -lbcrypt) ||
+	fail "the Windows build failed"
+[ -s "$exe" ] || fail "$exe was not written"
+
+# PE32+: "MZ", then at e_lfanew "PE\0\0", machine 0x8664, optional magic 0x20b.
+hex() { od -An -v -tx1 -j "$1" -N "$2" "$exe" | tr -d ' \n'; }
+[ "$(hex 0 2)" = 4d5a ] || fail "$exe has no MZ header"
+# shellcheck disable=SC2046 # the four bytes are meant to split into $1..$4
+set -- $(od -An -v -tu1 -j 60 -N 4 "$exe")
+pe=$(($1 + $2 * 256 + $3 * 65536 + $4 * 16777216))
+[ "$(hex "$pe" 4)" = 50450000 ] || fail "$exe has no PE signature at $pe"
+[ "$(hex $((pe + 4)) 2)" = 6486 ] || fail "$exe is not for x86-64 (machine $(hex $((pe + 4)) 2))"
+[ "$(hex $((pe + 24)) 2)" = 0b02 ] || fail "$exe is not PE32+ (magic $(hex $((pe + 24)) 2))"
+echo "built $exe: PE32+ x86-64"

@@ -1,0 +1,606 @@
+/* BitLocker's cryptography: recovery passwords, key stretching, AES-CCM
+ * wrapping, XTS sectors and GUIDs, against the known answers in the
+ * reference notes and against straightforward OpenSSL computations. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/evp.h>
+
+#include "bitlocker/fve_crypto.h"
+#include "bitlocker/guid.h"
+#include "bitlocker/recovery_password.h"
+#include "bitlocker/stretch.h"
+#include "hal/crypto.h"
+#include "hal/random.h"
+#include "ssrp/error.h"
+
+static const char KAT_RP[] = "111683-110022-683298-209352-468105-648483-571252-334455";
+static const char KAT_KEY16[] = "a9271227a6f2584a3ba649e6dccac576";
+static const char KAT_SALT[] = "432dd19f37dd413a88552225628c8ae5";
+static const char KAT_STRETCHED[] =
+	"a31cc882bcbf88273facd5a8d1a5018cecf2b9ecee7e7e3d2f01fdd25919b8b2";
+
+/* hex → bytes; the length must match exactly. */
+static void unhex(uint8_t *out, size_t len, const char *hex)
+{
+	assert_int_equal(strlen(hex), 2 * len);
+	for (size_t i = 0; i < len; i++) {
+		unsigned v;
+		assert_int_equal(sscanf(hex + 2 * i, "%2x", &v), 1);
+		out[i] = (uint8_t)v;
+	}
+}
+
+static int all_zero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+static void expect_message(const char *words)
+{
+	if (!strstr(ssrp_error_last(), words))
+		fail_msg("message '%s' lacks '%s'", ssrp_error_last(), words);
+}
+
+/* ---- recovery passwords ------------------------------------------------ */
+
+static void rp_known_answer(void **state)
+{
+	(void)state;
+	uint8_t key[16], want[16];
+	unhex(want, sizeof want, KAT_KEY16);
+	assert_int_equal(ssrp_rp_parse(key, KAT_RP, strlen(KAT_RP)), SSRP_OK);
+	assert_memory_equal(key, want, 16);
+
+	char text[SSRP_RP_TEXT_LEN + 1];
+	memset(text, 'x', sizeof text);
+	ssrp_rp_format(text, want);
+	assert_string_equal(text, KAT_RP);
+	assert_int_equal(strlen(text), SSRP_RP_TEXT_LEN);
+}
+
+static void rp_accepted_forms(void **state)
+{
+	(void)state;
+	static const char *const forms[] = {
+		"111683-110022-683298-209352-468105-648483-571252-334455",
+		"111683 110022 683298 209352 468105 648483 571252 334455",
+		"111683  110022   683298 209352\t468105 648483 571252 334455",
+		"111683110022683298209352468105648483571252334455",
+		"  111683-110022-683298-209352-468105-648483-571252-334455\r\n",
+		"\t111683 110022-683298 209352-468105 648483-571252 334455 \n",
+	};
+	uint8_t want[16];
+	unhex(want, sizeof want, KAT_KEY16);
+	for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+		uint8_t key[16];
+		if (ssrp_rp_parse(key, forms[i], strlen(forms[i])) != SSRP_OK)
+			fail_msg("'%s' refused: %s", forms[i], ssrp_error_last());
+		assert_memory_equal(key, want, 16);
+	}
+	/* The length is the caller's: no NUL needed, nothing read past it. */
+	char noterm[48];
+	memcpy(noterm, forms[3], 48);
+	uint8_t key[16];
+	assert_int_equal(ssrp_rp_parse(key, noterm, sizeof noterm), SSRP_OK);
+	assert_memory_equal(key, want, 16);
+}
+
+static void expect_rp_refusal(const char *text, size_t len, const char *words)
+{
+	uint8_t key[16];
+	memset(key, 0xAA, sizeof key);
+	int rc = ssrp_rp_parse(key, text, len);
+	if (rc != SSRP_E_INVALID)
+		fail_msg("'%.*s' gave %d, not SSRP_E_INVALID", (int)len, text, rc);
+	assert_true(all_zero(key, sizeof key));
+	expect_message(words);
+}
+
+static void rp_refusals(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text, *words;
+	} cases[] = {
+		/* the full message, to pin its shape */
+		{"111683-110022-683299-209352-468105-648483-571252-72a455",
+		 "recovery password: group 3 (683299) is not divisible by 11; group 8 (72a455) "
+		 "has a non-digit"},
+		{"111683-110022-683298-209352-468105-648483-571252-33445",
+		 "recovery password: it has 47 digits; a recovery password has 48 in 8 groups "
+		 "of 6; group 8 (33445) has 5 characters, not 6"},
+		{"111683-110022-683298-209352-468105-648483-571252", "it has 42 digits"},
+		{"11168311002268329820935246810564848357125233445", "it has 47 digits"},
+		{"1116831100226832982093524681056484835712523344556", "it has 49 digits"},
+		{"111683-110022-683298-209352-468105-648483-571252-334455-111683",
+		 "it has 54 digits"},
+		{"720896-110022-683298-209352-468105-648483-571252-334455",
+		 "group 1 (720896) is over 720885"},
+		{"111683110022-683298-209352-468105-648483-571252-334455",
+		 "it has 7 groups; a recovery password has 48 digits in 8 groups of 6"},
+		{"11168-3110022-683298-209352-468105-648483-571252-334455",
+		 "group 1 (11168) has 5 characters, not 6; group 2 (3110022) has 7 characters"},
+		{"111683--110022-683298-209352-468105-648483-571252-334455",
+		 "the separator '--' after group 1 is neither one '-' nor spaces"},
+		{"111683-110022 - 683298-209352-468105-648483-571252-334455",
+		 "the separator ' - ' after group 2 is neither"},
+		{"-111683-110022-683298-209352-468105-648483-571252-334455", "it starts with '-'"},
+		{"111683-110022-683298-209352-468105-648483-571252-334455-", "it ends with '-'"},
+		{"111683_110022_683298_209352_468105_648483_571252_334455",
+		 "it has 48 digits and 7 other characters"},
+		{"hello", "it has 0 digits and 5 other characters"},
+		{"", "it is empty"},
+		{" \t\r\n", "it is empty"},
+		{"111683-110022-683298-209352-468105-648483-571252-3344S5",
+		 "group 8 (3344S5) has a non-digit"},
+		{"111683-110022-683298-209352-468105-648483-571252-334456",
+		 "group 8 (334456) is not divisible by 11"},
+		/* every group wrong: every group named */
+		{"111684-110023-683299-209353-468106-648484-571253-334456",
+		 "group 1 (111684) is not divisible by 11; group 2 (110023) is not divisible by "
+		 "11; group 3 (683299) is not divisible by 11; group 4 (209353) is not divisible "
+		 "by 11; group 5 (468106) is not divisible by 11; group 6 (648484) is not "
+		 "divisible by 11; group 7 (571253) is not divisible by 11; group 8 (334456) is "
+		 "not divisible by 11"},
+		/* a long group is quoted only in part */
+		{"111683-110022-683298-209352-468105-648483-571252-33445500000000000000000",
+		 "group 8 (334455000000...) has 23 characters"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		expect_rp_refusal(cases[i].text, strlen(cases[i].text), cases[i].words);
+
+	/* A NUL inside counts as a stray character, not as the end. */
+	static const char with_nul[] = "111683-110022-683298-209352-468105-648483-571252-33\0"
+				       "455";
+	expect_rp_refusal(with_nul, sizeof with_nul - 1, "group 8 (33?455) has a non-digit");
+
+	uint8_t key[16];
+	assert_int_equal(ssrp_rp_parse(NULL, KAT_RP, 10), SSRP_E_INVALID);
+	assert_int_equal(ssrp_rp_parse(key, NULL, 10), SSRP_E_INVALID);
+	assert_int_equal(ssrp_rp_parse(key, NULL, 0), SSRP_E_INVALID);
+	expect_message("empty");
+}
+
+static void rp_generate_roundtrip(void **state)
+{
+	(void)state;
+	uint8_t first[16];
+	assert_int_equal(ssrp_rp_generate(first), SSRP_OK);
+	int differs = 0;
+	for (int n = 0; n < 1000; n++) {
+		uint8_t key[16], back[16];
+		char text[SSRP_RP_TEXT_LEN + 1];
+		assert_int_equal(ssrp_rp_generate(key), SSRP_OK);
+		differs |= memcmp(key, first, 16) != 0;
+		ssrp_rp_format(text, key);
+		assert_int_equal(strlen(text), SSRP_RP_TEXT_LEN);
+		for (int g = 0; g < 8; g++) {
+			const char *p = text + 7 * g;
+			if (g < 7)
+				assert_int_equal(p[6], '-');
+			char digits[7];
+			memcpy(digits, p, 6);
+			digits[6] = '\0';
+			assert_int_equal(strspn(digits, "0123456789"), 6);
+			unsigned long v = strtoul(digits, NULL, 10);
+			assert_true(v <= 720885);
+			assert_int_equal(v % 11, 0);
+			assert_int_equal(v / 11, key[2 * g] | key[2 * g + 1] << 8);
+		}
+		assert_int_equal(ssrp_rp_parse(back, text, strlen(text)), SSRP_OK);
+		assert_memory_equal(back, key, 16);
+	}
+	assert_true(differs);
+	assert_int_equal(ssrp_rp_generate(NULL), SSRP_E_INVALID);
+}
+
+static void rp_edges(void **state)
+{
+	(void)state;
+	uint8_t key[16], back[16];
+	char text[SSRP_RP_TEXT_LEN + 1];
+	memset(key, 0, sizeof key);
+	ssrp_rp_format(text, key);
+	assert_string_equal(text, "000000-000000-000000-000000-000000-000000-000000-000000");
+	memset(key, 0xff, sizeof key);
+	ssrp_rp_format(text, key);
+	assert_string_equal(text, "720885-720885-720885-720885-720885-720885-720885-720885");
+	assert_int_equal(ssrp_rp_parse(back, text, strlen(text)), SSRP_OK);
+	assert_memory_equal(back, key, 16);
+}
+
+/* ---- stretching -------------------------------------------------------- */
+
+/* The definition, spelled out with one EVP digest per iteration. */
+static void stretch_reference(uint8_t out[32], const uint8_t initial[32], const uint8_t salt[16],
+			      uint32_t iterations)
+{
+	uint8_t s[88] = {0};
+	memcpy(s + 32, initial, 32);
+	memcpy(s + 64, salt, 16);
+	for (uint64_t count = 0; count < iterations; count++) {
+		for (int k = 0; k < 8; k++)
+			s[80 + k] = (uint8_t)(count >> (8 * k));
+		unsigned n = 0;
+		assert_int_equal(EVP_Digest(s, sizeof s, s, &n, EVP_sha256(), NULL), 1);
+	}
+	memcpy(out, s, 32);
+}
+
+static void stretch_known_answer(void **state)
+{
+	(void)state;
+	uint8_t key16[16], salt[16], want[32], out[32], initial[32];
+	unhex(key16, sizeof key16, KAT_KEY16);
+	unhex(salt, sizeof salt, KAT_SALT);
+	unhex(want, sizeof want, KAT_STRETCHED);
+	assert_int_equal(ssrp_stretch_recovery_key(out, key16, salt), SSRP_OK);
+	assert_memory_equal(out, want, 32);
+
+	memset(out, 0, sizeof out);
+	assert_int_equal(ssrp_sha256(initial, key16, 16), 0);
+	assert_int_equal(ssrp_stretch(out, initial, salt, SSRP_STRETCH_ITERATIONS), SSRP_OK);
+	assert_memory_equal(out, want, 32);
+}
+
+static void stretch_matches_definition(void **state)
+{
+	(void)state;
+	uint8_t initial[32], salt[16], a[32], b[32];
+	for (int i = 0; i < 32; i++)
+		initial[i] = (uint8_t)(i * 7 + 3);
+	for (int i = 0; i < 16; i++)
+		salt[i] = (uint8_t)(0xf0 - i);
+	/* 1 and 2 iterations, and enough to carry into count's second byte. */
+	static const uint32_t counts[] = {1, 2, 255, 256, 257, 700};
+	for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+		assert_int_equal(ssrp_stretch(a, initial, salt, counts[i]), SSRP_OK);
+		stretch_reference(b, initial, salt, counts[i]);
+		assert_memory_equal(a, b, 32);
+	}
+	assert_int_equal(ssrp_stretch(a, initial, salt, 0), SSRP_E_INVALID);
+	assert_int_equal(ssrp_stretch(NULL, initial, salt, 1), SSRP_E_INVALID);
+	assert_int_equal(ssrp_stretch_recovery_key(a, NULL, salt), SSRP_E_INVALID);
+}
+
+/* ---- AES-CCM ----------------------------------------------------------- */
+
+typedef struct ccm_vector {
+	const char *key, *nonce, *tag_ct, *pt;
+} ccm_vector;
+
+static const ccm_vector ccm_vectors[] = {
+	/* the VMK unwrapped with the stretched KAT key */
+	{KAT_STRETCHED, "a0da3fc75f6cd30106000000",
+	 "3e57c68216ef3d2b8139fdb0ec74254b"
+	 "df453e688401e89b41cae7c250739a8b36edd4fe86a597b5823cf3e0f41c98f623b528960a4bee00c42131ef",
+	 "2c000000010000000320000057adebffd7770bf878ed0752a9daa1cfdcaeb2fd29d764a1dd4388424ab16d"
+	 "df"},
+	/* libcaes' vector */
+	{"8a2941ff7b3a5ee90bca70fbb265afabed68b1550765255540c8861e137ed094",
+	 "60d517865b53cc0103000000",
+	 "a8df3d7c99742c49688570846ad5f80c6b66c68a3e30b75bed61529c73ce365ca1960e91a14883678d0941de"
+	 "510b0449a419b51e49d2acfd6a0a788c",
+	 "2c0000000100000003200000688a51700614dbd1c100f568c4bd29a63c463672be6bdef54b918bb9a3a43c"
+	 "bc"},
+};
+
+#define CCM_PT_LEN 44
+
+typedef struct ccm_bytes {
+	uint8_t key[32], nonce[12], tag[16], ct[CCM_PT_LEN], pt[CCM_PT_LEN];
+} ccm_bytes;
+
+static void load_vector(ccm_bytes *b, const ccm_vector *v)
+{
+	uint8_t tag_ct[16 + CCM_PT_LEN];
+	unhex(b->key, sizeof b->key, v->key);
+	unhex(b->nonce, sizeof b->nonce, v->nonce);
+	unhex(tag_ct, sizeof tag_ct, v->tag_ct);
+	unhex(b->pt, sizeof b->pt, v->pt);
+	/* Stored as on disk: the tag before the ciphertext. */
+	memcpy(b->tag, tag_ct, 16);
+	memcpy(b->ct, tag_ct + 16, CCM_PT_LEN);
+}
+
+static void ccm_known_answers(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof ccm_vectors / sizeof *ccm_vectors; i++) {
+		ccm_bytes b;
+		uint8_t pt[CCM_PT_LEN], ct[CCM_PT_LEN], tag[16];
+		load_vector(&b, &ccm_vectors[i]);
+		assert_int_equal(ssrp_ccm_decrypt(pt, b.key, b.nonce, b.tag, b.ct, CCM_PT_LEN),
+				 SSRP_OK);
+		assert_memory_equal(pt, b.pt, CCM_PT_LEN);
+		assert_int_equal(ssrp_ccm_encrypt(ct, tag, b.key, b.nonce, b.pt, CCM_PT_LEN),
+				 SSRP_OK);
+		assert_memory_equal(ct, b.ct, CCM_PT_LEN);
+		assert_memory_equal(tag, b.tag, 16);
+	}
+}
+
+static void expect_bad_key(const ccm_bytes *b)
+{
+	uint8_t pt[CCM_PT_LEN];
+	memset(pt, 0xAA, sizeof pt);
+	assert_int_equal(ssrp_ccm_decrypt(pt, b->key, b->nonce, b->tag, b->ct, CCM_PT_LEN),
+			 SSRP_E_BAD_KEY);
+	assert_true(all_zero(pt, sizeof pt));
+	expect_message("tag does not match");
+}
+
+static void ccm_tamper(void **state)
+{
+	(void)state;
+	ccm_bytes good, b;
+	load_vector(&good, &ccm_vectors[0]);
+	for (size_t bit = 0; bit < 8 * CCM_PT_LEN; bit += 13) {
+		b = good;
+		b.ct[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		expect_bad_key(&b);
+	}
+	b = good;
+	b.tag[15] ^= 0x80;
+	expect_bad_key(&b);
+	b = good;
+	b.key[0] ^= 1;
+	expect_bad_key(&b);
+	b = good;
+	b.nonce[11] ^= 1;
+	expect_bad_key(&b);
+
+	/* A shorter message under the same tag: also a mismatch. */
+	uint8_t pt[CCM_PT_LEN];
+	memset(pt, 0xAA, sizeof pt);
+	assert_int_equal(ssrp_ccm_decrypt(pt, good.key, good.nonce, good.tag, good.ct, 40),
+			 SSRP_E_BAD_KEY);
+	assert_true(all_zero(pt, 40));
+
+	assert_int_equal(ssrp_ccm_decrypt(pt, good.key, good.nonce, good.tag, good.ct, 0),
+			 SSRP_E_INVALID);
+	assert_int_equal(ssrp_ccm_encrypt(pt, good.tag, NULL, good.nonce, good.pt, 4),
+			 SSRP_E_INVALID);
+}
+
+static void ccm_roundtrip_sizes(void **state)
+{
+	(void)state;
+	uint8_t key[32], nonce[12], pt[300], ct[300], back[300], tag[16];
+	assert_int_equal(ssrp_random_bytes(key, sizeof key), SSRP_OK);
+	assert_int_equal(ssrp_random_bytes(nonce, sizeof nonce), SSRP_OK);
+	assert_int_equal(ssrp_random_bytes(pt, sizeof pt), SSRP_OK);
+	static const size_t lens[] = {1, 15, 16, 17, 44, 60, 300};
+	for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
+		assert_int_equal(ssrp_ccm_encrypt(ct, tag, key, nonce, pt, lens[i]), SSRP_OK);
+		assert_int_equal(ssrp_ccm_decrypt(back, key, nonce, tag, ct, lens[i]), SSRP_OK);
+		assert_memory_equal(back, pt, lens[i]);
+	}
+}
+
+/* ---- XTS --------------------------------------------------------------- */
+
+#define SECTOR 512
+
+static void test_key(uint8_t *key, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		key[i] = (uint8_t)(i * 29 + 11);
+}
+
+/* One sector with a fresh EVP context: the computation ssrp_xts must match. */
+static void evp_xts_sector(uint8_t *out, const uint8_t *in, const uint8_t *key, size_t key_len,
+			   uint64_t sector, int enc)
+{
+	uint8_t iv[16] = {0};
+	for (int k = 0; k < 8; k++)
+		iv[k] = (uint8_t)(sector >> (8 * k));
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	assert_non_null(ctx);
+	const EVP_CIPHER *c = key_len == 32 ? EVP_aes_128_xts() : EVP_aes_256_xts();
+	int outl = 0;
+	assert_int_equal(EVP_CipherInit_ex(ctx, c, NULL, key, iv, enc), 1);
+	assert_int_equal(EVP_CipherUpdate(ctx, out, &outl, in, SECTOR), 1);
+	assert_int_equal(outl, SECTOR);
+	EVP_CIPHER_CTX_free(ctx);
+}
+
+static void xts_roundtrip_and_evp(void **state)
+{
+	(void)state;
+	static const size_t key_lens[] = {32, 64};
+	enum { N = 6 };
+	static uint8_t pt[N * SECTOR], ct[N * SECTOR], back[N * SECTOR], ref[SECTOR];
+	for (size_t i = 0; i < sizeof pt; i++)
+		pt[i] = (uint8_t)(i ^ (i >> 8));
+	for (size_t k = 0; k < 2; k++) {
+		uint8_t key[64];
+		test_key(key, key_lens[k]);
+		ssrp_xts *x = NULL;
+		assert_int_equal(ssrp_xts_new(&x, key, key_lens[k]), SSRP_OK);
+		uint64_t first = 1000 + 0x100000000ull; /* a tweak using more than 32 bits */
+		assert_int_equal(ssrp_xts_encrypt(x, ct, pt, first, N, SECTOR), SSRP_OK);
+		assert_memory_not_equal(ct, pt, SECTOR);
+		for (size_t s = 0; s < N; s++) {
+			evp_xts_sector(ref, pt + s * SECTOR, key, key_lens[k], first + s, 1);
+			assert_memory_equal(ct + s * SECTOR, ref, SECTOR);
+		}
+		assert_int_equal(ssrp_xts_decrypt(x, back, ct, first, N, SECTOR), SSRP_OK);
+		assert_memory_equal(back, pt, sizeof pt);
+		/* in place */
+		memcpy(back, pt, sizeof pt);
+		assert_int_equal(ssrp_xts_encrypt(x, back, back, first, N, SECTOR), SSRP_OK);
+		assert_memory_equal(back, ct, sizeof ct);
+		assert_int_equal(ssrp_xts_decrypt(x, back, back, first, N, SECTOR), SSRP_OK);
+		assert_memory_equal(back, pt, sizeof pt);
+		ssrp_xts_free(x);
+	}
+}
+
+static void xts_tweak_is_sector_number(void **state)
+{
+	(void)state;
+	uint8_t key[32];
+	static uint8_t pt[6 * SECTOR], run[6 * SECTOR], one[SECTOR];
+	test_key(key, sizeof key);
+	memset(pt, 0x5c, sizeof pt);
+	ssrp_xts *x = NULL;
+	assert_int_equal(ssrp_xts_new(&x, key, sizeof key), SSRP_OK);
+	assert_int_equal(ssrp_xts_encrypt(x, run, pt, 0, 6, SECTOR), SSRP_OK);
+	assert_int_equal(ssrp_xts_encrypt(x, one, pt + 5 * SECTOR, 5, 1, SECTOR), SSRP_OK);
+	assert_memory_equal(one, run + 5 * SECTOR, SECTOR);
+	/* Same plaintext, different sectors: different ciphertext. */
+	assert_memory_not_equal(run, run + SECTOR, SECTOR);
+	/* Not the byte offset: sector 5 of 512 bytes is not tweak 2560. */
+	assert_int_equal(ssrp_xts_encrypt(x, one, pt, 5 * SECTOR, 1, SECTOR), SSRP_OK);
+	assert_memory_not_equal(one, run + 5 * SECTOR, SECTOR);
+	ssrp_xts_free(x);
+}
+
+static void xts_refusals(void **state)
+{
+	(void)state;
+	uint8_t key[64];
+	ssrp_xts *x = (ssrp_xts *)(uintptr_t)1;
+	test_key(key, 16);
+	memcpy(key + 16, key, 16);
+	assert_int_equal(ssrp_xts_new(&x, key, 32), SSRP_E_INVALID);
+	assert_null(x);
+	expect_message("halves");
+	test_key(key, 32);
+	memcpy(key + 32, key, 32);
+	assert_int_equal(ssrp_xts_new(&x, key, 64), SSRP_E_INVALID);
+	expect_message("halves");
+	assert_int_equal(ssrp_xts_new(&x, key, 48), SSRP_E_INVALID);
+	expect_message("48-byte key");
+	assert_int_equal(ssrp_xts_new(NULL, key, 32), SSRP_E_INVALID);
+
+	test_key(key, 32);
+	assert_int_equal(ssrp_xts_new(&x, key, 32), SSRP_OK);
+	uint8_t buf[SECTOR] = {0};
+	assert_int_equal(ssrp_xts_encrypt(x, buf, buf, 0, 1, 8), SSRP_E_INVALID);
+	assert_int_equal(ssrp_xts_encrypt(x, buf, buf, UINT64_MAX, 2, 16), SSRP_E_INVALID);
+	assert_int_equal(ssrp_xts_encrypt(NULL, buf, buf, 0, 1, SECTOR), SSRP_E_INVALID);
+	assert_int_equal(ssrp_xts_encrypt(x, buf, buf, 0, 0, SECTOR), SSRP_OK);
+	ssrp_xts_free(x);
+	ssrp_xts_free(NULL);
+}
+
+/* ---- GUIDs ------------------------------------------------------------- */
+
+/* BitLocker's own GUID, as it appears in a volume header. */
+static const uint8_t fve_guid[16] = {0x3b, 0xd6, 0x67, 0x49, 0x29, 0x2e, 0xd8, 0x4a,
+				     0x83, 0x99, 0xf6, 0xa3, 0x39, 0xe3, 0xd0, 0x01};
+static const char fve_text[] = "{4967D63B-2E29-4AD8-8399-F6A339E3D001}";
+
+static void guid_layout(void **state)
+{
+	(void)state;
+	char text[SSRP_GUID_TEXT_LEN + 1];
+	ssrp_guid_format(text, fve_guid);
+	assert_string_equal(text, fve_text);
+
+	static const char *const forms[] = {
+		"{4967D63B-2E29-4AD8-8399-F6A339E3D001}",
+		"{4967d63b-2e29-4ad8-8399-f6a339e3d001}",
+		"4967D63B-2E29-4AD8-8399-F6A339E3D001",
+	};
+	for (size_t i = 0; i < 3; i++) {
+		uint8_t g[16];
+		assert_int_equal(ssrp_guid_parse(g, forms[i]), SSRP_OK);
+		assert_memory_equal(g, fve_guid, 16);
+	}
+}
+
+static void guid_refusals(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text, *words;
+	} cases[] = {
+		{"", "0 characters"},
+		{"4967D63B-2E29-4AD8-8399-F6A339E3D00", "35 characters"},
+		{"{4967D63B-2E29-4AD8-8399-F6A339E3D001", "braces"},
+		{"4967D63B-2E29-4AD8-8399-F6A339E3D001}", "braces"},
+		{"{4967D63B-2E29-4AD8-8399-F6A339E3D0012}", "braces"},
+		{"4967D63B-2E29-4AD8-8399-F6A339E3D00G", "character 36 ('G') should be a hex digit"},
+		{"{4967D63B-2E29-4AD8-8399-F6A339E3D00G}", "character 37 ('G') should be a hex"},
+		{"4967D63B2E29-4AD8-8399-F6A339E3D0011", "character 9 ('2') should be '-'"},
+		{"4967D63B-2E29-4AD8-8399+F6A339E3D001", "character 24 ('+') should be '-'"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		uint8_t g[16];
+		memset(g, 0xAA, sizeof g);
+		assert_int_equal(ssrp_guid_parse(g, cases[i].text), SSRP_E_INVALID);
+		assert_true(all_zero(g, sizeof g));
+		expect_message(cases[i].words);
+	}
+	uint8_t g[16];
+	assert_int_equal(ssrp_guid_parse(g, NULL), SSRP_E_INVALID);
+}
+
+static void guid_generate(void **state)
+{
+	(void)state;
+	uint8_t prev[16] = {0};
+	for (int n = 0; n < 200; n++) {
+		uint8_t g[16], back[16];
+		char text[SSRP_GUID_TEXT_LEN + 1];
+		assert_int_equal(ssrp_guid_generate(g), SSRP_OK);
+		assert_memory_not_equal(g, prev, 16);
+		memcpy(prev, g, 16);
+		ssrp_guid_format(text, g);
+		/* Version 4 shows as the first digit of the third group, and the
+		 * variant as 8, 9, A or B starting the fourth. */
+		assert_int_equal(text[15], '4');
+		assert_non_null(strchr("89AB", text[20]));
+		assert_int_equal(ssrp_guid_parse(back, text), SSRP_OK);
+		assert_memory_equal(back, g, 16);
+	}
+	assert_int_equal(ssrp_guid_generate(NULL), SSRP_E_INVALID);
+}
+
+static void random_bytes(void **state)
+{
+	(void)state;
+	uint8_t a[32], b[32];
+	assert_int_equal(ssrp_random_bytes(a, sizeof a), SSRP_OK);
+	assert_int_equal(ssrp_random_bytes(b, sizeof b), SSRP_OK);
+	assert_memory_not_equal(a, b, sizeof a);
+	assert_int_equal(ssrp_random_bytes(NULL, 0), SSRP_OK);
+	assert_int_equal(ssrp_random_bytes(NULL, 1), SSRP_E_INVALID);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(rp_known_answer),
+		cmocka_unit_test(rp_accepted_forms),
+		cmocka_unit_test(rp_refusals),
+		cmocka_unit_test(rp_generate_roundtrip),
+		cmocka_unit_test(rp_edges),
+		cmocka_unit_test(stretch_known_answer),
+		cmocka_unit_test(stretch_matches_definition),
+		cmocka_unit_test(ccm_known_answers),
+		cmocka_unit_test(ccm_tamper),
+		cmocka_unit_test(ccm_roundtrip_sizes),
+		cmocka_unit_test(xts_roundtrip_and_evp),
+		cmocka_unit_test(xts_tweak_is_sector_number),
+		cmocka_unit_test(xts_refusals),
+		cmocka_unit_test(guid_layout),
+		cmocka_unit_test(guid_refusals),
+		cmocka_unit_test(guid_generate),
+		cmocka_unit_test(random_bytes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
