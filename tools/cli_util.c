@@ -155,3 +155,45 @@ const char *cli_tpm_spec(const char *option)
 	const char *env = getenv("SSRP_TPM");
 	return env && *env ? env : NULL;
 }
+
+static const cli_option *find_option(const cli_option *opts, size_t n, const char *arg,
+				     const char **inline_value)
+{
+	for (size_t k = 0; k < n; k++) {
+		size_t len = strlen(opts[k].name);
+		if (strncmp(arg, opts[k].name, len) || (arg[len] && arg[len] != '='))
+			continue;
+		*inline_value = arg[len] == '=' ? arg + len + 1 : NULL;
+		return &opts[k];
+	}
+	return NULL;
+}
+
+int cli_parse_options(void *args, const cli_option *opts, size_t n_opts, const char **positional,
+		      int max_positional, int *n_positional, int argc, char **argv)
+{
+	*n_positional = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i], *value = NULL;
+		const cli_option *o = find_option(opts, n_opts, arg, &value);
+		if (o && o->kind == CLI_REFUSE_SECRET)
+			return cli_usage_error("%s: a secret is never taken on the command line; %s",
+					       o->name, o->hint);
+		if (o && o->kind == CLI_FLAG) {
+			if (value)
+				return cli_usage_error("%s takes no value", o->name);
+			*(int *)(void *)((char *)args + o->offset) = 1;
+		} else if (o) {
+			if (!value && (value = i + 1 < argc ? argv[++i] : NULL) == NULL)
+				return cli_usage_error("%s needs a value", o->name);
+			*(const char **)(void *)((char *)args + o->offset) = value;
+		} else if (arg[0] == '-' && arg[1]) {
+			return cli_usage_error("unknown option '%s'", arg);
+		} else if (*n_positional < max_positional) {
+			positional[(*n_positional)++] = arg;
+		} else {
+			return cli_usage_error("unexpected argument '%s'", arg);
+		}
+	}
+	return 0;
+}

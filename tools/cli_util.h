@@ -41,6 +41,24 @@ int cli_write_private_file(const char *path, const uint8_t *data, size_t len);
 /* "7,11" or "0-3,7" → bit mask of PCRs; 0 with a message on error. */
 int cli_parse_pcrs(uint32_t *out, const char *text);
 
+/* One option of a subcommand: "--name VALUE" / "--name=VALUE" stores a
+ * const char * at offset in the arguments struct; a flag stores int 1; a
+ * secret-refusing entry rejects options that would put a secret on the
+ * command line, naming what to use instead. */
+typedef enum { CLI_VALUE, CLI_FLAG, CLI_REFUSE_SECRET } cli_option_kind;
+typedef struct cli_option {
+	const char *name;
+	cli_option_kind kind;
+	size_t offset;    /* CLI_VALUE, CLI_FLAG */
+	const char *hint; /* CLI_REFUSE_SECRET: what to use instead */
+} cli_option;
+
+/* Parse argv[0..argc) into args by opts; plain words go to positional[]
+ * (at most max_positional, counted in *n_positional). Returns 0, or
+ * EXIT_USAGE after printing what was wrong. */
+int cli_parse_options(void *args, const cli_option *opts, size_t n_opts, const char **positional,
+		      int max_positional, int *n_positional, int argc, char **argv);
+
 /* The TPM spec: --tpm value, else $SSRP_TPM, else NULL (platform default). */
 const char *cli_tpm_spec(const char *option);
 

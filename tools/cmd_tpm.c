@@ -19,43 +19,18 @@ typedef struct tpm_args {
 
 static int parse_args(tpm_args *a, int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		size_t offset;
-	} valued[] = {
-		{"--tpm", offsetof(tpm_args, spec)}, {"--in", offsetof(tpm_args, in)},
-		{"--out", offsetof(tpm_args, out)},  {"--data", offsetof(tpm_args, data)},
-		{"--pcrs", offsetof(tpm_args, pcrs)},
+	static const cli_option opts[] = {
+		{"--tpm", CLI_VALUE, offsetof(tpm_args, spec), NULL},
+		{"--in", CLI_VALUE, offsetof(tpm_args, in), NULL},
+		{"--out", CLI_VALUE, offsetof(tpm_args, out), NULL},
+		{"--data", CLI_VALUE, offsetof(tpm_args, data), NULL},
+		{"--pcrs", CLI_VALUE, offsetof(tpm_args, pcrs), NULL},
+		{"--json", CLI_FLAG, offsetof(tpm_args, json), NULL},
+		{"--raw", CLI_FLAG, offsetof(tpm_args, raw), NULL},
 	};
 	memset(a, 0, sizeof *a);
-	for (int i = 0; i < argc; i++) {
-		const char *arg = argv[i];
-		int matched = 0;
-		for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) {
-			size_t n = strlen(valued[k].name);
-			if (strncmp(arg, valued[k].name, n) || (arg[n] && arg[n] != '='))
-				continue;
-			const char *value = arg[n] == '=' ? arg + n + 1 : (i + 1 < argc ? argv[++i] : NULL);
-			if (!value)
-				return cli_usage_error("%s needs a value", valued[k].name);
-			*(const char **)((char *)a + valued[k].offset) = value;
-			matched = 1;
-			break;
-		}
-		if (matched)
-			continue;
-		if (!strcmp(arg, "--json"))
-			a->json = 1;
-		else if (!strcmp(arg, "--raw"))
-			a->raw = 1;
-		else if (arg[0] == '-' && arg[1])
-			return cli_usage_error("unknown option '%s'", arg);
-		else if (a->n_positional < 2)
-			a->positional[a->n_positional++] = arg;
-		else
-			return cli_usage_error("unexpected argument '%s'", arg);
-	}
-	return 0;
+	return cli_parse_options(a, opts, sizeof opts / sizeof opts[0], a->positional, 2,
+				 &a->n_positional, argc, argv);
 }
 
 static void print_hex(const uint8_t *p, size_t n)

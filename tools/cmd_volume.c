@@ -23,54 +23,31 @@ typedef struct volume_args {
 
 static int parse_args(volume_args *a, int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		size_t offset;
-	} valued[] = {
-		{"--volume", offsetof(volume_args, volume)},
-		{"--tpm", offsetof(volume_args, tpm)},
-		{"--recovery-password-file", offsetof(volume_args, rp_file)},
-		{"--password-file", offsetof(volume_args, password_file)},
-		{"--id", offsetof(volume_args, id)},
-		{"--in", offsetof(volume_args, in)},
-		{"--out", offsetof(volume_args, out)},
-		{"--pcrs", offsetof(volume_args, pcrs)},
-		{"--size", offsetof(volume_args, size)},
-		{"--offset", offsetof(volume_args, offset)},
-		{"--length", offsetof(volume_args, length)},
+	static const char secret_hint[] =
+		"use --recovery-password-file FILE or --password-file FILE ('-' for standard input)";
+	static const cli_option opts[] = {
+		{"--volume", CLI_VALUE, offsetof(volume_args, volume), NULL},
+		{"--tpm", CLI_VALUE, offsetof(volume_args, tpm), NULL},
+		{"--recovery-password-file", CLI_VALUE, offsetof(volume_args, rp_file), NULL},
+		{"--password-file", CLI_VALUE, offsetof(volume_args, password_file), NULL},
+		{"--id", CLI_VALUE, offsetof(volume_args, id), NULL},
+		{"--in", CLI_VALUE, offsetof(volume_args, in), NULL},
+		{"--out", CLI_VALUE, offsetof(volume_args, out), NULL},
+		{"--pcrs", CLI_VALUE, offsetof(volume_args, pcrs), NULL},
+		{"--size", CLI_VALUE, offsetof(volume_args, size), NULL},
+		{"--offset", CLI_VALUE, offsetof(volume_args, offset), NULL},
+		{"--length", CLI_VALUE, offsetof(volume_args, length), NULL},
+		{"--json", CLI_FLAG, offsetof(volume_args, json), NULL},
+		{"--show", CLI_FLAG, offsetof(volume_args, show), NULL},
+		{"--recovery-password", CLI_REFUSE_SECRET, 0, secret_hint},
+		{"--password", CLI_REFUSE_SECRET, 0, secret_hint},
 	};
 	memset(a, 0, sizeof *a);
-	for (int i = 0; i < argc; i++) {
-		const char *arg = argv[i];
-		int matched = 0;
-		for (size_t k = 0; k < sizeof valued / sizeof valued[0] && !matched; k++) {
-			size_t n = strlen(valued[k].name);
-			if (strncmp(arg, valued[k].name, n) || (arg[n] && arg[n] != '='))
-				continue;
-			const char *value = arg[n] == '=' ? arg + n + 1 : (i + 1 < argc ? argv[++i] : NULL);
-			if (!value)
-				return cli_usage_error("%s needs a value", valued[k].name);
-			*(const char **)((char *)a + valued[k].offset) = value;
-			matched = 1;
-		}
-		if (matched)
-			continue;
-		if (!strcmp(arg, "--json"))
-			a->json = 1;
-		else if (!strcmp(arg, "--show"))
-			a->show = 1;
-		else if (!strncmp(arg, "--recovery-password", 19) || !strncmp(arg, "--password", 10))
-			return cli_usage_error("%s: a recovery password is never taken on the command "
-					       "line; use --recovery-password-file FILE (or - for "
-					       "standard input)",
-					       arg);
-		else if (arg[0] == '-' && arg[1])
-			return cli_usage_error("unknown option '%s'", arg);
-		else if (!a->positional)
-			a->positional = arg;
-		else
-			return cli_usage_error("unexpected argument '%s'", arg);
-	}
+	int n_positional = 0;
+	int rc = cli_parse_options(a, opts, sizeof opts / sizeof opts[0], &a->positional, 1,
+				   &n_positional, argc, argv);
+	if (rc)
+		return rc;
 	if (!a->volume && !(a->volume = getenv("SSRP_VOLUME")))
 		return cli_usage_error("no volume: give --volume sim:PATH (or set SSRP_VOLUME)");
 	return 0;
@@ -115,6 +92,26 @@ static int open_tpm(ssrp_tpm **tpm, const volume_args *a)
 	return ssrp_tpm_open(tpm, cli_tpm_spec(a->tpm));
 }
 
+static int unlock_with_file(ssrp_volume *vol, const char *path)
+{
+	ssrp_buf pw = SSRP_BUF_INIT;
+	int rc = read_password(&pw, path);
+	if (!rc)
+		rc = ssrp_volume_unlock_recovery_password(vol, (const char *)pw.data);
+	ssrp_buf_free(&pw);
+	return rc;
+}
+
+static int unlock_with_tpm(ssrp_volume *vol, const volume_args *a)
+{
+	ssrp_tpm *tpm;
+	int rc = open_tpm(&tpm, a);
+	if (!rc)
+		rc = ssrp_volume_unlock_tpm(vol, tpm);
+	ssrp_tpm_close(tpm);
+	return rc;
+}
+
 /* Unlock when locked: the recovery password file if given, else the TPM. */
 static int ensure_unlocked(ssrp_volume *vol, const volume_args *a)
 {
@@ -122,24 +119,13 @@ static int ensure_unlocked(ssrp_volume *vol, const volume_args *a)
 	int rc = ssrp_volume_get_status(vol, &st);
 	if (rc || !st.locked)
 		return rc;
-	if (a->rp_file) {
-		ssrp_buf pw = SSRP_BUF_INIT;
-		rc = read_password(&pw, a->rp_file);
-		if (!rc)
-			rc = ssrp_volume_unlock_recovery_password(vol, (const char *)pw.data);
-		ssrp_buf_free(&pw);
-		return rc;
-	}
+	if (a->rp_file)
+		return unlock_with_file(vol, a->rp_file);
 	if (!cli_tpm_spec(a->tpm))
 		return ssrp_error_set(SSRP_E_LOCKED,
 				      "the volume is locked: give --tpm SPEC (or SSRP_TPM) or "
 				      "--recovery-password-file FILE");
-	ssrp_tpm *tpm;
-	rc = open_tpm(&tpm, a);
-	if (!rc)
-		rc = ssrp_volume_unlock_tpm(vol, tpm);
-	ssrp_tpm_close(tpm);
-	return rc;
+	return unlock_with_tpm(vol, a);
 }
 
 static int list(ssrp_volume *vol, ssrp_protector **out, size_t *n)
@@ -303,20 +289,7 @@ static int cmd_remove(ssrp_volume *vol, const volume_args *a)
 
 static int cmd_unlock(ssrp_volume *vol, const volume_args *a)
 {
-	int rc = SSRP_OK;
-	if (a->rp_file) {
-		ssrp_buf pw = SSRP_BUF_INIT;
-		rc = read_password(&pw, a->rp_file);
-		if (!rc)
-			rc = ssrp_volume_unlock_recovery_password(vol, (const char *)pw.data);
-		ssrp_buf_free(&pw);
-	} else {
-		ssrp_tpm *tpm;
-		rc = open_tpm(&tpm, a);
-		if (!rc)
-			rc = ssrp_volume_unlock_tpm(vol, tpm);
-		ssrp_tpm_close(tpm);
-	}
+	int rc = a->rp_file ? unlock_with_file(vol, a->rp_file) : unlock_with_tpm(vol, a);
 	if (rc)
 		return cli_fail(rc);
 	fprintf(stderr, "unlocked with %s\n", a->rp_file ? "the recovery password" : "the TPM");
