@@ -318,12 +318,14 @@ static int parse_stretch(const parser *ps, ssrp_fve_vmk *v, const datum *d)
 	int rc = need(d, 0x1c, "STRETCH_KEY");
 	if (rc)
 		return rc;
+	if (v->has_stretch)
+		return SSRP_OK; /* the first one counts, as for dislocker */
 	v->has_stretch = 1;
 	memcpy(v->salt, d->p + 12, 16);
 	size_t pos = d->at + 0x1c, end = d->at + d->size;
 	datum n;
 	while ((rc = next_datum(ps, &pos, end, &n, "STRETCH_KEY")) == 1)
-		if (n.value_type == VT_AES_CCM) {
+		if (n.value_type == VT_AES_CCM && !v->has_key_copy) {
 			if ((rc = parse_wrapped(&v->key_copy, &n, "recovery key copy")))
 				return rc;
 			v->has_key_copy = 1;
@@ -346,7 +348,15 @@ static int parse_vmk(const parser *ps, ssrp_fve_vmk *v, const datum *d)
 	v->protection = rd16(d->p + 34);
 	size_t pos = d->at + 0x24, end = d->at + d->size;
 	datum n;
+	int have_name = 0;
+	/* A repeated datum kind keeps its first occurrence (dislocker reads the
+	 * first too); later ones are skipped whole, never merged. */
 	while ((rc = next_datum(ps, &pos, end, &n, "VMK entry")) == 1) {
+		if ((n.value_type == VT_UNICODE && have_name++) ||
+		    (n.value_type == VT_KEY && v->has_clear_key) ||
+		    (n.value_type == VT_AES_CCM && v->has_wrapped_vmk) ||
+		    (n.value_type == VT_TPM_ENCODED && v->tpm_blob_len))
+			continue;
 		switch (n.value_type) {
 		case VT_UNICODE:
 			if (n.size - 8u > SSRP_FVE_MAX_NAME)
@@ -393,7 +403,7 @@ static int parse_vmk(const parser *ps, ssrp_fve_vmk *v, const datum *d)
 static int parse_entries(const parser *ps, ssrp_fve_metadata *out, size_t end)
 {
 	size_t pos = ENTRIES_AT;
-	int have_fvek = 0, have_vhb = 0, rc;
+	int have_fvek = 0, have_vhb = 0, have_description = 0, rc;
 	datum d;
 	while ((rc = next_datum(ps, &pos, end, &d, "entries")) == 1) {
 		switch (d.entry_type) {
@@ -419,7 +429,8 @@ static int parse_entries(const parser *ps, ssrp_fve_metadata *out, size_t end)
 				return rc;
 			break;
 		case ET_DESCRIPTION:
-			if (d.value_type == VT_UNICODE && d.size - 8u <= SSRP_FVE_MAX_NAME) {
+			if (d.value_type == VT_UNICODE && d.size - 8u <= SSRP_FVE_MAX_NAME &&
+			    !have_description++) {
 				out->description_len = (uint16_t)(d.size - 8u);
 				memcpy(out->description, d.p + 8, out->description_len);
 			}

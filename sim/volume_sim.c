@@ -18,7 +18,6 @@
 #include "sim/volume_sim_keys.h"
 #include "sim/volume_store.h"
 
-#define IO_CHUNK_SECTORS 2048u /* 1 MiB per read or write */
 
 typedef struct sim_volume {
 	ssrp_sim_store store;
@@ -26,7 +25,7 @@ typedef struct sim_volume {
 	int unlocked;
 	uint8_t vmk[32];
 	ssrp_xts *xts;
-	uint8_t *io; /* IO_CHUNK_SECTORS sectors */
+	uint8_t *io; /* one sector, for partial-sector reads and writes */
 } sim_volume;
 
 static int require_unlocked(const sim_volume *v, const char *what)
@@ -133,12 +132,10 @@ static void try_clear_key(sim_volume *v)
 static void sim_close(void *ctx)
 {
 	sim_volume *v = ctx;
-	if (v->store.fd >= 0 && v->unlocked)
-		ssrp_sim_store_sync(&v->store);
-	ssrp_sim_store_close(&v->store);
+	ssrp_sim_store_close(&v->store); /* flushes data written through the map */
 	ssrp_xts_free(v->xts);
 	ssrp_free_secret(v->md, sizeof *v->md);
-	ssrp_free_secret(v->io, IO_CHUNK_SECTORS * SSRP_FVE_SECTOR);
+	ssrp_free_secret(v->io, SSRP_FVE_SECTOR);
 	ssrp_memzero(v->vmk, sizeof v->vmk);
 }
 
@@ -175,7 +172,7 @@ static int sim_open(void *ctx, const char *config)
 		rc = ssrp_sim_store_open(&v->store, path);
 	v->store.kill_at_write = kill_at;
 	if (!rc && (!(v->md = ssrp_malloc(sizeof *v->md)) ||
-		    !(v->io = ssrp_malloc(IO_CHUNK_SECTORS * SSRP_FVE_SECTOR))))
+		    !(v->io = ssrp_malloc(SSRP_FVE_SECTOR))))
 		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory opening %s", path);
 	if (!rc)
 		rc = ssrp_sim_store_read_metadata(&v->store, v->md);
@@ -430,18 +427,20 @@ static int sim_protection_off(void *ctx)
 	return rc ? rc : commit(v, 1, NULL);
 }
 
-/* Logical sectors first.. that are stored in consecutive physical sectors,
- * at most IO_CHUNK_SECTORS; *phys gets the first one's. */
+/* Logical sectors first.. that are stored in consecutive physical sectors;
+ * *phys gets the first one's. */
 static size_t run_length(const sim_volume *v, uint64_t first, uint64_t last, uint64_t *phys)
 {
 	*phys = ssrp_sim_layout_physical(&v->store.layout, first);
 	size_t n = 1;
-	while (first + n <= last && n < IO_CHUNK_SECTORS &&
-	       ssrp_sim_layout_physical(&v->store.layout, first + n) == *phys + n)
+	while (first + n <= last && ssrp_sim_layout_physical(&v->store.layout, first + n) == *phys + n)
 		n++;
 	return n;
 }
 
+/* Whole sectors go straight between the caller's buffer and the mapped
+ * file through XTS; a partial sector at either end goes through one sector
+ * of bounce buffer (read, decrypt, patch, encrypt). */
 static int transfer(sim_volume *v, uint64_t offset, uint8_t *buf, size_t len, int writing)
 {
 	int rc = require_unlocked(v, writing ? "write data" : "read data");
@@ -450,30 +449,28 @@ static int transfer(sim_volume *v, uint64_t offset, uint8_t *buf, size_t len, in
 		size_t skip = (size_t)(offset % SSRP_FVE_SECTOR);
 		uint64_t last = (offset + len - 1) / SSRP_FVE_SECTOR, phys;
 		size_t n = run_length(v, first, last, &phys);
-		size_t bytes = n * SSRP_FVE_SECTOR - skip;
-		if (bytes > len)
-			bytes = len;
 		if (phys == UINT64_MAX) /* a hole: the core refuses these ranges */
 			return ssrp_error_set(SSRP_E_RESERVED, "sector %llu is reserved",
 					      (unsigned long long)first);
-		uint64_t at = phys * SSRP_FVE_SECTOR;
-		size_t span = n * SSRP_FVE_SECTOR;
-		int whole = writing && skip == 0 && bytes == span;
-		if (!whole) {
-			rc = ssrp_sim_store_pread(&v->store, v->io, span, at);
-			if (!rc)
-				rc = ssrp_xts_decrypt(v->xts, v->io, v->io, phys, n, SSRP_FVE_SECTOR);
-		}
-		if (rc)
-			break;
-		if (writing) {
-			memcpy(v->io + skip, buf, bytes);
-			rc = ssrp_xts_encrypt(v->xts, v->io, v->io, phys, n, SSRP_FVE_SECTOR);
-			if (!rc)
-				rc = ssrp_sim_store_pwrite(&v->store, v->io, span, at);
+		uint8_t *disk = v->store.map + phys * SSRP_FVE_SECTOR;
+		size_t bytes;
+		if (skip == 0 && len >= SSRP_FVE_SECTOR) {
+			size_t k = len / SSRP_FVE_SECTOR < n ? len / SSRP_FVE_SECTOR : n;
+			bytes = k * SSRP_FVE_SECTOR;
+			rc = writing ? ssrp_xts_encrypt(v->xts, disk, buf, phys, k, SSRP_FVE_SECTOR)
+				     : ssrp_xts_decrypt(v->xts, buf, disk, phys, k, SSRP_FVE_SECTOR);
 		} else {
-			memcpy(buf, v->io + skip, bytes);
+			bytes = SSRP_FVE_SECTOR - skip < len ? SSRP_FVE_SECTOR - skip : len;
+			rc = ssrp_xts_decrypt(v->xts, v->io, disk, phys, 1, SSRP_FVE_SECTOR);
+			if (rc == SSRP_OK && writing) {
+				memcpy(v->io + skip, buf, bytes);
+				rc = ssrp_xts_encrypt(v->xts, disk, v->io, phys, 1, SSRP_FVE_SECTOR);
+			} else if (rc == SSRP_OK) {
+				memcpy(buf, v->io + skip, bytes);
+			}
 		}
+		if (writing)
+			v->store.data_dirty = 1;
 		buf += bytes;
 		offset += bytes;
 		len -= bytes;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,6 +63,7 @@ int ssrp_sim_store_open(ssrp_sim_store *s, const char *path)
 {
 	memset(s, 0, sizeof *s);
 	s->fd = -1;
+	s->map = NULL;
 	if (strlen(path) >= sizeof s->path)
 		return ssrp_error_set(SSRP_E_INVALID, "volume path is too long");
 	strcpy(s->path, path);
@@ -96,6 +98,14 @@ int ssrp_sim_store_open(ssrp_sim_store *s, const char *path)
 	}
 	if (!rc)
 		rc = ssrp_sim_layout_check(&s->layout);
+	if (!rc) {
+		s->map_len = (size_t)s->layout.size;
+		void *m = mmap(NULL, s->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
+		if (m == MAP_FAILED)
+			rc = ssrp_error_set(SSRP_E_IO, "cannot map %s: %s", path, strerror(errno));
+		else
+			s->map = m;
+	}
 	if (rc) {
 		ssrp_error_prefix(rc, "%s", path);
 		ssrp_sim_store_close(s);
@@ -103,8 +113,23 @@ int ssrp_sim_store_open(ssrp_sim_store *s, const char *path)
 	return rc;
 }
 
+int ssrp_sim_store_sync_data(ssrp_sim_store *s)
+{
+	if (!s->data_dirty)
+		return SSRP_OK;
+	if (msync(s->map, s->map_len, MS_SYNC))
+		return ssrp_error_set(SSRP_E_IO, "flushing %s to disk: %s", s->path, strerror(errno));
+	s->data_dirty = 0;
+	return SSRP_OK;
+}
+
 void ssrp_sim_store_close(ssrp_sim_store *s)
 {
+	if (s->map) {
+		ssrp_sim_store_sync_data(s);
+		munmap(s->map, s->map_len);
+		s->map = NULL;
+	}
 	if (s->fd >= 0)
 		close(s->fd); /* releases the lock */
 	s->fd = -1;
@@ -153,15 +178,17 @@ int ssrp_sim_store_read_metadata(ssrp_sim_store *s, ssrp_fve_metadata *out)
 	return SSRP_OK;
 }
 
-/* A region write, or the crash a test asked for in the middle of one. */
-static int write_region(ssrp_sim_store *s, const uint8_t *buf, uint64_t offset)
+/* One copy's write (the encoded block, rounded up to whole sectors: the
+ * rest of the region is never read), or the crash a test asked for in the
+ * middle of it: half the block written, then SIGKILL. */
+static int write_region(ssrp_sim_store *s, const uint8_t *buf, size_t len, uint64_t offset)
 {
 	if (s->kill_at_write && ++s->writes == s->kill_at_write) {
-		write_all(s, buf, SSRP_FVE_REGION / 2, offset);
+		write_all(s, buf, len / 2, offset);
 		fsync(s->fd);
 		raise(SIGKILL);
 	}
-	int rc = write_all(s, buf, SSRP_FVE_REGION, offset);
+	int rc = write_all(s, buf, len, offset);
 	return rc ? rc : ssrp_sim_store_sync(s);
 }
 
@@ -173,8 +200,9 @@ int ssrp_sim_store_write_metadata(ssrp_sim_store *s, ssrp_fve_metadata *md)
 	md->sequence++;
 	size_t used = 0;
 	int rc = ssrp_fve_metadata_encode(region, SSRP_FVE_REGION - 8, &used, md);
+	size_t len = (used + SSRP_FVE_SECTOR - 1) / SSRP_FVE_SECTOR * SSRP_FVE_SECTOR;
 	for (int i = 0; rc == SSRP_OK && i < 3; i++)
-		rc = write_region(s, region, s->layout.copies[i]);
+		rc = write_region(s, region, len, s->layout.copies[i]);
 	ssrp_free_secret(region, SSRP_FVE_REGION);
 	if (rc == SSRP_OK)
 		s->copies_in_step = 1;

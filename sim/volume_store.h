@@ -16,6 +16,12 @@
 
 typedef struct ssrp_sim_store {
 	int fd;
+	/* The whole file, mapped shared: sector data is encrypted and
+	 * decrypted in place, with no copy through a bounce buffer. Metadata
+	 * goes through pwrite + fsync (the page cache keeps both coherent). */
+	uint8_t *map;
+	size_t map_len;
+	int data_dirty;
 	char path[1024];
 	ssrp_sim_layout layout;
 	int copies_in_step; /* 0 when a copy is damaged or behind */
@@ -35,6 +41,9 @@ void ssrp_sim_store_close(ssrp_sim_store *s);
 int ssrp_sim_store_read_metadata(ssrp_sim_store *s, ssrp_fve_metadata *out);
 /* Bump the sequence and write all three copies, one after another. */
 int ssrp_sim_store_write_metadata(ssrp_sim_store *s, ssrp_fve_metadata *md);
+
+/* Flush data written through the map to the disk. */
+int ssrp_sim_store_sync_data(ssrp_sim_store *s);
 
 /* Raw physical I/O. */
 int ssrp_sim_store_pread(ssrp_sim_store *s, void *buf, size_t len, uint64_t offset);

@@ -79,10 +79,10 @@ static int read_password(ssrp_buf *out, const char *path)
 	int rc = cli_read_file(out, path, 255);
 	if (rc)
 		return rc;
-	size_t n = strcspn((const char *)out->data, "\r\n");
-	if (n > out->len)
-		n = out->len;
-	out->data[n] = '\0'; /* cli_read_file leaves room for one more byte */
+	/* cli_read_file leaves room for one more byte: terminate before
+	 * scanning, so strcspn stops inside the buffer. */
+	out->data[out->len] = '\0';
+	out->data[strcspn((const char *)out->data, "\r\n")] = '\0';
 	return SSRP_OK;
 }
 

@@ -1,0 +1,87 @@
+/* libFuzzer target: the BitLocker metadata parser (bitlocker/fve_metadata.c)
+ * must refuse what it does not accept with SSRP_E_FORMAT and a message,
+ * never crash, and what it accepts must encode and parse again to an equal
+ * model. Each input is tried as it is and once more with its CRC trailer
+ * recomputed, so mutations reach the checks behind the CRC. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "bitlocker/fve_metadata.h"
+#include "ssrp/error.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static ssrp_fve_metadata model, again;
+static uint8_t encoded[SSRP_FVE_REGION];
+static uint8_t fixed[SSRP_FVE_REGION];
+
+static void clear_tail(uint8_t *p, size_t used, size_t cap)
+{
+	if (used < cap)
+		memset(p + used, 0, cap - used);
+}
+
+static void clear_wrapped(ssrp_fve_wrapped *w)
+{
+	clear_tail(w->ct, w->len, sizeof w->ct);
+}
+
+/* Bytes past a field's length carry no meaning, and the parser leaves them
+ * as an earlier datum of the same kind wrote them (the last one wins):
+ * zero them before comparing. */
+static void normalize(ssrp_fve_metadata *m)
+{
+	clear_wrapped(&m->fvek);
+	clear_tail(m->description, m->description_len, sizeof m->description);
+	for (size_t i = 0; i < m->n_vmks; i++) {
+		ssrp_fve_vmk *v = &m->vmks[i];
+		clear_tail(v->name, v->name_len, sizeof v->name);
+		clear_tail(v->tpm_blob, v->tpm_blob_len, sizeof v->tpm_blob);
+		clear_wrapped(&v->key_copy);
+		clear_wrapped(&v->wrapped_vmk);
+	}
+}
+
+static void check(const uint8_t *in, size_t len)
+{
+	int rc = ssrp_fve_metadata_parse(&model, in, len);
+	if (rc != SSRP_OK) {
+		if (rc != SSRP_E_FORMAT || !ssrp_error_last()[0])
+			abort();
+		return;
+	}
+	size_t n = 0;
+	if (ssrp_fve_metadata_encode(encoded, sizeof encoded, &n, &model) != SSRP_OK)
+		abort();
+	if (ssrp_fve_metadata_parse(&again, encoded, n) != SSRP_OK)
+		abort();
+	normalize(&model);
+	normalize(&again);
+	if (memcmp(&again, &model, sizeof model))
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	check(data, size);
+	/* The same bytes with a CRC that matches: size field at 0x08 (x16),
+	 * trailer "8, 2, CRC32" right after the block. */
+	if (size < 0x78 || size > sizeof fixed)
+		return 0;
+	size_t content = (size_t)(data[8] | data[9] << 8) * 16;
+	if (content + 8 > size)
+		return 0;
+	memcpy(fixed, data, size);
+	uint32_t crc = (uint32_t)crc32(0L, fixed, (uInt)content);
+	uint8_t *t = fixed + content;
+	t[0] = 8;
+	t[1] = 0;
+	t[2] = 2;
+	t[3] = 0;
+	for (int i = 0; i < 4; i++)
+		t[4 + i] = (uint8_t)(crc >> (8 * i));
+	check(fixed, size);
+	return 0;
+}

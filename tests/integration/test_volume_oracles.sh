@@ -1,0 +1,177 @@
+#!/bin/sh
+# dislocker and libbde as oracles for ssrp's on-disk format: a volume made,
+# filled and protected with nothing but the `ssrp` command must decrypt with
+# dislocker-file to exactly the bytes ssrp reads back, and bdeinfo must list
+# its protectors under the ids ssrp reports. A wrong password opens nothing.
+# dislocker crashes instead of reporting some errors, so contents are
+# compared, never its exit code. The recovery password must not show up in
+# `ssrp volume status` or on any ssrp stderr.
+#
+# usage: test_volume_oracles.sh PATH/TO/ssrp   (exit 77: a reader is missing)
+set -u
+ssrp=$1
+for tool in dislocker-file bdeinfo swtpm; do
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "SKIP: $tool is not installed (apt-get install dislocker libbde-utils swtpm)"
+		exit 77
+	fi
+done
+work=$(mktemp -d)
+trap '"$ssrp" sim swtpm stop --dir "$work/tpm" >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap 'exit 1' INT TERM HUP
+failures=0
+fail() { echo "FAIL $*"; failures=$((failures + 1)); }
+ok() { echo "ok   $*"; }
+# run NAME COMMAND...: must exit 0; stdout in $work/out; every stderr kept.
+run() {
+	name=$1
+	shift
+	if "$@" >"$work/out" 2>"$work/err"; then ok "$name"; else
+		fail "$name (exit $?)"
+		sed 's/^/  | /' "$work/err"
+	fi
+	cat "$work/err" >>"$work/all-stderr"
+}
+# slice FILE OFFSET LENGTH: those bytes of FILE on stdout.
+slice() { tail -c +$(($2 + 1)) "$1" | head -c "$3"; }
+
+size=8388608
+img=$work/volume.img
+SSRP_VOLUME=sim:$img
+export SSRP_VOLUME
+: >"$work/all-stderr"
+
+run "create an 8M volume" "$ssrp" volume create --size 8M
+
+# Distinctive data: at 0 (through the relocated sectors 0..15), unaligned in
+# the middle, and up to the volume's last byte.
+set -- 0:20000 1048699:5000 3000000:70000 7000001:12345 $((size - 4096)):4096
+for spot in "$@"; do
+	offset=${spot%%:*} length=${spot##*:}
+	head -c "$length" /dev/urandom >"$work/data.$offset"
+	run "write $length bytes at $offset" "$ssrp" volume write --offset "$offset" \
+		--in "$work/data.$offset"
+done
+
+run "add a recovery password (--show)" "$ssrp" volume add-recovery --show
+cp "$work/out" "$work/pw"
+password=$(cat "$work/pw")
+case "$password" in
+[0-9][0-9][0-9][0-9][0-9][0-9]-*-*-*-*-*-*-[0-9][0-9][0-9][0-9][0-9][0-9])
+	ok "--show printed a recovery password" ;;
+*) fail "--show printed '$password'" ;;
+esac
+
+SSRP_TPM=$("$ssrp" sim swtpm start --dir "$work/tpm" 2>>"$work/all-stderr") ||
+	{ echo "cannot start swtpm"; exit 1; }
+export SSRP_TPM
+run "measure PCR 7" "$ssrp" tpm pcr-extend 7 --data "secure boot policy"
+run "measure PCR 11" "$ssrp" tpm pcr-extend 11 --data "boot manager"
+run "add a TPM protector" "$ssrp" volume add-tpm
+run "protection on" "$ssrp" volume protection on
+
+run "status" "$ssrp" volume status
+cp "$work/out" "$work/status"
+rp_id=$(awk '$1 == "protector:" && $3 == "recovery" { print $2 }' "$work/status")
+tpm_id=$(awk '$1 == "protector:" && $3 == "TPM" { print $2 }' "$work/status")
+count=$(grep -c '^protector:' "$work/status")
+if [ -n "$rp_id" ] && [ -n "$tpm_id" ] && [ "$count" -eq 2 ]; then
+	ok "status lists the recovery password and the TPM protector"
+else
+	fail "status lists $count protector(s): rp '$rp_id', TPM '$tpm_id'"
+	sed 's/^/  | /' "$work/status"
+fi
+run "status --json" "$ssrp" volume status --json
+cp "$work/out" "$work/status.json"
+
+# ssrp's view of the whole volume: the ranges it serves, read with the
+# recovery password, and zeros for the reserved regions it refuses, which
+# both readers show as holes.
+sed -n 's/^reserved: *\([0-9]*\)\.\.\([0-9]*\) .*/\1 \2/p' "$work/status" | sort -n >"$work/holes"
+if [ "$(wc -l <"$work/holes")" -ge 4 ]; then ok "status names the reserved regions"
+else fail "status names $(wc -l <"$work/holes") reserved region(s)"; fi
+: >"$work/view"
+pos=0
+read_range() { # read_range OFFSET LENGTH: append ssrp's bytes to the view
+	run "ssrp reads $2 bytes at $1" "$ssrp" volume read --offset "$1" --length "$2" \
+		--out "$work/part" --recovery-password-file "$work/pw"
+	if [ -f "$work/part" ]; then cat "$work/part" >>"$work/view"; rm -f "$work/part"; fi
+}
+while read -r start end; do
+	[ "$start" -gt "$pos" ] && read_range "$pos" $((start - pos))
+	head -c $((end - start + 1)) /dev/zero >>"$work/view"
+	pos=$((end + 1))
+done <"$work/holes"
+[ "$pos" -lt "$size" ] && read_range "$pos" $((size - pos))
+if [ "$(wc -c <"$work/view")" -eq "$size" ]; then ok "ssrp's view has $size bytes"
+else fail "ssrp's view has $(wc -c <"$work/view") bytes"; fi
+first_hole=$(head -n 1 "$work/holes" | cut -d' ' -f1)
+if "$ssrp" volume read --offset "$first_hole" --length 512 --out "$work/x" \
+	--recovery-password-file "$work/pw" >/dev/null 2>"$work/err"; then
+	fail "ssrp read a reserved region"
+else
+	if grep -q "reserves" "$work/err"; then ok "a reserved region is refused, and named"
+	else fail "refusal of a reserved region: $(cat "$work/err")"; fi
+fi
+cat "$work/err" >>"$work/all-stderr"
+for spot in "$@"; do
+	offset=${spot%%:*} length=${spot##*:}
+	if slice "$work/view" "$offset" "$length" | cmp -s - "$work/data.$offset"; then
+		ok "ssrp reads back the data at $offset"
+	else fail "ssrp's data at $offset differs"; fi
+done
+
+# (a) dislocker decrypts the same bytes.
+timeout 120 dislocker-file -V "$img" -p"$password" -- "$work/dislocker.out" \
+	>"$work/dislocker.log" 2>&1
+if [ -f "$work/dislocker.out" ] && [ "$(wc -c <"$work/dislocker.out")" -ge "$size" ] &&
+	cmp -s -n "$size" "$work/dislocker.out" "$work/view"; then
+	ok "dislocker-file decrypts exactly what ssrp reads"
+else
+	fail "dislocker-file's output differs from ssrp's view"
+	[ -f "$work/dislocker.out" ] && cmp -n "$size" "$work/dislocker.out" "$work/view" |
+		sed 's/^/  | /'
+	tail -n 5 "$work/dislocker.log" | sed 's/^/  | /'
+fi
+
+# (b) bdeinfo unlocks it and lists both protectors under ssrp's ids.
+lower() { printf '%s' "$1" | tr -d '{}' | tr 'A-F' 'a-f'; }
+if bdeinfo -r "$password" "$img" >"$work/bdeinfo" 2>&1; then ok "bdeinfo unlocks with the password"
+else fail "bdeinfo failed"; sed 's/^/  | /' "$work/bdeinfo"; fi
+for want in "Identifier.*: $(lower "$rp_id")" "Identifier.*: $(lower "$tpm_id")" \
+	"Type.*: Recovery password" "Type.*: TPM" "Number of key protectors.*: 2"; do
+	if grep -q "$want" "$work/bdeinfo"; then ok "bdeinfo shows '$want'"
+	else fail "bdeinfo lacks '$want'"; sed 's/^/  | /' "$work/bdeinfo"; fi
+done
+
+# (c) A wrong password (well formed) opens nothing.
+wrong=111683-110022-683298-209352-468105-648483-571252-334455
+[ "$wrong" = "$password" ] && wrong=135795-597531-012221-660000-010989-344707-046662-720885
+bdeinfo -r "$wrong" "$img" >"$work/bdeinfo.wrong" 2>&1
+got=$?
+if [ "$got" -eq 1 ]; then ok "bdeinfo refuses a wrong password (exit 1)"
+else fail "bdeinfo with a wrong password exited $got"; fi
+timeout 120 dislocker-file -V "$img" -p"$wrong" -- "$work/dislocker.wrong" \
+	>"$work/dislocker.wrong.log" 2>&1
+leaked=0
+if [ -f "$work/dislocker.wrong" ]; then
+	for spot in "$@"; do
+		offset=${spot%%:*} length=${spot##*:}
+		slice "$work/dislocker.wrong" "$offset" "$length" | cmp -s - "$work/data.$offset" &&
+			leaked=1
+	done
+fi
+if [ "$leaked" -eq 0 ]; then ok "dislocker with a wrong password yields none of the data"
+else fail "dislocker decrypted data with a wrong password"; fi
+
+# The password stays out of status and every stderr.
+bare=$(printf '%s' "$password" | tr -d -)
+[ -n "$password" ] || bare=no-password-was-shown
+for f in "$work/status" "$work/status.json" "$work/all-stderr"; do
+	if grep -qF -e "$password" -e "$bare" "$f"; then fail "the password appears in $f"
+	else ok "no password in $(basename "$f")"; fi
+done
+
+"$ssrp" sim swtpm stop --dir "$work/tpm" >/dev/null 2>&1
+[ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
+echo "all oracle checks passed"

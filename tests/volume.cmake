@@ -1,0 +1,36 @@
+# The volume interface: the conformance suite (the sim backend on a private
+# swtpm), the TPM and crash scenarios, dislocker and libbde as oracles for
+# the on-disk format, and the metadata codec. Included from tests/CMakeLists.txt.
+ssrp_test(integration_volume_conformance
+          SOURCES integration/run_volume_conformance.c integration/volume_conformance.c
+                  ${SWTPM_FIXTURE}
+          LABELS integration LIBS ssrp_sim)
+ssrp_test(integration_volume_tpm
+          SOURCES integration/test_volume_tpm.c ${SWTPM_FIXTURE}
+          LABELS integration LIBS ssrp_sim)
+ssrp_test(integration_volume_crash
+          SOURCES integration/test_volume_crash.c ${SWTPM_FIXTURE}
+          LABELS integration LIBS ssrp_sim)
+ssrp_test(unit_bitlocker_fve_metadata SOURCES unit/test_fve_metadata.c LABELS unit
+          LIBS PkgConfig::ZLIB)
+
+# Only the ssrp command; exits 77 (skip) when dislocker, libbde-utils or
+# swtpm is not installed.
+add_test(NAME integration_volume_oracles
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_volume_oracles.sh
+                 $<TARGET_FILE:ssrp_cli>)
+set_tests_properties(integration_volume_oracles PROPERTIES LABELS integration TIMEOUT 300
+                     SKIP_RETURN_CODE 77)
+
+# Under valgrind a recovery-password operation takes 10 s and more (the key
+# stretch), so: the crash test's memcheck run takes its quick path (each
+# operation killed once in the middle copy and once after a repair; see the
+# file's header), and all three get room beyond the helper's 600 s.
+if(TEST valgrind_integration_volume_crash)
+  set_tests_properties(valgrind_integration_volume_crash PROPERTIES ENVIRONMENT SSRP_TEST_QUICK=1)
+endif()
+foreach(t integration_volume_conformance integration_volume_tpm integration_volume_crash)
+  if(TEST valgrind_${t})
+    set_tests_properties(valgrind_${t} PROPERTIES TIMEOUT 1200)
+  endif()
+endforeach()
