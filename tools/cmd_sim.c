@@ -1,12 +1,14 @@
-/* `ssrp sim`: the simulator pieces. For now the software TPM:
+/* `ssrp sim`: the simulator pieces:
  *   ssrp sim swtpm start|stop|restart|status --dir DIR [--env]
- * A thin layer over sim/swtpm.h. */
+ *   ssrp sim cloud start|run|stop|status --dir DIR ...  (tools/cmd_sim_cloud.c)
+ * A thin layer over sim/swtpm.h and sim/cloud/server.h. */
 #include <stdio.h>
 #include <string.h>
 
 #include "sim/swtpm.h"
 #include "tools/cli_util.h"
 #include "tools/cmd_sim.h"
+#include "tools/cmd_sim_cloud.h"
 
 static const char usage[] =
 	"usage: ssrp sim swtpm start   --dir DIR [--env]  start a software TPM keeping its\n"
@@ -149,12 +151,16 @@ static int cmd_swtpm(int argc, char **argv)
 int ssrp_cmd_sim(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage_error("ssrp sim needs a simulator: swtpm");
+		return cli_usage_error("ssrp sim needs a simulator: swtpm or cloud");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		fputs(usage, stdout);
-		return EXIT_OK;
+		fputs("\n", stdout);
+		return ssrp_cmd_sim_cloud(1, (char *[]){"--help", NULL});
 	}
+	if (!strcmp(argv[1], "cloud"))
+		return ssrp_cmd_sim_cloud(argc - 2, argv + 2);
 	if (strcmp(argv[1], "swtpm"))
-		return cli_usage_error("unknown simulator '%s' (ssrp sim has: swtpm)", argv[1]);
+		return cli_usage_error("unknown simulator '%s' (ssrp sim has: swtpm, cloud)",
+				       argv[1]);
 	return cmd_swtpm(argc - 2, argv + 2);
 }

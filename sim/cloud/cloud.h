@@ -1,0 +1,147 @@
+/* The simulated Microsoft cloud: shared types.
+ *
+ * One HTTPS server (server.c: libmicrohttpd + GnuTLS) stands in for four
+ * services, told apart by the Host header:
+ *   login.microsoftonline.com            token endpoint       (token.c)
+ *   graph.microsoft.com                  Graph v1.0           (graph*.c)
+ *   enterpriseregistration.windows.net   Device Registration  (drs.c)
+ *   *.azure-automation.net               Automation webhooks  (webhook.c)
+ * Handlers are plain functions from a cloud_request to a cloud_response,
+ * with no HTTP library in sight, so unit tests and fuzzers call them
+ * directly. All tenant data lives in a cloud_state (state.h) behind one
+ * mutex; handlers take it for the duration of a request. */
+#ifndef SSRP_SIM_CLOUD_H
+#define SSRP_SIM_CLOUD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "sim/cloud/state.h"
+
+#define CLOUD_HOST_LOGIN "login.microsoftonline.com"
+#define CLOUD_HOST_GRAPH "graph.microsoft.com"
+#define CLOUD_HOST_DRS "enterpriseregistration.windows.net"
+#define CLOUD_HOST_AUTOMATION_SUFFIX ".azure-automation.net"
+
+typedef struct cloud_header {
+	const char *name; /* lower case */
+	const char *value;
+} cloud_header;
+
+#define CLOUD_MAX_REQUEST_HEADERS 32
+
+typedef struct cloud_request {
+	const char *method;  /* "GET", "POST", ... */
+	const char *host;    /* Host header without port, lower case */
+	const char *path;    /* percent-decoded path, e.g. "/v1.0/users/a@b.c" */
+	const char *query;   /* the raw query string after '?', "" when none */
+	size_t n_headers;
+	cloud_header headers[CLOUD_MAX_REQUEST_HEADERS];
+	const uint8_t *body;
+	size_t body_len;
+	/* Subject CN of the TLS client certificate, when the client sent one
+	 * and it chains to the simulator's CA; NULL otherwise. */
+	const char *client_cert_cn;
+	const char *client_addr; /* "127.0.0.1:54321" */
+	const char *request_id;  /* a GUID the server makes for each request */
+} cloud_request;
+
+#define CLOUD_MAX_RESPONSE_HEADERS 8
+
+typedef struct cloud_response {
+	int status;
+	char *body; /* malloc'd, NUL-terminated; NULL for an empty body */
+	size_t body_len;
+	char content_type[64];
+	size_t n_headers;
+	struct {
+		char name[48];
+		char value[512];
+	} headers[CLOUD_MAX_RESPONSE_HEADERS];
+	/* For the request log: who the caller was ("app:<appId>",
+	 * "user:<upn>", "device:<deviceId>", "webhook:<name>") when known. */
+	char identity[160];
+} cloud_response;
+
+/* Everything a handler may use. One per server; shared by all threads. */
+typedef struct cloud_ctx {
+	cloud_state *state;   /* the tenant, with its own lock */
+	EVP_PKEY *token_key;  /* signs access and refresh tokens (RS256) */
+	char token_kid[64];
+	char base_dir[1024];  /* where the server keeps its files (certs, jobs) */
+	const char *job_command; /* webhook job handler: argv[0] of a program, or NULL */
+	uint64_t (*now)(void); /* seconds since the epoch; tests may replace it */
+	/* Runs webhook jobs in the background (jobs.h); NULL runs them inline,
+	 * as unit tests and fuzzers that call the handlers directly do. */
+	struct cloud_jobs *jobs;
+} cloud_ctx;
+
+/* ---- responses ---------------------------------------------------------- */
+
+/* A value lookup among the request headers (name in lower case). */
+const char *cloud_request_header(const cloud_request *rq, const char *name);
+/* The value of one query parameter, percent-decoded ('+' as space) into out:
+ * 1 if present, 0 if absent; negative (SSRP_E_FORMAT for a bad escape or a
+ * parameter given twice, SSRP_E_BUFSIZE when the value does not fit) with
+ * out set to "" and an error message. Test with == 1, not as a boolean. */
+int cloud_query_param(const cloud_request *rq, const char *name, char *out, size_t cap);
+
+/* Zeroes rs and sets status 500, so a handler that never answers shows up
+ * as a server error. */
+void cloud_response_init(cloud_response *rs);
+void cloud_response_free(cloud_response *rs);
+/* Set status and a JSON body (takes ownership of text, a malloc'd string). */
+void cloud_respond_json(cloud_response *rs, int status, char *text);
+/* Add a response header. */
+void cloud_response_header(cloud_response *rs, const char *name, const char *value);
+/* Graph's error shape: {"error":{"code","message","innerError":{"request-id","date"}}}. */
+void cloud_graph_error(cloud_response *rs, const cloud_request *rq, int status, const char *code,
+		       const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 5, 6)))
+#endif
+	;
+
+/* ---- tokens (token.c, jwt.c) ---------------------------------------------- */
+
+/* Who a bearer token speaks for. */
+typedef enum { CLOUD_PRINCIPAL_APP, CLOUD_PRINCIPAL_USER } cloud_principal_kind;
+
+typedef struct cloud_principal {
+	cloud_principal_kind kind;
+	char app_id[CLOUD_ID_LEN + 1];  /* the client that got the token */
+	char user_id[CLOUD_ID_LEN + 1]; /* delegated tokens: the signed-in user */
+	char upn[128];
+	char scopes[512]; /* delegated: space-separated scp ("User.Read BitLockerKey.Read.All") */
+	char roles[512];  /* app-only: space-separated application permissions */
+	uint64_t expires; /* Unix seconds */
+} cloud_principal;
+
+/* A signed JWT access token (RS256, kid, iss/aud/tid/exp/nbf/iat and the
+ * principal's claims), malloc'd. */
+char *cloud_token_mint(cloud_ctx *ctx, const cloud_principal *p, uint64_t lifetime_s);
+
+/* Check "Authorization: Bearer <jwt>" for Graph: signature, expiry, audience
+ * and tenant. On failure fill rs with Graph's 401 (InvalidAuthenticationToken)
+ * and return non-zero. Takes no lock. On success rs->identity is set. */
+int cloud_token_verify(cloud_ctx *ctx, const cloud_request *rq, cloud_principal *out,
+		       cloud_response *rs);
+
+/* Space-separated list membership ("a b c" contains "b"), ignoring ASCII
+ * case: Entra compares permission names case-insensitively, and Microsoft's
+ * own pages spell "BitlockerKey.Read.All" and "BitLockerKey.Read.All". */
+int cloud_word_in(const char *list, const char *word);
+
+/* ---- the services ------------------------------------------------------- */
+
+void cloud_token_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs);
+void cloud_graph_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs);
+void cloud_drs_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs);
+void cloud_webhook_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs);
+
+/* Route by Host to one of the above; unknown hosts get 421. */
+void cloud_dispatch(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs);
+
+#endif

@@ -1,0 +1,30 @@
+/* The simulated token endpoint's extras beyond cloud.h: approving a
+ * device-code sign-in (what a person does at microsoft.com/devicelogin) and
+ * the constants the endpoint answers with. */
+#ifndef SSRP_SIM_CLOUD_TOKEN_H
+#define SSRP_SIM_CLOUD_TOKEN_H
+
+#include "sim/cloud/cloud.h"
+
+#define CLOUD_TOKEN_LIFETIME 3599           /* access tokens, seconds */
+#define CLOUD_REFRESH_LIFETIME (90 * 86400) /* refresh tokens, seconds */
+#define CLOUD_DEVICECODE_LIFETIME 900       /* device codes, seconds */
+#define CLOUD_DEVICECODE_INTERVAL 5         /* polling interval told to clients */
+#define CLOUD_CLOCK_SKEW 300                /* tolerated on exp/nbf, seconds */
+#define CLOUD_GRAPH_AUDIENCE "https://graph.microsoft.com"
+#define CLOUD_GRAPH_APP_ID "00000003-0000-0000-c000-000000000000"
+#define CLOUD_DEVICELOGIN_URI "https://microsoft.com/devicelogin"
+/* The delegated set "https://graph.microsoft.com/.default" stands for. */
+#define CLOUD_DEFAULT_DELEGATED_SCOPES \
+	"User.Read Directory.AccessAsUser.All BitLockerKey.Read.All Device.Read.All"
+
+/* Sign a person in for a pending device code, as if they had typed
+ * user_code at the device-login page and then their UPN and password.
+ * Takes the state lock itself (call it without holding it). SSRP_OK;
+ * SSRP_E_NOTFOUND for an unknown or expired code or an unknown user;
+ * SSRP_E_BAD_KEY for a wrong password; SSRP_E_REFUSED when another user
+ * already approved the code. The message says which. */
+int cloud_devicecode_approve(cloud_ctx *ctx, const char *user_code, const char *upn,
+			     const char *password);
+
+#endif

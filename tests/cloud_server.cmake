@@ -1,0 +1,36 @@
+# The simulated cloud's server, faults, DRS, webhooks and command (issue 4).
+# Included from tests/CMakeLists.txt when ssrp_cloud exists.
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+
+ssrp_test(unit_cloud_faults SOURCES unit/test_cloud_faults.c LABELS unit LIBS ssrp_cloud)
+
+# libcurl against a server started with `ssrp sim cloud start`.
+ssrp_test(integration_cloud_client SOURCES integration/test_cloud_client.c
+          LABELS integration LIBS PkgConfig::CURL PkgConfig::CJSON PkgConfig::CRYPTO
+                                  Threads::Threads)
+foreach(t integration_cloud_client valgrind_integration_cloud_client)
+  if(TEST ${t})
+    set_tests_properties(${t} PROPERTIES ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_cli>")
+  endif()
+endforeach()
+
+# The same through plain curl and the documented files, as a shell user would.
+add_test(NAME integration_cloud_cli
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_cloud_cli.sh $<TARGET_FILE:ssrp_cli>)
+set_tests_properties(integration_cloud_cli PROPERTIES LABELS integration TIMEOUT 300)
+
+# The server process itself: under valgrind memcheck in the plain build;
+# in the sanitizer build run as it is, its exit status carrying any ASan,
+# UBSan or leak report.
+if(SSRP_SANITIZE AND NOT SSRP_FUZZ)
+  add_test(NAME integration_cloud_server_exit
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_cloud_valgrind.sh
+                   $<TARGET_FILE:ssrp_cli> -)
+  set_tests_properties(integration_cloud_server_exit PROPERTIES LABELS integration TIMEOUT 300)
+endif()
+if(VALGRIND AND NOT SSRP_SANITIZE AND NOT SSRP_FUZZ)
+  add_test(NAME valgrind_cloud_server
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_cloud_valgrind.sh
+                   $<TARGET_FILE:ssrp_cli> ${VALGRIND})
+  set_tests_properties(valgrind_cloud_server PROPERTIES LABELS valgrind TIMEOUT 600)
+endif()
