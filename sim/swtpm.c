@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "hal/fs.h"
 #include "sim/swtpm.h"
 #include "ssrp/sys/error.h"
 
@@ -63,27 +64,7 @@ static int path_join(char *out, size_t size, const char *dir, const char *name)
 /* mkdir -p */
 static int make_dirs(const char *dir)
 {
-	char path[PATH_MAX];
-	size_t len = strlen(dir);
-	if (len == 0 || len >= sizeof path)
-		return ssrp_error_set(SSRP_E_INVALID, "bad state directory '%s'", dir);
-	memcpy(path, dir, len + 1);
-	for (char *p = path + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(path, 0700) == -1 && errno != EEXIST)
-			return ssrp_error_set(SSRP_E_IO, "cannot create directory %s: %s", path,
-					      strerror(errno));
-		*p = saved;
-		if (saved == '\0')
-			break;
-	}
-	struct stat st;
-	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode))
-		return ssrp_error_set(SSRP_E_IO, "%s is not a directory", dir);
-	return SSRP_OK;
+	return ssrp_fs_mkdirs(dir, 0700);
 }
 
 /* Characters the swtpm option syntax (comma lists) or our env file format

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hal/fs.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
 #include "tools/cli_util.h"
@@ -79,29 +80,7 @@ int cli_write_private_file(const char *path, const uint8_t *data, size_t len)
 			return ssrp_error_set(SSRP_E_IO, "cannot write to standard output");
 		return SSRP_OK;
 	}
-	char tmp[4096];
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
-		return ssrp_error_set(SSRP_E_INVALID, "path '%s' is too long", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd < 0)
-		return ssrp_error_set(SSRP_E_IO, "cannot create '%s': %s", tmp, strerror(errno));
-	size_t done = 0;
-	while (done < len) {
-		ssize_t w = write(fd, data + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
-	int ok = done == len && fsync(fd) == 0;
-	ok = close(fd) == 0 && ok;
-	if (!ok || rename(tmp, path) != 0) {
-		int e = errno;
-		unlink(tmp);
-		return ssrp_error_set(SSRP_E_IO, "cannot write '%s': %s", path, strerror(e));
-	}
-	return SSRP_OK;
+	return ssrp_fs_write_atomic(path, data, len, 0600);
 }
 
 static int parse_pcr_number(const char **p, unsigned *out)

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hal/fs.h"
 #include "sim/cloud/faults.h"
 #include "sim/cloud/server.h"
 #include "ssrp/sys/error.h"
@@ -148,24 +149,7 @@ static int take_lock(const char *dir)
 
 static int make_dirs(const char *dir)
 {
-	char path[PATH_MAX];
-	size_t len = strlen(dir);
-	if (len == 0 || len >= sizeof path)
-		return ssrp_error_set(SSRP_E_INVALID, "bad directory '%s'", dir);
-	memcpy(path, dir, len + 1);
-	for (char *p = path + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(path, 0700) == -1 && errno != EEXIST)
-			return ssrp_error_set(SSRP_E_IO, "cannot create directory %s: %s", path,
-					      strerror(errno));
-		*p = saved;
-		if (!saved)
-			break;
-	}
-	return SSRP_OK;
+	return ssrp_fs_mkdirs(dir, 0700);
 }
 
 /* Fill cfg from the arguments; paths made absolute, because a daemon

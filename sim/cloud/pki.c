@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "bitlocker/guid.h"
+#include "hal/fs.h"
 #include "sim/cloud/pki.h"
 #include "ssrp/sys/error.h"
 
@@ -53,32 +54,9 @@ static int ossl_error(const char *what)
 	return ssrp_error_set(SSRP_E_GENERIC, "%s failed%s%s", what, buf[0] ? ": " : "", buf);
 }
 
-/* Write data to path atomically with the given mode. */
 static int write_file(const char *path, const char *data, size_t len, mode_t mode)
 {
-	char tmp[1200];
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
-		return ssrp_error_set(SSRP_E_INVALID, "path too long: %s", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd == -1)
-		return ssrp_error_set(SSRP_E_IO, "cannot create %s: %s", tmp, strerror(errno));
-	fchmod(fd, mode);
-	size_t done = 0;
-	while (done < len) {
-		ssize_t w = write(fd, data + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
-	int ok = close(fd) == 0 && done == len;
-	if (!ok || rename(tmp, path) != 0) {
-		int e = errno;
-		unlink(tmp);
-		return ssrp_error_set(SSRP_E_IO, "cannot write %s: %s", path, strerror(e));
-	}
-	return SSRP_OK;
+	return ssrp_fs_write_atomic(path, data, len, mode);
 }
 
 /* The contents of a memory BIO as a malloc'd NUL-terminated string. */

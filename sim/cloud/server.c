@@ -40,6 +40,7 @@
 #include "sim/cloud/jobs.h"
 #include "sim/cloud/pki.h"
 #include "sim/cloud/reqlog.h"
+#include "hal/fs.h"
 #include "sim/cloud/server.h"
 #include "sim/cloud/token.h"
 #include "ssrp/sys/error.h"
@@ -252,29 +253,7 @@ static void waker_stop(waker *w)
 
 static int write_file(const char *path, const char *data, size_t len, mode_t mode)
 {
-	char tmp[1200];
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
-		return ssrp_error_set(SSRP_E_INVALID, "path too long: %s", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd == -1)
-		return ssrp_error_set(SSRP_E_IO, "cannot create %s: %s", tmp, strerror(errno));
-	fchmod(fd, mode);
-	size_t done = 0;
-	while (done < len) {
-		ssize_t w = write(fd, data + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
-	int ok = close(fd) == 0 && done == len;
-	if (!ok || rename(tmp, path) != 0) {
-		int e = errno;
-		unlink(tmp);
-		return ssrp_error_set(SSRP_E_IO, "cannot write %s: %s", path, strerror(e));
-	}
-	return SSRP_OK;
+	return ssrp_fs_write_atomic(path, data, len, mode);
 }
 
 static int write_secret(const cloud_server *srv, const char *name, const char *value, char *path,
@@ -1156,24 +1135,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 static int make_dir(const char *dir)
 {
-	char path[1024];
-	size_t len = strlen(dir);
-	if (len == 0 || len >= sizeof path)
-		return ssrp_error_set(SSRP_E_INVALID, "bad directory '%s'", dir);
-	memcpy(path, dir, len + 1);
-	for (char *p = path + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(path, 0700) == -1 && errno != EEXIST)
-			return ssrp_error_set(SSRP_E_IO, "cannot create directory %s: %s", path,
-					      strerror(errno));
-		*p = saved;
-		if (!saved)
-			break;
-	}
-	return SSRP_OK;
+	return ssrp_fs_mkdirs(dir, 0700);
 }
 
 static int make_device_certs(cloud_server *srv, long limit)

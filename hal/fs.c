@@ -1,0 +1,61 @@
+/* hal/fs.h for POSIX systems. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hal/fs.h"
+#include "ssrp/sys/error.h"
+
+int ssrp_fs_mkdirs(const char *dir, mode_t mode)
+{
+	char path[4096];
+	size_t len = dir ? strlen(dir) : 0;
+	if (len == 0 || len >= sizeof path)
+		return ssrp_error_set(SSRP_E_INVALID, "bad directory '%s'", dir ? dir : "");
+	memcpy(path, dir, len + 1);
+	for (char *p = path + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+		*p = '\0';
+		if (mkdir(path, mode) == -1 && errno != EEXIST)
+			return ssrp_error_set(SSRP_E_IO, "cannot create directory %s: %s", path,
+					      strerror(errno));
+		*p = saved;
+		if (!saved)
+			break;
+	}
+	return SSRP_OK;
+}
+
+int ssrp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[4096];
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
+		return ssrp_error_set(SSRP_E_INVALID, "path '%s' is too long", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0)
+		return ssrp_error_set(SSRP_E_IO, "cannot create %s: %s", tmp, strerror(errno));
+	fchmod(fd, mode); /* whatever the umask */
+	const unsigned char *p = data;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t w = write(fd, p + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	int ok = done == len && fsync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		int e = errno;
+		unlink(tmp);
+		return ssrp_error_set(SSRP_E_IO, "cannot write %s: %s", path, strerror(e));
+	}
+	return SSRP_OK;
+}

@@ -1,0 +1,15 @@
+/* Small file-system services for the command and the simulators (POSIX). */
+#ifndef SSRP_HAL_FS_H
+#define SSRP_HAL_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* mkdir -p with mode for each directory made; SSRP_E_IO naming the part. */
+int ssrp_fs_mkdirs(const char *dir, mode_t mode);
+
+/* Replace path with data atomically: a temporary file next to it (mode
+ * mode, exclusive), fsync, rename. Readers see the old or the new file. */
+int ssrp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+#endif
