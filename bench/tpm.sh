@@ -9,24 +9,11 @@
 #               --dir DIR, --skip ssrp|raw|tools
 set -eu
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${SSRP_BUILD_DIR:-$root/build}
-if [ $# -gt 0 ] && [ -d "$1" ]; then
-	build=$1
-	shift
-fi
-if [ ! -f "$build/CMakeCache.txt" ]; then
-	echo "tpm.sh: $build is not a configured build dir; run: cmake -S $root -B $build" >&2
-	exit 1
-fi
-if ! command -v swtpm >/dev/null 2>&1; then
-	echo "tpm.sh: swtpm is not installed (apt-get install swtpm swtpm-tools)" >&2
-	exit 1
-fi
-if ! command -v tpm2_createprimary >/dev/null 2>&1; then
-	echo "tpm.sh: tpm2-tools is not installed (apt-get install tpm2-tools)" >&2
-	exit 1
-fi
+. "$(dirname "$0")/common.sh"
+bench_init tpm.sh "$@"
+shift "$bench_shift"
+bench_require swtpm "swtpm swtpm-tools"
+bench_require tpm2_createprimary "tpm2-tools"
 
 cmake --build "$build" --target bench_tpm >&2
 # tpm2-tss (in bench_tpm and in tpm2-tools) would print its own errors.

@@ -10,20 +10,9 @@
 #   options     --mib N (48), --runs N (7), --dir DIR
 set -eu
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${SSRP_BUILD_DIR:-$root/build}
-if [ $# -gt 0 ] && [ -d "$1" ]; then
-	build=$1
-	shift
-fi
-if [ ! -f "$build/CMakeCache.txt" ]; then
-	echo "volume.sh: $build is not a configured build dir; run: cmake -S $root -B $build" >&2
-	exit 1
-fi
-if grep -q '^CMAKE_BUILD_TYPE:STRING=Debug$' "$build/CMakeCache.txt" ||
-	grep -q '^SSRP_SANITIZE:BOOL=ON$' "$build/CMakeCache.txt"; then
-	echo "volume.sh: warning: $build is a debug or sanitizer build; timings will not mean much" >&2
-fi
+. "$(dirname "$0")/common.sh"
+bench_init volume.sh "$@"
+shift "$bench_shift"
 
 cmake --build "$build" --target bench_volume >&2
 exec "$build/bench/bench_volume" "$@"
