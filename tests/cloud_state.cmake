@@ -8,3 +8,4 @@ ssrp_test(unit_cloud_token SOURCES unit/test_cloud_token.c LABELS unit LIBS ssrp
 add_executable(cloud_state_mem unit/cloud_state_mem.c)
 target_include_directories(cloud_state_mem PRIVATE ${PROJECT_SOURCE_DIR})
 target_link_libraries(cloud_state_mem PRIVATE ssrp_cloud)
+ssrp_test(unit_cloud_token_cache SOURCES unit/test_cloud_token_cache.c LABELS unit LIBS ssrp_cloud)

@@ -76,6 +76,8 @@ typedef struct cloud_ctx {
 	/* Runs webhook jobs in the background (jobs.h); NULL runs them inline,
 	 * as unit tests and fuzzers that call the handlers directly do. */
 	struct cloud_jobs *jobs;
+	/* Verified bearer tokens (token_cache.h); NULL: check every time. */
+	struct cloud_token_cache *token_cache;
 } cloud_ctx;
 
 /* ---- responses ---------------------------------------------------------- */

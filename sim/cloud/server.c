@@ -41,6 +41,7 @@
 #include "sim/cloud/pki.h"
 #include "sim/cloud/reqlog.h"
 #include "hal/fs.h"
+#include "sim/cloud/token_cache.h"
 #include "sim/cloud/server.h"
 #include "sim/cloud/token.h"
 #include "ssrp/sys/error.h"
@@ -1284,7 +1285,8 @@ int cloud_server_start(cloud_server **out, const cloud_server_config *cfg)
 	    (rc = cloud_reqlog_open(&srv->log, srv->log_path)) ||
 	    (rc = cloud_faults_new(&srv->faults)) ||
 	    (rc = cloud_faults_set(srv->faults, cfg->faults)) ||
-	    (rc = cloud_retry_tracker_new(&srv->retries)))
+	    (rc = cloud_retry_tracker_new(&srv->retries)) ||
+	    (rc = cloud_token_cache_new(&srv->ctx.token_cache)))
 		goto fail;
 	if (srv->job_command && (rc = cloud_jobs_start(&srv->jobs, &srv->ctx, JOB_WORKERS)))
 		goto fail;
@@ -1336,6 +1338,7 @@ void cloud_server_stop(cloud_server *srv)
 	cloud_reqlog_close(srv->log);
 	cloud_faults_free(srv->faults);
 	cloud_retry_tracker_free(srv->retries);
+	cloud_token_cache_free(srv->ctx.token_cache);
 	cloud_pki_free(&srv->pki);
 	cloud_state_free(srv->ctx.state);
 	EVP_PKEY_free(srv->ctx.token_key);

@@ -24,6 +24,7 @@
 #include "sim/cloud/cloud.h"
 #include "sim/cloud/cloud_util.h"
 #include "sim/cloud/jwt.h"
+#include "sim/cloud/token_cache.h"
 #include "sim/cloud/token.h"
 #include "ssrp/sys/error.h"
 
@@ -1048,6 +1049,13 @@ int cloud_token_verify(cloud_ctx *ctx, const cloud_request *rq, cloud_principal 
 		token++;
 	if (!*token)
 		return refuse_401(rs, rq, "Access token is empty.");
+	if (cloud_token_cache_get(ctx->token_cache, token, now_of(ctx), CLOUD_CLOCK_SKEW, out)) {
+		if (out->kind == CLOUD_PRINCIPAL_APP)
+			snprintf(rs->identity, sizeof rs->identity, "app:%s", out->app_id);
+		else
+			snprintf(rs->identity, sizeof rs->identity, "user:%s", out->upn);
+		return SSRP_OK;
+	}
 	cloud_jwt jwt;
 	char why[600];
 	if (cloud_jwt_parse(&jwt, token) != SSRP_OK) {
@@ -1112,6 +1120,8 @@ int cloud_token_verify(cloud_ctx *ctx, const cloud_request *rq, cloud_principal 
 		}
 		if (rc != SSRP_OK)
 			memset(out, 0, sizeof *out);
+		else
+			cloud_token_cache_put(ctx->token_cache, token, out);
 	}
 	cloud_jwt_free(&jwt);
 	return rc;
