@@ -527,7 +527,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	req_ctx *r = *req_cls;
 	if (!r)
 		return;
-	free(r->raw_uri);
+	if (r->raw_uri) {
+		/* The query string of a webhook call is its token. */
+		OPENSSL_cleanse(r->raw_uri, strlen(r->raw_uri));
+		free(r->raw_uri);
+	}
 	free(r->path);
 	if (r->body) {
 		/* Bodies carry passwords and recovery keys. */
