@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "hal/fs.h"
+#include "hal/mem.h"
 #include "ssrp/sys/error.h"
 
 int ssrp_fs_mkdirs(const char *dir, mode_t mode)
@@ -57,5 +58,60 @@ int ssrp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t 
 		unlink(tmp);
 		return ssrp_error_set(SSRP_E_IO, "cannot write %s: %s", path, strerror(e));
 	}
+	return SSRP_OK;
+}
+
+int ssrp_secret_file_read(const char *path, char **out, size_t *len)
+{
+	*out = NULL;
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ssrp_error_set(SSRP_E_IO, "cannot open secret file %s: %s", path,
+				      strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return ssrp_error_set(SSRP_E_IO, "secret file %s is not a regular file", path);
+	}
+	if (st.st_mode & 077) {
+		close(fd);
+		return ssrp_error_set(SSRP_E_PERMISSION,
+				      "secret file %s is accessible to group or others (mode %03o); "
+				      "make it private: chmod 600 %s",
+				      path, (unsigned)(st.st_mode & 0777), path);
+	}
+	if (st.st_size > 65536) {
+		close(fd);
+		return ssrp_error_set(SSRP_E_INVALID, "secret file %s is larger than 64 KiB", path);
+	}
+	size_t cap = (size_t)st.st_size + 1;
+	char *buf = ssrp_malloc(cap);
+	if (!buf) {
+		close(fd);
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	}
+	size_t got = 0;
+	while (got < cap - 1) {
+		ssize_t r = read(fd, buf + got, cap - 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	while (got && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
+		got--;
+	buf[got] = '\0';
+	if (!got) {
+		ssrp_free_secret(buf, cap);
+		return ssrp_error_set(SSRP_E_INVALID, "secret file %s is empty", path);
+	}
+	/* Shrinking is not needed; the caller frees with the length it sees, so
+	 * zero the tail now. */
+	memset(buf + got, 0, cap - got);
+	*out = buf;
+	*len = got;
 	return SSRP_OK;
 }

@@ -12,4 +12,9 @@ int ssrp_fs_mkdirs(const char *dir, mode_t mode);
  * mode, exclusive), fsync, rename. Readers see the old or the new file. */
 int ssrp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/* Read a secret file: refuses one readable or writable by group or others
+ * ("chmod 600 PATH"), strips one trailing newline. *out is freed with
+ * ssrp_free_secret(*out, *len). */
+int ssrp_secret_file_read(const char *path, char **out, size_t *len);
+
 #endif

@@ -29,7 +29,7 @@ else
 fi
 vg_pid=$!
 i=0
-while [ ! -s "$work/out" ] && [ $i -lt 1200 ]; do
+while [ ! -s "$work/out" ] && [ $i -lt 3000 ]; do
 	kill -0 "$vg_pid" 2>/dev/null || break
 	sleep 0.1
 	i=$((i + 1))

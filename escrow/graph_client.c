@@ -1,0 +1,909 @@
+/* escrow/graph_client.h: tokens, retries, paging and $batch over hal/http. */
+#include "escrow/graph_client.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include "hal/clock.h"
+#include "hal/fs.h"
+#include "hal/http.h"
+#include "hal/mem.h"
+#include "ssrp/sys/error.h"
+
+#define TOKEN_MARGIN_MS (5u * 60u * 1000u)
+#define ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+struct ssrp_graph {
+	ssrp_http *http;
+	char tenant[64];
+	char login_host[256], graph_host[256];
+	char client_id[64];
+	ssrp_graph_auth_kind kind;
+	char *secret; /* client secret, password or refresh token */
+	size_t secret_len;
+	char *username;
+	char *scope;
+	char *refresh_file; /* REFRESH_TOKEN: where a rotated token is written back */
+	EVP_PKEY *key; /* APP_CERT */
+	char x5t[64];
+	char *token;
+	size_t token_len;
+	uint64_t token_refresh_at; /* monotonic ms */
+	ssrp_graph_options opt;
+	uint64_t rng;
+	ssrp_graph_error err;
+	ssrp_graph_stats stats;
+};
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = ssrp_malloc(n);
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* Concatenate NULL-terminated pieces into a fresh string. */
+static char *concat(const char *first, ...)
+{
+	va_list ap;
+	size_t n = 0;
+	va_start(ap, first);
+	for (const char *s = first; s; s = va_arg(ap, const char *))
+		n += strlen(s);
+	va_end(ap);
+	char *o = ssrp_malloc(n + 1), *w = o;
+	if (!o)
+		return NULL;
+	va_start(ap, first);
+	for (const char *s = first; s; s = va_arg(ap, const char *)) {
+		size_t l = strlen(s);
+		memcpy(w, s, l);
+		w += l;
+	}
+	va_end(ap);
+	*w = '\0';
+	return o;
+}
+
+static void free_secret_str(char *s)
+{
+	if (s)
+		ssrp_free_secret(s, strlen(s));
+}
+
+char *ssrp_odata_escape(const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = 0;
+	for (const char *p = s; *p; p++)
+		n += *p == '\'' ? 2 : 1;
+	char *o = ssrp_malloc(n + 1), *w = o;
+	if (!o)
+		return NULL;
+	for (const char *p = s; *p; p++) {
+		*w++ = *p;
+		if (*p == '\'')
+			*w++ = '\'';
+	}
+	*w = '\0';
+	return o;
+}
+
+char *ssrp_graph_filter_eq(const char *prefix, const char *prop, const char *value)
+{
+	char *lit = ssrp_odata_escape(value);
+	char *expr = lit ? concat(prop, " eq '", lit, "'", (char *)NULL) : NULL;
+	char *enc = expr ? ssrp_http_escape(expr) : NULL;
+	char *out = enc ? concat(prefix, strchr(prefix, '?') ? "&" : "?", "$filter=", enc,
+				 (char *)NULL)
+			: NULL;
+	ssrp_free(lit);
+	ssrp_free(expr);
+	ssrp_free(enc);
+	return out;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ull;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x;
+}
+
+unsigned ssrp_graph_backoff_ms(unsigned attempt, unsigned base_ms, unsigned cap_ms, uint64_t *rng)
+{
+	if (attempt < 1)
+		attempt = 1;
+	uint64_t d = base_ms;
+	for (unsigned i = 1; i < attempt && d < cap_ms; i++)
+		d *= 2;
+	if (d > cap_ms)
+		d = cap_ms;
+	/* Equal jitter: never less than half the step, so retries keep
+	 * spreading out, but clients that failed together do not return
+	 * together. */
+	uint64_t half = d / 2;
+	return (unsigned)(d - half + (half ? xorshift(rng) % (half + 1) : 0));
+}
+
+/* Rounded up: waiting a fraction of a millisecond short would be early. */
+static unsigned seconds_to_ms(double s)
+{
+	double ms = s * 1000.0;
+	unsigned w = (unsigned)ms;
+	return (double)w < ms ? w + 1 : w;
+}
+
+static int retryable_status(long st)
+{
+	return st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
+}
+
+static uint64_t deadline_of(const ssrp_graph *g)
+{
+	return ssrp_monotonic_ms() + g->opt.deadline_ms;
+}
+
+/* Send rq, retrying per the rules in the header, until an answer that is
+ * final, the attempts run out or the next wait would cross the deadline.
+ * Returns ssrp_http_request's code for the last attempt; *attempts counts. */
+static int exchange(ssrp_graph *g, ssrp_http_req *rq, ssrp_http_resp *resp, uint64_t deadline,
+		    unsigned *attempts)
+{
+	for (unsigned n = 1;; n++) {
+		*attempts = n;
+		uint64_t now = ssrp_monotonic_ms();
+		long left = now < deadline ? (long)(deadline - now) : 1;
+		rq->timeout_ms = left < g->opt.timeout_ms ? left : g->opt.timeout_ms;
+		int rc = ssrp_http_request(g->http, rq, resp);
+		int again = rc == SSRP_E_IO || (rc == SSRP_OK && retryable_status(resp->status));
+		if (!again || n >= g->opt.max_attempts)
+			return rc;
+		unsigned wait;
+		if (resp->retry_after >= 0)
+			wait = seconds_to_ms(resp->retry_after);
+		else
+			wait = ssrp_graph_backoff_ms(n, g->opt.backoff_base_ms, g->opt.backoff_cap_ms,
+						     &g->rng);
+		/* Never retry before Retry-After: if the wait does not fit in the
+		 * deadline, stop with the answer we have. */
+		if (ssrp_monotonic_ms() + wait >= deadline)
+			return rc;
+		ssrp_http_resp_free(resp);
+		g->stats.retries++;
+		ssrp_sleep_ms(wait);
+	}
+}
+
+/* ---- tokens ---------------------------------------------------------------- */
+
+static int base64url(const unsigned char *in, size_t n, char *out, size_t cap)
+{
+	size_t need = 4 * ((n + 2) / 3) + 1;
+	if (need > cap)
+		return -1;
+	int len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	while (len > 0 && out[len - 1] == '=')
+		len--;
+	out[len] = '\0';
+	for (char *p = out; *p; p++)
+		*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+	return len;
+}
+
+static int load_app_cert(ssrp_graph *g, const char *cert_file, const char *key_file)
+{
+	char *key_text = NULL;
+	size_t key_len = 0;
+	int rc = ssrp_secret_file_read(key_file, &key_text, &key_len);
+	if (rc)
+		return rc;
+	BIO *kb = BIO_new_mem_buf(key_text, (int)key_len);
+	g->key = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
+	BIO_free(kb);
+	ssrp_free_secret(key_text, key_len);
+	if (!g->key || EVP_PKEY_base_id(g->key) != EVP_PKEY_RSA)
+		return ssrp_error_set(SSRP_E_INVALID, "%s holds no RSA private key in PEM form",
+				      key_file);
+	BIO *cb = BIO_new_file(cert_file, "rb");
+	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
+	BIO_free(cb);
+	if (!x)
+		return ssrp_error_set(SSRP_E_INVALID, "%s holds no PEM certificate", cert_file);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int ok = X509_digest(x, EVP_sha1(), md, &mdlen);
+	X509_free(x);
+	if (!ok || base64url(md, mdlen, g->x5t, sizeof g->x5t) < 0)
+		return ssrp_error_set(SSRP_E_GENERIC, "cannot compute the thumbprint of %s",
+				      cert_file);
+	return SSRP_OK;
+}
+
+/* The client assertion: header.claims.signature, RS256, valid 10 minutes. */
+static char *client_assertion(ssrp_graph *g)
+{
+	unsigned char jti_raw[16];
+	if (RAND_bytes(jti_raw, sizeof jti_raw) != 1)
+		return NULL;
+	jti_raw[6] = (unsigned char)((jti_raw[6] & 0x0f) | 0x40);
+	jti_raw[8] = (unsigned char)((jti_raw[8] & 0x3f) | 0x80);
+	char jti[40], aud[512], header[160], claims[1024];
+	snprintf(jti, sizeof jti,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 jti_raw[0], jti_raw[1], jti_raw[2], jti_raw[3], jti_raw[4], jti_raw[5],
+		 jti_raw[6], jti_raw[7], jti_raw[8], jti_raw[9], jti_raw[10], jti_raw[11],
+		 jti_raw[12], jti_raw[13], jti_raw[14], jti_raw[15]);
+	snprintf(aud, sizeof aud, "https://%s/%s/oauth2/v2.0/token", g->login_host, g->tenant);
+	long long now = (long long)time(NULL);
+	snprintf(header, sizeof header, "{\"alg\":\"RS256\",\"typ\":\"JWT\",\"x5t\":\"%s\"}",
+		 g->x5t);
+	snprintf(claims, sizeof claims,
+		 "{\"aud\":\"%s\",\"iss\":\"%s\",\"sub\":\"%s\",\"jti\":\"%s\",\"nbf\":%lld,"
+		 "\"iat\":%lld,\"exp\":%lld}",
+		 aud, g->client_id, g->client_id, jti, now, now, now + 600);
+	char h64[256], c64[1400], sig64[1400];
+	unsigned char sig[1024];
+	size_t siglen = sizeof sig;
+	if (base64url((const unsigned char *)header, strlen(header), h64, sizeof h64) < 0 ||
+	    base64url((const unsigned char *)claims, strlen(claims), c64, sizeof c64) < 0)
+		return NULL;
+	char *signing = concat(h64, ".", c64, (char *)NULL);
+	if (!signing)
+		return NULL;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok = ctx && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, g->key) == 1 &&
+		 EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)signing,
+				strlen(signing)) == 1 &&
+		 base64url(sig, siglen, sig64, sizeof sig64) >= 0;
+	EVP_MD_CTX_free(ctx);
+	char *jwt = ok ? concat(signing, ".", sig64, (char *)NULL) : NULL;
+	ssrp_free(signing);
+	return jwt;
+}
+
+/* The form for the configured grant; a secret, freed with free_secret_str. */
+static char *token_form(ssrp_graph *g, const char **grant)
+{
+	char *scope = ssrp_http_escape(g->scope);
+	char *id = ssrp_http_escape(g->client_id);
+	char *form = NULL, *sec = NULL, *user = NULL, *assertion = NULL;
+	if (!scope || !id)
+		goto out;
+	switch (g->kind) {
+	case SSRP_GRAPH_AUTH_APP_SECRET:
+		*grant = "client_credentials";
+		if ((sec = ssrp_http_escape(g->secret)))
+			form = concat("grant_type=client_credentials&client_id=", id,
+				      "&client_secret=", sec, "&scope=", scope, (char *)NULL);
+		break;
+	case SSRP_GRAPH_AUTH_APP_CERT:
+		*grant = "client_credentials (certificate)";
+		if ((assertion = client_assertion(g)))
+			form = concat("grant_type=client_credentials&client_id=", id,
+				      "&client_assertion_type=", "urn%3Aietf%3Aparams%3Aoauth%3A"
+				      "client-assertion-type%3Ajwt-bearer",
+				      "&client_assertion=", assertion, "&scope=", scope, (char *)NULL);
+		break;
+	case SSRP_GRAPH_AUTH_REFRESH_TOKEN:
+		*grant = "refresh_token";
+		if ((sec = ssrp_http_escape(g->secret)))
+			form = concat("grant_type=refresh_token&client_id=", id, "&refresh_token=",
+				      sec, "&scope=", scope, (char *)NULL);
+		break;
+	case SSRP_GRAPH_AUTH_PASSWORD:
+		*grant = "password";
+		if ((sec = ssrp_http_escape(g->secret)) && (user = ssrp_http_escape(g->username)))
+			form = concat("grant_type=password&client_id=", id, "&username=", user,
+				      "&password=", sec, "&scope=", scope, (char *)NULL);
+		break;
+	}
+out:
+	free_secret_str(sec);
+	free_secret_str(assertion);
+	ssrp_free(user);
+	ssrp_free(scope);
+	ssrp_free(id);
+	return form;
+}
+
+static void clear_err(ssrp_graph *g)
+{
+	memset(&g->err, 0, sizeof g->err);
+}
+
+/* The first line of an AAD error_description ("AADSTS70011: ...\r\nTrace ID..."). */
+static void first_line(char *dst, size_t cap, const char *s)
+{
+	size_t n = strcspn(s, "\r\n");
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+/* Entra replaces a refresh token on use: keep the new one, in memory and
+ * in its file (atomically, 0600), so the next run of the service has it. */
+static int keep_rotated_refresh_token(ssrp_graph *g, cJSON *rt)
+{
+	if (!cJSON_IsString(rt) || !rt->valuestring[0])
+		return SSRP_OK;
+	size_t n = strlen(rt->valuestring);
+	char *copy = dup_str(rt->valuestring);
+	ssrp_free_secret(rt->valuestring, n);
+	rt->valuestring = NULL;
+	if (!copy)
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	ssrp_free_secret(g->secret, g->secret_len);
+	g->secret = copy;
+	g->secret_len = n;
+	int rc = ssrp_fs_write_atomic(g->refresh_file, copy, n, 0600);
+	if (rc)
+		return ssrp_error_prefix(rc, "cannot keep the renewed refresh token");
+	return SSRP_OK;
+}
+
+int ssrp_graph_token(ssrp_graph *g)
+{
+	if (!g)
+		return ssrp_error_set(SSRP_E_INVALID, "graph: no client");
+	if (g->token && ssrp_monotonic_ms() < g->token_refresh_at)
+		return SSRP_OK;
+	free_secret_str(g->token);
+	g->token = NULL;
+	clear_err(g);
+	const char *grant = "";
+	char *form = token_form(g, &grant);
+	char url[600];
+	snprintf(url, sizeof url, "https://%s/%s/oauth2/v2.0/token", g->login_host, g->tenant);
+	if (!form)
+		return ssrp_error_set(SSRP_E_NOMEM, "cannot build the token request (%s)", grant);
+	const char *headers[] = {"Content-Type: application/x-www-form-urlencoded",
+				 "Accept: application/json", NULL};
+	ssrp_http_req rq = {.method = "POST", .url = url, .headers = headers, .body = form,
+			    .body_len = strlen(form)};
+	ssrp_http_resp resp;
+	unsigned attempts = 0;
+	uint64_t t0 = ssrp_monotonic_ms();
+	g->stats.token_requests++;
+	int rc = exchange(g, &rq, &resp, deadline_of(g), &attempts);
+	free_secret_str(form);
+	g->err.status = resp.status;
+	snprintf(g->err.request_id, sizeof g->err.request_id, "%s", resp.request_id);
+	if (rc) {
+		ssrp_http_resp_free(&resp);
+		return ssrp_error_prefix(rc, "token request (%s) failed after %u attempt%s", grant,
+					 attempts, attempts == 1 ? "" : "s");
+	}
+	cJSON *o = cJSON_ParseWithLength(resp.body, resp.body_len);
+	ssrp_http_resp_free(&resp);
+	cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "access_token");
+	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(o, "expires_in");
+	if (g->err.status != 200 || !cJSON_IsString(at)) {
+		const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "error_description");
+		snprintf(g->err.code, sizeof g->err.code, "%s",
+			 cJSON_IsString(e) ? e->valuestring : "unknown_error");
+		first_line(g->err.message, sizeof g->err.message,
+			   cJSON_IsString(d) ? d->valuestring : "no description");
+		cJSON_Delete(o);
+		return ssrp_error_set(g->err.status == 400 || g->err.status == 401
+					      ? SSRP_E_PERMISSION
+					      : SSRP_E_IO,
+				      "the token endpoint refused the %s grant (HTTP %ld): %s: %s%s%s%s",
+				      grant, g->err.status, g->err.code, g->err.message,
+				      g->err.request_id[0] ? " (request-id " : "", g->err.request_id,
+				      g->err.request_id[0] ? ")" : "");
+	}
+	if (g->kind == SSRP_GRAPH_AUTH_REFRESH_TOKEN) {
+		cJSON *rt = cJSON_GetObjectItemCaseSensitive(o, "refresh_token");
+		int keep_rc = keep_rotated_refresh_token(g, rt);
+		if (keep_rc) {
+			cJSON_Delete(o);
+			return keep_rc;
+		}
+	}
+	double secs = cJSON_IsNumber(exp) ? exp->valuedouble
+		      : cJSON_IsString(exp) ? strtod(exp->valuestring, NULL)
+					    : 3599;
+	g->token_len = strlen(at->valuestring);
+	g->token = dup_str(at->valuestring);
+	/* the parsed copy of the token goes too */
+	ssrp_free_secret(at->valuestring, g->token_len);
+	at->valuestring = NULL;
+	cJSON_Delete(o);
+	if (!g->token)
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	uint64_t life = secs > 0 ? (uint64_t)(secs * 1000.0) : 0;
+	/* Renew 5 minutes early; a token shorter-lived than that is used once. */
+	g->token_refresh_at = t0 + (life > TOKEN_MARGIN_MS ? life - TOKEN_MARGIN_MS : 0);
+	return SSRP_OK;
+}
+
+/* ---- the client -------------------------------------------------------------- */
+
+int ssrp_graph_new(ssrp_graph **out, const ssrp_cloud_config *cfg, const ssrp_graph_auth *auth,
+		   const ssrp_graph_options *opt)
+{
+	if (!out || !cfg || !auth)
+		return ssrp_error_set(SSRP_E_INVALID, "graph: no configuration or credentials");
+	*out = NULL;
+	ssrp_graph *g = ssrp_calloc(1, sizeof *g);
+	if (!g)
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	if (opt)
+		g->opt = *opt;
+	if (!g->opt.deadline_ms)
+		g->opt.deadline_ms = 120000;
+	if (!g->opt.max_attempts)
+		g->opt.max_attempts = 10;
+	if (!g->opt.backoff_base_ms)
+		g->opt.backoff_base_ms = 500;
+	if (!g->opt.backoff_cap_ms)
+		g->opt.backoff_cap_ms = 30000;
+	if (!g->opt.timeout_ms)
+		g->opt.timeout_ms = 60000;
+	g->rng = g->opt.jitter_seed ? g->opt.jitter_seed
+				     : (ssrp_monotonic_ms() * 0x9e3779b97f4a7c15ull) | 1;
+	g->kind = auth->kind;
+	snprintf(g->tenant, sizeof g->tenant, "%s", cfg->tenant_id);
+	snprintf(g->login_host, sizeof g->login_host, "%s",
+		 cfg->login_host ? cfg->login_host : SSRP_HOST_LOGIN);
+	snprintf(g->graph_host, sizeof g->graph_host, "%s",
+		 cfg->graph_host ? cfg->graph_host : SSRP_HOST_GRAPH);
+	int rc = SSRP_OK;
+	int app = auth->kind == SSRP_GRAPH_AUTH_APP_SECRET || auth->kind == SSRP_GRAPH_AUTH_APP_CERT;
+	const char *id = app ? cfg->app_id : cfg->public_client_id;
+	if (!id) {
+		rc = ssrp_error_set(SSRP_E_INVALID, "the configuration has no \"%s\"",
+				    app ? "app_id" : "public_client_id");
+		goto fail;
+	}
+	snprintf(g->client_id, sizeof g->client_id, "%s", id);
+	switch (auth->kind) {
+	case SSRP_GRAPH_AUTH_APP_SECRET:
+		rc = ssrp_cloud_config_secret(cfg->app_secret_file, &g->secret, &g->secret_len);
+		break;
+	case SSRP_GRAPH_AUTH_APP_CERT:
+		rc = cfg->app_cert_file
+			     ? load_app_cert(g, cfg->app_cert_file, cfg->app_key_file)
+			     : ssrp_error_set(SSRP_E_INVALID,
+					      "the configuration has no \"app_cert_file\"");
+		break;
+	case SSRP_GRAPH_AUTH_REFRESH_TOKEN:
+		rc = ssrp_cloud_config_secret(cfg->refresh_token_file, &g->secret, &g->secret_len);
+		if (!rc && !(g->refresh_file = dup_str(cfg->refresh_token_file)))
+			rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+		break;
+	case SSRP_GRAPH_AUTH_PASSWORD:
+		if (!auth->username || !auth->password_file) {
+			rc = ssrp_error_set(SSRP_E_INVALID,
+					    "the password grant needs a user name and a password file");
+			break;
+		}
+		rc = ssrp_secret_file_read(auth->password_file, &g->secret, &g->secret_len);
+		if (!rc && !(g->username = dup_str(auth->username)))
+			rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+		break;
+	default:
+		rc = ssrp_error_set(SSRP_E_INVALID, "graph: unknown credential kind %d",
+				    (int)auth->kind);
+	}
+	if (rc)
+		goto fail;
+	if (auth->scope)
+		g->scope = dup_str(auth->scope);
+	else
+		g->scope = concat("https://", g->graph_host, "/.default", (char *)NULL);
+	if (!g->scope) {
+		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	ssrp_http_options ho = {.ca_file = cfg->ca_file,
+				.connect_to = (const char *const *)cfg->connect_to,
+				.timeout_ms = g->opt.timeout_ms};
+	if ((rc = ssrp_http_new(&g->http, &ho)))
+		goto fail;
+	*out = g;
+	return SSRP_OK;
+fail:
+	ssrp_graph_free(g);
+	return rc;
+}
+
+void ssrp_graph_free(ssrp_graph *g)
+{
+	if (!g)
+		return;
+	ssrp_http_free(g->http);
+	if (g->secret)
+		ssrp_free_secret(g->secret, g->secret_len);
+	free_secret_str(g->token);
+	ssrp_free(g->username);
+	ssrp_free(g->scope);
+	ssrp_free(g->refresh_file);
+	EVP_PKEY_free(g->key);
+	ssrp_free_secret(g, sizeof *g);
+}
+
+const ssrp_graph_error *ssrp_graph_last_error(const ssrp_graph *g)
+{
+	return g ? &g->err : NULL;
+}
+
+void ssrp_graph_get_stats(const ssrp_graph *g, ssrp_graph_stats *out)
+{
+	if (g && out)
+		*out = g->stats;
+}
+
+/* path → full URL on the Graph host, or NULL (refused) */
+static char *graph_url(const ssrp_graph *g, const char *path)
+{
+	if (path[0] == '/')
+		return concat("https://", g->graph_host, path, (char *)NULL);
+	size_t hl = strlen(g->graph_host);
+	if (!strncmp(path, "https://", 8) && !strncmp(path + 8, g->graph_host, hl) &&
+	    path[8 + hl] == '/')
+		return dup_str(path);
+	return NULL;
+}
+
+/* "/v1.0/devices" from a path or URL, for messages: no host, no query. */
+static void shown_path(const ssrp_graph *g, const char *path, char *out, size_t cap)
+{
+	if (!strncmp(path, "https://", 8))
+		path += 8 + strlen(g->graph_host);
+	size_t n = strcspn(path, "?");
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, path, n);
+	out[n] = '\0';
+}
+
+static void read_graph_error(ssrp_graph *g, const ssrp_http_resp *resp)
+{
+	g->err.status = resp->status;
+	snprintf(g->err.request_id, sizeof g->err.request_id, "%s", resp->request_id);
+	cJSON *o = cJSON_ParseWithLength(resp->body, resp->body_len);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
+	const cJSON *inner = cJSON_GetObjectItemCaseSensitive(e, "innerError");
+	const cJSON *rid = cJSON_GetObjectItemCaseSensitive(inner, "request-id");
+	snprintf(g->err.code, sizeof g->err.code, "%s",
+		 cJSON_IsString(code) ? code->valuestring : "HTTP error");
+	snprintf(g->err.message, sizeof g->err.message, "%s",
+		 cJSON_IsString(msg) ? msg->valuestring : "no error message in the answer");
+	if (!g->err.request_id[0] && cJSON_IsString(rid))
+		snprintf(g->err.request_id, sizeof g->err.request_id, "%s", rid->valuestring);
+	cJSON_Delete(o);
+}
+
+static int status_code(long st)
+{
+	if (st == 404)
+		return SSRP_E_NOTFOUND;
+	if (st == 401 || st == 403)
+		return SSRP_E_PERMISSION;
+	if (st >= 400 && st < 500 && st != 429)
+		return SSRP_E_INVALID;
+	return SSRP_E_IO;
+}
+
+int ssrp_graph_request(ssrp_graph *g, const char *method, const char *path, const cJSON *body,
+		       long *status, cJSON **out)
+{
+	if (out)
+		*out = NULL;
+	if (status)
+		*status = 0;
+	if (!g || !method || !path)
+		return ssrp_error_set(SSRP_E_INVALID, "graph: a request needs a method and a path");
+	clear_err(g);
+	char shown[256];
+	shown_path(g, path, shown, sizeof shown);
+	char *url = graph_url(g, path);
+	if (!url)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "refusing to send a Graph token to %.200s: not on %s", path,
+				      g->graph_host);
+	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+	if (body && !text) {
+		ssrp_free(url);
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	}
+	uint64_t deadline = deadline_of(g);
+	ssrp_http_resp resp = {0};
+	unsigned attempts = 0;
+	int rc = SSRP_OK, token_failed = 0;
+	/* A second pass only after a 401: the cached token may have been revoked
+	 * or expired early. */
+	for (int pass = 0; pass < 2; pass++) {
+		if ((rc = ssrp_graph_token(g))) {
+			token_failed = 1;
+			break;
+		}
+		char *auth = concat("Authorization: Bearer ", g->token, (char *)NULL);
+		if (!auth) {
+			rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+			break;
+		}
+		const char *headers[] = {auth, "Accept: application/json",
+					 "ocp-client-name: ssrp", "ocp-client-version: 0.1",
+					 text ? "Content-Type: application/json" : NULL, NULL};
+		ssrp_http_req rq = {.method = method, .url = url, .headers = headers, .body = text,
+				    .body_len = text ? strlen(text) : 0};
+		g->stats.graph_requests++;
+		rc = exchange(g, &rq, &resp, deadline, &attempts);
+		free_secret_str(auth);
+		if (rc == SSRP_OK && resp.status == 401 && pass == 0) {
+			free_secret_str(g->token);
+			g->token = NULL;
+			ssrp_http_resp_free(&resp);
+			continue;
+		}
+		break;
+	}
+	if (text)
+		ssrp_free_secret(text, strlen(text));
+	ssrp_free(url);
+	if (rc) {
+		ssrp_http_resp_free(&resp);
+		if (token_failed) /* its message already says what happened */
+			return rc;
+		return ssrp_error_prefix(rc, "Graph request %s %s failed after %u attempt%s",
+					 method, shown, attempts, attempts == 1 ? "" : "s");
+	}
+	if (status)
+		*status = resp.status;
+	if (resp.status < 200 || resp.status > 299) {
+		read_graph_error(g, &resp);
+		ssrp_http_resp_free(&resp);
+		char tail[64] = "";
+		if (attempts > 1)
+			snprintf(tail, sizeof tail, " after %u attempts", attempts);
+		return ssrp_error_set(status_code(g->err.status),
+				      "Graph refused %s %s: %s: %s (request-id %s)%s", method, shown,
+				      g->err.code, g->err.message,
+				      g->err.request_id[0] ? g->err.request_id : "none", tail);
+	}
+	if (out && resp.body_len) {
+		*out = cJSON_ParseWithLength(resp.body, resp.body_len);
+		if (!*out) {
+			g->err.status = resp.status;
+			snprintf(g->err.request_id, sizeof g->err.request_id, "%s", resp.request_id);
+			ssrp_http_resp_free(&resp);
+			return ssrp_error_set(SSRP_E_FORMAT,
+					      "Graph answered %s %s with a body that is not JSON "
+					      "(request-id %s)",
+					      method, shown, g->err.request_id);
+		}
+	}
+	ssrp_http_resp_free(&resp);
+	return SSRP_OK;
+}
+
+int ssrp_graph_get(ssrp_graph *g, const char *path, cJSON **out)
+{
+	return ssrp_graph_request(g, "GET", path, NULL, NULL, out);
+}
+
+int ssrp_graph_post(ssrp_graph *g, const char *path, const cJSON *body, cJSON **out)
+{
+	return ssrp_graph_request(g, "POST", path, body, NULL, out);
+}
+
+int ssrp_graph_delete(ssrp_graph *g, const char *path)
+{
+	return ssrp_graph_request(g, "DELETE", path, NULL, NULL, NULL);
+}
+
+int ssrp_graph_add_ref(ssrp_graph *g, const char *ref_path, const char *object_id, int *already)
+{
+	if (already)
+		*already = 0;
+	if (!g || !ref_path || !object_id)
+		return ssrp_error_set(SSRP_E_INVALID, "graph: add_ref needs a path and an object id");
+	char *ref = concat("https://", g->graph_host, "/v1.0/directoryObjects/", object_id,
+			   (char *)NULL);
+	cJSON *body = cJSON_CreateObject();
+	int rc = (!ref || !body || !cJSON_AddStringToObject(body, "@odata.id", ref))
+			 ? ssrp_error_set(SSRP_E_NOMEM, "out of memory")
+			 : ssrp_graph_request(g, "POST", ref_path, body, NULL, NULL);
+	cJSON_Delete(body);
+	ssrp_free(ref);
+	/* Graph's answer to a duplicate: 400 Request_BadRequest "One or more
+	 * added object references already exist ...". */
+	if (rc == SSRP_E_INVALID && g->err.status == 400 &&
+	    strstr(g->err.message, "already exist")) {
+		if (already)
+			*already = 1;
+		ssrp_error_clear();
+		return SSRP_OK;
+	}
+	return rc;
+}
+
+int ssrp_graph_list(ssrp_graph *g, const char *path, ssrp_graph_item_fn fn, void *ctx)
+{
+	if (!g || !path || !fn)
+		return ssrp_error_set(SSRP_E_INVALID, "graph: list needs a path and a callback");
+	char *next = dup_str(path);
+	int rc = next ? SSRP_OK : ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	while (!rc && next) {
+		cJSON *page = NULL;
+		rc = ssrp_graph_get(g, next, &page);
+		ssrp_free(next);
+		next = NULL;
+		if (rc)
+			break;
+		const cJSON *value = cJSON_GetObjectItemCaseSensitive(page, "value");
+		if (!cJSON_IsArray(value)) {
+			cJSON_Delete(page);
+			rc = ssrp_error_set(SSRP_E_FORMAT, "Graph answered a list with no \"value\" array");
+			break;
+		}
+		const cJSON *it;
+		cJSON_ArrayForEach(it, value) {
+			if ((rc = fn(it, ctx)))
+				break;
+		}
+		const cJSON *nl = cJSON_GetObjectItemCaseSensitive(page, "@odata.nextLink");
+		if (!rc && cJSON_IsString(nl) && !(next = dup_str(nl->valuestring)))
+			rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+		cJSON_Delete(page);
+	}
+	ssrp_free(next);
+	return rc;
+}
+
+/* ---- $batch -------------------------------------------------------------------- */
+
+/* ASCII case-insensitive equality (header names), without <strings.h>. */
+static int name_eq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+		char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+static double inner_retry_after(const cJSON *resp)
+{
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(resp, "headers");
+	const cJSON *it;
+	cJSON_ArrayForEach(it, h) {
+		if (it->string && name_eq(it->string, "Retry-After")) {
+			if (cJSON_IsString(it))
+				return ssrp_http_parse_retry_after(it->valuestring);
+			if (cJSON_IsNumber(it))
+				return it->valuedouble;
+		}
+	}
+	return -1;
+}
+
+void ssrp_graph_batch_results_free(ssrp_graph_batch_result *results, size_t n)
+{
+	for (size_t i = 0; results && i < n; i++) {
+		cJSON_Delete(results[i].body);
+		results[i].body = NULL;
+	}
+}
+
+/* Send the requests whose index is in todo[0..n); fill their results. */
+static int batch_once(ssrp_graph *g, const ssrp_graph_batch_req *reqs, const size_t *todo,
+		      size_t n, ssrp_graph_batch_result *results, double *max_retry_after)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON *arr = cJSON_AddArrayToObject(root, "requests");
+	int oom = !arr;
+	for (size_t k = 0; k < n && !oom; k++) {
+		const ssrp_graph_batch_req *r = &reqs[todo[k]];
+		char id[24];
+		snprintf(id, sizeof id, "%zu", todo[k] + 1);
+		cJSON *o = cJSON_CreateObject();
+		oom = !o || !cJSON_AddItemToArray(arr, o) || !cJSON_AddStringToObject(o, "id", id) ||
+		      !cJSON_AddStringToObject(o, "method", r->method) ||
+		      !cJSON_AddStringToObject(o, "url", r->url);
+		if (!oom && r->body) {
+			cJSON *b = cJSON_Duplicate(r->body, 1);
+			cJSON *h = cJSON_CreateObject();
+			oom = !b || !h || !cJSON_AddItemToObject(o, "body", b) ||
+			      !cJSON_AddItemToObject(o, "headers", h) ||
+			      !cJSON_AddStringToObject(h, "Content-Type", "application/json");
+		}
+	}
+	if (oom) {
+		cJSON_Delete(root);
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	}
+	cJSON *answer = NULL;
+	int rc = ssrp_graph_post(g, "/v1.0/$batch", root, &answer);
+	cJSON_Delete(root);
+	if (rc)
+		return rc;
+	const cJSON *responses = cJSON_GetObjectItemCaseSensitive(answer, "responses");
+	const cJSON *it;
+	cJSON_ArrayForEach(it, responses) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(it, "status");
+		char *end = NULL;
+		unsigned long idx = cJSON_IsString(id) ? strtoul(id->valuestring, &end, 10) : 0;
+		size_t k = 0;
+		while (k < n && todo[k] + 1 != idx)
+			k++;
+		if (k == n || !end || *end || !cJSON_IsNumber(st))
+			continue; /* not one we sent: ignored, and the request stays 0 */
+		ssrp_graph_batch_result *res = &results[todo[k]];
+		res->status = (long)st->valuedouble;
+		cJSON_Delete(res->body);
+		res->body = cJSON_DetachItemFromObjectCaseSensitive((cJSON *)it, "body");
+		double ra = inner_retry_after(it);
+		if (ra > *max_retry_after)
+			*max_retry_after = ra;
+	}
+	cJSON_Delete(answer);
+	return SSRP_OK;
+}
+
+int ssrp_graph_batch(ssrp_graph *g, const ssrp_graph_batch_req *reqs, size_t n,
+		     ssrp_graph_batch_result *results)
+{
+	if (!g || !reqs || !results || n == 0 || n > SSRP_GRAPH_BATCH_MAX)
+		return ssrp_error_set(SSRP_E_INVALID, "graph: a batch holds 1 to %d requests",
+				      SSRP_GRAPH_BATCH_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if (!reqs[i].method || !reqs[i].url)
+			return ssrp_error_set(SSRP_E_INVALID,
+					      "graph: batch request %zu needs a method and a URL", i + 1);
+		results[i].status = 0;
+		results[i].body = NULL;
+	}
+	size_t todo[SSRP_GRAPH_BATCH_MAX], m = n;
+	for (size_t i = 0; i < n; i++)
+		todo[i] = i;
+	uint64_t deadline = deadline_of(g);
+	for (unsigned round = 1;; round++) {
+		double ra = -1;
+		int rc = batch_once(g, reqs, todo, m, results, &ra);
+		if (rc) {
+			ssrp_graph_batch_results_free(results, n);
+			return rc;
+		}
+		size_t again = 0;
+		for (size_t k = 0; k < m; k++)
+			if (retryable_status(results[todo[k]].status))
+				todo[again++] = todo[k];
+		if (!again || round >= g->opt.max_attempts)
+			return SSRP_OK;
+		unsigned wait = ra >= 0 ? seconds_to_ms(ra)
+				       : ssrp_graph_backoff_ms(round, g->opt.backoff_base_ms,
+							       g->opt.backoff_cap_ms, &g->rng);
+		if (ssrp_monotonic_ms() + wait >= deadline)
+			return SSRP_OK; /* the throttled ones keep their 429/5xx */
+		m = again;
+		g->stats.retries++;
+		ssrp_sleep_ms(wait);
+	}
+}

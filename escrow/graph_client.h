@@ -1,0 +1,136 @@
+/* The Microsoft Graph client: OAuth2 tokens, JSON requests with retries,
+ * paging and $batch. Internal for now (escrow/, the command and the
+ * association service use it); it moves to include/ssrp/graph.h once the
+ * association and retrieval work has settled its shape.
+ *
+ * Tokens: client secret, certificate assertion (RS256 JWT with the
+ * certificate's x5t), a refresh token read from a file (a delegated service
+ * account; the renewed token Entra returns is written back to that file,
+ * 0600, atomically), or the password grant (tests and the simulator only). A token
+ * is reused until 5 minutes before it expires; a 401 from Graph drops it
+ * and the request is sent once more with a fresh one.
+ *
+ * Retries: 429, 500, 502, 503, 504 and transport failures are retried,
+ * never before the Retry-After the answer carried (seconds, fractional
+ * allowed), otherwise after a capped exponential backoff with jitter, all
+ * under an overall deadline per call. Transport failures are retried for
+ * POST too: the POSTs this client makes are token requests, $ref adds
+ * (a repeat reads as "already there") and $batch of those.
+ *
+ * Errors read like a sentence and keep Graph's code, message and
+ * request-id: "Graph refused GET /v1.0/devices: Authorization_RequestDenied:
+ * Insufficient privileges to complete the operation. (request-id ...)";
+ * ssrp_graph_last_error() gives the parts. */
+#ifndef SSRP_ESCROW_GRAPH_CLIENT_H
+#define SSRP_ESCROW_GRAPH_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "escrow/config.h"
+
+typedef struct ssrp_graph ssrp_graph;
+
+typedef enum ssrp_graph_auth_kind {
+	SSRP_GRAPH_AUTH_APP_SECRET = 1, /* config app_id + app_secret_file */
+	SSRP_GRAPH_AUTH_APP_CERT,       /* config app_id + app_cert_file/app_key_file */
+	SSRP_GRAPH_AUTH_REFRESH_TOKEN,  /* config public_client_id + refresh_token_file */
+	SSRP_GRAPH_AUTH_PASSWORD,       /* public_client_id + username + password_file */
+} ssrp_graph_auth_kind;
+
+typedef struct ssrp_graph_auth {
+	ssrp_graph_auth_kind kind;
+	const char *username;      /* PASSWORD */
+	const char *password_file; /* PASSWORD */
+	const char *scope;         /* NULL: "https://GRAPH/.default" */
+} ssrp_graph_auth;
+
+typedef struct ssrp_graph_options {
+	unsigned deadline_ms;     /* per call, retries included; 0: 120 s */
+	unsigned max_attempts;    /* 0: 10 */
+	unsigned backoff_base_ms; /* 0: 500 */
+	unsigned backoff_cap_ms;  /* 0: 30 s */
+	uint64_t jitter_seed;     /* 0: from the clock */
+	long timeout_ms;          /* one HTTP exchange; 0: 60 s */
+} ssrp_graph_options;
+
+/* Graph's side of the last failure of this client. */
+typedef struct ssrp_graph_error {
+	long status;          /* HTTP status, 0 if none arrived */
+	char code[96];        /* Graph's error.code, or the token endpoint's error */
+	char message[512];
+	char request_id[64];
+} ssrp_graph_error;
+
+typedef struct ssrp_graph_stats {
+	unsigned long token_requests, graph_requests, retries;
+} ssrp_graph_stats;
+
+int ssrp_graph_new(ssrp_graph **out, const ssrp_cloud_config *cfg, const ssrp_graph_auth *auth,
+		   const ssrp_graph_options *opt);
+void ssrp_graph_free(ssrp_graph *g);
+const ssrp_graph_error *ssrp_graph_last_error(const ssrp_graph *g);
+void ssrp_graph_get_stats(const ssrp_graph *g, ssrp_graph_stats *out);
+
+/* Make sure a valid token is cached (fetching one if needed). */
+int ssrp_graph_token(ssrp_graph *g);
+
+/* One JSON request. path is "/v1.0/..." on the configured Graph host, or a
+ * full https URL on that same host (an @odata.nextLink); anything else is
+ * refused so the token never goes elsewhere. body may be NULL. On a 2xx
+ * answer: SSRP_OK, *status and *out (NULL for an empty body; out may be
+ * NULL). Otherwise an error whose message is the sentence above:
+ * SSRP_E_NOTFOUND (404), SSRP_E_PERMISSION (401, 403), SSRP_E_INVALID (other
+ * 4xx), SSRP_E_IO (transport, 5xx after the retries). */
+int ssrp_graph_request(ssrp_graph *g, const char *method, const char *path, const cJSON *body,
+		       long *status, cJSON **out);
+int ssrp_graph_get(ssrp_graph *g, const char *path, cJSON **out);
+int ssrp_graph_post(ssrp_graph *g, const char *path, const cJSON *body, cJSON **out);
+int ssrp_graph_delete(ssrp_graph *g, const char *path);
+
+/* Add a directory object to a $ref collection, e.g.
+ * "/v1.0/devices/{id}/registeredOwners/$ref". *already (may be NULL) is 1
+ * when Graph said the reference already exists, which counts as success. */
+int ssrp_graph_add_ref(ssrp_graph *g, const char *ref_path, const char *object_id,
+		       int *already);
+
+/* Call fn for each element of "value" over every page (@odata.nextLink).
+ * fn returns 0 to go on, anything else stops and is returned. */
+typedef int (*ssrp_graph_item_fn)(const cJSON *item, void *ctx);
+int ssrp_graph_list(ssrp_graph *g, const char *path, ssrp_graph_item_fn fn, void *ctx);
+
+/* $batch: up to SSRP_GRAPH_BATCH_MAX requests in one POST. Requests whose
+ * inner answer is 429 or 5xx are sent again (in a smaller batch, after the
+ * longest inner Retry-After) under the call's deadline. Each result holds
+ * the final inner status and body; SSRP_OK means the batch went through,
+ * not that every inner request succeeded. */
+#define SSRP_GRAPH_BATCH_MAX 20
+typedef struct ssrp_graph_batch_req {
+	const char *method;
+	const char *url; /* relative, "/devices/{id}" */
+	const cJSON *body;
+} ssrp_graph_batch_req;
+typedef struct ssrp_graph_batch_result {
+	long status;
+	cJSON *body; /* owned; freed by ssrp_graph_batch_results_free */
+} ssrp_graph_batch_result;
+int ssrp_graph_batch(ssrp_graph *g, const ssrp_graph_batch_req *reqs, size_t n,
+		     ssrp_graph_batch_result *results);
+void ssrp_graph_batch_results_free(ssrp_graph_batch_result *results, size_t n);
+
+/* An OData string literal's content: every ' doubled, so a value such as
+ * "x' or displayName eq 'y" stays one literal. Freed with ssrp_free. */
+char *ssrp_odata_escape(const char *s);
+/* "PREFIX?$filter=<prop> eq '<escaped value>'" percent-encoded, for
+ * ssrp_graph_get/list; freed with ssrp_free. */
+char *ssrp_graph_filter_eq(const char *prefix, const char *prop, const char *value);
+
+/* The wait before attempt number attempt (1 = the first retry) when the
+ * answer gave no Retry-After: min(cap, base * 2^(attempt-1)), of which the
+ * upper half is jittered from *rng (a xorshift state, never 0). */
+unsigned ssrp_graph_backoff_ms(unsigned attempt, unsigned base_ms, unsigned cap_ms,
+			       uint64_t *rng);
+
+#endif

@@ -1,0 +1,19 @@
+# The Graph client (escrow/graph_client.c, escrow/config.c, hal/http.c):
+# its pure parts alone, and the whole client against `ssrp sim cloud start`.
+# Included from tests/CMakeLists.txt when ssrp_cloud exists.
+ssrp_test(unit_graph_client SOURCES unit/test_graph_unit.c LABELS unit)
+
+ssrp_test(integration_graph_client SOURCES integration/test_graph_client.c
+          LABELS integration LIBS PkgConfig::CJSON PkgConfig::CRYPTO)
+foreach(t integration_graph_client valgrind_integration_graph_client)
+  if(TEST ${t})
+    set_tests_properties(${t} PROPERTIES ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_cli>")
+  endif()
+endforeach()
+
+# A scripted local HTTPS server for what the simulator does not do (inner
+# 429 in a $batch, a revoked token, a body that is not JSON, the size cap).
+if(TARGET PkgConfig::MHD)
+  ssrp_test(unit_graph_fake SOURCES unit/test_graph_fake.c LABELS unit
+            LIBS PkgConfig::MHD PkgConfig::CJSON PkgConfig::CRYPTO Threads::Threads)
+endif()

@@ -1,0 +1,368 @@
+/* The Graph client against a scripted local HTTPS server (libmicrohttpd),
+ * for what the simulated cloud does not do: an inner 429 inside a $batch
+ * (only that request is sent again, and not before its Retry-After), a 401
+ * that makes the client fetch a new token once, a 2xx whose body is not
+ * JSON, and the response size cap. The server's certificate is
+ * self-signed for graph.microsoft.com and login.microsoftonline.com and
+ * the client reaches it through connect-to, as with the simulator. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+#include <microhttpd.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "escrow/config.h"
+#include "escrow/graph_client.h"
+#include "hal/clock.h"
+#include "hal/http.h"
+#include "ssrp/error.h"
+
+static struct MHD_Daemon *daemon_;
+static char *cert_pem, *key_pem;
+static char dir[] = "/tmp/ssrp-graph-fake.XXXXXX";
+static char config_path[128], ca_path[128], secret_path[128];
+
+/* what the server saw, guarded by lock */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int token_requests, batch_calls, throttled_sent;
+static uint64_t batch_at[4];
+static int batch_sizes[4];
+static char last_auth[128];
+
+static char *pem_of(int is_key, void *obj)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	if (is_key)
+		PEM_write_bio_PrivateKey(b, obj, NULL, NULL, 0, NULL, NULL);
+	else
+		PEM_write_bio_X509(b, obj);
+	char *data;
+	long n = BIO_get_mem_data(b, &data);
+	char *s = malloc((size_t)n + 1);
+	memcpy(s, data, (size_t)n);
+	s[n] = '\0';
+	BIO_free(b);
+	return s;
+}
+
+static void make_cert(void)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, k);
+	X509_NAME *n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"fake graph", -1,
+				   -1, 0);
+	X509_set_issuer_name(x, n);
+	X509V3_CTX ctx;
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	X509_EXTENSION *e = X509V3_EXT_conf_nid(
+		NULL, &ctx, NID_subject_alt_name,
+		"DNS:graph.microsoft.com,DNS:login.microsoftonline.com");
+	X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+	e = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE");
+	X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	cert_pem = pem_of(0, x);
+	key_pem = pem_of(1, k);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+typedef struct conn {
+	char *body;
+	size_t len;
+} conn;
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
+			     const char *retry_after)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+								 MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "request-id", "fake-req-1");
+	if (retry_after)
+		MHD_add_response_header(r, "Retry-After", retry_after);
+	enum MHD_Result ok = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static enum MHD_Result batch(struct MHD_Connection *c, const char *body)
+{
+	cJSON *in = cJSON_Parse(body);
+	cJSON *out = cJSON_CreateObject();
+	cJSON *rs = cJSON_AddArrayToObject(out, "responses");
+	const cJSON *it;
+	pthread_mutex_lock(&lock);
+	int k = batch_calls < 4 ? batch_calls : 3;
+	batch_at[k] = ssrp_monotonic_ms();
+	batch_sizes[k] = cJSON_GetArraySize(cJSON_GetObjectItem(in, "requests"));
+	batch_calls++;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItem(in, "requests")) {
+		const char *id = cJSON_GetObjectItem(it, "id")->valuestring;
+		const char *url = cJSON_GetObjectItem(it, "url")->valuestring;
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "id", id);
+		/* answered in reverse order: a batch answer's order is not the request's */
+		cJSON_InsertItemInArray(rs, 0, r);
+		if (!strcmp(url, "/throttled") && !throttled_sent) {
+			throttled_sent = 1;
+			cJSON_AddNumberToObject(r, "status", 429);
+			cJSON_AddStringToObject(cJSON_AddObjectToObject(r, "headers"), "Retry-After",
+						"0.3");
+			cJSON *e = cJSON_AddObjectToObject(cJSON_AddObjectToObject(r, "body"), "error");
+			cJSON_AddStringToObject(e, "code", "TooManyRequests");
+		} else {
+			cJSON_AddNumberToObject(r, "status", 200);
+			cJSON_AddStringToObject(cJSON_AddObjectToObject(r, "body"), "url", url);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	char *text = cJSON_PrintUnformatted(out);
+	cJSON_Delete(in);
+	cJSON_Delete(out);
+	enum MHD_Result ok = reply(c, 200, text, NULL);
+	free(text);
+	return ok;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+			       const char *method, const char *version, const char *upload,
+			       size_t *upload_size, void **con_cls)
+{
+	(void)cls;
+	(void)method;
+	(void)version;
+	conn *st = *con_cls;
+	if (!st) {
+		*con_cls = calloc(1, sizeof(conn));
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		st->body = realloc(st->body, st->len + *upload_size + 1);
+		memcpy(st->body + st->len, upload, *upload_size);
+		st->len += *upload_size;
+		st->body[st->len] = '\0';
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	const char *body = st->body ? st->body : "";
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	pthread_mutex_lock(&lock);
+	snprintf(last_auth, sizeof last_auth, "%s", auth ? auth : "");
+	pthread_mutex_unlock(&lock);
+	if (strstr(url, "/oauth2/v2.0/token")) {
+		pthread_mutex_lock(&lock);
+		int n = ++token_requests;
+		pthread_mutex_unlock(&lock);
+		char tok[128];
+		snprintf(tok, sizeof tok, "{\"access_token\":\"fake-token-%d\",\"expires_in\":3600}",
+			 n);
+		return reply(c, 200, tok, NULL);
+	}
+	if (!strcmp(url, "/v1.0/$batch"))
+		return batch(c, body);
+	if (!strcmp(url, "/v1.0/stale")) {
+		/* the first token is "revoked" */
+		if (auth && !strcmp(auth, "Bearer fake-token-1"))
+			return reply(c, 401,
+				     "{\"error\":{\"code\":\"InvalidAuthenticationToken\","
+				     "\"message\":\"Access token has expired.\"}}",
+				     NULL);
+		return reply(c, 200, "{\"ok\":true}", NULL);
+	}
+	if (!strcmp(url, "/v1.0/notjson"))
+		return reply(c, 200, "<html>hello</html>", NULL);
+	if (!strcmp(url, "/v1.0/big")) {
+		static char big[300000];
+		memset(big, 'a', sizeof big - 1);
+		return reply(c, 200, big, NULL);
+	}
+	return reply(c, 404, "{\"error\":{\"code\":\"NotFound\",\"message\":\"nothing here\"}}",
+		     NULL);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)toe;
+	conn *st = *con_cls;
+	if (st) {
+		free(st->body);
+		free(st);
+	}
+	*con_cls = NULL;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, 0600);
+}
+
+static int setup(void **st)
+{
+	(void)st;
+	if (!mkdtemp(dir))
+		return -1;
+	make_cert();
+	daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0, NULL, NULL,
+				   handler, NULL, MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+				   MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
+				   MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+	if (!daemon_)
+		return -1;
+	int port = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT)->port;
+	snprintf(ca_path, sizeof ca_path, "%s/ca.pem", dir);
+	write_file(ca_path, cert_pem);
+	snprintf(secret_path, sizeof secret_path, "%s/secret", dir);
+	write_file(secret_path, "fake-secret");
+	char cfg[1024];
+	snprintf(cfg, sizeof cfg,
+		 "{\"tenant_id\":\"t1\",\"ca_file\":\"%s\",\"app_id\":\"a1\","
+		 "\"app_secret_file\":\"%s\",\"connect_to\":["
+		 "\"graph.microsoft.com:443:127.0.0.1:%d\","
+		 "\"login.microsoftonline.com:443:127.0.0.1:%d\"]}",
+		 ca_path, secret_path, port, port);
+	snprintf(config_path, sizeof config_path, "%s/c.json", dir);
+	write_file(config_path, cfg);
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	MHD_stop_daemon(daemon_);
+	free(cert_pem);
+	free(key_pem);
+	unlink(ca_path);
+	unlink(secret_path);
+	unlink(config_path);
+	rmdir(dir);
+	return 0;
+}
+
+static ssrp_graph *client(void)
+{
+	ssrp_cloud_config *cfg = NULL;
+	if (ssrp_cloud_config_load(&cfg, config_path))
+		fail_msg("%s", ssrp_error_last());
+	ssrp_graph_auth auth = {.kind = SSRP_GRAPH_AUTH_APP_SECRET};
+	/* generous: under valgrind both ends of the TLS exchange run slowly */
+	ssrp_graph_options opt = {.jitter_seed = 3, .deadline_ms = 120000};
+	ssrp_graph *g = NULL;
+	if (ssrp_graph_new(&g, cfg, &auth, &opt))
+		fail_msg("%s", ssrp_error_last());
+	ssrp_cloud_config_free(cfg);
+	return g;
+}
+
+static void test_batch_inner_429(void **st)
+{
+	(void)st;
+	ssrp_graph *g = client();
+	ssrp_graph_batch_req reqs[3] = {{"GET", "/a", NULL}, {"GET", "/throttled", NULL},
+					{"GET", "/c", NULL}};
+	ssrp_graph_batch_result res[3];
+	if (ssrp_graph_batch(g, reqs, 3, res))
+		fail_msg("%s", ssrp_error_last());
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(res[i].status, 200);
+		assert_string_equal(cJSON_GetObjectItem(res[i].body, "url")->valuestring,
+				    reqs[i].url);
+	}
+	ssrp_graph_batch_results_free(res, 3);
+	pthread_mutex_lock(&lock);
+	assert_int_equal(batch_calls, 2);
+	assert_int_equal(batch_sizes[0], 3);
+	assert_int_equal(batch_sizes[1], 1); /* only the throttled one again */
+	assert_true(batch_at[1] - batch_at[0] >= 300);
+	pthread_mutex_unlock(&lock);
+	ssrp_graph_free(g);
+}
+
+static void test_401_refreshes_token_once(void **st)
+{
+	(void)st;
+	pthread_mutex_lock(&lock);
+	token_requests = 0;
+	pthread_mutex_unlock(&lock);
+	ssrp_graph *g = client();
+	cJSON *o = NULL;
+	if (ssrp_graph_get(g, "/v1.0/stale", &o))
+		fail_msg("%s", ssrp_error_last());
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "ok")));
+	cJSON_Delete(o);
+	ssrp_graph_stats s;
+	ssrp_graph_get_stats(g, &s);
+	assert_int_equal(s.token_requests, 2);
+	ssrp_graph_free(g);
+}
+
+static void test_bad_bodies(void **st)
+{
+	(void)st;
+	ssrp_graph *g = client();
+	cJSON *o = NULL;
+	assert_int_equal(ssrp_graph_get(g, "/v1.0/notjson", &o), SSRP_E_FORMAT);
+	assert_null(o);
+	assert_non_null(strstr(ssrp_error_last(), "not JSON"));
+	assert_non_null(strstr(ssrp_error_last(), "fake-req-1"));
+	assert_int_equal(ssrp_graph_get(g, "/v1.0/nothing", &o), SSRP_E_NOTFOUND);
+	assert_string_equal(ssrp_error_last(),
+			    "Graph refused GET /v1.0/nothing: NotFound: nothing here "
+			    "(request-id fake-req-1)");
+	assert_string_equal(ssrp_graph_last_error(g)->code, "NotFound");
+	ssrp_graph_free(g);
+
+	/* the size cap, straight on the HTTP layer */
+	ssrp_cloud_config *cfg = NULL;
+	assert_int_equal(ssrp_cloud_config_load(&cfg, config_path), 0);
+	ssrp_http *h = NULL;
+	ssrp_http_options ho = {.ca_file = cfg->ca_file,
+				.connect_to = (const char *const *)cfg->connect_to,
+				.max_body = 100000};
+	assert_int_equal(ssrp_http_new(&h, &ho), 0);
+	ssrp_http_req rq = {.method = "GET", .url = "https://graph.microsoft.com/v1.0/big"};
+	ssrp_http_resp r;
+	assert_int_equal(ssrp_http_request(h, &rq, &r), SSRP_E_BUFSIZE);
+	ssrp_http_resp_free(&r);
+	ssrp_http_free(h);
+	ssrp_cloud_config_free(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_batch_inner_429),
+		cmocka_unit_test(test_401_refreshes_token_once),
+		cmocka_unit_test(test_bad_bodies),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
