@@ -37,15 +37,6 @@ static const field device_fields[] = {
 };
 #undef F
 
-static char *dup_str(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = ssrp_malloc(n);
-	if (p)
-		memcpy(p, s, n);
-	return p;
-}
-
 static char **slot(ssrp_cloud_config *c, const field *f)
 {
 	return (char **)((char *)c + f->offset);
@@ -67,7 +58,7 @@ static int take_string(ssrp_cloud_config *c, const cJSON *it, const field *field
 				      origin, where, it->string);
 	char **dst = slot(c, f);
 	ssrp_free(*dst);
-	if (!(*dst = dup_str(it->valuestring)))
+	if (!(*dst = ssrp_strdup(it->valuestring)))
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	return SSRP_OK;
 }
@@ -122,7 +113,7 @@ static int parse_into(ssrp_cloud_config *c, const cJSON *root, const char *origi
 							      "%s: connect_to[%d] is not a "
 							      "\"HOST:PORT:TO-HOST:TO-PORT\" string",
 							      origin, i);
-				if (!(list[i++] = dup_str(e->valuestring)))
+				if (!(list[i++] = ssrp_strdup(e->valuestring)))
 					return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 			}
 			continue;
@@ -145,7 +136,7 @@ static int parse_into(ssrp_cloud_config *c, const cJSON *root, const char *origi
 	const char *defaults[3] = {SSRP_HOST_LOGIN, SSRP_HOST_GRAPH, SSRP_HOST_DRS};
 	for (int i = 0; i < 3; i++) {
 		char **dst = slot(c, &host_fields[i]);
-		if (!*dst && !(*dst = dup_str(defaults[i])))
+		if (!*dst && !(*dst = ssrp_strdup(defaults[i])))
 			return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	}
 	if (!c->connect_to && !(c->connect_to = ssrp_calloc(1, sizeof *c->connect_to)))

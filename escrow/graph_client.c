@@ -45,15 +45,6 @@ struct ssrp_graph {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static char *dup_str(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = ssrp_malloc(n);
-	if (p)
-		memcpy(p, s, n);
-	return p;
-}
-
 /* Concatenate NULL-terminated pieces into a fresh string. */
 static char *concat(const char *first, ...)
 {
@@ -345,7 +336,7 @@ static int keep_rotated_refresh_token(ssrp_graph *g, cJSON *rt)
 	if (!cJSON_IsString(rt) || !rt->valuestring[0])
 		return SSRP_OK;
 	size_t n = strlen(rt->valuestring);
-	char *copy = dup_str(rt->valuestring);
+	char *copy = ssrp_strdup(rt->valuestring);
 	ssrp_free_secret(rt->valuestring, n);
 	rt->valuestring = NULL;
 	if (!copy)
@@ -423,7 +414,7 @@ int ssrp_graph_token(ssrp_graph *g)
 		      : cJSON_IsString(exp) ? strtod(exp->valuestring, NULL)
 					    : 3599;
 	g->token_len = strlen(at->valuestring);
-	g->token = dup_str(at->valuestring);
+	g->token = ssrp_strdup(at->valuestring);
 	/* the parsed copy of the token goes too */
 	ssrp_free_secret(at->valuestring, g->token_len);
 	at->valuestring = NULL;
@@ -488,7 +479,7 @@ int ssrp_graph_new(ssrp_graph **out, const ssrp_cloud_config *cfg, const ssrp_gr
 		break;
 	case SSRP_GRAPH_AUTH_REFRESH_TOKEN:
 		rc = ssrp_cloud_config_secret(cfg->refresh_token_file, &g->secret, &g->secret_len);
-		if (!rc && !(g->refresh_file = dup_str(cfg->refresh_token_file)))
+		if (!rc && !(g->refresh_file = ssrp_strdup(cfg->refresh_token_file)))
 			rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 		break;
 	case SSRP_GRAPH_AUTH_PASSWORD:
@@ -498,7 +489,7 @@ int ssrp_graph_new(ssrp_graph **out, const ssrp_cloud_config *cfg, const ssrp_gr
 			break;
 		}
 		rc = ssrp_secret_file_read(auth->password_file, &g->secret, &g->secret_len);
-		if (!rc && !(g->username = dup_str(auth->username)))
+		if (!rc && !(g->username = ssrp_strdup(auth->username)))
 			rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 		break;
 	default:
@@ -508,7 +499,7 @@ int ssrp_graph_new(ssrp_graph **out, const ssrp_cloud_config *cfg, const ssrp_gr
 	if (rc)
 		goto fail;
 	if (auth->scope)
-		g->scope = dup_str(auth->scope);
+		g->scope = ssrp_strdup(auth->scope);
 	else
 		g->scope = concat("https://", g->graph_host, "/.default", (char *)NULL);
 	if (!g->scope) {
@@ -561,7 +552,7 @@ static char *graph_url(const ssrp_graph *g, const char *path)
 	size_t hl = strlen(g->graph_host);
 	if (!strncmp(path, "https://", 8) && !strncmp(path + 8, g->graph_host, hl) &&
 	    path[8 + hl] == '/')
-		return dup_str(path);
+		return ssrp_strdup(path);
 	return NULL;
 }
 
@@ -745,7 +736,7 @@ int ssrp_graph_list(ssrp_graph *g, const char *path, ssrp_graph_item_fn fn, void
 {
 	if (!g || !path || !fn)
 		return ssrp_error_set(SSRP_E_INVALID, "graph: list needs a path and a callback");
-	char *next = dup_str(path);
+	char *next = ssrp_strdup(path);
 	int rc = next ? SSRP_OK : ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	while (!rc && next) {
 		cJSON *page = NULL;
@@ -766,7 +757,7 @@ int ssrp_graph_list(ssrp_graph *g, const char *path, ssrp_graph_item_fn fn, void
 				break;
 		}
 		const cJSON *nl = cJSON_GetObjectItemCaseSensitive(page, "@odata.nextLink");
-		if (!rc && cJSON_IsString(nl) && !(next = dup_str(nl->valuestring)))
+		if (!rc && cJSON_IsString(nl) && !(next = ssrp_strdup(nl->valuestring)))
 			rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 		cJSON_Delete(page);
 	}

@@ -80,3 +80,12 @@ int ssrp_buf_set(ssrp_buf *buf, const void *data, size_t len)
 	buf->len = len;
 	return 0;
 }
+
+char *ssrp_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = ssrp_malloc(n);
+	if (p)
+		memcpy(p, s, n);
+	return p;
+}
