@@ -802,17 +802,17 @@ void ssrp_graph_batch_results_free(ssrp_graph_batch_result *results, size_t n)
 	}
 }
 
-/* Send the requests whose index is in todo[0..n); fill their results. */
-static int batch_once(ssrp_graph *g, const ssrp_graph_batch_req *reqs, const size_t *todo,
+/* Send the requests whose index is in pending[0..n); fill their results. */
+static int batch_once(ssrp_graph *g, const ssrp_graph_batch_req *reqs, const size_t *pending,
 		      size_t n, ssrp_graph_batch_result *results, double *max_retry_after)
 {
 	cJSON *root = cJSON_CreateObject();
 	cJSON *arr = cJSON_AddArrayToObject(root, "requests");
 	int oom = !arr;
 	for (size_t k = 0; k < n && !oom; k++) {
-		const ssrp_graph_batch_req *r = &reqs[todo[k]];
+		const ssrp_graph_batch_req *r = &reqs[pending[k]];
 		char id[24];
-		snprintf(id, sizeof id, "%zu", todo[k] + 1);
+		snprintf(id, sizeof id, "%zu", pending[k] + 1);
 		cJSON *o = cJSON_CreateObject();
 		oom = !o || !cJSON_AddItemToArray(arr, o) || !cJSON_AddStringToObject(o, "id", id) ||
 		      !cJSON_AddStringToObject(o, "method", r->method) ||
@@ -842,11 +842,11 @@ static int batch_once(ssrp_graph *g, const ssrp_graph_batch_req *reqs, const siz
 		char *end = NULL;
 		unsigned long idx = cJSON_IsString(id) ? strtoul(id->valuestring, &end, 10) : 0;
 		size_t k = 0;
-		while (k < n && todo[k] + 1 != idx)
+		while (k < n && pending[k] + 1 != idx)
 			k++;
 		if (k == n || !end || *end || !cJSON_IsNumber(st))
 			continue; /* not one we sent: ignored, and the request stays 0 */
-		ssrp_graph_batch_result *res = &results[todo[k]];
+		ssrp_graph_batch_result *res = &results[pending[k]];
 		res->status = (long)st->valuedouble;
 		cJSON_Delete(res->body);
 		res->body = cJSON_DetachItemFromObjectCaseSensitive((cJSON *)it, "body");
@@ -871,21 +871,21 @@ int ssrp_graph_batch(ssrp_graph *g, const ssrp_graph_batch_req *reqs, size_t n,
 		results[i].status = 0;
 		results[i].body = NULL;
 	}
-	size_t todo[SSRP_GRAPH_BATCH_MAX], m = n;
+	size_t pending[SSRP_GRAPH_BATCH_MAX], m = n;
 	for (size_t i = 0; i < n; i++)
-		todo[i] = i;
+		pending[i] = i;
 	uint64_t deadline = deadline_of(g);
 	for (unsigned round = 1;; round++) {
 		double ra = -1;
-		int rc = batch_once(g, reqs, todo, m, results, &ra);
+		int rc = batch_once(g, reqs, pending, m, results, &ra);
 		if (rc) {
 			ssrp_graph_batch_results_free(results, n);
 			return rc;
 		}
 		size_t again = 0;
 		for (size_t k = 0; k < m; k++)
-			if (retryable_status(results[todo[k]].status))
-				todo[again++] = todo[k];
+			if (retryable_status(results[pending[k]].status))
+				pending[again++] = pending[k];
 		if (!again || round >= g->opt.max_attempts)
 			return SSRP_OK;
 		unsigned wait = ra >= 0 ? seconds_to_ms(ra)

@@ -5,7 +5,7 @@ pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 ssrp_test(unit_cloud_faults SOURCES unit/test_cloud_faults.c LABELS unit LIBS ssrp_cloud)
 
 # libcurl against a server started with `ssrp sim cloud start`.
-ssrp_test(integration_cloud_client SOURCES integration/test_cloud_client.c
+ssrp_test(integration_cloud_client SOURCES integration/test_cloud_client.c integration/sim_helpers.c
           LABELS integration LIBS PkgConfig::CURL PkgConfig::CJSON PkgConfig::CRYPTO
                                   Threads::Threads)
 foreach(t integration_cloud_client valgrind_integration_cloud_client)

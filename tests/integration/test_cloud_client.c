@@ -17,7 +17,6 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,7 +32,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
-extern char **environ;
+#include "tests/integration/sim_helpers.h"
 
 #define N_DEVICES 17 /* 16 for the concurrency test, one for the key limit */
 #define CAP_DEVICE 16
@@ -196,65 +194,6 @@ static char *seed_json(void)
 	return text;
 }
 
-static void write_text(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	chmod(path, mode);
-}
-
-static char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	size_t got = fread(s, 1, (size_t)n, f);
-	s[got] = '\0';
-	fclose(f);
-	return s;
-}
-
-/* Run ssrp with args; its exit status. */
-static int run_ssrp(const char *const *args)
-{
-	char *argv[24];
-	int n = 0;
-	argv[n++] = (char *)ssrp_bin;
-	for (; *args && n < 23; args++)
-		argv[n++] = (char *)*args;
-	argv[n] = NULL;
-	pid_t pid;
-	if (posix_spawn(&pid, ssrp_bin, NULL, NULL, argv, environ) != 0)
-		return -1;
-	int st = 0;
-	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* The value of NAME='...' in the env file. */
-static int env_value(const char *env_text, const char *name, char *out, size_t cap)
-{
-	char key[64];
-	snprintf(key, sizeof key, "\n%s='", name);
-	const char *p = strstr(env_text, key);
-	if (!p)
-		return -1;
-	p += strlen(key);
-	size_t n = strcspn(p, "'");
-	if (n >= cap)
-		return -1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return 0;
-}
-
 static int start_server(server *s, const char *name, const char *state_file, int with_job)
 {
 	memset(s, 0, sizeof *s);
@@ -270,24 +209,24 @@ static int start_server(server *s, const char *name, const char *state_file, int
 		args[n++] = job;
 	}
 	args[n] = NULL;
-	if (run_ssrp(args) != 0)
+	if (sim_run(ssrp_bin, args) != 0)
 		return -1;
 	snprintf(s->env, sizeof s->env, "%s/cloud.env", s->dir);
-	char *env = read_text(s->env);
+	char *env = sim_read_text(s->env);
 	char connect_to[4096], token_file[600];
-	if (!env || env_value(env, "SSRP_SIM_CA", s->ca, sizeof s->ca) ||
-	    env_value(env, "SSRP_SIM_LOG", s->log, sizeof s->log) ||
-	    env_value(env, "SSRP_SIM_DEVICE_CERT_DIR", s->device_cert_dir,
+	if (!env || sim_env_value(env, "SSRP_SIM_CA", s->ca, sizeof s->ca) ||
+	    sim_env_value(env, "SSRP_SIM_LOG", s->log, sizeof s->log) ||
+	    sim_env_value(env, "SSRP_SIM_DEVICE_CERT_DIR", s->device_cert_dir,
 		      sizeof s->device_cert_dir) ||
-	    env_value(env, "SSRP_SIM_CONNECT_TO", connect_to, sizeof connect_to) ||
-	    env_value(env, "SSRP_SIM_ADMIN_TOKEN_FILE", token_file, sizeof token_file)) {
+	    sim_env_value(env, "SSRP_SIM_CONNECT_TO", connect_to, sizeof connect_to) ||
+	    sim_env_value(env, "SSRP_SIM_ADMIN_TOKEN_FILE", token_file, sizeof token_file)) {
 		free(env);
 		return -1;
 	}
 	free(env);
 	for (char *tok = strtok(connect_to, " "); tok; tok = strtok(NULL, " "))
 		s->connect_to = curl_slist_append(s->connect_to, tok);
-	char *t = read_text(token_file);
+	char *t = sim_read_text(token_file);
 	if (!t)
 		return -1;
 	snprintf(s->admin_token, sizeof s->admin_token, "%s", t);
@@ -300,7 +239,7 @@ static void stop_server(server *s)
 {
 	const char *args[] = {"sim", "cloud", "stop", "--dir", s->dir, NULL};
 	if (s->dir[0])
-		run_ssrp(args);
+		sim_run(ssrp_bin, args);
 	curl_slist_free_all(s->connect_to);
 	s->connect_to = NULL;
 }
@@ -530,10 +469,10 @@ static int setup(void **st)
 	char path[600], job[600];
 	snprintf(path, sizeof path, "%s/seed.json", work);
 	char *seed = seed_json();
-	write_text(path, seed, 0600);
+	sim_write_text(path, seed, 0600);
 	free(seed);
 	snprintf(job, sizeof job, "%s/job.sh", work);
-	write_text(job, "#!/bin/sh\necho \"runbook started\"\ncat\necho\necho done >&2\n", 0700);
+	sim_write_text(job, "#!/bin/sh\necho \"runbook started\"\ncat\necho\necho done >&2\n", 0700);
 	remember_secret(WEBHOOK_TOKEN);
 	remember_secret(APP_SECRET);
 	remember_secret(RECOVERY_PASSWORD);
@@ -930,7 +869,7 @@ static void test_faults_seen_by_client(void **st)
 static void test_request_log(void **st)
 {
 	(void)st;
-	char *text = read_text(S.log);
+	char *text = sim_read_text(S.log);
 	assert_non_null(text);
 	int lines = 0, early = 0, faults[8] = {0};
 	const char *labels[8] = {"429:2", "500", "502", "503", "504", "latency:300", "reset",
@@ -961,7 +900,7 @@ static void test_request_log(void **st)
 	for (int i = 0; i < 8; i++)
 		if (!faults[i])
 			fail_msg("no request with fault %s in the log", labels[i]);
-	text = read_text(S.log);
+	text = sim_read_text(S.log);
 	for (int i = 0; i < n_secrets; i++)
 		if (strstr(text, secrets[i]))
 			fail_msg("the request log contains secret #%d", i);
@@ -1108,7 +1047,7 @@ static void test_state_round_trip(void **st)
 	char path[600];
 	snprintf(path, sizeof path, "%s/dump.json", work);
 	char *text = cJSON_Print(dump);
-	write_text(path, text, 0600);
+	sim_write_text(path, text, 0600);
 	free(text);
 	server s2;
 	assert_int_equal(start_server(&s2, "cloud2", path, 0), 0);
@@ -1122,7 +1061,7 @@ static void test_state_round_trip(void **st)
 
 	/* --state-out: written at exit */
 	snprintf(path, sizeof path, "%s/cloud2-out.json", work);
-	char *out = read_text(path);
+	char *out = sim_read_text(path);
 	assert_non_null(out);
 	cJSON *o = cJSON_Parse(out);
 	free(out);

@@ -13,7 +13,6 @@
  * Graph calls, seen in the request log; no secret in the request log. */
 #include <errno.h>
 #include <setjmp.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -30,6 +28,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "tests/integration/sim_helpers.h"
 #include "escrow/config.h"
 #include "escrow/graph_client.h"
 #include "hal/clock.h"
@@ -37,7 +36,6 @@
 #include "hal/mem.h"
 #include "ssrp/error.h"
 
-extern char **environ;
 
 #define N_DEVICES 130
 #define APP_ID "0a0a0a0a-0000-4000-8000-000000000001"
@@ -75,30 +73,6 @@ static void sha256_hex(const char *s, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-static void write_text(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	chmod(path, mode);
-}
-
-static char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	size_t got = fread(s, 1, (size_t)n, f);
-	s[got] = '\0';
-	fclose(f);
-	return s;
-}
-
 /* An RSA key and a self-signed certificate for the certificate assertion. */
 static void make_app_cert(const char *cert_path, const char *key_path)
 {
@@ -123,7 +97,7 @@ static void make_app_cert(const char *cert_path, const char *key_path)
 	chmod(key_path, 0600);
 	X509_free(x);
 	EVP_PKEY_free(k);
-	cert_pem = read_text(cert_path);
+	cert_pem = sim_read_text(cert_path);
 }
 
 static char *seed_json(void)
@@ -188,43 +162,10 @@ static char *seed_json(void)
 	return text;
 }
 
-static int run_ssrp(const char *const *args)
-{
-	char *argv[24];
-	int n = 0;
-	argv[n++] = (char *)ssrp_bin;
-	for (; *args && n < 23; args++)
-		argv[n++] = (char *)*args;
-	argv[n] = NULL;
-	pid_t pid;
-	if (posix_spawn(&pid, ssrp_bin, NULL, NULL, argv, environ) != 0)
-		return -1;
-	int st = 0;
-	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int env_value(const char *env_text, const char *name, char *out, size_t cap)
-{
-	char key[64];
-	snprintf(key, sizeof key, "\n%s='", name);
-	const char *p = strstr(env_text, key);
-	if (!p)
-		return -1;
-	p += strlen(key);
-	size_t n = strcspn(p, "'");
-	if (n >= cap)
-		return -1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return 0;
-}
-
 /* The simulator's config.json plus this tenant's app: secrets by file. */
 static int write_config(void)
 {
-	char *text = read_text(sim_config);
+	char *text = sim_read_text(sim_config);
 	cJSON *c = text ? cJSON_Parse(text) : NULL;
 	free(text);
 	if (!c)
@@ -234,7 +175,7 @@ static int write_config(void)
 	snprintf(secret, sizeof secret, "%s/app-secret-test", work);
 	snprintf(cert, sizeof cert, "%s/app.pem", work);
 	snprintf(key, sizeof key, "%s/app.key", work);
-	write_text(secret, APP_SECRET "\n", 0600);
+	sim_write_text(secret, APP_SECRET "\n", 0600);
 	cJSON_DeleteItemFromObject(c, "app_id");
 	cJSON_DeleteItemFromObject(c, "app_secret_file");
 	cJSON_DeleteItemFromObject(c, "public_client_id");
@@ -247,7 +188,7 @@ static int write_config(void)
 	text = cJSON_Print(c);
 	cJSON_Delete(c);
 	snprintf(config_path, sizeof config_path, "%s/client.json", work);
-	write_text(config_path, text, 0600);
+	sim_write_text(config_path, text, 0600);
 	free(text);
 	return 0;
 }
@@ -270,25 +211,25 @@ static int setup(void **st)
 	make_app_cert(cert, key);
 	snprintf(path, sizeof path, "%s/seed.json", work);
 	char *seed = seed_json();
-	write_text(path, seed, 0600);
+	sim_write_text(path, seed, 0600);
 	free(seed);
 	snprintf(admin_pw_file, sizeof admin_pw_file, "%s/admin-pw", work);
-	write_text(admin_pw_file, ADMIN_PW, 0600);
+	sim_write_text(admin_pw_file, ADMIN_PW, 0600);
 	snprintf(dir, sizeof dir, "%s/cloud", work);
 	const char *args[] = {"sim", "cloud", "start", "--dir", dir, "--state", path, NULL};
-	if (run_ssrp(args) != 0)
+	if (sim_run(ssrp_bin, args) != 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/cloud.env", dir);
-	char *env = read_text(path);
+	char *env = sim_read_text(path);
 	char token_file[600];
-	if (!env || env_value(env, "SSRP_SIM_LOG", log_path, sizeof log_path) ||
-	    env_value(env, "SSRP_SIM_CONFIG", sim_config, sizeof sim_config) ||
-	    env_value(env, "SSRP_SIM_ADMIN_TOKEN_FILE", token_file, sizeof token_file)) {
+	if (!env || sim_env_value(env, "SSRP_SIM_LOG", log_path, sizeof log_path) ||
+	    sim_env_value(env, "SSRP_SIM_CONFIG", sim_config, sizeof sim_config) ||
+	    sim_env_value(env, "SSRP_SIM_ADMIN_TOKEN_FILE", token_file, sizeof token_file)) {
 		free(env);
 		return -1;
 	}
 	free(env);
-	char *t = read_text(token_file);
+	char *t = sim_read_text(token_file);
 	if (!t)
 		return -1;
 	snprintf(admin_token, sizeof admin_token, "%s", t);
@@ -300,7 +241,7 @@ static int teardown(void **st)
 {
 	(void)st;
 	const char *args[] = {"sim", "cloud", "stop", "--dir", dir, NULL};
-	run_ssrp(args);
+	sim_run(ssrp_bin, args);
 	free(cert_pem);
 	if (!getenv("SSRP_KEEP_TEST_DIR")) {
 		char cmd[600];
@@ -355,7 +296,7 @@ static void set_faults(const char *spec)
 /* Request-log lines from line `from` on: count by host, and early retries. */
 static int log_count(int from, const char *host, int *early)
 {
-	char *text = read_text(log_path);
+	char *text = sim_read_text(log_path);
 	assert_non_null(text);
 	int line = 0, n = 0;
 	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n"), line++) {
@@ -615,7 +556,7 @@ static void test_refresh_token(void **st)
 	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(o, "refresh_token");
 	assert_true(cJSON_IsString(rt));
 	char *first = strdup(rt->valuestring);
-	write_text(refresh_file, first, 0600);
+	sim_write_text(refresh_file, first, 0600);
 	cJSON_Delete(o);
 
 	ssrp_graph *g = client(SSRP_GRAPH_AUTH_REFRESH_TOKEN);
@@ -626,7 +567,7 @@ static void test_refresh_token(void **st)
 		fail_msg("%s", ssrp_error_last());
 	cJSON_Delete(o);
 	ssrp_graph_free(g);
-	char *now = read_text(refresh_file);
+	char *now = sim_read_text(refresh_file);
 	assert_non_null(now);
 	assert_true(strlen(now) > 20);
 	assert_string_not_equal(now, first);
@@ -658,7 +599,7 @@ static void test_token_endpoint(void **st)
 
 	char wrong[700];
 	snprintf(wrong, sizeof wrong, "%s/wrong-secret", work);
-	write_text(wrong, "not-the-secret-x", 0600);
+	sim_write_text(wrong, "not-the-secret-x", 0600);
 	ssrp_cloud_config *cfg = NULL;
 	assert_int_equal(ssrp_cloud_config_load(&cfg, config_path), 0);
 	char *saved = cfg->app_secret_file;
@@ -682,7 +623,7 @@ static void test_token_endpoint(void **st)
 static void test_no_secret_in_log(void **st)
 {
 	(void)st;
-	char *text = read_text(log_path);
+	char *text = sim_read_text(log_path);
 	assert_non_null(text);
 	assert_null(strstr(text, APP_SECRET));
 	assert_null(strstr(text, ADMIN_PW));
