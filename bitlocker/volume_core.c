@@ -321,6 +321,18 @@ int ssrp_volume_unlock_recovery_password(ssrp_volume *v, const char *password)
 	return rc;
 }
 
+int ssrp_volume_reseal_tpm_protector(ssrp_volume *v, ssrp_tpm *tpm, uint32_t pcr_mask)
+{
+	if (!v)
+		return ssrp_error_set(SSRP_E_INVALID, "no volume given");
+	/* The slot exists only in tables written for version 2 or later. */
+	if (v->backend->version < 2 || !v->backend->reseal_tpm_protector)
+		return unsupported(v, "seal a TPM protector again");
+	if (!tpm)
+		return ssrp_error_set(SSRP_E_INVALID, "sealing a TPM protector again needs a TPM");
+	return v->backend->reseal_tpm_protector(v->ctx, tpm, pcr_mask);
+}
+
 int ssrp_volume_protection_on(ssrp_volume *v)
 {
 	REQUIRE(v, protection_on, "turn protection on");

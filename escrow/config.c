@@ -75,15 +75,276 @@ static int take_strings(ssrp_cloud_config *c, const cJSON *obj, const field *fie
 	return SSRP_OK;
 }
 
+/* ---- "assoc": the association service ---------------------------------- */
+
+#define MAX_ASSOC_LIST 64
+
+static int oom(void)
+{
+	return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+}
+
+static int assoc_string(char **dst, const cJSON *it, const char *origin)
+{
+	if (!cJSON_IsString(it) || !it->valuestring[0])
+		return ssrp_error_set(SSRP_E_INVALID, "%s: \"assoc.%s\" must be a non-empty string",
+				      origin, it->string);
+	ssrp_free(*dst);
+	return (*dst = ssrp_strdup(it->valuestring)) ? SSRP_OK : oom();
+}
+
+static void free_list(char **list)
+{
+	for (char **p = list; p && *p; p++)
+		ssrp_free(*p);
+	ssrp_free(list);
+}
+
+/* A non-empty array of non-empty strings into a NULL-terminated list. */
+static int assoc_list(char ***dst, const cJSON *it, const char *origin)
+{
+	int n = cJSON_IsArray(it) ? cJSON_GetArraySize(it) : -1;
+	if (n < 1 || n > MAX_ASSOC_LIST)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "%s: \"assoc.%s\" must be an array of 1 to %d strings", origin,
+				      it->string, MAX_ASSOC_LIST);
+	char **list = ssrp_calloc((size_t)n + 1, sizeof *list);
+	if (!list)
+		return oom();
+	int i = 0;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, it) {
+		if (!cJSON_IsString(e) || !e->valuestring[0]) {
+			free_list(list);
+			return ssrp_error_set(SSRP_E_INVALID,
+					      "%s: assoc.%s[%d] must be a non-empty string", origin,
+					      it->string, i);
+		}
+		if (!(list[i++] = ssrp_strdup(e->valuestring))) {
+			free_list(list);
+			return oom();
+		}
+	}
+	free_list(*dst);
+	*dst = list;
+	return SSRP_OK;
+}
+
+static int netbios_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 1 || n > 15)
+		return 0;
+	for (; *s; s++)
+		if (*s <= ' ' || *s == '\\' || *s == '/' || *s == '@' || *s == '"' || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int suffix_ok(const char *s)
+{
+	if (!*s || strlen(s) > 253 || *s == '.' || *s == '@')
+		return 0;
+	for (; *s; s++)
+		if (*s <= ' ' || *s == '\\' || *s == '@' || *s == '/' || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int assoc_domains(ssrp_assoc_config *a, const cJSON *it, const char *origin)
+{
+	int n = cJSON_IsObject(it) ? cJSON_GetArraySize(it) : -1;
+	if (n < 0 || n > MAX_ASSOC_LIST)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "%s: \"assoc.domains\" must be an object of at most %d "
+				      "\"NETBIOS\":\"upn.suffix\" members",
+				      origin, MAX_ASSOC_LIST);
+	for (size_t i = 0; i < a->n_domains; i++) {
+		ssrp_free(a->domains[i].netbios);
+		ssrp_free(a->domains[i].upn_suffix);
+	}
+	ssrp_free(a->domains);
+	a->domains = NULL;
+	a->n_domains = 0;
+	if (n == 0)
+		return SSRP_OK;
+	if (!(a->domains = ssrp_calloc((size_t)n, sizeof *a->domains)))
+		return oom();
+	const cJSON *e;
+	cJSON_ArrayForEach(e, it) {
+		if (!netbios_ok(e->string))
+			return ssrp_error_set(SSRP_E_INVALID,
+					      "%s: assoc.domains: \"%.40s\" is not a NetBIOS domain name "
+					      "(1 to 15 characters, no spaces, \\, / or @)",
+					      origin, e->string);
+		if (!cJSON_IsString(e) || !suffix_ok(e->valuestring))
+			return ssrp_error_set(SSRP_E_INVALID,
+					      "%s: assoc.domains.%s must be a UPN suffix such as "
+					      "\"contoso.example\"",
+					      origin, e->string);
+		for (size_t k = 0; k < a->n_domains; k++) {
+			const char *x = a->domains[k].netbios, *y = e->string;
+			while (*x && *y && (*x | 0x20) == (*y | 0x20))
+				x++, y++;
+			if (!*x && !*y)
+				return ssrp_error_set(SSRP_E_INVALID,
+						      "%s: assoc.domains: \"%s\" appears twice", origin,
+						      e->string);
+		}
+		ssrp_assoc_domain *d = &a->domains[a->n_domains++];
+		if (!(d->netbios = ssrp_strdup(e->string)) ||
+		    !(d->upn_suffix = ssrp_strdup(e->valuestring)))
+			return oom();
+	}
+	return SSRP_OK;
+}
+
+static int assoc_register(ssrp_assoc_config *a, const cJSON *it, const char *origin)
+{
+	int n = cJSON_IsArray(it) ? cJSON_GetArraySize(it) : -1;
+	if (n < 1 || n > 2)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "%s: \"assoc.register\" must be an array of \"owner\" and/or "
+				      "\"user\"",
+				      origin);
+	a->as_owner = a->as_user = 0;
+	int i = 0;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, it) {
+		if (cJSON_IsString(e) && !strcmp(e->valuestring, "owner"))
+			a->as_owner = 1;
+		else if (cJSON_IsString(e) && !strcmp(e->valuestring, "user"))
+			a->as_user = 1;
+		else
+			return ssrp_error_set(SSRP_E_INVALID,
+					      "%s: assoc.register[%d]: '%.40s' is not one of owner, user",
+					      origin, i, cJSON_IsString(e) ? e->valuestring : "(not a string)");
+		i++;
+	}
+	return SSRP_OK;
+}
+
+static int assoc_defaults(ssrp_assoc_config *a)
+{
+	static const char *const plans[] = {"AAD_PREMIUM", "INTUNE_A"};
+	if (!a->licence_plans) {
+		if (!(a->licence_plans = ssrp_calloc(3, sizeof *a->licence_plans)))
+			return oom();
+		for (int i = 0; i < 2; i++)
+			if (!(a->licence_plans[i] = ssrp_strdup(plans[i])))
+				return oom();
+	}
+	if (!a->audit && !(a->audit = ssrp_strdup("-")))
+		return oom();
+	if (!a->listen && !(a->listen = ssrp_strdup("127.0.0.1:8443")))
+		return oom();
+	return SSRP_OK;
+}
+
+static int parse_assoc(ssrp_assoc_config *a, const cJSON *obj, const char *origin)
+{
+	if (!cJSON_IsObject(obj))
+		return ssrp_error_set(SSRP_E_INVALID, "%s: \"assoc\" must be an object", origin);
+	const cJSON *it;
+	cJSON_ArrayForEach(it, obj) {
+		const char *k = it->string;
+		int rc = SSRP_OK;
+		if (!strcmp(k, "domains")) {
+			rc = assoc_domains(a, it, origin);
+		} else if (!strcmp(k, "sam_lookup")) {
+			if (!cJSON_IsBool(it))
+				return ssrp_error_set(SSRP_E_INVALID,
+						      "%s: \"assoc.sam_lookup\" must be true or false",
+						      origin);
+			a->sam_lookup = cJSON_IsTrue(it);
+		} else if (!strcmp(k, "register")) {
+			rc = assoc_register(a, it, origin);
+		} else if (!strcmp(k, "licence")) {
+			const char *v = cJSON_IsString(it) ? it->valuestring : "";
+			if (!strcmp(v, "off"))
+				a->licence = SSRP_ASSOC_LICENCE_OFF;
+			else if (!strcmp(v, "check"))
+				a->licence = SSRP_ASSOC_LICENCE_CHECK;
+			else if (!strcmp(v, "assign"))
+				a->licence = SSRP_ASSOC_LICENCE_ASSIGN;
+			else
+				return ssrp_error_set(SSRP_E_INVALID,
+						      "%s: assoc.licence: '%.40s' is not one of off, "
+						      "check, assign",
+						      origin, cJSON_IsString(it) ? v : "(not a string)");
+		} else if (!strcmp(k, "licence_plans")) {
+			rc = assoc_list(&a->licence_plans, it, origin);
+		} else if (!strcmp(k, "max_owners")) {
+			if (!cJSON_IsNumber(it) || it->valuedouble < 1 || it->valuedouble > 1000 ||
+			    it->valuedouble != (double)(int)it->valuedouble)
+				return ssrp_error_set(SSRP_E_INVALID,
+						      "%s: \"assoc.max_owners\" must be a whole number "
+						      "from 1 to 1000",
+						      origin);
+			a->max_owners = (unsigned)it->valueint;
+		} else if (!strcmp(k, "licence_sku")) {
+			rc = assoc_string(&a->licence_sku, it, origin);
+		} else if (!strcmp(k, "audit")) {
+			rc = assoc_string(&a->audit, it, origin);
+		} else if (!strcmp(k, "listen")) {
+			rc = assoc_string(&a->listen, it, origin);
+		} else if (!strcmp(k, "tls_cert_file")) {
+			rc = assoc_string(&a->tls_cert_file, it, origin);
+		} else if (!strcmp(k, "tls_key_file")) {
+			rc = assoc_string(&a->tls_key_file, it, origin);
+		} else if (!strcmp(k, "device_ca_file")) {
+			rc = assoc_string(&a->device_ca_file, it, origin);
+		} else if (!strcmp(k, "url")) {
+			rc = assoc_string(&a->url, it, origin);
+		} else {
+			return ssrp_error_set(SSRP_E_INVALID, "%s: unknown member \"assoc.%s\"", origin,
+					      k);
+		}
+		if (rc)
+			return rc;
+	}
+	if ((a->tls_cert_file == NULL) != (a->tls_key_file == NULL))
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "%s: \"assoc.tls_cert_file\" and \"assoc.tls_key_file\" go "
+				      "together",
+				      origin);
+	return SSRP_OK;
+}
+
+static void free_assoc(ssrp_assoc_config *a)
+{
+	for (size_t i = 0; i < a->n_domains; i++) {
+		ssrp_free(a->domains[i].netbios);
+		ssrp_free(a->domains[i].upn_suffix);
+	}
+	ssrp_free(a->domains);
+	free_list(a->licence_plans);
+	ssrp_free(a->licence_sku);
+	ssrp_free(a->audit);
+	ssrp_free(a->listen);
+	ssrp_free(a->tls_cert_file);
+	ssrp_free(a->tls_key_file);
+	ssrp_free(a->device_ca_file);
+	ssrp_free(a->url);
+	memset(a, 0, sizeof *a);
+}
+
 static int parse_into(ssrp_cloud_config *c, const cJSON *root, const char *origin)
 {
 	if (!cJSON_IsObject(root))
 		return ssrp_error_set(SSRP_E_INVALID, "%s: the configuration must be a JSON object",
 				      origin);
+	/* the assoc defaults, kept unless "assoc" says otherwise */
+	c->assoc.sam_lookup = 1;
+	c->assoc.as_owner = 1;
+	c->assoc.licence = SSRP_ASSOC_LICENCE_CHECK;
+	c->assoc.max_owners = 10;
 	const cJSON *it;
 	cJSON_ArrayForEach(it, root) {
 		int rc;
-		if (!strcmp(it->string, "hosts") || !strcmp(it->string, "device")) {
+		if (!strcmp(it->string, "assoc")) {
+			rc = parse_assoc(&c->assoc, it, origin);
+		} else if (!strcmp(it->string, "hosts") || !strcmp(it->string, "device")) {
 			int hosts = it->string[0] == 'h';
 			if (!cJSON_IsObject(it))
 				return ssrp_error_set(SSRP_E_INVALID, "%s: \"%s\" must be an object",
@@ -141,7 +402,7 @@ static int parse_into(ssrp_cloud_config *c, const cJSON *root, const char *origi
 	}
 	if (!c->connect_to && !(c->connect_to = ssrp_calloc(1, sizeof *c->connect_to)))
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
-	return SSRP_OK;
+	return assoc_defaults(&c->assoc);
 }
 
 int ssrp_cloud_config_parse(ssrp_cloud_config **out, const char *json, const char *origin)
@@ -214,6 +475,7 @@ void ssrp_cloud_config_free(ssrp_cloud_config *c)
 	for (char **p = c->connect_to; p && *p; p++)
 		ssrp_free(*p);
 	ssrp_free(c->connect_to);
+	free_assoc(&c->assoc);
 	ssrp_free(c);
 }
 

@@ -8,8 +8,46 @@
  *    "app_id":"<guid>", "app_secret_file":"...",
  *    "app_cert_file":"...", "app_key_file":"...",   (certificate assertion)
  *    "public_client_id":"<guid>", "refresh_token_file":"...",
- *    "device":{"device_id":"<guid>","cert_file":"...","key_file":"..."},
- *    "webhook_url_file":"..."}
+ *    "device":{"device_id":"<guid>","cert_file":"...","key_file":"...",
+ *              "join_type":"azuread"|"hybrid"|"registered",  [azuread]
+ *              "display_name":"DESKTOP-1",
+ *              "primary_users":["CONTOSO\\alice"]},  (where SCCM's user-device
+ *              affinity cannot be read: everywhere but Windows with SCCM)
+ *    "webhook_url_file":"...",
+ *    "assoc":{ ... },                       (the association service, below)
+ *    "agent":{ ... }}                       (the device agent, below)
+ *
+ * "assoc" (all optional; defaults in brackets):
+ *    "domains":{"CONTOSO":"contoso.example"}  DOMAIN\user -> user@suffix  [none]
+ *    "sam_lookup":true        a DOMAIN\user with no mapping is looked up by
+ *                             onPremisesSamAccountName (+ onPremisesDomainName)  [true]
+ *    "register":["owner"]     "owner" and/or "user": registeredOwners /
+ *                             registeredUsers  [["owner"]]
+ *    "licence":"check"        "off" | "check" (report) | "assign"  ["check"]
+ *    "licence_plans":["AAD_PREMIUM","INTUNE_A"]  service plans that show
+ *                             devices in the portal  [these two]
+ *    "licence_sku":"<skuId>"  what "assign" assigns  [none; required for assign]
+ *    "max_owners":10          never register more than this many  [10]
+ *    "audit":"/var/log/ssrp/assoc.jsonl" | "syslog" | "-" (stderr)  ["-"]
+ *    "listen":"0.0.0.0:8443"  `ssrp assoc serve`  [127.0.0.1:8443]
+ *    "tls_cert_file":"...", "tls_key_file":"..."   its server certificate
+ *    "device_ca_file":"..."   CA(s) that issue device certificates
+ *                             (MS-Organization-Access)
+ *    "url":"https://host:port/"   where devices reach the service (agents)
+ *
+ * "agent" (all optional):
+ *    "volume":"sim:/var/lib/ssrp/os.img" | "wmi:C:"   [wmi:C: on Windows, else none]
+ *    "tpm":"<spec>"           [$SSRP_TPM, then the platform's TPM]
+ *    "journal":"/var/lib/ssrp/agent.journal"   [that; %ProgramData%\ssrp\agent.journal]
+ *    "pcrs":[7,11]            PCRs the TPM protector is sealed to  [[7,11]]
+ *    "association":"service"|"webhook"|"off"   [service when assoc.url is set,
+ *                             else webhook when webhook_url_file is, else off]
+ *    "association_interval_s":604800   send the users again after this even
+ *                             when they did not change  [7 days]
+ *    "escrow_before_protect":true   protection on only after an escrow is
+ *                             confirmed  [true]
+ *    "rotate_after_recovery":true   [true]
+ *    "volume_type":"OSV"      what DRS is told the volume is  [OSV]
  *
  * Only tenant_id is required. Unknown members are refused by name, so a
  * misspelt key is an error rather than a silently ignored setting. Secrets
@@ -18,10 +56,55 @@
 #define SSRP_ESCROW_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define SSRP_HOST_LOGIN "login.microsoftonline.com"
 #define SSRP_HOST_GRAPH "graph.microsoft.com"
 #define SSRP_HOST_DRS "enterpriseregistration.windows.net"
+
+typedef enum ssrp_assoc_licence_mode {
+	SSRP_ASSOC_LICENCE_OFF = 0,
+	SSRP_ASSOC_LICENCE_CHECK,
+	SSRP_ASSOC_LICENCE_ASSIGN,
+} ssrp_assoc_licence_mode;
+
+typedef struct ssrp_assoc_domain {
+	char *netbios;    /* "CONTOSO", compared without case */
+	char *upn_suffix; /* "contoso.example" */
+} ssrp_assoc_domain;
+
+/* The "assoc" member; defaults filled in by the loader. */
+typedef struct ssrp_assoc_config {
+	ssrp_assoc_domain *domains;
+	size_t n_domains;
+	int sam_lookup;
+	int as_owner, as_user; /* "register" */
+	ssrp_assoc_licence_mode licence;
+	char **licence_plans; /* NULL-terminated, never NULL after a load */
+	char *licence_sku;
+	unsigned max_owners;
+	char *audit;
+	char *listen, *tls_cert_file, *tls_key_file, *device_ca_file;
+	char *url;
+} ssrp_assoc_config;
+
+typedef enum ssrp_association_mode {
+	SSRP_ASSOCIATION_DEFAULT = 0, /* decided from what is configured */
+	SSRP_ASSOCIATION_SERVICE,
+	SSRP_ASSOCIATION_WEBHOOK,
+	SSRP_ASSOCIATION_OFF,
+} ssrp_association_mode;
+
+/* The "agent" member; defaults filled in by the loader. */
+typedef struct ssrp_agent_config {
+	char *volume, *tpm, *journal; /* NULL when not configured (journal: the default path) */
+	uint32_t pcr_mask;            /* bit n = PCR n; default (1<<7)|(1<<11) */
+	ssrp_association_mode association;
+	unsigned long association_interval_s;
+	int escrow_before_protect;
+	int rotate_after_recovery;
+	char *volume_type;            /* "OSV", "FDV", "RDV" */
+} ssrp_agent_config;
 
 typedef struct ssrp_cloud_config {
 	char *tenant_id, *tenant_domain;
@@ -31,7 +114,12 @@ typedef struct ssrp_cloud_config {
 	char *app_id, *app_secret_file, *app_cert_file, *app_key_file;
 	char *public_client_id, *refresh_token_file;
 	char *device_id, *device_cert_file, *device_key_file;
+	char *device_join_type;       /* "azuread" (default), "hybrid", "registered" */
+	char *device_display_name;    /* NULL when not given */
+	char **device_primary_users;  /* NULL-terminated; NULL when not given */
 	char *webhook_url_file;
+	ssrp_assoc_config assoc;
+	ssrp_agent_config agent;
 } ssrp_cloud_config;
 
 /* Parse JSON text; origin names it in messages (a path). SSRP_E_INVALID

@@ -1,6 +1,7 @@
 /* escrow/graph_client.h: tokens, retries, paging and $batch over hal/http. */
 #include "escrow/graph_client.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,12 @@ struct ssrp_graph {
 	char *username;
 	char *scope;
 	char *refresh_file; /* REFRESH_TOKEN: where a rotated token is written back */
+	char *rt;           /* DEVICE_CODE, PASSWORD: the refresh token a sign-in returned */
+	size_t rt_len;
+	char *save_refresh_file; /* DEVICE_CODE, PASSWORD: where rt is written */
+	ssrp_graph_prompt_fn prompt;
+	void *prompt_ctx;
+	unsigned poll_unit_ms;
 	EVP_PKEY *key; /* APP_CERT */
 	char x5t[64];
 	char *token;
@@ -41,6 +48,19 @@ struct ssrp_graph {
 	uint64_t rng;
 	ssrp_graph_error err;
 	ssrp_graph_stats stats;
+	ssrp_graph_token_share *share; /* NULL: a credential of its own */
+};
+
+/* Clients of one credential in several threads: their token requests go
+ * one at a time (a throttled token endpoint then sees each client's wait
+ * honoured, never a second client's request inside it), and a rotated
+ * refresh token has one keeper, read by the next client that renews. Each
+ * client keeps its own access token: Graph answers and throttles each
+ * connection's requests as they come. */
+struct ssrp_graph_token_share {
+	pthread_mutex_t mu;
+	char *secret;      /* REFRESH_TOKEN: the newest refresh token */
+	size_t secret_len;
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -163,6 +183,8 @@ static int exchange(ssrp_graph *g, ssrp_http_req *rq, ssrp_http_resp *resp, uint
 		long left = now < deadline ? (long)(deadline - now) : 1;
 		rq->timeout_ms = left < g->opt.timeout_ms ? left : g->opt.timeout_ms;
 		int rc = ssrp_http_request(g->http, rq, resp);
+		if (rc == SSRP_OK && resp->status == 429)
+			g->stats.throttled++;
 		int again = rc == SSRP_E_IO || (rc == SSRP_OK && retryable_status(resp->status));
 		if (!again || n >= g->opt.max_attempts)
 			return rc;
@@ -299,8 +321,17 @@ static char *token_form(ssrp_graph *g, const char **grant)
 				      sec, "&scope=", scope, (char *)NULL);
 		break;
 	case SSRP_GRAPH_AUTH_PASSWORD:
+	case SSRP_GRAPH_AUTH_DEVICE_CODE:
+		if (g->rt) { /* renewing what a sign-in gave */
+			*grant = "refresh_token";
+			if ((sec = ssrp_http_escape(g->rt)))
+				form = concat("grant_type=refresh_token&client_id=", id,
+					      "&refresh_token=", sec, "&scope=", scope, (char *)NULL);
+			break;
+		}
 		*grant = "password";
-		if ((sec = ssrp_http_escape(g->secret)) && (user = ssrp_http_escape(g->username)))
+		if (g->kind == SSRP_GRAPH_AUTH_PASSWORD && (sec = ssrp_http_escape(g->secret)) &&
+		    (user = ssrp_http_escape(g->username)))
 			form = concat("grant_type=password&client_id=", id, "&username=", user,
 				      "&password=", sec, "&scope=", scope, (char *)NULL);
 		break;
@@ -350,15 +381,364 @@ static int keep_rotated_refresh_token(ssrp_graph *g, cJSON *rt)
 	return SSRP_OK;
 }
 
-int ssrp_graph_token(ssrp_graph *g)
+/* DEVICE_CODE, PASSWORD: keep the refresh token a sign-in returned (and
+ * each renewed one) in memory and, when asked, in save_refresh_file. A
+ * PASSWORD client then needs the password no more and forgets it. */
+static int keep_signin_refresh_token(ssrp_graph *g, cJSON *rt)
 {
-	if (!g)
-		return ssrp_error_set(SSRP_E_INVALID, "graph: no client");
-	if (g->token && ssrp_monotonic_ms() < g->token_refresh_at)
+	if (!cJSON_IsString(rt) || !rt->valuestring[0]) {
+		if (g->save_refresh_file && !g->rt)
+			return ssrp_error_set(SSRP_E_PERMISSION,
+					      "the sign-in returned no refresh token to save in %s "
+					      "(was offline_access granted?)",
+					      g->save_refresh_file);
 		return SSRP_OK;
+	}
+	size_t n = strlen(rt->valuestring);
+	char *copy = ssrp_strdup(rt->valuestring);
+	ssrp_free_secret(rt->valuestring, n);
+	rt->valuestring = NULL;
+	if (!copy)
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	if (g->rt)
+		ssrp_free_secret(g->rt, g->rt_len);
+	g->rt = copy;
+	g->rt_len = n;
+	if (g->kind == SSRP_GRAPH_AUTH_PASSWORD && g->secret) {
+		ssrp_free_secret(g->secret, g->secret_len);
+		g->secret = NULL;
+		g->secret_len = 0;
+	}
+	if (g->save_refresh_file) {
+		int rc = ssrp_fs_write_atomic(g->save_refresh_file, copy, n, 0600);
+		if (rc)
+			return ssrp_error_prefix(rc, "cannot save the refresh token in %s",
+						 g->save_refresh_file);
+	}
+	return SSRP_OK;
+}
+
+/* ---- device-code sign-in -------------------------------------------------------- */
+
+/* Copy s into dst, control characters (terminal escapes) made spaces. */
+static void copy_printable(char *dst, size_t cap, const char *s)
+{
+	size_t i = 0;
+	for (; s[i] && i + 1 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+		dst[i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+	}
+	dst[i] = '\0';
+}
+
+static int plain_token(const char *s, size_t cap)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f)
+			return 0;
+	return n > 0 && n < cap;
+}
+
+static unsigned seconds_member(const cJSON *o, const char *name, unsigned dflt, unsigned lo,
+			       unsigned hi)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	double d = cJSON_IsNumber(v)   ? v->valuedouble
+		   : cJSON_IsString(v) ? strtod(v->valuestring, NULL)
+				       : (double)dflt;
+	if (!(d >= lo)) /* NaN too */
+		return v ? lo : dflt;
+	return d > hi ? hi : (unsigned)d;
+}
+
+void ssrp_graph_devicecode_clear(ssrp_graph_devicecode *dc)
+{
+	if (!dc)
+		return;
+	free_secret_str(dc->device_code);
+	ssrp_memzero(dc, sizeof *dc);
+}
+
+int ssrp_graph_devicecode_parse(const char *body, size_t len, ssrp_graph_devicecode *out)
+{
+	if (!out)
+		return ssrp_error_set(SSRP_E_INVALID, "graph: nowhere to put the device code");
+	memset(out, 0, sizeof *out);
+	cJSON *o = body ? cJSON_ParseWithLength(body, len) : NULL;
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return ssrp_error_set(SSRP_E_FORMAT,
+				      "the device-code answer of the sign-in service is not a JSON object");
+	}
+	cJSON *dcode = cJSON_GetObjectItemCaseSensitive(o, "device_code");
+	const cJSON *ucode = cJSON_GetObjectItemCaseSensitive(o, "user_code");
+	const cJSON *uri = cJSON_GetObjectItemCaseSensitive(o, "verification_uri");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(o, "message");
+	int rc = SSRP_OK;
+	if (!cJSON_IsString(dcode) || !plain_token(dcode->valuestring, 8192))
+		rc = ssrp_error_set(SSRP_E_FORMAT,
+				    "the device-code answer has no usable \"device_code\"");
+	else if (!cJSON_IsString(ucode) || !plain_token(ucode->valuestring, sizeof out->user_code))
+		rc = ssrp_error_set(SSRP_E_FORMAT,
+				    "the device-code answer has no usable \"user_code\" (printable, "
+				    "at most %zu characters)",
+				    sizeof out->user_code - 1);
+	else if (!cJSON_IsString(uri) || strncmp(uri->valuestring, "https://", 8) ||
+		 !plain_token(uri->valuestring, sizeof out->verification_uri))
+		rc = ssrp_error_set(SSRP_E_FORMAT,
+				    "the device-code answer has no usable \"verification_uri\" (an "
+				    "https URL)");
+	if (!rc) {
+		snprintf(out->user_code, sizeof out->user_code, "%s", ucode->valuestring);
+		snprintf(out->verification_uri, sizeof out->verification_uri, "%s",
+			 uri->valuestring);
+		copy_printable(out->message, sizeof out->message,
+			       cJSON_IsString(msg) ? msg->valuestring : "");
+		out->expires_in = seconds_member(o, "expires_in", 900, 1, 86400);
+		out->interval = seconds_member(o, "interval", 5, 1, 60);
+		size_t n = strlen(dcode->valuestring);
+		out->device_code = ssrp_strdup(dcode->valuestring);
+		ssrp_memzero(dcode->valuestring, n);
+		if (!out->device_code)
+			rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	} else if (cJSON_IsString(dcode)) {
+		ssrp_memzero(dcode->valuestring, strlen(dcode->valuestring));
+	}
+	cJSON_Delete(o);
+	if (rc)
+		ssrp_graph_devicecode_clear(out);
+	return rc;
+}
+
+ssrp_graph_poll ssrp_graph_devicecode_poll_classify(long status, const cJSON *answer)
+{
+	if (status == 200) {
+		const cJSON *at = cJSON_GetObjectItemCaseSensitive(answer, "access_token");
+		return cJSON_IsString(at) && at->valuestring[0] ? SSRP_GRAPH_POLL_DONE
+								: SSRP_GRAPH_POLL_ERROR;
+	}
+	if (status != 400 && status != 401 && status != 403)
+		return SSRP_GRAPH_POLL_ERROR;
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(answer, "error");
+	if (!cJSON_IsString(e))
+		return SSRP_GRAPH_POLL_ERROR;
+	const char *c = e->valuestring;
+	if (!strcmp(c, "authorization_pending"))
+		return SSRP_GRAPH_POLL_PENDING;
+	if (!strcmp(c, "slow_down"))
+		return SSRP_GRAPH_POLL_SLOW_DOWN;
+	if (!strcmp(c, "expired_token") || !strcmp(c, "code_expired"))
+		return SSRP_GRAPH_POLL_EXPIRED;
+	if (!strcmp(c, "access_denied") || !strcmp(c, "authorization_declined"))
+		return SSRP_GRAPH_POLL_DENIED;
+	return SSRP_GRAPH_POLL_ERROR;
+}
+
+/* The token endpoint's error and first description line into g->err. */
+static void read_token_error(ssrp_graph *g, const cJSON *o)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "error_description");
+	snprintf(g->err.code, sizeof g->err.code, "%s",
+		 cJSON_IsString(e) ? e->valuestring : "unknown_error");
+	first_line(g->err.message, sizeof g->err.message,
+		   cJSON_IsString(d) ? d->valuestring : "no description");
+}
+
+static int accept_token(ssrp_graph *g, cJSON *o, uint64_t t0);
+
+/* POST form to the login host's path; the answer parsed (NULL if not JSON). */
+static int login_post(ssrp_graph *g, const char *path, const char *form, uint64_t deadline,
+		      cJSON **out)
+{
+	char url[600];
+	snprintf(url, sizeof url, "https://%s/%s/oauth2/v2.0/%s", g->login_host, g->tenant, path);
+	const char *headers[] = {"Content-Type: application/x-www-form-urlencoded",
+				 "Accept: application/json", NULL};
+	ssrp_http_req rq = {.method = "POST", .url = url, .headers = headers, .body = form,
+			    .body_len = strlen(form)};
+	ssrp_http_resp resp;
+	unsigned attempts = 0;
+	g->stats.token_requests++;
+	int rc = exchange(g, &rq, &resp, deadline, &attempts);
+	g->err.status = resp.status;
+	snprintf(g->err.request_id, sizeof g->err.request_id, "%s", resp.request_id);
+	*out = rc ? NULL : cJSON_ParseWithLength(resp.body, resp.body_len);
+	ssrp_http_resp_free(&resp);
+	if (rc)
+		return ssrp_error_prefix(rc, "POST /%s/oauth2/v2.0/%s failed after %u attempt%s",
+					 g->tenant, path, attempts, attempts == 1 ? "" : "s");
+	return SSRP_OK;
+}
+
+static const char *rid_open(const ssrp_graph *g)
+{
+	return g->err.request_id[0] ? " (request-id " : "";
+}
+
+static const char *rid_close(const ssrp_graph *g)
+{
+	return g->err.request_id[0] ? ")" : "";
+}
+
+static int device_code_sign_in(ssrp_graph *g)
+{
+	uint64_t t0 = ssrp_monotonic_ms();
+	char *scope = ssrp_http_escape(g->scope);
+	char *id = ssrp_http_escape(g->client_id);
+	char *form = scope && id ? concat("client_id=", id, "&scope=", scope, (char *)NULL) : NULL;
+	ssrp_free(scope);
+	if (!form) {
+		ssrp_free(id);
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	}
+	cJSON *o = NULL;
+	int rc = login_post(g, "devicecode", form, deadline_of(g), &o);
+	ssrp_free(form);
+	if (rc) {
+		ssrp_free(id);
+		return ssrp_error_prefix(rc, "cannot start the device-code sign-in");
+	}
+	if (g->err.status != 200) {
+		read_token_error(g, o);
+		cJSON_Delete(o);
+		ssrp_free(id);
+		return ssrp_error_set(g->err.status == 400 || g->err.status == 401 ? SSRP_E_PERMISSION
+										  : SSRP_E_IO,
+				      "the sign-in service refused to start a device-code sign-in "
+				      "(HTTP %ld): %s: %s%s%s%s",
+				      g->err.status, g->err.code, g->err.message, rid_open(g),
+				      g->err.request_id, rid_close(g));
+	}
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	ssrp_graph_devicecode dc;
+	rc = text ? ssrp_graph_devicecode_parse(text, strlen(text), &dc)
+		  : ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	free_secret_str(text);
+	if (rc) {
+		ssrp_free(id);
+		return rc;
+	}
+	char *code = ssrp_http_escape(dc.device_code);
+	form = code ? concat("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"
+			     "&client_id=", id, "&device_code=", code, (char *)NULL)
+		    : NULL;
+	free_secret_str(code);
+	ssrp_free(id);
+	if (!form) {
+		ssrp_graph_devicecode_clear(&dc);
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	}
+	g->prompt(dc.verification_uri, dc.user_code, dc.message, g->prompt_ctx);
+	uint64_t unit = g->poll_unit_ms, interval = dc.interval;
+	uint64_t expires_at = t0 + (uint64_t)dc.expires_in * unit;
+	for (;;) {
+		uint64_t wait = interval * unit, now = ssrp_monotonic_ms();
+		if (now + wait >= expires_at) {
+			rc = ssrp_error_set(SSRP_E_PERMISSION,
+					    "nobody completed the sign-in with the code %s at %s "
+					    "within %u minute%s; run the command again for a new code",
+					    dc.user_code, dc.verification_uri,
+					    (dc.expires_in + 59) / 60, dc.expires_in > 60 ? "s" : "");
+			break;
+		}
+		ssrp_sleep_ms((unsigned)wait);
+		uint64_t call_deadline = deadline_of(g);
+		rc = login_post(g, "token", form, call_deadline < expires_at ? call_deadline : expires_at,
+				&o);
+		if (rc) {
+			rc = ssrp_error_prefix(rc, "waiting for the device-code sign-in");
+			break;
+		}
+		ssrp_graph_poll p = ssrp_graph_devicecode_poll_classify(g->err.status, o);
+		if (p == SSRP_GRAPH_POLL_DONE) {
+			rc = accept_token(g, o, ssrp_monotonic_ms());
+			break;
+		}
+		read_token_error(g, o);
+		cJSON_Delete(o);
+		if (p == SSRP_GRAPH_POLL_PENDING)
+			continue;
+		if (p == SSRP_GRAPH_POLL_SLOW_DOWN) {
+			interval += 5;
+			continue;
+		}
+		if (p == SSRP_GRAPH_POLL_EXPIRED)
+			rc = ssrp_error_set(SSRP_E_PERMISSION,
+					    "the sign-in code %s expired before the sign-in at %s was "
+					    "completed; run the command again for a new code",
+					    dc.user_code, dc.verification_uri);
+		else if (p == SSRP_GRAPH_POLL_DENIED)
+			rc = ssrp_error_set(SSRP_E_PERMISSION,
+					    "the sign-in with the code %s was declined at %s: %s",
+					    dc.user_code, dc.verification_uri, g->err.message);
+		else
+			rc = ssrp_error_set(g->err.status >= 400 && g->err.status < 500
+						    ? SSRP_E_PERMISSION
+						    : SSRP_E_IO,
+					    "the token endpoint refused the device-code sign-in (HTTP "
+					    "%ld): %s: %s%s%s%s",
+					    g->err.status, g->err.code, g->err.message, rid_open(g),
+					    g->err.request_id, rid_close(g));
+		break;
+	}
+	free_secret_str(form);
+	ssrp_graph_devicecode_clear(&dc);
+	return rc;
+}
+
+/* A 200 from the token endpoint with an access_token: keep the token (and
+ * any refresh token, per the kind), then free o. */
+static int accept_token(ssrp_graph *g, cJSON *o, uint64_t t0)
+{
+	cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "access_token");
+	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(o, "expires_in");
+	if (!cJSON_IsString(at) || !at->valuestring[0]) {
+		cJSON_Delete(o);
+		return ssrp_error_set(SSRP_E_FORMAT, "the token endpoint answered without an access token");
+	}
+	if (g->kind == SSRP_GRAPH_AUTH_REFRESH_TOKEN) {
+		cJSON *rt = cJSON_GetObjectItemCaseSensitive(o, "refresh_token");
+		int keep_rc = keep_rotated_refresh_token(g, rt);
+		if (keep_rc) {
+			cJSON_Delete(o);
+			return keep_rc;
+		}
+	} else if (g->kind == SSRP_GRAPH_AUTH_PASSWORD || g->kind == SSRP_GRAPH_AUTH_DEVICE_CODE) {
+		cJSON *rt = cJSON_GetObjectItemCaseSensitive(o, "refresh_token");
+		int keep_rc = keep_signin_refresh_token(g, rt);
+		if (keep_rc) {
+			cJSON_Delete(o);
+			return keep_rc;
+		}
+	}
+	double secs = cJSON_IsNumber(exp) ? exp->valuedouble
+		      : cJSON_IsString(exp) ? strtod(exp->valuestring, NULL)
+					    : 3599;
+	free_secret_str(g->token);
+	g->token_len = strlen(at->valuestring);
+	g->token = ssrp_strdup(at->valuestring);
+	/* the parsed copy of the token goes too */
+	ssrp_free_secret(at->valuestring, g->token_len);
+	at->valuestring = NULL;
+	cJSON_Delete(o);
+	if (!g->token)
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	uint64_t life = secs > 0 ? (uint64_t)(secs * 1000.0) : 0;
+	/* Renew 5 minutes early; a token shorter-lived than that is used once. */
+	g->token_refresh_at = t0 + (life > TOKEN_MARGIN_MS ? life - TOKEN_MARGIN_MS : 0);
+	return SSRP_OK;
+}
+
+static int fetch_token(ssrp_graph *g)
+{
 	free_secret_str(g->token);
 	g->token = NULL;
 	clear_err(g);
+	if (g->kind == SSRP_GRAPH_AUTH_DEVICE_CODE && !g->rt)
+		return device_code_sign_in(g);
 	const char *grant = "";
 	char *form = token_form(g, &grant);
 	char url[600];
@@ -385,7 +765,6 @@ int ssrp_graph_token(ssrp_graph *g)
 	cJSON *o = cJSON_ParseWithLength(resp.body, resp.body_len);
 	ssrp_http_resp_free(&resp);
 	cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "access_token");
-	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(o, "expires_in");
 	if (g->err.status != 200 || !cJSON_IsString(at)) {
 		const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
 		const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "error_description");
@@ -402,29 +781,78 @@ int ssrp_graph_token(ssrp_graph *g)
 				      g->err.request_id[0] ? " (request-id " : "", g->err.request_id,
 				      g->err.request_id[0] ? ")" : "");
 	}
-	if (g->kind == SSRP_GRAPH_AUTH_REFRESH_TOKEN) {
-		cJSON *rt = cJSON_GetObjectItemCaseSensitive(o, "refresh_token");
-		int keep_rc = keep_rotated_refresh_token(g, rt);
-		if (keep_rc) {
-			cJSON_Delete(o);
-			return keep_rc;
-		}
-	}
-	double secs = cJSON_IsNumber(exp) ? exp->valuedouble
-		      : cJSON_IsString(exp) ? strtod(exp->valuestring, NULL)
-					    : 3599;
-	g->token_len = strlen(at->valuestring);
-	g->token = ssrp_strdup(at->valuestring);
-	/* the parsed copy of the token goes too */
-	ssrp_free_secret(at->valuestring, g->token_len);
-	at->valuestring = NULL;
-	cJSON_Delete(o);
-	if (!g->token)
+	return accept_token(g, o, t0);
+}
+
+static int replace_secret(char **dst, size_t *dst_len, const char *src, size_t len)
+{
+	char *copy = ssrp_malloc(len + 1);
+	if (!copy)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
-	uint64_t life = secs > 0 ? (uint64_t)(secs * 1000.0) : 0;
-	/* Renew 5 minutes early; a token shorter-lived than that is used once. */
-	g->token_refresh_at = t0 + (life > TOKEN_MARGIN_MS ? life - TOKEN_MARGIN_MS : 0);
+	memcpy(copy, src, len);
+	copy[len] = '\0';
+	if (*dst)
+		ssrp_free_secret(*dst, *dst_len);
+	*dst = copy;
+	*dst_len = len;
 	return SSRP_OK;
+}
+
+/* Under the share's lock: start from the newest refresh token, fetch,
+ * keep the refresh token the answer rotated in. */
+static int shared_token(ssrp_graph *g)
+{
+	ssrp_graph_token_share *sh = g->share;
+	pthread_mutex_lock(&sh->mu);
+	int rc = SSRP_OK;
+	if (g->kind == SSRP_GRAPH_AUTH_REFRESH_TOKEN && sh->secret)
+		rc = replace_secret(&g->secret, &g->secret_len, sh->secret, sh->secret_len);
+	if (rc == SSRP_OK)
+		rc = fetch_token(g);
+	if (rc == SSRP_OK && g->kind == SSRP_GRAPH_AUTH_REFRESH_TOKEN && g->secret)
+		rc = replace_secret(&sh->secret, &sh->secret_len, g->secret, g->secret_len);
+	pthread_mutex_unlock(&sh->mu);
+	return rc;
+}
+
+int ssrp_graph_token(ssrp_graph *g)
+{
+	if (!g)
+		return ssrp_error_set(SSRP_E_INVALID, "graph: no client");
+	if (g->token && ssrp_monotonic_ms() < g->token_refresh_at)
+		return SSRP_OK;
+	if (g->share)
+		return shared_token(g);
+	return fetch_token(g);
+}
+
+int ssrp_graph_token_share_new(ssrp_graph_token_share **out)
+{
+	*out = ssrp_calloc(1, sizeof **out);
+	if (!*out)
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	if (pthread_mutex_init(&(*out)->mu, NULL) != 0) {
+		ssrp_free(*out);
+		*out = NULL;
+		return ssrp_error_set(SSRP_E_GENERIC, "cannot make a mutex for shared tokens");
+	}
+	return SSRP_OK;
+}
+
+void ssrp_graph_token_share_free(ssrp_graph_token_share *sh)
+{
+	if (!sh)
+		return;
+	pthread_mutex_destroy(&sh->mu);
+	if (sh->secret)
+		ssrp_free_secret(sh->secret, sh->secret_len);
+	ssrp_free_secret(sh, sizeof *sh);
+}
+
+void ssrp_graph_use_token_share(ssrp_graph *g, ssrp_graph_token_share *sh)
+{
+	if (g)
+		g->share = sh;
 }
 
 /* ---- the client -------------------------------------------------------------- */
@@ -492,14 +920,30 @@ int ssrp_graph_new(ssrp_graph **out, const ssrp_cloud_config *cfg, const ssrp_gr
 		if (!rc && !(g->username = ssrp_strdup(auth->username)))
 			rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 		break;
+	case SSRP_GRAPH_AUTH_DEVICE_CODE:
+		if (!auth->prompt)
+			rc = ssrp_error_set(SSRP_E_INVALID,
+					    "the device-code sign-in needs a way to show its code");
+		g->prompt = auth->prompt;
+		g->prompt_ctx = auth->prompt_ctx;
+		g->poll_unit_ms = auth->poll_unit_ms ? auth->poll_unit_ms : 1000;
+		break;
 	default:
 		rc = ssrp_error_set(SSRP_E_INVALID, "graph: unknown credential kind %d",
 				    (int)auth->kind);
 	}
+	int signin = auth->kind == SSRP_GRAPH_AUTH_PASSWORD ||
+		     auth->kind == SSRP_GRAPH_AUTH_DEVICE_CODE;
+	if (!rc && signin && auth->save_refresh_file &&
+	    !(g->save_refresh_file = ssrp_strdup(auth->save_refresh_file)))
+		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	if (rc)
 		goto fail;
 	if (auth->scope)
 		g->scope = ssrp_strdup(auth->scope);
+	else if (auth->kind == SSRP_GRAPH_AUTH_DEVICE_CODE || g->save_refresh_file)
+		g->scope = concat("https://", g->graph_host, "/.default offline_access",
+				  (char *)NULL);
 	else
 		g->scope = concat("https://", g->graph_host, "/.default", (char *)NULL);
 	if (!g->scope) {
@@ -529,6 +973,9 @@ void ssrp_graph_free(ssrp_graph *g)
 	ssrp_free(g->username);
 	ssrp_free(g->scope);
 	ssrp_free(g->refresh_file);
+	if (g->rt)
+		ssrp_free_secret(g->rt, g->rt_len);
+	ssrp_free(g->save_refresh_file);
 	EVP_PKEY_free(g->key);
 	ssrp_free_secret(g, sizeof *g);
 }
@@ -848,6 +1295,8 @@ static int batch_once(ssrp_graph *g, const ssrp_graph_batch_req *reqs, const siz
 			continue; /* not one we sent: ignored, and the request stays 0 */
 		ssrp_graph_batch_result *res = &results[pending[k]];
 		res->status = (long)st->valuedouble;
+		if (res->status == 429)
+			g->stats.throttled++;
 		cJSON_Delete(res->body);
 		res->body = cJSON_DetachItemFromObjectCaseSensitive((cJSON *)it, "body");
 		double ra = inner_retry_after(it);

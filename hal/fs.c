@@ -34,8 +34,12 @@ int ssrp_fs_mkdirs(const char *dir, mode_t mode)
 
 int ssrp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
+	/* Unique per call, not only per process: threads of one process may
+	 * replace the same file at once (the last rename wins, whole). */
+	static unsigned long calls;
+	unsigned long n = __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED);
 	char tmp[4096];
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%lu", path, (long)getpid(), n) >= sizeof tmp)
 		return ssrp_error_set(SSRP_E_INVALID, "path '%s' is too long", path);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
@@ -58,6 +62,25 @@ int ssrp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t 
 		unlink(tmp);
 		return ssrp_error_set(SSRP_E_IO, "cannot write %s: %s", path, strerror(e));
 	}
+	/* The rename is durable only once the directory is on disk too. */
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		dir[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof dir, ".");
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) != 0) {
+		int e = errno;
+		if (dfd >= 0)
+			close(dfd);
+		return ssrp_error_set(SSRP_E_IO, "wrote %s but cannot sync its directory %s: %s", path,
+				      dir, strerror(e));
+	}
+	close(dfd);
 	return SSRP_OK;
 }
 

@@ -256,11 +256,14 @@ int ssrp_http_request(ssrp_http *h, const ssrp_http_req *rq, ssrp_http_resp *out
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
 	curl_slist_free_all(hdrs);
+	/* Messages name the URL without its query: a webhook's token lives
+	 * there, and an OData filter may name people. */
+	int url_len = (int)strcspn(rq->url, "?");
 	if (s.overflow)
-		rc = ssrp_error_set(SSRP_E_BUFSIZE, "%s %s: the response is larger than %zu bytes",
-				    rq->method, rq->url, h->max_body);
+		rc = ssrp_error_set(SSRP_E_BUFSIZE, "%s %.*s: the response is larger than %zu bytes",
+				    rq->method, url_len, rq->url, h->max_body);
 	else if (cc != CURLE_OK)
-		rc = ssrp_error_set(SSRP_E_IO, "%s %s: %s", rq->method, rq->url,
+		rc = ssrp_error_set(SSRP_E_IO, "%s %.*s: %s", rq->method, url_len, rq->url,
 				    curl_easy_strerror(cc));
 	if (!out->body) {
 		out->body = ssrp_calloc(1, 1);

@@ -45,7 +45,8 @@ int ssrp_http_new(ssrp_http **out, const ssrp_http_options *opt);
 void ssrp_http_free(ssrp_http *h);
 
 /* Perform one request. SSRP_OK whenever an HTTP response arrived (any
- * status); SSRP_E_IO with curl's reason when none did or it was cut short
+ * status); SSRP_E_IO with curl's reason (and the URL without its query
+ * string, which may hold a token) when none did or it was cut short
  * (out->status then tells whether headers came), SSRP_E_BUFSIZE when the
  * body exceeds max_body. out is reset first; free it with
  * ssrp_http_resp_free() in every case. The request body is sent from the

@@ -196,6 +196,8 @@ static int sim_status(void *ctx, ssrp_volume_status *out)
 	out->percent_encrypted = 100;
 	out->locked = !v->unlocked;
 	out->last_unlock_recovery = (v->md->flags & SSRP_FVE_FLAG_LAST_UNLOCK_RECOVERY) != 0;
+	if (out->last_unlock_recovery)
+		ssrp_guid_format(out->last_unlock_recovery_id, v->md->used_recovery);
 	out->size = v->store.layout.size;
 	return SSRP_OK;
 }
@@ -256,6 +258,34 @@ static int sim_add_tpm(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask,
 	}
 	ssrp_buf_free(&blob);
 	return rc;
+}
+
+static int sim_reseal_tpm(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask)
+{
+	sim_volume *v = ctx;
+	int rc = require_unlocked(v, "seal the TPM protector again");
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < v->md->n_vmks; i++) {
+		ssrp_fve_vmk *k = &v->md->vmks[i];
+		if (k->protection != SSRP_FVE_PROTECT_TPM)
+			continue;
+		ssrp_buf blob = SSRP_BUF_INIT;
+		rc = ssrp_tpm_seal(tpm, &blob, v->vmk, sizeof v->vmk, pcr_mask);
+		if (rc == SSRP_OK && blob.len > sizeof k->tpm_blob)
+			rc = ssrp_error_set(SSRP_E_TPM,
+					    "the sealed VMK is %zu bytes; a TPM protector holds %zu",
+					    blob.len, sizeof k->tpm_blob);
+		if (rc == SSRP_OK) {
+			ssrp_memzero(k->tpm_blob, sizeof k->tpm_blob);
+			memcpy(k->tpm_blob, blob.data, blob.len);
+			k->tpm_blob_len = (uint16_t)blob.len;
+			rc = commit(v, 0, NULL);
+		}
+		ssrp_buf_free(&blob);
+		return rc;
+	}
+	return ssrp_error_set(SSRP_E_NOTFOUND, "the volume has no TPM protector");
 }
 
 static int sim_add_recovery(void *ctx, const char *password, const uint8_t key[16],
@@ -514,6 +544,7 @@ const ssrp_volume_backend ssrp_volume_backend_sim = {
 	.get_status = sim_status,
 	.list_protectors = sim_list,
 	.add_tpm_protector = sim_add_tpm,
+	.reseal_tpm_protector = sim_reseal_tpm,
 	.add_recovery_password = sim_add_recovery,
 	.delete_protector = sim_delete,
 	.get_recovery_password = sim_get_recovery,

@@ -170,6 +170,8 @@ static int cmd_status(ssrp_volume *vol, const volume_args *a)
 		cJSON_AddNumberToObject(root, "percent_encrypted", st.percent_encrypted);
 		cJSON_AddBoolToObject(root, "locked", st.locked);
 		cJSON_AddBoolToObject(root, "last_unlock_recovery", st.last_unlock_recovery);
+		if (st.last_unlock_recovery_id[0])
+			cJSON_AddStringToObject(root, "last_unlock_recovery_id", st.last_unlock_recovery_id);
 		cJSON_AddNumberToObject(root, "size", (double)st.size);
 		cJSON *arr = cJSON_AddArrayToObject(root, "protectors");
 		for (size_t i = 0; i < n; i++) {
@@ -201,7 +203,8 @@ static int cmd_status(ssrp_volume *vol, const volume_args *a)
 		printf("lock:          %s\n", st.locked ? "locked" : "unlocked");
 		printf("size:          %llu bytes\n", (unsigned long long)st.size);
 		if (st.last_unlock_recovery)
-			printf("note:          a recovery password unlocked this volume; rotate it\n");
+			printf("note:          recovery password %s unlocked this volume; rotate it\n",
+			       st.last_unlock_recovery_id[0] ? st.last_unlock_recovery_id : "(unknown)");
 		for (size_t i = 0; i < n; i++)
 			printf("protector:     %s  %s%s%s\n", ps[i].id,
 			       ssrp_protector_type_name(ps[i].type), ps[i].friendly_name[0] ? "  " : "",
@@ -287,12 +290,30 @@ static int cmd_remove(ssrp_volume *vol, const volume_args *a)
 	return EXIT_OK;
 }
 
+/* After a recovery unlock the TPM protector is sealed to the boot state
+ * that sent the machine into recovery; with a TPM at hand, seal it to the
+ * current one, as BitLocker does after a recovery boot. */
+static void reseal_after_recovery(ssrp_volume *vol, const volume_args *a)
+{
+	ssrp_tpm *tpm;
+	if (!cli_tpm_spec(a->tpm) || open_tpm(&tpm, a) != SSRP_OK)
+		return;
+	int rc = ssrp_volume_reseal_tpm_protector(vol, tpm, 0);
+	if (rc == SSRP_OK)
+		fprintf(stderr, "sealed the TPM protector to this boot's PCR values again\n");
+	else if (rc != SSRP_E_NOTFOUND && rc != SSRP_E_NOTSUPPORTED)
+		fprintf(stderr, "ssrp: the TPM protector could not be sealed again: %s\n", ssrp_error_last());
+	ssrp_tpm_close(tpm);
+}
+
 static int cmd_unlock(ssrp_volume *vol, const volume_args *a)
 {
 	int rc = a->rp_file ? unlock_with_file(vol, a->rp_file) : unlock_with_tpm(vol, a);
 	if (rc)
 		return cli_fail(rc);
 	fprintf(stderr, "unlocked with %s\n", a->rp_file ? "the recovery password" : "the TPM");
+	if (a->rp_file)
+		reseal_after_recovery(vol, a);
 	return EXIT_OK;
 }
 

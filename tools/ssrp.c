@@ -5,6 +5,8 @@
 
 #include "ssrp/sys/tpm.h"
 #include "tools/cli_util.h"
+#include "tools/cmd_assoc.h"
+#include "tools/cmd_recover.h"
 #include "tools/cmd_sim.h"
 #include "tools/cmd_tpm.h"
 #include "tools/cmd_volume.h"
@@ -38,6 +40,25 @@ static const char usage[] =
 	"  ssrp volume protection on|off            require protectors / suspend\n"
 	"  ssrp volume write --offset N --in FILE   write into the decrypted view\n"
 	"  ssrp volume read --offset N --length L --out FILE\n"
+	"\n"
+	"Association service (Microsoft Graph; --config FILE or $SSRP_CONFIG):\n"
+	"  ssrp assoc handle [--dry-run]            decide one Automation WebhookData\n"
+	"                                           read on standard input\n"
+	"  ssrp assoc run --device ID --user U [--user U ...] [--dry-run]\n"
+	"                                           decide one device's primary users\n"
+	"  ssrp assoc batch --in FILE [--concurrency N] [--dry-run]\n"
+	"                                           many devices (JSON lines or CSV)\n"
+	"  ssrp assoc serve [--listen HOST:PORT]    HTTPS endpoint where a device, by its\n"
+	"                                           certificate, asks about itself only\n"
+	"  ssrp assoc login [--username UPN --password-file F]\n"
+	"                                           sign the service account in (device\n"
+	"                                           code); stores its refresh token\n"
+	"\n"
+	"Self-service recovery:\n"
+	"  ssrp recover [--device NAME | --key-id 8DIGITS] [--list] [--json]\n"
+	"               [--unlock sim:IMG] [--username UPN --password-file F]\n"
+	"                                           sign in, see your devices, read the\n"
+	"                                           recovery password of one you own\n"
 	"\n"
 	"Simulator:\n"
 	"  ssrp sim swtpm start --dir DIR [--env]   start a software TPM, print its SPEC\n"
@@ -88,6 +109,10 @@ int main(int argc, char **argv)
 		return ssrp_cmd_volume(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sim"))
 		return ssrp_cmd_sim(argc - 1, argv + 1);
+	if (!strcmp(cmd, "assoc"))
+		return ssrp_cmd_assoc(argc - 1, argv + 1);
+	if (!strcmp(cmd, "recover"))
+		return ssrp_cmd_recover(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		print_help();
 		return EXIT_OK;

@@ -79,6 +79,9 @@ typedef struct ssrp_volume_status {
 				     * that protector is still there (rotate it);
 				     * 0: no; -1: the backend cannot tell */
 	uint64_t size;              /* bytes in the decrypted view; 0 unknown */
+	/* The recovery-password protector that unlocked it when
+	 * last_unlock_recovery is 1, else "". */
+	char last_unlock_recovery_id[SSRP_PROTECTOR_ID_LEN + 1];
 } ssrp_volume_status;
 
 /** Open the volume named by spec. */
@@ -127,6 +130,14 @@ SSRP_API int ssrp_volume_ensure_recovery_password(ssrp_volume *vol,
  * changed) or with a recovery password (SSRP_E_BAD_KEY when wrong). */
 SSRP_API int ssrp_volume_unlock_tpm(ssrp_volume *vol, ssrp_tpm *tpm);
 SSRP_API int ssrp_volume_unlock_recovery_password(ssrp_volume *vol, const char *password);
+
+/** After a recovery unlock: seal the volume key again, in the existing TPM
+ * protector (its id stays), to the PCRs' current values (pcr_mask 0: 7 and
+ * 11), as BitLocker does once a recovery boot has unlocked the volume, so
+ * the next boot unlocks by TPM again. The volume must be unlocked.
+ * SSRP_E_NOTFOUND without a TPM protector; SSRP_E_NOTSUPPORTED where the
+ * platform does it itself (Windows). */
+SSRP_API int ssrp_volume_reseal_tpm_protector(ssrp_volume *vol, ssrp_tpm *tpm, uint32_t pcr_mask);
 
 /** Protection on: remove the clear key, so only protectors open the volume
  * (refused without a TPM or recovery-password protector). Off: add a clear

@@ -24,6 +24,11 @@
 #define CLOUD_HOST_GRAPH "graph.microsoft.com"
 #define CLOUD_HOST_DRS "enterpriseregistration.windows.net"
 #define CLOUD_HOST_AUTOMATION_SUFFIX ".azure-automation.net"
+/* The self-service "My devices" page (portal.c), step 7's portal. */
+#define CLOUD_HOST_PORTAL "myaccount.microsoft.com"
+/* Where the simulator's files expect `ssrp assoc serve` (its certificate). */
+#define CLOUD_HOST_ASSOC "ssrp-assoc.contoso.example"
+#define CLOUD_SKU_AAD_PREMIUM "078d2b04-f1bd-4111-bbd4-b4b1b354cef4"
 
 typedef struct cloud_header {
 	const char *name; /* lower case */
@@ -78,6 +83,13 @@ typedef struct cloud_ctx {
 	struct cloud_jobs *jobs;
 	/* Verified bearer tokens (token_cache.h); NULL: check every time. */
 	struct cloud_token_cache *token_cache;
+	/* Access tokens carry the epoch they were minted in; POST
+	 * /admin/tokens/expire moves it on, and older tokens then count as
+	 * expired (refresh tokens stay valid). Read and bumped atomically. */
+	uint64_t token_epoch;
+	/* The "My devices" page's signed-in sessions (portal.c); NULL until
+	 * the first sign-in. */
+	struct cloud_portal *portal;
 } cloud_ctx;
 
 /* ---- responses ---------------------------------------------------------- */
@@ -119,11 +131,18 @@ typedef struct cloud_principal {
 	char scopes[512]; /* delegated: space-separated scp ("User.Read BitLockerKey.Read.All") */
 	char roles[512];  /* app-only: space-separated application permissions */
 	uint64_t expires; /* Unix seconds */
+	uint64_t epoch;   /* cloud_ctx.token_epoch when the token was minted */
 } cloud_principal;
 
 /* A signed JWT access token (RS256, kid, iss/aud/tid/exp/nbf/iat and the
  * principal's claims), malloc'd. */
 char *cloud_token_mint(cloud_ctx *ctx, const cloud_principal *p, uint64_t lifetime_s);
+/* Expire every access token minted so far (the admin endpoint). */
+void cloud_token_expire_all(cloud_ctx *ctx);
+/* A refresh token for a user signed in to a public client with Graph's
+ * default delegated scopes, as if they had signed in with the password
+ * grant (the demo tenant's service account). malloc'd; secret. */
+char *cloud_token_refresh_for(cloud_ctx *ctx, const char *client_id, const char *upn);
 
 /* Check "Authorization: Bearer <jwt>" for Graph: signature, expiry, audience
  * and tenant. On failure fill rs with Graph's 401 (InvalidAuthenticationToken)
@@ -141,6 +160,10 @@ int cloud_word_in(const char *list, const char *word);
 void cloud_token_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs);
 void cloud_graph_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs);
 void cloud_drs_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs);
+/* https://myaccount.microsoft.com/: sign-in, "My devices", "Show BitLocker key". */
+void cloud_portal_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs);
+/* Free ctx->portal (sessions are secrets: zeroed). */
+void cloud_portal_free(struct cloud_portal *p);
 void cloud_webhook_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs);
 
 /* Route by Host to one of the above; unknown hosts get 421. */

@@ -116,6 +116,9 @@ int cloud_state_new_demo(cloud_state **out, cloud_demo_secrets *sec)
 {
 	static const char *const none[] = {NULL};
 	static const char *const admin_roles[] = {"Cloud Device Administrator", "Intune Administrator", NULL};
+	/* What the association service needs and no more: owner changes
+	 * (Intune Administrator) and licence assignment (License Administrator). */
+	static const char *const service_roles[] = {"Intune Administrator", "License Administrator", NULL};
 	static const char *const app_roles[] = {"User.Read.All", "Device.Read.All", "BitLockerKey.Read.All",
 						NULL};
 	static const char *const p1[] = {SKU_AAD_P1, NULL};
@@ -131,12 +134,14 @@ int cloud_state_new_demo(cloud_state **out, cloud_demo_secrets *sec)
 	snprintf(sec->admin_upn, sizeof sec->admin_upn, "admin@" DEMO_DOMAIN);
 	snprintf(sec->user_upn, sizeof sec->user_upn, "alice@" DEMO_DOMAIN);
 	snprintf(sec->user2_upn, sizeof sec->user2_upn, "bob@" DEMO_DOMAIN);
+	snprintf(sec->service_upn, sizeof sec->service_upn, "ssrp-svc@" DEMO_DOMAIN);
 	snprintf(sec->device_name, sizeof sec->device_name, "DESKTOP-SSRP01");
 	int rc;
 	if ((rc = random_text(sec->app_secret, 40)) != SSRP_OK ||
 	    (rc = random_text(sec->admin_password, 20)) != SSRP_OK ||
 	    (rc = random_text(sec->user_password, 20)) != SSRP_OK ||
 	    (rc = random_text(sec->user2_password, 20)) != SSRP_OK ||
+	    (rc = random_text(sec->service_password, 20)) != SSRP_OK ||
 	    (rc = random_text(sec->webhook_token, 32)) != SSRP_OK || (rc = random_hex(hex, 16)) != SSRP_OK)
 		goto fail;
 	snprintf(sec->webhook_host, sizeof sec->webhook_host, "%s.webhook.eus.azure-automation.net", hex);
@@ -154,6 +159,8 @@ int cloud_state_new_demo(cloud_state **out, cloud_demo_secrets *sec)
 		 add_user(users, sec->admin_upn, "Contoso Admin", NULL, sec->admin_password, admin_roles, none) &&
 		 add_user(users, sec->user_upn, "Alice Anders", "alice", sec->user_password, none, p1) &&
 		 add_user(users, sec->user2_upn, "Bob Berg", "bob", sec->user2_password, none, intune) &&
+		 add_user(users, sec->service_upn, "ssrp association service", NULL, sec->service_password,
+			  service_roles, none) &&
 		 (devices = cJSON_AddArrayToObject(root, "devices")) && (dev = cJSON_CreateObject()) &&
 		 cJSON_AddItemToArray(devices, dev) && cJSON_AddStringToObject(dev, "id", device_oid) &&
 		 cJSON_AddStringToObject(dev, "deviceId", sec->device_id) &&

@@ -17,6 +17,8 @@ const char *cloud_service_of(const char *host)
 		return "graph";
 	if (!strcmp(host, CLOUD_HOST_DRS))
 		return "drs";
+	if (!strcmp(host, CLOUD_HOST_PORTAL))
+		return "portal";
 	size_t n = strlen(host), sn = strlen(CLOUD_HOST_AUTOMATION_SUFFIX);
 	/* At least one label before the suffix. */
 	if (n > sn && !strcmp(host + n - sn, CLOUD_HOST_AUTOMATION_SUFFIX) && host[n - sn - 1] != '.')
@@ -33,6 +35,8 @@ void cloud_dispatch(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs)
 		cloud_graph_handle(ctx, rq, rs);
 	} else if (svc && !strcmp(svc, "drs")) {
 		cloud_drs_handle(ctx, rq, rs);
+	} else if (svc && !strcmp(svc, "portal")) {
+		cloud_portal_handle(ctx, rq, rs);
 	} else if (svc) {
 		cloud_webhook_handle(ctx, rq, rs);
 	} else {
@@ -43,8 +47,8 @@ void cloud_dispatch(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs)
 		cJSON_AddStringToObject(e, "code", "MisdirectedRequest");
 		cJSON_AddStringToObject(e, "message",
 					"This server answers for login.microsoftonline.com, "
-					"graph.microsoft.com, enterpriseregistration.windows.net "
-					"and *.azure-automation.net only.");
+					"graph.microsoft.com, enterpriseregistration.windows.net, "
+					"myaccount.microsoft.com and *.azure-automation.net only.");
 		cloud_respond_json(rs, 421, cJSON_PrintUnformatted(o));
 		cJSON_Delete(o);
 	}

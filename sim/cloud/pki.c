@@ -28,6 +28,7 @@ static const char *const fixed_hosts[] = {
 	"login.microsoftonline.com",
 	"graph.microsoft.com",
 	"enterpriseregistration.windows.net",
+	"myaccount.microsoft.com",
 	"*.azure-automation.net",
 	/* A wildcard covers one label only, so webhook hosts
 	 * ("<guid>.webhook.eus.azure-automation.net") need one per region. */
@@ -303,6 +304,37 @@ static int host_ok(const char *h)
 	return 1;
 }
 
+/* A TLS server certificate signed by the CA for the subjectAltName san,
+ * written to dir/<base>.pem (0644) and dir/<base>.key (0600); the PEM texts
+ * are returned (the key's is a secret). */
+static int issue_server(cloud_pki *pki, const char *cn, const char *san, const char *base, char **cert_pem,
+			char **key_pem_out)
+{
+	EVP_PKEY *key = new_key();
+	X509 *x = key ? make_cert(cn, key, pki->ca) : NULL;
+	int bad = !x || add_ext(x, pki->ca, NID_basic_constraints, "critical,CA:FALSE") ||
+		  add_ext(x, pki->ca, NID_key_usage, "critical,digitalSignature") ||
+		  add_ext(x, pki->ca, NID_ext_key_usage, "serverAuth") ||
+		  add_ext(x, pki->ca, NID_subject_alt_name, san) ||
+		  add_ext(x, pki->ca, NID_authority_key_identifier, "keyid:always") ||
+		  sign(x, pki->ca_key);
+	int rc = SSRP_OK;
+	if (bad)
+		rc = ossl_error("making a server certificate");
+	else if (!(*cert_pem = certs_pem(x, NULL)) || !(*key_pem_out = key_pem(key)))
+		rc = ossl_error("PEM encoding a server certificate");
+	char path[1200], file[256];
+	snprintf(file, sizeof file, "%s.pem", base);
+	if (rc == SSRP_OK && (rc = path_in(path, sizeof path, pki->dir, file)) == SSRP_OK)
+		rc = write_file(path, *cert_pem, strlen(*cert_pem), 0644);
+	snprintf(file, sizeof file, "%s.key", base);
+	if (rc == SSRP_OK && (rc = path_in(path, sizeof path, pki->dir, file)) == SSRP_OK)
+		rc = write_file(path, *key_pem_out, strlen(*key_pem_out), 0600);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	return rc;
+}
+
 static int make_server(cloud_pki *pki, const char *const *extra, size_t n_extra)
 {
 	size_t cap = 64;
@@ -324,29 +356,22 @@ static int make_server(cloud_pki *pki, const char *const *extra, size_t n_extra)
 		len += (size_t)snprintf(san + len, cap - len, "DNS:%s,", extra[i]);
 	}
 	snprintf(san + len, cap - len, "IP:127.0.0.1");
-
-	EVP_PKEY *key = new_key();
-	X509 *x = key ? make_cert("ssrp simulated cloud server", key, pki->ca) : NULL;
-	int bad = !x || add_ext(x, pki->ca, NID_basic_constraints, "critical,CA:FALSE") ||
-		  add_ext(x, pki->ca, NID_key_usage, "critical,digitalSignature") ||
-		  add_ext(x, pki->ca, NID_ext_key_usage, "serverAuth") ||
-		  add_ext(x, pki->ca, NID_subject_alt_name, san) ||
-		  add_ext(x, pki->ca, NID_authority_key_identifier, "keyid:always") ||
-		  sign(x, pki->ca_key);
+	int rc = issue_server(pki, "ssrp simulated cloud server", san, "server", &pki->server_cert_pem,
+			      &pki->server_key_pem);
 	free(san);
-	int rc = SSRP_OK;
-	if (bad)
-		rc = ossl_error("making the server certificate");
-	else if (!(pki->server_cert_pem = certs_pem(x, NULL)) ||
-		 !(pki->server_key_pem = key_pem(key)))
-		rc = ossl_error("PEM encoding the server certificate");
-	char path[1200];
-	if (rc == SSRP_OK && (rc = path_in(path, sizeof path, pki->dir, "server.pem")) == SSRP_OK)
-		rc = write_file(path, pki->server_cert_pem, strlen(pki->server_cert_pem), 0644);
-	if (rc == SSRP_OK && (rc = path_in(path, sizeof path, pki->dir, "server.key")) == SSRP_OK)
-		rc = write_file(path, pki->server_key_pem, strlen(pki->server_key_pem), 0600);
-	X509_free(x);
-	EVP_PKEY_free(key);
+	return rc;
+}
+
+int cloud_pki_service_cert(cloud_pki *pki, const char *name, const char *host)
+{
+	if (!host_ok(host) || strchr(host, '*'))
+		return ssrp_error_set(SSRP_E_INVALID, "'%s' is not a host name", host);
+	char san[400];
+	snprintf(san, sizeof san, "DNS:%s,DNS:localhost,IP:127.0.0.1", host);
+	char *cert = NULL, *key = NULL;
+	int rc = issue_server(pki, host, san, name, &cert, &key);
+	free(cert);
+	free_secret(key);
 	return rc;
 }
 
@@ -371,6 +396,10 @@ int cloud_pki_setup(cloud_pki *pki, const char *dir, const char *const *extra_ho
 		rc = ossl_error("PEM encoding the CA");
 		goto fail;
 	}
+	char path[1200];
+	if ((rc = path_in(path, sizeof path, pki->dir, "device-ca.pem")) ||
+	    (rc = write_file(path, pki->trust_pem, strlen(pki->trust_pem), 0644)))
+		goto fail;
 	return SSRP_OK;
 fail:
 	cloud_pki_free(pki);

@@ -11,6 +11,8 @@
  *                           automation.net for the usual regions, every extra
  *                           host given (the tenant's webhook hosts), localhost
  *                           and IP 127.0.0.1
+ *   device-ca.pem           the CA then the intermediate: what a service that
+ *                           authenticates devices trusts
  *   devices/<deviceId>.pem  a device certificate: subject CN=<deviceId>, issuer
  *                           CN=MS-Organization-Access, clientAuth, with the
  *                           DeviceId (1.2.840.113556.1.5.284.2) and TenantId
@@ -54,6 +56,11 @@ void cloud_pki_free(cloud_pki *pki);
 /* Write devices/<device_id>.pem and .key unless both exist already from
  * the same CA; tenant_id goes into the TenantId extension (may be NULL). */
 int cloud_pki_device_cert(cloud_pki *pki, const char *device_id, const char *tenant_id);
+
+/* A TLS server certificate for another service on this machine (the
+ * association service): dir/<name>.pem and .key for host, localhost and
+ * 127.0.0.1, signed by the CA. */
+int cloud_pki_service_cert(cloud_pki *pki, const char *name, const char *host);
 
 /* Paths of a device's certificate and key files. */
 int cloud_pki_device_paths(const cloud_pki *pki, const char *device_id, char *cert, size_t cert_cap,

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "hal/mem.h"
 #include "sim/cloud/cloud.h"
 #include "sim/cloud/cloud_util.h"
 #include "ssrp/sys/error.h"
@@ -67,6 +68,9 @@ void cloud_response_init(cloud_response *rs)
 
 void cloud_response_free(cloud_response *rs)
 {
+	/* Bodies may hold a recovery key or a token: wiped, not just freed. */
+	if (rs->body)
+		ssrp_memzero(rs->body, rs->body_len);
 	free(rs->body);
 	rs->body = NULL;
 	rs->body_len = 0;

@@ -42,6 +42,7 @@
 #include "sim/cloud/reqlog.h"
 #include "hal/fs.h"
 #include "sim/cloud/token_cache.h"
+#include "hal/mem.h"
 #include "sim/cloud/server.h"
 #include "sim/cloud/token.h"
 #include "ssrp/sys/error.h"
@@ -369,7 +370,17 @@ static int write_client_files(cloud_server *srv)
 {
 	int rc;
 	char app_secret[1100] = "", admin_pw[1100] = "", user_pw[1100] = "", user2_pw[1100] = "",
-	     webhook_url[1100] = "", dev_cert[1200] = "", dev_key[1200] = "";
+	     webhook_url[1100] = "", dev_cert[1200] = "", dev_key[1200] = "", svc_pw[1100] = "",
+	     svc_refresh[1100] = "", assoc_cert[1200] = "", assoc_key[1200] = "", device_ca[1200] = "",
+	     assoc_audit[1200] = "";
+	snprintf(device_ca, sizeof device_ca, "%s/device-ca.pem", srv->pki.dir);
+	snprintf(assoc_cert, sizeof assoc_cert, "%s/assoc-server.pem", srv->pki.dir);
+	snprintf(assoc_key, sizeof assoc_key, "%s/assoc-server.key", srv->pki.dir);
+	snprintf(assoc_audit, sizeof assoc_audit, "%s/assoc-audit.jsonl", srv->dir);
+	/* The association service (`ssrp assoc serve`) runs beside the
+	 * simulator and needs a server certificate its devices trust. */
+	if ((rc = cloud_pki_service_cert(&srv->pki, "assoc-server", CLOUD_HOST_ASSOC)) != SSRP_OK)
+		return rc;
 	if (srv->demo) {
 		char url[512];
 		snprintf(url, sizeof url, "https://%s/webhooks?token=%s", srv->secrets.webhook_host,
@@ -389,6 +400,20 @@ static int write_client_files(cloud_server *srv)
 			rc = write_secret(srv, "webhook-url", url, webhook_url, sizeof webhook_url);
 		OPENSSL_cleanse(url, sizeof url);
 		if (!rc)
+			rc = write_secret(srv, "service-password", srv->secrets.service_password, svc_pw,
+					  sizeof svc_pw);
+		if (!rc) {
+			/* As if an administrator had run `ssrp assoc login` once for
+			 * the service account. */
+			char *refresh = cloud_token_refresh_for(&srv->ctx, srv->secrets.public_client_id,
+								srv->secrets.service_upn);
+			rc = refresh ? write_secret(srv, "service-refresh-token", refresh, svc_refresh,
+						    sizeof svc_refresh)
+				     : SSRP_E_GENERIC;
+			if (refresh)
+				ssrp_free_secret(refresh, strlen(refresh));
+		}
+		if (!rc)
 			rc = cloud_pki_device_paths(&srv->pki, srv->secrets.device_id, dev_cert,
 						    sizeof dev_cert, dev_key, sizeof dev_key);
 		if (rc)
@@ -396,15 +421,16 @@ static int write_client_files(cloud_server *srv)
 	}
 
 	/* connect-to entries: the fixed hosts, then every webhook host */
-	size_t n_hosts = 3 + srv->n_webhook_hosts;
+	size_t n_hosts = 4 + srv->n_webhook_hosts;
 	const char **hosts = calloc(n_hosts, sizeof *hosts);
 	if (!hosts)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	hosts[0] = CLOUD_HOST_LOGIN;
 	hosts[1] = CLOUD_HOST_GRAPH;
 	hosts[2] = CLOUD_HOST_DRS;
+	hosts[3] = CLOUD_HOST_PORTAL;
 	for (size_t i = 0; i < srv->n_webhook_hosts; i++)
-		hosts[3 + i] = srv->webhook_hosts[i];
+		hosts[4 + i] = srv->webhook_hosts[i];
 	size_t ct_cap = 1;
 	for (size_t i = 0; i < n_hosts; i++)
 		ct_cap += strlen(hosts[i]) + 32;
@@ -443,7 +469,19 @@ static int write_client_files(cloud_server *srv)
 		cJSON_AddStringToObject(d, "cert_file", dev_cert);
 		cJSON_AddStringToObject(d, "key_file", dev_key);
 		cJSON_AddStringToObject(cfg, "webhook_url_file", webhook_url);
+		cJSON_AddStringToObject(cfg, "refresh_token_file", svc_refresh);
 	}
+	cJSON *assoc = cJSON_AddObjectToObject(cfg, "assoc");
+	if (srv->demo) {
+		cJSON *doms = cJSON_AddObjectToObject(assoc, "domains");
+		cJSON_AddStringToObject(doms, "CONTOSO", tdom ? tdom : "");
+		cJSON_AddStringToObject(assoc, "licence", "check");
+		cJSON_AddStringToObject(assoc, "licence_sku", CLOUD_SKU_AAD_PREMIUM);
+	}
+	cJSON_AddStringToObject(assoc, "audit", assoc_audit);
+	cJSON_AddStringToObject(assoc, "tls_cert_file", assoc_cert);
+	cJSON_AddStringToObject(assoc, "tls_key_file", assoc_key);
+	cJSON_AddStringToObject(assoc, "device_ca_file", device_ca);
 	char *cfg_text = cJSON_Print(cfg);
 	cJSON_Delete(cfg);
 	rc = cfg_text ? write_file(srv->config_path, cfg_text, strlen(cfg_text), 0644)
@@ -476,6 +514,8 @@ static int write_client_files(cloud_server *srv)
 	env_line(f, "SSRP_SIM_LOG", srv->log_path);
 	env_line(f, "SSRP_SIM_CONFIG", srv->config_path);
 	env_line(f, "SSRP_SIM_DEVICE_CERT_DIR", srv->pki.device_dir);
+	env_line(f, "SSRP_SIM_PORTAL_URL", "https://" CLOUD_HOST_PORTAL "/");
+	env_line(f, "SSRP_SIM_ASSOC_HOST", CLOUD_HOST_ASSOC);
 	if (srv->demo) {
 		env_line(f, "SSRP_SIM_APP_ID", srv->secrets.app_id);
 		env_line(f, "SSRP_SIM_APP_SECRET_FILE", app_secret);
@@ -491,6 +531,9 @@ static int write_client_files(cloud_server *srv)
 		env_line(f, "SSRP_SIM_DEVICE_CERT", dev_cert);
 		env_line(f, "SSRP_SIM_DEVICE_KEY", dev_key);
 		env_line(f, "SSRP_SIM_WEBHOOK_URL_FILE", webhook_url);
+		env_line(f, "SSRP_SIM_SERVICE_UPN", srv->secrets.service_upn);
+		env_line(f, "SSRP_SIM_SERVICE_PASSWORD_FILE", svc_pw);
+		env_line(f, "SSRP_SIM_SERVICE_REFRESH_TOKEN_FILE", svc_refresh);
 	}
 	free(connect_to);
 	int bad = ferror(f);
@@ -558,8 +601,25 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 static void free_stream(void *cls)
 {
 	body_stream *s = cls;
+	if (s->data)
+		ssrp_memzero(s->data, s->len);
 	free(s->data);
 	free(s);
+}
+
+/* A response body handed to libmicrohttpd: it may hold a recovery key or a
+ * token, so it is wiped when MHD is done with it. */
+typedef struct wiped_body {
+	char *data;
+	size_t len;
+} wiped_body;
+
+static void free_wiped_body(void *cls)
+{
+	wiped_body *b = cls;
+	ssrp_memzero(b->data, b->len);
+	free(b->data);
+	free(b);
 }
 
 static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
@@ -876,6 +936,11 @@ static void admin_handle(cloud_server *srv, const cloud_request *rq, const char 
 			cJSON_AddNullToObject(o, "output");
 		cloud_state_unlock(srv->ctx.state);
 		cloud_respond_json(rs, 200, json_text(o));
+	} else if (post && !strcmp(rq->path, "/admin/tokens/expire")) {
+		cloud_token_expire_all(&srv->ctx);
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddBoolToObject(o, "expired", 1);
+		cloud_respond_json(rs, 200, json_text(o));
 	} else if (post && !strcmp(rq->path, "/admin/devicelogin")) {
 		cJSON *b = rq->body_len ? cJSON_ParseWithLength((const char *)rq->body, rq->body_len)
 					: NULL;
@@ -901,7 +966,7 @@ static void admin_handle(cloud_server *srv, const cloud_request *rq, const char 
 	} else {
 		admin_error(rs, 404, "NotFound",
 			    "Admin endpoints: GET /admin/state, POST /admin/faults, GET "
-			    "/admin/jobs/{id}, POST /admin/devicelogin.");
+			    "/admin/jobs/{id}, POST /admin/devicelogin, POST /admin/tokens/expire.");
 	}
 }
 
@@ -937,9 +1002,17 @@ static enum MHD_Result send_response(cloud_server *srv, struct MHD_Connection *c
 			return MHD_NO;
 		}
 	} else if (rs->body && rs->body_len) {
-		resp = MHD_create_response_from_buffer(rs->body_len, rs->body, MHD_RESPMEM_MUST_FREE);
+		wiped_body *b = malloc(sizeof *b);
+		if (!b)
+			return MHD_NO;
+		b->data = rs->body;
+		b->len = rs->body_len;
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(rs->body_len, rs->body,
+									       free_wiped_body, b);
 		if (resp)
-			rs->body = NULL; /* MHD frees it */
+			rs->body = NULL; /* MHD frees it through free_wiped_body */
+		else
+			free(b);
 	} else {
 		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	}
@@ -1343,6 +1416,7 @@ void cloud_server_stop(cloud_server *srv)
 	cloud_faults_free(srv->faults);
 	cloud_retry_tracker_free(srv->retries);
 	cloud_token_cache_free(srv->ctx.token_cache);
+	cloud_portal_free(srv->ctx.portal);
 	cloud_pki_free(&srv->pki);
 	cloud_state_free(srv->ctx.state);
 	EVP_PKEY_free(srv->ctx.token_key);

@@ -10,8 +10,14 @@
  *   requests.jsonl   the request log (reqlog.h), unless cfg->log_path
  *   token-key.pem    the key that signs access tokens (0600), kept across
  *                    restarts so tokens stay valid
+ *   assoc-server.pem/.key  a server certificate for `ssrp assoc serve`
+ *                    (ssrp-assoc.contoso.example, localhost, 127.0.0.1)
+ *   device-ca.pem    the CA and MS-Organization-Access: what that service
+ *                    checks device certificates against
  *   and, for the demo tenant, app-secret, admin-password, user-password,
- *   user2-password and webhook-url (0600): secrets are only ever files.
+ *   user2-password, service-password, webhook-url and service-refresh-token
+ *   (a refresh token of the association service's account, as if it had
+ *   signed in once) (0600): secrets are only ever files.
  *
  * cloud.env (sourceable by sh; values single-quoted):
  *   SSRP_SIM_PID, SSRP_SIM_PORT, SSRP_SIM_DIR, SSRP_SIM_CA,
@@ -19,12 +25,15 @@
  *                         for the three fixed hosts and every webhook host,
  *                         in curl --connect-to / CURLOPT_CONNECT_TO syntax
  *   SSRP_SIM_TENANT_ID, SSRP_SIM_TENANT_DOMAIN, SSRP_SIM_ADMIN_TOKEN_FILE,
- *   SSRP_SIM_LOG, SSRP_SIM_CONFIG, SSRP_SIM_DEVICE_CERT_DIR
+ *   SSRP_SIM_LOG, SSRP_SIM_CONFIG, SSRP_SIM_DEVICE_CERT_DIR, SSRP_SIM_PORTAL_URL,
+ *   SSRP_SIM_ASSOC_HOST
  *   demo tenant only: SSRP_SIM_APP_ID, SSRP_SIM_APP_SECRET_FILE,
  *   SSRP_SIM_PUBLIC_CLIENT_ID, SSRP_SIM_ADMIN_UPN, SSRP_SIM_ADMIN_PASSWORD_FILE,
  *   SSRP_SIM_USER_UPN, SSRP_SIM_USER_PASSWORD_FILE, SSRP_SIM_USER2_UPN,
  *   SSRP_SIM_USER2_PASSWORD_FILE, SSRP_SIM_DEVICE_ID, SSRP_SIM_DEVICE_NAME,
- *   SSRP_SIM_DEVICE_CERT, SSRP_SIM_DEVICE_KEY, SSRP_SIM_WEBHOOK_URL_FILE
+ *   SSRP_SIM_DEVICE_CERT, SSRP_SIM_DEVICE_KEY, SSRP_SIM_WEBHOOK_URL_FILE,
+ *   SSRP_SIM_SERVICE_UPN, SSRP_SIM_SERVICE_PASSWORD_FILE,
+ *   SSRP_SIM_SERVICE_REFRESH_TOKEN_FILE
  *
  * config.json (members that do not apply are left out):
  *   {"tenant_id":"<guid>","tenant_domain":"contoso.example",
@@ -35,7 +44,12 @@
  *    "app_id":"<guid>","app_secret_file":"/dir/app-secret",
  *    "public_client_id":"<guid>",
  *    "device":{"device_id":"<guid>","cert_file":"...pem","key_file":"...key"},
- *    "webhook_url_file":"/dir/webhook-url"}
+ *    "webhook_url_file":"/dir/webhook-url",
+ *    "refresh_token_file":"/dir/service-refresh-token",
+ *    "assoc":{"domains":{"CONTOSO":"contoso.example"},"licence":"check",
+ *             "licence_sku":"<AAD_PREMIUM skuId>","audit":"/dir/assoc-audit.jsonl",
+ *             "tls_cert_file":"/dir/assoc-server.pem","tls_key_file":"...",
+ *             "device_ca_file":"/dir/device-ca.pem"}}
  *
  * Requests: the body is collected (at most cfg->max_body, else 413), the
  * request becomes a cloud_request (lower-case header names, Host without
@@ -53,6 +67,8 @@
  *   GET  /admin/jobs/{id}     {"id","webhook","status","created","output"}
  *   POST /admin/devicelogin   {"user_code","upn","password"}: approve a
  *                             device-code sign-in as that user
+ *   POST /admin/tokens/expire every access token issued so far is answered
+ *                             401 (expired) from now on; refresh tokens stay
  * They are logged like any request but never faulted. */
 #ifndef SSRP_SIM_CLOUD_SERVER_H
 #define SSRP_SIM_CLOUD_SERVER_H

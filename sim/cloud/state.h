@@ -126,6 +126,9 @@ typedef struct cloud_demo_secrets {
 	char user_password[64];
 	char user2_upn[128];
 	char user2_password[64];
+	char service_upn[128]; /* the association service's account: Intune
+				* Administrator + License Administrator */
+	char service_password[64];
 	char device_id[CLOUD_ID_LEN + 1]; /* a device with no owners yet */
 	char device_name[64];
 	char webhook_host[128];  /* e.g. "<guid>.webhook.eus.azure-automation.net" */
@@ -134,7 +137,8 @@ typedef struct cloud_demo_secrets {
 
 /* The built-in demo tenant (demo.c): a tenant, the INTUNE_A and
  * AAD_PREMIUM SKUs, an admin, two licensed users with on-premises names
- * (CONTOSO\alice, CONTOSO\bob), one device without owners, the app and
+ * (CONTOSO\alice, CONTOSO\bob), the association service's account, one
+ * device without owners, the app and
  * public client above, and one enabled webhook. */
 int cloud_state_new_demo(cloud_state **out, cloud_demo_secrets *secrets);
 /* Load a tenant; SSRP_E_FORMAT naming the field and index on bad input. */

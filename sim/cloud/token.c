@@ -672,7 +672,9 @@ char *cloud_token_mint(cloud_ctx *ctx, const cloud_principal *p, uint64_t lifeti
 		 cJSON_AddStringToObject(c, "appid", p->app_id) &&
 		 cJSON_AddStringToObject(c, "idtyp", user ? "user" : "app") &&
 		 cJSON_AddStringToObject(c, "oid", user ? p->user_id : p->app_id) &&
-		 cJSON_AddStringToObject(c, "sub", user ? p->user_id : p->app_id);
+		 cJSON_AddStringToObject(c, "sub", user ? p->user_id : p->app_id) &&
+		 cJSON_AddNumberToObject(c, "xms_ssrp_epoch",
+					 (double)__atomic_load_n(&ctx->token_epoch, __ATOMIC_ACQUIRE));
 	if (ok && user)
 		ok = cJSON_AddStringToObject(c, "scp", p->scopes) && cJSON_AddStringToObject(c, "upn", p->upn) &&
 		     cJSON_AddStringToObject(c, "unique_name", p->upn);
@@ -706,6 +708,32 @@ static char *mint_refresh(cloud_ctx *ctx, const cloud_principal *p)
 			 : NULL;
 	cJSON_Delete(c);
 	return token;
+}
+
+void cloud_token_expire_all(cloud_ctx *ctx)
+{
+	__atomic_add_fetch(&ctx->token_epoch, 1, __ATOMIC_ACQ_REL);
+}
+
+char *cloud_token_refresh_for(cloud_ctx *ctx, const char *client_id, const char *upn)
+{
+	cloud_principal p;
+	memset(&p, 0, sizeof p);
+	p.kind = CLOUD_PRINCIPAL_USER;
+	cloud_state_lock(ctx->state);
+	const cloud_user *u = cloud_user_find(ctx->state, upn);
+	if (u) {
+		snprintf(p.user_id, sizeof p.user_id, "%s", u->id);
+		snprintf(p.upn, sizeof p.upn, "%s", u->upn);
+	}
+	cloud_state_unlock(ctx->state);
+	if (!u) {
+		ssrp_error_set(SSRP_E_NOTFOUND, "no user %s in the tenant", upn);
+		return NULL;
+	}
+	snprintf(p.app_id, sizeof p.app_id, "%s", client_id);
+	snprintf(p.scopes, sizeof p.scopes, "%s", CLOUD_DEFAULT_DELEGATED_SCOPES);
+	return mint_refresh(ctx, &p);
 }
 
 static void respond_tokens(treq *t, const grant *g)
@@ -1049,7 +1077,9 @@ int cloud_token_verify(cloud_ctx *ctx, const cloud_request *rq, cloud_principal 
 		token++;
 	if (!*token)
 		return refuse_401(rs, rq, "Access token is empty.");
-	if (cloud_token_cache_get(ctx->token_cache, token, now_of(ctx), CLOUD_CLOCK_SKEW, out)) {
+	uint64_t epoch_now = __atomic_load_n(&ctx->token_epoch, __ATOMIC_ACQUIRE);
+	if (cloud_token_cache_get(ctx->token_cache, token, now_of(ctx), CLOUD_CLOCK_SKEW, out) &&
+	    out->epoch >= epoch_now) {
 		if (out->kind == CLOUD_PRINCIPAL_APP)
 			snprintf(rs->identity, sizeof rs->identity, "app:%s", out->app_id);
 		else
@@ -1063,7 +1093,7 @@ int cloud_token_verify(cloud_ctx *ctx, const cloud_request *rq, cloud_principal 
 		return refuse_401(rs, rq, why);
 	}
 	int rc;
-	uint64_t now = now_of(ctx), exp, nbf;
+	uint64_t now = now_of(ctx), exp, nbf, epoch = 0;
 	const char *kid = cloud_jwt_header_str(&jwt, "kid");
 	const char *aud = cloud_jwt_claim_str(&jwt, "aud");
 	const char *iss = cloud_jwt_claim_str(&jwt, "iss");
@@ -1086,7 +1116,8 @@ int cloud_token_verify(cloud_ctx *ctx, const cloud_request *rq, cloud_principal 
 		rc = refuse_401(rs, rq, "Access token validation failure. Invalid issuer.");
 	} else if (cloud_jwt_claim_time(&jwt, "exp", &exp) != 1 || cloud_jwt_claim_time(&jwt, "nbf", &nbf) != 1) {
 		rc = refuse_401(rs, rq, "Access token validation failure. The token has no valid exp and nbf.");
-	} else if (now > exp + CLOUD_CLOCK_SKEW) {
+	} else if (now > exp + CLOUD_CLOCK_SKEW ||
+		   (cloud_jwt_claim_time(&jwt, "xms_ssrp_epoch", &epoch) == 1 && epoch < epoch_now)) {
 		rc = refuse_401(rs, rq, "Lifetime validation failed, the token is expired.");
 	} else if (nbf > now + CLOUD_CLOCK_SKEW) {
 		rc = refuse_401(rs, rq, "Lifetime validation failed, the token is not yet valid.");
@@ -1096,6 +1127,7 @@ int cloud_token_verify(cloud_ctx *ctx, const cloud_request *rq, cloud_principal 
 	} else {
 		rc = SSRP_OK;
 		out->expires = exp;
+		out->epoch = epoch;
 		cloud_id_normalize(out->app_id, appid);
 		if (!strcmp(idtyp, "app")) {
 			out->kind = CLOUD_PRINCIPAL_APP;

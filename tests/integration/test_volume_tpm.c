@@ -158,15 +158,31 @@ static void firmware_update_needs_the_recovery_password(void **state)
 	check_data(v);
 	ssrp_volume_close(v);
 
-	/* The next session sees it too: the password should be rotated. */
+	/* The next session sees it too, naming the password to rotate. */
 	v = open_volume(f);
 	OK(ssrp_volume_get_status(v, &st));
 	assert_true(st.locked);
 	assert_true(st.last_unlock_recovery);
+	assert_string_equal(st.last_unlock_recovery_id, rp_id);
 	ssrp_protector ps[8];
 	size_t n = 0;
 	OK(ssrp_volume_list_protectors(v, ps, 8, &n));
 	assert_int_equal(n, 2);
+
+	/* After the recovery unlock the TPM protector is sealed to the new
+	 * boot state, keeping its id; from then on the TPM opens it again. */
+	tpm = open_tpm(f);
+	assert_int_equal(ssrp_volume_reseal_tpm_protector(v, tpm, 0), SSRP_E_LOCKED);
+	OK(ssrp_volume_unlock_recovery_password(v, password));
+	OK(ssrp_volume_reseal_tpm_protector(v, tpm, 0));
+	ssrp_volume_close(v);
+	v = open_volume(f);
+	OK(ssrp_volume_unlock_tpm(v, tpm));
+	check_data(v);
+	OK(ssrp_volume_list_protectors(v, ps, 8, &n));
+	assert_int_equal(n, 2);
+	assert_true(!strcmp(ps[0].id, tpm_id) || !strcmp(ps[1].id, tpm_id));
+	ssrp_tpm_close(tpm);
 	ssrp_volume_close(v);
 }
 

@@ -122,7 +122,7 @@ static void demo_tenant(void **unused)
 	assert_string_equal(p1->part_number, "AAD_PREMIUM");
 	assert_string_equal(p1->plans[0].id, "41781fb2-bc02-4b7c-bd55-b576c07bb09d");
 
-	assert_int_equal(cloud_user_count(s), 3);
+	assert_int_equal(cloud_user_count(s), 4);
 	cloud_user *admin = cloud_user_find(s, sec.admin_upn);
 	cloud_user *alice = cloud_user_find(s, "ALICE@contoso.example");
 	cloud_user *bob = cloud_user_find(s, sec.user2_upn);
@@ -138,6 +138,14 @@ static void demo_tenant(void **unused)
 	assert_int_equal(alice->n_licenses, 1);
 	assert_string_equal(alice->licenses[0], "078d2b04-f1bd-4111-bbd4-b4b1b354cef4");
 	assert_int_equal(bob->n_licenses, 1);
+	/* The association service's account: owner changes and licences, nothing else. */
+	cloud_user *svc = cloud_user_find(s, sec.service_upn);
+	assert_non_null(svc);
+	assert_string_equal(sec.service_upn, "ssrp-svc@contoso.example");
+	assert_true(cloud_user_has_role(svc, "Intune Administrator"));
+	assert_true(cloud_user_has_role(svc, "License Administrator"));
+	assert_false(cloud_user_has_role(svc, "Cloud Device Administrator"));
+	assert_int_equal(svc->n_licenses, 0);
 	assert_string_equal(bob->licenses[0], SKU_INTUNE);
 	assert_ptr_equal(cloud_user_find_sam(s, "contoso", "ALICE"), alice);
 	assert_ptr_equal(cloud_user_find_sam(s, "CONTOSO", "bob"), bob);

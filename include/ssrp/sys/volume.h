@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define SSRP_VOLUME_BACKEND_VERSION 1
+#define SSRP_VOLUME_BACKEND_VERSION 2
 #define SSRP_RECOVERY_PASSWORD_LEN 55 /* 8 groups of 6 digits and 7 dashes */
 
 typedef struct ssrp_volume_backend_info {
@@ -70,6 +70,10 @@ typedef struct ssrp_volume_backend {
 	int (*read)(void *ctx, uint64_t offset, void *buf, size_t len);
 	int (*write)(void *ctx, uint64_t offset, const void *buf, size_t len);
 	int (*reserved_regions)(void *ctx, ssrp_volume_region *out, size_t cap, size_t *out_n);
+
+	/* Version 2. SSRP_VOLUME_CAP_PROTECTORS: seal the volume key again, in
+	 * the existing TPM protector (same id), to the PCRs' current values. */
+	int (*reseal_tpm_protector)(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask);
 } ssrp_volume_backend;
 
 /** Open a volume through a backend table the caller supplies. */

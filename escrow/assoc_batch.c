@@ -1,0 +1,947 @@
+/* escrow/assoc_private.h: one chunk of jobs through Graph $batch in three
+ * phases, each packed 20 inner requests to a POST:
+ *   1. resolve: users (by UPN, or by onPremisesSamAccountName) and devices
+ *      (by deviceId), app-only;
+ *   2. read: the devices' registered owners (and users) and the users'
+ *      licences, app-only;
+ *   3. change: $ref adds and licence assignments, delegated (the service
+ *      account), skipped in a dry run.
+ * Users resolved once stay in the worker's cache for the rest of the run,
+ * so a user with many devices costs one lookup and one licence read. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "escrow/assoc_private.h"
+#include "escrow/assoc_util.h"
+#include "hal/mem.h"
+#include "ssrp/sys/error.h"
+
+#define UPN_MAX 512
+
+/* ---- the worker's user cache ------------------------------------------------ */
+
+typedef enum { U_PENDING, U_FOUND, U_UNKNOWN, U_FAILED } ustate;
+typedef enum { L_NONE, L_PENDING, L_DONE } lstate;
+
+typedef struct uentry {
+	struct uentry *next;
+	char *key; /* the user as given, lower case */
+	ustate state;
+	int by_sam;
+	char *upn, *id, *detail;
+	char *sam, *domain; /* by_sam */
+	lstate lic;
+	ssrp_assoc_licence licence;
+	char *plan, *lic_detail;
+	int assign_queued;
+} uentry;
+
+struct assoc_ucache {
+	uentry **b;
+	size_t nb, n;
+};
+
+static void uentry_free(uentry *e)
+{
+	ssrp_free(e->key);
+	ssrp_free(e->upn);
+	ssrp_free(e->id);
+	ssrp_free(e->detail);
+	ssrp_free(e->sam);
+	ssrp_free(e->domain);
+	ssrp_free(e->plan);
+	ssrp_free(e->lic_detail);
+	ssrp_free(e);
+}
+
+void assoc_worker_reset(assoc_worker *w)
+{
+	assoc_ucache *c = w->users;
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nb; i++) {
+		for (uentry *e = c->b[i], *nx; e; e = nx) {
+			nx = e->next;
+			uentry_free(e);
+		}
+	}
+	ssrp_free(c->b);
+	ssrp_free(c);
+	w->users = NULL;
+}
+
+void assoc_worker_free(assoc_worker *w)
+{
+	assoc_worker_reset(w);
+	ssrp_graph_free(w->reader);
+	ssrp_graph_free(w->writer);
+	w->reader = w->writer = NULL;
+}
+
+static size_t hash(const char *s)
+{
+	size_t h = 1469598103934665603ull & (size_t)-1;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * (size_t)1099511628211ull;
+	return h;
+}
+
+static char *lower_dup(const char *s)
+{
+	char *o = ssrp_strdup(s);
+	for (char *p = o; p && *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 32);
+	return o;
+}
+
+static int grow(assoc_ucache *c)
+{
+	size_t nb = c->nb ? 2 * c->nb : 256;
+	uentry **b = ssrp_calloc(nb, sizeof *b);
+	if (!b)
+		return -1;
+	for (size_t i = 0; i < c->nb; i++) {
+		for (uentry *e = c->b[i], *nx; e; e = nx) {
+			nx = e->next;
+			size_t h = hash(e->key) % nb;
+			e->next = b[h];
+			b[h] = e;
+		}
+	}
+	ssrp_free(c->b);
+	c->b = b;
+	c->nb = nb;
+	return 0;
+}
+
+/* The entry for user, made (U_PENDING) if new; NULL when out of memory. */
+static uentry *ucache_get(assoc_worker *w, const char *user)
+{
+	if (!w->users && !(w->users = ssrp_calloc(1, sizeof *w->users)))
+		return NULL;
+	assoc_ucache *c = w->users;
+	if ((c->n + 1) * 4 > c->nb * 3 && grow(c))
+		return NULL;
+	char *key = lower_dup(user);
+	if (!key)
+		return NULL;
+	size_t h = hash(key) % c->nb;
+	for (uentry *e = c->b[h]; e; e = e->next) {
+		if (!strcmp(e->key, key)) {
+			ssrp_free(key);
+			return e;
+		}
+	}
+	uentry *e = ssrp_calloc(1, sizeof *e);
+	if (!e) {
+		ssrp_free(key);
+		return NULL;
+	}
+	e->key = key;
+	e->next = c->b[h];
+	c->b[h] = e;
+	c->n++;
+	return e;
+}
+
+/* ---- records ------------------------------------------------------------------ */
+
+void assoc_recs_clear(assoc_recs *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		assoc_rec *x = &r->v[i];
+		ssrp_free(x->device_name);
+		ssrp_free(x->upn);
+		ssrp_free(x->user_id);
+		ssrp_free(x->plan);
+		ssrp_free(x->detail);
+	}
+	ssrp_free(r->v);
+	memset(r, 0, sizeof *r);
+}
+
+static assoc_rec *rec_add(assoc_recs *r)
+{
+	if (r->n == r->cap) {
+		size_t c = r->cap ? 2 * r->cap : 64;
+		assoc_rec *v = ssrp_realloc(r->v, c * sizeof *v);
+		if (!v)
+			return NULL;
+		r->v = v;
+		r->cap = c;
+	}
+	assoc_rec *x = &r->v[r->n++];
+	memset(x, 0, sizeof *x);
+	return x;
+}
+
+static void set_str(char **dst, const char *s)
+{
+	char *c = ssrp_strdup(s ? s : "");
+	if (c) {
+		ssrp_free(*dst);
+		*dst = c;
+	}
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, f);
+	vsnprintf(buf, sizeof buf, f, ap);
+	va_end(ap);
+	return ssrp_strdup(buf);
+}
+
+static void set_fmt(char **dst, char *s)
+{
+	if (s) {
+		ssrp_free(*dst);
+		*dst = s;
+	}
+}
+
+int assoc_chunk_fail(const ssrp_assoc *a, const ssrp_assoc_job *jobs, size_t first, size_t n,
+		     const char *why, assoc_recs *out)
+{
+	const ssrp_assoc_config *ac = &a->cfg->assoc;
+	for (size_t j = first; j < first + n; j++) {
+		for (int rel = 0; rel < 2; rel++) {
+			if (!(rel == 0 ? ac->as_owner : ac->as_user))
+				continue;
+			for (size_t k = 0; k < jobs[j].n_users; k++) {
+				assoc_rec *x = rec_add(out);
+				if (!x)
+					return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+				x->job = j;
+				x->user = k;
+				x->owners = rel == 0;
+				x->outcome = SSRP_ASSOC_FAILED;
+				x->detail = fmt("not decided: %s", why);
+			}
+		}
+	}
+	return SSRP_OK;
+}
+
+/* ---- one chunk ------------------------------------------------------------------ */
+
+typedef enum { D_PENDING, D_FOUND, D_UNKNOWN, D_FAILED } dstate;
+
+typedef struct relstate {
+	int read; /* 1 read, -1 failed */
+	char **ids;
+	size_t n, cap;
+	char *detail;
+} relstate;
+
+typedef struct jstate {
+	dstate dev;
+	char oid[40];
+	char *name, *detail;
+	relstate rel[2]; /* 0 registeredOwners, 1 registeredUsers */
+	uentry **users;
+} jstate;
+
+typedef enum { K_USER, K_SAM, K_DEVICE, K_REFS, K_LICENCE, K_ADD, K_ASSIGN } kind;
+
+typedef struct preq {
+	kind k;
+	char *url;
+	const char *method;
+	cJSON *body;
+	size_t job, rec;
+	int rel;
+	uentry *u;
+} preq;
+
+typedef struct plist {
+	preq *v;
+	size_t n, cap;
+} plist;
+
+typedef struct chunk {
+	ssrp_assoc *a;
+	assoc_worker *w;
+	const ssrp_assoc_job *jobs;
+	size_t first, n;
+	jstate *js;
+	assoc_recs *out;
+	size_t rec0;     /* first record of this chunk in out */
+	uentry **rec_u;  /* the cache entry of each record, by rec - rec0 */
+	size_t rec_u_cap;
+	plist p;
+	int oom;
+} chunk;
+
+static const char *const rel_name[2] = {"registeredOwners", "registeredUsers"};
+static const char *const rel_word[2] = {"owner", "registered user"};
+
+static void plist_clear(plist *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		ssrp_free(p->v[i].url);
+		cJSON_Delete(p->v[i].body);
+	}
+	p->n = 0;
+}
+
+static preq *plist_add(chunk *c, kind k, char *url)
+{
+	plist *p = &c->p;
+	if (!url) {
+		c->oom = 1;
+		return NULL;
+	}
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+		preq *v = ssrp_realloc(p->v, cap * sizeof *v);
+		if (!v) {
+			ssrp_free(url);
+			c->oom = 1;
+			return NULL;
+		}
+		p->v = v;
+		p->cap = cap;
+	}
+	preq *r = &p->v[p->n++];
+	memset(r, 0, sizeof *r);
+	r->k = k;
+	r->url = url;
+	r->method = "GET";
+	return r;
+}
+
+static char *cat(const char *a, const char *b)
+{
+	if (!a)
+		return NULL;
+	size_t x = strlen(a), y = strlen(b);
+	char *o = ssrp_malloc(x + y + 1);
+	if (o) {
+		memcpy(o, a, x);
+		memcpy(o + x, b, y + 1);
+	}
+	return o;
+}
+
+/* "Graph refused GET /devices: Code: message (request-id X)" for a part. */
+static char *part_error(const preq *r, long status, const cJSON *body, const char *err)
+{
+	char shown[160];
+	size_t n = strcspn(r->url, "?");
+	snprintf(shown, sizeof shown, "%.*s", (int)(n > 150 ? 150 : n), r->url);
+	if (err)
+		return fmt("%s %s was not answered: %s", r->method, shown, err);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(body, "error");
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(e, "message");
+	const cJSON *inner = cJSON_GetObjectItemCaseSensitive(e, "innerError");
+	const cJSON *rid = cJSON_GetObjectItemCaseSensitive(inner, "request-id");
+	return fmt("Graph refused %s %s (HTTP %ld): %.96s: %.300s (request-id %.64s)", r->method,
+		   shown, status, cJSON_IsString(code) ? code->valuestring : "no error code",
+		   cJSON_IsString(msg) ? msg->valuestring : "no message",
+		   cJSON_IsString(rid) ? rid->valuestring : "none");
+}
+
+static const char *str_of(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int ci_eq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+		char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+static void on_user(chunk *c, const preq *r, long st, const cJSON *body, const char *err)
+{
+	(void)c;
+	uentry *u = r->u;
+	const cJSON *value = cJSON_GetObjectItemCaseSensitive(body, "value");
+	if (err || st != 200 || !cJSON_IsArray(value)) {
+		u->state = U_FAILED;
+		set_fmt(&u->detail, part_error(r, st, body, err));
+		return;
+	}
+	const cJSON *it, *hit = NULL;
+	int hits = 0;
+	cJSON_ArrayForEach(it, value) {
+		if (!ssrp_assoc_is_guid(str_of(it, "id")))
+			continue;
+		if (r->k == K_SAM) {
+			const char *dom = str_of(it, "onPremisesDomainName");
+			if (dom && u->domain && !ci_eq(dom, u->domain))
+				continue;
+		}
+		hits++;
+		if (!hit)
+			hit = it;
+	}
+	if (!hit || hits > 1) {
+		u->state = U_UNKNOWN;
+		if (r->k == K_USER)
+			set_fmt(&u->detail, fmt("no user %s in the directory", u->upn));
+		else if (!hit)
+			set_fmt(&u->detail, fmt("no user with onPremisesSamAccountName '%s' in the "
+						"directory",
+						u->sam));
+		else
+			set_fmt(&u->detail, fmt("%d users have onPremisesSamAccountName '%s'; map "
+						"domain %s in assoc.domains or give a UPN",
+						hits, u->sam, u->domain));
+		return;
+	}
+	u->state = U_FOUND;
+	set_str(&u->id, str_of(hit, "id"));
+	const char *upn = str_of(hit, "userPrincipalName");
+	if (upn)
+		set_str(&u->upn, upn);
+	ssrp_free(u->detail);
+	u->detail = NULL;
+}
+
+static void on_device(chunk *c, const preq *r, long st, const cJSON *body, const char *err)
+{
+	jstate *j = &c->js[r->job - c->first];
+	const cJSON *value = cJSON_GetObjectItemCaseSensitive(body, "value");
+	if (err || st != 200 || !cJSON_IsArray(value)) {
+		j->dev = D_FAILED;
+		set_fmt(&j->detail, part_error(r, st, body, err));
+		return;
+	}
+	const cJSON *d = cJSON_GetArrayItem(value, 0);
+	if (!d) {
+		j->dev = D_UNKNOWN;
+		set_fmt(&j->detail, fmt("no device with deviceId %s in the directory",
+					c->jobs[r->job].device_id));
+		return;
+	}
+	const char *oid = str_of(d, "id");
+	if (!ssrp_assoc_is_guid(oid)) {
+		j->dev = D_FAILED;
+		set_fmt(&j->detail, fmt("Graph answered the device %s without an object id",
+					c->jobs[r->job].device_id));
+		return;
+	}
+	j->dev = D_FOUND;
+	snprintf(j->oid, sizeof j->oid, "%s", oid);
+	set_str(&j->name, str_of(d, "displayName"));
+}
+
+static int rel_add_id(relstate *rs, const char *id)
+{
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? 2 * rs->cap : 16;
+		char **v = ssrp_realloc(rs->ids, cap * sizeof *v);
+		if (!v)
+			return -1;
+		rs->ids = v;
+		rs->cap = cap;
+	}
+	if (!(rs->ids[rs->n] = lower_dup(id)))
+		return -1;
+	rs->n++;
+	return 0;
+}
+
+static int rel_has(const relstate *rs, const char *id)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (ci_eq(rs->ids[i], id))
+			return 1;
+	return 0;
+}
+
+static int take_ids(relstate *rs, const cJSON *page)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(page, "value")) {
+		const char *id = str_of(it, "id");
+		if (id && rel_add_id(rs, id))
+			return -1;
+	}
+	return 0;
+}
+
+static void on_refs(chunk *c, const preq *r, long st, const cJSON *body, const char *err)
+{
+	relstate *rs = &c->js[r->job - c->first].rel[r->rel];
+	if (err || st != 200 || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(body, "value"))) {
+		rs->read = -1;
+		set_fmt(&rs->detail, part_error(r, st, body, err));
+		return;
+	}
+	if (take_ids(rs, body)) {
+		c->oom = 1;
+		return;
+	}
+	/* more than a page (999): the rest one by one, rare */
+	const char *next = str_of(body, "@odata.nextLink");
+	char *link = next ? ssrp_strdup(next) : NULL;
+	while (link) {
+		cJSON *page = NULL;
+		int rc = ssrp_graph_get(c->w->reader, link, &page);
+		ssrp_free(link);
+		link = NULL;
+		if (rc) {
+			rs->read = -1;
+			set_fmt(&rs->detail, fmt("%s", ssrp_error_last()));
+			return;
+		}
+		if (take_ids(rs, page))
+			c->oom = 1;
+		next = str_of(page, "@odata.nextLink");
+		link = next && !c->oom ? ssrp_strdup(next) : NULL;
+		cJSON_Delete(page);
+	}
+	rs->read = 1;
+}
+
+static void on_licence(chunk *c, const preq *r, long st, const cJSON *body, const char *err)
+{
+	uentry *u = r->u;
+	u->lic = L_DONE;
+	const cJSON *value = cJSON_GetObjectItemCaseSensitive(body, "value");
+	if (err || st != 200 || !cJSON_IsArray(value)) {
+		u->licence = SSRP_ASSOC_LICENCE_ERROR;
+		set_fmt(&u->lic_detail, part_error(r, st, body, err));
+		return;
+	}
+	char *const *plans = c->a->cfg->assoc.licence_plans;
+	const cJSON *sku, *plan;
+	cJSON_ArrayForEach(sku, value) {
+		cJSON_ArrayForEach(plan, cJSON_GetObjectItemCaseSensitive(sku, "servicePlans")) {
+			const char *name = str_of(plan, "servicePlanName");
+			const char *prov = str_of(plan, "provisioningStatus");
+			if (!name || (prov && ci_eq(prov, "Disabled")))
+				continue;
+			for (char *const *p = plans; p && *p; p++) {
+				if (ci_eq(*p, name)) {
+					u->licence = SSRP_ASSOC_LICENCE_OK;
+					set_str(&u->plan, *p);
+					return;
+				}
+			}
+		}
+	}
+	u->licence = SSRP_ASSOC_LICENCE_MISSING;
+}
+
+static void on_add(chunk *c, const preq *r, long st, const cJSON *body, const char *err)
+{
+	assoc_rec *x = &c->out->v[r->rec];
+	const char *word = rel_word[x->owners ? 0 : 1];
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(body, "error");
+	const char *msg = str_of(e, "message");
+	if (!err && st >= 200 && st < 300) {
+		x->outcome = SSRP_ASSOC_ADDED;
+		set_fmt(&x->detail, fmt("added as %s", word));
+	} else if (!err && st == 400 && msg && strstr(msg, "already exist")) {
+		x->outcome = SSRP_ASSOC_ALREADY;
+		set_fmt(&x->detail, fmt("already %s %s", x->owners ? "an" : "a", word));
+	} else {
+		x->outcome = SSRP_ASSOC_FAILED;
+		set_fmt(&x->detail, part_error(r, st, body, err));
+	}
+}
+
+static void on_assign(chunk *c, const preq *r, long st, const cJSON *body, const char *err)
+{
+	uentry *u = r->u;
+	if (!err && st >= 200 && st < 300) {
+		u->licence = SSRP_ASSOC_LICENCE_ASSIGNED;
+		set_str(&u->plan, c->a->cfg->assoc.licence_sku);
+	} else {
+		u->licence = SSRP_ASSOC_LICENCE_ERROR;
+		set_fmt(&u->lic_detail, part_error(r, st, body, err));
+	}
+}
+
+static void dispatch(chunk *c, const preq *r, long st, const cJSON *body, const char *err)
+{
+	switch (r->k) {
+	case K_USER:
+	case K_SAM: on_user(c, r, st, body, err); break;
+	case K_DEVICE: on_device(c, r, st, body, err); break;
+	case K_REFS: on_refs(c, r, st, body, err); break;
+	case K_LICENCE: on_licence(c, r, st, body, err); break;
+	case K_ADD: on_add(c, r, st, body, err); break;
+	case K_ASSIGN: on_assign(c, r, st, body, err); break;
+	}
+}
+
+/* Send the phase's requests, 20 to a $batch, and hand each answer to its
+ * handler. A token that cannot be had is the only error returned. */
+static int run_phase(chunk *c, ssrp_graph *g)
+{
+	int rc = SSRP_OK;
+	if (c->p.n && (rc = ssrp_graph_token(g)))
+		goto out;
+	for (size_t at = 0; at < c->p.n; at += SSRP_GRAPH_BATCH_MAX) {
+		size_t m = c->p.n - at < SSRP_GRAPH_BATCH_MAX ? c->p.n - at : SSRP_GRAPH_BATCH_MAX;
+		ssrp_graph_batch_req rq[SSRP_GRAPH_BATCH_MAX];
+		ssrp_graph_batch_result res[SSRP_GRAPH_BATCH_MAX];
+		for (size_t i = 0; i < m; i++)
+			rq[i] = (ssrp_graph_batch_req){.method = c->p.v[at + i].method,
+						       .url = c->p.v[at + i].url,
+						       .body = c->p.v[at + i].body};
+		int brc = ssrp_graph_batch(g, rq, m, res);
+		char err[600] = "";
+		if (brc)
+			snprintf(err, sizeof err, "%s", ssrp_error_last());
+		for (size_t i = 0; i < m; i++)
+			dispatch(c, &c->p.v[at + i], brc ? 0 : res[i].status, brc ? NULL : res[i].body,
+				 brc ? err : NULL);
+		if (!brc)
+			ssrp_graph_batch_results_free(res, m);
+	}
+out:
+	plist_clear(&c->p);
+	return rc;
+}
+
+/* ---- the phases ------------------------------------------------------------------ */
+
+static void phase_resolve(chunk *c)
+{
+	const ssrp_assoc_config *ac = &c->a->cfg->assoc;
+	for (size_t j = 0; j < c->n && !c->oom; j++) {
+		const ssrp_assoc_job *job = &c->jobs[c->first + j];
+		jstate *js = &c->js[j];
+		char *url = ssrp_graph_filter_eq("/devices", "deviceId", job->device_id);
+		preq *r = plist_add(c, K_DEVICE, cat(url, "&$select=id,deviceId,displayName"));
+		ssrp_free(url);
+		if (r)
+			r->job = c->first + j;
+		if (!(js->users = ssrp_calloc(job->n_users ? job->n_users : 1, sizeof *js->users))) {
+			c->oom = 1;
+			return;
+		}
+		for (size_t k = 0; k < job->n_users && !c->oom; k++) {
+			uentry *u = ucache_get(c->w, job->users[k]);
+			if (!u) {
+				c->oom = 1;
+				return;
+			}
+			js->users[k] = u;
+			if (u->state == U_FAILED) { /* a new chance in each chunk */
+				u->state = U_PENDING;
+				ssrp_free(u->upn);
+				ssrp_free(u->sam);
+				u->upn = u->sam = NULL;
+				u->by_sam = 0;
+			}
+			if (u->state != U_PENDING || u->upn || u->sam)
+				continue; /* known, or already asked for in this chunk */
+			char upn[UPN_MAX];
+			int mrc = ssrp_assoc_map_user(ac, job->users[k], upn, sizeof upn);
+			if (mrc == SSRP_OK) {
+				set_str(&u->upn, upn);
+				char *f = ssrp_graph_filter_eq("/users", "userPrincipalName", upn);
+				if ((r = plist_add(c, K_USER, cat(f, "&$select=id,userPrincipalName"))))
+					r->u = u;
+				ssrp_free(f);
+			} else if (mrc == SSRP_E_NOTFOUND && ac->sam_lookup) {
+				const char *bs = strchr(job->users[k], '\\');
+				u->by_sam = 1;
+				set_str(&u->sam, bs + 1);
+				set_fmt(&u->domain, fmt("%.*s", (int)(bs - job->users[k]), job->users[k]));
+				char *f = ssrp_graph_filter_eq("/users", "onPremisesSamAccountName", u->sam);
+				if ((r = plist_add(c, K_SAM,
+						   cat(f, "&$select=id,userPrincipalName,"
+							  "onPremisesSamAccountName"))))
+					r->u = u;
+				ssrp_free(f);
+			} else {
+				u->state = U_UNKNOWN;
+				set_fmt(&u->detail, mrc == SSRP_E_NOTFOUND
+							    ? fmt("%s, and sam_lookup is off",
+								  ssrp_error_last())
+							    : fmt("%s", ssrp_error_last()));
+			}
+		}
+	}
+}
+
+static void phase_read(chunk *c)
+{
+	const ssrp_assoc_config *ac = &c->a->cfg->assoc;
+	for (size_t j = 0; j < c->n && !c->oom; j++) {
+		const ssrp_assoc_job *job = &c->jobs[c->first + j];
+		jstate *js = &c->js[j];
+		if (js->dev != D_FOUND)
+			continue;
+		for (int rel = 0; rel < 2; rel++) {
+			if (!(rel == 0 ? ac->as_owner : ac->as_user))
+				continue;
+			preq *r = plist_add(c, K_REFS,
+					    fmt("/devices/%s/%s?$select=id&$top=999", js->oid,
+						rel_name[rel]));
+			if (r) {
+				r->job = c->first + j;
+				r->rel = rel;
+			}
+		}
+		if (ac->licence == SSRP_ASSOC_LICENCE_OFF)
+			continue;
+		for (size_t k = 0; k < job->n_users; k++) {
+			uentry *u = js->users[k];
+			if (u->state != U_FOUND || u->lic != L_NONE || !ssrp_assoc_is_guid(u->id))
+				continue;
+			u->lic = L_PENDING;
+			preq *r = plist_add(c, K_LICENCE, fmt("/users/%s/licenseDetails", u->id));
+			if (r)
+				r->u = u;
+		}
+	}
+}
+
+static int rec_entry(chunk *c, uentry *u)
+{
+	size_t i = c->out->n - 1 - c->rec0;
+	if (i >= c->rec_u_cap) {
+		size_t cap = c->rec_u_cap ? 2 * c->rec_u_cap : 64;
+		uentry **v = ssrp_realloc(c->rec_u, cap * sizeof *v);
+		if (!v)
+			return -1;
+		c->rec_u = v;
+		c->rec_u_cap = cap;
+	}
+	c->rec_u[i] = u;
+	return 0;
+}
+
+/* Every (job, relation, user) gets its record; the adds to make are queued. */
+static void phase_decide(chunk *c)
+{
+	ssrp_assoc *a = c->a;
+	const ssrp_assoc_config *ac = &a->cfg->assoc;
+	for (size_t j = 0; j < c->n && !c->oom; j++) {
+		const ssrp_assoc_job *job = &c->jobs[c->first + j];
+		jstate *js = &c->js[j];
+		for (int rel = 0; rel < 2 && !c->oom; rel++) {
+			if (!(rel == 0 ? ac->as_owner : ac->as_user))
+				continue;
+			relstate *rs = &js->rel[rel];
+			for (size_t k = 0; k < job->n_users; k++) {
+				uentry *u = js->users[k];
+				assoc_rec *x = rec_add(c->out);
+				if (!x || rec_entry(c, u)) {
+					c->oom = 1;
+					return;
+				}
+				x->job = c->first + j;
+				x->user = k;
+				x->owners = rel == 0;
+				set_str(&x->device_name, js->name);
+				set_str(&x->upn, u->state == U_FOUND || u->upn ? u->upn : "");
+				set_str(&x->user_id, u->state == U_FOUND ? u->id : "");
+				const char *word = rel_word[rel];
+				if (js->dev == D_FAILED) {
+					x->outcome = SSRP_ASSOC_FAILED;
+					set_str(&x->detail, js->detail);
+				} else if (js->dev != D_FOUND) {
+					x->outcome = SSRP_ASSOC_UNKNOWN_DEVICE;
+					set_str(&x->detail, js->detail);
+				} else if (u->state == U_FAILED) {
+					x->outcome = SSRP_ASSOC_FAILED;
+					set_str(&x->detail, u->detail);
+				} else if (u->state != U_FOUND) {
+					x->outcome = SSRP_ASSOC_UNKNOWN_USER;
+					set_str(&x->detail, u->detail);
+				} else if (rs->read != 1) {
+					x->outcome = SSRP_ASSOC_FAILED;
+					set_str(&x->detail, rs->detail ? rs->detail
+								       : "the device's references were "
+									 "not read");
+				} else if (rel_has(rs, u->id)) {
+					x->outcome = SSRP_ASSOC_ALREADY;
+					set_fmt(&x->detail,
+						fmt("already %s %s", rel ? "a" : "an", word));
+				} else if (rs->n >= ac->max_owners) {
+					x->outcome = SSRP_ASSOC_CAP_REACHED;
+					set_fmt(&x->detail,
+						fmt("not added: the device has %zu %ss already "
+						    "(assoc.max_owners is %u)",
+						    rs->n, word, ac->max_owners));
+				} else {
+					/* counted now, so the cap holds within the job too */
+					if (rel_add_id(rs, u->id)) {
+						c->oom = 1;
+						return;
+					}
+					if (a->opt.dry_run) {
+						x->outcome = SSRP_ASSOC_WOULD_ADD;
+						set_fmt(&x->detail,
+							fmt("would be added as %s (dry run)", word));
+						continue;
+					}
+					x->outcome = SSRP_ASSOC_FAILED; /* until Graph says */
+					cJSON *b = cJSON_CreateObject();
+					char *ref = fmt("https://%s/v1.0/directoryObjects/%s",
+							a->cfg->graph_host, u->id);
+					int ok = b && ref &&
+						 cJSON_AddStringToObject(b, "@odata.id", ref);
+					ssrp_free(ref);
+					preq *r = ok ? plist_add(c, K_ADD,
+								 fmt("/devices/%s/%s/$ref", js->oid,
+								     rel_name[rel]))
+						     : NULL;
+					if (!r) {
+						cJSON_Delete(b);
+						c->oom = 1;
+						return;
+					}
+					r->method = "POST";
+					r->body = b;
+					r->rec = c->out->n - 1;
+				}
+			}
+		}
+	}
+}
+
+/* Licence assignment for users holding none of the plans ("assign"). */
+static void phase_assign(chunk *c)
+{
+	ssrp_assoc *a = c->a;
+	const ssrp_assoc_config *ac = &a->cfg->assoc;
+	if (ac->licence != SSRP_ASSOC_LICENCE_ASSIGN)
+		return;
+	for (size_t i = c->rec0; i < c->out->n && !c->oom; i++) {
+		assoc_rec *x = &c->out->v[i];
+		uentry *u = c->rec_u[i - c->rec0];
+		int wanted = x->outcome == SSRP_ASSOC_ALREADY || x->outcome == SSRP_ASSOC_WOULD_ADD ||
+			     (x->outcome == SSRP_ASSOC_FAILED && u->state == U_FOUND &&
+			      c->js[x->job - c->first].dev == D_FOUND &&
+			      c->js[x->job - c->first].rel[x->owners ? 0 : 1].read == 1);
+		if (!wanted || u->lic != L_DONE || u->licence != SSRP_ASSOC_LICENCE_MISSING ||
+		    u->assign_queued)
+			continue;
+		u->assign_queued = 1;
+		if (a->opt.dry_run) {
+			u->licence = SSRP_ASSOC_LICENCE_WOULD_ASSIGN;
+			continue;
+		}
+		/* licence_sku is a GUID (checked by ssrp_assoc_new): nothing to escape */
+		char *text = fmt("{\"addLicenses\":[{\"skuId\":\"%s\",\"disabledPlans\":[]}],"
+				 "\"removeLicenses\":[]}",
+				 ac->licence_sku);
+		cJSON *b = text ? cJSON_Parse(text) : NULL;
+		ssrp_free(text);
+		int ok = b != NULL;
+		preq *r = ok ? plist_add(c, K_ASSIGN, fmt("/users/%s/assignLicense", u->id)) : NULL;
+		if (!r) {
+			cJSON_Delete(b);
+			c->oom = 1;
+			return;
+		}
+		r->method = "POST";
+		r->body = b;
+		r->u = u;
+	}
+}
+
+static void fill_licences(chunk *c)
+{
+	const ssrp_assoc_config *ac = &c->a->cfg->assoc;
+	for (size_t i = c->rec0; i < c->out->n; i++) {
+		assoc_rec *x = &c->out->v[i];
+		uentry *u = c->rec_u[i - c->rec0];
+		set_str(&x->plan, "");
+		x->licence = SSRP_ASSOC_LICENCE_NOT_CHECKED;
+		if (ac->licence == SSRP_ASSOC_LICENCE_OFF || u->state != U_FOUND ||
+		    u->lic != L_DONE || c->js[x->job - c->first].dev != D_FOUND)
+			continue;
+		x->licence = u->licence;
+		set_str(&x->plan, u->plan);
+		if (u->licence == SSRP_ASSOC_LICENCE_ERROR && u->lic_detail)
+			set_fmt(&x->detail, fmt("%s; licence: %s", x->detail ? x->detail : "",
+						u->lic_detail));
+	}
+}
+
+static void chunk_free(chunk *c)
+{
+	for (size_t j = 0; c->js && j < c->n; j++) {
+		jstate *js = &c->js[j];
+		ssrp_free(js->name);
+		ssrp_free(js->detail);
+		ssrp_free(js->users);
+		for (int r = 0; r < 2; r++) {
+			for (size_t i = 0; i < js->rel[r].n; i++)
+				ssrp_free(js->rel[r].ids[i]);
+			ssrp_free(js->rel[r].ids);
+			ssrp_free(js->rel[r].detail);
+		}
+	}
+	ssrp_free(c->js);
+	ssrp_free(c->rec_u);
+	plist_clear(&c->p);
+	ssrp_free(c->p.v);
+}
+
+int assoc_chunk_run(ssrp_assoc *a, assoc_worker *w, const ssrp_assoc_job *jobs, size_t first,
+		    size_t n, assoc_recs *out)
+{
+	chunk c = {.a = a, .w = w, .jobs = jobs, .first = first, .n = n, .out = out,
+		   .rec0 = out->n};
+	int rc = SSRP_OK;
+	if (!(c.js = ssrp_calloc(n ? n : 1, sizeof *c.js)))
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	phase_resolve(&c);
+	if (!c.oom && (rc = run_phase(&c, w->reader)))
+		goto fail;
+	if (!c.oom)
+		phase_read(&c);
+	if (!c.oom && (rc = run_phase(&c, w->reader)))
+		goto fail;
+	if (!c.oom)
+		phase_decide(&c);
+	if (!c.oom)
+		phase_assign(&c);
+	if (!c.oom && c.p.n && (rc = run_phase(&c, w->writer)))
+		goto fail;
+	if (c.oom) {
+		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	fill_licences(&c);
+	chunk_free(&c);
+	return SSRP_OK;
+fail:
+	chunk_free(&c);
+	{
+		char why[600];
+		snprintf(why, sizeof why, "%s", ssrp_error_last());
+		/* drop what this chunk recorded: every user gets the same FAILED */
+		assoc_recs keep = *out;
+		for (size_t i = c.rec0; i < keep.n; i++) {
+			assoc_rec *x = &keep.v[i];
+			ssrp_free(x->device_name);
+			ssrp_free(x->upn);
+			ssrp_free(x->user_id);
+			ssrp_free(x->plan);
+			ssrp_free(x->detail);
+		}
+		out->n = c.rec0;
+		assoc_chunk_fail(a, jobs, first, n, why, out);
+		ssrp_error_set(rc, "%s", why);
+	}
+	return rc;
+}

@@ -1,0 +1,18 @@
+# The association engine (escrow/assoc*.c, escrow/audit.c, the "assoc"
+# configuration member) and `ssrp assoc handle|run|batch`: the pure parts,
+# the engine against `ssrp sim cloud start`, and the command with the
+# simulator's webhook jobs. Included from tests/CMakeLists.txt.
+ssrp_test(unit_assoc SOURCES unit/test_assoc_unit.c LABELS unit LIBS PkgConfig::CJSON)
+
+ssrp_test(integration_assoc_engine SOURCES integration/test_assoc_engine.c integration/sim_helpers.c
+          LABELS integration LIBS PkgConfig::CJSON PkgConfig::CRYPTO)
+foreach(t integration_assoc_engine valgrind_integration_assoc_engine)
+  if(TEST ${t})
+    set_tests_properties(${t} PROPERTIES ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_cli>")
+  endif()
+endforeach()
+
+add_test(NAME integration_assoc_cli
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_assoc_cli.sh $<TARGET_FILE:ssrp_cli>)
+set_tests_properties(integration_assoc_cli PROPERTIES LABELS integration TIMEOUT 300)
+set_tests_properties(integration_assoc_cli PROPERTIES SKIP_RETURN_CODE 77)

@@ -1,0 +1,112 @@
+/* `ssrp assoc login`: sign the association service's account in and keep
+ * its refresh token in the configuration's refresh_token_file (0600,
+ * written atomically), from where `ssrp assoc` renews its tokens.
+ *
+ *   ssrp assoc login [--config FILE] [--username UPN --password-file F]
+ *
+ * A device code by default (the prompt on standard error); --username with
+ * --password-file uses the password grant (the simulator and tests). The
+ * token itself is never printed. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "escrow/config.h"
+#include "escrow/graph_client.h"
+#include "escrow/recover.h"
+#include "ssrp/sys/error.h"
+#include "tools/cli_util.h"
+#include "tools/cmd_assoc_login.h"
+
+static const char usage[] =
+	"usage: ssrp assoc login [--config FILE] [--username UPN --password-file FILE]\n"
+	"\n"
+	"Signs the service account in (a device code to enter at a browser; --username\n"
+	"with --password-file uses the password grant, for the simulator and tests) and\n"
+	"writes its refresh token to the configuration's refresh_token_file (0600).\n"
+	"The configuration comes from --config or $SSRP_CONFIG.\n";
+
+typedef struct login_args {
+	const char *config, *username, *password_file;
+	int help;
+	const char *positional;
+} login_args;
+
+static void show_code(const char *uri, const char *code, const char *message, void *ctx)
+{
+	(void)message;
+	(void)ctx;
+	fprintf(stderr, "To sign in, open %s and enter the code %s.\n", uri, code);
+	fflush(stderr);
+}
+
+static int run(const login_args *a)
+{
+	const char *config = a->config ? a->config : getenv("SSRP_CONFIG");
+	if (!config || !*config)
+		return cli_usage_error("no configuration: give --config FILE (or set SSRP_CONFIG)");
+	ssrp_cloud_config *cfg = NULL;
+	int rc = ssrp_cloud_config_load(&cfg, config);
+	if (rc)
+		return cli_fail(rc);
+	if (!cfg->refresh_token_file) {
+		ssrp_cloud_config_free(cfg);
+		return cli_fail(ssrp_error_set(SSRP_E_INVALID,
+					       "%s has no \"refresh_token_file\": name the file where "
+					       "the service account's refresh token is to be kept",
+					       config));
+	}
+	ssrp_graph_auth auth = {.kind = a->username ? SSRP_GRAPH_AUTH_PASSWORD
+						    : SSRP_GRAPH_AUTH_DEVICE_CODE,
+				.username = a->username,
+				.password_file = a->password_file,
+				.prompt = show_code,
+				.save_refresh_file = cfg->refresh_token_file};
+	ssrp_graph *g = NULL;
+	char upn[256] = "";
+	rc = ssrp_graph_new(&g, cfg, &auth, NULL);
+	if (!rc)
+		rc = ssrp_graph_token(g); /* the sign-in; writes the refresh token */
+	if (!rc)
+		rc = ssrp_recover_whoami(g, upn, sizeof upn);
+	int ex = EXIT_OK;
+	if (rc)
+		ex = cli_fail(rc);
+	else
+		printf("signed in as %s; its refresh token is in %s (mode 0600)\n", upn,
+		       cfg->refresh_token_file);
+	ssrp_graph_free(g);
+	ssrp_cloud_config_free(cfg);
+	return ex;
+}
+
+int ssrp_cmd_assoc_login(int argc, char **argv)
+{
+	static const cli_option opts[] = {
+		{"--config", CLI_VALUE, offsetof(login_args, config), NULL},
+		{"--username", CLI_VALUE, offsetof(login_args, username), NULL},
+		{"--password-file", CLI_VALUE, offsetof(login_args, password_file), NULL},
+		{"--help", CLI_FLAG, offsetof(login_args, help), NULL},
+		{"-h", CLI_FLAG, offsetof(login_args, help), NULL},
+		{"--password", CLI_REFUSE_SECRET, 0, "use --password-file FILE (mode 0600)"},
+		{"--refresh-token", CLI_REFUSE_SECRET, 0,
+		 "assoc login writes the refresh token to the configured refresh_token_file"},
+	};
+	login_args a;
+	memset(&a, 0, sizeof a);
+	int n_positional = 0;
+	int rc = cli_parse_options(&a, opts, sizeof opts / sizeof opts[0], &a.positional, 1,
+				   &n_positional, argc - 1, argv + 1);
+	if (rc)
+		return rc;
+	if (a.help) {
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	if (a.positional)
+		return cli_usage_error("assoc login: unexpected argument '%s'", a.positional);
+	if (!a.username != !a.password_file)
+		return cli_usage_error("assoc login: --username and --password-file go together");
+	return run(&a);
+}
