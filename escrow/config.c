@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "escrow/config_private.h"
 #include "hal/fs.h"
 #include "hal/http.h"
 #include "hal/mem.h"
@@ -33,8 +34,12 @@ static const field host_fields[] = {
 	F("login", login_host), F("graph", graph_host), F("drs", drs_host),
 };
 static const field device_fields[] = {
-	F("device_id", device_id), F("cert_file", device_cert_file), F("key_file", device_key_file),
+	F("device_id", device_id),      F("cert_file", device_cert_file),
+	F("key_file", device_key_file), F("join_type", device_join_type),
+	F("display_name", device_display_name),
 };
+#define N_DEVICE_FIELDS (sizeof device_fields / sizeof *device_fields)
+#define MAX_PRIMARY_USERS 32
 #undef F
 
 static char **slot(ssrp_cloud_config *c, const field *f)
@@ -72,6 +77,63 @@ static int take_strings(ssrp_cloud_config *c, const cJSON *obj, const field *fie
 		if (rc)
 			return rc;
 	}
+	return SSRP_OK;
+}
+
+int ssrp_config_string_list(char ***out, const cJSON *arr, size_t max_items, size_t max_len,
+			    const char *where, const char *origin)
+{
+	if (!cJSON_IsArray(arr) || (size_t)cJSON_GetArraySize(arr) > max_items)
+		return ssrp_error_set(SSRP_E_INVALID, "%s: \"%s\" must be an array of at most %zu strings",
+				      origin, where, max_items);
+	char **list = ssrp_calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof *list);
+	if (!list)
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	size_t i = 0;
+	const cJSON *e;
+	cJSON_ArrayForEach(e, arr) {
+		if (!cJSON_IsString(e) || !e->valuestring[0] || strlen(e->valuestring) > max_len) {
+			ssrp_config_free_list(list);
+			return ssrp_error_set(SSRP_E_INVALID,
+					      "%s: %s[%zu] must be a non-empty string of at most %zu "
+					      "bytes",
+					      origin, where, i, max_len);
+		}
+		if (!(list[i++] = ssrp_strdup(e->valuestring))) {
+			ssrp_config_free_list(list);
+			return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+		}
+	}
+	ssrp_config_free_list(*out);
+	*out = list;
+	return SSRP_OK;
+}
+
+void ssrp_config_free_list(char **list)
+{
+	for (char **p = list; p && *p; p++)
+		ssrp_free(*p);
+	ssrp_free(list);
+}
+
+/* "device": strings, and the primary users' list. */
+static int parse_device(ssrp_cloud_config *c, const cJSON *obj, const char *origin)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, obj) {
+		int rc = !strcmp(it->string, "primary_users")
+				 ? ssrp_config_string_list(&c->device_primary_users, it, MAX_PRIMARY_USERS,
+							   256, "device.primary_users", origin)
+				 : take_string(c, it, device_fields, N_DEVICE_FIELDS, "device.", origin);
+		if (rc)
+			return rc;
+	}
+	const char *jt = c->device_join_type;
+	if (jt && strcmp(jt, "azuread") && strcmp(jt, "hybrid") && strcmp(jt, "registered"))
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "%s: \"device.join_type\" must be \"azuread\", \"hybrid\" or "
+				      "\"registered\", not \"%.40s\"",
+				      origin, jt);
 	return SSRP_OK;
 }
 
@@ -339,18 +401,21 @@ static int parse_into(ssrp_cloud_config *c, const cJSON *root, const char *origi
 	c->assoc.as_owner = 1;
 	c->assoc.licence = SSRP_ASSOC_LICENCE_CHECK;
 	c->assoc.max_owners = 10;
+	ssrp_config_agent_defaults(&c->agent);
 	const cJSON *it;
 	cJSON_ArrayForEach(it, root) {
 		int rc;
 		if (!strcmp(it->string, "assoc")) {
 			rc = parse_assoc(&c->assoc, it, origin);
+		} else if (!strcmp(it->string, "agent")) {
+			rc = ssrp_config_parse_agent(&c->agent, it, origin);
 		} else if (!strcmp(it->string, "hosts") || !strcmp(it->string, "device")) {
 			int hosts = it->string[0] == 'h';
 			if (!cJSON_IsObject(it))
 				return ssrp_error_set(SSRP_E_INVALID, "%s: \"%s\" must be an object",
 						      origin, it->string);
 			rc = hosts ? take_strings(c, it, host_fields, 3, "hosts.", origin)
-				   : take_strings(c, it, device_fields, 3, "device.", origin);
+				   : parse_device(c, it, origin);
 		} else if (!strcmp(it->string, "connect_to")) {
 			int n = cJSON_GetArraySize(it);
 			if (!cJSON_IsArray(it) || n > MAX_CONNECT_TO)
@@ -468,7 +533,7 @@ void ssrp_cloud_config_free(ssrp_cloud_config *c)
 	if (!c)
 		return;
 	const field *lists[3] = {top_fields, host_fields, device_fields};
-	size_t counts[3] = {sizeof top_fields / sizeof *top_fields, 3, 3};
+	size_t counts[3] = {sizeof top_fields / sizeof *top_fields, 3, N_DEVICE_FIELDS};
 	for (int l = 0; l < 3; l++)
 		for (size_t i = 0; i < counts[l]; i++)
 			ssrp_free(*slot(c, &lists[l][i]));
@@ -476,6 +541,8 @@ void ssrp_cloud_config_free(ssrp_cloud_config *c)
 		ssrp_free(*p);
 	ssrp_free(c->connect_to);
 	free_assoc(&c->assoc);
+	ssrp_config_free_agent(&c->agent);
+	ssrp_config_free_list(c->device_primary_users);
 	ssrp_free(c);
 }
 

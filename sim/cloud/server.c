@@ -79,6 +79,7 @@ struct cloud_server {
 	char *job_command;
 	size_t max_body;
 	int port;
+	int assoc_port; /* reserved for `ssrp assoc serve --config config.json` */
 	cloud_ctx ctx;
 	int demo;
 	cloud_demo_secrets secrets;
@@ -366,6 +367,46 @@ static void env_line(FILE *f, const char *name, const char *value)
 	fputs("'\n", f);
 }
 
+/* A loopback port free right now, for the association service that runs
+ * beside the simulator (it binds it when started with config.json). */
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return 0;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof a;
+	int port = 0;
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* DIR/devices/<deviceId>.json: config.json with that device in "device",
+ * what the simulator gives each simulated device's agent. */
+static int write_device_config(cloud_server *srv, const cJSON *cfg, const char *device_id)
+{
+	char cert[1200], key[1200], path[1300];
+	int rc = cloud_pki_device_paths(&srv->pki, device_id, cert, sizeof cert, key, sizeof key);
+	if (rc)
+		return rc;
+	cJSON *c = cJSON_Duplicate(cfg, 1);
+	cJSON_DeleteItemFromObjectCaseSensitive(c, "device");
+	cJSON *d = cJSON_AddObjectToObject(c, "device");
+	cJSON_AddStringToObject(d, "device_id", device_id);
+	cJSON_AddStringToObject(d, "cert_file", cert);
+	cJSON_AddStringToObject(d, "key_file", key);
+	cJSON_AddStringToObject(d, "join_type", "azuread");
+	char *text = cJSON_Print(c);
+	cJSON_Delete(c);
+	snprintf(path, sizeof path, "%s/%s.json", srv->pki.device_dir, device_id);
+	rc = text ? write_file(path, text, strlen(text), 0644) : ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	free(text);
+	return rc;
+}
+
 static int write_client_files(cloud_server *srv)
 {
 	int rc;
@@ -420,7 +461,9 @@ static int write_client_files(cloud_server *srv)
 			return rc;
 	}
 
-	/* connect-to entries: the fixed hosts, then every webhook host */
+	/* connect-to entries: the fixed hosts, then every webhook host, then
+	 * the association service's host at its own port */
+	srv->assoc_port = free_port();
 	size_t n_hosts = 4 + srv->n_webhook_hosts;
 	const char **hosts = calloc(n_hosts, sizeof *hosts);
 	if (!hosts)
@@ -460,6 +503,9 @@ static int write_client_files(cloud_server *srv)
 					   i ? " " : "", entry);
 	}
 	free(hosts);
+	char assoc_entry[200];
+	snprintf(assoc_entry, sizeof assoc_entry, CLOUD_HOST_ASSOC ":443:127.0.0.1:%d", srv->assoc_port);
+	cJSON_AddItemToArray(ct, cJSON_CreateString(assoc_entry));
 	if (srv->demo) {
 		cJSON_AddStringToObject(cfg, "app_id", srv->secrets.app_id);
 		cJSON_AddStringToObject(cfg, "app_secret_file", app_secret);
@@ -468,6 +514,14 @@ static int write_client_files(cloud_server *srv)
 		cJSON_AddStringToObject(d, "device_id", srv->secrets.device_id);
 		cJSON_AddStringToObject(d, "cert_file", dev_cert);
 		cJSON_AddStringToObject(d, "key_file", dev_key);
+		cJSON_AddStringToObject(d, "join_type", "azuread");
+		cJSON_AddStringToObject(d, "display_name", srv->secrets.device_name);
+		/* SCCM's user-device affinity for the demo device: alice. */
+		cJSON *pu = cJSON_AddArrayToObject(d, "primary_users");
+		char alice[160];
+		snprintf(alice, sizeof alice, "CONTOSO\\%.*s", (int)strcspn(srv->secrets.user_upn, "@"),
+			 srv->secrets.user_upn);
+		cJSON_AddItemToArray(pu, cJSON_CreateString(alice));
 		cJSON_AddStringToObject(cfg, "webhook_url_file", webhook_url);
 		cJSON_AddStringToObject(cfg, "refresh_token_file", svc_refresh);
 	}
@@ -482,6 +536,31 @@ static int write_client_files(cloud_server *srv)
 	cJSON_AddStringToObject(assoc, "tls_cert_file", assoc_cert);
 	cJSON_AddStringToObject(assoc, "tls_key_file", assoc_key);
 	cJSON_AddStringToObject(assoc, "device_ca_file", device_ca);
+	char listen[64];
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", srv->assoc_port);
+	cJSON_AddStringToObject(assoc, "listen", listen);
+	cJSON_AddStringToObject(assoc, "url", "https://" CLOUD_HOST_ASSOC "/");
+	/* One configuration per device that has a certificate. */
+	cloud_state_lock(srv->ctx.state);
+	size_t n_dev = cloud_device_count(srv->ctx.state);
+	char(*dev_ids)[CLOUD_ID_LEN + 1] = n_dev ? calloc(n_dev, sizeof *dev_ids) : NULL;
+	for (size_t i = 0; dev_ids && i < n_dev; i++)
+		memcpy(dev_ids[i], cloud_device_at(srv->ctx.state, i)->device_id, CLOUD_ID_LEN + 1);
+	cloud_state_unlock(srv->ctx.state);
+	rc = n_dev && !dev_ids ? ssrp_error_set(SSRP_E_NOMEM, "out of memory") : SSRP_OK;
+	for (size_t i = 0; rc == SSRP_OK && dev_ids && i < n_dev; i++) {
+		char cert[1200], key[1200];
+		if (cloud_pki_device_paths(&srv->pki, dev_ids[i], cert, sizeof cert, key, sizeof key) ==
+			    SSRP_OK &&
+		    access(cert, R_OK) == 0)
+			rc = write_device_config(srv, cfg, dev_ids[i]);
+	}
+	free(dev_ids);
+	if (rc) {
+		cJSON_Delete(cfg);
+		free(connect_to);
+		return rc;
+	}
 	char *cfg_text = cJSON_Print(cfg);
 	cJSON_Delete(cfg);
 	rc = cfg_text ? write_file(srv->config_path, cfg_text, strlen(cfg_text), 0644)
@@ -516,6 +595,8 @@ static int write_client_files(cloud_server *srv)
 	env_line(f, "SSRP_SIM_DEVICE_CERT_DIR", srv->pki.device_dir);
 	env_line(f, "SSRP_SIM_PORTAL_URL", "https://" CLOUD_HOST_PORTAL "/");
 	env_line(f, "SSRP_SIM_ASSOC_HOST", CLOUD_HOST_ASSOC);
+	snprintf(num, sizeof num, "%d", srv->assoc_port);
+	env_line(f, "SSRP_SIM_ASSOC_PORT", num);
 	if (srv->demo) {
 		env_line(f, "SSRP_SIM_APP_ID", srv->secrets.app_id);
 		env_line(f, "SSRP_SIM_APP_SECRET_FILE", app_secret);

@@ -152,6 +152,13 @@ static void write_config(const char *path, const char *cert, const char *key,
 	free(text);
 	assert_non_null(c);
 	cJSON *ct = cJSON_GetObjectItemCaseSensitive(c, "connect_to");
+	/* The simulator reserves a port for a service started with its own
+	 * config; this test's service listens elsewhere, so its entry goes. */
+	for (int i = cJSON_GetArraySize(ct) - 1; i >= 0; i--) {
+		const cJSON *e = cJSON_GetArrayItem(ct, i);
+		if (cJSON_IsString(e) && !strncmp(e->valuestring, ASSOC_HOST ":", strlen(ASSOC_HOST ":")))
+			cJSON_DeleteItemFromArray(ct, i);
+	}
 	if (port)
 		cJSON_AddItemToArray(ct, cJSON_CreateString(connect_to_assoc));
 	cJSON *a = cJSON_GetObjectItemCaseSensitive(c, "assoc");

@@ -1,0 +1,119 @@
+/* The device agent (steps 1-4 of the flow and rotation after use): make
+ * sure the OS volume has a TPM protector and a recovery password, that
+ * every recovery password on it is escrowed to the Device Registration
+ * Service, that protection is on once an escrow is confirmed, that the
+ * device's primary users reach the association service, and that a
+ * recovery password that has been used is replaced.
+ *
+ * A library call first: configuration in (the shared client configuration
+ * file, see `ssrp help` and escrow/config.h, with its "device" and "agent"
+ * members), a report out, progress through a callback in a person's words.
+ * `ssrp agent run|status` is a thin command over it.
+ *
+ * What the agent has done lives in a small journal written atomically
+ * (write, fsync, rename, fsync the directory), so a kill at any point
+ * leaves the device where the next run finishes the job. A run on a
+ * compliant device makes no network request and no TPM unseal.
+ *
+ * Never logged, never in a progress message or the report: recovery
+ * passwords, keys, tokens, the webhook URL. */
+#ifndef SSRP_AGENT_H
+#define SSRP_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ssrp/error.h"
+#include "ssrp/volume.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ssrp_agent_state {
+	SSRP_AGENT_COMPLIANT = 0,      /* protected, every recovery password escrowed,
+					* association current, nothing to rotate */
+	SSRP_AGENT_NOT_YET = 1,        /* work remains (an escrow or association that
+					* failed this time, protection waiting for escrow) */
+	SSRP_AGENT_NOT_REGISTERED = 2, /* the device is not joined: nothing was done */
+	SSRP_AGENT_FAILED = 3,         /* the run could not go on (no TPM, volume refused,
+					* configuration): reason says why */
+} ssrp_agent_state;
+
+/* "compliant", "not-yet", "not-registered", "failed". */
+SSRP_API const char *ssrp_agent_state_name(ssrp_agent_state s);
+
+typedef enum ssrp_agent_step {
+	SSRP_AGENT_STEP_IDENTITY = 1, /* device identity */
+	SSRP_AGENT_STEP_TPM,          /* TPM present and ready; TPM protector */
+	SSRP_AGENT_STEP_RECOVERY,     /* the recovery-password protector */
+	SSRP_AGENT_STEP_ESCROW,       /* upload to the Device Registration Service */
+	SSRP_AGENT_STEP_PROTECTION,   /* protection on */
+	SSRP_AGENT_STEP_ASSOCIATION,  /* primary users to the association service */
+	SSRP_AGENT_STEP_ROTATION,     /* replace a used recovery password */
+} ssrp_agent_step;
+
+typedef struct ssrp_agent_event {
+	ssrp_agent_step step;
+	const char *message; /* one sentence in a person's words; no secret */
+	int changed;         /* 1 when this step changed the volume or the cloud */
+} ssrp_agent_event;
+
+typedef void (*ssrp_agent_progress_fn)(const ssrp_agent_event *ev, void *ctx);
+
+typedef struct ssrp_agent_options {
+	const char *config_path;  /* required: the shared client configuration */
+	/* Overrides of the configuration's "agent" member; NULL: the config's. */
+	const char *volume_spec;  /* "sim:/path/os.img", "wmi:C:" */
+	const char *tpm_spec;     /* NULL and none configured: $SSRP_TPM, then the platform's */
+	const char *journal_path;
+	int force_association;    /* send the primary users even if nothing changed */
+	ssrp_agent_progress_fn progress;
+	void *progress_ctx;
+} ssrp_agent_options;
+
+#define SSRP_AGENT_MAX_PROTECTORS 16
+
+typedef struct ssrp_agent_protector {
+	char id[SSRP_PROTECTOR_ID_LEN + 1];
+	ssrp_protector_type type;
+	int escrowed;        /* recovery passwords: a 2xx from the service was recorded */
+	int64_t escrowed_at; /* Unix seconds; 0 when not escrowed */
+} ssrp_agent_protector;
+
+typedef struct ssrp_agent_report {
+	ssrp_agent_state state;
+	char reason[512];       /* why not compliant / failed; "" when compliant */
+	char device_id[64];
+	int protection_on;
+	int tpm_ready;          /* -1 not checked */
+	ssrp_agent_protector protectors[SSRP_AGENT_MAX_PROTECTORS];
+	size_t n_protectors;
+	char association_mode[16]; /* "service", "webhook", "off" */
+	int64_t last_association;  /* Unix seconds; 0 never */
+	int association_pending;
+	int rotation_pending;      /* a used recovery password is still on the volume */
+	/* What this run cost. */
+	unsigned long http_requests; /* every attempt, all hosts */
+	unsigned long tpm_unseals;
+	unsigned long volume_changes;
+	unsigned long journal_writes;
+	uint64_t elapsed_ms;
+} ssrp_agent_report;
+
+/* Do whatever is missing, in the order: identity, TPM, TPM protector,
+ * recovery password, escrow, protection, association, rotation. Returns
+ * SSRP_OK when the run went through its steps (out->state says where the
+ * device stands, NOT_YET included), or an error with a sentence when it
+ * could not (out->state FAILED, out->reason the same sentence). */
+SSRP_API int ssrp_agent_run(const ssrp_agent_options *opt, ssrp_agent_report *out);
+
+/* Where the device stands, from the journal and the volume's status alone:
+ * no change, no network, no unseal. */
+SSRP_API int ssrp_agent_status(const ssrp_agent_options *opt, ssrp_agent_report *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
