@@ -101,6 +101,11 @@ typedef struct ssrp_assoc_options {
 	const ssrp_graph_auth *writer;
 	ssrp_assoc_progress_fn progress;
 	void *progress_ctx;
+	/* Engines of one process that serve at once (a server's workers) share
+	 * each credential: token requests one at a time, one keeper of the
+	 * rotated refresh token. NULL: the engine makes its own. The caller
+	 * frees what it passes, after the engines. */
+	ssrp_graph_token_share *reader_tokens, *writer_tokens;
 } ssrp_assoc_options;
 
 typedef struct ssrp_assoc_stats {

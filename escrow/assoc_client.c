@@ -7,8 +7,7 @@
 
 #include "escrow/assoc.h"
 #include "escrow/assoc_client.h"
-#include "escrow/graph_client.h"
-#include "hal/clock.h"
+#include "escrow/http_retry.h"
 #include "hal/http.h"
 #include "hal/mem.h"
 #include "ssrp/error.h"
@@ -218,27 +217,18 @@ void ssrp_assoc_client_summary(const ssrp_assoc_client_result *r, char *buf, siz
 
 /* ---- sending ------------------------------------------------------------------ */
 
-typedef struct sender {
-	ssrp_assoc_client_options opt;
-	uint64_t rng;
-} sender;
-
-static void sender_init(sender *s, const ssrp_assoc_client_options *opt)
+/* The assoc options are the retry options under another name. */
+static void retry_options(ssrp_retry_options *r, const ssrp_assoc_client_options *opt)
 {
-	memset(s, 0, sizeof *s);
-	if (opt)
-		s->opt = *opt;
-	if (!s->opt.max_attempts)
-		s->opt.max_attempts = 5;
-	if (!s->opt.deadline_ms)
-		s->opt.deadline_ms = 120000;
-	if (!s->opt.backoff_base_ms)
-		s->opt.backoff_base_ms = 1000;
-	if (!s->opt.backoff_cap_ms)
-		s->opt.backoff_cap_ms = 30000;
-	if (s->opt.timeout_ms <= 0)
-		s->opt.timeout_ms = 60000;
-	s->rng = s->opt.jitter_seed ? s->opt.jitter_seed : ssrp_monotonic_ms() * 2654435761u + 1;
+	memset(r, 0, sizeof *r);
+	if (!opt)
+		return;
+	r->max_attempts = opt->max_attempts;
+	r->deadline_ms = opt->deadline_ms;
+	r->backoff_base_ms = opt->backoff_base_ms;
+	r->backoff_cap_ms = opt->backoff_cap_ms;
+	r->timeout_ms = opt->timeout_ms;
+	r->jitter_seed = opt->jitter_seed;
 }
 
 static int retryable(long st)
@@ -254,47 +244,29 @@ static void scrub_error(void)
 	ssrp_error_clear();
 }
 
-/* Send rq until a final answer, the attempts run out, or the next wait
- * would cross the deadline (never retrying before Retry-After). Returns
+/* Send rq with the retry rules of escrow/http_retry.h. Returns
  * ssrp_http_request's code of the last attempt; for a secret URL the
- * transport message is replaced by curl's reason alone. */
-static int exchange(sender *s, ssrp_http *h, ssrp_http_req *rq, ssrp_http_resp *resp,
-		    unsigned *attempts, int secret_url)
+ * thread's message buffer (which every attempt's transport failure wrote)
+ * is wiped whole, and a transport message is replaced by curl's reason
+ * alone. */
+static int exchange(const ssrp_retry_options *ro, ssrp_http *h, ssrp_http_req *rq,
+		    ssrp_http_resp *resp, unsigned *attempts, int secret_url)
 {
-	uint64_t deadline = ssrp_monotonic_ms() + s->opt.deadline_ms;
-	for (unsigned n = 1;; n++) {
-		*attempts = n;
-		uint64_t now = ssrp_monotonic_ms();
-		long left = now < deadline ? (long)(deadline - now) : 1;
-		rq->timeout_ms = left < s->opt.timeout_ms ? left : s->opt.timeout_ms;
-		int rc = ssrp_http_request(h, rq, resp);
-		if (rc != SSRP_OK && secret_url) {
-			/* "POST <url>: <curl's reason>" → keep the reason only. */
-			char reason[256] = "";
-			const char *last = ssrp_error_last(), *p = strstr(last, "://");
-			p = p ? strstr(p, ": ") : NULL;
-			snprintf(reason, sizeof reason, "%s", p ? p + 2 : "no answer");
-			scrub_error();
-			ssrp_error_set(rc, "%s", reason);
-		}
-		int again = rc == SSRP_E_IO || (rc == SSRP_OK && retryable(resp->status));
-		if (!again || n >= s->opt.max_attempts)
-			return rc;
-		unsigned wait;
-		if (rc == SSRP_OK && resp->retry_after >= 0) {
-			double ms = resp->retry_after * 1000.0;
-			wait = ms > 4e9 ? 4000000000u : (unsigned)ms;
-			if ((double)wait < ms)
-				wait++;
-		} else {
-			wait = ssrp_graph_backoff_ms(n, s->opt.backoff_base_ms, s->opt.backoff_cap_ms,
-						     &s->rng);
-		}
-		if (ssrp_monotonic_ms() + wait >= deadline)
-			return rc;
-		ssrp_http_resp_free(resp);
-		ssrp_sleep_ms(wait);
+	int rc = ssrp_http_request_retrying(h, rq, resp, ro, attempts);
+	if (!secret_url)
+		return rc;
+	if (rc != SSRP_OK) {
+		/* "POST <url>: <curl's reason>" → keep the reason only. */
+		char reason[256] = "";
+		const char *last = ssrp_error_last(), *p = strstr(last, "://");
+		p = p ? strstr(p, ": ") : NULL;
+		snprintf(reason, sizeof reason, "%s", p ? p + 2 : "no answer");
+		scrub_error();
+		ssrp_error_set(rc, "%s", reason);
+	} else {
+		scrub_error();
 	}
+	return rc;
 }
 
 /* The error for an answer that is not a success: a sentence naming who
@@ -334,14 +306,15 @@ static int check_request(const ssrp_cloud_config *cfg, const char **device_id,
 	return SSRP_OK;
 }
 
-static int new_http(ssrp_http **h, const ssrp_cloud_config *cfg, const sender *s, int with_cert)
+static int new_http(ssrp_http **h, const ssrp_cloud_config *cfg, const ssrp_retry_options *ro,
+		    int with_cert)
 {
 	ssrp_http_options ho = {
 		.ca_file = cfg->ca_file,
 		.connect_to = (const char *const *)cfg->connect_to,
 		.cert_file = with_cert ? cfg->device_cert_file : NULL,
 		.key_file = with_cert ? cfg->device_key_file : NULL,
-		.timeout_ms = s->opt.timeout_ms,
+		.timeout_ms = ro->timeout_ms > 0 ? ro->timeout_ms : 60000,
 		.max_body = 1024u * 1024u,
 	};
 	return ssrp_http_new(h, &ho);
@@ -370,8 +343,8 @@ int ssrp_assoc_client_send_service(const ssrp_cloud_config *cfg, const char *dev
 				      "the configuration has no device certificate "
 				      "(\"device.cert_file\", \"device.key_file\"); the "
 				      "association service knows a device by it");
-	sender s;
-	sender_init(&s, opt);
+	ssrp_retry_options ro;
+	retry_options(&ro, opt);
 	size_t ul = strlen(cfg->assoc.url);
 	const char *sep = ul && cfg->assoc.url[ul - 1] == '/' ? "" : "/";
 	size_t cap = ul + strlen(sep) + sizeof SSRP_ASSOC_SERVICE_PATH;
@@ -384,14 +357,14 @@ int ssrp_assoc_client_send_service(const ssrp_cloud_config *cfg, const char *dev
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	}
 	snprintf(url, cap, "%s%s" SSRP_ASSOC_SERVICE_PATH, cfg->assoc.url, sep);
-	if ((rc = new_http(&h, cfg, &s, 1)) != SSRP_OK)
+	if ((rc = new_http(&h, cfg, &ro, 1)) != SSRP_OK)
 		goto done;
 	static const char *const headers[] = {"Content-Type: application/json",
 					      "Accept: application/json", NULL};
 	ssrp_http_req rq = {.method = "POST", .url = url, .headers = headers, .body = body,
 			    .body_len = strlen(body)};
 	ssrp_http_resp resp;
-	rc = exchange(&s, h, &rq, &resp, &out->attempts, 0);
+	rc = exchange(&ro, h, &rq, &resp, &out->attempts, 0);
 	out->status = resp.status;
 	if (rc == SSRP_OK) {
 		if (resp.status == 200) {
@@ -443,21 +416,21 @@ int ssrp_assoc_client_send_webhook(const ssrp_cloud_config *cfg, const char *dev
 		return ssrp_error_set(SSRP_E_INVALID, "%s does not hold an https:// webhook URL",
 				      cfg->webhook_url_file);
 	}
-	sender s;
-	sender_init(&s, opt);
+	ssrp_retry_options ro;
+	retry_options(&ro, opt);
 	char *body = ssrp_assoc_request_body(device_id, device_name, users, n_users);
 	ssrp_http *h = NULL;
 	if (!body) {
 		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 		goto done;
 	}
-	if ((rc = new_http(&h, cfg, &s, 0)) != SSRP_OK)
+	if ((rc = new_http(&h, cfg, &ro, 0)) != SSRP_OK)
 		goto done;
 	static const char *const headers[] = {"Content-Type: application/json", NULL};
 	ssrp_http_req rq = {.method = "POST", .url = url, .headers = headers, .body = body,
 			    .body_len = strlen(body)};
 	ssrp_http_resp resp;
-	rc = exchange(&s, h, &rq, &resp, &out->attempts, 1);
+	rc = exchange(&ro, h, &rq, &resp, &out->attempts, 1);
 	out->status = resp.status;
 	if (rc == SSRP_OK) {
 		if (resp.status == 202 || resp.status == 200) {

@@ -106,10 +106,17 @@ int ssrp_assoc_new(ssrp_assoc **out, const ssrp_cloud_config *cfg, const ssrp_as
 		ssrp_free(a);
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	}
-	if ((rc = ssrp_graph_token_share_new(&a->reader_tokens)) ||
-	    (rc = ssrp_graph_token_share_new(&a->writer_tokens))) {
-		ssrp_assoc_free(a);
-		return rc;
+	a->opt.reader_tokens = a->opt.writer_tokens = NULL;
+	if (o.reader_tokens && o.writer_tokens) {
+		a->reader_tokens = o.reader_tokens;
+		a->writer_tokens = o.writer_tokens;
+	} else {
+		a->own_tokens = 1;
+		if ((rc = ssrp_graph_token_share_new(&a->reader_tokens)) ||
+		    (rc = ssrp_graph_token_share_new(&a->writer_tokens))) {
+			ssrp_assoc_free(a);
+			return rc;
+		}
 	}
 	a->opt.requester = a->requester;
 	*out = a;
@@ -122,8 +129,10 @@ void ssrp_assoc_free(ssrp_assoc *a)
 		return;
 	for (unsigned i = 0; i < ASSOC_MAX_WORKERS; i++)
 		assoc_worker_free(&a->workers[i]);
-	ssrp_graph_token_share_free(a->reader_tokens);
-	ssrp_graph_token_share_free(a->writer_tokens);
+	if (a->own_tokens) {
+		ssrp_graph_token_share_free(a->reader_tokens);
+		ssrp_graph_token_share_free(a->writer_tokens);
+	}
 	ssrp_free(a->requester);
 	ssrp_free(a);
 }

@@ -45,6 +45,7 @@ struct ssrp_assoc {
 	/* The workers' clients of each credential share their tokens: one
 	 * token request per credential, and one writer of the refresh token. */
 	ssrp_graph_token_share *reader_tokens, *writer_tokens;
+	int own_tokens; /* made here (else the caller's, options) */
 	unsigned n_workers;
 	assoc_worker workers[ASSOC_MAX_WORKERS];
 	unsigned long jobs, decisions;

@@ -51,9 +51,11 @@ int ssrp_http_new(ssrp_http **out, const ssrp_http_options *opt)
 	ssrp_http_options none = {0};
 	if (!opt)
 		opt = &none;
-	if ((opt->cert_file == NULL) != (opt->key_file == NULL))
+	/* A key file needs its certificate; a certificate alone is a Windows
+	 * Schannel store path ("LocalMachine\\MY\\<thumbprint>"), key NULL or "". */
+	if (opt->key_file && *opt->key_file && !opt->cert_file)
 		return ssrp_error_set(SSRP_E_INVALID,
-				      "http: a client certificate needs both a certificate and a key file");
+				      "http: a client key file was given without its certificate");
 	/* Reference counted by libcurl; paired with curl_global_cleanup in free. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return ssrp_error_set(SSRP_E_GENERIC, "http: libcurl failed to initialise");
@@ -237,7 +239,8 @@ int ssrp_http_request(ssrp_http *h, const ssrp_http_req *rq, ssrp_http_resp *out
 		curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
 	if (h->cert_file) {
 		curl_easy_setopt(c, CURLOPT_SSLCERT, h->cert_file);
-		curl_easy_setopt(c, CURLOPT_SSLKEY, h->key_file);
+		if (h->key_file && *h->key_file)
+			curl_easy_setopt(c, CURLOPT_SSLKEY, h->key_file);
 	}
 	if (!strcmp(rq->method, "GET")) {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);

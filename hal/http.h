@@ -15,7 +15,10 @@ typedef struct ssrp_http ssrp_http;
 typedef struct ssrp_http_options {
 	const char *ca_file;             /* NULL: the system trust store */
 	const char *const *connect_to;   /* NULL-terminated, or NULL */
-	const char *cert_file, *key_file; /* TLS client certificate (DRS), or NULL */
+	/* TLS client certificate (DRS), or NULL: a PEM file and its key file,
+	 * or on Windows (Schannel) a store path "LocalMachine\\MY\\<thumbprint>"
+	 * with key_file NULL or "". */
+	const char *cert_file, *key_file;
 	long connect_timeout_ms;         /* 0: 10 s */
 	long timeout_ms;                 /* per request; 0: 60 s */
 	size_t max_body;                 /* response cap; 0: 16 MiB */

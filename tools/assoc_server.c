@@ -86,6 +86,8 @@ struct assoc_server {
 	int stop_workers;
 	worker *workers;
 	unsigned n_workers;
+	/* The workers' engines share each credential (escrow/assoc.h). */
+	ssrp_graph_token_share *reader_tokens, *writer_tokens;
 };
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -642,7 +644,12 @@ static int start_workers(assoc_server *srv, unsigned n)
 	if (!srv->workers)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	srv->n_workers = n;
+	int share_rc = ssrp_graph_token_share_new(&srv->reader_tokens);
+	if (share_rc || (share_rc = ssrp_graph_token_share_new(&srv->writer_tokens)))
+		return share_rc;
 	ssrp_assoc_options opt = {
+		.reader_tokens = srv->reader_tokens,
+		.writer_tokens = srv->writer_tokens,
 		.dry_run = srv->dry_run,
 		.concurrency = 1,
 		.requester = "assoc-serve",
@@ -733,6 +740,8 @@ static void server_free(assoc_server *srv)
 	for (unsigned i = 0; i < srv->n_workers; i++)
 		ssrp_assoc_free(srv->workers[i].engine);
 	free(srv->workers);
+	ssrp_graph_token_share_free(srv->reader_tokens);
+	ssrp_graph_token_share_free(srv->writer_tokens);
 	if (srv->lock_made) {
 		pthread_cond_destroy(&srv->cond);
 		pthread_mutex_destroy(&srv->lock);

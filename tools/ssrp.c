@@ -5,6 +5,7 @@
 
 #include "ssrp/sys/tpm.h"
 #include "tools/cli_util.h"
+#include "tools/cmd_agent.h"
 #include "tools/cmd_assoc.h"
 #include "tools/cmd_recover.h"
 #include "tools/cmd_sim.h"
@@ -60,6 +61,14 @@ static const char usage[] =
 	"                                           sign in, see your devices, read the\n"
 	"                                           recovery password of one you own\n"
 	"\n"
+	"Device agent (--config FILE or $SSRP_CONFIG: its \"device\" and \"agent\" members):\n"
+	"  ssrp agent run [--volume SPEC] [--tpm SPEC] [--journal F] [--force-association]\n"
+	"                 [--json] [--quiet]        TPM protector, recovery password, escrow\n"
+	"                                           to Entra ID, protection, association,\n"
+	"                                           rotation after use (see docs/agent.md)\n"
+	"  ssrp agent status [--json]               compliance from the journal and the\n"
+	"                                           volume: no change, no network\n"
+	"\n"
 	"Simulator:\n"
 	"  ssrp sim swtpm start --dir DIR [--env]   start a software TPM, print its SPEC\n"
 	"  ssrp sim swtpm stop|restart|status --dir DIR\n"
@@ -81,7 +90,8 @@ static const char usage[] =
 	"  2 wrong arguments      6 malformed, tampered or foreign input (blob, file)\n"
 	"  3 no TPM, or TPM busy  7 the chosen backend cannot do this\n"
 	"  8 wrong recovery password or key   9 volume locked\n"
-	"  10 refused: would remove the last way in, or touches a reserved region\n";
+	"  10 refused: would remove the last way in, or touches a reserved region\n"
+	"  11 agent: not yet compliant, run again later   12 agent: device not registered\n";
 
 static void print_help(void)
 {
@@ -111,6 +121,8 @@ int main(int argc, char **argv)
 		return ssrp_cmd_sim(argc - 1, argv + 1);
 	if (!strcmp(cmd, "assoc"))
 		return ssrp_cmd_assoc(argc - 1, argv + 1);
+	if (!strcmp(cmd, "agent"))
+		return ssrp_cmd_agent(argc - 1, argv + 1);
 	if (!strcmp(cmd, "recover"))
 		return ssrp_cmd_recover(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

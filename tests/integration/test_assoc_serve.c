@@ -695,7 +695,9 @@ static void test_two_devices_at_once(void **st)
 	uint64_t alone = (t1 - t0) + (t2 - t1), together = t3 - t2;
 	print_message("one after the other %llu ms, side by side %llu ms\n",
 		      (unsigned long long)alone, (unsigned long long)together);
-	assert_true(together * 10 < alone * 9);
+	/* Under memcheck the client's own TLS work dominates: no timing claim. */
+	if (!getenv("SSRP_UNDER_VALGRIND"))
+		assert_true(together * 10 < alone * 9);
 	assert_int_equal(a.status, 200);
 	assert_int_equal(b.status, 200);
 	assert_non_null(strstr(a.body, demo_id));
@@ -796,11 +798,15 @@ static void *late_request(void *arg)
 static void test_sigterm_finishes_in_flight(void **st)
 {
 	(void)st;
-	set_faults("graph/v1.0/$batch:latency:1000");
+	/* Slower under memcheck: the client's handshake alone takes a while. */
+	unsigned slow = getenv("SSRP_UNDER_VALGRIND") ? 6 : 1;
+	char faults[64];
+	snprintf(faults, sizeof faults, "graph/v1.0/$batch:latency:%u", 1000 * slow);
+	set_faults(faults);
 	conc a = {demo_cert, demo_key, demo_id, 0, NULL};
 	pthread_t t;
 	pthread_create(&t, NULL, late_request, &a);
-	sleep_ms(600); /* the request is in the service, waiting on Graph */
+	sleep_ms(600 * slow); /* the request is in the service, waiting on Graph */
 	int code = stop_server();
 	pthread_join(t, NULL);
 	set_faults("");

@@ -121,9 +121,11 @@ for spot in "$@"; do
 	else fail "ssrp's data at $offset differs"; fi
 done
 
-# (a) dislocker decrypts the same bytes.
-timeout 120 dislocker-file -V "$img" -p"$password" -- "$work/dislocker.out" \
-	>"$work/dislocker.log" 2>&1
+# (a) dislocker decrypts the same bytes. It reads the password at its prompt
+# (through a pseudo-terminal), so the password is on no command line.
+(umask 077 && printf '%s\n' "$password" >"$work/password")
+timeout 120 script -q -e -c "dislocker-file -V '$img' -p -- '$work/dislocker.out'" /dev/null \
+	<"$work/password" >"$work/dislocker.log" 2>&1
 if [ -f "$work/dislocker.out" ] && [ "$(wc -c <"$work/dislocker.out")" -ge "$size" ] &&
 	cmp -s -n "$size" "$work/dislocker.out" "$work/view"; then
 	ok "dislocker-file decrypts exactly what ssrp reads"
@@ -134,7 +136,8 @@ else
 	tail -n 5 "$work/dislocker.log" | sed 's/^/  | /'
 fi
 
-# (b) bdeinfo unlocks it and lists both protectors under ssrp's ids.
+# (b) bdeinfo unlocks it and lists both protectors under ssrp's ids. bdeinfo
+# takes a password only with -r; this one opens a throwaway test volume.
 lower() { printf '%s' "$1" | tr -d '{}' | tr 'A-F' 'a-f'; }
 if bdeinfo -r "$password" "$img" >"$work/bdeinfo" 2>&1; then ok "bdeinfo unlocks with the password"
 else fail "bdeinfo failed"; sed 's/^/  | /' "$work/bdeinfo"; fi

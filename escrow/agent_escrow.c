@@ -1,0 +1,105 @@
+/* The agent's escrow step: every recovery password on the volume that the
+ * journal does not show as confirmed goes to the Device Registration
+ * Service; a 2xx is recorded at once (one journal save per escrow). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "escrow/agent_private.h"
+#include "escrow/drs.h"
+#include "hal/fs.h"
+#include "ssrp/sys/error.h"
+
+static void make_journal_dir(agent_ctx *c)
+{
+	if (c->journal_dir_made)
+		return;
+	c->journal_dir_made = 1;
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s", c->journal_path);
+	char *slash = strrchr(dir, '/');
+#ifdef _WIN32
+	char *bs = strrchr(dir, '\\');
+	if (bs && (!slash || bs > slash))
+		slash = bs;
+#endif
+	if (slash && slash != dir) {
+		*slash = '\0';
+		(void)ssrp_fs_mkdirs(dir, 0700); /* the save says what went wrong */
+	}
+}
+
+int agent_journal_save(agent_ctx *c)
+{
+	make_journal_dir(c);
+	snprintf(c->journal.device_id, sizeof c->journal.device_id, "%s", c->id.device_id);
+	agent_before_write(c, 0);
+	int rc = ssrp_journal_save(&c->journal, c->journal_path);
+	if (!rc)
+		c->journal_dirty = 0;
+	return rc;
+}
+
+int agent_any_escrowed(const agent_ctx *c)
+{
+	for (size_t i = 0; i < c->n_prot; i++)
+		if (c->prot[i].type == SSRP_PROTECTOR_RECOVERY_PASSWORD &&
+		    ssrp_journal_escrowed_at(&c->journal, c->prot[i].id))
+			return 1;
+	return 0;
+}
+
+int agent_escrow_one(agent_ctx *c, const char *id)
+{
+	int rc = agent_unlock(c);
+	if (rc)
+		return rc;
+	ssrp_buf pw = SSRP_BUF_INIT;
+	rc = ssrp_volume_get_recovery_password(c->vol, id, &pw);
+	if (rc)
+		return rc;
+	ssrp_retry_options ro;
+	memset(&ro, 0, sizeof ro);
+	ssrp_drs_result res;
+	memset(&res, 0, sizeof res);
+	rc = ssrp_drs_upload(c->cfg, &c->id, id, (const char *)pw.data, c->cfg->agent.volume_type,
+			     &ro, &res);
+	ssrp_buf_free(&pw);
+	c->rep->http_requests += res.attempts;
+	if (rc)
+		return rc;
+	int64_t now = (int64_t)time(NULL);
+	if ((rc = ssrp_journal_mark_escrowed(&c->journal, id, now)) != SSRP_OK)
+		return rc;
+	if ((rc = agent_journal_save(c)) != SSRP_OK)
+		return rc;
+	agent_event(c, SSRP_AGENT_STEP_ESCROW, 1,
+		    "recovery password %s is escrowed to Entra ID (the Device Registration "
+		    "Service confirmed it)",
+		    id);
+	return SSRP_OK;
+}
+
+int agent_step_escrow(agent_ctx *c)
+{
+	for (size_t i = 0; i < c->n_prot; i++) {
+		const ssrp_protector *p = &c->prot[i];
+		if (p->type != SSRP_PROTECTOR_RECOVERY_PASSWORD ||
+		    ssrp_journal_escrowed_at(&c->journal, p->id))
+			continue;
+		char id[SSRP_PROTECTOR_ID_LEN + 1];
+		memcpy(id, p->id, sizeof id);
+		int rc = agent_escrow_one(c, id);
+		if (rc == SSRP_E_LOCKED || rc == SSRP_E_TPM_PCR_MISMATCH || rc == SSRP_E_TPM_ABSENT ||
+		    rc == SSRP_E_TPM_LOCKOUT)
+			return rc; /* no key: nothing else can be escrowed either */
+		if (rc) {
+			agent_event(c, SSRP_AGENT_STEP_ESCROW, 0,
+				    "recovery password %s is not escrowed yet: %s", id,
+				    ssrp_error_last());
+			agent_not_yet(c, "recovery password %s is not escrowed yet: %s", id,
+				      ssrp_error_last());
+		}
+	}
+	return SSRP_OK;
+}

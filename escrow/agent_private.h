@@ -1,0 +1,114 @@
+/* The agent's insides, shared by escrow/agent_*.c (include/ssrp/agent.h is
+ * the public side):
+ *   agent_run.c     orchestration: setup, the steps in order, status
+ *   agent_volume.c  the TPM (opened lazily), unlocking, the TPM protector,
+ *                   the recovery password, protection, durable-write hook
+ *   agent_escrow.c  uploads to the Device Registration Service, the journal
+ *   agent_assoc.c   the primary users to the association service
+ *   agent_rotate.c  replacing a recovery password that has been used
+ *   agent_report.c  progress events, compliance, the report */
+#ifndef SSRP_ESCROW_AGENT_PRIVATE_H
+#define SSRP_ESCROW_AGENT_PRIVATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "escrow/config.h"
+#include "escrow/journal.h"
+#include "hal/identity.h"
+#include "ssrp/agent.h"
+#include "ssrp/tpm.h"
+#include "ssrp/volume.h"
+
+#define AGENT_MAX_PROT 32
+
+typedef struct agent_ctx {
+	const ssrp_agent_options *opt;
+	ssrp_agent_report *rep;
+	ssrp_cloud_config *cfg;
+	ssrp_identity_config idc;
+	ssrp_device_identity id;
+	const char *volume_spec, *tpm_spec, *journal_path;
+	uint32_t pcr_mask;
+	ssrp_association_mode assoc_mode;
+
+	ssrp_journal journal;
+	int journal_dirty; /* forgotten entries not yet saved */
+	int journal_dir_made;
+
+	ssrp_volume *vol;
+	ssrp_volume_status st;
+	ssrp_protector prot[AGENT_MAX_PROT];
+	size_t n_prot;
+
+	ssrp_tpm *tpm;
+	int tpm_checked; /* 1 once the TPM answered and is not in lockout */
+
+	char **users; /* primary users; NULL until read */
+	size_t n_users;
+	char users_hash[65];
+
+	int not_yet;          /* some step left work for a later run */
+	char not_yet_reason[512];
+	unsigned long kill_at; /* SSRP_TEST_KILL_AT; 0: off */
+	unsigned long durable; /* durable writes so far */
+	int64_t now;           /* Unix seconds at the start */
+} agent_ctx;
+
+/* agent_report.c */
+void agent_event(agent_ctx *c, ssrp_agent_step step, int changed, const char *fmt, ...)
+#if defined(__MINGW32__)
+	__attribute__((format(gnu_printf, 4, 5)))
+#elif defined(__GNUC__)
+	__attribute__((format(printf, 4, 5)))
+#endif
+	;
+/* Remember the first reason work remains (a sentence). */
+void agent_not_yet(agent_ctx *c, const char *fmt, ...)
+#if defined(__MINGW32__)
+	__attribute__((format(gnu_printf, 2, 3)))
+#elif defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+/* Fill c->rep from the journal, the volume's state and what this run saw,
+ * and decide compliant / not yet. */
+void agent_assess(agent_ctx *c);
+/* 1 when the association must be sent (users read already). */
+int agent_assoc_due(const agent_ctx *c);
+const char *agent_assoc_mode_name(ssrp_association_mode m);
+
+/* agent_volume.c */
+/* Just before each durable write (journal save or volume change):
+ * counts, and kills the process at the SSRP_TEST_KILL_AT'th. */
+void agent_before_write(agent_ctx *c, int volume_change);
+int agent_refresh(agent_ctx *c);
+const ssrp_protector *agent_find(const agent_ctx *c, const char *id);
+size_t agent_count(const agent_ctx *c, ssrp_protector_type t);
+int agent_tpm_ready(agent_ctx *c);
+int agent_unlock(agent_ctx *c);
+int agent_step_tpm_protector(agent_ctx *c);
+int agent_step_recovery(agent_ctx *c);
+int agent_step_protection(agent_ctx *c);
+/* Add a generated recovery password (volume unlocked by the caller). */
+int agent_add_recovery(agent_ctx *c, char out_id[SSRP_PROTECTOR_ID_LEN + 1]);
+
+/* agent_escrow.c */
+int agent_journal_save(agent_ctx *c);
+/* Upload protector id's password; on a 2xx record it and save the journal.
+ * SSRP_OK when escrowed; otherwise an error (the run goes on). */
+int agent_escrow_one(agent_ctx *c, const char *id);
+int agent_step_escrow(agent_ctx *c);
+/* Any recovery protector on the volume confirmed escrowed. */
+int agent_any_escrowed(const agent_ctx *c);
+
+/* agent_assoc.c */
+int agent_read_users(agent_ctx *c);
+int agent_step_association(agent_ctx *c);
+
+/* agent_rotate.c */
+/* The protector to rotate away from, or NULL when none. */
+const char *agent_rotation_used(const agent_ctx *c);
+int agent_step_rotation(agent_ctx *c);
+
+#endif

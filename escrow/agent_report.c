@@ -1,0 +1,124 @@
+/* The agent's progress events, its compliance verdict and the report. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "escrow/agent_private.h"
+
+const char *ssrp_agent_state_name(ssrp_agent_state s)
+{
+	switch (s) {
+	case SSRP_AGENT_COMPLIANT: return "compliant";
+	case SSRP_AGENT_NOT_YET: return "not-yet";
+	case SSRP_AGENT_NOT_REGISTERED: return "not-registered";
+	case SSRP_AGENT_FAILED: return "failed";
+	}
+	return "unknown";
+}
+
+const char *agent_assoc_mode_name(ssrp_association_mode m)
+{
+	switch (m) {
+	case SSRP_ASSOCIATION_SERVICE: return "service";
+	case SSRP_ASSOCIATION_WEBHOOK: return "webhook";
+	default: return "off";
+	}
+}
+
+void agent_event(agent_ctx *c, ssrp_agent_step step, int changed, const char *fmt, ...)
+{
+	if (!c->opt->progress)
+		return;
+	char msg[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	ssrp_agent_event ev = {step, msg, changed};
+	c->opt->progress(&ev, c->opt->progress_ctx);
+}
+
+void agent_not_yet(agent_ctx *c, const char *fmt, ...)
+{
+	if (c->not_yet++)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->not_yet_reason, sizeof c->not_yet_reason, fmt, ap);
+	va_end(ap);
+}
+
+int agent_assoc_due(const agent_ctx *c)
+{
+	if (c->assoc_mode == SSRP_ASSOCIATION_OFF || !c->users || !c->n_users)
+		return 0;
+	const ssrp_journal *j = &c->journal;
+	if (strcmp(j->assoc_users_sha256, c->users_hash) ||
+	    strcmp(j->assoc_mode, agent_assoc_mode_name(c->assoc_mode)))
+		return 1;
+	unsigned long interval = c->cfg->agent.association_interval_s;
+	int64_t now = (int64_t)time(NULL);
+	if (j->assoc_at <= 0 || j->assoc_at > now + 86400) /* never, or a clock set back */
+		return 1;
+	return j->assoc_at <= now && (uint64_t)(now - j->assoc_at) >= interval;
+}
+
+void agent_assess(agent_ctx *c)
+{
+	ssrp_agent_report *r = c->rep;
+	const ssrp_journal *j = &c->journal;
+	r->protection_on = c->st.protection == SSRP_PROTECTION_ON;
+	r->n_protectors = 0;
+	size_t unescrowed = 0, recovery = 0, tpm = 0;
+	for (size_t i = 0; i < c->n_prot; i++) {
+		const ssrp_protector *p = &c->prot[i];
+		int64_t at = p->type == SSRP_PROTECTOR_RECOVERY_PASSWORD
+				     ? ssrp_journal_escrowed_at(j, p->id)
+				     : 0;
+		if (p->type == SSRP_PROTECTOR_RECOVERY_PASSWORD) {
+			recovery++;
+			unescrowed += at == 0;
+		}
+		tpm += p->type == SSRP_PROTECTOR_TPM;
+		if (r->n_protectors < SSRP_AGENT_MAX_PROTECTORS) {
+			ssrp_agent_protector *o = &r->protectors[r->n_protectors++];
+			memcpy(o->id, p->id, sizeof o->id);
+			o->type = p->type;
+			o->escrowed = at != 0;
+			o->escrowed_at = at;
+		}
+	}
+	snprintf(r->association_mode, sizeof r->association_mode, "%s",
+		 agent_assoc_mode_name(c->assoc_mode));
+	r->last_association = j->assoc_at;
+	r->association_pending = agent_assoc_due(c);
+	r->rotation_pending = agent_rotation_used(c) != NULL;
+
+	const char *why = NULL;
+	char buf[160];
+	if (!tpm)
+		why = "the volume has no TPM protector yet";
+	else if (!recovery)
+		why = "the volume has no recovery password yet";
+	else if (unescrowed) {
+		snprintf(buf, sizeof buf, "%zu recovery password%s not yet escrowed to Entra ID",
+			 unescrowed, unescrowed == 1 ? " is" : "s are");
+		why = buf;
+	} else if (!r->protection_on)
+		why = "protection is not on yet";
+	else if (r->rotation_pending)
+		why = "a recovery password that has been used is still on the volume";
+	else if (r->association_pending)
+		why = "the primary users have not reached the association service yet";
+	if (c->not_yet) {
+		r->state = SSRP_AGENT_NOT_YET;
+		snprintf(r->reason, sizeof r->reason, "%s", c->not_yet_reason);
+	} else if (why) {
+		r->state = SSRP_AGENT_NOT_YET;
+		snprintf(r->reason, sizeof r->reason, "%s", why);
+	} else {
+		r->state = SSRP_AGENT_COMPLIANT;
+		r->reason[0] = '\0';
+	}
+}

@@ -1,0 +1,254 @@
+/* The agent's orchestration (include/ssrp/agent.h): configuration in, the
+ * steps in order, the report out; and the read-only status.
+ *
+ * A compliant device costs a configuration read, a journal read, the
+ * volume's status and protector list: the TPM is opened only when the
+ * volume needs work, the volume's key unsealed only when a step needs it,
+ * the network used only for an escrow or an association that is due. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "escrow/agent_private.h"
+#include "hal/clock.h"
+#include "hal/mem.h"
+#include "ssrp/sys/error.h"
+
+#ifdef _WIN32
+#define AGENT_DEFAULT_VOLUME "wmi:C:"
+#define AGENT_DEFAULT_JOURNAL "C:\\ProgramData\\ssrp\\agent.journal"
+#else
+#define AGENT_DEFAULT_VOLUME NULL
+#define AGENT_DEFAULT_JOURNAL "/var/lib/ssrp/agent.journal"
+#endif
+
+static ssrp_association_mode resolve_mode(const ssrp_cloud_config *cfg)
+{
+	if (cfg->agent.association != SSRP_ASSOCIATION_DEFAULT)
+		return cfg->agent.association;
+	if (cfg->assoc.url)
+		return SSRP_ASSOCIATION_SERVICE;
+	if (cfg->webhook_url_file)
+		return SSRP_ASSOCIATION_WEBHOOK;
+	return SSRP_ASSOCIATION_OFF;
+}
+
+static void cleanup(agent_ctx *c)
+{
+	if (c->users)
+		ssrp_primary_users_free(c->users);
+	ssrp_volume_close(c->vol);
+	ssrp_tpm_close(c->tpm);
+	ssrp_cloud_config_free(c->cfg);
+	ssrp_memzero(c, sizeof *c);
+}
+
+static int same_id(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+		char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+static void load_journal(agent_ctx *c)
+{
+	if (ssrp_journal_load(&c->journal, c->journal_path) != SSRP_OK) {
+		agent_event(c, SSRP_AGENT_STEP_IDENTITY, 0,
+			    "the journal cannot be used (%s): starting from an empty one, so "
+			    "recovery passwords are escrowed again",
+			    ssrp_error_last());
+		memset(&c->journal, 0, sizeof c->journal);
+		return;
+	}
+	if (c->journal.device_id[0] && !same_id(c->journal.device_id, c->id.device_id)) {
+		agent_event(c, SSRP_AGENT_STEP_IDENTITY, 0,
+			    "the journal belongs to device %s, not this one: starting afresh",
+			    c->journal.device_id);
+		memset(&c->journal, 0, sizeof c->journal);
+	}
+}
+
+/* Configuration, identity, journal. SSRP_OK with c->rep->state
+ * NOT_REGISTERED when the device is not joined. */
+static int setup(agent_ctx *c, const ssrp_agent_options *opt, ssrp_agent_report *out)
+{
+	memset(c, 0, sizeof *c);
+	memset(out, 0, sizeof *out);
+	out->tpm_ready = -1;
+	out->state = SSRP_AGENT_FAILED;
+	c->opt = opt;
+	c->rep = out;
+	c->now = (int64_t)time(NULL);
+	if (!opt || !opt->config_path)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "the agent needs a configuration file (config_path)");
+	int rc = ssrp_cloud_config_load(&c->cfg, opt->config_path);
+	if (rc)
+		return rc;
+	const ssrp_cloud_config *cfg = c->cfg;
+	c->idc.tenant_id = cfg->tenant_id;
+	c->idc.device_id = cfg->device_id;
+	c->idc.cert_file = cfg->device_cert_file;
+	c->idc.key_file = cfg->device_key_file;
+	c->idc.join_type = cfg->device_join_type;
+	c->idc.display_name = cfg->device_display_name;
+	c->idc.primary_users = (const char *const *)cfg->device_primary_users;
+	c->volume_spec = opt->volume_spec ? opt->volume_spec
+			 : cfg->agent.volume ? cfg->agent.volume
+					     : AGENT_DEFAULT_VOLUME;
+	c->tpm_spec = opt->tpm_spec ? opt->tpm_spec : cfg->agent.tpm ? cfg->agent.tpm : getenv("SSRP_TPM");
+	c->journal_path = opt->journal_path ? opt->journal_path
+			  : cfg->agent.journal ? cfg->agent.journal
+					       : AGENT_DEFAULT_JOURNAL;
+	c->pcr_mask = cfg->agent.pcr_mask;
+	c->assoc_mode = resolve_mode(cfg);
+	snprintf(out->association_mode, sizeof out->association_mode, "%s",
+		 agent_assoc_mode_name(c->assoc_mode));
+
+	rc = ssrp_identity_read(&c->idc, &c->id);
+	if ((rc == SSRP_E_NOTFOUND) || (!rc && c->id.join == SSRP_JOIN_NONE)) {
+		if (!rc)
+			ssrp_error_set(SSRP_E_NOTFOUND, "this device is not registered in Entra ID");
+		out->state = SSRP_AGENT_NOT_REGISTERED;
+		snprintf(out->reason, sizeof out->reason, "%s", ssrp_error_last());
+		agent_event(c, SSRP_AGENT_STEP_IDENTITY, 0, "%s: nothing was done", out->reason);
+		return SSRP_OK;
+	}
+	if (rc)
+		return rc;
+	snprintf(out->device_id, sizeof out->device_id, "%s", c->id.device_id);
+	if (c->id.display_name[0])
+		agent_event(c, SSRP_AGENT_STEP_IDENTITY, 0, "this device is %s (device id %s), %s joined",
+			    c->id.display_name, c->id.device_id, ssrp_join_type_name(c->id.join));
+	else
+		agent_event(c, SSRP_AGENT_STEP_IDENTITY, 0, "this device is %s, %s joined",
+			    c->id.device_id, ssrp_join_type_name(c->id.join));
+	if (!c->volume_spec)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "no volume to protect: set \"agent\": {\"volume\": ...} in %s "
+				      "or give one (--volume)",
+				      opt->config_path);
+	load_journal(c);
+	rc = ssrp_volume_open(&c->vol, c->volume_spec);
+	if (!rc)
+		rc = agent_refresh(c);
+	return rc;
+}
+
+/* Journal entries of protectors that are no longer on the volume. */
+static void forget_stale(agent_ctx *c)
+{
+	ssrp_journal *j = &c->journal;
+	for (size_t i = 0; i < j->n_escrowed;) {
+		if (agent_find(c, j->escrowed[i].id) ||
+		    (j->rotation_used[0] && !strcmp(j->escrowed[i].id, j->rotation_used))) {
+			i++;
+			continue;
+		}
+		char id[SSRP_PROTECTOR_ID_LEN + 1];
+		memcpy(id, j->escrowed[i].id, sizeof id);
+		ssrp_journal_forget(j, id);
+		c->journal_dirty = 1;
+	}
+}
+
+static int volume_needs_work(agent_ctx *c)
+{
+	if (!agent_count(c, SSRP_PROTECTOR_TPM) || !agent_count(c, SSRP_PROTECTOR_RECOVERY_PASSWORD) ||
+	    c->st.protection != SSRP_PROTECTION_ON || agent_rotation_used(c))
+		return 1;
+	for (size_t i = 0; i < c->n_prot; i++)
+		if (c->prot[i].type == SSRP_PROTECTOR_RECOVERY_PASSWORD &&
+		    !ssrp_journal_escrowed_at(&c->journal, c->prot[i].id))
+			return 1;
+	return 0;
+}
+
+static int run_steps(agent_ctx *c)
+{
+	int rc = SSRP_OK;
+	forget_stale(c);
+	if (volume_needs_work(c)) {
+		if ((rc = agent_tpm_ready(c)) != SSRP_OK)
+			return rc;
+		if ((rc = agent_step_tpm_protector(c)) != SSRP_OK ||
+		    (rc = agent_step_recovery(c)) != SSRP_OK ||
+		    (rc = agent_step_escrow(c)) != SSRP_OK ||
+		    (rc = agent_step_protection(c)) != SSRP_OK)
+			return rc;
+	}
+	if ((rc = agent_step_association(c)) != SSRP_OK)
+		return rc;
+	if ((rc = agent_step_rotation(c)) != SSRP_OK)
+		return rc;
+	if (c->journal_dirty && (rc = agent_journal_save(c)) != SSRP_OK)
+		return rc;
+	return SSRP_OK;
+}
+
+static unsigned long kill_at_from_env(void)
+{
+	const char *v = getenv("SSRP_TEST_KILL_AT");
+	if (!v || !*v)
+		return 0;
+	char *end;
+	unsigned long n = strtoul(v, &end, 10);
+	return *end ? 0 : n;
+}
+
+static int finish(agent_ctx *c, int rc, uint64_t t0)
+{
+	ssrp_agent_report *out = c->rep;
+	if (rc) {
+		out->state = SSRP_AGENT_FAILED;
+		snprintf(out->reason, sizeof out->reason, "%s", ssrp_error_last());
+	}
+	out->elapsed_ms = ssrp_monotonic_ms() - t0;
+	char reason[sizeof out->reason];
+	memcpy(reason, out->reason, sizeof reason);
+	cleanup(c);
+	if (rc)
+		return ssrp_error_set(rc, "%s", reason);
+	return SSRP_OK;
+}
+
+int ssrp_agent_run(const ssrp_agent_options *opt, ssrp_agent_report *out)
+{
+	uint64_t t0 = ssrp_monotonic_ms();
+	agent_ctx c;
+	int rc = setup(&c, opt, out);
+	if (rc || out->state == SSRP_AGENT_NOT_REGISTERED)
+		return finish(&c, rc, t0);
+	c.kill_at = kill_at_from_env();
+	rc = run_steps(&c);
+	if (!rc) {
+		(void)agent_read_users(&c);
+		agent_assess(&c);
+	} else if (c.vol) {
+		/* the state the volume was left in, for the report */
+		int keep = rc;
+		char why[512];
+		snprintf(why, sizeof why, "%s", ssrp_error_last());
+		if (agent_refresh(&c) == SSRP_OK)
+			agent_assess(&c);
+		rc = ssrp_error_set(keep, "%s", why);
+	}
+	return finish(&c, rc, t0);
+}
+
+int ssrp_agent_status(const ssrp_agent_options *opt, ssrp_agent_report *out)
+{
+	uint64_t t0 = ssrp_monotonic_ms();
+	agent_ctx c;
+	int rc = setup(&c, opt, out);
+	if (!rc && out->state != SSRP_AGENT_NOT_REGISTERED) {
+		(void)agent_read_users(&c);
+		agent_assess(&c);
+	}
+	return finish(&c, rc, t0);
+}

@@ -1,0 +1,235 @@
+/* Escrow of a recovery password through the Device Registration Service
+ * (see drs.h). The request body is the only place the password is copied
+ * to; it is zeroed whatever happens. Nothing here logs, and no message
+ * holds the password: a refusal that repeats it is not quoted. */
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "escrow/drs.h"
+#include "escrow/http_retry.h"
+#include "hal/http.h"
+#include "hal/mem.h"
+#include "ssrp/error.h"
+#include "ssrp/sys/error.h"
+
+#define WHERE "the Device Registration Service"
+#define KID_LEN 36   /* a GUID without braces */
+#define RP_TEXT_LEN 55 /* 8 groups of 6 digits and 7 dashes */
+#define BODY_CAP 192
+
+static int hex_digit(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* "{GUID}" or "GUID", any case → "GUID" upper case (BitLocker's own
+ * spelling of a KeyProtectorId, braces taken off as the Wigleven script
+ * does) and "{GUID}" for messages. */
+static int protector_kid(const char *in, char kid[KID_LEN + 1], char named[KID_LEN + 3])
+{
+	size_t len = in ? strlen(in) : 0;
+	const char *t = in;
+	if (len && (in[0] == '{' || in[len - 1] == '}')) {
+		if (len != KID_LEN + 2 || in[0] != '{' || in[len - 1] != '}')
+			return -1;
+		t++;
+		len -= 2;
+	}
+	if (len != KID_LEN)
+		return -1;
+	for (size_t i = 0; i < KID_LEN; i++) {
+		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? t[i] != '-' : !hex_digit(t[i]))
+			return -1;
+		kid[i] = t[i] >= 'a' && t[i] <= 'f' ? (char)(t[i] - 'a' + 'A') : t[i];
+	}
+	kid[KID_LEN] = '\0';
+	snprintf(named, KID_LEN + 3, "{%s}", kid);
+	return 0;
+}
+
+/* The shape of a recovery password: eight groups of six digits joined by
+ * dashes. Its checksum is the service's business; what matters here is
+ * that nothing else ends up in the body. */
+static int password_shape_ok(const char *pw)
+{
+	if (!pw || strlen(pw) != RP_TEXT_LEN)
+		return 0;
+	for (size_t i = 0; i < RP_TEXT_LEN; i++) {
+		if (i % 7 == 6 ? pw[i] != '-' : !(pw[i] >= '0' && pw[i] <= '9'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Does text repeat the password, with or without its dashes? */
+static int repeats_password(const char *text, const char *pw)
+{
+	if (!text || !*text)
+		return 0;
+	if (strstr(text, pw))
+		return 1;
+	char digits[49];
+	size_t n = 0;
+	for (const char *p = pw; *p && n < 48; p++)
+		if (*p != '-')
+			digits[n++] = *p;
+	digits[n] = '\0';
+	int hit = strstr(text, digits) != NULL;
+	ssrp_memzero(digits, sizeof digits);
+	return hit;
+}
+
+/* The service's own words from an error body: {"code","subcode","message",
+ * "requestid"} (the shape ADRS logs; undocumented, so best effort). */
+static void error_words(const ssrp_http_resp *resp, const char *pw, char *words, size_t cap,
+			char *request_id, size_t rid_cap)
+{
+	words[0] = '\0';
+	cJSON *o = resp->body_len ? cJSON_ParseWithLength(resp->body, resp->body_len) : NULL;
+	const cJSON *sub = cJSON_GetObjectItemCaseSensitive(o, "subcode");
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(o, "code");
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(o, "message");
+	const cJSON *rid = cJSON_GetObjectItemCaseSensitive(o, "requestid");
+	const char *c = cJSON_IsString(sub) && *sub->valuestring	 ? sub->valuestring
+			: cJSON_IsString(code) && *code->valuestring ? code->valuestring
+								     : "";
+	const char *m = cJSON_IsString(msg) ? msg->valuestring : "";
+	if (repeats_password(c, pw) || repeats_password(m, pw))
+		snprintf(words, cap, "its message repeated the key and is not shown");
+	else
+		snprintf(words, cap, "%.64s%s%.300s", c, *c && *m ? ": " : "", m);
+	/* Control characters from the network are blanked. */
+	for (char *p = words; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	if (!request_id[0] && cJSON_IsString(rid))
+		snprintf(request_id, rid_cap, "%s", rid->valuestring);
+	for (char *p = request_id; *p; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			*p = '_';
+	cJSON_Delete(o);
+}
+
+int ssrp_drs_upload(const ssrp_cloud_config *cfg, const ssrp_device_identity *id,
+		    const char *protector_id, const char *password, const char *volume_type,
+		    const ssrp_retry_options *opt, ssrp_drs_result *out)
+{
+	ssrp_drs_result local;
+	if (!out)
+		out = &local;
+	memset(out, 0, sizeof *out);
+	char kid[KID_LEN + 1], named[KID_LEN + 3];
+	if (!cfg || !id)
+		return ssrp_error_set(SSRP_E_INVALID, "ssrp_drs_upload: no configuration or identity");
+	if (protector_kid(protector_id, kid, named))
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "'%.40s' is not a key protector id ({GUID}): nothing escrowed",
+				      protector_id ? protector_id : "(null)");
+	if (!password_shape_ok(password))
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "the recovery password of protector %s is not 48 digits in "
+				      "eight groups of six: nothing escrowed",
+				      named);
+	if (!volume_type)
+		volume_type = cfg->agent.volume_type && *cfg->agent.volume_type
+				      ? cfg->agent.volume_type
+				      : "OSV";
+	if (strcmp(volume_type, "OSV") && strcmp(volume_type, "FDV") && strcmp(volume_type, "RDV"))
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "volume type '%.16s' is none of OSV, FDV, RDV: protector %s "
+				      "not escrowed",
+				      volume_type, named);
+	const char *tenant = id->tenant_id[0] ? id->tenant_id : cfg->tenant_id;
+	if (id->join == SSRP_JOIN_NONE || !id->device_id[0])
+		return ssrp_error_set(SSRP_E_INVALID, "this device is not registered in Entra ID: "
+						      "protector %s cannot be escrowed",
+				      named);
+	if (!tenant || !*tenant)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "no tenant id: protector %s cannot be escrowed", named);
+	if (!id->cert[0])
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "device %s has no certificate, and the Device Registration "
+				      "Service knows a device only by it: protector %s not escrowed",
+				      id->device_id, named);
+	const char *host = cfg->drs_host && *cfg->drs_host ? cfg->drs_host : SSRP_HOST_DRS;
+
+	char url[512];
+	if ((size_t)snprintf(url, sizeof url, "https://%s/manage/%s/device/%s?api-version=1.0",
+			     host, tenant, id->device_id) >= sizeof url)
+		return ssrp_error_set(SSRP_E_INVALID, "the Device Registration URL for device %s is "
+						      "too long",
+				      id->device_id);
+
+	ssrp_http_options ho = {
+		.ca_file = cfg->ca_file,
+		.connect_to = (const char *const *)cfg->connect_to,
+		.cert_file = id->cert,
+		.key_file = id->key[0] ? id->key : NULL,
+		.timeout_ms = opt && opt->timeout_ms > 0 ? opt->timeout_ms : 60000,
+		.max_body = 64u * 1024u,
+	};
+	ssrp_http *h = NULL;
+	int rc = ssrp_http_new(&h, &ho);
+	if (rc)
+		return ssrp_error_prefix(rc, "cannot escrow protector %s", named);
+
+	char *body = ssrp_malloc(BODY_CAP);
+	if (!body) {
+		ssrp_http_free(h);
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	}
+	int len = snprintf(body, BODY_CAP, "{\"key\":\"%s\",\"kid\":\"%s\",\"vol\":\"%s\"}",
+			   password, kid, volume_type);
+	static const char *const headers[] = {"Content-Type: application/json",
+					      "Accept: application/json", NULL};
+	ssrp_http_req rq = {.method = "POST", .url = url, .headers = headers, .body = body,
+			    .body_len = (size_t)len};
+	ssrp_http_resp resp;
+	rc = ssrp_http_request_retrying(h, &rq, &resp, opt, &out->attempts);
+	ssrp_free_secret(body, BODY_CAP);
+	body = NULL;
+	rq.body = NULL;
+	out->status = resp.status;
+	snprintf(out->request_id, sizeof out->request_id, "%s", resp.request_id);
+
+	if (rc != SSRP_OK) {
+		/* hal/http names the URL (no secret in it) and curl's reason. */
+		rc = ssrp_error_prefix(rc == SSRP_E_BUFSIZE ? SSRP_E_IO : rc,
+				       "cannot reach " WHERE " to escrow protector %s after %u "
+				       "attempt%s",
+				       named, out->attempts, out->attempts == 1 ? "" : "s");
+	} else if (resp.status >= 200 && resp.status < 300) {
+		rc = SSRP_OK;
+	} else {
+		char words[400];
+		error_words(&resp, password, words, sizeof words, out->request_id,
+			    sizeof out->request_id);
+		long st = resp.status;
+		int code = st == 401 || st == 403	? SSRP_E_PERMISSION
+			   : st == 429 || st >= 500	? SSRP_E_IO
+							: SSRP_E_INVALID;
+		char why[64];
+		if (st == 401 || st == 403)
+			snprintf(why, sizeof why, "the device certificate was refused");
+		else if (code == SSRP_E_IO)
+			snprintf(why, sizeof why, "still after %u attempt%s", out->attempts,
+				 out->attempts == 1 ? "" : "s");
+		else
+			snprintf(why, sizeof why, "the request was refused");
+		const char *rid = out->request_id;
+		rc = ssrp_error_set(code,
+				    WHERE " did not escrow protector %s for device %s: HTTP %ld, "
+				    "%s%s%s%s%s%s%s",
+				    named, id->device_id, st, why,
+				    words[0] || rid[0] ? " (" : "", words,
+				    words[0] && rid[0] ? "; " : "", rid[0] ? "request-id " : "", rid,
+				    words[0] || rid[0] ? ")" : "");
+	}
+	ssrp_http_resp_free(&resp);
+	ssrp_http_free(h);
+	return rc;
+}

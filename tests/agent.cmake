@@ -1,0 +1,18 @@
+# The device agent (escrow/agent*.c, `ssrp agent run|status`). Included
+# from tests/CMakeLists.txt when ssrp_cloud exists.
+
+# The library call without a cloud: no configuration, not registered, the
+# progress callback, a damaged journal.
+ssrp_test(integration_agent_api SOURCES integration/test_agent_api.c LABELS integration)
+
+# The whole story with the real parts: swtpm, the simulated cloud, `ssrp
+# assoc serve`, a simulated volume, `ssrp recover --unlock`; every output
+# searched for secrets.
+add_test(NAME integration_agent_story
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_agent_story.sh $<TARGET_FILE:ssrp_cli>)
+set_tests_properties(integration_agent_story PROPERTIES LABELS integration TIMEOUT 300)
+
+# Not registered, no TPM, two recovery passwords by hand, webhook mode.
+add_test(NAME integration_agent_cases
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_agent_cases.sh $<TARGET_FILE:ssrp_cli>)
+set_tests_properties(integration_agent_cases PROPERTIES LABELS integration TIMEOUT 300)

@@ -1,0 +1,29 @@
+# Retrying HTTP (escrow/http_retry.c), escrow through the Device Registration
+# Service (escrow/drs.c) and the agent's journal (escrow/journal.c).
+# Included from tests/CMakeLists.txt when ssrp_cloud exists.
+ssrp_test(unit_journal SOURCES unit/test_journal.c LABELS unit)
+
+# The retry rules against a scripted local HTTPS server.
+if(TARGET PkgConfig::MHD)
+  ssrp_test(unit_http_retry SOURCES unit/test_http_retry.c LABELS unit
+            LIBS PkgConfig::MHD PkgConfig::CRYPTO Threads::Threads)
+endif()
+
+# ssrp_drs_upload against `ssrp sim cloud start` with real device
+# certificates.
+if(TARGET ssrp_cli)
+  ssrp_test(integration_drs SOURCES integration/test_drs.c integration/sim_helpers.c
+            LABELS integration LIBS PkgConfig::CJSON PkgConfig::CRYPTO)
+  foreach(t integration_drs valgrind_integration_drs)
+    if(TEST ${t})
+      set_tests_properties(${t} PROPERTIES ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_cli>")
+    endif()
+  endforeach()
+endif()
+
+# The journal parser. ssrp_fuzz() is defined by tests/fuzz/tests.cmake,
+# included before this file.
+if(SSRP_FUZZ)
+  ssrp_fuzz(fuzz_journal ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_journal.c
+            ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/journal PkgConfig::CJSON)
+endif()

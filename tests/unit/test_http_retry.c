@@ -1,0 +1,395 @@
+/* ssrp_http_request_retrying (escrow/http_retry.c) against a scripted local
+ * HTTPS server (libmicrohttpd): a 429 with Retry-After 1 is sent again no
+ * sooner than a second later; a 503 without one after the backoff; a 400
+ * is final; a Retry-After that does not fit the deadline stops at once; the
+ * deadline bounds backoff and a slow exchange alike; a dropped connection
+ * and a refused one are retried. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <microhttpd.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "escrow/http_retry.h"
+#include "hal/clock.h"
+#include "hal/http.h"
+#include "ssrp/error.h"
+
+static struct MHD_Daemon *daemon_;
+static char *cert_pem, *key_pem;
+static char dir[] = "/tmp/ssrp-http-retry.XXXXXX";
+static char ca_path[128];
+static int port;
+
+/* what the server saw, per script, guarded by lock */
+#define MAX_SEEN 16
+typedef struct seen {
+	const char *path;
+	int n;
+	uint64_t at[MAX_SEEN];
+} seen;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static seen scripts[] = {{"/ra429"}, {"/busy503"}, {"/bad400"}, {"/always503"},
+			 {"/late503"}, {"/slow"},    {"/reset"},  {"/ok"}};
+
+static char *pem_of(int is_key, void *obj)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	if (is_key)
+		PEM_write_bio_PrivateKey(b, obj, NULL, NULL, 0, NULL, NULL);
+	else
+		PEM_write_bio_X509(b, obj);
+	char *data;
+	long n = BIO_get_mem_data(b, &data);
+	char *s = malloc((size_t)n + 1);
+	memcpy(s, data, (size_t)n);
+	s[n] = '\0';
+	BIO_free(b);
+	return s;
+}
+
+static void make_cert(void)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, k);
+	X509_NAME *n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"fake", -1, -1,
+				   0);
+	X509_set_issuer_name(x, n);
+	X509V3_CTX ctx;
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
+						"DNS:localhost,DNS:enterpriseregistration.windows.net");
+	X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+	e = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE");
+	X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
+	cert_pem = pem_of(0, x);
+	key_pem = pem_of(1, k);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
+			     const char *retry_after)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+								 MHD_RESPMEM_MUST_COPY);
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "request-id", "fake-req-7");
+	if (retry_after)
+		MHD_add_response_header(r, "Retry-After", retry_after);
+	enum MHD_Result ok = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+			       const char *method, const char *version, const char *upload,
+			       size_t *upload_size, void **con_cls)
+{
+	(void)cls;
+	(void)method;
+	(void)version;
+	(void)upload;
+	static int marker;
+	if (!*con_cls) {
+		*con_cls = &marker;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	int n = 0;
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++) {
+		if (!strcmp(url, scripts[i].path)) {
+			if (scripts[i].n < MAX_SEEN)
+				scripts[i].at[scripts[i].n] = ssrp_monotonic_ms();
+			n = ++scripts[i].n;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	if (!strcmp(url, "/ra429"))
+		return n == 1 ? reply(c, 429, "{\"error\":\"slow down\"}", "1")
+			      : reply(c, 200, "{\"ok\":true}", NULL);
+	if (!strcmp(url, "/busy503"))
+		return n <= 2 ? reply(c, 503, "{\"error\":\"busy\"}", NULL)
+			      : reply(c, 200, "{\"ok\":true}", NULL);
+	if (!strcmp(url, "/bad400"))
+		return reply(c, 400, "{\"error\":\"bad\"}", NULL);
+	if (!strcmp(url, "/always503"))
+		return reply(c, 503, "{\"error\":\"busy\"}", NULL);
+	if (!strcmp(url, "/late503"))
+		return reply(c, 503, "{\"error\":\"busy\"}", "30");
+	if (!strcmp(url, "/slow")) {
+		ssrp_sleep_ms(2500);
+		return reply(c, 200, "{\"ok\":true}", NULL);
+	}
+	if (!strcmp(url, "/reset"))
+		return n == 1 ? MHD_NO : reply(c, 200, "{\"ok\":true}", NULL);
+	return reply(c, 200, "{\"ok\":true}", NULL);
+}
+
+static int setup(void **st)
+{
+	(void)st;
+	if (!mkdtemp(dir))
+		return -1;
+	make_cert();
+	daemon_ = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+					   MHD_USE_TLS,
+				   0, NULL, NULL, handler, NULL, MHD_OPTION_HTTPS_MEM_KEY, key_pem,
+				   MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_END);
+	if (!daemon_)
+		return -1;
+	port = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT)->port;
+	snprintf(ca_path, sizeof ca_path, "%s/ca.pem", dir);
+	FILE *f = fopen(ca_path, "w");
+	if (!f)
+		return -1;
+	fputs(cert_pem, f);
+	fclose(f);
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	MHD_stop_daemon(daemon_);
+	free(cert_pem);
+	free(key_pem);
+	unlink(ca_path);
+	rmdir(dir);
+	return 0;
+}
+
+static seen *script(const char *path)
+{
+	for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++)
+		if (!strcmp(scripts[i].path, path))
+			return &scripts[i];
+	fail_msg("no script %s", path);
+	return NULL;
+}
+
+/* One retrying request to path; the HTTP status in *status. */
+static int send_to(const char *path, const ssrp_retry_options *opt, long *status,
+		   unsigned *attempts, uint64_t *elapsed)
+{
+	ssrp_http_options ho = {.ca_file = ca_path};
+	ssrp_http *h = NULL;
+	if (ssrp_http_new(&h, &ho))
+		fail_msg("%s", ssrp_error_last());
+	char url[128];
+	snprintf(url, sizeof url, "https://localhost:%d%s", port, path);
+	static const char *const headers[] = {"Content-Type: application/json", NULL};
+	ssrp_http_req rq = {.method = "POST", .url = url, .headers = headers, .body = "{}",
+			    .body_len = 2, .timeout_ms = 12345};
+	ssrp_http_resp resp;
+	uint64_t t0 = ssrp_monotonic_ms();
+	int rc = ssrp_http_request_retrying(h, &rq, &resp, opt, attempts);
+	if (elapsed)
+		*elapsed = ssrp_monotonic_ms() - t0;
+	assert_int_equal(rq.timeout_ms, 12345); /* the caller's request is left as it was */
+	*status = resp.status;
+	assert_non_null(resp.body);
+	ssrp_http_resp_free(&resp);
+	ssrp_http_free(h);
+	return rc;
+}
+
+static void test_429_waits_for_retry_after(void **st)
+{
+	(void)st;
+	ssrp_retry_options opt = {.jitter_seed = 1, .backoff_base_ms = 10};
+	long status;
+	unsigned attempts;
+	assert_int_equal(send_to("/ra429", &opt, &status, &attempts, NULL), SSRP_OK);
+	assert_int_equal(status, 200);
+	assert_int_equal(attempts, 2);
+	seen *s = script("/ra429");
+	pthread_mutex_lock(&lock);
+	assert_int_equal(s->n, 2);
+	uint64_t gap = s->at[1] - s->at[0];
+	pthread_mutex_unlock(&lock);
+	/* never before the Retry-After, although the backoff would be 10 ms */
+	if (gap < 1000)
+		fail_msg("the second attempt came %llu ms after the first, before Retry-After 1",
+			 (unsigned long long)gap);
+}
+
+static void test_503_backs_off(void **st)
+{
+	(void)st;
+	ssrp_retry_options opt = {.jitter_seed = 7, .backoff_base_ms = 200};
+	long status;
+	unsigned attempts;
+	assert_int_equal(send_to("/busy503", &opt, &status, &attempts, NULL), SSRP_OK);
+	assert_int_equal(status, 200);
+	assert_int_equal(attempts, 3);
+	seen *s = script("/busy503");
+	pthread_mutex_lock(&lock);
+	assert_int_equal(s->n, 3);
+	uint64_t gap1 = s->at[1] - s->at[0], gap2 = s->at[2] - s->at[1];
+	pthread_mutex_unlock(&lock);
+	/* equal jitter: at least half of 200, then half of 400 */
+	if (gap1 < 100 || gap2 < 200)
+		fail_msg("backoff gaps %llu and %llu ms are shorter than 100 and 200",
+			 (unsigned long long)gap1, (unsigned long long)gap2);
+}
+
+static void test_400_is_final(void **st)
+{
+	(void)st;
+	long status;
+	unsigned attempts;
+	assert_int_equal(send_to("/bad400", NULL, &status, &attempts, NULL), SSRP_OK);
+	assert_int_equal(status, 400);
+	assert_int_equal(attempts, 1);
+	pthread_mutex_lock(&lock);
+	assert_int_equal(script("/bad400")->n, 1);
+	pthread_mutex_unlock(&lock);
+}
+
+static void test_max_attempts(void **st)
+{
+	(void)st;
+	ssrp_retry_options opt = {.jitter_seed = 3, .backoff_base_ms = 20, .max_attempts = 3};
+	long status;
+	unsigned attempts;
+	assert_int_equal(send_to("/always503", &opt, &status, &attempts, NULL), SSRP_OK);
+	assert_int_equal(status, 503); /* the last answer, for the caller to judge */
+	assert_int_equal(attempts, 3);
+	pthread_mutex_lock(&lock);
+	assert_int_equal(script("/always503")->n, 3);
+	pthread_mutex_unlock(&lock);
+}
+
+static void test_deadline(void **st)
+{
+	(void)st;
+	long status;
+	unsigned attempts;
+	uint64_t elapsed;
+	/* Retry-After 30 does not fit in 3 s: stop at once, never early */
+	ssrp_retry_options opt = {.jitter_seed = 3, .deadline_ms = 3000};
+	assert_int_equal(send_to("/late503", &opt, &status, &attempts, &elapsed), SSRP_OK);
+	assert_int_equal(status, 503);
+	assert_int_equal(attempts, 1);
+	if (elapsed > 2500)
+		fail_msg("gave up after %llu ms instead of at once", (unsigned long long)elapsed);
+
+	/* backoff under a deadline: attempts until the next wait would cross it */
+	pthread_mutex_lock(&lock);
+	int before = script("/always503")->n;
+	pthread_mutex_unlock(&lock);
+	ssrp_retry_options o2 = {.jitter_seed = 5, .deadline_ms = 1500, .backoff_base_ms = 300,
+				 .max_attempts = 50};
+	assert_int_equal(send_to("/always503", &o2, &status, &attempts, &elapsed), SSRP_OK);
+	assert_int_equal(status, 503);
+	assert_true(attempts >= 2 && attempts < 50);
+	pthread_mutex_lock(&lock);
+	assert_int_equal(script("/always503")->n - before, (int)attempts);
+	pthread_mutex_unlock(&lock);
+	if (elapsed > 1500 + 1000)
+		fail_msg("ran %llu ms past a 1.5 s deadline", (unsigned long long)elapsed);
+
+	/* one slow exchange: its timeout shrinks to what is left of the
+	 * deadline, so the call ends near the deadline, not after 2.5 s */
+	ssrp_retry_options o3 = {.jitter_seed = 5, .deadline_ms = 1000, .timeout_ms = 60000};
+	int rc = send_to("/slow", &o3, &status, &attempts, &elapsed);
+	assert_int_equal(rc, SSRP_E_IO);
+	assert_int_equal(status, 0);
+	if (elapsed >= 2400)
+		fail_msg("a 1 s deadline ran %llu ms", (unsigned long long)elapsed);
+}
+
+static void test_transport_failures_retried(void **st)
+{
+	(void)st;
+	long status;
+	unsigned attempts;
+	/* the server drops the first connection without an answer */
+	ssrp_retry_options opt = {.jitter_seed = 9, .backoff_base_ms = 50};
+	assert_int_equal(send_to("/reset", &opt, &status, &attempts, NULL), SSRP_OK);
+	assert_int_equal(status, 200);
+	assert_int_equal(attempts, 2);
+	pthread_mutex_lock(&lock);
+	assert_int_equal(script("/reset")->n, 2);
+	pthread_mutex_unlock(&lock);
+
+	/* nobody listens: every attempt fails to connect, all are made */
+	ssrp_http_options ho = {.ca_file = ca_path};
+	ssrp_http *h = NULL;
+	assert_int_equal(ssrp_http_new(&h, &ho), 0);
+	ssrp_http_req rq = {.method = "GET", .url = "https://localhost:1/nobody"};
+	ssrp_http_resp resp;
+	ssrp_retry_options o2 = {.jitter_seed = 9, .backoff_base_ms = 20, .max_attempts = 3};
+	assert_int_equal(ssrp_http_request_retrying(h, &rq, &resp, &o2, &attempts), SSRP_E_IO);
+	assert_int_equal(attempts, 3);
+	assert_int_equal(resp.status, 0);
+	assert_non_null(strstr(ssrp_error_last(), "localhost"));
+	ssrp_http_resp_free(&resp);
+	ssrp_http_free(h);
+}
+
+static void test_arguments(void **st)
+{
+	(void)st;
+	ssrp_http_resp resp;
+	unsigned attempts = 9;
+	ssrp_http_req rq = {.method = "GET", .url = "https://localhost/"};
+	assert_int_equal(ssrp_http_request_retrying(NULL, &rq, &resp, NULL, &attempts),
+			 SSRP_E_INVALID);
+	assert_int_equal(attempts, 0);
+	ssrp_http_resp_free(&resp);
+	assert_int_equal(ssrp_http_request_retrying(NULL, &rq, NULL, NULL, NULL), SSRP_E_INVALID);
+	/* a plain success, attempts may be NULL */
+	ssrp_http_options ho = {.ca_file = ca_path};
+	ssrp_http *h = NULL;
+	assert_int_equal(ssrp_http_new(&h, &ho), 0);
+	char url[128];
+	snprintf(url, sizeof url, "https://localhost:%d/ok", port);
+	rq.url = url;
+	assert_int_equal(ssrp_http_request_retrying(h, &rq, &resp, NULL, NULL), SSRP_OK);
+	assert_int_equal(resp.status, 200);
+	assert_string_equal(resp.request_id, "fake-req-7");
+	ssrp_http_resp_free(&resp);
+	ssrp_http_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_429_waits_for_retry_after),
+		cmocka_unit_test(test_503_backs_off),
+		cmocka_unit_test(test_400_is_final),
+		cmocka_unit_test(test_max_attempts),
+		cmocka_unit_test(test_deadline),
+		cmocka_unit_test(test_transport_failures_retried),
+		cmocka_unit_test(test_arguments),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
