@@ -327,6 +327,7 @@ int main(int argc, char **argv)
 	read_log(mark, &first_log);
 	double first_ms = ms;
 	unsigned long first_requests = r.http_requests, first_unseals = r.tpm_unseals;
+	unsigned long first_tpm_commands = r.tpm_commands;
 	unsigned long first_writes = r.journal_writes + r.volume_changes;
 	int n_rp = 0;
 	for (size_t i = 0; i < r.n_protectors; i++)
@@ -336,13 +337,14 @@ int main(int argc, char **argv)
 
 	/* 3. the steady state */
 	double st_ms[MAX_RUNS];
-	unsigned long st_requests = 0, st_unseals = 0, st_writes = 0;
+	unsigned long st_requests = 0, st_unseals = 0, st_writes = 0, st_tpm_commands = 0;
 	mark = file_size(log_path);
 	for (int i = 0; i < steady; i++) {
 		if (agent(img, journal, tpm.spec, &r, &st_ms[i]))
 			return fail("a steady-state run did not end compliant");
 		st_requests += r.http_requests;
 		st_unseals += r.tpm_unseals;
+		st_tpm_commands += r.tpm_commands;
 		st_writes += r.journal_writes + r.volume_changes;
 	}
 	log_counts st_log;
@@ -426,13 +428,15 @@ int main(int argc, char **argv)
 	printf("{\"bench\":\"agent\",\"first_run_ms\":%.1f,\"first_run_requests\":%lu,"
 	       "\"first_run_escrow_requests\":%ld,\"first_run_assoc_requests\":%ld,"
 	       "\"first_run_token_requests\":%ld,\"first_run_tpm_unseals\":%lu,"
+	       "\"first_run_tpm_commands\":%lu,\"steady_tpm_commands\":%lu,"
 	       "\"first_run_recovery_passwords\":%d,\"steady_runs\":%d,\"steady_ms_median\":%.2f,"
 	       "\"steady_ms_p90\":%.2f,\"steady_requests\":%lu,\"steady_unseals\":%lu,"
 	       "\"process_ms_median\":%.1f,\"ref_volume_status_process_ms\":%.1f,"
 	       "\"ref_volume_open_status_ms\":%.2f,\"ref_tpm_open_close_ms\":%.2f,"
 	       "\"steady_over_volume_open\":%.2f,\"goal_first_run_requests\":2,\"goal_steady_ms\":%.0f,"
 	       "\"met\":%s}\n",
-	       first_ms, first_requests, escrow, assoc, tokens, first_unseals, n_rp, steady, st_median,
+	       first_ms, first_requests, escrow, assoc, tokens, first_unseals, first_tpm_commands,
+	       st_tpm_commands, n_rp, steady, st_median,
 	       st_p90, st_requests + (unsigned long)st_log.total, st_unseals, proc_median,
 	       vs_proc_median, open_median, tpm_median, open_median > 0 ? st_median / open_median : 0,
 	       GOAL_STEADY_MS, first_met && steady_met ? "true" : "false");

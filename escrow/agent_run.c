@@ -39,6 +39,9 @@ static void cleanup(agent_ctx *c)
 	if (c->users)
 		ssrp_primary_users_free(c->users);
 	ssrp_volume_close(c->vol);
+	ssrp_tpm_stats ts;
+	if (c->tpm && c->rep && ssrp_tpm_get_stats(c->tpm, &ts) == SSRP_OK)
+		c->rep->tpm_commands = (unsigned long)ts.commands;
 	ssrp_tpm_close(c->tpm);
 	ssrp_cloud_config_free(c->cfg);
 	ssrp_memzero(c, sizeof *c);

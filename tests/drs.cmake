@@ -5,7 +5,7 @@ ssrp_test(unit_journal SOURCES unit/test_journal.c LABELS unit)
 
 # The retry rules against a scripted local HTTPS server.
 if(TARGET PkgConfig::MHD)
-  ssrp_test(unit_http_retry SOURCES unit/test_http_retry.c LABELS unit
+  ssrp_test(unit_http_retry SOURCES unit/test_http_retry.c unit/fake_https.c LABELS unit
             LIBS PkgConfig::MHD PkgConfig::CRYPTO Threads::Threads)
 endif()
 

@@ -14,6 +14,7 @@ endforeach()
 # A scripted local HTTPS server for what the simulator does not do (inner
 # 429 in a $batch, a revoked token, a body that is not JSON, the size cap).
 if(TARGET PkgConfig::MHD)
-  ssrp_test(unit_graph_fake SOURCES unit/test_graph_fake.c LABELS unit
+  ssrp_test(unit_graph_fake SOURCES unit/test_graph_fake.c unit/fake_https.c
+            integration/sim_helpers.c LABELS unit
             LIBS PkgConfig::MHD PkgConfig::CJSON PkgConfig::CRYPTO Threads::Threads)
 endif()

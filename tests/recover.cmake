@@ -5,7 +5,8 @@ ssrp_test(unit_recover SOURCES unit/test_recover_unit.c LABELS unit LIBS PkgConf
 
 # The device-code polling against a scripted local HTTPS server.
 if(TARGET PkgConfig::MHD)
-  ssrp_test(unit_recover_devicecode SOURCES unit/test_recover_devicecode.c LABELS unit
+  ssrp_test(unit_recover_devicecode SOURCES unit/test_recover_devicecode.c unit/fake_https.c
+            integration/sim_helpers.c LABELS unit
             LIBS PkgConfig::MHD PkgConfig::CJSON PkgConfig::CRYPTO Threads::Threads)
 endif()
 

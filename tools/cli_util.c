@@ -176,3 +176,24 @@ int cli_parse_options(void *args, const cli_option *opts, size_t n_opts, const c
 	}
 	return 0;
 }
+
+const char *cli_config_path(const char *given)
+{
+	const char *path = given ? given : getenv("SSRP_CONFIG");
+	if (!path || !*path) {
+		cli_usage_error("no configuration: give --config FILE or set SSRP_CONFIG");
+		return NULL;
+	}
+	return path;
+}
+
+int cli_load_config(ssrp_cloud_config **cfg, const char *given, const char **path)
+{
+	const char *p = cli_config_path(given);
+	if (!p)
+		return EXIT_USAGE;
+	if (path)
+		*path = p;
+	int rc = ssrp_cloud_config_load(cfg, p);
+	return rc ? cli_fail(rc) : 0;
+}

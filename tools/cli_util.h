@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "escrow/config.h"
 #include "ssrp/buf.h"
 
 /* Exit codes, documented in `ssrp help`. */
@@ -37,6 +38,14 @@ int cli_read_file(ssrp_buf *out, const char *path, size_t max);
 /* Write a file readable only by its owner, atomically (temp + rename);
  * "-" writes to stdout. */
 int cli_write_private_file(const char *path, const uint8_t *data, size_t len);
+
+/* The configuration file: given (--config's value), else $SSRP_CONFIG.
+ * NULL, after saying how to name one, when neither does (exit EXIT_USAGE). */
+const char *cli_config_path(const char *given);
+/* Load the configuration cli_config_path names into *cfg (its path in *path
+ * unless path is NULL): 0, EXIT_USAGE when none is named, or cli_fail's exit
+ * code when it does not load. */
+int cli_load_config(ssrp_cloud_config **cfg, const char *given, const char **path);
 
 /* "7,11" or "0-3,7" → bit mask of PCRs; 0 with a message on error. */
 int cli_parse_pcrs(uint32_t *out, const char *text);

@@ -98,6 +98,7 @@ static int print_json(const ssrp_agent_report *r)
 	      !(cost = cJSON_AddObjectToObject(o, "run")) ||
 	      !cJSON_AddNumberToObject(cost, "httpRequests", (double)r->http_requests) ||
 	      !cJSON_AddNumberToObject(cost, "tpmUnseals", (double)r->tpm_unseals) ||
+	      !cJSON_AddNumberToObject(cost, "tpmCommands", (double)r->tpm_commands) ||
 	      !cJSON_AddNumberToObject(cost, "volumeChanges", (double)r->volume_changes) ||
 	      !cJSON_AddNumberToObject(cost, "journalWrites", (double)r->journal_writes) ||
 	      !cJSON_AddNumberToObject(cost, "durableWrites",

@@ -139,9 +139,9 @@ static void show_progress(size_t done, size_t total, void *ctx)
 static int setup(const assoc_args *a, const char *requester, ssrp_cloud_config **cfg,
 		 ssrp_audit **audit, ssrp_assoc **eng, progress_ctx *prog)
 {
-	const char *path = a->config ? a->config : getenv("SSRP_CONFIG");
-	if (!path || !*path)
-		return cli_usage_error("no configuration: give --config FILE or set SSRP_CONFIG");
+	const char *path = cli_config_path(a->config);
+	if (!path)
+		return EXIT_USAGE;
 	int rc = ssrp_cloud_config_load(cfg, path);
 	if (!rc)
 		rc = ssrp_audit_open(audit, (*cfg)->assoc.audit);

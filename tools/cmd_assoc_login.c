@@ -43,13 +43,11 @@ static void show_code(const char *uri, const char *code, const char *message, vo
 
 static int run(const login_args *a)
 {
-	const char *config = a->config ? a->config : getenv("SSRP_CONFIG");
-	if (!config || !*config)
-		return cli_usage_error("no configuration: give --config FILE (or set SSRP_CONFIG)");
 	ssrp_cloud_config *cfg = NULL;
-	int rc = ssrp_cloud_config_load(&cfg, config);
+	const char *config = NULL;
+	int rc = cli_load_config(&cfg, a->config, &config);
 	if (rc)
-		return cli_fail(rc);
+		return rc;
 	if (!cfg->refresh_token_file) {
 		ssrp_cloud_config_free(cfg);
 		return cli_fail(ssrp_error_set(SSRP_E_INVALID,

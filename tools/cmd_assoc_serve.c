@@ -94,13 +94,9 @@ int ssrp_cmd_assoc_serve(int argc, char **argv)
 		if (assoc_parse_listen(a.listen, host, sizeof host, &port) != SSRP_OK)
 			return cli_usage_error("--listen: %s", ssrp_error_last());
 	}
-	const char *config = a.config ? a.config : getenv("SSRP_CONFIG");
-	if (!config || !*config)
-		return cli_usage_error("no configuration: give --config FILE or set SSRP_CONFIG");
-
 	ssrp_cloud_config *cfg = NULL;
-	if ((rc = ssrp_cloud_config_load(&cfg, config)) != SSRP_OK)
-		return cli_fail(rc);
+	if ((rc = cli_load_config(&cfg, a.config, NULL)) != 0)
+		return rc;
 
 	/* Blocked before any thread starts, so only sigwait below sees them. */
 	sigset_t set;

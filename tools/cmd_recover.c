@@ -187,13 +187,10 @@ static int unlock_volume(const char *spec, const ssrp_recover_choice *c, const c
 
 static int run(const recover_args *a)
 {
-	const char *config = a->config ? a->config : getenv("SSRP_CONFIG");
-	if (!config || !*config)
-		return cli_usage_error("no configuration: give --config FILE (or set SSRP_CONFIG)");
 	ssrp_cloud_config *cfg = NULL;
-	int rc = ssrp_cloud_config_load(&cfg, config);
+	int rc = cli_load_config(&cfg, a->config, NULL);
 	if (rc)
-		return cli_fail(rc);
+		return rc;
 	ssrp_recover_signin how = {.username = a->username, .password_file = a->password_file,
 				   .prompt = show_code};
 	ssrp_graph *g = NULL;

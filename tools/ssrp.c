@@ -2,6 +2,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#endif
 
 #include "ssrp/sys/tpm.h"
 #include "tools/cli_util.h"
@@ -105,8 +109,21 @@ static void print_help(void)
 	printf(usage, specs);
 }
 
+/* Recovery passwords, keys and tokens pass through this process's memory:
+ * no core file may keep them, and no other process of the user may read
+ * that memory (ptrace, /proc/PID/mem). */
+static void no_core_dumps(void)
+{
+#ifdef __linux__
+	struct rlimit none = {0, 0};
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+	no_core_dumps();
 	/* tpm2-tss prints its own errors to stderr; ssrp reports them in
 	 * its words, so silence the library unless the user asked for it. */
 	setenv("TSS2_LOG", "all+NONE", 0);

@@ -96,6 +96,7 @@ typedef struct ssrp_agent_report {
 	/* What this run cost. */
 	unsigned long http_requests; /* every attempt, all hosts */
 	unsigned long tpm_unseals;
+	unsigned long tpm_commands;  /* every TPM command, unseals included */
 	unsigned long volume_changes;
 	unsigned long journal_writes;
 	uint64_t elapsed_ms;

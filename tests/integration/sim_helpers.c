@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "escrow/config.h"
+#include "hal/http.h"
 #include "tests/integration/sim_helpers.h"
 
 extern char **environ;
@@ -72,4 +74,73 @@ int sim_env_value(const char *env_text, const char *name, char *out, size_t cap)
 	memcpy(out, p, n);
 	out[n] = '\0';
 	return 0;
+}
+
+const char *sim_bin(void)
+{
+	const char *bin = getenv("SSRP_BIN");
+	if (!bin || !*bin) {
+		fprintf(stderr, "SSRP_BIN must name the ssrp command\n");
+		return NULL;
+	}
+	return bin;
+}
+
+int sim_make_work(char *work, size_t cap, const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+	snprintf(work, cap, "%s/%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+	return mkdtemp(work) ? 0 : -1;
+}
+
+int sim_cloud_start(const char *bin, const char *dir, const char *const *args, char **env)
+{
+	const char *argv[24] = {"sim", "cloud", "start", "--dir", dir};
+	int n = 5;
+	for (; args && *args && n < 23; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	*env = NULL;
+	if (sim_run(bin, argv) != 0)
+		return -1;
+	char path[1024];
+	snprintf(path, sizeof path, "%s/cloud.env", dir);
+	*env = sim_read_text(path);
+	return 0;
+}
+
+int sim_admin_token(const char *env_text, char *out, size_t cap)
+{
+	char token_file[1024];
+	if (sim_env_value(env_text, "SSRP_SIM_ADMIN_TOKEN_FILE", token_file, sizeof token_file))
+		return -1;
+	char *t = sim_read_text(token_file);
+	if (!t)
+		return -1;
+	snprintf(out, cap, "%s", t);
+	free(t);
+	return 0;
+}
+
+void sim_admin_post(const char *config_path, const char *token, const char *path,
+		    const char *body)
+{
+	ssrp_cloud_config *cfg = NULL;
+	assert_int_equal(ssrp_cloud_config_load(&cfg, config_path), 0);
+	ssrp_http *h = NULL;
+	ssrp_http_options ho = {.ca_file = cfg->ca_file,
+				.connect_to = (const char *const *)cfg->connect_to};
+	assert_int_equal(ssrp_http_new(&h, &ho), 0);
+	char auth[200], url[300];
+	snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+	snprintf(url, sizeof url, "https://graph.microsoft.com%s", path);
+	const char *hdrs[] = {auth, NULL};
+	ssrp_http_req rq = {.method = "POST", .url = url, .headers = hdrs, .body = body,
+			    .body_len = strlen(body)};
+	ssrp_http_resp r;
+	assert_int_equal(ssrp_http_request(h, &rq, &r), 0);
+	assert_int_equal(r.status, 200);
+	ssrp_http_resp_free(&r);
+	ssrp_http_free(h);
+	ssrp_cloud_config_free(cfg);
 }

@@ -14,4 +14,20 @@ int sim_run(const char *bin, const char *const *args);
 /* The value of NAME='...' in an env file's text; 0, or -1 when absent or too long. */
 int sim_env_value(const char *env_text, const char *name, char *out, size_t cap);
 
+/* $SSRP_BIN, the ssrp command; NULL, with a message on stderr, when unset. */
+const char *sim_bin(void);
+/* Make a fresh $TMPDIR/<name>.XXXXXX (TMPDIR defaults to /tmp) into work; 0 or -1. */
+int sim_make_work(char *work, size_t cap, const char *name);
+/* Run `bin sim cloud start --dir DIR [args...]` (args NULL-terminated, may be
+ * NULL). -1 when the simulator did not start; 0 when it did, with DIR/cloud.env's
+ * text (malloc'd) in *env, or NULL there when it cannot be read. */
+int sim_cloud_start(const char *bin, const char *dir, const char *const *args, char **env);
+/* The admin bearer token: the file that SSRP_SIM_ADMIN_TOKEN_FILE in an env
+ * file's text names, as it stands, into out; 0, or -1 when absent or unreadable. */
+int sim_admin_token(const char *env_text, char *out, size_t cap);
+/* POST body to https://graph.microsoft.com<path> with the admin token, through
+ * the client configuration at config_path; fails the test unless the answer is 200. */
+void sim_admin_post(const char *config_path, const char *token, const char *path,
+		    const char *body);
+
 #endif

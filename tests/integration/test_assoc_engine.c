@@ -239,37 +239,25 @@ static int get_refresh_token(const ssrp_cloud_config *cfg, const char *path)
 static int setup(void **st)
 {
 	(void)st;
-	ssrp_bin = getenv("SSRP_BIN");
-	if (!ssrp_bin || !*ssrp_bin) {
-		fprintf(stderr, "SSRP_BIN must name the ssrp command\n");
+	ssrp_bin = sim_bin();
+	if (!ssrp_bin || sim_make_work(work, sizeof work, "ssrp-assoc-test"))
 		return -1;
-	}
-	const char *tmp = getenv("TMPDIR");
-	snprintf(work, sizeof work, "%s/ssrp-assoc-test.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(work))
-		return -1;
-	char path[700], sim_config[700], token_file[700];
+	char path[700], sim_config[700];
 	snprintf(path, sizeof path, "%s/seed.json", work);
 	char *seed = seed_json();
 	sim_write_text(path, seed, 0600);
 	free(seed);
 	snprintf(dir, sizeof dir, "%s/cloud", work);
-	const char *args[] = {"sim", "cloud", "start", "--dir", dir, "--state", path, NULL};
-	if (sim_run(ssrp_bin, args) != 0)
+	const char *args[] = {"--state", path, NULL};
+	char *env;
+	if (sim_cloud_start(ssrp_bin, dir, args, &env))
 		return -1;
-	snprintf(path, sizeof path, "%s/cloud.env", dir);
-	char *env = sim_read_text(path);
 	if (!env || sim_env_value(env, "SSRP_SIM_CONFIG", sim_config, sizeof sim_config) ||
-	    sim_env_value(env, "SSRP_SIM_ADMIN_TOKEN_FILE", token_file, sizeof token_file)) {
+	    sim_admin_token(env, admin_token, sizeof admin_token)) {
 		free(env);
 		return -1;
 	}
 	free(env);
-	char *t = sim_read_text(token_file);
-	if (!t)
-		return -1;
-	snprintf(admin_token, sizeof admin_token, "%s", t);
-	free(t);
 	/* the simulator's config plus this tenant's app and service account */
 	char *text = sim_read_text(sim_config);
 	cJSON *c = text ? cJSON_Parse(text) : NULL;

@@ -246,28 +246,20 @@ static int stop_server(void)
 static int setup(void **st)
 {
 	(void)st;
-	ssrp_bin = getenv("SSRP_BIN");
-	if (!ssrp_bin || !*ssrp_bin) {
-		fprintf(stderr, "SSRP_BIN must name the ssrp command\n");
-		return -1;
-	}
-	const char *tmp = getenv("TMPDIR");
-	snprintf(work, sizeof work, "%s/ssrp-assoc-serve.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(work))
+	ssrp_bin = sim_bin();
+	if (!ssrp_bin || sim_make_work(work, sizeof work, "ssrp-assoc-serve"))
 		return -1;
 	snprintf(dir, sizeof dir, "%s/cloud", work);
 	char job[700];
 	snprintf(job, sizeof job, "%s/job.sh", work);
 	/* The runbook: print the WebhookData it was given. */
 	sim_write_text(job, "#!/bin/sh\ncat\n", 0700);
-	const char *args[] = {"sim", "cloud", "start", "--dir", dir, "--job-command", job, NULL};
-	if (sim_run(ssrp_bin, args) != 0)
+	const char *args[] = {"--job-command", job, NULL};
+	char *env;
+	if (sim_cloud_start(ssrp_bin, dir, args, &env))
 		return -1;
-	char path[700], token_file[700];
-	snprintf(path, sizeof path, "%s/cloud.env", dir);
-	char *env = sim_read_text(path);
 	if (!env || sim_env_value(env, "SSRP_SIM_CONFIG", sim_config, sizeof sim_config) ||
-	    sim_env_value(env, "SSRP_SIM_ADMIN_TOKEN_FILE", token_file, sizeof token_file) ||
+	    sim_admin_token(env, admin_token, sizeof admin_token) ||
 	    sim_env_value(env, "SSRP_SIM_DEVICE_ID", demo_id, sizeof demo_id) ||
 	    sim_env_value(env, "SSRP_SIM_DEVICE_CERT", demo_cert, sizeof demo_cert) ||
 	    sim_env_value(env, "SSRP_SIM_DEVICE_KEY", demo_key, sizeof demo_key) ||
@@ -278,11 +270,6 @@ static int setup(void **st)
 		return -1;
 	}
 	free(env);
-	char *t = sim_read_text(token_file);
-	if (!t)
-		return -1;
-	snprintf(admin_token, sizeof admin_token, "%s", t);
-	free(t);
 
 	/* Another device's certificate from the real intermediate; wrong ones. */
 	char msorg[700], msorg_key[700], root[700], root_key[700];
@@ -311,7 +298,8 @@ static int setup(void **st)
 	snprintf(serve_log, sizeof serve_log, "%s/serve.log", work);
 	write_config(serve_config, NULL, NULL, NULL, NULL);
 	/* The audit file the simulator's config names. */
-	cJSON *c = cJSON_Parse(t = sim_read_text(serve_config));
+	char *t = sim_read_text(serve_config);
+	cJSON *c = cJSON_Parse(t);
 	free(t);
 	const cJSON *au = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(c, "assoc"), "audit");
@@ -403,23 +391,7 @@ static char *admin_get(const char *path)
 
 static void set_faults(const char *spec)
 {
-	ssrp_cloud_config *cfg = NULL;
-	assert_int_equal(ssrp_cloud_config_load(&cfg, sim_config), 0);
-	ssrp_http *h = NULL;
-	ssrp_http_options ho = {.ca_file = cfg->ca_file,
-				.connect_to = (const char *const *)cfg->connect_to};
-	assert_int_equal(ssrp_http_new(&h, &ho), 0);
-	char auth[200];
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", admin_token);
-	const char *hdrs[] = {auth, NULL};
-	ssrp_http_req rq = {.method = "POST", .url = "https://graph.microsoft.com/admin/faults",
-			    .headers = hdrs, .body = spec, .body_len = strlen(spec)};
-	ssrp_http_resp r;
-	assert_int_equal(ssrp_http_request(h, &rq, &r), 0);
-	assert_int_equal(r.status, 200);
-	ssrp_http_resp_free(&r);
-	ssrp_http_free(h);
-	ssrp_cloud_config_free(cfg);
+	sim_admin_post(sim_config, admin_token, "/admin/faults", spec);
 }
 
 /* The demo device's owners as UPNs, sorted by the state's order, joined by

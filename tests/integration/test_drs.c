@@ -184,14 +184,8 @@ static int load_device_config(const char *device_id, char *cert, char *key, size
 static int setup(void **st)
 {
 	(void)st;
-	ssrp_bin = getenv("SSRP_BIN");
-	if (!ssrp_bin || !*ssrp_bin) {
-		fprintf(stderr, "SSRP_BIN must name the ssrp command\n");
-		return -1;
-	}
-	const char *tmp = getenv("TMPDIR");
-	snprintf(work, sizeof work, "%s/ssrp-drs-test.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(work))
+	ssrp_bin = sim_bin();
+	if (!ssrp_bin || sim_make_work(work, sizeof work, "ssrp-drs-test"))
 		return -1;
 	char seed[700];
 	snprintf(seed, sizeof seed, "%s/seed.json", work);
@@ -205,31 +199,21 @@ static int setup(void **st)
 	snprintf(demo_id, sizeof demo_id, DEMO_ID);
 	snprintf(other_id, sizeof other_id, OTHER_ID);
 	snprintf(dir, sizeof dir, "%s/cloud", work);
-	const char *args[] = {"sim", "cloud", "start", "--dir", dir, "--state", seed,
-			      "--device-certs", "2", NULL};
-	if (sim_run(ssrp_bin, args) != 0)
+	const char *args[] = {"--state", seed, "--device-certs", "2", NULL};
+	char *env;
+	if (sim_cloud_start(ssrp_bin, dir, args, &env))
 		return -1;
-	char path[700], token_file[700];
-	snprintf(path, sizeof path, "%s/cloud.env", dir);
-	char *env = sim_read_text(path);
 	if (!env || sim_env_value(env, "SSRP_SIM_CONFIG", sim_config, sizeof sim_config) ||
 	    sim_env_value(env, "SSRP_SIM_LOG", log_path, sizeof log_path) ||
-	    sim_env_value(env, "SSRP_SIM_ADMIN_TOKEN_FILE", token_file, sizeof token_file) ||
-	    sim_env_value(env, "SSRP_SIM_DEVICE_CERT_DIR", cert_dir, sizeof cert_dir)) {
+	    sim_admin_token(env, admin_token, sizeof admin_token) ||
+	    sim_env_value(env, "SSRP_SIM_DEVICE_CERT_DIR", cert_dir, sizeof cert_dir) ||
+	    load_device_config(demo_id, demo_cert, demo_key, sizeof demo_cert) ||
+	    load_device_config(other_id, other_cert, other_key, sizeof other_cert)) {
 		free(env);
 		stop_sim();
 		return -1;
 	}
 	free(env);
-	char *t = sim_read_text(token_file);
-	if (!t || load_device_config(demo_id, demo_cert, demo_key, sizeof demo_cert) ||
-	    load_device_config(other_id, other_cert, other_key, sizeof other_cert)) {
-		free(t);
-		stop_sim();
-		return -1;
-	}
-	snprintf(admin_token, sizeof admin_token, "%s", t);
-	free(t);
 	return 0;
 }
 

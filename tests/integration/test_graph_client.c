@@ -196,14 +196,8 @@ static int write_config(void)
 static int setup(void **st)
 {
 	(void)st;
-	ssrp_bin = getenv("SSRP_BIN");
-	if (!ssrp_bin || !*ssrp_bin) {
-		fprintf(stderr, "SSRP_BIN must name the ssrp command\n");
-		return -1;
-	}
-	const char *tmp = getenv("TMPDIR");
-	snprintf(work, sizeof work, "%s/ssrp-graph-test.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(work))
+	ssrp_bin = sim_bin();
+	if (!ssrp_bin || sim_make_work(work, sizeof work, "ssrp-graph-test"))
 		return -1;
 	char path[600], cert[600], key[600];
 	snprintf(cert, sizeof cert, "%s/app.pem", work);
@@ -216,24 +210,17 @@ static int setup(void **st)
 	snprintf(admin_pw_file, sizeof admin_pw_file, "%s/admin-pw", work);
 	sim_write_text(admin_pw_file, ADMIN_PW, 0600);
 	snprintf(dir, sizeof dir, "%s/cloud", work);
-	const char *args[] = {"sim", "cloud", "start", "--dir", dir, "--state", path, NULL};
-	if (sim_run(ssrp_bin, args) != 0)
+	const char *args[] = {"--state", path, NULL};
+	char *env;
+	if (sim_cloud_start(ssrp_bin, dir, args, &env))
 		return -1;
-	snprintf(path, sizeof path, "%s/cloud.env", dir);
-	char *env = sim_read_text(path);
-	char token_file[600];
 	if (!env || sim_env_value(env, "SSRP_SIM_LOG", log_path, sizeof log_path) ||
 	    sim_env_value(env, "SSRP_SIM_CONFIG", sim_config, sizeof sim_config) ||
-	    sim_env_value(env, "SSRP_SIM_ADMIN_TOKEN_FILE", token_file, sizeof token_file)) {
+	    sim_admin_token(env, admin_token, sizeof admin_token)) {
 		free(env);
 		return -1;
 	}
 	free(env);
-	char *t = sim_read_text(token_file);
-	if (!t)
-		return -1;
-	snprintf(admin_token, sizeof admin_token, "%s", t);
-	free(t);
 	return write_config();
 }
 
@@ -274,23 +261,7 @@ static ssrp_graph *client(ssrp_graph_auth_kind kind)
 
 static void set_faults(const char *spec)
 {
-	ssrp_cloud_config *cfg = NULL;
-	assert_int_equal(ssrp_cloud_config_load(&cfg, config_path), 0);
-	ssrp_http *h = NULL;
-	ssrp_http_options ho = {.ca_file = cfg->ca_file,
-				.connect_to = (const char *const *)cfg->connect_to};
-	assert_int_equal(ssrp_http_new(&h, &ho), 0);
-	char auth[200];
-	snprintf(auth, sizeof auth, "Authorization: Bearer %s", admin_token);
-	const char *hdrs[] = {auth, NULL};
-	ssrp_http_req rq = {.method = "POST", .url = "https://graph.microsoft.com/admin/faults",
-			    .headers = hdrs, .body = spec, .body_len = strlen(spec)};
-	ssrp_http_resp r;
-	assert_int_equal(ssrp_http_request(h, &rq, &r), 0);
-	assert_int_equal(r.status, 200);
-	ssrp_http_resp_free(&r);
-	ssrp_http_free(h);
-	ssrp_cloud_config_free(cfg);
+	sim_admin_post(config_path, admin_token, "/admin/faults", spec);
 }
 
 /* Request-log lines from line `from` on: count by host, and early retries. */

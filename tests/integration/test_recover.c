@@ -45,22 +45,13 @@ static int env(const char *text, const char *name, char *out, size_t cap)
 static int setup(void **st)
 {
 	(void)st;
-	ssrp_bin = getenv("SSRP_BIN");
-	if (!ssrp_bin || !*ssrp_bin) {
-		fprintf(stderr, "SSRP_BIN must name the ssrp command\n");
-		return -1;
-	}
-	const char *tmp = getenv("TMPDIR");
-	snprintf(work, sizeof work, "%s/ssrp-recover-test.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(work))
+	ssrp_bin = sim_bin();
+	if (!ssrp_bin || sim_make_work(work, sizeof work, "ssrp-recover-test"))
 		return -1;
 	snprintf(dir, sizeof dir, "%s/cloud", work);
-	const char *args[] = {"sim", "cloud", "start", "--dir", dir, NULL};
-	if (sim_run(ssrp_bin, args) != 0)
+	char *e;
+	if (sim_cloud_start(ssrp_bin, dir, NULL, &e))
 		return -1;
-	char path[600];
-	snprintf(path, sizeof path, "%s/cloud.env", dir);
-	char *e = sim_read_text(path);
 	int bad = !e || env(e, "SSRP_SIM_CONFIG", sim_config, sizeof sim_config) ||
 		  env(e, "SSRP_SIM_USER_UPN", alice, sizeof alice) ||
 		  env(e, "SSRP_SIM_USER_PASSWORD_FILE", alice_pw, sizeof alice_pw) ||

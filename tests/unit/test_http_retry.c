@@ -17,21 +17,15 @@
 
 #include <cmocka.h>
 #include <microhttpd.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "escrow/http_retry.h"
 #include "hal/clock.h"
 #include "hal/http.h"
 #include "ssrp/error.h"
+#include "tests/unit/fake_https.h"
 
-static struct MHD_Daemon *daemon_;
-static char *cert_pem, *key_pem;
+static fake_https server;
 static char dir[] = "/tmp/ssrp-http-retry.XXXXXX";
-static char ca_path[128];
-static int port;
 
 /* what the server saw, per script, guarded by lock */
 #define MAX_SEEN 16
@@ -44,83 +38,18 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static seen scripts[] = {{"/ra429"}, {"/busy503"}, {"/bad400"}, {"/always503"},
 			 {"/late503"}, {"/slow"},    {"/reset"},  {"/ok"}};
 
-static char *pem_of(int is_key, void *obj)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	if (is_key)
-		PEM_write_bio_PrivateKey(b, obj, NULL, NULL, 0, NULL, NULL);
-	else
-		PEM_write_bio_X509(b, obj);
-	char *data;
-	long n = BIO_get_mem_data(b, &data);
-	char *s = malloc((size_t)n + 1);
-	memcpy(s, data, (size_t)n);
-	s[n] = '\0';
-	BIO_free(b);
-	return s;
-}
-
-static void make_cert(void)
-{
-	EVP_PKEY *k = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -60);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, k);
-	X509_NAME *n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"fake", -1, -1,
-				   0);
-	X509_set_issuer_name(x, n);
-	X509V3_CTX ctx;
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name,
-						"DNS:localhost,DNS:enterpriseregistration.windows.net");
-	X509_add_ext(x, e, -1);
-	X509_EXTENSION_free(e);
-	e = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE");
-	X509_add_ext(x, e, -1);
-	X509_EXTENSION_free(e);
-	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
-	cert_pem = pem_of(0, x);
-	key_pem = pem_of(1, k);
-	X509_free(x);
-	EVP_PKEY_free(k);
-}
-
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body,
 			     const char *retry_after)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
-								 MHD_RESPMEM_MUST_COPY);
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	MHD_add_response_header(r, "request-id", "fake-req-7");
-	if (retry_after)
-		MHD_add_response_header(r, "Retry-After", retry_after);
-	enum MHD_Result ok = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ok;
+	return fake_https_reply(c, status, body, "fake-req-7", retry_after);
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
-			       const char *method, const char *version, const char *upload,
-			       size_t *upload_size, void **con_cls)
+static enum MHD_Result handler(void *ctx, struct MHD_Connection *c, const char *url,
+			       const char *method, const char *body)
 {
-	(void)cls;
+	(void)ctx;
 	(void)method;
-	(void)version;
-	(void)upload;
-	static int marker;
-	if (!*con_cls) {
-		*con_cls = &marker;
-		return MHD_YES;
-	}
-	if (*upload_size) {
-		*upload_size = 0;
-		return MHD_YES;
-	}
+	(void)body;
 	int n = 0;
 	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < sizeof scripts / sizeof *scripts; i++) {
@@ -157,30 +86,15 @@ static int setup(void **st)
 	(void)st;
 	if (!mkdtemp(dir))
 		return -1;
-	make_cert();
-	daemon_ = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-					   MHD_USE_TLS,
-				   0, NULL, NULL, handler, NULL, MHD_OPTION_HTTPS_MEM_KEY, key_pem,
-				   MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_END);
-	if (!daemon_)
+	if (fake_https_start(&server, dir, handler, NULL, FAKE_HTTPS_THREAD_PER_CONNECTION))
 		return -1;
-	port = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT)->port;
-	snprintf(ca_path, sizeof ca_path, "%s/ca.pem", dir);
-	FILE *f = fopen(ca_path, "w");
-	if (!f)
-		return -1;
-	fputs(cert_pem, f);
-	fclose(f);
 	return 0;
 }
 
 static int teardown(void **st)
 {
 	(void)st;
-	MHD_stop_daemon(daemon_);
-	free(cert_pem);
-	free(key_pem);
-	unlink(ca_path);
+	fake_https_stop(&server);
 	rmdir(dir);
 	return 0;
 }
@@ -198,12 +112,12 @@ static seen *script(const char *path)
 static int send_to(const char *path, const ssrp_retry_options *opt, long *status,
 		   unsigned *attempts, uint64_t *elapsed)
 {
-	ssrp_http_options ho = {.ca_file = ca_path};
+	ssrp_http_options ho = {.ca_file = server.ca_path};
 	ssrp_http *h = NULL;
 	if (ssrp_http_new(&h, &ho))
 		fail_msg("%s", ssrp_error_last());
 	char url[128];
-	snprintf(url, sizeof url, "https://localhost:%d%s", port, path);
+	snprintf(url, sizeof url, "https://localhost:%d%s", server.port, path);
 	static const char *const headers[] = {"Content-Type: application/json", NULL};
 	ssrp_http_req rq = {.method = "POST", .url = url, .headers = headers, .body = "{}",
 			    .body_len = 2, .timeout_ms = 12345};
@@ -341,7 +255,7 @@ static void test_transport_failures_retried(void **st)
 	pthread_mutex_unlock(&lock);
 
 	/* nobody listens: every attempt fails to connect, all are made */
-	ssrp_http_options ho = {.ca_file = ca_path};
+	ssrp_http_options ho = {.ca_file = server.ca_path};
 	ssrp_http *h = NULL;
 	assert_int_equal(ssrp_http_new(&h, &ho), 0);
 	ssrp_http_req rq = {.method = "GET", .url = "https://localhost:1/nobody"};
@@ -367,11 +281,11 @@ static void test_arguments(void **st)
 	ssrp_http_resp_free(&resp);
 	assert_int_equal(ssrp_http_request_retrying(NULL, &rq, NULL, NULL, NULL), SSRP_E_INVALID);
 	/* a plain success, attempts may be NULL */
-	ssrp_http_options ho = {.ca_file = ca_path};
+	ssrp_http_options ho = {.ca_file = server.ca_path};
 	ssrp_http *h = NULL;
 	assert_int_equal(ssrp_http_new(&h, &ho), 0);
 	char url[128];
-	snprintf(url, sizeof url, "https://localhost:%d/ok", port);
+	snprintf(url, sizeof url, "https://localhost:%d/ok", server.port);
 	rq.url = url;
 	assert_int_equal(ssrp_http_request_retrying(h, &rq, &resp, NULL, NULL), SSRP_OK);
 	assert_int_equal(resp.status, 200);

@@ -34,18 +34,12 @@ static int started, started2;
 static int setup(void **st)
 {
 	(void)st;
-	ssrp_bin = getenv("SSRP_BIN");
-	if (!ssrp_bin || !*ssrp_bin) {
-		fprintf(stderr, "SSRP_BIN must name the ssrp command\n");
-		return -1;
-	}
-	const char *tmp = getenv("TMPDIR");
-	snprintf(work, sizeof work, "%s/ssrp-identity-sim.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(work))
+	ssrp_bin = sim_bin();
+	if (!ssrp_bin || sim_make_work(work, sizeof work, "ssrp-identity-sim"))
 		return -1;
 	snprintf(dir, sizeof dir, "%s/cloud", work);
-	const char *args[] = {"sim", "cloud", "start", "--dir", dir, NULL};
-	if (sim_run(ssrp_bin, args) != 0)
+	char *env, *env2;
+	if (sim_cloud_start(ssrp_bin, dir, NULL, &env))
 		return -1;
 	started = 1;
 	char path[400];
@@ -63,24 +57,23 @@ static int setup(void **st)
 	snprintf(path, sizeof path, "%s/seed.json", work);
 	sim_write_text(path, seed, 0600);
 	snprintf(dir2, sizeof dir2, "%s/seeded", work);
-	const char *args2[] = {"sim",  "cloud", "start",          "--dir", dir2,
-			       "--state", path,  "--device-certs", "3",    NULL};
-	if (sim_run(ssrp_bin, args2) != 0)
+	const char *args2[] = {"--state", path, "--device-certs", "3", NULL};
+	if (sim_cloud_start(ssrp_bin, dir2, args2, &env2)) {
+		free(env);
 		return -1;
+	}
 	started2 = 1;
 	snprintf(device_dir, sizeof device_dir, "%s/devices", dir2);
-	snprintf(path, sizeof path, "%s/cloud.env", dir);
-	char *env = sim_read_text(path);
 	int rc = !env || sim_env_value(env, "SSRP_SIM_CONFIG", sim_config, sizeof sim_config) ||
 		 sim_env_value(env, "SSRP_SIM_DEVICE_ID", device_id, sizeof device_id);
 	free(env);
-	if (rc)
+	if (rc) {
+		free(env2);
 		return -1;
+	}
 	/* the seeded simulator's certificates: its cloud.env names the folder */
-	snprintf(path, sizeof path, "%s/cloud.env", dir2);
-	env = sim_read_text(path);
-	rc = !env || sim_env_value(env, "SSRP_SIM_DEVICE_CERT_DIR", device_dir, sizeof device_dir);
-	free(env);
+	rc = !env2 || sim_env_value(env2, "SSRP_SIM_DEVICE_CERT_DIR", device_dir, sizeof device_dir);
+	free(env2);
 	return rc ? -1 : 0;
 }
 

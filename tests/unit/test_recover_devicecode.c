@@ -19,22 +19,19 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 #include <microhttpd.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "escrow/config.h"
 #include "escrow/graph_client.h"
 #include "hal/clock.h"
 #include "ssrp/error.h"
+#include "tests/integration/sim_helpers.h"
+#include "tests/unit/fake_https.h"
 
 #define UNIT_MS 40 /* one "second" of interval and expiry */
 
-static struct MHD_Daemon *daemon_;
-static char *cert_pem, *key_pem;
+static fake_https server;
 static char dir[] = "/tmp/ssrp-devicecode.XXXXXX";
-static char config_path[128], ca_path[128], pw_path[128], rt_path[128];
+static char config_path[128], pw_path[128], rt_path[128];
 
 /* The script: what the devicecode endpoint hands out and what each poll
  * of the token endpoint answers, in order; guarded by lock. */
@@ -45,67 +42,9 @@ static int n_polls, refresh_grants, password_grants, devicecode_calls;
 static uint64_t poll_at[8];
 static char last_refresh[64], last_scope[256];
 
-static char *pem_of(int is_key, void *obj)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	if (is_key)
-		PEM_write_bio_PrivateKey(b, obj, NULL, NULL, 0, NULL, NULL);
-	else
-		PEM_write_bio_X509(b, obj);
-	char *data;
-	long n = BIO_get_mem_data(b, &data);
-	char *s = malloc((size_t)n + 1);
-	memcpy(s, data, (size_t)n);
-	s[n] = '\0';
-	BIO_free(b);
-	return s;
-}
-
-static void make_cert(void)
-{
-	EVP_PKEY *k = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -60);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, k);
-	X509_NAME *n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"fake login", -1,
-				   -1, 0);
-	X509_set_issuer_name(x, n);
-	X509V3_CTX ctx;
-	X509V3_set_ctx_nodb(&ctx);
-	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
-	X509_EXTENSION *e = X509V3_EXT_conf_nid(
-		NULL, &ctx, NID_subject_alt_name,
-		"DNS:graph.microsoft.com,DNS:login.microsoftonline.com");
-	X509_add_ext(x, e, -1);
-	X509_EXTENSION_free(e);
-	e = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE");
-	X509_add_ext(x, e, -1);
-	X509_EXTENSION_free(e);
-	assert_true(X509_sign(x, k, EVP_sha256()) > 0);
-	cert_pem = pem_of(0, x);
-	key_pem = pem_of(1, k);
-	X509_free(x);
-	EVP_PKEY_free(k);
-}
-
-typedef struct conn {
-	char *body;
-	size_t len;
-} conn;
-
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *body)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
-								 MHD_RESPMEM_MUST_COPY);
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	MHD_add_response_header(r, "request-id", "fake-req-2");
-	enum MHD_Result ok = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ok;
+	return fake_https_reply(c, status, body, "fake-req-2", NULL);
 }
 
 /* The value of name=... in a form body, into out (not decoded). */
@@ -162,27 +101,11 @@ static enum MHD_Result token(struct MHD_Connection *c, const char *body)
 	return reply(c, answer[0] == '{' && strstr(answer, "access_token") ? 200 : 400, answer);
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
-			       const char *method, const char *version, const char *upload,
-			       size_t *upload_size, void **con_cls)
+static enum MHD_Result handler(void *ctx, struct MHD_Connection *c, const char *url,
+			       const char *method, const char *body)
 {
-	(void)cls;
+	(void)ctx;
 	(void)method;
-	(void)version;
-	conn *st = *con_cls;
-	if (!st) {
-		*con_cls = calloc(1, sizeof(conn));
-		return MHD_YES;
-	}
-	if (*upload_size) {
-		st->body = realloc(st->body, st->len + *upload_size + 1);
-		memcpy(st->body + st->len, upload, *upload_size);
-		st->len += *upload_size;
-		st->body[st->len] = '\0';
-		*upload_size = 0;
-		return MHD_YES;
-	}
-	const char *body = st->body ? st->body : "";
 	if (!strcmp(url, "/t1/oauth2/v2.0/devicecode")) {
 		pthread_mutex_lock(&lock);
 		devicecode_calls++;
@@ -204,65 +127,32 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	return reply(c, 404, "{\"error\":{\"code\":\"NotFound\",\"message\":\"nothing here\"}}");
 }
 
-static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
-		      enum MHD_RequestTerminationCode toe)
-{
-	(void)cls;
-	(void)c;
-	(void)toe;
-	conn *st = *con_cls;
-	if (st) {
-		free(st->body);
-		free(st);
-	}
-	*con_cls = NULL;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	chmod(path, 0600);
-}
-
 static int setup(void **st)
 {
 	(void)st;
 	if (!mkdtemp(dir))
 		return -1;
-	make_cert();
-	daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, 0, NULL, NULL,
-				   handler, NULL, MHD_OPTION_HTTPS_MEM_KEY, key_pem,
-				   MHD_OPTION_HTTPS_MEM_CERT, cert_pem,
-				   MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
-	if (!daemon_)
+	if (fake_https_start(&server, dir, handler, NULL, 0))
 		return -1;
-	int port = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT)->port;
-	snprintf(ca_path, sizeof ca_path, "%s/ca.pem", dir);
-	write_file(ca_path, cert_pem);
+	int port = server.port;
 	snprintf(pw_path, sizeof pw_path, "%s/pw", dir);
-	write_file(pw_path, "alice-password\n");
+	sim_write_text(pw_path, "alice-password\n", 0600);
 	snprintf(rt_path, sizeof rt_path, "%s/rt", dir);
 	char cfg[1024];
 	snprintf(cfg, sizeof cfg,
 		 "{\"tenant_id\":\"t1\",\"ca_file\":\"%s\",\"public_client_id\":\"p1\","
 		 "\"connect_to\":[\"graph.microsoft.com:443:127.0.0.1:%d\","
 		 "\"login.microsoftonline.com:443:127.0.0.1:%d\"]}",
-		 ca_path, port, port);
+		 server.ca_path, port, port);
 	snprintf(config_path, sizeof config_path, "%s/c.json", dir);
-	write_file(config_path, cfg);
+	sim_write_text(config_path, cfg, 0600);
 	return 0;
 }
 
 static int teardown(void **st)
 {
 	(void)st;
-	MHD_stop_daemon(daemon_);
-	free(cert_pem);
-	free(key_pem);
-	unlink(ca_path);
+	fake_https_stop(&server);
 	unlink(pw_path);
 	unlink(rt_path);
 	unlink(config_path);
