@@ -229,7 +229,7 @@ static void test_bad_device_id(void **st)
 	(void)st;
 	ssrp_identity_config c = config(good_cert, good_key);
 	ssrp_device_identity id;
-	const char *bad[] = {"dev", "5b0e6c1d-2a3f-4e5d-8c7b-9a0f1e2d3c4", "{" DEVICE_ID,
+	const char *bad[] = {"dev", "5b0e6c1d-2a3f-4e5d-8c7b-9a0f1e2d3c4", ("{" DEVICE_ID),
 			     "5b0e6c1d_2a3f-4e5d-8c7b-9a0f1e2d3c4b", "5b0e6c1d-2a3f-4e5d-8c7b-9a0f1e2d3c4g",
 			     ""};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
