@@ -6,7 +6,7 @@
 # Included from tests/CMakeLists.txt when ssrp_cloud exists.
 add_test(NAME integration_agent_crash
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_agent_crash.sh $<TARGET_FILE:ssrp_cli>)
-set_tests_properties(integration_agent_crash PROPERTIES LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77)
+set_tests_properties(integration_agent_crash PROPERTIES LABELS "integration;soak" TIMEOUT 300 SKIP_RETURN_CODE 77)
 add_test(NAME integration_agent_soak
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_agent_soak.sh $<TARGET_FILE:ssrp_cli>)
-set_tests_properties(integration_agent_soak PROPERTIES LABELS integration TIMEOUT 300 SKIP_RETURN_CODE 77)
+set_tests_properties(integration_agent_soak PROPERTIES LABELS "integration;soak" TIMEOUT 300 SKIP_RETURN_CODE 77)
