@@ -98,3 +98,12 @@ int ssrp_guid_generate(uint8_t guid[SSRP_GUID_LEN])
 	guid[8] = (uint8_t)((guid[8] & 0x3f) | 0x80);
 	return SSRP_OK;
 }
+
+int ssrp_guid_canonical(char out[SSRP_GUID_TEXT_LEN + 1], const char *text)
+{
+	uint8_t g[SSRP_GUID_LEN];
+	int rc = ssrp_guid_parse(g, text);
+	if (rc == SSRP_OK)
+		ssrp_guid_format(out, g);
+	return rc;
+}

@@ -15,5 +15,9 @@ void ssrp_guid_format(char out[SSRP_GUID_TEXT_LEN + 1], const uint8_t guid[SSRP_
 int ssrp_guid_parse(uint8_t guid[SSRP_GUID_LEN], const char *text);
 /* A random (version 4) GUID from hal/random.h. */
 int ssrp_guid_generate(uint8_t guid[SSRP_GUID_LEN]);
+/* A GUID's text in any case, braces optional, as BitLocker spells a
+ * protector id: "{XXXXXXXX-...}" upper case. SSRP_E_INVALID (with
+ * ssrp_guid_parse's message) when text is not a GUID. */
+int ssrp_guid_canonical(char out[SSRP_GUID_TEXT_LEN + 1], const char *text);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "bitlocker/guid.h"
 #include "escrow/drs.h"
 #include "escrow/http_retry.h"
 #include "hal/http.h"
@@ -19,34 +20,15 @@
 #define RP_TEXT_LEN 55 /* 8 groups of 6 digits and 7 dashes */
 #define BODY_CAP 192
 
-static int hex_digit(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /* "{GUID}" or "GUID", any case → "GUID" upper case (BitLocker's own
  * spelling of a KeyProtectorId, braces taken off as the Wigleven script
  * does) and "{GUID}" for messages. */
 static int protector_kid(const char *in, char kid[KID_LEN + 1], char named[KID_LEN + 3])
 {
-	size_t len = in ? strlen(in) : 0;
-	const char *t = in;
-	if (len && (in[0] == '{' || in[len - 1] == '}')) {
-		if (len != KID_LEN + 2 || in[0] != '{' || in[len - 1] != '}')
-			return -1;
-		t++;
-		len -= 2;
-	}
-	if (len != KID_LEN)
+	if (!in || ssrp_guid_canonical(named, in) != SSRP_OK)
 		return -1;
-	for (size_t i = 0; i < KID_LEN; i++) {
-		int dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? t[i] != '-' : !hex_digit(t[i]))
-			return -1;
-		kid[i] = t[i] >= 'a' && t[i] <= 'f' ? (char)(t[i] - 'a' + 'A') : t[i];
-	}
+	memcpy(kid, named + 1, KID_LEN);
 	kid[KID_LEN] = '\0';
-	snprintf(named, KID_LEN + 3, "{%s}", kid);
 	return 0;
 }
 

@@ -11,6 +11,8 @@
 #include <cjson/cJSON.h>
 
 #include "escrow/journal.h"
+
+#include "bitlocker/guid.h"
 #include "hal/crypto.h"
 #include "hal/fs.h"
 #include "hal/mem.h"
@@ -23,37 +25,11 @@
 
 /* ---- ids -------------------------------------------------------------------- */
 
-static int hex_digit(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /* A GUID in any case, braces optional, into "{GUID}" upper case; -1 if it
  * is not one. */
 static int normalise_id(const char *in, char out[SSRP_PROTECTOR_ID_LEN + 1])
 {
-	if (!in)
-		return -1;
-	size_t len = strlen(in);
-	const char *t = in;
-	if (len && (in[0] == '{' || in[len - 1] == '}')) {
-		if (len != SSRP_PROTECTOR_ID_LEN || in[0] != '{' || in[len - 1] != '}')
-			return -1;
-		t++;
-		len -= 2;
-	}
-	if (len != SSRP_PROTECTOR_ID_LEN - 2)
-		return -1;
-	out[0] = '{';
-	for (size_t i = 0; i < len; i++) {
-		int dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? t[i] != '-' : !hex_digit(t[i]))
-			return -1;
-		out[i + 1] = t[i] >= 'a' && t[i] <= 'f' ? (char)(t[i] - 'a' + 'A') : t[i];
-	}
-	out[SSRP_PROTECTOR_ID_LEN - 1] = '}';
-	out[SSRP_PROTECTOR_ID_LEN] = '\0';
-	return 0;
+	return in && ssrp_guid_canonical(out, in) == SSRP_OK ? 0 : -1;
 }
 
 /* ---- parsing ----------------------------------------------------------------- */
