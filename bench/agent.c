@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "sim/swtpm.h"
+#include "bench/bench_util.h"
 #include "ssrp/agent.h"
 #include "ssrp/error.h"
 #include "ssrp/tpm.h"
@@ -82,48 +83,6 @@ static long file_size(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 ? (long)st.st_size : 0;
-}
-
-static pid_t spawn(char *const argv[], const char *out_path, const char *err_path)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
-					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_addopen(&fa, 2, err_path ? err_path : "/dev/null",
-					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	pid_t pid;
-	int e = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	return e ? -1 : pid;
-}
-
-static int run(char *const argv[], const char *out_path, const char *err_path)
-{
-	pid_t pid = spawn(argv, out_path, err_path);
-	if (pid < 0)
-		return -1;
-	int st;
-	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int env_value(const char *text, const char *name, char *out, size_t cap)
-{
-	char key[64];
-	snprintf(key, sizeof key, "%s='", name);
-	const char *p = strstr(text, key);
-	if (!p)
-		return -1;
-	p += strlen(key);
-	size_t n = strcspn(p, "'");
-	if (n >= cap)
-		return -1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -179,7 +138,7 @@ static void cleanup(void)
 	}
 	if (sim_started) {
 		char *argv[] = {(char *)ssrp_bin, "sim", "cloud", "stop", "--dir", sim_dir, NULL};
-		run(argv, NULL, NULL);
+		bench_run(argv, NULL, NULL);
 		sim_started = 0;
 	}
 	if (tpm_started) {
@@ -279,14 +238,14 @@ int main(int argc, char **argv)
 	snprintf(out, sizeof out, "%s/sim-start.out", work);
 	snprintf(err, sizeof err, "%s/sim-start.err", work);
 	char *start_argv[] = {(char *)ssrp_bin, "sim", "cloud", "start", "--dir", sim_dir, NULL};
-	if (run(start_argv, out, err) != 0)
+	if (bench_run(start_argv, out, err) != 0)
 		return fail("cannot start the simulated cloud (see sim-start.err with --keep)");
 	sim_started = 1;
 	char envp[700];
 	snprintf(envp, sizeof envp, "%s/cloud.env", sim_dir);
 	char *env = slurp(envp);
-	if (!env || env_value(env, "SSRP_SIM_CONFIG", config, sizeof config) ||
-	    env_value(env, "SSRP_SIM_LOG", log_path, sizeof log_path)) {
+	if (!env || bench_env_value(env, "SSRP_SIM_CONFIG", config, sizeof config) ||
+	    bench_env_value(env, "SSRP_SIM_LOG", log_path, sizeof log_path)) {
 		free(env);
 		return fail("cloud.env lacks SSRP_SIM_CONFIG or SSRP_SIM_LOG");
 	}
@@ -299,7 +258,7 @@ int main(int argc, char **argv)
 	 * only warm the one it reaches. */
 	char *serve_argv[] = {(char *)ssrp_bin, "assoc", "serve", "--config", config, "--workers", "1",
 			      "--port-file", port_file, NULL};
-	serve_pid = spawn(serve_argv, serve_out, serve_err);
+	serve_pid = bench_spawn(serve_argv, serve_out, serve_err);
 	for (int i = 0; i < 100 && file_size(port_file) == 0; i++)
 		usleep(100 * 1000);
 	if (serve_pid < 0 || file_size(port_file) == 0)
@@ -360,7 +319,7 @@ int main(int argc, char **argv)
 	double proc_ms[5];
 	for (int i = 0; i < 5; i++) {
 		double t0 = now_ms();
-		int rc = run(proc_argv, NULL, NULL);
+		int rc = bench_run(proc_argv, NULL, NULL);
 		proc_ms[i] = now_ms() - t0;
 		if (rc != 0)
 			return fail("`ssrp agent run` did not exit 0 on the compliant device");
@@ -372,7 +331,7 @@ int main(int argc, char **argv)
 	double vs_ms[5];
 	for (int i = 0; i < 5; i++) {
 		double t0 = now_ms();
-		run(status_argv, NULL, NULL);
+		bench_run(status_argv, NULL, NULL);
 		vs_ms[i] = now_ms() - t0;
 	}
 	double vs_proc_median = percentile(vs_ms, 5, 0.5);

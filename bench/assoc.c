@@ -43,6 +43,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "bench/bench_util.h"
 #include "escrow/config.h"
 #include "escrow/graph_client.h"
 #include "hal/mem.h"
@@ -152,45 +153,6 @@ static void sha256_hex(const char *s, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-/* Run argv with stdout and stderr into files; the exit status, -1 when it
- * could not run or died. */
-static int run(char *const argv[], const char *out_path, const char *err_path)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
-					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_addopen(&fa, 2, err_path ? err_path : "/dev/null",
-					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	pid_t pid;
-	int e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (e) {
-		fprintf(stderr, "bench_assoc: cannot run %s: %s\n", argv[0], strerror(e));
-		return -1;
-	}
-	int st;
-	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int env_value(const char *text, const char *name, char *out, size_t cap)
-{
-	char key[64];
-	snprintf(key, sizeof key, "\n%s='", name);
-	const char *p = strstr(text, key);
-	if (!p)
-		return -1;
-	p += strlen(key);
-	size_t n = strcspn(p, "'");
-	if (n >= cap)
-		return -1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return 0;
-}
-
 /* ---- the tenant ---------------------------------------------------------- */
 
 /* User k of the tenant; device i has users 2i and 2i+1: the first listed
@@ -278,7 +240,7 @@ static int sim_start(const opts *o, sim *s, const char *state)
 	snprintf(err, sizeof err, "%s/sim-start.err", work);
 	char *argv[] = {(char *)o->ssrp, "sim", "cloud", "start", "--dir", s->dir,
 			"--state", (char *)state, "--device-certs", "0", "--faults", faults, NULL};
-	if (run(argv, out, err) != 0) {
+	if (bench_run(argv, out, err) != 0) {
 		char *e = slurp(err, NULL);
 		fprintf(stderr, "bench_assoc: the simulated cloud did not start: %s\n", e ? e : "");
 		free(e);
@@ -288,23 +250,19 @@ static int sim_start(const opts *o, sim *s, const char *state)
 	char path[1100], v[64];
 	snprintf(path, sizeof path, "%s/cloud.env", s->dir);
 	char *text = slurp(path, NULL);
-	char *nl = text ? malloc(strlen(text) + 2) : NULL;
 	int rc = -1;
-	if (nl) {
-		nl[0] = '\n';
-		strcpy(nl + 1, text);
-		rc = env_value(nl, "SSRP_SIM_PORT", v, sizeof v) ||
-		     env_value(nl, "SSRP_SIM_CA", s->ca, sizeof s->ca) ||
-		     env_value(nl, "SSRP_SIM_LOG", s->log, sizeof s->log) ||
-		     env_value(nl, "SSRP_SIM_CONFIG", s->config, sizeof s->config) ||
-		     env_value(nl, "SSRP_SIM_ADMIN_TOKEN_FILE", s->admin_token_file,
-			       sizeof s->admin_token_file)
+	if (text) {
+		rc = bench_env_value(text, "SSRP_SIM_PORT", v, sizeof v) ||
+		     bench_env_value(text, "SSRP_SIM_CA", s->ca, sizeof s->ca) ||
+		     bench_env_value(text, "SSRP_SIM_LOG", s->log, sizeof s->log) ||
+		     bench_env_value(text, "SSRP_SIM_CONFIG", s->config, sizeof s->config) ||
+		     bench_env_value(text, "SSRP_SIM_ADMIN_TOKEN_FILE", s->admin_token_file,
+				     sizeof s->admin_token_file)
 			     ? -1
 			     : 0;
 		if (!rc)
 			s->port = atoi(v);
 	}
-	free(nl);
 	free(text);
 	if (rc)
 		fprintf(stderr, "bench_assoc: cannot read %s\n", path);
@@ -316,7 +274,7 @@ static void sim_stop(const opts *o, sim *s)
 	if (!s->started)
 		return;
 	char *argv[] = {(char *)o->ssrp, "sim", "cloud", "stop", "--dir", s->dir, NULL};
-	run(argv, NULL, NULL);
+	bench_run(argv, NULL, NULL);
 	s->started = 0;
 }
 
@@ -648,7 +606,7 @@ static int run_ssrp(const opts *o, const char *config, const char *in, ssrp_resu
 	}
 	argv[n] = NULL;
 	double t0 = now_s();
-	r->exit_status = run(argv, out, err);
+	r->exit_status = bench_run(argv, out, err);
 	r->wall_seconds = now_s() - t0;
 	char *text = slurp(out, NULL);
 	/* the last non-empty line */

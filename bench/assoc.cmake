@@ -3,7 +3,7 @@
 # (bench/assoc.c). Included from bench/CMakeLists.txt.
 if(TARGET ssrp_cloud)
   pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
-  add_executable(bench_assoc assoc.c)
+  add_executable(bench_assoc assoc.c bench_util.c)
   target_include_directories(bench_assoc PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(bench_assoc PRIVATE ssrp_static PkgConfig::CURL PkgConfig::CJSON
                         PkgConfig::CRYPTO)
