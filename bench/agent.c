@@ -63,22 +63,6 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-	size_t got = s ? fread(s, 1, (size_t)n, f) : 0;
-	fclose(f);
-	if (s)
-		s[got] = '\0';
-	return s;
-}
-
 static long file_size(const char *path)
 {
 	struct stat st;
@@ -108,7 +92,7 @@ static void read_log(long from, log_counts *c)
 {
 	memset(c, 0, sizeof *c);
 	usleep(50 * 1000); /* the line of the last answer */
-	char *text = slurp(log_path);
+	char *text = bench_read_file(log_path, NULL);
 	if (!text || (long)strlen(text) < from) {
 		free(text);
 		return;
@@ -243,7 +227,7 @@ int main(int argc, char **argv)
 	sim_started = 1;
 	char envp[700];
 	snprintf(envp, sizeof envp, "%s/cloud.env", sim_dir);
-	char *env = slurp(envp);
+	char *env = bench_read_file(envp, NULL);
 	if (!env || bench_env_value(env, "SSRP_SIM_CONFIG", config, sizeof config) ||
 	    bench_env_value(env, "SSRP_SIM_LOG", log_path, sizeof log_path)) {
 		free(env);

@@ -99,24 +99,6 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
-	size_t got = s ? fread(s, 1, (size_t)n, f) : 0;
-	fclose(f);
-	if (s)
-		s[got] = '\0';
-	if (len)
-		*len = got;
-	return s;
-}
-
 static long file_size(const char *path)
 {
 	struct stat st;
@@ -241,7 +223,7 @@ static int sim_start(const opts *o, sim *s, const char *state)
 	char *argv[] = {(char *)o->ssrp, "sim", "cloud", "start", "--dir", s->dir,
 			"--state", (char *)state, "--device-certs", "0", "--faults", faults, NULL};
 	if (bench_run(argv, out, err) != 0) {
-		char *e = slurp(err, NULL);
+		char *e = bench_read_file(err, NULL);
 		fprintf(stderr, "bench_assoc: the simulated cloud did not start: %s\n", e ? e : "");
 		free(e);
 		return -1;
@@ -249,7 +231,7 @@ static int sim_start(const opts *o, sim *s, const char *state)
 	s->started = 1;
 	char path[1100], v[64];
 	snprintf(path, sizeof path, "%s/cloud.env", s->dir);
-	char *text = slurp(path, NULL);
+	char *text = bench_read_file(path, NULL);
 	int rc = -1;
 	if (text) {
 		rc = bench_env_value(text, "SSRP_SIM_PORT", v, sizeof v) ||
@@ -374,7 +356,7 @@ static int get_refresh_token(const sim *s, const char *password, const char *pat
  * *graph_text gets the same without "assoc" (what the naive client loads). */
 static int write_config(const sim *s, const char *path, char **graph_text)
 {
-	char *text = slurp(s->config, NULL);
+	char *text = bench_read_file(s->config, NULL);
 	cJSON *cfg = text ? cJSON_Parse(text) : NULL;
 	free(text);
 	if (!cfg) {
@@ -417,7 +399,7 @@ static int read_log(const sim *s, long from, long to, phase_log *pl)
 {
 	memset(pl, 0, sizeof *pl);
 	size_t len;
-	char *text = slurp(s->log, &len);
+	char *text = bench_read_file(s->log, &len);
 	if (!text)
 		return -1;
 	if ((size_t)to > len)
@@ -608,14 +590,14 @@ static int run_ssrp(const opts *o, const char *config, const char *in, ssrp_resu
 	double t0 = now_s();
 	r->exit_status = bench_run(argv, out, err);
 	r->wall_seconds = now_s() - t0;
-	char *text = slurp(out, NULL);
+	char *text = bench_read_file(out, NULL);
 	/* the last non-empty line */
 	char *line = NULL;
 	for (char *p = text ? strtok(text, "\n") : NULL; p; p = strtok(NULL, "\n"))
 		line = p;
 	cJSON *j = line ? cJSON_Parse(line) : NULL;
 	if (!j) {
-		char *e = slurp(err, NULL);
+		char *e = bench_read_file(err, NULL);
 		fprintf(stderr, "bench_assoc: `ssrp assoc batch` gave no summary (exit %d): %.2000s\n",
 			r->exit_status, e ? e : "");
 		free(e);
@@ -652,7 +634,7 @@ static long trailing_index(const char *guid)
 static int check_state(const sim *s, long devices, long touched, long *wrong)
 {
 	*wrong = 0;
-	char *admin = slurp(s->admin_token_file, NULL);
+	char *admin = bench_read_file(s->admin_token_file, NULL);
 	if (!admin)
 		return -1;
 	admin[strcspn(admin, "\r\n")] = '\0';

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -56,4 +57,22 @@ int bench_env_value(const char *text, const char *name, char *out, size_t cap)
 		return 0;
 	}
 	return -1;
+}
+
+char *bench_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	size_t got = s ? fread(s, 1, (size_t)n, f) : 0;
+	fclose(f);
+	if (s)
+		s[got] = '\0';
+	if (len)
+		*len = got;
+	return s;
 }

@@ -14,6 +14,10 @@ pid_t bench_spawn(char *const argv[], const char *out_path, const char *err_path
  * died of a signal. */
 int bench_run(char *const argv[], const char *out_path, const char *err_path);
 
+/* A whole file, NUL-terminated, malloc'd (free()); *len (may be NULL) gets
+ * its size. NULL when it cannot be read. */
+char *bench_read_file(const char *path, size_t *len);
+
 /* The value of NAME='value' at the start of a line of a sh-style env file
  * (the simulators write them, values single-quoted); 0, or -1 when absent
  * or longer than cap - 1. */

@@ -40,6 +40,8 @@
 #include <netinet/in.h>
 #include <openssl/evp.h>
 
+#include "bench/bench_util.h"
+
 extern char **environ;
 
 #define GOAL_RPS 10000.0
@@ -91,29 +93,13 @@ static enum MHD_Result ref_handler(void *cls, struct MHD_Connection *c, const ch
 	return ret;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *s = malloc((size_t)n + 1);
-	size_t got = s ? fread(s, 1, (size_t)n, f) : 0;
-	fclose(f);
-	if (s)
-		s[got] = '\0';
-	return s;
-}
-
 static int reference_server(const char *dir)
 {
 	char p[1024];
 	snprintf(p, sizeof p, "%s/server.pem", dir);
-	char *cert = slurp(p);
+	char *cert = bench_read_file(p, NULL);
 	snprintf(p, sizeof p, "%s/server.key", dir);
-	char *key = slurp(p);
+	char *key = bench_read_file(p, NULL);
 	if (!cert || !key) {
 		fprintf(stderr, "bench_cloud: no server.pem/server.key in %s\n", dir);
 		return 1;
@@ -231,7 +217,7 @@ static int env_value(const char *dir, const char *name, char *out, size_t cap)
 {
 	char path[1024];
 	snprintf(path, sizeof path, "%s/cloud.env", dir);
-	char *text = slurp(path);
+	char *text = bench_read_file(path, NULL);
 	if (!text)
 		return -1;
 	char key[64];
