@@ -80,6 +80,7 @@ const char *ssrp_error_name(int code)
 	case SSRP_E_REFUSED: return "refused";
 	case SSRP_E_RESERVED: return "reserved region";
 	case SSRP_E_PERMISSION: return "permission denied";
+	case SSRP_E_BUSY: return "busy: another run holds the lock";
 	default: return "unknown error";
 	}
 }

@@ -38,6 +38,17 @@ int ssrp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t 
 	 * replace the same file at once (the last rename wins, whole). */
 	static unsigned long calls;
 	unsigned long n = __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED);
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "%s exists and is not a regular file (%s); ssrp replaces only "
+				      "regular files",
+				      path,
+				      S_ISLNK(st.st_mode)    ? "a symbolic link"
+				      : S_ISCHR(st.st_mode)  ? "a character device"
+				      : S_ISFIFO(st.st_mode) ? "a FIFO"
+				      : S_ISDIR(st.st_mode)  ? "a directory"
+							     : "a special file");
 	char tmp[4096];
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%lu", path, (long)getpid(), n) >= sizeof tmp)
 		return ssrp_error_set(SSRP_E_INVALID, "path '%s' is too long", path);

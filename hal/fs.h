@@ -11,8 +11,49 @@ int ssrp_fs_mkdirs(const char *dir, mode_t mode);
 /* Replace path with data atomically and durably: a temporary file next to
  * it (mode mode, exclusive, unique per call so threads may race), fsync,
  * rename, fsync the directory. Readers see the old or the new file, and
- * after a crash the file is one of the two. */
+ * after a crash the file is one of the two. Only a regular file (or no file)
+ * is replaced: a symbolic link, device, FIFO or directory at path is
+ * refused (SSRP_E_INVALID) and left as it is. */
 int ssrp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Refuse a file that decides what the program does (configuration, the
+ * agent's journal) when someone else could have written it: the file (when
+ * it exists) must be a regular file owned by this user or root and not
+ * writable by group or others, and so must every directory above it, except
+ * that a directory with the sticky bit (/tmp) may be writable by others.
+ * With SSRP_FS_TRUST_OWN_DIR the file's own directory must also be owned by
+ * this user (or root) and writable by nobody else, sticky bit or not.
+ * SSRP_E_PERMISSION naming `what`, the path, what is wrong and the fix. */
+#define SSRP_FS_TRUST_OWN_DIR 1u
+int ssrp_fs_check_trusted(const char *path, const char *what, unsigned flags);
+
+/* An exclusive lock held for a whole run, on a lock file at path (created
+ * 0600 when missing, never deleted). Waits up to wait_ms for another holder;
+ * SSRP_E_BUSY if it still holds the lock. Released by ssrp_fs_lock_release
+ * or when the process ends. */
+typedef struct ssrp_fs_lock ssrp_fs_lock;
+int ssrp_fs_lock_acquire(ssrp_fs_lock **out, const char *path, unsigned wait_ms);
+void ssrp_fs_lock_release(ssrp_fs_lock *lock);
+
+/* Move a file we cannot use out of the way, as PATH.corrupt-YYYYMMDDTHHMMSSZ
+ * (a counter is added if that exists); the new name goes to moved. */
+int ssrp_fs_move_aside(const char *path, char *moved, size_t moved_cap);
+
+/* Read a whole input: "-" is standard input; a path must name a regular
+ * file (a FIFO, device or directory is refused at once, never waited on);
+ * more than max bytes is refused. *out is NUL-terminated (not counted in
+ * *len) and freed with ssrp_free_secret(*out, *len + 1). */
+int ssrp_fs_read_input(const char *path, size_t max, unsigned char **out, size_t *len);
+
+/* Write an output the user named: "-" is standard output; a character
+ * device or a FIFO is written in place (a FIFO without a reader is refused,
+ * not waited on); a regular file, or none yet, is replaced atomically
+ * (ssrp_fs_write_atomic); a symbolic link is refused unless flags has
+ * SSRP_FS_FOLLOW_SYMLINK (then its target is treated as above); anything
+ * else (block device, directory, socket) is refused. */
+#define SSRP_FS_FOLLOW_SYMLINK 1u
+int ssrp_fs_write_output(const char *path, const void *data, size_t len, mode_t mode,
+			 unsigned flags);
 
 /* Read a secret file: refuses one readable or writable by group or others
  * ("chmod 600 PATH"), strips one trailing newline. *out is freed with

@@ -36,6 +36,7 @@ typedef enum ssrp_error {
 	SSRP_E_REFUSED = -30,       /* refused by policy (would lose the last way in) */
 	SSRP_E_RESERVED = -31,      /* the byte range is reserved by the volume format */
 	SSRP_E_PERMISSION = -32,    /* the platform refused: needs more privileges */
+	SSRP_E_BUSY = -33,          /* another run holds the lock: try again later */
 } ssrp_error;
 
 /** The message of the last failure on this thread ("" when there was none). */

@@ -2,3 +2,4 @@ ssrp_test(unit_tpm_core SOURCES unit/test_tpm_core.c LABELS unit)
 ssrp_test(unit_tpm_blob SOURCES unit/test_tpm_blob.c LABELS unit)
 ssrp_test(unit_tools_cli SOURCES unit/test_tools_cli.c ${PROJECT_SOURCE_DIR}/tools/cli_util.c
           LABELS unit)
+ssrp_test(unit_fs SOURCES unit/test_fs.c LABELS unit)
