@@ -1,5 +1,5 @@
 /* The agent's escrow step: every recovery password on the volume that the
- * journal does not show as confirmed goes to the Device Registration
+ * journal does not record as escrowed goes to the Device Registration
  * Service; a 2xx is recorded at once (one journal save per escrow). */
 #include <stdio.h>
 #include <string.h>
@@ -7,46 +7,12 @@
 
 #include "escrow/agent_private.h"
 #include "escrow/drs.h"
-#include "hal/fs.h"
 #include "ssrp/sys/error.h"
 
-static void make_journal_dir(agent_ctx *c)
+int agent_fatal(int rc)
 {
-	if (c->journal_dir_made)
-		return;
-	c->journal_dir_made = 1;
-	char dir[1024];
-	snprintf(dir, sizeof dir, "%s", c->journal_path);
-	char *slash = strrchr(dir, '/');
-#ifdef _WIN32
-	char *bs = strrchr(dir, '\\');
-	if (bs && (!slash || bs > slash))
-		slash = bs;
-#endif
-	if (slash && slash != dir) {
-		*slash = '\0';
-		(void)ssrp_fs_mkdirs(dir, 0700); /* the save says what went wrong */
-	}
-}
-
-int agent_journal_save(agent_ctx *c)
-{
-	make_journal_dir(c);
-	snprintf(c->journal.device_id, sizeof c->journal.device_id, "%s", c->id.device_id);
-	agent_before_write(c, 0);
-	int rc = ssrp_journal_save(&c->journal, c->journal_path);
-	if (!rc)
-		c->journal_dirty = 0;
-	return rc;
-}
-
-int agent_any_escrowed(const agent_ctx *c)
-{
-	for (size_t i = 0; i < c->n_prot; i++)
-		if (c->prot[i].type == SSRP_PROTECTOR_RECOVERY_PASSWORD &&
-		    ssrp_journal_escrowed_at(&c->journal, c->prot[i].id))
-			return 1;
-	return 0;
+	return rc == SSRP_E_LOCKED || rc == SSRP_E_TPM_PCR_MISMATCH || rc == SSRP_E_TPM_ABSENT ||
+	       rc == SSRP_E_TPM_LOCKOUT;
 }
 
 int agent_escrow_one(agent_ctx *c, const char *id)
@@ -68,6 +34,7 @@ int agent_escrow_one(agent_ctx *c, const char *id)
 	c->rep->http_requests += res.attempts;
 	if (rc)
 		return rc;
+	agent_mark_confirmed(c, id);
 	int64_t now = (int64_t)time(NULL);
 	if ((rc = ssrp_journal_mark_escrowed(&c->journal, id, now)) != SSRP_OK)
 		return rc;
@@ -90,8 +57,7 @@ int agent_step_escrow(agent_ctx *c)
 		char id[SSRP_PROTECTOR_ID_LEN + 1];
 		memcpy(id, p->id, sizeof id);
 		int rc = agent_escrow_one(c, id);
-		if (rc == SSRP_E_LOCKED || rc == SSRP_E_TPM_PCR_MISMATCH || rc == SSRP_E_TPM_ABSENT ||
-		    rc == SSRP_E_TPM_LOCKOUT)
+		if (agent_fatal(rc))
 			return rc; /* no key: nothing else can be escrowed either */
 		if (rc) {
 			agent_event(c, SSRP_AGENT_STEP_ESCROW, 0,

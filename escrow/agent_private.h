@@ -3,7 +3,9 @@
  *   agent_run.c     orchestration: setup, the steps in order, status
  *   agent_volume.c  the TPM (opened lazily), unlocking, the TPM protector,
  *                   the recovery password, protection, durable-write hook
- *   agent_escrow.c  uploads to the Device Registration Service, the journal
+ *   agent_journal.c the journal on disk: trust, the run's lock, load, save
+ *   agent_escrow.c  uploads to the Device Registration Service
+ *   agent_confirm.c confirming an escrow with the service before relying on it
  *   agent_assoc.c   the primary users to the association service
  *   agent_rotate.c  replacing a recovery password that has been used
  *   agent_report.c  progress events, compliance, the report */
@@ -14,7 +16,9 @@
 #include <stdint.h>
 
 #include "escrow/config.h"
+#include "escrow/drs.h"
 #include "escrow/journal.h"
+#include "hal/fs.h"
 #include "hal/identity.h"
 #include "ssrp/agent.h"
 #include "ssrp/tpm.h"
@@ -33,8 +37,16 @@ typedef struct agent_ctx {
 	ssrp_association_mode assoc_mode;
 
 	ssrp_journal journal;
-	int journal_dirty; /* forgotten entries not yet saved */
-	int journal_dir_made;
+	int journal_dirty;  /* forgotten entries not yet saved */
+	ssrp_fs_lock *lock; /* held from the journal's load to the end of a run */
+
+	/* Escrows the service confirmed in this run (a 2xx to an upload, or its
+	 * key list); the list itself is read at most once. */
+	char confirmed[AGENT_MAX_PROT][SSRP_PROTECTOR_ID_LEN + 1];
+	size_t n_confirmed;
+	ssrp_drs_keys *drs_keys; /* NULL until read */
+	int drs_listed, drs_list_rc;
+	char drs_list_why[512];
 
 	ssrp_volume *vol;
 	ssrp_volume_status st;
@@ -93,14 +105,34 @@ int agent_step_protection(agent_ctx *c);
 /* Add a generated recovery password (volume unlocked by the caller). */
 int agent_add_recovery(agent_ctx *c, char out_id[SSRP_PROTECTOR_ID_LEN + 1]);
 
-/* agent_escrow.c */
+/* agent_journal.c */
+/* Check who could have written the journal, then load it; for_run also
+ * makes its directory, takes the run's lock (SSRP_E_BUSY when another run
+ * keeps it) and moves an unusable journal aside. */
+int agent_journal_open(agent_ctx *c, int for_run);
+void agent_journal_close(agent_ctx *c);
 int agent_journal_save(agent_ctx *c);
-/* Upload protector id's password; on a 2xx record it and save the journal.
- * SSRP_OK when escrowed; otherwise an error (the run goes on). */
+
+/* agent_escrow.c */
+/* Errors after which no escrow can go on (no key, no TPM). */
+int agent_fatal(int rc);
+/* Upload protector id's password; on a 2xx record it (journal saved, and
+ * confirmed for this run). SSRP_OK when escrowed; otherwise an error (the
+ * run goes on unless agent_fatal). */
 int agent_escrow_one(agent_ctx *c, const char *id);
 int agent_step_escrow(agent_ctx *c);
-/* Any recovery protector on the volume confirmed escrowed. */
-int agent_any_escrowed(const agent_ctx *c);
+
+/* agent_confirm.c */
+int agent_confirmed_this_run(const agent_ctx *c, const char *id);
+void agent_mark_confirmed(agent_ctx *c, const char *id);
+/* Confirm the escrow of id, which this run uploaded or the journal records:
+ * by this run's upload, else by the service's key list, else (not listed,
+ * or the list could not be read but the service answered) by uploading it
+ * again. SSRP_OK when confirmed; an error saying why not. */
+int agent_confirm_escrow(agent_ctx *c, const char *id);
+/* Confirm some recovery password on the volume is escrowed (protection on
+ * waits for it). SSRP_OK, or an error saying why not. */
+int agent_confirm_any(agent_ctx *c);
 
 /* agent_assoc.c */
 int agent_read_users(agent_ctx *c);

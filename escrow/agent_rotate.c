@@ -1,7 +1,8 @@
 /* The agent's rotation step: a recovery password that unlocked the volume
  * has been seen by a person, so it is replaced: record which one (journal),
  * take or add a new one (journal), escrow the new one (journal), and only
- * then delete the used one. At every point an escrowed recovery password
+ * once the service confirms that escrow (this run's upload or its key
+ * list) delete the used one. At every point an escrowed recovery password
  * still unlocks the volume, and a kill at any point lets the next run
  * finish without adding a second new one. */
 #include <stdio.h>
@@ -89,20 +90,21 @@ int agent_step_rotation(agent_ctx *c)
 	char fresh[SSRP_PROTECTOR_ID_LEN + 1];
 	if ((rc = pick_new(c, used, fresh)) != SSRP_OK)
 		return rc;
-	if (!ssrp_journal_escrowed_at(j, fresh)) {
-		rc = agent_escrow_one(c, fresh);
-		if (rc == SSRP_E_LOCKED || rc == SSRP_E_TPM_PCR_MISMATCH)
-			return rc;
-		if (rc) {
-			char why[512];
-			snprintf(why, sizeof why,
-				 "the replacement recovery password %s is not escrowed yet (%s): the "
-				 "used one stays until it is",
-				 fresh, ssrp_error_last());
-			agent_not_yet(c, "%s", why);
-			agent_event(c, SSRP_AGENT_STEP_ROTATION, 0, "%s", why);
-			return SSRP_OK;
-		}
+	/* The used one goes only once the service confirms the new one: the
+	 * journal's record alone is not proof. */
+	rc = ssrp_journal_escrowed_at(j, fresh) ? agent_confirm_escrow(c, fresh)
+						: agent_escrow_one(c, fresh);
+	if (rc == SSRP_E_LOCKED || rc == SSRP_E_TPM_PCR_MISMATCH)
+		return rc;
+	if (rc) {
+		char why[700];
+		snprintf(why, sizeof why,
+			 "the escrow of the replacement recovery password %s is not confirmed yet "
+			 "(%s): the used one stays until it is",
+			 fresh, ssrp_error_last());
+		agent_not_yet(c, "%s", why);
+		agent_event(c, SSRP_AGENT_STEP_ROTATION, 0, "%s", why);
+		return SSRP_OK;
 	}
 	agent_before_write(c, 1);
 	rc = ssrp_volume_delete_protector(c->vol, used);

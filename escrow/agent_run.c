@@ -43,42 +43,16 @@ static void cleanup(agent_ctx *c)
 	if (c->tpm && c->rep && ssrp_tpm_get_stats(c->tpm, &ts) == SSRP_OK)
 		c->rep->tpm_commands = (unsigned long)ts.commands;
 	ssrp_tpm_close(c->tpm);
+	agent_journal_close(c); /* after the volume: the lock covers every change */
+	ssrp_free(c->drs_keys);
 	ssrp_cloud_config_free(c->cfg);
 	ssrp_memzero(c, sizeof *c);
 }
 
-static int same_id(const char *a, const char *b)
-{
-	for (; *a && *b; a++, b++) {
-		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
-		char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
-		if (x != y)
-			return 0;
-	}
-	return *a == *b;
-}
-
-static void load_journal(agent_ctx *c)
-{
-	if (ssrp_journal_load(&c->journal, c->journal_path) != SSRP_OK) {
-		agent_event(c, SSRP_AGENT_STEP_IDENTITY, 0,
-			    "the journal cannot be used (%s): starting from an empty one, so "
-			    "recovery passwords are escrowed again",
-			    ssrp_error_last());
-		memset(&c->journal, 0, sizeof c->journal);
-		return;
-	}
-	if (c->journal.device_id[0] && !same_id(c->journal.device_id, c->id.device_id)) {
-		agent_event(c, SSRP_AGENT_STEP_IDENTITY, 0,
-			    "the journal belongs to device %s, not this one: starting afresh",
-			    c->journal.device_id);
-		memset(&c->journal, 0, sizeof c->journal);
-	}
-}
-
-/* Configuration, identity, journal. SSRP_OK with c->rep->state
- * NOT_REGISTERED when the device is not joined. */
-static int setup(agent_ctx *c, const ssrp_agent_options *opt, ssrp_agent_report *out)
+/* Configuration, identity, journal (for_run: its lock too), volume.
+ * SSRP_OK with c->rep->state NOT_REGISTERED when the device is not joined. */
+static int setup(agent_ctx *c, const ssrp_agent_options *opt, ssrp_agent_report *out,
+		 int for_run)
 {
 	memset(c, 0, sizeof *c);
 	memset(out, 0, sizeof *out);
@@ -136,7 +110,8 @@ static int setup(agent_ctx *c, const ssrp_agent_options *opt, ssrp_agent_report 
 				      "no volume to protect: set \"agent\": {\"volume\": ...} in %s "
 				      "or give one (--volume)",
 				      opt->config_path);
-	load_journal(c);
+	if ((rc = agent_journal_open(c, for_run)) != SSRP_OK)
+		return rc;
 	rc = ssrp_volume_open(&c->vol, c->volume_spec);
 	if (!rc)
 		rc = agent_refresh(c);
@@ -224,7 +199,7 @@ int ssrp_agent_run(const ssrp_agent_options *opt, ssrp_agent_report *out)
 {
 	uint64_t t0 = ssrp_monotonic_ms();
 	agent_ctx c;
-	int rc = setup(&c, opt, out);
+	int rc = setup(&c, opt, out, 1);
 	if (rc || out->state == SSRP_AGENT_NOT_REGISTERED)
 		return finish(&c, rc, t0);
 	c.kill_at = kill_at_from_env();
@@ -248,7 +223,7 @@ int ssrp_agent_status(const ssrp_agent_options *opt, ssrp_agent_report *out)
 {
 	uint64_t t0 = ssrp_monotonic_ms();
 	agent_ctx c;
-	int rc = setup(&c, opt, out);
+	int rc = setup(&c, opt, out, 0);
 	if (!rc && out->state != SSRP_AGENT_NOT_REGISTERED) {
 		(void)agent_read_users(&c);
 		agent_assess(&c);

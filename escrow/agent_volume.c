@@ -167,11 +167,24 @@ int agent_step_protection(agent_ctx *c)
 {
 	if (c->st.protection == SSRP_PROTECTION_ON)
 		return SSRP_OK;
-	if (c->cfg->agent.escrow_before_protect && !agent_any_escrowed(c)) {
-		agent_event(c, SSRP_AGENT_STEP_PROTECTION, 0,
-			    "protection stays off until a recovery password is confirmed escrowed");
-		agent_not_yet(c, "protection waits for a confirmed escrow of a recovery password");
-		return SSRP_OK;
+	if (c->cfg->agent.escrow_before_protect) {
+		/* confirmed by the service, not by the journal alone */
+		int rc = agent_confirm_any(c);
+		if (agent_fatal(rc))
+			return rc;
+		if (rc) {
+			char why[600];
+			snprintf(why, sizeof why, "%s", ssrp_error_last());
+			agent_event(c, SSRP_AGENT_STEP_PROTECTION, 0,
+				    "protection stays off until a recovery password is confirmed "
+				    "escrowed (%s)",
+				    why);
+			agent_not_yet(c,
+				      "protection waits for a confirmed escrow of a recovery "
+				      "password: %s",
+				      why);
+			return SSRP_OK;
+		}
 	}
 	agent_before_write(c, 1);
 	int rc = ssrp_volume_protection_on(c->vol);

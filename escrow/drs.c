@@ -1,7 +1,8 @@
-/* Escrow of a recovery password through the Device Registration Service
- * (see drs.h). The request body is the only place the password is copied
- * to; it is zeroed whatever happens. Nothing here logs, and no message
- * holds the password: a refusal that repeats it is not quoted. */
+/* Escrow of a recovery password through the Device Registration Service,
+ * and the list of the keys it holds for the device (see drs.h). The upload
+ * body is the only place the password is copied to; it is zeroed whatever
+ * happens. Nothing here logs, and no message holds the password: a refusal
+ * that repeats it is not quoted. */
 #include <stdio.h>
 #include <string.h>
 
@@ -49,7 +50,7 @@ static int password_shape_ok(const char *pw)
 /* Does text repeat the password, with or without its dashes? */
 static int repeats_password(const char *text, const char *pw)
 {
-	if (!text || !*text)
+	if (!text || !*text || !pw)
 		return 0;
 	if (strstr(text, pw))
 		return 1;
@@ -65,7 +66,9 @@ static int repeats_password(const char *text, const char *pw)
 }
 
 /* The service's own words from an error body: {"code","subcode","message",
- * "requestid"} (the shape ADRS logs; undocumented, so best effort). */
+ * "requestid"} (the shape ADRS logs; undocumented, so best effort). pw, when
+ * not NULL, is the password the request carried: words repeating it are not
+ * quoted. */
 static void error_words(const ssrp_http_resp *resp, const char *pw, char *words, size_t cap,
 			char *request_id, size_t rid_cap)
 {
@@ -93,6 +96,75 @@ static void error_words(const ssrp_http_resp *resp, const char *pw, char *words,
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
 			*p = '_';
 	cJSON_Delete(o);
+}
+
+/* The identity checks both requests make and an HTTP client with the device
+ * certificate. failing ends each refusal: "protector {X} cannot be
+ * escrowed". *tenant is the tenant id, or NULL when none is known. */
+static int drs_client(const ssrp_cloud_config *cfg, const ssrp_device_identity *id,
+		      const ssrp_retry_options *opt, const char *failing, const char **tenant,
+		      ssrp_http **h)
+{
+	*h = NULL;
+	*tenant = id->tenant_id[0] ? id->tenant_id : cfg->tenant_id && *cfg->tenant_id
+							     ? cfg->tenant_id
+							     : NULL;
+	if (id->join == SSRP_JOIN_NONE || !id->device_id[0])
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "this device is not registered in Entra ID: %s", failing);
+	if (!id->cert[0])
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "device %s has no certificate, and the Device Registration "
+				      "Service knows a device only by it: %s",
+				      id->device_id, failing);
+	ssrp_http_options ho = {
+		.ca_file = cfg->ca_file,
+		.connect_to = (const char *const *)cfg->connect_to,
+		.cert_file = id->cert,
+		.key_file = id->key[0] ? id->key : NULL,
+		.timeout_ms = opt && opt->timeout_ms > 0 ? opt->timeout_ms : 60000,
+		.max_body = 64u * 1024u,
+	};
+	int rc = ssrp_http_new(h, &ho);
+	return rc ? ssrp_error_prefix(rc, "%s", failing) : SSRP_OK;
+}
+
+static const char *drs_host(const ssrp_cloud_config *cfg)
+{
+	return cfg->drs_host && *cfg->drs_host ? cfg->drs_host : SSRP_HOST_DRS;
+}
+
+/* The error for a request that got no 2xx (rc from the retry engine, resp
+ * its last answer). action says what was asked: "escrow protector {X} for
+ * device D". pw as error_words. */
+static int drs_failure(int rc, const ssrp_http_resp *resp, const char *pw, const char *action,
+		       ssrp_drs_result *out)
+{
+	if (rc != SSRP_OK) {
+		/* hal/http names the URL (no secret in it) and curl's reason. */
+		return ssrp_error_prefix(rc == SSRP_E_BUFSIZE ? SSRP_E_IO : rc,
+					 "cannot reach " WHERE " to %s after %u attempt%s", action,
+					 out->attempts, out->attempts == 1 ? "" : "s");
+	}
+	char words[400];
+	error_words(resp, pw, words, sizeof words, out->request_id, sizeof out->request_id);
+	long st = resp->status;
+	int code = st == 401 || st == 403	? SSRP_E_PERMISSION
+		   : st == 429 || st >= 500	? SSRP_E_IO
+		   : st == 404 && !pw		? SSRP_E_NOTFOUND
+						: SSRP_E_INVALID;
+	char why[64];
+	if (code == SSRP_E_PERMISSION)
+		snprintf(why, sizeof why, "the device certificate was refused");
+	else if (code == SSRP_E_IO)
+		snprintf(why, sizeof why, "still after %u attempt%s", out->attempts,
+			 out->attempts == 1 ? "" : "s");
+	else
+		snprintf(why, sizeof why, "the request was refused");
+	const char *rid = out->request_id;
+	return ssrp_error_set(code, WHERE " did not %s: HTTP %ld, %s%s%s%s%s%s%s", action, st, why,
+			      words[0] || rid[0] ? " (" : "", words, words[0] && rid[0] ? "; " : "",
+			      rid[0] ? "request-id " : "", rid, words[0] || rid[0] ? ")" : "");
 }
 
 int ssrp_drs_upload(const ssrp_cloud_config *cfg, const ssrp_device_identity *id,
@@ -124,45 +196,25 @@ int ssrp_drs_upload(const ssrp_cloud_config *cfg, const ssrp_device_identity *id
 				      "volume type '%.16s' is none of OSV, FDV, RDV: protector %s "
 				      "not escrowed",
 				      volume_type, named);
-	const char *tenant = id->tenant_id[0] ? id->tenant_id : cfg->tenant_id;
-	if (id->join == SSRP_JOIN_NONE || !id->device_id[0])
-		return ssrp_error_set(SSRP_E_INVALID, "this device is not registered in Entra ID: "
-						      "protector %s cannot be escrowed",
-				      named);
-	if (!tenant || !*tenant)
-		return ssrp_error_set(SSRP_E_INVALID,
-				      "no tenant id: protector %s cannot be escrowed", named);
-	if (!id->cert[0])
-		return ssrp_error_set(SSRP_E_INVALID,
-				      "device %s has no certificate, and the Device Registration "
-				      "Service knows a device only by it: protector %s not escrowed",
-				      id->device_id, named);
-	const char *host = cfg->drs_host && *cfg->drs_host ? cfg->drs_host : SSRP_HOST_DRS;
-
-	char url[512];
-	if ((size_t)snprintf(url, sizeof url, "https://%s/manage/%s/device/%s?api-version=1.0",
-			     host, tenant, id->device_id) >= sizeof url)
-		return ssrp_error_set(SSRP_E_INVALID, "the Device Registration URL for device %s is "
-						      "too long",
-				      id->device_id);
-
-	ssrp_http_options ho = {
-		.ca_file = cfg->ca_file,
-		.connect_to = (const char *const *)cfg->connect_to,
-		.cert_file = id->cert,
-		.key_file = id->key[0] ? id->key : NULL,
-		.timeout_ms = opt && opt->timeout_ms > 0 ? opt->timeout_ms : 60000,
-		.max_body = 64u * 1024u,
-	};
+	char failing[96];
+	snprintf(failing, sizeof failing, "protector %s cannot be escrowed", named);
+	const char *tenant;
 	ssrp_http *h = NULL;
-	int rc = ssrp_http_new(&h, &ho);
-	if (rc)
-		return ssrp_error_prefix(rc, "cannot escrow protector %s", named);
-
-	char *body = ssrp_malloc(BODY_CAP);
-	if (!body) {
+	int rc = drs_client(cfg, id, opt, failing, &tenant, &h);
+	if (!rc && !tenant)
+		rc = ssrp_error_set(SSRP_E_INVALID, "no tenant id: %s", failing);
+	char url[512];
+	if (!rc && (size_t)snprintf(url, sizeof url, "https://%s/manage/%s/device/%s?api-version=1.0",
+				    drs_host(cfg), tenant, id->device_id) >= sizeof url)
+		rc = ssrp_error_set(SSRP_E_INVALID,
+				    "the Device Registration URL for device %s is too long",
+				    id->device_id);
+	char *body = rc ? NULL : ssrp_malloc(BODY_CAP);
+	if (!rc && !body)
+		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	if (rc) {
 		ssrp_http_free(h);
-		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+		return rc;
 	}
 	int len = snprintf(body, BODY_CAP, "{\"key\":\"%s\",\"kid\":\"%s\",\"vol\":\"%s\"}",
 			   password, kid, volume_type);
@@ -178,38 +230,59 @@ int ssrp_drs_upload(const ssrp_cloud_config *cfg, const ssrp_device_identity *id
 	out->status = resp.status;
 	snprintf(out->request_id, sizeof out->request_id, "%s", resp.request_id);
 
-	if (rc != SSRP_OK) {
-		/* hal/http names the URL (no secret in it) and curl's reason. */
-		rc = ssrp_error_prefix(rc == SSRP_E_BUFSIZE ? SSRP_E_IO : rc,
-				       "cannot reach " WHERE " to escrow protector %s after %u "
-				       "attempt%s",
-				       named, out->attempts, out->attempts == 1 ? "" : "s");
-	} else if (resp.status >= 200 && resp.status < 300) {
+	if (rc == SSRP_OK && resp.status >= 200 && resp.status < 300) {
 		rc = SSRP_OK;
 	} else {
-		char words[400];
-		error_words(&resp, password, words, sizeof words, out->request_id,
-			    sizeof out->request_id);
-		long st = resp.status;
-		int code = st == 401 || st == 403	? SSRP_E_PERMISSION
-			   : st == 429 || st >= 500	? SSRP_E_IO
-							: SSRP_E_INVALID;
-		char why[64];
-		if (st == 401 || st == 403)
-			snprintf(why, sizeof why, "the device certificate was refused");
-		else if (code == SSRP_E_IO)
-			snprintf(why, sizeof why, "still after %u attempt%s", out->attempts,
-				 out->attempts == 1 ? "" : "s");
-		else
-			snprintf(why, sizeof why, "the request was refused");
-		const char *rid = out->request_id;
-		rc = ssrp_error_set(code,
-				    WHERE " did not escrow protector %s for device %s: HTTP %ld, "
-				    "%s%s%s%s%s%s%s",
-				    named, id->device_id, st, why,
-				    words[0] || rid[0] ? " (" : "", words,
-				    words[0] && rid[0] ? "; " : "", rid[0] ? "request-id " : "", rid,
-				    words[0] || rid[0] ? ")" : "");
+		char action[160];
+		snprintf(action, sizeof action, "escrow protector %s for device %s", named,
+			 id->device_id);
+		rc = drs_failure(rc, &resp, password, action, out);
+	}
+	ssrp_http_resp_free(&resp);
+	ssrp_http_free(h);
+	return rc;
+}
+
+int ssrp_drs_list_keys(const ssrp_cloud_config *cfg, const ssrp_device_identity *id,
+		       const ssrp_retry_options *opt, ssrp_drs_keys *keys, ssrp_drs_result *out)
+{
+	ssrp_drs_result local;
+	if (!out)
+		out = &local;
+	memset(out, 0, sizeof *out);
+	if (!cfg || !id || !keys)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "ssrp_drs_list_keys: no configuration, identity or key list");
+	memset(keys, 0, sizeof *keys);
+	const char *tenant;
+	ssrp_http *h = NULL;
+	int rc = drs_client(cfg, id, opt, "the keys escrowed for it cannot be listed", &tenant, &h);
+	char url[512];
+	if (!rc && (size_t)snprintf(url, sizeof url,
+				    "https://%s/manage/%s/bitlocker/%s?api-version=1.2",
+				    drs_host(cfg), tenant ? tenant : "common",
+				    id->device_id) >= sizeof url)
+		rc = ssrp_error_set(SSRP_E_INVALID,
+				    "the Device Registration URL for device %s is too long",
+				    id->device_id);
+	if (rc) {
+		ssrp_http_free(h);
+		return rc;
+	}
+	static const char *const headers[] = {"Accept: application/json", NULL};
+	ssrp_http_req rq = {.method = "GET", .url = url, .headers = headers};
+	ssrp_http_resp resp;
+	rc = ssrp_http_request_retrying(h, &rq, &resp, opt, &out->attempts);
+	out->status = resp.status;
+	snprintf(out->request_id, sizeof out->request_id, "%s", resp.request_id);
+	char action[160];
+	snprintf(action, sizeof action, "list the recovery keys of device %s", id->device_id);
+	if (rc == SSRP_OK && resp.status >= 200 && resp.status < 300) {
+		rc = ssrp_drs_keys_parse(keys, resp.body, resp.body_len);
+		if (rc)
+			ssrp_error_prefix(rc, WHERE " answered but did not %s", action);
+	} else {
+		rc = drs_failure(rc, &resp, NULL, action, out);
 	}
 	ssrp_http_resp_free(&resp);
 	ssrp_http_free(h);

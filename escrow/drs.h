@@ -1,20 +1,27 @@
 /* Escrow of a recovery password to Entra ID through the Device Registration
- * Service (step 3 of the flow; microsoft-wire.md §1a): authenticated only by
- * the device certificate, no token.
+ * Service (step 3 of the flow; microsoft-wire.md §1a, §1b): authenticated
+ * only by the device certificate, no token.
  *
  *   POST https://<drs>/manage/<tenant>/device/<deviceId>?api-version=1.0
  *   {"key":"<48 digits>","kid":"<protector id without braces>","vol":"OSV"}
  *   -> 200: escrowed (confirmed = a 2xx)
+ *   GET  https://<drs>/manage/<tenant or common>/bitlocker/<deviceId>?api-version=1.2
+ *   -> 200 {"keys":[{"kid":"<guid>","creationtime":"<ISO 8601>","volumetype":1}]}
+ *      the ids of the keys the service holds for the device (no passwords)
  *
  * Retries per escrow/http_retry.h (a repeated upload of the same key is
- * harmless). The body holds the password: it is built in a buffer zeroed
- * after use, and nothing here logs. */
+ * harmless). The upload body holds the password: it is built in a buffer
+ * zeroed after use, and nothing here logs. */
 #ifndef SSRP_ESCROW_DRS_H
 #define SSRP_ESCROW_DRS_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include "escrow/config.h"
 #include "escrow/http_retry.h"
 #include "hal/identity.h"
+#include "ssrp/volume.h"
 
 typedef struct ssrp_drs_result {
 	long status;         /* HTTP status of the last answer; 0 when none came */
@@ -31,5 +38,40 @@ typedef struct ssrp_drs_result {
 int ssrp_drs_upload(const ssrp_cloud_config *cfg, const ssrp_device_identity *id,
 		    const char *protector_id, const char *password, const char *volume_type,
 		    const ssrp_retry_options *opt, ssrp_drs_result *out);
+
+/* Entra ID keeps at most 200 recovery keys per device. */
+#define SSRP_DRS_MAX_KEYS 200
+
+typedef struct ssrp_drs_key {
+	char kid[SSRP_PROTECTOR_ID_LEN + 1]; /* "{GUID}", upper case, as the volume spells it */
+	int64_t created;   /* Unix seconds */
+	int volume_type;   /* 1 OS, 2 fixed data, 3 removable */
+} ssrp_drs_key;
+
+typedef struct ssrp_drs_keys {
+	ssrp_drs_key keys[SSRP_DRS_MAX_KEYS];
+	size_t n;
+} ssrp_drs_keys;
+
+/* The ids of the recovery keys the service holds for this device (GET on
+ * the bitlocker endpoint above, tenant id when known, else "common").
+ * SSRP_OK with *keys filled on a 2xx whose body parses; otherwise as
+ * ssrp_drs_upload (SSRP_E_PERMISSION, SSRP_E_INVALID, SSRP_E_IO), plus
+ * SSRP_E_NOTFOUND for a 404 and SSRP_E_FORMAT for a body that is not a
+ * key list. out may be NULL. */
+int ssrp_drs_list_keys(const ssrp_cloud_config *cfg, const ssrp_device_identity *id,
+		       const ssrp_retry_options *opt, ssrp_drs_keys *keys, ssrp_drs_result *out);
+
+/* Parse the key list: an object whose "keys" is an array of at most
+ * SSRP_DRS_MAX_KEYS objects, each with "kid" (a GUID, braces optional, any
+ * case; each once), "creationtime" (ISO 8601 with a zone, or Unix seconds)
+ * and "volumetype" (1, 2 or 3); the camel-case spellings "creationTime" and
+ * "volumeType" are taken too, but not both spellings at once. Members not
+ * named here are ignored (the service may add some). SSRP_E_FORMAT naming
+ * the member at fault; *out is then empty. */
+int ssrp_drs_keys_parse(ssrp_drs_keys *out, const char *json, size_t len);
+
+/* 1 when the list holds protector_id (any case, braces optional). */
+int ssrp_drs_keys_has(const ssrp_drs_keys *keys, const char *protector_id);
 
 #endif

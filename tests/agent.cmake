@@ -12,6 +12,13 @@ add_test(NAME integration_agent_story
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_agent_story.sh $<TARGET_FILE:ssrp_cli>)
 set_tests_properties(integration_agent_story PROPERTIES LABELS integration TIMEOUT 300)
 
+# The journal: who may write it, a forged journal is not proof of escrow, a
+# damaged one moved aside, one run at a time (the lock, exit 13).
+add_test(NAME integration_agent_journal
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_agent_journal.sh $<TARGET_FILE:ssrp_cli>)
+set_tests_properties(integration_agent_journal PROPERTIES LABELS integration TIMEOUT 300
+                     SKIP_RETURN_CODE 77)
+
 # Not registered, no TPM, two recovery passwords by hand, webhook mode.
 add_test(NAME integration_agent_cases
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_agent_cases.sh $<TARGET_FILE:ssrp_cli>)

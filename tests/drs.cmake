@@ -1,7 +1,9 @@
 # Retrying HTTP (escrow/http_retry.c), escrow through the Device Registration
-# Service (escrow/drs.c) and the agent's journal (escrow/journal.c).
-# Included from tests/CMakeLists.txt when ssrp_cloud exists.
+# Service (escrow/drs.c, its key list escrow/drs_keys.c) and the agent's
+# journal (escrow/journal.c). Included from tests/CMakeLists.txt when
+# ssrp_cloud exists.
 ssrp_test(unit_journal SOURCES unit/test_journal.c LABELS unit)
+ssrp_test(unit_drs_keys SOURCES unit/test_drs_keys.c LABELS unit)
 
 # The retry rules against a scripted local HTTPS server.
 if(TARGET PkgConfig::MHD)
@@ -9,8 +11,8 @@ if(TARGET PkgConfig::MHD)
             LIBS PkgConfig::MHD PkgConfig::CRYPTO Threads::Threads)
 endif()
 
-# ssrp_drs_upload against `ssrp sim cloud start` with real device
-# certificates.
+# ssrp_drs_upload and ssrp_drs_list_keys against `ssrp sim cloud start`
+# with real device certificates.
 if(TARGET ssrp_cli)
   ssrp_test(integration_drs SOURCES integration/test_drs.c integration/sim_helpers.c
             LABELS integration LIBS PkgConfig::CJSON PkgConfig::CRYPTO)
@@ -21,9 +23,11 @@ if(TARGET ssrp_cli)
   endforeach()
 endif()
 
-# The journal parser. ssrp_fuzz() is defined by tests/fuzz/tests.cmake,
-# included before this file.
+# The journal and key-list parsers. ssrp_fuzz() is defined by
+# tests/fuzz/tests.cmake, included before this file.
 if(SSRP_FUZZ)
   ssrp_fuzz(fuzz_journal ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_journal.c
             ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/journal PkgConfig::CJSON)
+  ssrp_fuzz(fuzz_drs_keys ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_drs_keys.c
+            ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/drs_keys PkgConfig::CJSON)
 endif()

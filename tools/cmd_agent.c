@@ -21,10 +21,12 @@
 
 /* The agent's own exit codes, beside tools/cli_util.h's (listed in `ssrp
  * help`): work remains and a later run will do it; the device is not
- * registered in Entra ID, so nothing was done. */
+ * registered in Entra ID, so nothing was done; another run holds the lock,
+ * so this one did nothing. */
 enum {
 	EXIT_AGENT_NOT_YET = 11,
 	EXIT_AGENT_NOT_REGISTERED = 12,
+	EXIT_AGENT_BUSY = 13,
 };
 
 static const char usage[] =
@@ -41,8 +43,13 @@ static const char usage[] =
 	"The configuration comes from --config or $SSRP_CONFIG (its \"device\" and \"agent\"\n"
 	"members); --volume, --tpm and --journal override the \"agent\" member; the TPM\n"
 	"defaults to $SSRP_TPM.\n"
+	"One run at a time: a run waits up to 5 s for another to finish (the lock is the\n"
+	"journal's path + \".lock\"); status takes no lock. The journal must be writable by\n"
+	"this user (or root) only, and its directory too; a journal that cannot be read\n"
+	"is moved aside (JOURNAL.corrupt-<time>) and a fresh one started.\n"
 	"Exit codes: 0 compliant, 11 not yet compliant (run again later), 12 not registered\n"
-	"in Entra ID (nothing done), 3 no TPM ready, 2 usage, 1 any other failure.\n";
+	"in Entra ID (nothing done), 13 another run is in progress (nothing done), 3 no TPM\n"
+	"ready, 2 usage, 1 any other failure.\n";
 
 typedef struct agent_args {
 	const char *config, *volume, *tpm, *journal;
@@ -103,7 +110,10 @@ static int print_json(const ssrp_agent_report *r)
 	      !cJSON_AddNumberToObject(cost, "journalWrites", (double)r->journal_writes) ||
 	      !cJSON_AddNumberToObject(cost, "durableWrites",
 				       (double)(r->volume_changes + r->journal_writes)) ||
-	      !cJSON_AddNumberToObject(cost, "elapsedMs", (double)r->elapsed_ms);
+	      !cJSON_AddNumberToObject(cost, "elapsedMs", (double)r->elapsed_ms) ||
+	      !(r->journal_moved_to[0]
+			? cJSON_AddStringToObject(o, "journalMovedTo", r->journal_moved_to)
+			: cJSON_AddNullToObject(o, "journalMovedTo"));
 	char *text = bad ? NULL : cJSON_Print(o);
 	cJSON_Delete(o);
 	if (!text)
@@ -148,6 +158,8 @@ static int exit_code(int rc, const ssrp_agent_report *r)
 	case SSRP_AGENT_NOT_REGISTERED: return EXIT_AGENT_NOT_REGISTERED;
 	case SSRP_AGENT_FAILED: break;
 	}
+	if (rc == SSRP_E_BUSY)
+		return EXIT_AGENT_BUSY;
 	if (r->tpm_ready == 0 || rc == SSRP_E_TPM_ABSENT)
 		return EXIT_NO_TPM;
 	return EXIT_FAILURE_;

@@ -95,7 +95,8 @@ static const char usage[] =
 	"  3 no TPM, or TPM busy  7 the chosen backend cannot do this\n"
 	"  8 wrong recovery password or key   9 volume locked\n"
 	"  10 refused: would remove the last way in, or touches a reserved region\n"
-	"  11 agent: not yet compliant, run again later   12 agent: device not registered\n";
+	"  11 agent: not yet compliant, run again later   12 agent: device not registered\n"
+	"  13 agent: another run is in progress, nothing done\n";
 
 static void print_help(void)
 {

@@ -15,6 +15,16 @@
  * leaves the device where the next run finishes the job. A run on a
  * compliant device makes no network request and no TPM unseal.
  *
+ * The journal is trusted only when nobody but the agent's user (or root)
+ * could have written it or its directory; otherwise the run refuses and
+ * changes nothing. Even then it is a cache: protection goes on, and a used
+ * recovery password is deleted, only once the Device Registration Service
+ * has confirmed the escrow in the same run (an upload's 2xx, or its list of
+ * the device's keys). A file that is not a usable journal is moved aside
+ * (PATH.corrupt-<time>), never overwritten. One run at a time: a run holds
+ * an exclusive lock (PATH.lock) from reading the journal to its end; another
+ * waits a few seconds, then fails with SSRP_E_BUSY.
+ *
  * Never logged, never in a progress message or the report: recovery
  * passwords, keys, tokens, the webhook URL. */
 #ifndef SSRP_AGENT_H
@@ -100,17 +110,23 @@ typedef struct ssrp_agent_report {
 	unsigned long volume_changes;
 	unsigned long journal_writes;
 	uint64_t elapsed_ms;
+	/* Where a journal this run could not use was moved; "" when none. */
+	char journal_moved_to[1024];
 } ssrp_agent_report;
 
 /* Do whatever is missing, in the order: identity, TPM, TPM protector,
  * recovery password, escrow, protection, association, rotation. Returns
  * SSRP_OK when the run went through its steps (out->state says where the
  * device stands, NOT_YET included), or an error with a sentence when it
- * could not (out->state FAILED, out->reason the same sentence). */
+ * could not (out->state FAILED, out->reason the same sentence):
+ * SSRP_E_BUSY when another run holds the lock, SSRP_E_PERMISSION when
+ * another user could have written the journal. */
 SSRP_API int ssrp_agent_run(const ssrp_agent_options *opt, ssrp_agent_report *out);
 
 /* Where the device stands, from the journal and the volume's status alone:
- * no change, no network, no unseal. */
+ * no change, no network, no unseal, no lock (the journal is replaced
+ * atomically, so a run under way shows as the state before or after one of
+ * its steps). The escrows shown are the journal's records. */
 SSRP_API int ssrp_agent_status(const ssrp_agent_options *opt, ssrp_agent_report *out);
 
 #ifdef __cplusplus

@@ -12,6 +12,10 @@
  *     retried, and the request log shows no early retry;
  *   - bad arguments are refused before anything is sent; a password with a
  *     wrong checksum is refused by the service (SSRP_E_INVALID);
+ *   - the device's key list (GET .../bitlocker/{deviceId}) names exactly the
+ *     keys uploaded for it, not another device's; another device's
+ *     certificate is refused; a 503 is retried; a tenant without an id
+ *     goes to "common";
  *   - no recovery password appears in the request log or in any message. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -498,6 +502,77 @@ static void test_bad_arguments(void **st)
 	assert_non_null(strstr(ssrp_error_last(), KID3));
 }
 
+static void test_list_keys(void **st)
+{
+	(void)st;
+	ssrp_device_identity id;
+	identity_of(&id, demo_id, demo_cert, demo_key);
+	ssrp_drs_keys *keys = calloc(1, sizeof *keys);
+	assert_non_null(keys);
+	ssrp_drs_result res;
+	if (ssrp_drs_list_keys(cfg, &id, &quick, keys, &res))
+		fail_msg("%s", ssrp_error_last());
+	assert_int_equal(res.status, 200);
+	assert_int_equal(res.attempts, 1);
+	/* KID1, KID2 and the three of test_retries_never_early; D507 never
+	 * arrived, KID3 was refused, KID4 is the other device's */
+	assert_int_equal(keys->n, 4);
+	assert_true(ssrp_drs_keys_has(keys, KID1));
+	assert_true(ssrp_drs_keys_has(keys, KID2));
+	assert_true(ssrp_drs_keys_has(keys, "{5a1b2c3d-0000-4000-8000-00000000d505}"));
+	assert_true(ssrp_drs_keys_has(keys, "{5a1b2c3d-0000-4000-8000-00000000d506}"));
+	assert_false(ssrp_drs_keys_has(keys, KID3));
+	assert_false(ssrp_drs_keys_has(keys, KID4));
+	assert_false(ssrp_drs_keys_has(keys, "{5a1b2c3d-0000-4000-8000-00000000d507}"));
+	for (size_t i = 0; i < keys->n; i++) {
+		assert_int_equal(keys->keys[i].volume_type, 1);
+		assert_true(keys->keys[i].created > 1700000000);
+	}
+
+	/* the other device sees its own key only */
+	identity_of(&id, other_id, other_cert, other_key);
+	assert_int_equal(ssrp_drs_list_keys(cfg, &id, &quick, keys, &res), SSRP_OK);
+	assert_int_equal(keys->n, 1);
+	assert_true(ssrp_drs_keys_has(keys, KID4));
+
+	/* the demo device's keys with the other device's certificate */
+	identity_of(&id, demo_id, other_cert, other_key);
+	assert_int_equal(ssrp_drs_list_keys(cfg, &id, &quick, keys, &res), SSRP_E_PERMISSION);
+	keep_message();
+	assert_int_equal(res.status, 403);
+	assert_int_equal(res.attempts, 1);
+	assert_int_equal(keys->n, 0);
+	assert_non_null(strstr(ssrp_error_last(), demo_id));
+
+	/* a busy service is asked again; "common" when no tenant is known */
+	identity_of(&id, demo_id, demo_cert, demo_key);
+	id.tenant_id[0] = '\0';
+	char *saved = cfg->tenant_id;
+	cfg->tenant_id = NULL;
+	int from = log_lines(-1, NULL, NULL);
+	set_faults("GET drs/manage/common/bitlocker/*:503@1");
+	int rc = ssrp_drs_list_keys(cfg, &id, &quick, keys, &res);
+	cfg->tenant_id = saved;
+	set_faults("");
+	if (rc)
+		fail_msg("%s", ssrp_error_last());
+	assert_int_equal(res.attempts, 2);
+	assert_int_equal(keys->n, 4);
+	int drs = 0, early = 0;
+	log_lines(from, &drs, &early);
+	assert_int_equal(drs, 2);
+	assert_int_equal(early, 0);
+
+	/* not registered: nothing is sent */
+	ssrp_device_identity none;
+	memset(&none, 0, sizeof none);
+	from = log_lines(-1, NULL, NULL);
+	assert_int_equal(ssrp_drs_list_keys(cfg, &none, &quick, keys, &res), SSRP_E_INVALID);
+	keep_message();
+	assert_int_equal(log_lines(-1, NULL, NULL), from);
+	free(keys);
+}
+
 /* Last: no recovery password in the request log or in any message. */
 static void test_no_password_anywhere(void **st)
 {
@@ -527,7 +602,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_upload_visible),	     cmocka_unit_test(test_repeat_is_harmless),
 		cmocka_unit_test(test_other_device_refused), cmocka_unit_test(test_retries_never_early),
-		cmocka_unit_test(test_bad_arguments),	     cmocka_unit_test(test_no_password_anywhere),
+		cmocka_unit_test(test_bad_arguments),	     cmocka_unit_test(test_list_keys),
+		cmocka_unit_test(test_no_password_anywhere),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
