@@ -8,6 +8,7 @@
 
 #include "escrow/assoc.h"
 #include "escrow/assoc_util.h"
+#include "escrow/utf8.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
 
@@ -55,11 +56,41 @@ void ssrp_assoc_request_free(ssrp_assoc_request *r)
 	ssrp_free(r);
 }
 
-/* Parse len bytes as exactly one JSON value: no NUL inside, nothing after. */
+/* Where a string of the JSON text holds the escape \u0000, else len:
+ * cJSON would decode it into a NUL that silently ends the string. */
+static size_t nul_escape_at(const char *json, size_t len)
+{
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (json[i] == '"') {
+			in_string = !in_string;
+		} else if (in_string && json[i] == '\\' && i + 1 < len) {
+			if (json[i + 1] == 'u' && i + 6 <= len && !memcmp(json + i + 2, "0000", 4))
+				return i;
+			i++; /* the escaped character */
+		}
+	}
+	return len;
+}
+
+/* Parse len bytes as exactly one JSON value: no NUL inside, valid UTF-8, no
+ * \u0000 in a string, nothing after. */
 static cJSON *parse_exact(const char *json, size_t len, const char *what)
 {
 	if (memchr(json, '\0', len)) {
 		ssrp_error_set(SSRP_E_FORMAT, "%s: holds a NUL byte", what);
+		return NULL;
+	}
+	size_t at = ssrp_utf8_invalid_at(json, len);
+	if (at < len) {
+		ssrp_error_set(SSRP_E_FORMAT, "%s: not valid UTF-8 (byte %zu)", what, at);
+		return NULL;
+	}
+	if ((at = nul_escape_at(json, len)) < len) {
+		ssrp_error_set(SSRP_E_FORMAT,
+			       "%s: a string holds \\u0000 (byte %zu); NUL characters are not "
+			       "allowed",
+			       what, at);
 		return NULL;
 	}
 	char *copy = ssrp_malloc(len + 1);
@@ -72,8 +103,8 @@ static cJSON *parse_exact(const char *json, size_t len, const char *what)
 	const char *end = NULL;
 	cJSON *o = cJSON_ParseWithOpts(copy, &end, 1);
 	if (!o) {
-		size_t at = end && end >= copy ? (size_t)(end - copy) : 0;
-		ssrp_error_set(SSRP_E_FORMAT, "%s: not valid JSON (near byte %zu)", what, at);
+		size_t near = end && end >= copy ? (size_t)(end - copy) : 0;
+		ssrp_error_set(SSRP_E_FORMAT, "%s: not valid JSON (near byte %zu)", what, near);
 	} else if (!cJSON_IsObject(o)) {
 		cJSON_Delete(o);
 		o = NULL;
@@ -96,8 +127,8 @@ static int from_object(ssrp_assoc_request *r, const cJSON *o, const char *what)
 	const cJSON *it, *dev = NULL, *users = NULL, *name = NULL;
 	cJSON_ArrayForEach(it, o) {
 		if (repeated(o, it))
-			return ssrp_error_set(SSRP_E_FORMAT, "%s: \"%.40s\" appears twice", what,
-					      it->string);
+			return ssrp_error_set(SSRP_E_FORMAT, "%s: \"%.*s\" appears twice", what,
+					      ssrp_utf8_prefix(it->string, 40), it->string);
 		if (!strcmp(it->string, "deviceId"))
 			dev = it;
 		else if (!strcmp(it->string, "users"))
@@ -105,8 +136,8 @@ static int from_object(ssrp_assoc_request *r, const cJSON *o, const char *what)
 		else if (!strcmp(it->string, "deviceName"))
 			name = it;
 		else
-			return ssrp_error_set(SSRP_E_FORMAT, "%s: unknown member \"%.40s\"", what,
-					      it->string);
+			return ssrp_error_set(SSRP_E_FORMAT, "%s: unknown member \"%.*s\"", what,
+					      ssrp_utf8_prefix(it->string, 40), it->string);
 	}
 	if (!dev)
 		return ssrp_error_set(SSRP_E_FORMAT, "%s: \"deviceId\" is missing", what);
@@ -188,8 +219,8 @@ int ssrp_assoc_webhook_parse(ssrp_assoc_request **out, const char *json, size_t 
 	int rc = SSRP_OK;
 	cJSON_ArrayForEach(it, o) {
 		if (repeated(o, it)) {
-			rc = ssrp_error_set(SSRP_E_FORMAT, "WebhookData: \"%.40s\" appears twice",
-					    it->string);
+			rc = ssrp_error_set(SSRP_E_FORMAT, "WebhookData: \"%.*s\" appears twice",
+					    ssrp_utf8_prefix(it->string, 40), it->string);
 			break;
 		}
 		if (!strcmp(it->string, "WebhookName")) {
@@ -211,8 +242,8 @@ int ssrp_assoc_webhook_parse(ssrp_assoc_request **out, const char *json, size_t 
 				rc = ssrp_error_set(SSRP_E_FORMAT,
 						    "WebhookData: \"RequestHeader\" must be an object");
 		} else {
-			rc = ssrp_error_set(SSRP_E_FORMAT, "WebhookData: unknown member \"%.40s\"",
-					    it->string);
+			rc = ssrp_error_set(SSRP_E_FORMAT, "WebhookData: unknown member \"%.*s\"",
+					    ssrp_utf8_prefix(it->string, 40), it->string);
 		}
 		if (rc)
 			break;

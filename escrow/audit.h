@@ -11,7 +11,10 @@
  *    "dry_run":false,"detail":"..."}
  *   {"time":...,"requester":"device:<id>","event":"refused",
  *    "device":"<the device asked about>","detail":"..."}
- * Thread-safe. */
+ *   {"time":...,"requester":"anonymous","event":"refused",
+ *    "address":"192.0.2.7","count":1,"detail":"..."}
+ * Every line is valid JSON whatever the strings passed hold: bytes that are
+ * not UTF-8 become U+FFFD. Thread-safe. */
 #ifndef SSRP_ESCROW_AUDIT_H
 #define SSRP_ESCROW_AUDIT_H
 
@@ -26,5 +29,20 @@ int ssrp_audit_decision(ssrp_audit *a, const ssrp_assoc_decision *d);
  * ("refused", "bad-request"), device_id may be NULL. */
 int ssrp_audit_event(ssrp_audit *a, const char *requester, const char *event, const char *device_id,
 		     const char *detail);
+
+/* A client refused before it proved who it is (no or a wrong certificate,
+ * too many connections), at most one line per address per interval: the
+ * first refusal of an interval is written at once with "count":1; the ones
+ * after it in the same interval are counted and written as one line with
+ * their count and the latest detail when the interval is over (at the
+ * address's next refusal or ssrp_audit_flush_refusals). At most 1023
+ * addresses are tracked at once; beyond that the others share the address
+ * "*". So a flood of refusals grows the log by a bounded amount. */
+int ssrp_audit_refusal(ssrp_audit *a, const char *address, const char *detail);
+/* The interval (default 60 s). */
+void ssrp_audit_set_refusal_interval(ssrp_audit *a, unsigned seconds);
+/* Write the counted refusals of the intervals that are over (all: of every
+ * interval, as when closing). Call it now and then; close calls it. */
+int ssrp_audit_flush_refusals(ssrp_audit *a, int all);
 
 #endif

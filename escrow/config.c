@@ -358,6 +358,8 @@ static int parse_assoc(ssrp_assoc_config *a, const cJSON *obj, const char *origi
 			rc = assoc_string(&a->device_ca_file, it, origin);
 		} else if (!strcmp(k, "url")) {
 			rc = assoc_string(&a->url, it, origin);
+		} else if (!strcmp(k, "serve")) {
+			rc = ssrp_config_parse_serve(&a->serve, it, origin);
 		} else {
 			return ssrp_error_set(SSRP_E_INVALID, "%s: unknown member \"assoc.%s\"", origin,
 					      k);
@@ -401,6 +403,7 @@ static int parse_into(ssrp_cloud_config *c, const cJSON *root, const char *origi
 	c->assoc.as_owner = 1;
 	c->assoc.licence = SSRP_ASSOC_LICENCE_CHECK;
 	c->assoc.max_owners = 10;
+	ssrp_config_serve_defaults(&c->assoc.serve);
 	ssrp_config_agent_defaults(&c->agent);
 	const cJSON *it;
 	cJSON_ArrayForEach(it, root) {

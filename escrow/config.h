@@ -33,7 +33,26 @@
  *    "tls_cert_file":"...", "tls_key_file":"..."   its server certificate
  *    "device_ca_file":"..."   CA(s) that issue device certificates
  *                             (MS-Organization-Access)
+ *    "serve":{"per_address":64, ...}   `ssrp assoc serve`'s limits (below)
  *    "url":"https://host:port/"   where devices reach the service (agents)
+ *
+ * "assoc.serve" (all optional whole numbers; defaults in brackets):
+ *    "handshake_timeout_s"  a connection has this long for its TLS handshake
+ *                           and request headers, however slowly it trickles  [5]
+ *    "idle_timeout_s"       a kept-alive connection doing nothing  [30]
+ *    "max_connections"      connections at once  [4096]
+ *    "per_address"          connections from one client address (raise it
+ *                           for many devices behind one NAT)  [64]
+ *    "reserve"              of max_connections, kept for devices that showed
+ *                           their certificate: beyond max_connections -
+ *                           reserve, the oldest connection that has not is shed  [512]
+ *    "queue_max"            devices waiting for a decision; beyond, 503  [20000]
+ *    "batch_max"            devices decided together in one run of $batch
+ *                           calls  [100]
+ *    "batch_wait_ms"        how long a decision waits for others to share its
+ *                           $batch calls  [200]
+ *    "refusal_log_interval_s"  refusals before a certificate is shown: one
+ *                           audit line per address per interval, with a count  [60]
  *
  * "agent" (all optional):
  *    "volume":"sim:/var/lib/ssrp/os.img" | "wmi:C:"   [wmi:C: on Windows, else none]
@@ -73,6 +92,19 @@ typedef struct ssrp_assoc_domain {
 	char *upn_suffix; /* "contoso.example" */
 } ssrp_assoc_domain;
 
+/* "assoc.serve": the limits of `ssrp assoc serve` (described above). */
+typedef struct ssrp_assoc_serve_config {
+	unsigned handshake_timeout_s;    /* TLS handshake and request headers [5] */
+	unsigned idle_timeout_s;         /* a kept-alive connection doing nothing [30] */
+	unsigned max_connections;        /* all connections [4096] */
+	unsigned per_address;            /* connections from one client address [64] */
+	unsigned reserve;                /* of max_connections, kept for devices [512] */
+	unsigned queue_max;              /* devices waiting for a decision [20000] */
+	unsigned batch_max;              /* devices decided together ($batch) [100] */
+	unsigned batch_wait_ms;          /* how long a decision waits for company [200] */
+	unsigned refusal_log_interval_s; /* one refusal line per address per interval [60] */
+} ssrp_assoc_serve_config;
+
 /* The "assoc" member; defaults filled in by the loader. */
 typedef struct ssrp_assoc_config {
 	ssrp_assoc_domain *domains;
@@ -85,6 +117,7 @@ typedef struct ssrp_assoc_config {
 	unsigned max_owners;
 	char *audit;
 	char *listen, *tls_cert_file, *tls_key_file, *device_ca_file;
+	ssrp_assoc_serve_config serve;
 	char *url;
 } ssrp_assoc_config;
 

@@ -2,11 +2,17 @@
 # (escrow/assoc_client.c). Included from tests/CMakeLists.txt when
 # ssrp_cloud exists.
 ssrp_test(unit_assoc_client SOURCES unit/test_assoc_client.c LABELS unit)
+# What text a request may carry (escrow/assoc_request.c) and what the audit
+# log makes of any text, refusals rate-limited (escrow/audit.c).
+ssrp_test(unit_assoc_request_text SOURCES unit/test_assoc_request_text.c LABELS unit
+          LIBS PkgConfig::CJSON)
 
 # The service and the client against `ssrp sim cloud start`, both run as
 # the real command over HTTPS with real certificates.
+pkg_check_modules(SSL REQUIRED IMPORTED_TARGET libssl)
 ssrp_test(integration_assoc_serve SOURCES integration/test_assoc_serve.c integration/sim_helpers.c
-          LABELS integration LIBS PkgConfig::CJSON PkgConfig::CRYPTO Threads::Threads)
+          LABELS integration LIBS PkgConfig::CJSON PkgConfig::SSL PkgConfig::CRYPTO
+          Threads::Threads)
 foreach(t integration_assoc_serve valgrind_integration_assoc_serve)
   if(TEST ${t})
     set_tests_properties(${t} PROPERTIES ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_cli>")

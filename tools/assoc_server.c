@@ -6,11 +6,11 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,69 +26,16 @@
 #include "hal/mem.h"
 #include "ssrp/error.h"
 #include "ssrp/sys/error.h"
-#include "tools/assoc_server.h"
+#include "tools/assoc_server_private.h"
 
 #define DEVICE_ISSUER_CN "MS-Organization-Access"
-#define CN_MAX 128
+#define CN_MAX ASSOC_CN_MAX
 #define WORKERS_DEFAULT 4u
 #define WORKERS_MAX 64u
 #define POOL_THREADS_MAX 8
 #define GRAPH_DEADLINE_MS 30000u /* a device waits for its answer */
-#define RETRY_AFTER_S "30"
-
-enum { REQ_NEW = 0, REQ_QUEUED, REQ_ANSWERED };
-
-typedef struct conn_ctx {
-	int checked;
-	int ok;              /* the certificate verified and was issued right */
-	char cn[CN_MAX];     /* the device id when ok */
-	char reason[256];    /* why not, when !ok */
-} conn_ctx;
-
-typedef struct req_ctx {
-	struct req_ctx *next; /* the job queue */
-	struct MHD_Connection *conn;
-	int started, too_large, state;
-	char *body;
-	size_t body_len, body_cap;
-	ssrp_assoc_request *areq;
-	char device[CN_MAX];
-	char requester[CN_MAX + 16];
-	char addr[80];
-	/* the answer a worker made */
-	int status;
-	char *answer;
-	int retry;
-} req_ctx;
-
-typedef struct worker {
-	struct assoc_server *srv;
-	ssrp_assoc *engine;
-	pthread_t thread;
-	int started;
-} worker;
-
-struct assoc_server {
-	const ssrp_cloud_config *cfg;
-	int dry_run;
-	struct MHD_Daemon *mhd;
-	char *cert_pem, *key_pem, *trust_pem;
-	size_t key_len;
-	ssrp_audit *audit;
-	int port;
-	char url[320];
-	atomic_long in_flight;
-	atomic_int draining;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	int lock_made;
-	req_ctx *head, *tail;
-	int stop_workers;
-	worker *workers;
-	unsigned n_workers;
-	/* The workers' engines share each credential (escrow/assoc.h). */
-	ssrp_graph_token_share *reader_tokens, *writer_tokens;
-};
+#define WATCHDOG_TICK_MS 100u
+#define FDS_SPARE 64u /* descriptors besides the connections */
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -142,7 +89,7 @@ static char *json_text(cJSON *o)
 	return t;
 }
 
-static char *error_json(const char *code, const char *fmt, ...)
+char *assoc_error_json(const char *code, const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -201,7 +148,7 @@ static int read_text(const char *path, const char *what, char **out, size_t *len
 
 /* ---- the client certificate ------------------------------------------------- */
 
-static void check_client_cert(struct MHD_Connection *conn, conn_ctx *cc)
+static void check_client_cert(struct MHD_Connection *conn, conn_rec *cc)
 {
 	cc->checked = 1;
 	const union MHD_ConnectionInfo *ci =
@@ -276,8 +223,10 @@ static void check_client_cert(struct MHD_Connection *conn, conn_ctx *cc)
 
 /* ---- answering ------------------------------------------------------------------ */
 
+/* close: the connection ends after this answer (a client refused before
+ * its body was read, or the server stopping). */
 static enum MHD_Result reply(assoc_server *srv, struct MHD_Connection *conn, int status,
-			     char *json, const char *allow, int retry)
+			     char *json, const char *allow, const char *retry_after, int close)
 {
 	if (!json)
 		return MHD_NO;
@@ -291,122 +240,20 @@ static enum MHD_Result reply(assoc_server *srv, struct MHD_Connection *conn, int
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-	if (retry)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, RETRY_AFTER_S);
-	if (atomic_load(&srv->draining))
+	if (retry_after)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
+	if (close || atomic_load(&srv->draining))
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned int)status, resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
 
-static void audit_event(assoc_server *srv, const char *requester, const char *event,
-			const char *device, const char *detail)
+void assoc_audit_event(assoc_server *srv, const char *requester, const char *event,
+		       const char *device, const char *detail)
 {
 	if (srv->audit && ssrp_audit_event(srv->audit, requester, event, device, detail) != SSRP_OK)
 		fprintf(stderr, "ssrp assoc serve: audit: %s\n", ssrp_error_last());
-}
-
-/* ---- the workers ----------------------------------------------------------------- */
-
-typedef struct decide_ctx {
-	assoc_server *srv;
-	req_ctx *r;
-	cJSON *list;
-} decide_ctx;
-
-static void on_decision(const ssrp_assoc_decision *d, void *arg)
-{
-	decide_ctx *c = arg;
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "user", d->user ? d->user : "");
-	cJSON_AddStringToObject(o, "upn", d->upn ? d->upn : "");
-	cJSON_AddStringToObject(o, "relation", d->relation ? d->relation : "");
-	cJSON_AddStringToObject(o, "outcome", ssrp_assoc_outcome_name(d->outcome));
-	cJSON_AddStringToObject(o, "licence", ssrp_assoc_licence_name(d->licence));
-	cJSON_AddStringToObject(o, "licence_plan", d->licence_plan ? d->licence_plan : "");
-	cJSON_AddStringToObject(o, "detail", d->detail ? d->detail : "");
-	cJSON_AddItemToArray(c->list, o);
-	if (c->srv->audit) {
-		/* The engines are shared between devices: the requester is this
-		 * request's, set here rather than in the engine's options. */
-		ssrp_assoc_decision copy = *d;
-		copy.requester = c->r->requester;
-		if (ssrp_audit_decision(c->srv->audit, &copy) != SSRP_OK)
-			fprintf(stderr, "ssrp assoc serve: audit: %s\n", ssrp_error_last());
-	}
-}
-
-static void decide(worker *w, req_ctx *r)
-{
-	assoc_server *srv = w->srv;
-	cJSON *o = cJSON_CreateObject();
-	decide_ctx c = {.srv = srv, .r = r, .list = cJSON_CreateArray()};
-	ssrp_assoc_job job = {
-		.device_id = r->areq->device_id,
-		.users = (const char *const *)r->areq->users,
-		.n_users = r->areq->n_users,
-	};
-	int rc = ssrp_assoc_run(w->engine, &job, 1, on_decision, &c);
-	cJSON_AddStringToObject(o, "deviceId", r->device);
-	cJSON_AddItemToObject(o, "decisions", c.list);
-	r->status = 200;
-	if (rc != SSRP_OK) {
-		/* The run itself could not go on (no token, Graph down): the
-		 * device tries again later; what was decided is in the answer. */
-		char detail[1100];
-		snprintf(detail, sizeof detail, "the association could not be completed: %s",
-			 ssrp_error_last());
-		cJSON *e = cJSON_AddObjectToObject(o, "error");
-		cJSON_AddStringToObject(e, "code", "ServiceUnavailable");
-		cJSON_AddStringToObject(e, "message", detail);
-		audit_event(srv, r->requester, "failed", r->device, detail);
-		r->status = 503;
-		r->retry = 1;
-	}
-	r->answer = json_text(o);
-}
-
-static void *worker_main(void *arg)
-{
-	worker *w = arg;
-	assoc_server *srv = w->srv;
-	pthread_mutex_lock(&srv->lock);
-	for (;;) {
-		while (!srv->head && !srv->stop_workers)
-			pthread_cond_wait(&srv->cond, &srv->lock);
-		req_ctx *r = srv->head;
-		if (!r)
-			break; /* stopping, and nothing left to do */
-		srv->head = r->next;
-		if (!srv->head)
-			srv->tail = NULL;
-		pthread_mutex_unlock(&srv->lock);
-		decide(w, r);
-		r->state = REQ_ANSWERED;
-		MHD_resume_connection(r->conn);
-		pthread_mutex_lock(&srv->lock);
-	}
-	pthread_mutex_unlock(&srv->lock);
-	return NULL;
-}
-
-static void enqueue(assoc_server *srv, struct MHD_Connection *conn, req_ctx *r)
-{
-	r->conn = conn;
-	r->state = REQ_QUEUED;
-	/* Suspended before a worker can see it, so its resume never comes
-	 * first. */
-	MHD_suspend_connection(conn);
-	pthread_mutex_lock(&srv->lock);
-	r->next = NULL;
-	if (srv->tail)
-		srv->tail->next = r;
-	else
-		srv->head = r;
-	srv->tail = r;
-	pthread_cond_signal(&srv->cond);
-	pthread_mutex_unlock(&srv->lock);
 }
 
 /* ---- requests -------------------------------------------------------------------- */
@@ -442,14 +289,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			  enum MHD_ConnectionNotificationCode code)
 {
-	(void)cls;
-	(void)conn;
-	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_context = calloc(1, sizeof(conn_ctx));
-	} else {
-		free(*socket_context);
-		*socket_context = NULL;
-	}
+	assoc_server *srv = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		conns_started(&srv->conns, conn, socket_context, srv->audit);
+	else
+		conns_closed(&srv->conns, socket_context);
 }
 
 static void client_addr(struct MHD_Connection *conn, char *out, size_t cap)
@@ -471,69 +315,88 @@ static void client_addr(struct MHD_Connection *conn, char *out, size_t cap)
 	}
 }
 
-static enum MHD_Result route(assoc_server *srv, struct MHD_Connection *conn, req_ctx *r,
-			     const char *url, const char *method)
+/* The request headers are in, no byte of a body is read yet: whatever can
+ * be refused without the body is refused now, first of all a client
+ * without a valid device certificate. MHD_YES with nothing queued: read
+ * the body. */
+static enum MHD_Result headers_in(assoc_server *srv, struct MHD_Connection *conn, req_ctx *r,
+				  const char *url, const char *method)
 {
 	int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 	if (!strcmp(url, "/healthz")) {
 		if (!get)
 			return reply(srv, conn, 405,
-				     error_json("MethodNotAllowed", "/healthz answers GET only."),
-				     "GET, HEAD", 0);
+				     assoc_error_json("MethodNotAllowed", "/healthz answers GET only."),
+				     "GET, HEAD", NULL, 1);
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "status", "ok");
-		return reply(srv, conn, 200, json_text(o), NULL, 0);
+		return reply(srv, conn, 200, json_text(o), NULL, NULL, 0);
 	}
 
 	client_addr(conn, r->addr, sizeof r->addr);
 	const union MHD_ConnectionInfo *sci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	conn_ctx *cc = sci ? sci->socket_context : NULL;
+	conn_rec *cc = sci ? sci->socket_context : NULL;
 	if (cc && !cc->checked)
 		check_client_cert(conn, cc);
 	if (!cc || !cc->ok) {
 		const char *why = cc ? cc->reason : "out of memory";
-		char detail[400];
-		snprintf(detail, sizeof detail, "%s %s from %s: %s", method, url, r->addr, why);
-		audit_event(srv, "anonymous", "refused", NULL, detail);
+		char detail[512];
+		snprintf(detail, sizeof detail, "%.10s %.100s from %s: %s", method, url, r->addr,
+			 why);
+		if (srv->audit && ssrp_audit_refusal(srv->audit, cc ? cc->ip : "?", detail))
+			fprintf(stderr, "ssrp assoc serve: audit: %s\n", ssrp_error_last());
 		return reply(srv, conn, 401,
-			     error_json("Unauthorized",
-					"A device certificate issued by " DEVICE_ISSUER_CN
-					" is required: %s.",
-					why),
-			     NULL, 0);
+			     assoc_error_json("Unauthorized",
+					      "A device certificate issued by " DEVICE_ISSUER_CN
+					      " is required: %s.",
+					      why),
+			     NULL, NULL, 1);
 	}
+	conns_prove(&srv->conns, cc);
 	snprintf(r->device, sizeof r->device, "%s", cc->cn);
 	snprintf(r->requester, sizeof r->requester, "device:%s", cc->cn);
 
 	if (strcmp(url, "/v1/associate") != 0)
 		return reply(srv, conn, 404,
-			     error_json("NotFound", "No such endpoint: POST /v1/associate and GET "
-						    "/healthz are served."),
-			     NULL, 0);
+			     assoc_error_json("NotFound", "No such endpoint: POST /v1/associate and "
+							  "GET /healthz are served."),
+			     NULL, NULL, 1);
 	if (strcmp(method, "POST") != 0)
 		return reply(srv, conn, 405,
-			     error_json("MethodNotAllowed", "/v1/associate answers POST only."),
-			     "POST", 0);
-	if (r->too_large) {
+			     assoc_error_json("MethodNotAllowed", "/v1/associate answers POST only."),
+			     "POST", NULL, 1);
+	const char *cl =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > SSRP_ASSOC_SERVICE_MAX_BODY) {
 		char detail[200];
 		snprintf(detail, sizeof detail, "a request body over %u bytes from %s",
 			 SSRP_ASSOC_SERVICE_MAX_BODY, r->addr);
-		audit_event(srv, r->requester, "bad-request", r->device, detail);
+		assoc_audit_event(srv, r->requester, "bad-request", r->device, detail);
 		return reply(srv, conn, 413,
-			     error_json("RequestTooLarge",
-					"The request body is larger than %u bytes.",
-					SSRP_ASSOC_SERVICE_MAX_BODY),
-			     NULL, 0);
+			     assoc_error_json("RequestTooLarge",
+					      "The request body is larger than %u bytes.",
+					      SSRP_ASSOC_SERVICE_MAX_BODY),
+			     NULL, NULL, 1);
 	}
+	const union MHD_ConnectionInfo *fi =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	r->fd = fi ? fi->connect_fd : -1;
+	r->conn = conn;
+	return MHD_YES;
+}
+
+/* The whole body is in. */
+static enum MHD_Result body_in(assoc_server *srv, struct MHD_Connection *conn, req_ctx *r)
+{
 	if (ssrp_assoc_request_parse(&r->areq, r->body ? r->body : "", r->body_len) != SSRP_OK) {
 		char msg[1100];
 		snprintf(msg, sizeof msg, "%s", ssrp_error_last());
 		r->areq = NULL;
-		audit_event(srv, r->requester, "bad-request", r->device, msg);
+		assoc_audit_event(srv, r->requester, "bad-request", r->device, msg);
 		return reply(srv, conn, 400,
-			     error_json("BadRequest", "The request body is not valid: %s", msg),
-			     NULL, 0);
+			     assoc_error_json("BadRequest", "The request body is not valid: %s", msg),
+			     NULL, NULL, 0);
 	}
 	if (strcasecmp(r->areq->device_id, r->device) != 0) {
 		/* A device may only ask about itself: refused, nothing decided. */
@@ -541,16 +404,20 @@ static enum MHD_Result route(assoc_server *srv, struct MHD_Connection *conn, req
 		snprintf(detail, sizeof detail,
 			 "device %s (by its certificate) asked about device %.100s", r->device,
 			 r->areq->device_id);
-		audit_event(srv, r->requester, "refused", r->areq->device_id, detail);
+		assoc_audit_event(srv, r->requester, "refused", r->areq->device_id, detail);
 		return reply(srv, conn, 403,
-			     error_json("OtherDevice",
-					"This device (%s) may only ask about itself, not about "
-					"device %.100s.",
-					r->device, r->areq->device_id),
-			     NULL, 0);
+			     assoc_error_json("OtherDevice",
+					      "This device (%s) may only ask about itself, not about "
+					      "device %.100s.",
+					      r->device, r->areq->device_id),
+			     NULL, NULL, 0);
 	}
-	enqueue(srv, conn, r);
-	return MHD_YES;
+	int status = queue_submit(&srv->queue, r);
+	if (!status)
+		return MHD_YES; /* suspended until decided */
+	char *answer = r->answer;
+	r->answer = NULL;
+	return reply(srv, conn, status, answer, NULL, r->retry_after, 0);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -564,19 +431,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_NO; /* out of memory in on_uri */
 	if (!r->started) {
 		r->started = 1;
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > SSRP_ASSOC_SERVICE_MAX_BODY)
-			r->too_large = 1;
-		return MHD_YES;
+		return headers_in(srv, conn, r, url ? url : "/", method ? method : "");
 	}
 	if (*upload_data_size) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
-		if (r->too_large || r->body_len + n > SSRP_ASSOC_SERVICE_MAX_BODY) {
-			r->too_large = 1;
-			return MHD_YES; /* read and drop the rest */
-		}
+		if (r->body_len + n > SSRP_ASSOC_SERVICE_MAX_BODY)
+			return MHD_NO; /* a chunked body over the limit: the connection ends */
 		if (r->body_len + n + 1 > r->body_cap) {
 			size_t cap = r->body_cap ? r->body_cap : 2048;
 			while (cap < r->body_len + n + 1)
@@ -595,11 +456,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (r->state == REQ_ANSWERED) {
 		char *answer = r->answer;
 		r->answer = NULL;
-		return reply(srv, conn, r->status, answer, NULL, r->retry);
+		return reply(srv, conn, r->status, answer, NULL, r->retry_after, 0);
 	}
+	if (r->state == REQ_GONE)
+		return MHD_NO; /* its client went away while it waited */
 	if (r->state == REQ_QUEUED)
 		return MHD_YES;
-	return route(srv, conn, r, url ? url : "/", method ? method : "");
+	return body_in(srv, conn, r);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -663,7 +526,7 @@ static int start_workers(assoc_server *srv, unsigned n)
 		srv->workers[i].srv = srv;
 	}
 	for (unsigned i = 0; i < n; i++) {
-		if (pthread_create(&srv->workers[i].thread, NULL, worker_main, &srv->workers[i]))
+		if (pthread_create(&srv->workers[i].thread, NULL, queue_worker_main, &srv->workers[i]))
 			return ssrp_error_set(SSRP_E_GENERIC, "cannot start a worker thread");
 		srv->workers[i].started = 1;
 	}
@@ -672,16 +535,81 @@ static int start_workers(assoc_server *srv, unsigned n)
 
 static void stop_workers(assoc_server *srv)
 {
-	if (!srv->lock_made)
+	if (!srv->queue_made)
 		return;
-	pthread_mutex_lock(&srv->lock);
-	srv->stop_workers = 1;
-	pthread_cond_broadcast(&srv->cond);
-	pthread_mutex_unlock(&srv->lock);
+	pthread_mutex_lock(&srv->queue.lock);
+	srv->queue.stopping = 1;
+	pthread_cond_broadcast(&srv->queue.cond);
+	pthread_mutex_unlock(&srv->queue.lock);
 	for (unsigned i = 0; i < srv->n_workers; i++) {
 		if (srv->workers[i].started)
 			pthread_join(srv->workers[i].thread, NULL);
 		srv->workers[i].started = 0;
+	}
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000u, (long)(ms % 1000u) * 1000000L};
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Now and then: connections past their handshake time go, requests whose
+ * client has gone leave the queue, counted refusals are written. */
+static void *watchdog_main(void *arg)
+{
+	assoc_server *srv = arg;
+	while (!atomic_load(&srv->stop_watchdog)) {
+		sleep_ms(WATCHDOG_TICK_MS);
+		conns_expire(&srv->conns, srv->audit);
+		queue_drop_abandoned(&srv->queue);
+		if (srv->audit)
+			ssrp_audit_flush_refusals(srv->audit, 0);
+	}
+	return NULL;
+}
+
+static int make_queue(assoc_server *srv)
+{
+	assoc_queue *q = &srv->queue;
+	q->srv = srv;
+	q->n_buckets = 4096;
+	if (!(q->by_device = calloc(q->n_buckets, sizeof *q->by_device)))
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	int bad = pthread_mutex_init(&q->lock, NULL) || pthread_cond_init(&q->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (bad)
+		return ssrp_error_set(SSRP_E_GENERIC, "cannot make a lock");
+	srv->queue_made = 1;
+	return SSRP_OK;
+}
+
+/* Room for max_connections descriptors: the soft limit raised as far as
+ * the hard one allows, else fewer connections (said on stderr). */
+static void fit_descriptors(ssrp_assoc_serve_config *l)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	rlim_t want = (rlim_t)l->max_connections + FDS_SPARE;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < want && rl.rlim_cur > FDS_SPARE + 16) {
+		unsigned fit = (unsigned)(rl.rlim_cur - FDS_SPARE);
+		fprintf(stderr,
+			"ssrp assoc serve: the descriptor limit (%lu) allows %u connections, not "
+			"assoc.serve.max_connections %u\n",
+			(unsigned long)rl.rlim_cur, fit, l->max_connections);
+		if (l->reserve >= fit / 2)
+			l->reserve = fit / 4;
+		l->max_connections = fit;
 	}
 }
 
@@ -704,8 +632,8 @@ static int start_mhd(assoc_server *srv, const char *host, int port)
 		MHD_OPTION_HTTPS_MEM_KEY, srv->key_pem, MHD_OPTION_HTTPS_MEM_CERT, srv->cert_pem,
 		MHD_OPTION_HTTPS_MEM_TRUST, srv->trust_pem, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-		on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024, MHD_OPTION_END);
+		on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT, srv->limits.idle_timeout_s,
+		MHD_OPTION_CONNECTION_LIMIT, srv->limits.max_connections, MHD_OPTION_END);
 	if (!srv->mhd)
 		return ssrp_error_set(SSRP_E_IO,
 				      "cannot start the HTTPS server on %s:%d (address taken, or "
@@ -734,6 +662,10 @@ static int start_mhd(assoc_server *srv, const char *host, int port)
 
 static void server_free(assoc_server *srv)
 {
+	if (srv->watchdog_started) {
+		atomic_store(&srv->stop_watchdog, 1);
+		pthread_join(srv->watchdog, NULL);
+	}
 	stop_workers(srv);
 	if (srv->mhd)
 		MHD_stop_daemon(srv->mhd);
@@ -742,10 +674,13 @@ static void server_free(assoc_server *srv)
 	free(srv->workers);
 	ssrp_graph_token_share_free(srv->reader_tokens);
 	ssrp_graph_token_share_free(srv->writer_tokens);
-	if (srv->lock_made) {
-		pthread_cond_destroy(&srv->cond);
-		pthread_mutex_destroy(&srv->lock);
+	if (srv->queue_made) {
+		pthread_cond_destroy(&srv->queue.cond);
+		pthread_mutex_destroy(&srv->queue.lock);
 	}
+	free(srv->queue.by_device);
+	if (srv->conns_made)
+		conns_destroy(&srv->conns);
 	ssrp_audit_close(srv->audit);
 	if (srv->key_pem)
 		ssrp_free_secret(srv->key_pem, srv->key_len);
@@ -769,6 +704,10 @@ int assoc_server_start(assoc_server **out, const assoc_server_config *c)
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "the configuration has no \"assoc.device_ca_file\" (the CA "
 				      "that issues device certificates)");
+	if (!ac->serve.max_connections || !ac->serve.batch_max)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "the configuration's assoc.serve limits are not set (load it "
+				      "with ssrp_cloud_config_load)");
 	const char *listen = c->listen ? c->listen : ac->listen ? ac->listen : "127.0.0.1:8443";
 	char host[256];
 	int port = 0;
@@ -783,6 +722,7 @@ int assoc_server_start(assoc_server **out, const assoc_server_config *c)
 	if (!srv)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	srv->cfg = cfg;
+	srv->limits = ac->serve;
 	srv->dry_run = c->dry_run;
 	atomic_init(&srv->in_flight, 0);
 	atomic_init(&srv->draining, 0);
@@ -799,13 +739,21 @@ int assoc_server_start(assoc_server **out, const assoc_server_config *c)
 		ssrp_error_prefix(rc, "cannot open the audit log (assoc.audit)");
 		goto fail;
 	}
-	if (pthread_mutex_init(&srv->lock, NULL) || pthread_cond_init(&srv->cond, NULL)) {
+	ssrp_audit_set_refusal_interval(srv->audit, srv->limits.refusal_log_interval_s);
+	fit_descriptors(&srv->limits);
+	if (conns_init(&srv->conns, &srv->limits)) {
 		rc = ssrp_error_set(SSRP_E_GENERIC, "cannot make a lock");
 		goto fail;
 	}
-	srv->lock_made = 1;
-	if ((rc = start_workers(srv, workers)) || (rc = start_mhd(srv, host, port)))
+	srv->conns_made = 1;
+	if ((rc = make_queue(srv)) || (rc = start_workers(srv, workers)) ||
+	    (rc = start_mhd(srv, host, port)))
 		goto fail;
+	if (pthread_create(&srv->watchdog, NULL, watchdog_main, srv)) {
+		rc = ssrp_error_set(SSRP_E_GENERIC, "cannot start the connection watchdog");
+		goto fail;
+	}
+	srv->watchdog_started = 1;
 	*out = srv;
 	return SSRP_OK;
 fail:
@@ -821,13 +769,6 @@ int assoc_server_port(const assoc_server *s)
 const char *assoc_server_url(const assoc_server *s)
 {
 	return s->url;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {ms / 1000u, (long)(ms % 1000u) * 1000000L};
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
 }
 
 static void wait_idle(assoc_server *srv, unsigned timeout_ms)
@@ -854,5 +795,15 @@ void assoc_server_stop(assoc_server *srv, unsigned timeout_ms)
 	 * none is left suspended when the daemon stops. */
 	stop_workers(srv);
 	wait_idle(srv, 2000);
+	conn_stats cs;
+	queue_stats qs;
+	conns_get_stats(&srv->conns, &cs);
+	queue_get_stats(&srv->queue, &qs);
+	fprintf(stderr,
+		"ssrp assoc serve: %lu connections: %lu over the per-address limit, %lu shed "
+		"for devices, %lu timed out before their request; %lu decisions for %lu devices "
+		"in %lu runs, %lu requests shared one, %lu abandoned, %lu refused as busy\n",
+		cs.accepted, cs.over_address_limit, cs.shed_for_devices, cs.timed_out, qs.groups,
+		qs.devices_run, qs.runs, qs.shared, qs.abandoned, qs.busy);
 	server_free(srv);
 }

@@ -2,14 +2,18 @@
  * and the batch input file. First byte % 3 picks the parser: 0 the request
  * body, 1 WebhookData, 2 the batch file. Each either refuses with
  * SSRP_E_FORMAT or accepts; what it accepts holds a GUID deviceId and 1 to
- * SSRP_ASSOC_MAX_USERS printable users, and a request body re-encoded by
- * ssrp_assoc_request_body parses to the same request. */
+ * SSRP_ASSOC_MAX_USERS printable users, all of it valid UTF-8, and a
+ * request body re-encoded by ssrp_assoc_request_body parses to the same
+ * request. A refusal's message is valid UTF-8; the audit line of what was
+ * accepted or of the refusal is one valid JSON object in valid UTF-8. */
+#include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "escrow/assoc.h"
 #include "escrow/assoc_util.h"
+#include "escrow/utf8.h"
 #include "hal/mem.h"
 #include "ssrp/error.h"
 
@@ -27,6 +31,30 @@ static void check_users(const char *const *users, size_t n)
 			if ((unsigned char)users[i][k] < 0x20 || users[i][k] == 0x7f)
 				abort();
 	}
+}
+
+static void check_utf8(const char *s)
+{
+	if (ssrp_utf8_invalid_at(s, strlen(s)) != strlen(s))
+		abort();
+}
+
+static void check_audit_line(const char *device, const char *name, const char *user,
+			     const char *detail)
+{
+	ssrp_assoc_decision d = {.requester = "device:x", .device_id = device,
+				 .device_name = name, .user = user, .upn = user,
+				 .relation = "registeredOwners", .outcome = SSRP_ASSOC_REFUSED,
+				 .detail = detail};
+	char *line = ssrp_audit_decision_json(&d, "2026-01-01T00:00:00Z");
+	if (!line)
+		abort();
+	check_utf8(line);
+	cJSON *o = cJSON_Parse(line);
+	if (!cJSON_IsObject(o))
+		abort();
+	cJSON_Delete(o);
+	ssrp_free(line);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -58,7 +86,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc) {
 		if ((rc != SSRP_E_FORMAT && rc != SSRP_E_NOMEM) || r)
 			abort();
+		check_utf8(ssrp_error_last());
+		check_audit_line("", "", "", ssrp_error_last());
 		return 0;
+	}
+	check_utf8(r->device_name);
+	check_utf8(r->webhook_name);
+	for (size_t i = 0; i < r->n_users; i++) {
+		check_utf8(r->users[i]);
+		check_audit_line(r->device_id, r->device_name, r->users[i], r->webhook_name);
 	}
 	if (!ssrp_assoc_is_guid(r->device_id) || !r->webhook_name || !r->device_name)
 		abort();

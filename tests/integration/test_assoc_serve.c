@@ -15,9 +15,23 @@
  * /admin/state and the audit; two devices at once; the client's refusal
  * message; the webhook client against the simulator's webhook (the job
  * receives the body) and with a wrong token (refused, token not in the
- * message); SIGTERM with a request in flight (answered, exit 0). */
+ * message); SIGTERM with a request in flight (answered, exit 0).
+ *
+ * The limits (assoc.serve, small here so the test is quick): 1100 idle TCP
+ * connections from one address do not keep a device waiting; a connection
+ * trickling bytes is cut at the handshake deadline; with the connections
+ * not kept in reserve all taken, the oldest anonymous ones are shed for
+ * new ones; a client without a certificate gets 401 before its 20 MB body
+ * is read; refusals from one address are one audit line per interval with
+ * a count. One device's abandoned requests are dropped and do not hold up
+ * another device; identical requests of a device share one decision, a
+ * different one meanwhile gets 429. Invalid UTF-8 and \u0000 get 400 with
+ * the reason; every audit line is valid UTF-8 (iconv) and JSON throughout. */
 #include <errno.h>
 #include <fcntl.h>
+#include <iconv.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -28,8 +42,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +53,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -50,6 +67,14 @@ extern char **environ;
 
 #define OTHER_DEVICE "0c0c0c0c-1111-4222-8333-444444444444"
 #define ASSOC_HOST "ssrp-assoc.contoso.example"
+/* assoc.serve for this test: small, so that each limit is reached quickly. */
+#define HANDSHAKE_S 2
+#define PER_ADDRESS 8
+#define MAX_CONNECTIONS 64
+#define RESERVE 16
+#define SERVE_LIMITS                                                                       \
+	"{\"handshake_timeout_s\":2,\"per_address\":8,\"max_connections\":64,"                \
+	"\"reserve\":16,\"refusal_log_interval_s\":1,\"batch_wait_ms\":50}"
 
 static const char *ssrp_bin;
 static char work[256], dir[512], sim_config[700], admin_token[128];
@@ -297,9 +322,14 @@ static int setup(void **st)
 	snprintf(port_file, sizeof port_file, "%s/port", work);
 	snprintf(serve_log, sizeof serve_log, "%s/serve.log", work);
 	write_config(serve_config, NULL, NULL, NULL, NULL);
-	/* The audit file the simulator's config names. */
+	/* The audit file the simulator's config names; small limits. */
 	char *t = sim_read_text(serve_config);
 	cJSON *c = cJSON_Parse(t);
+	free(t);
+	cJSON *limits = cJSON_Parse(SERVE_LIMITS);
+	cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(c, "assoc"), "serve", limits);
+	t = cJSON_Print(c);
+	sim_write_text(serve_config, t, 0600);
 	free(t);
 	const cJSON *au = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(c, "assoc"), "audit");
@@ -428,7 +458,26 @@ static void demo_owners(char *out, size_t cap)
 	cJSON_Delete(s);
 }
 
-/* Audit lines with this event whose text holds every needle. */
+/* UTF-8 by glibc's iconv: converting to UTF-32 fails on any invalid byte. */
+static int valid_utf8(const char *s, size_t n)
+{
+	iconv_t cd = iconv_open("UTF-32LE", "UTF-8");
+	assert_true(cd != (iconv_t)-1);
+	char *in = (char *)s;
+	size_t left = n;
+	int ok = 1;
+	while (left && ok) {
+		char out[1024], *o = out;
+		size_t room = sizeof out;
+		if (iconv(cd, &in, &left, &o, &room) == (size_t)-1 && errno != E2BIG)
+			ok = 0;
+	}
+	iconv_close(cd);
+	return ok;
+}
+
+/* Audit lines with this event whose text holds every needle; every line
+ * must be valid UTF-8 and JSON. */
 static int audit_count(const char *event, const char *needle1, const char *needle2)
 {
 	char *text = sim_read_text(audit_path);
@@ -436,6 +485,8 @@ static int audit_count(const char *event, const char *needle1, const char *needl
 		return 0;
 	int n = 0;
 	for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
+		if (!valid_utf8(l, strlen(l)))
+			fail_msg("an audit line is not UTF-8: %s", l);
 		cJSON *o = cJSON_Parse(l);
 		if (!o)
 			fail_msg("an audit line is not JSON: %s", l);
@@ -484,17 +535,22 @@ static void test_no_certificate_refused(void **st)
 	free(resp);
 	free(body);
 	assert_int_equal(audit_count("refused", "anonymous", NULL), before + 1);
+	assert_int_equal(audit_count("refused", "\"address\":\"127.0.0.1\"", "\"count\":1"), 1);
 }
 
 static void test_foreign_certificates_refused(void **st)
 {
 	(void)st;
 	char *body = request_body(demo_id), *resp = NULL;
+	/* Refusals from one address are one line per interval (1 s here):
+	 * each of these is the first of its interval. */
+	sleep_ms(1200);
 	/* A CA of our own, calling itself MS-Organization-Access. */
 	assert_int_equal(post_json(selfca_cert, selfca_key, body, &resp), 401);
 	assert_non_null(strstr(resp, "does not verify"));
 	free(resp);
 	/* Trusted root, but not the device-issuing intermediate. */
+	sleep_ms(1200);
 	assert_int_equal(post_json(rootca_cert, rootca_key, body, &resp), 401);
 	assert_non_null(strstr(resp, "not issued by MS-Organization-Access"));
 	free(resp);
@@ -681,6 +737,376 @@ static void test_two_devices_at_once(void **st)
 	free(b.body);
 }
 
+
+/* ---- the limits: raw clients from chosen loopback addresses ------------------ */
+
+/* A TCP connection to the service from src (any 127.x address). */
+static int tcp_from(const char *src)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	inet_pton(AF_INET, src, &a.sin_addr);
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0)
+		fail_msg("bind %s: %s", src, strerror(errno));
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+	if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0)
+		fail_msg("connect from %s: %s", src, strerror(errno));
+	struct timeval tv = {3, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	return fd;
+}
+
+/* 1 when the server has closed fd (end of stream or reset) within wait_ms;
+ * what it sends before (a TLS alert) is read and dropped. */
+static int closed_by_server(int fd, unsigned wait_ms)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long spent = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, spent >= (long)wait_ms ? 0 : (int)(wait_ms - (unsigned)spent)) <= 0)
+			return 0;
+		char b[4096];
+		ssize_t n = recv(fd, b, sizeof b, MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+			return 1;
+	}
+}
+
+static uint64_t now_ms(void);
+
+typedef struct tls_conn {
+	int fd;
+	SSL_CTX *ctx;
+	SSL *ssl;
+} tls_conn;
+
+/* TLS from src, with a client certificate or none; 0 when the handshake
+ * completed. */
+static int tls_open(tls_conn *t, const char *src, const char *cert, const char *key)
+{
+	t->fd = tcp_from(src);
+	t->ctx = SSL_CTX_new(TLS_client_method());
+	assert_non_null(t->ctx);
+	if (cert) {
+		assert_int_equal(SSL_CTX_use_certificate_chain_file(t->ctx, cert), 1);
+		assert_int_equal(SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM), 1);
+	}
+	assert_int_equal(SSL_CTX_load_verify_locations(t->ctx, ca_file, NULL), 1);
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
+	t->ssl = SSL_new(t->ctx);
+	SSL_set_fd(t->ssl, t->fd);
+	return SSL_connect(t->ssl) == 1 ? 0 : -1;
+}
+
+static void tls_close(tls_conn *t)
+{
+	SSL_free(t->ssl);
+	SSL_CTX_free(t->ctx);
+	close(t->fd);
+}
+
+static void tls_send(tls_conn *t, const char *text, size_t n)
+{
+	assert_int_equal(SSL_write(t->ssl, text, (int)n), (int)n);
+}
+
+/* The status of the answer, or 0 when none came within wait_ms. */
+static int tls_status(tls_conn *t, unsigned wait_ms, char *out, size_t cap)
+{
+	size_t got = 0;
+	uint64_t end = now_ms() + wait_ms;
+	out[0] = '\0';
+	while (got + 1 < cap && now_ms() < end) {
+		struct pollfd p = {.fd = t->fd, .events = POLLIN};
+		if (!SSL_pending(t->ssl) && poll(&p, 1, 100) <= 0)
+			continue;
+		int n = SSL_read(t->ssl, out + got, (int)(cap - 1 - got));
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		out[got] = '\0';
+		if (strstr(out, "\r\n\r\n") && strstr(out, "}"))
+			break;
+	}
+	int status = 0;
+	if (sscanf(out, "HTTP/1.1 %d", &status) != 1)
+		return 0;
+	return status;
+}
+
+static void test_idle_connections_do_not_lock_out(void **st)
+{
+	(void)st;
+	/* One anonymous client holds 1100 idle TCP connections (no TLS). */
+	enum { IDLE = 1100 };
+	static int fds[IDLE];
+	for (int i = 0; i < IDLE; i++)
+		fds[i] = tcp_from("127.0.0.2");
+	/* A device is answered as ever. */
+	uint64_t t0 = now_ms();
+	ssrp_http *h = NULL;
+	ssrp_http_options ho = {.ca_file = ca_file, .cert_file = demo_cert, .key_file = demo_key,
+				.connect_timeout_ms = 5000, .timeout_ms = 8000};
+	assert_int_equal(ssrp_http_new(&h, &ho), 0);
+	char url[200], *body = request_body(demo_id);
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/v1/associate", port);
+	ssrp_http_req rq = {.method = "POST", .url = url, .body = body, .body_len = strlen(body)};
+	ssrp_http_resp r;
+	int rc = ssrp_http_request(h, &rq, &r);
+	uint64_t took = now_ms() - t0;
+	if (rc)
+		fail_msg("the device got no answer after %llu ms: %s", (unsigned long long)took,
+			 ssrp_error_last());
+	assert_int_equal(r.status, 200);
+	ssrp_http_resp_free(&r);
+	ssrp_http_free(h);
+	free(body);
+	print_message("device answered in %llu ms beside %d idle connections\n",
+		      (unsigned long long)took, IDLE);
+	if (!getenv("SSRP_UNDER_VALGRIND"))
+		assert_true(took < 4000);
+	/* All but PER_ADDRESS were refused at once; those went at the
+	 * handshake deadline. */
+	int closed = 0;
+	for (int i = 0; i < IDLE; i++)
+		closed += closed_by_server(fds[i], 0);
+	print_message("%d of %d closed at once\n", closed, IDLE);
+	assert_true(closed >= IDLE - PER_ADDRESS - 2);
+	int later = 0;
+	for (int i = 0; i < IDLE; i++) {
+		later += closed_by_server(fds[i], (HANDSHAKE_S + 2) * 1000);
+		close(fds[i]);
+	}
+	assert_int_equal(later, IDLE);
+	/* Refused from one address in one interval: one line at once. */
+	assert_true(audit_count("refused", "\"address\":\"127.0.0.2\"", NULL) <= 3);
+}
+
+static void test_trickle_cut_at_handshake_deadline(void **st)
+{
+	(void)st;
+	/* A handshake record of 512 bytes announced, then one byte of it
+	 * every 300 ms: never idle, never done. */
+	int fd = tcp_from("127.0.0.3");
+	uint64_t t0 = now_ms();
+	assert_int_equal(send(fd, "\x16\x03\x01\x02\x00", 5, MSG_NOSIGNAL), 5);
+	int closed = 0;
+	while (!closed && now_ms() - t0 < (HANDSHAKE_S + 3) * 1000u) {
+		if (send(fd, "\x01", 1, MSG_NOSIGNAL) != 1)
+			closed = 1;
+		else
+			closed = closed_by_server(fd, 300);
+	}
+	uint64_t took = now_ms() - t0;
+	close(fd);
+	print_message("a trickling connection was cut after %llu ms\n", (unsigned long long)took);
+	assert_true(closed);
+	assert_true(took >= HANDSHAKE_S * 1000u - 200);
+}
+
+static void test_anonymous_shed_for_devices(void **st)
+{
+	(void)st;
+	/* max_connections - reserve anonymous connections from several
+	 * addresses (each within per_address), then PER_ADDRESS more: the
+	 * oldest are shed for the newcomers, at once, and a device is served. */
+	enum { HELD = MAX_CONNECTIONS - RESERVE, MORE = PER_ADDRESS };
+	int fds[HELD + MORE];
+	char src[32];
+	for (int i = 0; i < HELD; i++) {
+		snprintf(src, sizeof src, "127.0.1.%d", 1 + i / PER_ADDRESS);
+		fds[i] = tcp_from(src);
+	}
+	sleep_ms(100);
+	for (int i = 0; i < HELD; i++)
+		assert_false(closed_by_server(fds[i], 0));
+	for (int i = HELD; i < HELD + MORE; i++)
+		fds[i] = tcp_from("127.0.1.200");
+	char *body = request_body(demo_id), *resp = NULL;
+	assert_int_equal(post_json(demo_cert, demo_key, body, &resp), 200);
+	free(resp);
+	free(body);
+	/* well before the handshake deadline */
+	int shed = 0, oldest_first = 1;
+	for (int i = 0; i < HELD; i++) {
+		int c = closed_by_server(fds[i], 0);
+		shed += c;
+		if (i < MORE && !c)
+			oldest_first = 0;
+	}
+	print_message("%d of the %d oldest anonymous connections were shed\n", shed, HELD);
+	assert_true(shed >= MORE);
+	assert_true(oldest_first);
+	for (int i = 0; i < HELD + MORE; i++)
+		close(fds[i]);
+}
+
+static void test_refused_before_body_is_read(void **st)
+{
+	(void)st;
+	static const char head[] = "POST /v1/associate HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+				   "Content-Type: application/json\r\n"
+				   "Content-Length: 20000000\r\n\r\n";
+	char answer[4096];
+	/* No certificate: 401 with the headers alone, and the connection ends. */
+	tls_conn t;
+	assert_int_equal(tls_open(&t, "127.0.0.4", NULL, NULL), 0);
+	tls_send(&t, head, sizeof head - 1);
+	assert_int_equal(tls_status(&t, 2000, answer, sizeof answer), 401);
+	assert_non_null(strstr(answer, "no client certificate"));
+	assert_true(closed_by_server(t.fd, 2000));
+	tls_close(&t);
+	/* A device announcing 20 MB: 413 without waiting for them. */
+	assert_int_equal(tls_open(&t, "127.0.0.4", demo_cert, demo_key), 0);
+	tls_send(&t, head, sizeof head - 1);
+	assert_int_equal(tls_status(&t, 2000, answer, sizeof answer), 413);
+	tls_close(&t);
+}
+
+static void test_refusals_one_line_per_interval(void **st)
+{
+	(void)st;
+	sleep_ms(1200); /* a fresh interval for this address */
+	static const char req[] = "GET /v1/associate HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+	char answer[4096];
+	for (int i = 0; i < 20; i++) {
+		tls_conn t;
+		assert_int_equal(tls_open(&t, "127.0.0.5", NULL, NULL), 0);
+		tls_send(&t, req, sizeof req - 1);
+		assert_int_equal(tls_status(&t, 2000, answer, sizeof answer), 401);
+		tls_close(&t);
+	}
+	assert_int_equal(audit_count("refused", "\"address\":\"127.0.0.5\"", NULL), 1);
+	sleep_ms(1500); /* the interval is over: its count is written */
+	assert_int_equal(audit_count("refused", "\"address\":\"127.0.0.5\"", NULL), 2);
+	assert_int_equal(audit_count("refused", "\"address\":\"127.0.0.5\"", "\"count\":19"), 1);
+}
+
+/* ---- the queue ------------------------------------------------------------------ */
+
+static char *users_body(const char *device_id, const char *user)
+{
+	char *b = malloc(300);
+	snprintf(b, 300, "{\"deviceId\":\"%s\",\"users\":[\"%s\"]}", device_id, user);
+	return b;
+}
+
+static void test_abandoned_requests_dropped(void **st)
+{
+	(void)st;
+	/* Graph answers slowly: each decision takes about 3 x 400 ms. */
+	set_faults("graph/v1.0/$batch:latency:400");
+	/* The other device sends 20 requests and hangs up on each at once. */
+	enum { ABANDONED = 20 };
+	for (int i = 0; i < ABANDONED; i++) {
+		char user[64], head[256];
+		snprintf(user, sizeof user, "gone%d@contoso.example", i);
+		char *body = users_body(OTHER_DEVICE, user);
+		int n = snprintf(head, sizeof head,
+				 "POST /v1/associate HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+				 "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+				 strlen(body));
+		tls_conn t;
+		assert_int_equal(tls_open(&t, "127.0.0.6", other_cert, other_key), 0);
+		tls_send(&t, head, (size_t)n);
+		tls_send(&t, body, strlen(body));
+		free(body);
+		tls_close(&t);
+	}
+	sleep_ms(300);
+	/* The demo device is not kept waiting behind them. */
+	uint64_t t0 = now_ms();
+	char *body = request_body(demo_id), *resp = NULL;
+	assert_int_equal(post_json(demo_cert, demo_key, body, &resp), 200);
+	uint64_t took = now_ms() - t0;
+	free(resp);
+	free(body);
+	set_faults("");
+	print_message("the demo device was answered in %llu ms\n", (unsigned long long)took);
+	if (!getenv("SSRP_UNDER_VALGRIND"))
+		assert_true(took < 3500);
+	/* At most the first of the abandoned requests was decided. */
+	sleep_ms(1500);
+	int decided = audit_count("decision", "\"requester\":\"device:" OTHER_DEVICE "\"", "gone");
+	print_message("%d abandoned requests were decided\n", decided);
+	assert_true(decided <= 1);
+}
+
+static void test_identical_requests_share_a_decision(void **st)
+{
+	(void)st;
+	set_faults("graph/v1.0/$batch:latency:300");
+	char req[200];
+	snprintf(req, sizeof req, "\"requester\":\"device:%s\"", demo_id);
+	int before = audit_count("decision", req, NULL);
+	enum { SAME = 6 };
+	conc c[SAME];
+	pthread_t th[SAME];
+	for (int i = 0; i < SAME; i++) {
+		c[i] = (conc){demo_cert, demo_key, demo_id, 0, NULL};
+		pthread_create(&th[i], NULL, conc_main, &c[i]);
+	}
+	sleep_ms(150);
+	/* Something else while that is decided: come back later. */
+	char *other = users_body(demo_id, "carol@contoso.example"), *resp = NULL;
+	long st_other = post_json(demo_cert, demo_key, other, &resp);
+	free(other);
+	for (int i = 0; i < SAME; i++)
+		pthread_join(th[i], NULL);
+	set_faults("");
+	assert_int_equal(st_other, 429);
+	assert_non_null(strstr(resp, "AlreadyDeciding"));
+	free(resp);
+	for (int i = 0; i < SAME; i++) {
+		assert_int_equal(c[i].status, 200);
+		assert_string_equal(c[i].body, c[0].body);
+	}
+	for (int i = 0; i < SAME; i++)
+		free(c[i].body);
+	/* one decision per user, not one per request */
+	assert_int_equal(audit_count("decision", req, NULL), before + 2);
+}
+
+/* ---- text ------------------------------------------------------------------------- */
+
+static void test_invalid_text_refused(void **st)
+{
+	(void)st;
+	char *resp = NULL, body[300];
+	snprintf(body, sizeof body,
+		 "{\"deviceId\":\"%s\",\"users\":[\"al\xff\xfeice@contoso.example\"]}", demo_id);
+	assert_int_equal(post_json(demo_cert, demo_key, body, &resp), 400);
+	assert_non_null(strstr(resp, "not valid UTF-8"));
+	assert_true(valid_utf8(resp, strlen(resp)));
+	free(resp);
+	snprintf(body, sizeof body,
+		 "{\"deviceId\":\"%s\",\"users\":[\"bob@contoso.example\\u0000CONTOSO\\\\mallory\"]}",
+		 demo_id);
+	assert_int_equal(post_json(demo_cert, demo_key, body, &resp), 400);
+	assert_non_null(strstr(resp, "\\\\u0000"));
+	free(resp);
+	/* Raw bytes in the request line of a client without a certificate. */
+	sleep_ms(1200);
+	static const char req[] = "GET /\xff\xc0\xaf\x1b[2J HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+	tls_conn t;
+	char answer[4096];
+	assert_int_equal(tls_open(&t, "127.0.0.7", NULL, NULL), 0);
+	tls_send(&t, req, sizeof req - 1);
+	int status = tls_status(&t, 2000, answer, sizeof answer);
+	tls_close(&t);
+	assert_true(status == 401 || status == 400);
+	/* every line of the audit log is UTF-8 and JSON (audit_count checks) */
+	assert_true(audit_count("bad-request", "UTF-8", NULL) >= 1);
+	assert_true(audit_count("bad-request", "u0000", NULL) >= 1);
+	assert_int_equal(audit_count("decision", "mallory", NULL), 0);
+}
+
 static void test_webhook_client(void **st)
 {
 	(void)st;
@@ -804,6 +1230,14 @@ int main(void)
 		cmocka_unit_test(test_other_device_refused),
 		cmocka_unit_test(test_demo_device_associates),
 		cmocka_unit_test(test_two_devices_at_once),
+		cmocka_unit_test(test_idle_connections_do_not_lock_out),
+		cmocka_unit_test(test_trickle_cut_at_handshake_deadline),
+		cmocka_unit_test(test_anonymous_shed_for_devices),
+		cmocka_unit_test(test_refused_before_body_is_read),
+		cmocka_unit_test(test_refusals_one_line_per_interval),
+		cmocka_unit_test(test_abandoned_requests_dropped),
+		cmocka_unit_test(test_identical_requests_share_a_decision),
+		cmocka_unit_test(test_invalid_text_refused),
 		cmocka_unit_test(test_webhook_client),
 		cmocka_unit_test(test_sigterm_finishes_in_flight),
 	};
