@@ -86,17 +86,16 @@ int agent_confirm_escrow(agent_ctx *c, const char *id)
 
 int agent_confirm_any(agent_ctx *c)
 {
-	const char *candidate = NULL;
+	int recorded = 0;
 	for (size_t i = 0; i < c->n_prot; i++) {
 		const char *id = c->prot[i].id;
 		if (c->prot[i].type != SSRP_PROTECTOR_RECOVERY_PASSWORD)
 			continue;
 		if (agent_confirmed_this_run(c, id))
 			return SSRP_OK;
-		if (!candidate && ssrp_journal_escrowed_at(&c->journal, id))
-			candidate = id;
+		recorded += ssrp_journal_escrowed_at(&c->journal, id) != 0;
 	}
-	if (!candidate)
+	if (!recorded)
 		return ssrp_error_set(SSRP_E_NOTFOUND, "no recovery password on the volume is "
 						       "escrowed yet");
 	int rc = SSRP_E_NOTFOUND;

@@ -1,10 +1,11 @@
 /* The agent's orchestration (include/ssrp/agent.h): configuration in, the
  * steps in order, the report out; and the read-only status.
  *
- * A compliant device costs a configuration read, a journal read, the
- * volume's status and protector list: the TPM is opened only when the
- * volume needs work, the volume's key unsealed only when a step needs it,
- * the network used only for an escrow or an association that is due. */
+ * A compliant device costs a configuration read, the journal's trust
+ * check, lock and read, the volume's status and protector list: the TPM is
+ * opened only when the volume needs work, the volume's key unsealed only
+ * when a step needs it, the network used only for an escrow, a
+ * confirmation or an association that is due. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -8,9 +8,10 @@
  *    "rotation":{"used":"{GUID}","new":"{GUID}"}}
  *
  * A missing file is an empty journal. A damaged one is refused with the
- * member at fault; the agent then starts from an empty journal (it uploads
- * again what it cannot prove was uploaded, which is harmless), never from a
- * guess. */
+ * member at fault; the agent then moves it aside and starts from an empty
+ * journal (it uploads again what it cannot prove was uploaded, which is
+ * harmless), never from a guess. Who may have written the file, and the
+ * lock around a run, are the agent's business (escrow/agent_journal.c). */
 #ifndef SSRP_ESCROW_JOURNAL_H
 #define SSRP_ESCROW_JOURNAL_H
 
