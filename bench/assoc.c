@@ -58,6 +58,7 @@ extern char **environ;
 #define TENANT_ID "0c0c0c0c-0000-4000-8000-0000000a5500"
 #define DOMAIN "contoso.example"
 #define NETBIOS "CONTOSO"
+#define AD_DNS "corp.contoso.example" /* onPremisesDomainName: the DNS name */
 #define APP_ID "0b0b0b0b-0000-4000-8000-0000000a5501"
 #define PUBLIC_ID "0b0b0b0b-0000-4000-8000-0000000a5502"
 #define SVC_ID "0d0d0d0d-0000-4000-9000-0000000a5503"
@@ -165,7 +166,7 @@ static int write_state(const char *path, long devices, const char *app_secret,
 		fprintf(f,
 			",{\"id\":\"" USER_ID_FMT "\",\"userPrincipalName\":\"user%ld@" DOMAIN "\","
 			"\"displayName\":\"User %ld\",\"onPremisesSamAccountName\":\"user%ld\","
-			"\"onPremisesDomainName\":\"" NETBIOS "\",\"usageLocation\":\"US\","
+			"\"onPremisesDomainName\":\"" AD_DNS "\",\"usageLocation\":\"US\","
 			"\"assignedLicenses\":[\"" SKU_AAD_P1 "\"]}\n",
 			k, k, k, k);
 	fprintf(f, "],\n\"devices\":[\n");

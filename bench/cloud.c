@@ -165,7 +165,7 @@ static int write_state(const char *path, long users, long devices)
 		fprintf(f,
 			"%s{\"id\":\"0d0d0d0d-0000-4000-8000-%012ld\",\"userPrincipalName\":"
 			"\"user%ld@bench.example\",\"displayName\":\"Bench User %ld\","
-			"\"onPremisesSamAccountName\":\"user%ld\",\"onPremisesDomainName\":\"BENCH\"}\n",
+			"\"onPremisesSamAccountName\":\"user%ld\",\"onPremisesDomainName\":\"corp.bench.example\"}\n",
 			i ? "," : "", i, i, i, i);
 	fprintf(f, "],\n\"devices\":[\n");
 	for (long i = 0; i < devices; i++)

@@ -6,7 +6,9 @@
  *
  * Per user of a job:
  *   resolve the user (UPN as given, DOMAIN\user through the configured
- *   domain → UPN suffix map, else by onPremisesSamAccountName) → the device
+ *   domain → UPN suffix map, else by onPremisesSamAccountName when the
+ *   account's onPremisesDomainName proves DOMAIN; local accounts and
+ *   unproven domains are refused) → the device
  *   (by deviceId) → already registered? → cap on owners → add (unless dry
  *   run) → licence check / assignment.
  * Unknown users and devices are decisions like any other, never fatal to
@@ -38,7 +40,8 @@ typedef enum ssrp_assoc_outcome {
 	SSRP_ASSOC_UNKNOWN_USER,   /* no such user in the directory */
 	SSRP_ASSOC_UNKNOWN_DEVICE, /* no such device in the directory */
 	SSRP_ASSOC_CAP_REACHED,    /* the device has max_owners already */
-	SSRP_ASSOC_REFUSED,        /* not allowed (a device asking about another) */
+	SSRP_ASSOC_REFUSED,        /* not allowed: a device asking about another, a
+				    * user whose domain is not proven or local */
 	SSRP_ASSOC_FAILED,         /* Graph kept failing; detail says how */
 } ssrp_assoc_outcome;
 
@@ -163,5 +166,23 @@ char *ssrp_assoc_request_body(const char *device_id, const char *device_name,
  * onPremisesSamAccountName if sam_lookup). SSRP_E_FORMAT for anything that
  * is neither. out gets at most cap bytes. */
 int ssrp_assoc_map_user(const ssrp_assoc_config *ac, const char *user, char *out, size_t cap);
+
+/* The trust rule for DOMAIN\user: a name stands for a directory user only
+ * when its domain is proven, by assoc.domains or by the looked-up account's
+ * onPremisesDomainName (ssrp_assoc_domain_proven); a local account never
+ * does, whatever is configured. */
+
+/* 1 when user is DOMAIN\user of a local or built-in account (WORKGROUP,
+ * ".", BUILTIN, NT AUTHORITY, NT SERVICE) or of the device itself (its
+ * name, device_name, or that name cut to 15 characters; NULL: not known),
+ * with why "DOMAIN\user: ..."; 0 otherwise. */
+int ssrp_assoc_local_account(const char *user, const char *device_name, char *why, size_t cap);
+/* The DNS name assoc.netbios_dns gives domain[0..dl), or NULL. */
+const char *ssrp_assoc_dns_name(const ssrp_assoc_config *ac, const char *domain, size_t dl);
+/* 1 when an account's onPremisesDomainName is domain[0..dl) itself or the
+ * DNS name mapped for it, compared without case; 0 when it is absent or
+ * anything else. */
+int ssrp_assoc_domain_proven(const ssrp_assoc_config *ac, const char *domain, size_t dl,
+			     const char *on_prem_domain);
 
 #endif

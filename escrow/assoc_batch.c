@@ -1,7 +1,8 @@
 /* escrow/assoc_private.h: one chunk of jobs through Graph $batch in three
  * phases, each packed 20 inner requests to a POST:
- *   1. resolve: users (by UPN, or by onPremisesSamAccountName) and devices
- *      (by deviceId), app-only;
+ *   1. resolve: users (by UPN, or by onPremisesSamAccountName as an advanced
+ *      query, taken only when onPremisesDomainName proves the domain) and
+ *      devices (by deviceId), app-only;
  *   2. read: the devices' registered owners (and users) and the users'
  *      licences, app-only;
  *   3. change: $ref adds and licence assignments, delegated (the service
@@ -24,7 +25,7 @@
 
 /* ---- the worker's user cache ------------------------------------------------ */
 
-typedef enum { U_PENDING, U_FOUND, U_UNKNOWN, U_FAILED } ustate;
+typedef enum { U_PENDING, U_FOUND, U_UNKNOWN, U_REFUSED, U_FAILED } ustate;
 typedef enum { L_NONE, L_PENDING, L_DONE } lstate;
 
 typedef struct uentry {
@@ -257,10 +258,15 @@ typedef struct preq {
 	char *url;
 	const char *method;
 	cJSON *body;
+	const char *const *headers;
 	size_t job, rec;
 	int rel;
 	uentry *u;
 } preq;
+
+/* Graph answers $filter on onPremisesSamAccountName only as an advanced
+ * query: this header and $count=true. */
+static const char *const advanced_query[] = {"ConsistencyLevel: eventual", NULL};
 
 typedef struct plist {
 	preq *v;
@@ -368,9 +374,38 @@ static int ci_eq(const char *a, const char *b)
 	return *a == *b;
 }
 
+/* "DOMAIN\\sam: domain DOMAIN is not a known domain (...)": why the lookup
+ * by account name did not prove u's domain; first_dom is the
+ * onPremisesDomainName of the first of the accounts found ("" absent),
+ * NULL when none was found. */
+static char *unproven(const ssrp_assoc_config *ac, const uentry *u, const char *first_dom,
+		      int accounts)
+{
+	const char *dns = ssrp_assoc_dns_name(ac, u->domain, strlen(u->domain));
+	char want[400], found[400];
+	if (dns)
+		snprintf(want, sizeof want, "neither %.100s nor its DNS name %.253s", u->domain, dns);
+	else
+		snprintf(want, sizeof want,
+			 "not %.100s (assoc.netbios_dns gives no DNS name for %.100s)", u->domain,
+			 u->domain);
+	if (!first_dom)
+		snprintf(found, sizeof found, "no account has onPremisesSamAccountName '%.100s'",
+			 u->sam);
+	else if (!*first_dom)
+		snprintf(found, sizeof found, "the account%s has no onPremisesDomainName",
+			 accounts > 1 ? " found first (of several)" : "");
+	else
+		snprintf(found, sizeof found, "the account's onPremisesDomainName is '%.253s'%s",
+			 first_dom, accounts > 1 ? " (the first of several)" : "");
+	return fmt("%s\\%s: domain %s is not a known domain (not in assoc.domains, and %s%s%s)",
+		   u->domain, u->sam, u->domain, found, first_dom ? ", which is " : "",
+		   first_dom ? want : "");
+}
+
 static void on_user(chunk *c, const preq *r, long st, const cJSON *body, const char *err)
 {
-	(void)c;
+	const ssrp_assoc_config *ac = &c->a->cfg->assoc;
 	uentry *u = r->u;
 	const cJSON *value = cJSON_GetObjectItemCaseSensitive(body, "value");
 	if (err || st != 200 || !cJSON_IsArray(value)) {
@@ -379,31 +414,41 @@ static void on_user(chunk *c, const preq *r, long st, const cJSON *body, const c
 		return;
 	}
 	const cJSON *it, *hit = NULL;
-	int hits = 0;
+	const char *first_dom = NULL;
+	int hits = 0, accounts = 0;
 	cJSON_ArrayForEach(it, value) {
 		if (!ssrp_assoc_is_guid(str_of(it, "id")))
 			continue;
 		if (r->k == K_SAM) {
+			/* the account name alone proves nothing: its domain must */
 			const char *dom = str_of(it, "onPremisesDomainName");
-			if (dom && u->domain && !ci_eq(dom, u->domain))
+			if (!accounts++)
+				first_dom = dom ? dom : "";
+			if (!ssrp_assoc_domain_proven(ac, u->domain, strlen(u->domain), dom))
 				continue;
 		}
 		hits++;
 		if (!hit)
 			hit = it;
 	}
+	if (!hit && r->k == K_SAM &&
+	    (accounts || !ssrp_assoc_dns_name(ac, u->domain, strlen(u->domain)))) {
+		u->state = U_REFUSED;
+		set_fmt(&u->detail, unproven(ac, u, first_dom, accounts));
+		return;
+	}
 	if (!hit || hits > 1) {
 		u->state = U_UNKNOWN;
 		if (r->k == K_USER)
 			set_fmt(&u->detail, fmt("no user %s in the directory", u->upn));
 		else if (!hit)
-			set_fmt(&u->detail, fmt("no user with onPremisesSamAccountName '%s' in the "
-						"directory",
-						u->sam));
+			set_fmt(&u->detail, fmt("no user with onPremisesSamAccountName '%s' in domain "
+						"%s in the directory",
+						u->sam, u->domain));
 		else
-			set_fmt(&u->detail, fmt("%d users have onPremisesSamAccountName '%s'; map "
-						"domain %s in assoc.domains or give a UPN",
-						hits, u->sam, u->domain));
+			set_fmt(&u->detail, fmt("%d users have onPremisesSamAccountName '%s' in domain "
+						"%s; map domain %s in assoc.domains or give a UPN",
+						hits, u->sam, u->domain, u->domain));
 		return;
 	}
 	u->state = U_FOUND;
@@ -599,7 +644,8 @@ static int run_phase(chunk *c, ssrp_graph *g)
 		for (size_t i = 0; i < m; i++)
 			rq[i] = (ssrp_graph_batch_req){.method = c->p.v[at + i].method,
 						       .url = c->p.v[at + i].url,
-						       .body = c->p.v[at + i].body};
+						       .body = c->p.v[at + i].body,
+						       .headers = c->p.v[at + i].headers};
 		int brc = ssrp_graph_batch(g, rq, m, res);
 		char err[600] = "";
 		if (brc)
@@ -648,7 +694,12 @@ static void phase_resolve(chunk *c)
 			}
 			if (u->state != U_PENDING || u->upn || u->sam)
 				continue; /* known, or already asked for in this chunk */
-			char upn[UPN_MAX];
+			char upn[UPN_MAX], why[512];
+			if (ssrp_assoc_local_account(job->users[k], NULL, why, sizeof why)) {
+				u->state = U_REFUSED;
+				set_str(&u->detail, why);
+				continue;
+			}
 			int mrc = ssrp_assoc_map_user(ac, job->users[k], upn, sizeof upn);
 			if (mrc == SSRP_OK) {
 				set_str(&u->upn, upn);
@@ -664,15 +715,23 @@ static void phase_resolve(chunk *c)
 				char *f = ssrp_graph_filter_eq("/users", "onPremisesSamAccountName", u->sam);
 				if ((r = plist_add(c, K_SAM,
 						   cat(f, "&$select=id,userPrincipalName,"
-							  "onPremisesSamAccountName"))))
+							  "onPremisesSamAccountName,onPremisesDomainName"
+							  "&$count=true")))) {
 					r->u = u;
+					r->headers = advanced_query;
+				}
 				ssrp_free(f);
+			} else if (mrc == SSRP_E_NOTFOUND) {
+				const char *bs = strchr(job->users[k], '\\');
+				int dl = (int)(bs - job->users[k]);
+				u->state = U_REFUSED;
+				set_fmt(&u->detail,
+					fmt("%s: domain %.*s is not a known domain (not in "
+					    "assoc.domains, and assoc.sam_lookup is off)",
+					    job->users[k], dl, job->users[k]));
 			} else {
 				u->state = U_UNKNOWN;
-				set_fmt(&u->detail, mrc == SSRP_E_NOTFOUND
-							    ? fmt("%s, and sam_lookup is off",
-								  ssrp_error_last())
-							    : fmt("%s", ssrp_error_last()));
+				set_fmt(&u->detail, fmt("%s", ssrp_error_last()));
 			}
 		}
 	}
@@ -752,7 +811,18 @@ static void phase_decide(chunk *c)
 				set_str(&x->upn, u->state == U_FOUND || u->upn ? u->upn : "");
 				set_str(&x->user_id, u->state == U_FOUND ? u->id : "");
 				const char *word = rel_word[rel];
-				if (js->dev == D_FAILED) {
+				char why[512];
+				if (js->dev == D_FOUND &&
+				    ssrp_assoc_local_account(job->users[k], js->name, why, sizeof why)) {
+					x->outcome = SSRP_ASSOC_REFUSED;
+					set_str(&x->upn, "");
+					set_str(&x->user_id, "");
+					set_str(&x->detail, why);
+				} else if (u->state == U_REFUSED) {
+					x->outcome = SSRP_ASSOC_REFUSED;
+					set_str(&x->upn, "");
+					set_str(&x->detail, u->detail);
+				} else if (js->dev == D_FAILED) {
 					x->outcome = SSRP_ASSOC_FAILED;
 					set_str(&x->detail, js->detail);
 				} else if (js->dev != D_FOUND) {
@@ -866,7 +936,8 @@ static void fill_licences(chunk *c)
 		set_str(&x->plan, "");
 		x->licence = SSRP_ASSOC_LICENCE_NOT_CHECKED;
 		if (ac->licence == SSRP_ASSOC_LICENCE_OFF || u->state != U_FOUND ||
-		    u->lic != L_DONE || c->js[x->job - c->first].dev != D_FOUND)
+		    u->lic != L_DONE || c->js[x->job - c->first].dev != D_FOUND ||
+		    x->outcome == SSRP_ASSOC_REFUSED)
 			continue;
 		x->licence = u->licence;
 		set_str(&x->plan, u->plan);

@@ -213,49 +213,59 @@ static int suffix_ok(const char *s)
 	return 1;
 }
 
-static int assoc_domains(ssrp_assoc_config *a, const cJSON *it, const char *origin)
+static void free_domains(ssrp_assoc_domain **v, size_t *n)
 {
+	for (size_t i = 0; i < *n; i++) {
+		ssrp_free((*v)[i].netbios);
+		ssrp_free((*v)[i].name);
+	}
+	ssrp_free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+/* An object {"NETBIOS":"name"} into a list (assoc.domains: UPN suffixes,
+ * assoc.netbios_dns: DNS names). */
+static int assoc_domain_map(ssrp_assoc_domain **v, size_t *nv, const cJSON *it, int dns,
+			    const char *origin)
+{
+	const char *what = dns ? "a DNS domain name such as \"corp.contoso.example\""
+			       : "a UPN suffix such as \"contoso.example\"";
 	int n = cJSON_IsObject(it) ? cJSON_GetArraySize(it) : -1;
 	if (n < 0 || n > MAX_ASSOC_LIST)
 		return ssrp_error_set(SSRP_E_INVALID,
-				      "%s: \"assoc.domains\" must be an object of at most %d "
-				      "\"NETBIOS\":\"upn.suffix\" members",
-				      origin, MAX_ASSOC_LIST);
-	for (size_t i = 0; i < a->n_domains; i++) {
-		ssrp_free(a->domains[i].netbios);
-		ssrp_free(a->domains[i].upn_suffix);
-	}
-	ssrp_free(a->domains);
-	a->domains = NULL;
-	a->n_domains = 0;
+				      "%s: \"assoc.%s\" must be an object of at most %d "
+				      "\"NETBIOS\":\"%s\" members",
+				      origin, it->string, MAX_ASSOC_LIST,
+				      dns ? "dns.name" : "upn.suffix");
+	free_domains(v, nv);
 	if (n == 0)
 		return SSRP_OK;
-	if (!(a->domains = ssrp_calloc((size_t)n, sizeof *a->domains)))
+	if (!(*v = ssrp_calloc((size_t)n, sizeof **v)))
 		return oom();
 	const cJSON *e;
 	cJSON_ArrayForEach(e, it) {
 		if (!netbios_ok(e->string))
 			return ssrp_error_set(SSRP_E_INVALID,
-					      "%s: assoc.domains: \"%.40s\" is not a NetBIOS domain name "
+					      "%s: assoc.%s: \"%.40s\" is not a NetBIOS domain name "
 					      "(1 to 15 characters, no spaces, \\, / or @)",
-					      origin, e->string);
-		if (!cJSON_IsString(e) || !suffix_ok(e->valuestring))
-			return ssrp_error_set(SSRP_E_INVALID,
-					      "%s: assoc.domains.%s must be a UPN suffix such as "
-					      "\"contoso.example\"",
-					      origin, e->string);
-		for (size_t k = 0; k < a->n_domains; k++) {
-			const char *x = a->domains[k].netbios, *y = e->string;
+					      origin, it->string, e->string);
+		if (!cJSON_IsString(e) || !suffix_ok(e->valuestring) ||
+		    (dns && !strchr(e->valuestring, '.')))
+			return ssrp_error_set(SSRP_E_INVALID, "%s: assoc.%s.%s must be %s", origin,
+					      it->string, e->string, what);
+		for (size_t k = 0; k < *nv; k++) {
+			const char *x = (*v)[k].netbios, *y = e->string;
 			while (*x && *y && (*x | 0x20) == (*y | 0x20))
 				x++, y++;
 			if (!*x && !*y)
 				return ssrp_error_set(SSRP_E_INVALID,
-						      "%s: assoc.domains: \"%s\" appears twice", origin,
-						      e->string);
+						      "%s: assoc.%s: \"%s\" appears twice", origin,
+						      it->string, e->string);
 		}
-		ssrp_assoc_domain *d = &a->domains[a->n_domains++];
+		ssrp_assoc_domain *d = &(*v)[(*nv)++];
 		if (!(d->netbios = ssrp_strdup(e->string)) ||
-		    !(d->upn_suffix = ssrp_strdup(e->valuestring)))
+		    !(d->name = ssrp_strdup(e->valuestring)))
 			return oom();
 	}
 	return SSRP_OK;
@@ -312,7 +322,9 @@ static int parse_assoc(ssrp_assoc_config *a, const cJSON *obj, const char *origi
 		const char *k = it->string;
 		int rc = SSRP_OK;
 		if (!strcmp(k, "domains")) {
-			rc = assoc_domains(a, it, origin);
+			rc = assoc_domain_map(&a->domains, &a->n_domains, it, 0, origin);
+		} else if (!strcmp(k, "netbios_dns")) {
+			rc = assoc_domain_map(&a->netbios_dns, &a->n_netbios_dns, it, 1, origin);
 		} else if (!strcmp(k, "sam_lookup")) {
 			if (!cJSON_IsBool(it))
 				return ssrp_error_set(SSRP_E_INVALID,
@@ -377,11 +389,8 @@ static int parse_assoc(ssrp_assoc_config *a, const cJSON *obj, const char *origi
 
 static void free_assoc(ssrp_assoc_config *a)
 {
-	for (size_t i = 0; i < a->n_domains; i++) {
-		ssrp_free(a->domains[i].netbios);
-		ssrp_free(a->domains[i].upn_suffix);
-	}
-	ssrp_free(a->domains);
+	free_domains(&a->domains, &a->n_domains);
+	free_domains(&a->netbios_dns, &a->n_netbios_dns);
 	free_list(a->licence_plans);
 	ssrp_free(a->licence_sku);
 	ssrp_free(a->audit);

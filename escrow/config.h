@@ -19,8 +19,15 @@
  *
  * "assoc" (all optional; defaults in brackets):
  *    "domains":{"CONTOSO":"contoso.example"}  DOMAIN\user -> user@suffix  [none]
- *    "sam_lookup":true        a DOMAIN\user with no mapping is looked up by
- *                             onPremisesSamAccountName (+ onPremisesDomainName)  [true]
+ *    "sam_lookup":true        a DOMAIN\user whose domain is not in "domains" is
+ *                             looked up by onPremisesSamAccountName and taken
+ *                             only when the account's onPremisesDomainName is
+ *                             DOMAIN itself or its DNS name below  [true]
+ *    "netbios_dns":{"CONTOSO":"corp.contoso.example"}  a NetBIOS domain's
+ *                             DNS name, as Graph gives onPremisesDomainName  [none]
+ *                             (any other domain, and WORKGROUP, ".", BUILTIN,
+ *                             NT AUTHORITY, NT SERVICE or the device's own
+ *                             name, is refused: never an owner)
  *    "register":["owner"]     "owner" and/or "user": registeredOwners /
  *                             registeredUsers  [["owner"]]
  *    "licence":"check"        "off" | "check" (report) | "assign"  ["check"]
@@ -87,9 +94,11 @@ typedef enum ssrp_assoc_licence_mode {
 	SSRP_ASSOC_LICENCE_ASSIGN,
 } ssrp_assoc_licence_mode;
 
+/* A NetBIOS domain name and what it stands for: a UPN suffix
+ * (assoc.domains) or the domain's DNS name (assoc.netbios_dns). */
 typedef struct ssrp_assoc_domain {
-	char *netbios;    /* "CONTOSO", compared without case */
-	char *upn_suffix; /* "contoso.example" */
+	char *netbios; /* "CONTOSO", compared without case */
+	char *name;    /* "contoso.example" / "corp.contoso.example" */
 } ssrp_assoc_domain;
 
 /* "assoc.serve": the limits of `ssrp assoc serve` (described above). */
@@ -109,6 +118,8 @@ typedef struct ssrp_assoc_serve_config {
 typedef struct ssrp_assoc_config {
 	ssrp_assoc_domain *domains;
 	size_t n_domains;
+	ssrp_assoc_domain *netbios_dns;
+	size_t n_netbios_dns;
 	int sam_lookup;
 	int as_owner, as_user; /* "register" */
 	ssrp_assoc_licence_mode licence;

@@ -1249,6 +1249,22 @@ void ssrp_graph_batch_results_free(ssrp_graph_batch_result *results, size_t n)
 	}
 }
 
+/* "Name: value" into the inner request's headers object; -1 out of memory. */
+static int batch_header(cJSON *h, const char *line)
+{
+	const char *colon = strchr(line, ':');
+	char name[128];
+	size_t n = colon ? (size_t)(colon - line) : 0;
+	if (!n || n >= sizeof name)
+		return 0; /* not a header: checked by ssrp_graph_batch */
+	memcpy(name, line, n);
+	name[n] = '\0';
+	const char *v = colon + 1;
+	while (*v == ' ')
+		v++;
+	return cJSON_AddStringToObject(h, name, v) ? 0 : -1;
+}
+
 /* Send the requests whose index is in pending[0..n); fill their results. */
 static int batch_once(ssrp_graph *g, const ssrp_graph_batch_req *reqs, const size_t *pending,
 		      size_t n, ssrp_graph_batch_result *results, double *max_retry_after)
@@ -1264,13 +1280,16 @@ static int batch_once(ssrp_graph *g, const ssrp_graph_batch_req *reqs, const siz
 		oom = !o || !cJSON_AddItemToArray(arr, o) || !cJSON_AddStringToObject(o, "id", id) ||
 		      !cJSON_AddStringToObject(o, "method", r->method) ||
 		      !cJSON_AddStringToObject(o, "url", r->url);
+		cJSON *h = NULL;
+		if (!oom && (r->body || r->headers))
+			oom = !(h = cJSON_AddObjectToObject(o, "headers"));
 		if (!oom && r->body) {
 			cJSON *b = cJSON_Duplicate(r->body, 1);
-			cJSON *h = cJSON_CreateObject();
-			oom = !b || !h || !cJSON_AddItemToObject(o, "body", b) ||
-			      !cJSON_AddItemToObject(o, "headers", h) ||
+			oom = !b || !cJSON_AddItemToObject(o, "body", b) ||
 			      !cJSON_AddStringToObject(h, "Content-Type", "application/json");
 		}
+		for (const char *const *p = r->headers; !oom && p && *p; p++)
+			oom = batch_header(h, *p);
 	}
 	if (oom) {
 		cJSON_Delete(root);
@@ -1317,6 +1336,14 @@ int ssrp_graph_batch(ssrp_graph *g, const ssrp_graph_batch_req *reqs, size_t n,
 		if (!reqs[i].method || !reqs[i].url)
 			return ssrp_error_set(SSRP_E_INVALID,
 					      "graph: batch request %zu needs a method and a URL", i + 1);
+		for (const char *const *p = reqs[i].headers; p && *p; p++) {
+			const char *colon = strchr(*p, ':');
+			if (!colon || colon == *p || colon - *p >= 128 || strpbrk(*p, "\r\n"))
+				return ssrp_error_set(SSRP_E_INVALID,
+						      "graph: batch request %zu: header '%.40s' is not "
+						      "\"Name: value\"",
+						      i + 1, *p);
+		}
 		results[i].status = 0;
 		results[i].body = NULL;
 	}

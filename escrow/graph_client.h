@@ -146,6 +146,9 @@ typedef struct ssrp_graph_batch_req {
 	const char *method;
 	const char *url; /* relative, "/devices/{id}" */
 	const cJSON *body;
+	/* this request's own headers, "Name: value" (e.g. "ConsistencyLevel:
+	 * eventual" for an advanced query), NULL-terminated; NULL: none */
+	const char *const *headers;
 } ssrp_graph_batch_req;
 typedef struct ssrp_graph_batch_result {
 	long status;

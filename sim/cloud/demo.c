@@ -18,7 +18,6 @@
 #include "ssrp/sys/error.h"
 
 #define DEMO_DOMAIN "contoso.example"
-#define DEMO_NETBIOS "CONTOSO"
 #define SKU_INTUNE "061f9ace-7d42-4136-88ac-31dc755f143f"
 #define PLAN_INTUNE "c1ec4a95-1f05-45b3-a911-aa3fa01094f5"
 #define SKU_AAD_P1 "078d2b04-f1bd-4111-bbd4-b4b1b354cef4"
@@ -96,7 +95,7 @@ static int add_user(cJSON *users, const char *upn, const char *name, const char 
 	return cJSON_AddStringToObject(o, "id", id) && cJSON_AddStringToObject(o, "userPrincipalName", upn) &&
 	       cJSON_AddStringToObject(o, "displayName", name) &&
 	       (!sam || (cJSON_AddStringToObject(o, "onPremisesSamAccountName", sam) &&
-			 cJSON_AddStringToObject(o, "onPremisesDomainName", DEMO_NETBIOS))) &&
+			 cJSON_AddStringToObject(o, "onPremisesDomainName", CLOUD_DEMO_AD_DOMAIN))) &&
 	       cJSON_AddStringToObject(o, "usageLocation", "US") && add_hash(o, "passwordSha256", password) &&
 	       add_strings(o, "roles", roles) && add_strings(o, "assignedLicenses", licenses);
 }

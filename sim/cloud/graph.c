@@ -298,6 +298,7 @@ static const struct {
 	{"$top", "Top", GQ_TOP},
 	{"$skiptoken", "SkipToken", GQ_SKIPTOKEN},
 	{"$id", "Id", GQ_ID},
+	{"$count", "Count", GQ_COUNT},
 };
 
 static int set_option(graph_req *g, unsigned bit, char *value)
@@ -312,6 +313,16 @@ static int set_option(graph_req *g, unsigned bit, char *value)
 		return 0;
 	case GQ_ID:
 		q->id = value;
+		return 0;
+	case GQ_COUNT:
+		if (strcmp(value, "true") && strcmp(value, "false")) {
+			graph_error(g, 400, "BadRequest",
+				    "Invalid value '%.40s' for $count: true or false.", value);
+			ssrp_free(value);
+			return -1;
+		}
+		q->count = !strcmp(value, "true");
+		ssrp_free(value);
 		return 0;
 	case GQ_TOP: {
 		/* Digits only: "+5", " 5", "5.0" and "0x5" are all refused. */
@@ -405,6 +416,10 @@ static int parse_query(graph_req *g)
 		for (size_t i = 0; i < sizeof query_options / sizeof query_options[0]; i++)
 			if (graph_streq_ci(name, query_options[i].name))
 				bit = query_options[i].bit;
+		/* $count only as an advanced query */
+		const char *level = cloud_request_header(g->rq, "consistencylevel");
+		if (bit == GQ_COUNT && !(level && graph_streq_ci(level, "eventual")))
+			bit = 0;
 		if (!bit) {
 			if (graph_streq_ci(name, "$count") || graph_streq_ci(name, "$search") ||
 			    graph_streq_ci(name, "$orderby"))
@@ -646,6 +661,14 @@ void graph_send_collection(graph_req *g, const graph_collection *c)
 	}
 	if (!bad && pos < c->count)
 		bad |= graph_page_link(g, obj, pos);
+	if (!bad && g->q.count) {
+		size_t matches = 0;
+		for (size_t i = 0; i < c->count; i++) {
+			const void *it = c->at(g, c->arg, i);
+			matches += it && (!c->filter || graph_filter_match(c->filter, c->get, it));
+		}
+		bad |= !cJSON_AddNumberToObject(obj, "@odata.count", (double)matches);
+	}
 	if (bad) {
 		cJSON_Delete(obj);
 		obj = NULL;

@@ -46,8 +46,8 @@ static const char *const license_admin_roles[] = {"Global Administrator", "User 
 						  "License Administrator", NULL};
 
 static const char *const user_props[] = {"id", "userPrincipalName", "displayName",
-					 "onPremisesSamAccountName", "usageLocation",
-					 "assignedLicenses", NULL};
+					 "onPremisesSamAccountName", "onPremisesDomainName",
+					 "usageLocation", "assignedLicenses", NULL};
 static const char *const device_props[] = {"id", "deviceId", "displayName", "operatingSystem",
 					   "accountEnabled", NULL};
 
@@ -106,6 +106,9 @@ static cJSON *user_json(graph_req *g, const cloud_user *u, user_access access, i
 	if (access == ACCESS_FULL) {
 		if (graph_selected(g, "onPremisesSamAccountName"))
 			bad |= graph_add_str(o, "onPremisesSamAccountName", u->sam_account_name);
+		/* as on Graph: only when $select names it */
+		if (graph_select_names(g, "onPremisesDomainName"))
+			bad |= graph_add_str(o, "onPremisesDomainName", u->on_prem_domain);
 		if (graph_selected(g, "usageLocation"))
 			bad |= graph_add_str(o, "usageLocation",
 					     u->usage_location[0] ? u->usage_location : NULL);
@@ -244,7 +247,7 @@ static const void *id_user_at(graph_req *g, const void *arg, size_t pos)
 static int list_query_checks(graph_req *g, const char *const *props, unsigned filter_props,
 			     const char *type, graph_filter **f)
 {
-	if (graph_query_allow(g, GQ_FILTER | GQ_SELECT | GQ_TOP | GQ_SKIPTOKEN) ||
+	if (graph_query_allow(g, GQ_FILTER | GQ_SELECT | GQ_TOP | GQ_SKIPTOKEN | GQ_COUNT) ||
 	    graph_select_check(g, props, type))
 		return -1;
 	return graph_filter_prepare(g, filter_props, type, f);

@@ -29,6 +29,7 @@ enum {
 	GQ_TOP = 1u << 2,
 	GQ_SKIPTOKEN = 1u << 3,
 	GQ_ID = 1u << 4, /* $id, for DELETE .../$ref?$id=... */
+	GQ_COUNT = 1u << 5, /* $count, an advanced query: ConsistencyLevel: eventual */
 };
 
 typedef struct graph_query {
@@ -41,6 +42,7 @@ typedef struct graph_query {
 	size_t top;
 	char *skiptoken;
 	char *id;
+	int count; /* $count=true */
 } graph_query;
 
 typedef struct graph_req {

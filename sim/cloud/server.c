@@ -528,7 +528,9 @@ static int write_client_files(cloud_server *srv)
 	cJSON *assoc = cJSON_AddObjectToObject(cfg, "assoc");
 	if (srv->demo) {
 		cJSON *doms = cJSON_AddObjectToObject(assoc, "domains");
-		cJSON_AddStringToObject(doms, "CONTOSO", tdom ? tdom : "");
+		cJSON_AddStringToObject(doms, CLOUD_DEMO_NETBIOS, tdom ? tdom : "");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(assoc, "netbios_dns"),
+					CLOUD_DEMO_NETBIOS, CLOUD_DEMO_AD_DOMAIN);
 		cJSON_AddStringToObject(assoc, "licence", "check");
 		cJSON_AddStringToObject(assoc, "licence_sku", CLOUD_SKU_AAD_PREMIUM);
 	}

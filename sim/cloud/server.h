@@ -46,7 +46,8 @@
  *    "device":{"device_id":"<guid>","cert_file":"...pem","key_file":"...key"},
  *    "webhook_url_file":"/dir/webhook-url",
  *    "refresh_token_file":"/dir/service-refresh-token",
- *    "assoc":{"domains":{"CONTOSO":"contoso.example"},"licence":"check",
+ *    "assoc":{"domains":{"CONTOSO":"contoso.example"},
+ *             "netbios_dns":{"CONTOSO":"corp.contoso.example"},"licence":"check",
  *             "licence_sku":"<AAD_PREMIUM skuId>","audit":"/dir/assoc-audit.jsonl",
  *             "tls_cert_file":"/dir/assoc-server.pem","tls_key_file":"...",
  *             "device_ca_file":"/dir/device-ca.pem"}}

@@ -44,7 +44,8 @@ typedef struct cloud_user {
 	char *upn;
 	char *display_name;
 	char *sam_account_name; /* onPremisesSamAccountName, or NULL */
-	char *on_prem_domain;   /* onPremisesDomainName (NetBIOS name), or NULL */
+	char *on_prem_domain;   /* onPremisesDomainName: the AD domain's DNS name
+				 * ("corp.contoso.example"), as Graph gives it; or NULL */
 	char usage_location[3];
 	uint8_t password_sha256[32];
 	int has_password;
@@ -135,9 +136,14 @@ typedef struct cloud_demo_secrets {
 	char webhook_token[64];
 } cloud_demo_secrets;
 
+/* The demo tenant's on-premises domain: NetBIOS name and DNS name. */
+#define CLOUD_DEMO_NETBIOS "CONTOSO"
+#define CLOUD_DEMO_AD_DOMAIN "corp.contoso.example"
+
 /* The built-in demo tenant (demo.c): a tenant, the INTUNE_A and
  * AAD_PREMIUM SKUs, an admin, two licensed users with on-premises names
- * (CONTOSO\alice, CONTOSO\bob), the association service's account, one
+ * (CONTOSO\alice, CONTOSO\bob; onPremisesDomainName CLOUD_DEMO_AD_DOMAIN),
+ * the association service's account, one
  * device without owners, the app and
  * public client above, and one enabled webhook. */
 int cloud_state_new_demo(cloud_state **out, cloud_demo_secrets *secrets);

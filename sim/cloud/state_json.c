@@ -22,12 +22,11 @@
 #define MAX_STATE_FILE (1024u * 1024u * 1024u)
 
 /* Length limits: Entra's where it has one (UPN 113, sAMAccountName 20,
- * NetBIOS 15), generous elsewhere but always bounded. */
+ * DNS name 253), generous elsewhere but always bounded. */
 #define MAX_UPN 113
 #define MAX_NAME 256
 #define MAX_ROLE 64
 #define MAX_SAM 20
-#define MAX_NETBIOS 15
 #define MAX_HOST 253
 #define MAX_PEM 16384
 #define MAX_AUDIT_TEXT STATE_MAX_AUDIT_TEXT
@@ -297,17 +296,6 @@ static int sam_ok(const char *s)
 	return 1;
 }
 
-static int netbios_ok(const char *s)
-{
-	for (; *s; s++) {
-		char c = *s;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_'))
-			return 0;
-	}
-	return 1;
-}
-
 static void lower_ascii(char *s)
 {
 	for (; *s; s++)
@@ -397,7 +385,7 @@ static int load_user(cloud_state *s, const cJSON *o, const char *path)
 	    (rc = get_name(o, path, "displayName", 1, MAX_NAME, &u->display_name)) != SSRP_OK ||
 	    (rc = get_name(o, path, "onPremisesSamAccountName", 0, MAX_SAM, &u->sam_account_name)) !=
 		    SSRP_OK ||
-	    (rc = get_name(o, path, "onPremisesDomainName", 0, MAX_NETBIOS, &u->on_prem_domain)) !=
+	    (rc = get_name(o, path, "onPremisesDomainName", 0, MAX_HOST, &u->on_prem_domain)) !=
 		    SSRP_OK ||
 	    (rc = get_string(o, path, "usageLocation", 0, 2, &loc)) != SSRP_OK ||
 	    (rc = get_sha256(o, path, "passwordSha256", 0, u->password_sha256, &u->has_password)) !=
@@ -414,8 +402,10 @@ static int load_user(cloud_state *s, const cJSON *o, const char *path)
 			 u->sam_account_name);
 		goto fail;
 	}
-	if (u->on_prem_domain && (!u->on_prem_domain[0] || !netbios_ok(u->on_prem_domain))) {
-		rc = bad(path, "onPremisesDomainName", "'%s' is not a NetBIOS domain name like CONTOSO",
+	if (u->on_prem_domain && !dns_name_ok(u->on_prem_domain, MAX_HOST)) {
+		rc = bad(path, "onPremisesDomainName",
+			 "'%s' is not a DNS domain name like corp.contoso.example (Graph gives the "
+			 "on-premises domain's DNS name here, not its NetBIOS name)",
 			 u->on_prem_domain);
 		goto fail;
 	}

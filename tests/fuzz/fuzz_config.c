@@ -2,7 +2,8 @@
  * (ssrp_cloud_config_parse, escrow/config.c and config_agent.c) on arbitrary
  * text. Whatever it accepts must have its documented invariants: hosts and
  * connect_to never NULL, tenant_id set, PCR mask within 0-23, certificate
- * and key named together. */
+ * and key named together, every assoc.domains and assoc.netbios_dns entry
+ * named, a DNS name with a dot. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,6 +37,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		for (char **p = c->connect_to; *p; p++)
 			(void)strlen(*p);
+		for (size_t i = 0; i < c->assoc.n_domains; i++)
+			if (!c->assoc.domains[i].netbios[0] || !c->assoc.domains[i].name[0])
+				abort();
+		for (size_t i = 0; i < c->assoc.n_netbios_dns; i++)
+			if (!c->assoc.netbios_dns[i].netbios[0] ||
+			    !strchr(c->assoc.netbios_dns[i].name, '.'))
+				abort();
 		ssrp_cloud_config_free(c);
 	} else if (c) {
 		abort();

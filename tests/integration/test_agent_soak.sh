@@ -90,7 +90,7 @@ svc_hex=$(sha256sum <"$work/svc-password" | cut -d' ' -f1)
 	printf '"users":[{"id":"%s","userPrincipalName":"ssrp-svc@%s","displayName":"ssrp service","passwordSha256":"%s","roles":["Intune Administrator","License Administrator"]}\n' "$SVC_ID" "$DOMAIN" "$svc_hex"
 	i=0
 	while [ $i -lt $N ]; do
-		printf ',{"id":"%s","userPrincipalName":"user%d@%s","displayName":"User %d","onPremisesSamAccountName":"user%d","onPremisesDomainName":"CONTOSO","usageLocation":"US","assignedLicenses":["%s"]}\n' \
+		printf ',{"id":"%s","userPrincipalName":"user%d@%s","displayName":"User %d","onPremisesSamAccountName":"user%d","onPremisesDomainName":"corp.contoso.example","usageLocation":"US","assignedLicenses":["%s"]}\n' \
 			"$(uid $i)" $i "$DOMAIN" $i $i "$SKU"
 		i=$((i + 1))
 	done

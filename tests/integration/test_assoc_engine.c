@@ -8,7 +8,13 @@
  * unknown users next to added ones in the same job; unknown devices; OData
  * escaping (a user named like a filter injection matches nothing, a UPN
  * with a quote resolves); DOMAIN\user through the map and through
- * onPremisesSamAccountName, and with sam_lookup off; dry run changes
+ * onPremisesSamAccountName, and with sam_lookup off; the domain trust rule:
+ * an unmapped domain (FABRIKAM\bob), WORKGROUP and built-in domains, the
+ * device's own name (even when mapped) and a looked-up account whose
+ * onPremisesDomainName is another domain are refused, named in the
+ * decision and audited as JSON, while the job's other users are added;
+ * CONTOSO\alice through assoc.domains and through the lookup with
+ * assoc.netbios_dns is accepted; dry run changes
  * nothing and fetches no writer token; the max_owners cap; licence ok /
  * missing / assigned; a refused change is FAILED naming Graph's code and
  * request-id; tokens expired mid-run (one new token per client); 300
@@ -23,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -48,6 +55,7 @@
 #define N_CLI 50
 #define EVIL "x' or userPrincipalName eq 'alice@contoso.example"
 #define SCOPE "https://graph.microsoft.com/Directory.AccessAsUser.All"
+#define AD_DNS "corp.contoso.example" /* onPremisesDomainName, as Graph gives it */
 
 static char work[256], dir[512], config_path[700], admin_token[128], svc_pw_file[700],
 	alice_pw_file[700];
@@ -67,9 +75,10 @@ static void devoid(char out[37], int i)
 }
 
 /* user numbers */
-enum { U_SVC = 1, U_ALICE, U_BOB, U_CAROL, U_OBRIEN, U_CAP0 = 10, U_BATCH0 = 1000 };
+enum { U_SVC = 1, U_ALICE, U_BOB, U_CAROL, U_OBRIEN, U_DAVE, U_CAP0 = 10, U_BATCH0 = 1000 };
 /* device numbers */
-enum { D_MAIN = 1, D_SAM, D_DRY, D_CAP, D_SMALLCAP, D_ASSIGN, D_EXPIRE, D_FAIL, D_BATCH0 = 1000 };
+enum { D_MAIN = 1, D_SAM, D_DRY, D_CAP, D_SMALLCAP, D_ASSIGN, D_EXPIRE, D_FAIL, D_TRUST,
+       D_LOCAL, D_DNS, D_CLI, D_BATCH0 = 1000 };
 
 static void sha256_hex(const char *s, char out[65])
 {
@@ -80,8 +89,9 @@ static void sha256_hex(const char *s, char out[65])
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-static void add_user(cJSON *users, int n, const char *upn, const char *sam, const char *pw,
-		     const char *sku, const char *const *roles)
+static void add_user_in(cJSON *users, int n, const char *upn, const char *sam,
+			const char *domain, const char *pw, const char *sku,
+			const char *const *roles)
 {
 	char id[37], hex[65];
 	cJSON *u = cJSON_CreateObject();
@@ -91,7 +101,7 @@ static void add_user(cJSON *users, int n, const char *upn, const char *sam, cons
 	cJSON_AddStringToObject(u, "displayName", upn);
 	if (sam) {
 		cJSON_AddStringToObject(u, "onPremisesSamAccountName", sam);
-		cJSON_AddStringToObject(u, "onPremisesDomainName", "CONTOSO");
+		cJSON_AddStringToObject(u, "onPremisesDomainName", domain);
 	}
 	cJSON_AddStringToObject(u, "usageLocation", "US");
 	if (pw) {
@@ -105,6 +115,12 @@ static void add_user(cJSON *users, int n, const char *upn, const char *sam, cons
 	for (const char *const *p = roles; p && *p; p++)
 		cJSON_AddItemToArray(r, cJSON_CreateString(*p));
 	cJSON_AddItemToArray(users, u);
+}
+
+static void add_user(cJSON *users, int n, const char *upn, const char *sam, const char *pw,
+		     const char *sku, const char *const *roles)
+{
+	add_user_in(users, n, upn, sam, AD_DNS, pw, sku, roles);
 }
 
 static void add_device(cJSON *devs, int n, const char *name, int owner_from, int n_owners)
@@ -154,6 +170,9 @@ static char *seed_json(void)
 	add_user(users, U_BOB, "bob@contoso.example", "bob", NULL, SKU_INTUNE, NULL);
 	add_user(users, U_CAROL, "carol@contoso.example", "carol", NULL, NULL, NULL);
 	add_user(users, U_OBRIEN, "o'brien@contoso.example", NULL, NULL, NULL, NULL);
+	/* an account synchronised from another forest */
+	add_user_in(users, U_DAVE, "dave@contoso.example", "dave", "corp.fabrikam.example", NULL,
+		    NULL, NULL);
 	for (int i = 0; i < 10; i++) {
 		snprintf(buf, sizeof buf, "cap%d@contoso.example", i);
 		add_user(users, U_CAP0 + i, buf, NULL, NULL, NULL, NULL);
@@ -171,6 +190,10 @@ static char *seed_json(void)
 	add_device(devs, D_ASSIGN, "PC-ASSIGN", 0, 0);
 	add_device(devs, D_EXPIRE, "PC-EXPIRE", 0, 0);
 	add_device(devs, D_FAIL, "PC-FAIL", 0, 0);
+	add_device(devs, D_TRUST, "PC-TRUST", 0, 0);
+	add_device(devs, D_LOCAL, "DESKTOP-X", 0, 0);
+	add_device(devs, D_DNS, "PC-DNS", 0, 0);
+	add_device(devs, D_CLI, "DESKTOP-CLI", 0, 0);
 	for (int i = 0; i < N_BATCH + N_CLI; i++) {
 		snprintf(buf, sizeof buf, "PC-B%04d", i);
 		add_device(devs, D_BATCH0 + i, buf, 0, 0);
@@ -366,6 +389,36 @@ static ssrp_cloud_config *config(void)
 	return cfg;
 }
 
+/* The test's configuration with assoc.domains and assoc.netbios_dns
+ * replaced by these JSON objects (NULL: left out). */
+static ssrp_cloud_config *config_domains(const char *domains, const char *netbios_dns)
+{
+	char *text = sim_read_text(config_path);
+	cJSON *c = text ? cJSON_Parse(text) : NULL;
+	free(text);
+	assert_non_null(c);
+	cJSON *as = cJSON_GetObjectItem(c, "assoc");
+	cJSON_DeleteItemFromObject(as, "domains");
+	if (domains)
+		cJSON_AddItemToObject(as, "domains", cJSON_Parse(domains));
+	if (netbios_dns)
+		cJSON_AddItemToObject(as, "netbios_dns", cJSON_Parse(netbios_dns));
+	text = cJSON_PrintUnformatted(c);
+	cJSON_Delete(c);
+	ssrp_cloud_config *cfg = NULL;
+	if (ssrp_cloud_config_parse(&cfg, text, "test configuration"))
+		fail_msg("config: %s", ssrp_error_last());
+	free(text);
+	return cfg;
+}
+
+static void expect_detail(const got *g, const char *user, const char *text)
+{
+	const char *d = g->d[find(g, user)].detail;
+	if (!strstr(d, text))
+		fail_msg("%s: '%s' does not say '%s'", user, d, text);
+}
+
 static const ssrp_graph_auth svc_auth = {.kind = SSRP_GRAPH_AUTH_PASSWORD,
 					 .username = "ssrp-svc@contoso.example",
 					 .password_file = svc_pw_file,
@@ -525,26 +578,202 @@ static void test_sam_lookup(void **st)
 	(void)st;
 	ssrp_cloud_config *cfg = config();
 	ssrp_assoc *a = engine(cfg, 0, 1, &svc_auth);
-	/* OTHERDOM has no mapping: carol is found by onPremisesSamAccountName */
+	/* OTHERDOM is mapped nowhere: carol's account is in corp.contoso.example,
+	 * so OTHERDOM\carol is not proven to be her; zed has no account at all */
 	const char *users[] = {"OTHERDOM\\carol", "contoso\\BOB", "OTHERDOM\\zed"};
 	got *g = calloc(1, sizeof *g);
 	run1(a, D_SAM, users, 3, g);
-	expect(g, "OTHERDOM\\carol", SSRP_ASSOC_ADDED, SSRP_ASSOC_LICENCE_MISSING);
-	assert_string_equal(g->d[find(g, "OTHERDOM\\carol")].upn, "carol@contoso.example");
+	expect(g, "OTHERDOM\\carol", SSRP_ASSOC_REFUSED, SSRP_ASSOC_LICENCE_NOT_CHECKED);
+	expect_detail(g, "OTHERDOM\\carol",
+		      "OTHERDOM\\carol: domain OTHERDOM is not a known domain (not in assoc.domains");
+	expect_detail(g, "OTHERDOM\\carol", "onPremisesDomainName is '" AD_DNS "'");
+	assert_string_equal(g->d[find(g, "OTHERDOM\\carol")].upn, "");
 	expect(g, "contoso\\BOB", SSRP_ASSOC_ADDED, SSRP_ASSOC_LICENCE_OK);
-	expect(g, "OTHERDOM\\zed", SSRP_ASSOC_UNKNOWN_USER, SSRP_ASSOC_LICENCE_NOT_CHECKED);
-	assert_non_null(strstr(g->d[find(g, "OTHERDOM\\zed")].detail, "onPremisesSamAccountName"));
+	expect(g, "OTHERDOM\\zed", SSRP_ASSOC_REFUSED, SSRP_ASSOC_LICENCE_NOT_CHECKED);
+	expect_detail(g, "OTHERDOM\\zed", "no account has onPremisesSamAccountName 'zed'");
+	cJSON *state = admin_state();
+	assert_int_equal(owners_total(state, D_SAM), 1);
+	assert_int_equal(owner_count(state, D_SAM, U_BOB), 1);
+	cJSON_Delete(state);
 	ssrp_assoc_free(a);
-	/* sam_lookup off: an unmapped domain is an unknown user, said why */
+	/* sam_lookup off: an unmapped domain is refused, said why */
 	cfg->assoc.sam_lookup = 0;
 	a = engine(cfg, 0, 1, &svc_auth);
 	const char *u2[] = {"OTHERDOM\\carol"};
 	run1(a, D_SAM, u2, 1, g);
-	expect(g, "OTHERDOM\\carol", SSRP_ASSOC_UNKNOWN_USER, SSRP_ASSOC_LICENCE_NOT_CHECKED);
-	assert_non_null(strstr(g->d[0].detail, "sam_lookup is off"));
+	expect(g, "OTHERDOM\\carol", SSRP_ASSOC_REFUSED, SSRP_ASSOC_LICENCE_NOT_CHECKED);
+	expect_detail(g, "OTHERDOM\\carol", "sam_lookup is off");
 	free(g);
 	ssrp_assoc_free(a);
 	ssrp_cloud_config_free(cfg);
+}
+
+/* The default configuration (CONTOSO mapped, sam_lookup on): names whose
+ * domain is not proven are refused, the rest of the job goes on. */
+static void test_unknown_domains_refused(void **st)
+{
+	(void)st;
+	ssrp_cloud_config *cfg = config();
+	ssrp_assoc *a = engine(cfg, 0, 0, &svc_auth);
+	const char *users[] = {"FABRIKAM\\bob",	 "WORKGROUP\\alice",    "CONTOSO\\alice",
+			       ".\\carol",		 "NT AUTHORITY\\SYSTEM", "BUILTIN\\bob",
+			       "carol@contoso.example"};
+	got *g = calloc(1, sizeof *g);
+	run1(a, D_TRUST, users, 7, g);
+	expect(g, "FABRIKAM\\bob", SSRP_ASSOC_REFUSED, SSRP_ASSOC_LICENCE_NOT_CHECKED);
+	expect_detail(g, "FABRIKAM\\bob",
+		      "FABRIKAM\\bob: domain FABRIKAM is not a known domain (not in assoc.domains, "
+		      "and the account's onPremisesDomainName is '" AD_DNS "'");
+	assert_string_equal(g->d[find(g, "FABRIKAM\\bob")].upn, "");
+	expect(g, "WORKGROUP\\alice", SSRP_ASSOC_REFUSED, SSRP_ASSOC_LICENCE_NOT_CHECKED);
+	expect_detail(g, "WORKGROUP\\alice", "WORKGROUP\\alice: WORKGROUP is not a directory domain");
+	expect(g, ".\\carol", SSRP_ASSOC_REFUSED, SSRP_ASSOC_LICENCE_NOT_CHECKED);
+	expect(g, "NT AUTHORITY\\SYSTEM", SSRP_ASSOC_REFUSED, SSRP_ASSOC_LICENCE_NOT_CHECKED);
+	expect(g, "BUILTIN\\bob", SSRP_ASSOC_REFUSED, SSRP_ASSOC_LICENCE_NOT_CHECKED);
+	expect(g, "CONTOSO\\alice", SSRP_ASSOC_ADDED, SSRP_ASSOC_LICENCE_OK);
+	assert_string_equal(g->d[find(g, "CONTOSO\\alice")].upn, "alice@contoso.example");
+	expect(g, "carol@contoso.example", SSRP_ASSOC_ADDED, SSRP_ASSOC_LICENCE_MISSING);
+	cJSON *state = admin_state();
+	assert_int_equal(owners_total(state, D_TRUST), 2);
+	assert_int_equal(owner_count(state, D_TRUST, U_ALICE), 1);
+	assert_int_equal(owner_count(state, D_TRUST, U_CAROL), 1);
+	assert_int_equal(owner_count(state, D_TRUST, U_BOB), 0);
+	cJSON_Delete(state);
+	free(g);
+	ssrp_assoc_free(a);
+	ssrp_cloud_config_free(cfg);
+}
+
+/* A local account of the device, or a WORKGROUP one, is refused even when
+ * someone mapped that "domain". */
+static void test_local_accounts_refused(void **st)
+{
+	(void)st;
+	ssrp_cloud_config *cfg = config_domains("{\"CONTOSO\":\"contoso.example\","
+						"\"DESKTOP-X\":\"contoso.example\","
+						"\"WORKGROUP\":\"contoso.example\"}",
+						NULL);
+	ssrp_assoc *a = engine(cfg, 0, 0, &svc_auth);
+	const char *users[] = {"DESKTOP-X\\alice", "desktop-x\\carol", "WORKGROUP\\carol",
+			       "bob@contoso.example"};
+	got *g = calloc(1, sizeof *g);
+	run1(a, D_LOCAL, users, 4, g);
+	expect(g, "DESKTOP-X\\alice", SSRP_ASSOC_REFUSED, SSRP_ASSOC_LICENCE_NOT_CHECKED);
+	expect_detail(g, "DESKTOP-X\\alice",
+		      "DESKTOP-X\\alice: DESKTOP-X is this device's own name");
+	assert_string_equal(g->d[find(g, "DESKTOP-X\\alice")].upn, "");
+	expect(g, "desktop-x\\carol", SSRP_ASSOC_REFUSED, SSRP_ASSOC_LICENCE_NOT_CHECKED);
+	expect(g, "WORKGROUP\\carol", SSRP_ASSOC_REFUSED, SSRP_ASSOC_LICENCE_NOT_CHECKED);
+	expect(g, "bob@contoso.example", SSRP_ASSOC_ADDED, SSRP_ASSOC_LICENCE_OK);
+	cJSON *state = admin_state();
+	assert_int_equal(owners_total(state, D_LOCAL), 1);
+	assert_int_equal(owner_count(state, D_LOCAL, U_BOB), 1);
+	cJSON_Delete(state);
+	free(g);
+	ssrp_assoc_free(a);
+	ssrp_cloud_config_free(cfg);
+}
+
+/* No assoc.domains: the lookup by account name, proven by the account's
+ * onPremisesDomainName through assoc.netbios_dns (or equal to the domain
+ * itself). */
+static void test_sam_lookup_netbios_dns(void **st)
+{
+	(void)st;
+	ssrp_cloud_config *cfg = config_domains(NULL, "{\"CONTOSO\":\"" AD_DNS "\"}");
+	ssrp_assoc *a = engine(cfg, 0, 0, &svc_auth);
+	const char *users[] = {"CONTOSO\\alice", "CONTOSO\\dave", "FABRIKAM\\bob",
+			       "CONTOSO\\zed", "corp.fabrikam.example\\dave"};
+	got *g = calloc(1, sizeof *g);
+	run1(a, D_DNS, users, 5, g);
+	expect(g, "CONTOSO\\alice", SSRP_ASSOC_ADDED, SSRP_ASSOC_LICENCE_OK);
+	assert_string_equal(g->d[find(g, "CONTOSO\\alice")].upn, "alice@contoso.example");
+	/* dave's account is in another forest: CONTOSO\dave is not him */
+	expect(g, "CONTOSO\\dave", SSRP_ASSOC_REFUSED, SSRP_ASSOC_LICENCE_NOT_CHECKED);
+	expect_detail(g, "CONTOSO\\dave",
+		      "onPremisesDomainName is 'corp.fabrikam.example', which is neither CONTOSO "
+		      "nor its DNS name " AD_DNS);
+	expect(g, "FABRIKAM\\bob", SSRP_ASSOC_REFUSED, SSRP_ASSOC_LICENCE_NOT_CHECKED);
+	/* a known domain without that account: unknown, not refused */
+	expect(g, "CONTOSO\\zed", SSRP_ASSOC_UNKNOWN_USER, SSRP_ASSOC_LICENCE_NOT_CHECKED);
+	expect(g, "corp.fabrikam.example\\dave", SSRP_ASSOC_ADDED, SSRP_ASSOC_LICENCE_MISSING);
+	cJSON *state = admin_state();
+	assert_int_equal(owners_total(state, D_DNS), 2);
+	assert_int_equal(owner_count(state, D_DNS, U_ALICE), 1);
+	assert_int_equal(owner_count(state, D_DNS, U_DAVE), 1);
+	cJSON_Delete(state);
+	ssrp_assoc_free(a);
+	ssrp_cloud_config_free(cfg);
+	/* without the DNS name nothing proves CONTOSO: refused */
+	cfg = config_domains(NULL, NULL);
+	a = engine(cfg, 1, 0, NULL);
+	const char *u2[] = {"CONTOSO\\alice"};
+	run1(a, D_DNS, u2, 1, g);
+	expect(g, "CONTOSO\\alice", SSRP_ASSOC_REFUSED, SSRP_ASSOC_LICENCE_NOT_CHECKED);
+	expect_detail(g, "CONTOSO\\alice", "assoc.netbios_dns gives no DNS name for CONTOSO");
+	free(g);
+	ssrp_assoc_free(a);
+	ssrp_cloud_config_free(cfg);
+}
+
+/* `ssrp assoc run`: refused names on stdout by name, exit 1, the others
+ * added; every audit line is JSON and each refusal has its line. */
+static void test_cli_refusals_audited(void **st)
+{
+	(void)st;
+	char id[37], cmd[3000], out[800];
+	devid(id, D_CLI);
+	snprintf(out, sizeof out, "%s/cli-refusals.txt", work);
+	snprintf(cmd, sizeof cmd,
+		 "'%s' assoc run --config '%s' --device %s --user 'FABRIKAM\\bob' "
+		 "--user 'DESKTOP-CLI\\carol' --user 'CONTOSO\\alice' --user 'WORKGROUP\\bob' "
+		 ">'%s'",
+		 ssrp_bin, config_path, id, out);
+	int rc = system(cmd);
+	assert_true(WIFEXITED(rc));
+	assert_int_equal(WEXITSTATUS(rc), 1);
+	char *text = sim_read_text(out);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "FABRIKAM\\bob \xe2\x86\x92 DESKTOP-CLI: FABRIKAM\\bob: domain "
+				     "FABRIKAM is not a known domain"));
+	assert_non_null(strstr(text, "DESKTOP-CLI\\carol \xe2\x86\x92 DESKTOP-CLI: DESKTOP-CLI\\carol: "
+				     "DESKTOP-CLI is this device's own name"));
+	assert_non_null(strstr(text, "WORKGROUP\\bob \xe2\x86\x92 DESKTOP-CLI: WORKGROUP\\bob: WORKGROUP "
+				     "is not a directory domain"));
+	assert_non_null(strstr(text, "alice@contoso.example \xe2\x86\x92 DESKTOP-CLI: added as owner"));
+	assert_null(strstr(text, "bob@contoso.example"));
+	assert_null(strstr(text, "carol@contoso.example"));
+	free(text);
+	cJSON *state = admin_state();
+	assert_int_equal(owners_total(state, D_CLI), 1);
+	assert_int_equal(owner_count(state, D_CLI, U_ALICE), 1);
+	cJSON_Delete(state);
+	char audit[800];
+	snprintf(audit, sizeof audit, "%s/audit.jsonl", work);
+	text = sim_read_text(audit);
+	assert_non_null(text);
+	int refusals = 0, lines = 0;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		cJSON *o = cJSON_Parse(line);
+		if (!o)
+			fail_msg("audit line %d is not JSON: %s", lines + 1, line);
+		lines++;
+		const cJSON *dev = cJSON_GetObjectItem(o, "device");
+		const cJSON *outcome = cJSON_GetObjectItem(o, "outcome");
+		if (cJSON_IsString(dev) && !strcmp(dev->valuestring, id) && cJSON_IsString(outcome) &&
+		    !strcmp(outcome->valuestring, "refused")) {
+			const char *user = cJSON_GetObjectItem(o, "user")->valuestring;
+			const char *detail = cJSON_GetObjectItem(o, "detail")->valuestring;
+			assert_true(!strcmp(user, "FABRIKAM\\bob") || !strcmp(user, "DESKTOP-CLI\\carol") ||
+				    !strcmp(user, "WORKGROUP\\bob"));
+			assert_non_null(strstr(detail, user));
+			assert_string_equal(cJSON_GetObjectItem(o, "requester")->valuestring, "cli");
+			refusals++;
+		}
+		cJSON_Delete(o);
+	}
+	assert_int_equal(refusals, 3);
+	free(text);
 }
 
 static void test_dry_run(void **st)
@@ -763,6 +992,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_added_already_unknown),
 		cmocka_unit_test(test_sam_lookup),
+		cmocka_unit_test(test_unknown_domains_refused),
+		cmocka_unit_test(test_local_accounts_refused),
+		cmocka_unit_test(test_sam_lookup_netbios_dns),
+		cmocka_unit_test(test_cli_refusals_audited),
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_licence_assign),

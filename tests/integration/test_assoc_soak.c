@@ -270,7 +270,7 @@ static void write_tenant(const char *path)
 		fprintf(f,
 			",{\"id\":\"" USER_ID_FMT "\",\"userPrincipalName\":\"user%d@" DOMAIN "\","
 			"\"displayName\":\"User %d\",\"onPremisesSamAccountName\":\"user%d\","
-			"\"onPremisesDomainName\":\"CONTOSO\",\"usageLocation\":\"US\","
+			"\"onPremisesDomainName\":\"corp.contoso.example\",\"usageLocation\":\"US\","
 			"\"assignedLicenses\":[\"" SKU_AAD_P1 "\"]}\n",
 			k, k, k, k);
 	fprintf(f, "],\n\"devices\":[\n");

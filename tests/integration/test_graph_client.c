@@ -402,6 +402,28 @@ static void test_batch(void **st)
 	assert_int_equal(res[1].status, 200);
 	assert_int_equal(res[2].status, 404);
 	ssrp_graph_batch_results_free(res, 3);
+	/* a request's own headers travel inside the $batch: an advanced query
+	 * is answered with them and refused without */
+	static const char *const eventual[] = {"ConsistencyLevel: eventual", NULL};
+	char *f = ssrp_graph_filter_eq("/users", "displayName", "User 1");
+	char q[300];
+	snprintf(q, sizeof q, "%s&$count=true", f);
+	ssrp_free(f);
+	ssrp_graph_batch_req adv[2] = {{"GET", q, NULL, eventual}, {"GET", q, NULL, NULL}};
+	if (ssrp_graph_batch(g, adv, 2, res))
+		fail_msg("%s", ssrp_error_last());
+	assert_int_equal(res[0].status, 200);
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(res[0].body, "@odata.count")->valueint, 1);
+	assert_int_equal(res[1].status, 400);
+	assert_string_equal(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res[1].body, "error"),
+						 "code")
+			->valuestring,
+		"Request_UnsupportedQuery");
+	ssrp_graph_batch_results_free(res, 2);
+	static const char *const not_a_header[] = {"ConsistencyLevel eventual", NULL};
+	ssrp_graph_batch_req bad = {"GET", q, NULL, not_a_header};
+	assert_int_equal(ssrp_graph_batch(g, &bad, 1, res), SSRP_E_INVALID);
 	ssrp_graph_batch_req too_many[SSRP_GRAPH_BATCH_MAX + 1];
 	assert_int_equal(ssrp_graph_batch(g, too_many, SSRP_GRAPH_BATCH_MAX + 1, res),
 			 SSRP_E_INVALID);

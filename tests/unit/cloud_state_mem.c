@@ -59,7 +59,7 @@ int main(int argc, char **argv)
 				      "%s{\"id\":\"aaaaaaaa-0000-4000-8000-%012ld\","
 				      "\"userPrincipalName\":\"user%06ld@contoso.example\","
 				      "\"displayName\":\"User %06ld\",\"onPremisesSamAccountName\":\"user%06ld\","
-				      "\"onPremisesDomainName\":\"CONTOSO\",\"usageLocation\":\"US\","
+				      "\"onPremisesDomainName\":\"corp.contoso.example\",\"usageLocation\":\"US\","
 				      "\"passwordSha256\":\"" HASH "\",\"assignedLicenses\":[\"" SKU "\"]}",
 				      i ? "," : "", i, i, i, i);
 	n += (size_t)snprintf(json + n, cap - n, "],\"devices\":[");

@@ -64,6 +64,7 @@ static void test_config_defaults(void **st)
 	assert_string_equal(a->listen, "127.0.0.1:8443");
 	assert_null(a->licence_sku);
 	assert_int_equal(a->n_domains, 0);
+	assert_int_equal(a->n_netbios_dns, 0);
 	ssrp_cloud_config_free(c);
 }
 
@@ -72,6 +73,7 @@ static void test_config_full(void **st)
 	(void)st;
 	ssrp_cloud_config *c =
 		load("{\"domains\":{\"CONTOSO\":\"contoso.example\",\"FAB\":\"fabrikam.example\"},"
+		     "\"netbios_dns\":{\"CONTOSO\":\"corp.contoso.example\"},"
 		     "\"sam_lookup\":false,\"register\":[\"user\",\"owner\"],\"licence\":\"assign\","
 		     "\"licence_plans\":[\"X\"],\"licence_sku\":\"078d2b04-f1bd-4111-bbd4-b4b1b354cef4\","
 		     "\"max_owners\":3,\"audit\":\"syslog\",\"listen\":\"0.0.0.0:9\","
@@ -81,7 +83,10 @@ static void test_config_full(void **st)
 	const ssrp_assoc_config *a = &c->assoc;
 	assert_int_equal(a->n_domains, 2);
 	assert_string_equal(a->domains[1].netbios, "FAB");
-	assert_string_equal(a->domains[1].upn_suffix, "fabrikam.example");
+	assert_string_equal(a->domains[1].name, "fabrikam.example");
+	assert_int_equal(a->n_netbios_dns, 1);
+	assert_string_equal(a->netbios_dns[0].netbios, "CONTOSO");
+	assert_string_equal(a->netbios_dns[0].name, "corp.contoso.example");
 	assert_int_equal(a->sam_lookup, 0);
 	assert_true(a->as_owner && a->as_user);
 	assert_int_equal(a->licence, SSRP_ASSOC_LICENCE_ASSIGN);
@@ -108,6 +113,14 @@ static void test_config_refusals(void **st)
 	refused("{\"domains\":{\"CON TOSO\":\"x.example\"}}", "CON TOSO");
 	refused("{\"domains\":{\"CONTOSO\":\"\"}}", "assoc.domains.CONTOSO");
 	refused("{\"domains\":{\"CONTOSO\":\"a.example\",\"contoso\":\"b.example\"}}", "twice");
+	refused("{\"netbios_dns\":[\"CONTOSO\"]}", "\"assoc.netbios_dns\" must be an object");
+	refused("{\"netbios_dns\":{\"CONTOSO\":\"CORP\"}}",
+		"assoc.netbios_dns.CONTOSO must be a DNS domain name such as");
+	refused("{\"netbios_dns\":{\"CONTOSO\":7}}", "assoc.netbios_dns.CONTOSO");
+	refused("{\"netbios_dns\":{\"A/B\":\"corp.example\"}}",
+		"assoc.netbios_dns: \"A/B\" is not a NetBIOS domain name");
+	refused("{\"netbios_dns\":{\"CONTOSO\":\"a.example\",\"Contoso\":\"b.example\"}}",
+		"assoc.netbios_dns: \"Contoso\" appears twice");
 	refused("{\"licence_plans\":[]}", "assoc.licence_plans");
 	refused("{\"licence_plans\":[\"A\",7]}", "assoc.licence_plans[1]");
 	refused("{\"audit\":\"\"}", "assoc.audit");
@@ -172,6 +185,58 @@ static void test_map_user(void **st)
 	char tiny[8];
 	assert_int_equal(ssrp_assoc_map_user(&c->assoc, "CONTOSO\\alice", tiny, sizeof tiny),
 			 SSRP_E_FORMAT);
+	ssrp_cloud_config_free(c);
+}
+
+/* The trust rule's parts: local and built-in domains, the device's own
+ * name, and onPremisesDomainName against the domain and its DNS name. */
+static void test_domain_trust(void **st)
+{
+	(void)st;
+	ssrp_cloud_config *c = load("{\"domains\":{\"WORKGROUP\":\"contoso.example\"},"
+				    "\"netbios_dns\":{\"CONTOSO\":\"corp.contoso.example\"}}");
+	assert_non_null(c);
+	const ssrp_assoc_config *a = &c->assoc;
+	char why[256];
+	static const char *const local[] = {"WORKGROUP\\alice", "workgroup\\alice", ".\\alice",
+					    "BUILTIN\\Administrators", "NT AUTHORITY\\SYSTEM",
+					    "NT SERVICE\\TrustedInstaller"};
+	for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
+		if (!ssrp_assoc_local_account(local[i], NULL, why, sizeof why))
+			fail_msg("%s is not taken for a local account", local[i]);
+		if (strncmp(why, local[i], strlen(local[i])) || !strstr(why, "never an owner"))
+			fail_msg("%s: '%s'", local[i], why);
+	}
+	assert_int_equal(ssrp_assoc_local_account("DESKTOP-BOB\\alice", "DESKTOP-BOB", why, sizeof why),
+			 1);
+	assert_non_null(strstr(why, "DESKTOP-BOB\\alice: DESKTOP-BOB is this device's own name"));
+	assert_int_equal(ssrp_assoc_local_account("desktop-bob\\alice", "DESKTOP-BOB", NULL, 0), 1);
+	/* the NetBIOS name is the computer name cut to 15 characters */
+	assert_int_equal(
+		ssrp_assoc_local_account("LAPTOP-12345678\\x", "LAPTOP-123456789AB", NULL, 0), 1);
+	assert_int_equal(ssrp_assoc_local_account("LAPTOP-1234\\x", "LAPTOP-123456789AB", NULL, 0),
+			 0);
+	assert_int_equal(ssrp_assoc_local_account("DESKTOP-BOB\\alice", "DESKTOP-BOBBY", NULL, 0), 0);
+	assert_int_equal(ssrp_assoc_local_account("DESKTOP-BOB\\alice", NULL, NULL, 0), 0);
+	assert_int_equal(ssrp_assoc_local_account("CONTOSO\\alice", "DESKTOP-BOB", NULL, 0), 0);
+	assert_int_equal(ssrp_assoc_local_account("alice@contoso.example", "DESKTOP-BOB", NULL, 0), 0);
+	assert_int_equal(ssrp_assoc_local_account("WORKGROUPS\\alice", NULL, NULL, 0), 0);
+
+	assert_string_equal(ssrp_assoc_dns_name(a, "contoso", 7), "corp.contoso.example");
+	assert_null(ssrp_assoc_dns_name(a, "CONTOSOX", 8));
+	assert_null(ssrp_assoc_dns_name(a, "CONTOS", 6));
+	assert_int_equal(ssrp_assoc_domain_proven(a, "CONTOSO", 7, "corp.contoso.example"), 1);
+	assert_int_equal(ssrp_assoc_domain_proven(a, "CONTOSO", 7, "CORP.Contoso.Example"), 1);
+	assert_int_equal(ssrp_assoc_domain_proven(a, "CONTOSO", 7, "contoso"), 1);
+	assert_int_equal(ssrp_assoc_domain_proven(a, "CONTOSO", 7, "corp.fabrikam.example"), 0);
+	assert_int_equal(ssrp_assoc_domain_proven(a, "CONTOSO", 7, "corp.contoso.example.evil"), 0);
+	assert_int_equal(ssrp_assoc_domain_proven(a, "CONTOSO", 7, "corp.contoso"), 0);
+	assert_int_equal(ssrp_assoc_domain_proven(a, "CONTOSO", 7, ""), 0);
+	assert_int_equal(ssrp_assoc_domain_proven(a, "CONTOSO", 7, NULL), 0);
+	/* FABRIKAM has no DNS name configured: only itself proves it */
+	assert_int_equal(ssrp_assoc_domain_proven(a, "FABRIKAM", 8, "FABRIKAM"), 1);
+	assert_int_equal(ssrp_assoc_domain_proven(a, "FABRIKAM", 8, "corp.contoso.example"), 0);
+	assert_int_equal(ssrp_assoc_domain_proven(a, "FABRIKAM", 8, "fabrikam.example"), 0);
 	ssrp_cloud_config_free(c);
 }
 
@@ -395,7 +460,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_defaults),     cmocka_unit_test(test_config_full),
 		cmocka_unit_test(test_config_refusals),     cmocka_unit_test(test_assoc_new_checks),
-		cmocka_unit_test(test_map_user),            cmocka_unit_test(test_request_parse),
+		cmocka_unit_test(test_map_user),            cmocka_unit_test(test_domain_trust),
+		cmocka_unit_test(test_request_parse),
 		cmocka_unit_test(test_webhook_parse),       cmocka_unit_test(test_request_body_roundtrip),
 		cmocka_unit_test(test_input_parse),         cmocka_unit_test(test_audit_format),
 		cmocka_unit_test(test_names),

@@ -148,7 +148,7 @@ static int teardown(void **state)
 
 /* ---- requests ----------------------------------------------------------------- */
 
-enum { NO_UA = 1, NO_CT = 2 };
+enum { NO_UA = 1, NO_CT = 2, EVENTUAL = 4 /* ConsistencyLevel: eventual */ };
 
 static void call_ex(fx *f, resp *r, const char *method, const char *url, const char *token,
 		    const char *body, unsigned flags, const char *content_type)
@@ -173,6 +173,8 @@ static void call_ex(fx *f, resp *r, const char *method, const char *url, const c
 	}
 	if (!(flags & NO_UA))
 		rq.headers[rq.n_headers++] = (cloud_header){"user-agent", "ssrp-tests/1.0"};
+	if (flags & EVENTUAL)
+		rq.headers[rq.n_headers++] = (cloud_header){"consistencylevel", "eventual"};
 	if (body && !(flags & NO_CT))
 		rq.headers[rq.n_headers++] =
 			(cloud_header){"content-type", content_type ? content_type : "application/json"};
@@ -458,6 +460,46 @@ static void users_select_and_filter(void **state)
 		"Invalid filter clause: Could not find a property named 'deviceId' on type 'microsoft.graph.user'");
 	refused(f, "GET", "/v1.0/users?$filter=startswith(displayName,'a')", f->app, NULL, 400, "BadRequest",
 		"Invalid filter clause: unsupported function 'startswith'");
+}
+
+/* The account-name lookup as an advanced query (ConsistencyLevel: eventual
+ * and $count=true); onPremisesDomainName, the DNS name, only on $select. */
+static void users_advanced_query(void **state)
+{
+	fx *f = *state;
+	resp r;
+	call_ex(f, &r, "GET",
+		"/v1.0/users?$filter=onPremisesSamAccountName+eq+'alice'"
+		"&$select=id,onPremisesSamAccountName,onPremisesDomainName&$count=true",
+		f->app, NULL, EVENTUAL, NULL);
+	expect_status(&r, 200);
+	assert_int_equal(value_count(&r), 1);
+	assert_int_equal((int)item(r.j, "@odata.count")->valuedouble, 1);
+	assert_string_equal(str(value_at(&r, 0), "id"), f->alice_id);
+	assert_string_equal(str(value_at(&r, 0), "onPremisesDomainName"), "corp.contoso.example");
+	done(&r);
+	/* $count counts every match, not the page */
+	call_ex(f, &r, "GET", "/v1.0/users?$top=1&$count=true", f->app, NULL, EVENTUAL, NULL);
+	expect_status(&r, 200);
+	assert_int_equal(value_count(&r), 1);
+	assert_true(item(r.j, "@odata.count")->valuedouble >= 4);
+	done(&r);
+	call_ex(f, &r, "GET", "/v1.0/users?$count=false", f->app, NULL, EVENTUAL, NULL);
+	expect_status(&r, 200);
+	assert_null(item(r.j, "@odata.count"));
+	done(&r);
+	/* not named in $select: not shown */
+	call(f, &r, "GET", "/v1.0/users?$filter=onPremisesSamAccountName+eq+'alice'", f->app, NULL);
+	expect_status(&r, 200);
+	assert_string_equal(str(value_at(&r, 0), "onPremisesSamAccountName"), "alice");
+	assert_null(item(value_at(&r, 0), "onPremisesDomainName"));
+	done(&r);
+	call_ex(f, &r, "GET", "/v1.0/users?$count=maybe", f->app, NULL, EVENTUAL, NULL);
+	expect_error(&r, 400, "BadRequest", "'maybe'");
+	done(&r);
+	/* without the header $count stays refused */
+	refused(f, "GET", "/v1.0/devices?$count=true", f->app, NULL, 400, "Request_UnsupportedQuery",
+		"'$count'");
 }
 
 static void users_permissions(void **state)
@@ -1398,6 +1440,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(routing_and_query_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(users_by_upn_and_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(users_select_and_filter, setup, teardown),
+		cmocka_unit_test_setup_teardown(users_advanced_query, setup, teardown),
 		cmocka_unit_test_setup_teardown(users_permissions, setup, teardown),
 		cmocka_unit_test_setup_teardown(license_details, setup, teardown),
 		cmocka_unit_test_setup_teardown(assign_license, setup, teardown),

@@ -40,7 +40,7 @@ static const char base_json[] =
 	"\"servicePlanName\":\"INTUNE_A\"}]}],"
 	"\"users\":[{\"id\":\"" U1 "\",\"userPrincipalName\":\"Alice@Contoso.example\","
 	"\"displayName\":\"Alice\",\"onPremisesSamAccountName\":\"alice\","
-	"\"onPremisesDomainName\":\"CONTOSO\",\"usageLocation\":\"US\",\"passwordSha256\":\"" HASH64 "\","
+	"\"onPremisesDomainName\":\"corp.contoso.example\",\"usageLocation\":\"US\",\"passwordSha256\":\"" HASH64 "\","
 	"\"roles\":[],\"assignedLicenses\":[\"" SKU_INTUNE "\"]},"
 	"{\"id\":\"" U2 "\",\"userPrincipalName\":\"bob@contoso.example\",\"displayName\":\"Bob\","
 	"\"roles\":[\"Cloud Device Administrator\"]}],"
@@ -147,8 +147,11 @@ static void demo_tenant(void **unused)
 	assert_false(cloud_user_has_role(svc, "Cloud Device Administrator"));
 	assert_int_equal(svc->n_licenses, 0);
 	assert_string_equal(bob->licenses[0], SKU_INTUNE);
-	assert_ptr_equal(cloud_user_find_sam(s, "contoso", "ALICE"), alice);
-	assert_ptr_equal(cloud_user_find_sam(s, "CONTOSO", "bob"), bob);
+	/* onPremisesDomainName is the DNS name, as Graph gives it */
+	assert_ptr_equal(cloud_user_find_sam(s, "corp.contoso.example", "ALICE"), alice);
+	assert_ptr_equal(cloud_user_find_sam(s, "CORP.CONTOSO.example", "bob"), bob);
+	assert_string_equal(alice->on_prem_domain, "corp.contoso.example");
+	assert_null(cloud_user_find_sam(s, "CONTOSO", "bob"));
 	assert_null(cloud_user_find_sam(s, "FABRIKAM", "bob"));
 	for (size_t i = 0; i < 3; i++)
 		assert_string_equal(cloud_user_at(s, i)->usage_location, "US");
@@ -333,8 +336,12 @@ static void refusals_name_the_field(void **unused)
 		{"\"displayName\":\"Bob\",", "", "users[1].displayName: missing"},
 		{"\"displayName\":\"Bob\"", "\"displayName\":\"B\\u0001ob\"", "users[1].displayName: contains a control"},
 		{"\"displayName\":\"Bob\"", "\"displayName\":7", "users[1].displayName: must be a string"},
-		{"\"onPremisesDomainName\":\"CONTOSO\",", "",
+		{"\"onPremisesDomainName\":\"corp.contoso.example\",", "",
 		 "users[0].onPremisesDomainName: missing: the on-premises account name and domain go together"},
+		{"\"onPremisesDomainName\":\"corp.contoso.example\"", "\"onPremisesDomainName\":\"CONTOSO\"",
+		 "users[0].onPremisesDomainName: 'CONTOSO' is not a DNS domain name like corp.contoso.example"},
+		{"\"onPremisesDomainName\":\"corp.contoso.example\"", "\"onPremisesDomainName\":\"corp..example\"",
+		 "users[0].onPremisesDomainName: 'corp..example' is not a DNS domain name"},
 		{"\"onPremisesSamAccountName\":\"alice\"", "\"onPremisesSamAccountName\":\"a/b\"",
 		 "users[0].onPremisesSamAccountName: 'a/b' is not a Windows account name"},
 		{"\"usageLocation\":\"US\"", "\"usageLocation\":\"us\"", "users[0].usageLocation: 'us' is not a two-letter"},
@@ -608,7 +615,7 @@ static void hashed_lookups(void **unused)
 	for (int i = 0; i < N; i++)
 		n += (size_t)snprintf(json + n, cap - n,
 				      "%s{\"id\":\"aaaaaaaa-0000-4000-8000-%012d\",\"userPrincipalName\":\"User%d@C.example\","
-				      "\"displayName\":\"u\",\"onPremisesSamAccountName\":\"u%d\",\"onPremisesDomainName\":\"C\"}",
+				      "\"displayName\":\"u\",\"onPremisesSamAccountName\":\"u%d\",\"onPremisesDomainName\":\"c.example\"}",
 				      i ? "," : "", i, i, i);
 	n += (size_t)snprintf(json + n, cap - n, "],\"devices\":[");
 	for (int i = 0; i < N; i++)
@@ -631,7 +638,7 @@ static void hashed_lookups(void **unused)
 		snprintf(key, sizeof key, "AAAAAAAA-0000-4000-8000-%012d", i);
 		assert_ptr_equal(cloud_user_find(s, key), u);
 		snprintf(key, sizeof key, "U%d", i);
-		assert_ptr_equal(cloud_user_find_sam(s, "c", key), u);
+		assert_ptr_equal(cloud_user_find_sam(s, "C.example", key), u);
 		snprintf(key, sizeof key, "EEEEEEEE-0000-4000-8000-%012d", i);
 		cloud_device *d = cloud_device_find_by_device_id(s, key);
 		assert_non_null(d);
