@@ -515,28 +515,17 @@ int ssrp_cloud_config_load(ssrp_cloud_config **out, const char *path)
 	if (!out || !path)
 		return ssrp_error_set(SSRP_E_INVALID, "config: no path or output");
 	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return ssrp_error_set(SSRP_E_IO, "cannot open the configuration %s", path);
-	char *text = ssrp_malloc(MAX_CONFIG_BYTES + 1);
-	if (!text) {
-		fclose(f);
-		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
-	}
-	size_t n = fread(text, 1, MAX_CONFIG_BYTES + 1, f);
-	int err = ferror(f);
-	fclose(f);
-	int rc;
-	if (err)
-		rc = ssrp_error_set(SSRP_E_IO, "cannot read the configuration %s", path);
-	else if (n > MAX_CONFIG_BYTES)
-		rc = ssrp_error_set(SSRP_E_INVALID, "the configuration %s is larger than 1 MiB",
-				    path);
-	else {
-		text[n] = '\0';
-		rc = ssrp_cloud_config_parse(out, text, path);
-	}
-	ssrp_free(text);
+	/* The configuration decides where secrets go (CA file, connect-to
+	 * mappings, URLs), so only its owner may have written it. */
+	int rc = ssrp_fs_check_trusted(path, "configuration", 0);
+	if (rc)
+		return rc;
+	unsigned char *text = NULL;
+	size_t n = 0;
+	if ((rc = ssrp_fs_read_input(path, MAX_CONFIG_BYTES, &text, &n)) != SSRP_OK)
+		return ssrp_error_prefix(rc, "the configuration");
+	rc = ssrp_cloud_config_parse(out, (const char *)text, path);
+	ssrp_free_secret(text, n + 1);
 	return rc;
 }
 

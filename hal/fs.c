@@ -99,7 +99,8 @@ int ssrp_secret_file_read(const char *path, char **out, size_t *len)
 {
 	*out = NULL;
 	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must be refused, not waited on. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return ssrp_error_set(SSRP_E_IO, "cannot open secret file %s: %s", path,
 				      strerror(errno));
@@ -119,6 +120,9 @@ int ssrp_secret_file_read(const char *path, char **out, size_t *len)
 		close(fd);
 		return ssrp_error_set(SSRP_E_INVALID, "secret file %s is larger than 64 KiB", path);
 	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	size_t cap = (size_t)st.st_size + 1;
 	char *buf = ssrp_malloc(cap);
 	if (!buf) {

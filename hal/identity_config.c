@@ -20,6 +20,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "hal/fs.h"
 #endif
 
@@ -113,14 +117,28 @@ int ssrp_identity_users_from_config(const ssrp_identity_config *cfg, char ***use
 	return SSRP_OK;
 }
 
-/* The file exists and this account may read it. */
+/* The file exists, is a regular file and this account may read it. */
 static int check_readable(const char *path, const char *what)
 {
+#ifndef _WIN32
+	/* O_NONBLOCK: a FIFO in its place is refused, not waited on. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0) {
+		struct stat st;
+		int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+		close(fd);
+		if (!regular)
+			return ssrp_error_set(SSRP_E_INVALID,
+					      "the device %s file %s is not a regular file", what, path);
+		return SSRP_OK;
+	}
+#else
 	FILE *f = fopen(path, "rb");
 	if (f) {
 		fclose(f);
 		return SSRP_OK;
 	}
+#endif
 	int e = errno;
 	if (e == ENOENT)
 		return ssrp_error_set(SSRP_E_IO, "the device %s file %s does not exist", what, path);

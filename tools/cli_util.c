@@ -49,38 +49,43 @@ int cli_usage_error(const char *fmt, ...)
 
 int cli_read_file(ssrp_buf *out, const char *path, size_t max)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!f)
-		return ssrp_error_set(SSRP_E_IO, "cannot open '%s': %s", path, strerror(errno));
-	uint8_t *data = ssrp_malloc(max + 1);
-	if (!data) {
-		if (f != stdin)
-			fclose(f);
-		return ssrp_error_set(SSRP_E_NOMEM, "out of memory reading '%s'", path);
-	}
-	size_t n = fread(data, 1, max + 1, f);
-	int err = ferror(f);
-	if (f != stdin)
-		fclose(f);
-	if (err || n > max) {
-		ssrp_free_secret(data, max + 1);
-		return err ? ssrp_error_set(SSRP_E_IO, "cannot read '%s'", path)
-			   : ssrp_error_set(SSRP_E_INVALID, "'%s' is larger than %zu bytes", path,
-					    max);
-	}
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int rc = ssrp_fs_read_input(path, max, &data, &len);
+	if (rc)
+		return rc;
+	/* One byte beyond the data is ours and NUL: callers may terminate. */
 	out->data = data;
-	out->len = n;
+	out->len = len;
 	return SSRP_OK;
 }
 
-int cli_write_private_file(const char *path, const uint8_t *data, size_t len)
+int cli_write_private_file(const char *path, const uint8_t *data, size_t len, int follow_symlink)
 {
-	if (!strcmp(path, "-")) {
-		if (fwrite(data, 1, len, stdout) != len || fflush(stdout))
-			return ssrp_error_set(SSRP_E_IO, "cannot write to standard output");
-		return SSRP_OK;
+	return ssrp_fs_write_output(path, data, len, 0600,
+				    follow_symlink ? SSRP_FS_FOLLOW_SYMLINK : 0);
+}
+
+int cli_parse_uint(uint64_t *out, const char *text, uint64_t min, uint64_t max)
+{
+	/* Digits only: no sign, no blanks, no base prefix, and nothing that
+	 * strtoull would quietly clamp (2^64 is not 2^64 - 1). */
+	if (!text || !*text)
+		return ssrp_error_set(SSRP_E_INVALID, "expected a number, got nothing");
+	uint64_t v = 0;
+	for (const char *p = text; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return ssrp_error_set(SSRP_E_INVALID, "'%s' is not a whole number", text);
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return ssrp_error_set(SSRP_E_INVALID, "'%s' is too large", text);
+		v = v * 10 + d;
 	}
-	return ssrp_fs_write_atomic(path, data, len, 0600);
+	if (v < min || v > max)
+		return ssrp_error_set(SSRP_E_INVALID, "'%s' is out of range (%llu to %llu)", text,
+				      (unsigned long long)min, (unsigned long long)max);
+	*out = v;
+	return SSRP_OK;
 }
 
 static int parse_pcr_number(const char **p, unsigned *out)

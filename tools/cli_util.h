@@ -32,12 +32,17 @@ int cli_usage_error(const char *fmt, ...)
 #endif
 	;
 
-/* Read a whole file ("-" is stdin), at most max bytes; secrets-safe:
+/* Read a whole input ("-" is stdin; a FIFO, device or directory is refused
+ * at once), at most max bytes; the byte after the data is NUL. Secrets-safe:
  * the buffer is freed with ssrp_buf_free. */
 int cli_read_file(ssrp_buf *out, const char *path, size_t max);
-/* Write a file readable only by its owner, atomically (temp + rename);
- * "-" writes to stdout. */
-int cli_write_private_file(const char *path, const uint8_t *data, size_t len);
+/* Write an output readable only by its owner: "-" is stdout, a character
+ * device or FIFO is written in place, a regular file replaced atomically; a
+ * symbolic link is refused unless follow_symlink (--follow-symlink). */
+int cli_write_private_file(const char *path, const uint8_t *data, size_t len, int follow_symlink);
+
+/* A whole decimal number from min to max: digits only, overflow refused. */
+int cli_parse_uint(uint64_t *out, const char *text, uint64_t min, uint64_t max);
 
 /* The configuration file: given (--config's value), else $SSRP_CONFIG.
  * NULL, after saying how to name one, when neither does (exit EXIT_USAGE). */

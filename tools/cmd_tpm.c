@@ -12,7 +12,7 @@
 /* The options any tpm subcommand may take. */
 typedef struct tpm_args {
 	const char *spec, *in, *out, *data, *pcrs;
-	int json, raw;
+	int json, raw, follow_symlink;
 	const char *positional[2];
 	int n_positional;
 } tpm_args;
@@ -27,6 +27,7 @@ static int parse_args(tpm_args *a, int argc, char **argv)
 		{"--pcrs", CLI_VALUE, offsetof(tpm_args, pcrs), NULL},
 		{"--json", CLI_FLAG, offsetof(tpm_args, json), NULL},
 		{"--raw", CLI_FLAG, offsetof(tpm_args, raw), NULL},
+		{"--follow-symlink", CLI_FLAG, offsetof(tpm_args, follow_symlink), NULL},
 	};
 	memset(a, 0, sizeof *a);
 	return cli_parse_options(a, opts, sizeof opts / sizeof opts[0], a->positional, 2,
@@ -126,9 +127,8 @@ static int cmd_info(ssrp_tpm *tpm, const tpm_args *a)
 
 static int cmd_random(ssrp_tpm *tpm, const tpm_args *a)
 {
-	char *end;
-	unsigned long n = a->n_positional ? strtoul(a->positional[0], &end, 10) : 0;
-	if (!a->n_positional || *end || n == 0 || n > 4096)
+	uint64_t n = 0;
+	if (!a->n_positional || cli_parse_uint(&n, a->positional[0], 1, 4096))
 		return cli_usage_error("tpm random takes a byte count from 1 to 4096");
 	uint8_t buf[4096];
 	int rc = ssrp_tpm_get_random(tpm, buf, n);
@@ -169,9 +169,8 @@ static int cmd_pcr_read(ssrp_tpm *tpm, const tpm_args *a)
 
 static int cmd_pcr_extend(ssrp_tpm *tpm, const tpm_args *a)
 {
-	char *end;
-	unsigned long pcr = a->n_positional ? strtoul(a->positional[0], &end, 10) : 99;
-	if (!a->n_positional || *end || pcr > 23)
+	uint64_t pcr = 0;
+	if (!a->n_positional || cli_parse_uint(&pcr, a->positional[0], 0, 23))
 		return cli_usage_error("tpm pcr-extend takes a PCR number from 0 to 23");
 	if (!a->data)
 		return cli_usage_error("tpm pcr-extend needs --data TEXT (the event measured)");
@@ -194,7 +193,7 @@ static int cmd_seal(ssrp_tpm *tpm, const tpm_args *a)
 	if (!rc)
 		rc = ssrp_tpm_seal(tpm, &blob, secret.data, secret.len, mask);
 	if (!rc)
-		rc = cli_write_private_file(a->out, blob.data, blob.len);
+		rc = cli_write_private_file(a->out, blob.data, blob.len, a->follow_symlink);
 	char pcrs[80];
 	pcr_list(pcrs, sizeof pcrs, mask);
 	if (!rc)
@@ -214,7 +213,7 @@ static int cmd_unseal(ssrp_tpm *tpm, const tpm_args *a)
 	if (!rc)
 		rc = ssrp_tpm_unseal(tpm, &secret, blob.data, blob.len);
 	if (!rc)
-		rc = cli_write_private_file(a->out, secret.data, secret.len);
+		rc = cli_write_private_file(a->out, secret.data, secret.len, a->follow_symlink);
 	if (!rc && strcmp(a->out, "-"))
 		fprintf(stderr, "unsealed %zu bytes into %s\n", secret.len, a->out);
 	ssrp_buf_free(&blob);

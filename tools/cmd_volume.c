@@ -17,7 +17,7 @@
 typedef struct volume_args {
 	const char *volume, *tpm, *rp_file, *password_file, *id, *in, *out, *pcrs, *size;
 	const char *offset, *length;
-	int json, show;
+	int json, show, follow_symlink;
 	const char *positional;
 } volume_args;
 
@@ -39,6 +39,7 @@ static int parse_args(volume_args *a, int argc, char **argv)
 		{"--length", CLI_VALUE, offsetof(volume_args, length), NULL},
 		{"--json", CLI_FLAG, offsetof(volume_args, json), NULL},
 		{"--show", CLI_FLAG, offsetof(volume_args, show), NULL},
+		{"--follow-symlink", CLI_FLAG, offsetof(volume_args, follow_symlink), NULL},
 		{"--recovery-password", CLI_REFUSE_SECRET, 0, secret_hint},
 		{"--password", CLI_REFUSE_SECRET, 0, secret_hint},
 	};
@@ -53,22 +54,26 @@ static int parse_args(volume_args *a, int argc, char **argv)
 	return 0;
 }
 
-/* "64M", "1G", "4096" → bytes. */
+/* "64M", "1G", "4096" → bytes: digits, then at most one unit letter. */
 static int parse_size(uint64_t *out, const char *text, const char *what)
 {
-	char *end;
-	unsigned long long v = strtoull(text, &end, 10);
+	char digits[32];
+	size_t n = strlen(text);
 	uint64_t unit = 1;
-	if (end == text)
-		return cli_usage_error("%s '%s' is not a number", what, text);
-	switch (toupper((unsigned char)*end)) {
-	case 'K': unit = 1024; end++; break;
-	case 'M': unit = 1024 * 1024; end++; break;
-	case 'G': unit = 1024ull * 1024 * 1024; end++; break;
+	switch (n ? toupper((unsigned char)text[n - 1]) : 0) {
+	case 'K': unit = 1024; n--; break;
+	case 'M': unit = 1024 * 1024; n--; break;
+	case 'G': unit = 1024ull * 1024 * 1024; n--; break;
 	default: break;
 	}
-	if (*end || text[0] == '-' || v > UINT64_MAX / unit)
+	uint64_t v = 0;
+	if (n == 0 || n >= sizeof digits)
 		return cli_usage_error("%s '%s' is not a size (like 4096, 64K, 64M, 1G)", what, text);
+	memcpy(digits, text, n);
+	digits[n] = '\0';
+	if (cli_parse_uint(&v, digits, 0, UINT64_MAX / unit))
+		return cli_usage_error("%s '%s' is not a size (like 4096, 64K, 64M, 1G) below 2^64: %s",
+				       what, text, ssrp_error_last());
 	*out = v * unit;
 	return 0;
 }
@@ -369,7 +374,7 @@ static int cmd_read(ssrp_volume *vol, const volume_args *a)
 	if (!rc)
 		rc = ssrp_volume_read(vol, offset, buf, (size_t)length);
 	if (!rc)
-		rc = cli_write_private_file(a->out, buf, (size_t)length);
+		rc = cli_write_private_file(a->out, buf, (size_t)length, a->follow_symlink);
 	ssrp_free_secret(buf, buf ? (size_t)length : 0);
 	return rc ? cli_fail(rc) : EXIT_OK;
 }

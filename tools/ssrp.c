@@ -94,7 +94,8 @@ static const char usage[] =
 	"  2 wrong arguments      6 malformed, tampered or foreign input (blob, file)\n"
 	"  3 no TPM, or TPM busy  7 the chosen backend cannot do this\n"
 	"  8 wrong recovery password or key   9 volume locked\n"
-	"  10 refused: would remove the last way in, or touches a reserved region\n"
+	"  10 refused: would remove the last way in, touches a reserved region, a key\n"
+	"     of a device that is not yours, an output that is a symbolic link\n"
 	"  11 agent: not yet compliant, run again later   12 agent: device not registered\n"
 	"  13 agent: another run is in progress, nothing done\n";
 

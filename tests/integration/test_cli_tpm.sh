@@ -52,6 +52,23 @@ check "unseal to stdout" 0 "$ssrp" tpm unseal --in "$work/blob" --out -
 contains "stdout has the secret" "$work/out" "correct horse"
 if grep -rq "correct horse" "$work/err"; then echo "FAIL secret on stderr"; failures=$((failures + 1)); fi
 
+printf 'precious' >"$work/target"
+ln -s "$work/target" "$work/link"
+check "unseal to a symbolic link: refused" 10 "$ssrp" tpm unseal --in "$work/blob" --out "$work/link"
+contains "  says why" "$work/err" "symbolic link"
+[ -L "$work/link" ] && [ "$(cat "$work/target")" = precious ] && echo "ok   link and target untouched" ||
+	{ echo "FAIL the link or its target changed"; failures=$((failures + 1)); }
+check "unseal through the link when asked" 0 "$ssrp" tpm unseal --in "$work/blob" --out "$work/link" \
+	--follow-symlink
+cmp -s "$work/secret" "$work/target" && [ -L "$work/link" ] && echo "ok   the target has the secret" ||
+	{ echo "FAIL --follow-symlink"; failures=$((failures + 1)); }
+mkfifo "$work/fifo"
+check "seal --in FIFO: refused at once" 2 timeout 20 "$ssrp" tpm seal --in "$work/fifo" --out "$work/b2"
+contains "  says it is a FIFO" "$work/err" "is a FIFO"
+check "random 2^64+1 refused" 2 "$ssrp" tpm random 18446744073709551617
+check "pcr-extend 4294967307 (11 mod 2^32) refused" 2 "$ssrp" tpm pcr-extend 4294967307 --data x
+check "pcr-extend ' 11' refused" 2 "$ssrp" tpm pcr-extend " 11" --data x
+
 check "pcr change" 0 "$ssrp" tpm pcr-extend 11 --data "firmware update"
 check "unseal refused: exit 4" 4 "$ssrp" tpm unseal --in "$work/blob" --out "$work/plain2"
 contains "refusal names the cause" "$work/err" "firmware update"

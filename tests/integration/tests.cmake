@@ -8,3 +8,6 @@ ssrp_test(integration_tpm_tss2_swtpm
 add_test(NAME integration_cli_tpm
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_cli_tpm.sh $<TARGET_FILE:ssrp_cli>)
 set_tests_properties(integration_cli_tpm PROPERTIES LABELS integration TIMEOUT 300)
+add_test(NAME integration_cli_files
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_cli_files.sh $<TARGET_FILE:ssrp_cli>)
+set_tests_properties(integration_cli_files PROPERTIES LABELS integration TIMEOUT 300)

@@ -39,7 +39,7 @@ static void private_file_roundtrip(void **state)
 	assert_non_null(mkdtemp(dir));
 	char path[256];
 	snprintf(path, sizeof path, "%s/secret", dir);
-	assert_int_equal(cli_write_private_file(path, (const uint8_t *)"abc", 3), SSRP_OK);
+	assert_int_equal(cli_write_private_file(path, (const uint8_t *)"abc", 3, 0), SSRP_OK);
 	struct stat st;
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
@@ -51,9 +51,30 @@ static void private_file_roundtrip(void **state)
 	assert_int_equal(cli_read_file(&b, path, 2), SSRP_E_INVALID);
 	assert_non_null(strstr(ssrp_error_last(), "larger than 2 bytes"));
 	unlink(path);
-	assert_int_equal(cli_read_file(&b, path, 2), SSRP_E_IO);
+	assert_int_equal(cli_read_file(&b, path, 2), SSRP_E_NOTFOUND);
 	assert_non_null(strstr(ssrp_error_last(), "No such file"));
 	rmdir(dir);
+}
+
+static void strict_numbers(void **state)
+{
+	(void)state;
+	uint64_t v = 7;
+	assert_int_equal(cli_parse_uint(&v, "18446744073709551615", 0, UINT64_MAX), SSRP_OK);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(cli_parse_uint(&v, "0", 0, 10), SSRP_OK);
+	assert_int_equal(v, 0);
+	const char *bad[] = {"18446744073709551616", "99999999999999999999999", "", "-1", "+1",
+			     " 1", "1 ", "0x10", "1e3", "١"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		v = 7;
+		assert_int_equal(cli_parse_uint(&v, bad[i], 0, UINT64_MAX), SSRP_E_INVALID);
+		assert_int_equal(v, 7);
+	}
+	assert_int_equal(cli_parse_uint(&v, "18446744073709551616", 0, UINT64_MAX), SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "too large"));
+	assert_int_equal(cli_parse_uint(&v, "24", 0, 23), SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "0 to 23"));
 }
 
 int main(void)
@@ -61,6 +82,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(pcr_lists),
 		cmocka_unit_test(private_file_roundtrip),
+		cmocka_unit_test(strict_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
