@@ -151,9 +151,8 @@ static int setup(const assoc_args *a, const char *requester, ssrp_cloud_config *
 	}
 	ssrp_assoc_options o = {.dry_run = a->dry_run, .requester = requester, .audit = *audit};
 	if (a->concurrency) {
-		char *end = NULL;
-		long n = strtol(a->concurrency, &end, 10);
-		if (!end || *end || n < 1 || n > 32)
+		uint64_t n = 0;
+		if (cli_parse_uint(&n, a->concurrency, 1, 32))
 			return cli_usage_error("--concurrency must be a number from 1 to 32");
 		o.concurrency = (unsigned)n;
 	}

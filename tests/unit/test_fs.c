@@ -162,6 +162,14 @@ static void input_never_waits(void **state)
 	assert_non_null(strstr(ssrp_error_last(), "a FIFO"));
 	assert_true(ssrp_monotonic_ms() - t0 < 2000);
 	assert_null(got);
+	/* Secret files too: refused, not waited on. */
+	char *secret = NULL;
+	assert_int_equal(chmod(fifo, 0600), 0);
+	t0 = ssrp_monotonic_ms();
+	assert_int_equal(ssrp_secret_file_read(fifo, &secret, &len), SSRP_E_IO);
+	assert_non_null(strstr(ssrp_error_last(), "not a regular file"));
+	assert_true(ssrp_monotonic_ms() - t0 < 2000);
+	assert_null(secret);
 	unlink(fifo);
 	assert_int_equal(ssrp_fs_read_input(dir, 100, &got, &len), SSRP_E_INVALID);
 	assert_non_null(strstr(ssrp_error_last(), "a directory"));
