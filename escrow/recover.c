@@ -302,6 +302,8 @@ static size_t prefix_digits(const char *prefix, char *out, size_t cap)
 	return n;
 }
 
+#define PREFIX_MIN 8 /* hex digits of a key id that choose a key */
+
 static int id_starts_with(const char *id, const char *digits)
 {
 	for (; *digits; id++) {
@@ -319,7 +321,7 @@ size_t ssrp_recover_candidates(const ssrp_recover_list *l, const char *device_na
 			       const char *key_prefix, ssrp_recover_choice *out, size_t cap)
 {
 	char digits[64] = "";
-	if (key_prefix && !prefix_digits(key_prefix, digits, sizeof digits))
+	if (key_prefix && prefix_digits(key_prefix, digits, sizeof digits) < PREFIX_MIN)
 		return 0;
 	size_t n = 0;
 	for (size_t i = 0; l && i < l->n; i++) {
@@ -354,6 +356,72 @@ static void device_names(const ssrp_recover_list *l, char *out, size_t cap)
 	}
 }
 
+/* The hex digits of a key id shared at the start of a and b; *same set
+ * when the two ids are the same. */
+static size_t shared_digits(const char *a, const char *b, int *same)
+{
+	size_t n = 0;
+	for (;;) {
+		while (*a == '-' || *a == '{' || *a == '}')
+			a++;
+		while (*b == '-' || *b == '{' || *b == '}')
+			b++;
+		if (!*a || !*b || lower((unsigned char)*a) != lower((unsigned char)*b))
+			break;
+		a++, b++, n++;
+	}
+	*same |= !*a && !*b;
+	return n;
+}
+
+/* Several keys match: the error lists their full ids (SHOW_MAX of them) and
+ * says how many leading digits tell them apart. c holds the first of n. */
+static int ambiguous(const ssrp_recover_list *l, const char *device_name, const char *key_prefix,
+		     const ssrp_recover_choice *c, size_t n)
+{
+	char list[2048] = "";
+	for (size_t i = 0; i < n && i < SHOW_MAX; i++) {
+		char one[400];
+		snprintf(one, sizeof one, "%s%s (%s, created %s)", i ? "; " : "", c[i].key->id,
+			 c[i].device->name,
+			 c[i].key->created[0] ? c[i].key->created : "at an unknown time");
+		append(list, sizeof list, one);
+	}
+	if (n > SHOW_MAX) {
+		char more[32];
+		snprintf(more, sizeof more, "; and %zu more", n - SHOW_MAX);
+		append(list, sizeof list, more);
+	}
+	/* the longest start two of them share, over all n */
+	ssrp_recover_choice *all = ssrp_calloc(n, sizeof *all);
+	if (!all)
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	ssrp_recover_candidates(l, device_name, key_prefix, all, n);
+	size_t shared = 0;
+	int same = 0;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = i + 1; k < n; k++) {
+			size_t s = shared_digits(all[i].key->id, all[k].key->id, &same);
+			shared = s > shared ? s : shared;
+		}
+	}
+	ssrp_free(all);
+	if (same)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "%zu recovery keys match: %s; the same key id is on several "
+				      "devices: choose one by its device's name",
+				      n, list);
+	if (shared < PREFIX_MIN)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "%zu recovery keys match: %s; choose one by the first %d hex "
+				      "digits of its key id",
+				      n, list, PREFIX_MIN);
+	return ssrp_error_set(SSRP_E_INVALID,
+			      "%zu recovery keys match: %s; their key ids share the first %zu hex "
+			      "digits: choose one by at least its first %zu",
+			      n, list, shared, shared + 1);
+}
+
 int ssrp_recover_choose(const ssrp_recover_list *l, const char *device_name,
 			const char *key_prefix, ssrp_recover_choice *out)
 {
@@ -361,12 +429,12 @@ int ssrp_recover_choose(const ssrp_recover_list *l, const char *device_name,
 		return ssrp_error_set(SSRP_E_INVALID, "recover: choose needs a list and a result");
 	memset(out, 0, sizeof *out);
 	char digits[64];
-	if (key_prefix && prefix_digits(key_prefix, digits, sizeof digits) < 8)
+	if (key_prefix && prefix_digits(key_prefix, digits, sizeof digits) < PREFIX_MIN)
 		return ssrp_error_set(SSRP_E_INVALID,
-				      "'%.60s' is not the start of a key id: give at least its first "
-				      "8 hex digits, as the BitLocker recovery screen shows them "
+				      "'%.60s' is not the start of a key id: a key id prefix needs at "
+				      "least %d hex digits, as the BitLocker recovery screen shows them "
 				      "(e.g. 1A2B3C4D)",
-				      key_prefix);
+				      key_prefix, PREFIX_MIN);
 	char names[1024];
 	device_names(l, names, sizeof names);
 	if (device_name) {
@@ -396,25 +464,8 @@ int ssrp_recover_choose(const ssrp_recover_list *l, const char *device_name,
 				      "Entra ID",
 				      names);
 	}
-	if (n > 1) {
-		char list[2048] = "";
-		for (size_t i = 0; i < n && i < SHOW_MAX; i++) {
-			char one[400];
-			snprintf(one, sizeof one, "%s%s (%s, created %s)", i ? "; " : "",
-				 c[i].key->id, c[i].device->name,
-				 c[i].key->created[0] ? c[i].key->created : "at an unknown time");
-			append(list, sizeof list, one);
-		}
-		if (n > SHOW_MAX) {
-			char more[32];
-			snprintf(more, sizeof more, "; and %zu more", n - SHOW_MAX);
-			append(list, sizeof list, more);
-		}
-		return ssrp_error_set(SSRP_E_INVALID,
-				      "%zu recovery keys match: %s; choose one by the first 8 digits "
-				      "of its key id%s",
-				      n, list, key_prefix ? " (more of them, if they share these)" : "");
-	}
+	if (n > 1)
+		return ambiguous(l, device_name, key_prefix, c, n);
 	*out = c[0];
 	return SSRP_OK;
 }

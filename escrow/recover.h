@@ -87,17 +87,19 @@ typedef struct ssrp_recover_choice {
 } ssrp_recover_choice;
 
 /* The keys that match: a device name (case-insensitive; NULL: any) and a
- * key-id prefix (NULL: any). Fills out[0..min(n, cap)) and returns n. */
+ * key-id prefix (NULL: any; fewer than 8 hex digits match nothing). Fills
+ * out[0..min(n, cap)) and returns n. */
 size_t ssrp_recover_candidates(const ssrp_recover_list *l, const char *device_name,
 			       const char *key_prefix, ssrp_recover_choice *out, size_t cap);
 
 /* Exactly one key: SSRP_OK. SSRP_E_REFUSED when the name is not one of the
  * person's devices ("DESKTOP-X is not one of your devices (you own: ...)")
  * or no key of theirs starts with the prefix; SSRP_E_NOTFOUND when the
- * device has no key escrowed; SSRP_E_INVALID for a malformed prefix or
- * when several keys match (the message lists them and says which option
- * picks one). key_prefix: at least the first 8 hex digits of the key id,
- * dashes and braces allowed, any case. */
+ * device has no key escrowed; SSRP_E_INVALID for a malformed or short
+ * prefix, or when several keys match (the message lists their full key
+ * ids and how many leading digits tell them apart). key_prefix: at least
+ * the first 8 hex digits of the key id, dashes and braces allowed, any
+ * case. */
 int ssrp_recover_choose(const ssrp_recover_list *l, const char *device_name,
 			const char *key_prefix, ssrp_recover_choice *out);
 

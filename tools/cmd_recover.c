@@ -2,7 +2,7 @@
  * device they own from Entra ID (escrow/recover.h), or unlocks a volume
  * with it without ever seeing it.
  *
- *   ssrp recover [--config FILE] [--device NAME | --key-id 8HEX] [--list]
+ *   ssrp recover [--config FILE] [--device NAME | --key-id HEX] [--list]
  *                [--json] [--unlock VOLUME] [--username UPN --password-file F]
  *
  * Without --username the sign-in is a device code: the prompt goes to
@@ -24,15 +24,15 @@
 #include "tools/cmd_recover.h"
 
 static const char usage[] =
-	"usage: ssrp recover [--config FILE] [--device NAME | --key-id 8HEX] [--list] [--json]\n"
+	"usage: ssrp recover [--config FILE] [--device NAME | --key-id HEX] [--list] [--json]\n"
 	"                    [--unlock VOLUME] [--username UPN --password-file FILE]\n"
 	"\n"
 	"Signs you in (a device code to enter at a browser; --username with --password-file\n"
 	"uses the password grant, for the simulator and tests), finds the devices you own\n"
 	"in Entra ID and prints the recovery password of one of them:\n"
 	"  --device NAME    the device by its name\n"
-	"  --key-id 8HEX    the key by the first 8 digits of its id (the recovery screen\n"
-	"                   shows the key id)\n"
+	"  --key-id HEX     the key by its id or the start of it, at least 8 hex digits\n"
+	"                   (the recovery screen shows the key id)\n"
 	"  --list           list your devices with their key ids and dates, print no key\n"
 	"  --json           {\"device\",\"keyId\",\"created\",\"recoveryPassword\"}\n"
 	"  --unlock VOLUME  unlock that volume (e.g. sim:IMG) with the key instead of\n"
@@ -224,9 +224,8 @@ static int run(const recover_args *a)
 			rc = SSRP_OK;
 		} else {
 			ex = cli_fail(rc);
-			fprintf(stderr, "ssrp: pick one with %s (see 'ssrp recover --list')\n",
-				a->device || a->key_id ? "--key-id and more of the key id's digits"
-						       : "--device NAME or --key-id 8HEX");
+			fprintf(stderr, "ssrp: pick one with --key-id and as many digits of its id "
+					"as said above (see 'ssrp recover --list')\n");
 			goto out;
 		}
 	}

@@ -134,9 +134,14 @@ static void test_choose(void **st)
 	assert_non_null(strstr(ssrp_error_last(), "5e6f7a8b-0000-4000-8000-000000000003"));
 	assert_int_equal(ssrp_recover_choose(&l, NULL, NULL, &c), SSRP_E_INVALID);
 	assert_non_null(strstr(ssrp_error_last(), "3 recovery keys match"));
-	assert_int_equal(ssrp_recover_candidates(&l, NULL, "1a2b3c4", NULL, 0), 2);
+	assert_non_null(strstr(ssrp_error_last(), "1a2b3c4d-0000-4000-8000-000000000001"));
+	assert_non_null(strstr(ssrp_error_last(), "1A2B3C4E-0000-4000-8000-000000000002"));
+	assert_non_null(strstr(ssrp_error_last(), "choose one by the first 8 hex digits of its key id"));
+	/* a prefix shorter than 8 digits chooses nothing, whatever it would match */
+	assert_int_equal(ssrp_recover_candidates(&l, NULL, "1a2b3c4", NULL, 0), 0);
 	assert_int_equal(ssrp_recover_choose(&l, NULL, "1a2b3c4", &c), SSRP_E_INVALID);
-	assert_non_null(strstr(ssrp_error_last(), "first 8 hex digits"));
+	assert_non_null(strstr(ssrp_error_last(), "a key id prefix needs at least 8 hex digits"));
+	assert_null(strstr(ssrp_error_last(), "match"));
 	assert_int_equal(ssrp_recover_choose(&l, NULL, "1a2b3c4z", &c), SSRP_E_INVALID);
 	/* a device of theirs with no key */
 	assert_int_equal(ssrp_recover_choose(&l, "EMPTY-PC", NULL, &c), SSRP_E_NOTFOUND);
@@ -149,11 +154,48 @@ static void test_choose(void **st)
 	assert_int_equal(ssrp_recover_choose(&l, NULL, NULL, &c), SSRP_E_NOTFOUND);
 }
 
+/* Keys whose ids start alike: the message lists the full ids and names the
+ * digits that tell them apart, never the 8 they share. */
+static void test_choose_shared_start(void **st)
+{
+	(void)st;
+	ssrp_recover_list l;
+	memset(&l, 0, sizeof l);
+	add_device(&l, "{\"id\":\"0b-1\",\"deviceId\":\"d1\",\"displayName\":\"PC-1\"}");
+	add_device(&l, "{\"id\":\"0b-2\",\"deviceId\":\"d2\",\"displayName\":\"PC-2\"}");
+	add_key(&l.devices[0], "1a2b3c4d-1111-4000-8000-00000000000a", "2024-01-02T03:04:05Z");
+	add_key(&l.devices[0], "1A2B3C4D-1111-4000-8000-00000000000B", "2024-02-01T00:00:00Z");
+	add_key(&l.devices[1], "1a2b3c4d-2222-4000-8000-00000000000c", "2024-03-01T00:00:00Z");
+	ssrp_recover_choice c;
+	assert_int_equal(ssrp_recover_choose(&l, NULL, "1A2B3C4D", &c), SSRP_E_INVALID);
+	const char *m = ssrp_error_last();
+	assert_non_null(strstr(m, "3 recovery keys match"));
+	assert_non_null(strstr(m, "1a2b3c4d-1111-4000-8000-00000000000a (PC-1, created 2024-01-02"));
+	assert_non_null(strstr(m, "1A2B3C4D-1111-4000-8000-00000000000B (PC-1"));
+	assert_non_null(strstr(m, "1a2b3c4d-2222-4000-8000-00000000000c (PC-2"));
+	assert_non_null(strstr(m, "their key ids share the first 31 hex digits: choose one by at "
+				  "least its first 32"));
+	assert_null(strstr(m, "first 8"));
+	/* on PC-2 alone the prefix decides; on PC-1 the two share 31 digits */
+	assert_int_equal(ssrp_recover_choose(&l, "PC-2", "1a2b3c4d", &c), 0);
+	assert_int_equal(ssrp_recover_choose(&l, "PC-1", NULL, &c), SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "share the first 31 hex digits"));
+	assert_int_equal(ssrp_recover_choose(&l, NULL, "1a2b3c4d-1111-4000-8000-00000000000b", &c), 0);
+	assert_string_equal(c.key->id, "1A2B3C4D-1111-4000-8000-00000000000B");
+	/* the same id on two devices: only the device tells them apart */
+	add_key(&l.devices[1], "1a2b3c4d-1111-4000-8000-00000000000a", "2024-04-01T00:00:00Z");
+	assert_int_equal(ssrp_recover_choose(&l, NULL, "1a2b3c4d-1111-4000-8000-00000000000a", &c),
+			 SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "the same key id is on several devices"));
+	ssrp_recover_list_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_choose),
+		cmocka_unit_test(test_choose_shared_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
