@@ -2,7 +2,10 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "bitlocker/fve_crypto.h"
 #include "bitlocker/fve_metadata.h"
+#include "hal/crypto.h"
+#include "hal/mem.h"
 #include "ssrp/sys/error.h"
 
 /* Datum value types and entry types (dislocker's datums.h names). */
@@ -13,6 +16,8 @@ enum {
 	VT_AES_CCM = 5,
 	VT_TPM_ENCODED = 6,
 	VT_VMK = 8,
+	VT_EXTERNAL_KEY = 9,
+	ET_STARTUP_KEY = 6,
 	VT_OFFSET_AND_SIZE = 15,
 	ET_NESTED = 0,
 	ET_VMK = 2,
@@ -30,6 +35,9 @@ enum {
 
 static const uint8_t bitlocker_guid[16] = {0x3b, 0xd6, 0x67, 0x49, 0x29, 0x2e, 0xd8, 0x4a,
 					   0x83, 0x99, 0xf6, 0xa3, 0x39, 0xe3, 0xd0, 0x01};
+/* Used-space-only ("encrypt on write") volumes carry this one instead. */
+static const uint8_t eow_guid[16] = {0x3b, 0x4d, 0xa8, 0x92, 0x80, 0xdd, 0x0e, 0x4d,
+				     0x9e, 0x4e, 0xb1, 0xe3, 0x28, 0x4e, 0xae, 0xd8};
 
 /* ---- little-endian helpers ---------------------------------------------- */
 
@@ -188,7 +196,7 @@ int ssrp_fve_metadata_encode(uint8_t *out, size_t cap, size_t *out_len,
 	uint8_t *p = take(&w, 16);
 	if (p) {
 		le64(p, md->relocated_at);
-		le64(p + 8, SSRP_FVE_RELOCATED_SIZE);
+		le64(p + 8, md->relocated_size ? md->relocated_size : SSRP_FVE_RELOCATED_SIZE);
 	}
 	finish_datum(&w, vhb);
 	size_t priv = begin_datum(&w, ET_SSRP, VT_KEY);
@@ -212,10 +220,10 @@ int ssrp_fve_metadata_encode(uint8_t *out, size_t cap, size_t *out_len,
 	memcpy(h, "-FVE-FS-", 8);
 	le16(h + 0x08, (uint16_t)(content / 16));
 	le16(h + 0x0A, 2);
-	le16(h + 0x0C, STATE_ENCRYPTED);
-	le16(h + 0x0E, STATE_ENCRYPTED);
+	le16(h + 0x0C, md->state ? md->state : STATE_ENCRYPTED);
+	le16(h + 0x0E, md->next_state ? md->next_state : STATE_ENCRYPTED);
 	le64(h + 0x10, md->volume_size);
-	le32(h + 0x1C, SSRP_FVE_RELOCATED_SECTORS);
+	le32(h + 0x1C, md->header_sectors ? md->header_sectors : SSRP_FVE_RELOCATED_SECTORS);
 	for (int i = 0; i < 3; i++)
 		le64(h + 0x20 + 8 * i, md->copies[i]);
 	le64(h + 0x38, md->relocated_at);
@@ -249,6 +257,7 @@ typedef struct datum {
 
 typedef struct parser {
 	const uint8_t *base; /* the block */
+	unsigned *unmodelled;
 } parser;
 
 /* Next datum in [*pos, end). Returns 1 with d filled, 0 at the end (an
@@ -324,12 +333,19 @@ static int parse_stretch(const parser *ps, ssrp_fve_vmk *v, const datum *d)
 	memcpy(v->salt, d->p + 12, 16);
 	size_t pos = d->at + 0x1c, end = d->at + d->size;
 	datum n;
-	while ((rc = next_datum(ps, &pos, end, &n, "STRETCH_KEY")) == 1)
-		if (n.value_type == VT_AES_CCM && !v->has_key_copy) {
+	/* ssrp keeps a recovery protector's key here (entry type 0); Windows
+	 * nests other AES-CCM datums (entry types 0x12, 0x13, and 0 under a
+	 * password protector), which ssrp does not model. */
+	while ((rc = next_datum(ps, &pos, end, &n, "STRETCH_KEY")) == 1) {
+		if (n.value_type == VT_AES_CCM && n.entry_type == ET_NESTED && !v->has_key_copy &&
+		    v->protection == SSRP_FVE_PROTECT_RECOVERY_PASSWORD) {
 			if ((rc = parse_wrapped(&v->key_copy, &n, "recovery key copy")))
 				return rc;
 			v->has_key_copy = 1;
+		} else {
+			(*ps->unmodelled)++;
 		}
+	}
 	return rc;
 }
 
@@ -355,8 +371,10 @@ static int parse_vmk(const parser *ps, ssrp_fve_vmk *v, const datum *d)
 		if ((n.value_type == VT_UNICODE && have_name++) ||
 		    (n.value_type == VT_KEY && v->has_clear_key) ||
 		    (n.value_type == VT_AES_CCM && v->has_wrapped_vmk) ||
-		    (n.value_type == VT_TPM_ENCODED && v->tpm_blob_len))
+		    (n.value_type == VT_TPM_ENCODED && v->tpm_blob_len)) {
+			(*ps->unmodelled)++;
 			continue;
+		}
 		switch (n.value_type) {
 		case VT_UNICODE:
 			if (n.size - 8u > SSRP_FVE_MAX_NAME)
@@ -394,7 +412,8 @@ static int parse_vmk(const parser *ps, ssrp_fve_vmk *v, const datum *d)
 			memcpy(v->tpm_blob, n.p + 0xc, v->tpm_blob_len);
 			break;
 		default:
-			break; /* kinds ssrp does not use: kept out of the model */
+			(*ps->unmodelled)++; /* kinds ssrp does not use: kept out of the model */
+			break;
 		}
 	}
 	return rc;
@@ -438,16 +457,18 @@ static int parse_entries(const parser *ps, ssrp_fve_metadata *out, size_t end)
 		case ET_VOLUME_HEADER_BLOCK:
 			if ((rc = need(&d, 0x18, "volume header block")))
 				return rc;
-			if (rd64(d.p + 8) != out->relocated_at ||
-			    rd64(d.p + 16) != SSRP_FVE_RELOCATED_SIZE)
+			out->relocated_size = rd64(d.p + 16);
+			if (rd64(d.p + 8) != out->relocated_at || !out->relocated_size ||
+			    out->relocated_size % SSRP_FVE_SECTOR)
 				return ssrp_error_set(SSRP_E_FORMAT,
 						      "metadata: the volume header block entry (offset "
 						      "0x%llx, size %llu) disagrees with the block header "
-						      "(offset 0x%llx, size %u)",
+						      "(offset 0x%llx) or is not whole sectors",
 						      (unsigned long long)rd64(d.p + 8),
-						      (unsigned long long)rd64(d.p + 16),
-						      (unsigned long long)out->relocated_at,
-						      SSRP_FVE_RELOCATED_SIZE);
+						      (unsigned long long)out->relocated_size,
+						      (unsigned long long)out->relocated_at);
+			if (d.size > 0x18)
+				out->unmodelled++; /* Windows appends conversion details */
 			have_vhb = 1;
 			break;
 		case ET_SSRP:
@@ -458,6 +479,7 @@ static int parse_entries(const parser *ps, ssrp_fve_metadata *out, size_t end)
 			}
 			break;
 		default:
+			out->unmodelled++;
 			break;
 		}
 	}
@@ -468,6 +490,48 @@ static int parse_entries(const parser *ps, ssrp_fve_metadata *out, size_t end)
 	if (!have_vhb)
 		return ssrp_error_set(SSRP_E_FORMAT,
 				      "metadata: the volume header block entry is missing");
+	return SSRP_OK;
+}
+
+static int is_method(uint16_t m)
+{
+	return m >= SSRP_FVE_ALG_CBC_ELEPHANT_128 && m <= SSRP_FVE_ALG_XTS_256;
+}
+
+/* The trailer after the block: "8, 2, CRC32" (ssrp's short form) or
+ * Windows' "0x10000 - block size, 2, CRC32" and the AES-CCM datum. */
+static int parse_trailer(ssrp_fve_metadata *out, const uint8_t *in, size_t len, size_t content)
+{
+	const uint8_t *tr = in + content;
+	uint16_t size = rd16(tr), version = rd16(tr + 2);
+	if (size < 8 || version != 2)
+		return ssrp_error_set(SSRP_E_FORMAT,
+				      "metadata: the validation structure at 0x%zx has size %u, version "
+				      "%u (want at least 8, version 2)",
+				      content, size, version);
+	if (rd32(tr + 4) != (uint32_t)crc32(0L, in, (uInt)content))
+		return ssrp_error_set(SSRP_E_FORMAT,
+				      "metadata: CRC32 mismatch (the copy is damaged or was cut off "
+				      "mid-write)");
+	if (size == 8)
+		return SSRP_OK;
+	if (size < SSRP_FVE_VALIDATION_LEN || len - content < SSRP_FVE_VALIDATION_LEN)
+		return ssrp_error_set(SSRP_E_FORMAT,
+				      "metadata: the validation structure at 0x%zx (size %u) has no "
+				      "room for its %u-byte AES-CCM datum",
+				      content, size, SSRP_FVE_VALIDATION_LEN - 8);
+	const uint8_t *d = tr + 8;
+	if (rd16(d) != SSRP_FVE_VALIDATION_LEN - 8 || rd16(d + 2) != ET_NESTED ||
+	    rd16(d + 4) != VT_AES_CCM)
+		return ssrp_error_set(SSRP_E_FORMAT,
+				      "metadata: the validation datum at 0x%zx (size %u, role %u, type "
+				      "%u) is not an 80-byte AES-CCM datum",
+				      content + 8, rd16(d), rd16(d + 2), rd16(d + 4));
+	out->has_validation = 1;
+	memcpy(out->validation.nonce, d + 8, 12);
+	memcpy(out->validation.tag, d + 20, 16);
+	out->validation.len = SSRP_FVE_VALIDATION_LEN - 8 - 36;
+	memcpy(out->validation.ct, d + 36, out->validation.len);
 	return SSRP_OK;
 }
 
@@ -488,23 +552,13 @@ int ssrp_fve_metadata_parse(ssrp_fve_metadata *out, const uint8_t *in, size_t le
 				      "metadata: block size field 0x%x (x16 = %zu bytes) is outside "
 				      "%u..%zu",
 				      rd16(in + 0x08), content, ENTRIES_AT, len - 8);
-	const uint8_t *tr = in + content;
-	if (rd16(tr) != 8 || rd16(tr + 2) != 2)
-		return ssrp_error_set(SSRP_E_FORMAT,
-				      "metadata: the checksum trailer at 0x%zx is not '8, 2, CRC32'",
-				      content);
-	if (rd32(tr + 4) != (uint32_t)crc32(0L, in, (uInt)content))
-		return ssrp_error_set(SSRP_E_FORMAT,
-				      "metadata: CRC32 mismatch (the copy is damaged or was cut off "
-				      "mid-write)");
-	if (rd16(in + 0x0C) != STATE_ENCRYPTED || rd16(in + 0x0E) != STATE_ENCRYPTED)
-		return ssrp_error_set(SSRP_E_FORMAT,
-				      "metadata: volume state %u/%u is not 'fully encrypted' (4/4)",
-				      rd16(in + 0x0C), rd16(in + 0x0E));
-	if (rd32(in + 0x1C) != SSRP_FVE_RELOCATED_SECTORS)
-		return ssrp_error_set(SSRP_E_FORMAT,
-				      "metadata: %u relocated sectors; this reader handles %u",
-				      rd32(in + 0x1C), SSRP_FVE_RELOCATED_SECTORS);
+	int rc = parse_trailer(out, in, len, content);
+	if (rc)
+		return rc;
+	out->content_len = content;
+	out->state = rd16(in + 0x0C);
+	out->next_state = rd16(in + 0x0E);
+	out->header_sectors = rd32(in + 0x1C);
 	out->volume_size = rd64(in + 0x10);
 	for (int i = 0; i < 3; i++)
 		out->copies[i] = rd64(in + 0x20 + 8 * i);
@@ -524,15 +578,72 @@ int ssrp_fve_metadata_parse(ssrp_fve_metadata *out, const uint8_t *in, size_t le
 	memcpy(out->volume_guid, ds + 16, 16);
 	out->next_nonce = rd32(ds + 32);
 	out->method = rd16(ds + 36);
-	if (rd16(ds + 38) != out->method ||
-	    (out->method != SSRP_FVE_ALG_XTS_128 && out->method != SSRP_FVE_ALG_XTS_256))
+	/* Windows leaves the second method field at 0 on some volumes. */
+	if ((rd16(ds + 38) != out->method && rd16(ds + 38)) || !is_method(out->method))
 		return ssrp_error_set(SSRP_E_FORMAT,
-				      "metadata: encryption method 0x%04x (copy 0x%04x) is not "
-				      "XTS-AES",
+				      "metadata: encryption method 0x%04x (second field 0x%04x) is not "
+				      "one BitLocker uses (AES-CBC 0x8000-0x8003, XTS-AES "
+				      "0x8004/0x8005)",
 				      out->method, rd16(ds + 38));
 	out->filetime = rd64(ds + 40);
-	parser ps = {in};
+	parser ps = {in, &out->unmodelled};
 	return parse_entries(&ps, out, BLOCK_HEADER + (size_t)ds_size);
+}
+
+int ssrp_fve_metadata_seal(uint8_t *out, size_t cap, size_t *out_len, const uint8_t vmk[32],
+			   const uint8_t nonce[12])
+{
+	size_t content = (size_t)rd16(out + 0x08) * 16;
+	if (content + SSRP_FVE_VALIDATION_LEN > cap || content >= SSRP_FVE_REGION)
+		return ssrp_error_set(SSRP_E_BUFSIZE, "metadata: no room for the validation datum");
+	uint8_t pt[12 + 32], *tr = out + content, *d = tr + 8;
+	memset(pt, 0, sizeof pt);
+	le16(pt, sizeof pt);
+	le16(pt + 4, VT_KEY);
+	le16(pt + 8, SSRP_FVE_ALG_VALIDATION_HASH);
+	int rc = ssrp_sha256(pt + 12, out, content);
+	memset(tr, 0, SSRP_FVE_VALIDATION_LEN);
+	le16(tr, (uint16_t)(SSRP_FVE_REGION - content));
+	le16(tr + 2, 2);
+	le32(tr + 4, (uint32_t)crc32(0L, out, (uInt)content));
+	le16(d, SSRP_FVE_VALIDATION_LEN - 8);
+	le16(d + 4, VT_AES_CCM);
+	le16(d + 6, DATUM_VERSION);
+	memcpy(d + 8, nonce, 12);
+	if (!rc)
+		rc = ssrp_ccm_encrypt(d + 36, d + 20, vmk, nonce, pt, sizeof pt);
+	ssrp_memzero(pt, sizeof pt);
+	if (!rc)
+		*out_len = content + SSRP_FVE_VALIDATION_LEN;
+	return rc;
+}
+
+int ssrp_fve_metadata_verify(const uint8_t *block, const ssrp_fve_metadata *md,
+			     const uint8_t vmk[32])
+{
+	if (!md->has_validation)
+		return SSRP_OK;
+	uint8_t pt[SSRP_FVE_MAX_WRAPPED], hash[SSRP_SHA256_LEN];
+	const ssrp_fve_wrapped *v = &md->validation;
+	int rc = ssrp_ccm_decrypt(pt, vmk, v->nonce, v->tag, v->ct, v->len);
+	if (rc)
+		return ssrp_error_set(SSRP_E_FORMAT,
+				      "metadata: tampered: the validation datum's MAC does not match "
+				      "under the volume master key");
+	if (v->len != 44 || rd16(pt) != 44 || rd16(pt + 4) != VT_KEY ||
+	    rd16(pt + 8) != SSRP_FVE_ALG_VALIDATION_HASH)
+		rc = ssrp_error_set(SSRP_E_FORMAT,
+				    "metadata: the validation datum holds no SHA-256 of the block "
+				    "(algorithm 0x%04x)",
+				    rd16(pt + 8));
+	if (!rc)
+		rc = ssrp_sha256(hash, block, md->content_len);
+	if (!rc && memcmp(hash, pt + 12, sizeof hash))
+		rc = ssrp_error_set(SSRP_E_FORMAT,
+				    "metadata: tampered: the block's SHA-256 differs from the one its "
+				    "validation datum vouches for");
+	ssrp_memzero(pt, sizeof pt);
+	return rc;
 }
 
 /* ---- volume header and KEY datums --------------------------------------- */
@@ -553,32 +664,59 @@ void ssrp_fve_volume_header_encode(uint8_t out[SSRP_FVE_SECTOR], uint64_t volume
 	out[0x1FF] = 0xAA;
 }
 
-int ssrp_fve_volume_header_parse(uint64_t copies[3], uint64_t *volume_size,
-				 const uint8_t in[SSRP_FVE_SECTOR])
+int ssrp_fve_boot_parse(ssrp_fve_boot *out, const uint8_t in[SSRP_FVE_SECTOR])
 {
-	if (memcmp(in + 3, "-FVE-FS-", 8))
+	memset(out, 0, sizeof *out);
+	size_t at;
+	if (!memcmp(in + 3, "-FVE-FS-", 8)) {
+		at = 0xA0;
+	} else if (!memcmp(in + 3, "MSWIN4.1", 8)) {
+		out->to_go = 1; /* the FAT boot sector a To Go reader is found through */
+		at = 0x1A8;
+	} else {
 		return ssrp_error_set(SSRP_E_FORMAT,
-				      "volume header: no '-FVE-FS-' signature at offset 3 (not a "
-				      "BitLocker volume)");
-	if (memcmp(in + 0xA0, bitlocker_guid, 16))
+				      "volume header: neither '-FVE-FS-' nor a To Go 'MSWIN4.1' "
+				      "signature at offset 3 (not a BitLocker volume)");
+	}
+	if (!memcmp(in, "\xEB\x52\x90", 3))
 		return ssrp_error_set(SSRP_E_FORMAT,
-				      "volume header: the BitLocker GUID at 0xA0 is missing (a Vista "
-				      "or To Go volume?)");
-	if (rd16(in + 0x0B) != SSRP_FVE_SECTOR)
+				      "volume header: a Windows Vista volume (jump EB 52 90); only "
+				      "Windows 7 and later volumes are read");
+	if (!memcmp(in + at, eow_guid, 16))
+		out->used_space_only = 1;
+	else if (memcmp(in + at, bitlocker_guid, 16))
 		return ssrp_error_set(SSRP_E_FORMAT,
-				      "volume header: %u bytes per sector; this reader handles %u",
-				      rd16(in + 0x0B), SSRP_FVE_SECTOR);
+				      "volume header: the BitLocker GUID at 0x%zx is missing", at);
+	out->sector_size = rd16(in + 0x0B);
+	if (!out->sector_size)
+		out->sector_size = SSRP_FVE_SECTOR;
+	if (out->sector_size != 512 && out->sector_size != 4096)
+		return ssrp_error_set(SSRP_E_FORMAT,
+				      "volume header: %u bytes per sector (BitLocker uses 512 or 4096)",
+				      out->sector_size);
 	if (in[0x1FE] != 0x55 || in[0x1FF] != 0xAA)
 		return ssrp_error_set(SSRP_E_FORMAT, "volume header: no 55 AA boot signature");
-	*volume_size = (uint64_t)rd32(in + 0x20) * SSRP_FVE_SECTOR;
+	out->total_sectors = rd32(in + 0x20);
 	for (int i = 0; i < 3; i++) {
-		copies[i] = rd64(in + 0xB0 + 8 * i);
-		if (!copies[i] || copies[i] % SSRP_FVE_SECTOR)
+		out->copies[i] = rd64(in + at + 16 + 8 * i);
+		if (!out->copies[i] || out->copies[i] % SSRP_FVE_SECTOR)
 			return ssrp_error_set(SSRP_E_FORMAT,
 					      "volume header: metadata offset %d (0x%llx) is not a "
 					      "sector boundary",
-					      i + 1, (unsigned long long)copies[i]);
+					      i + 1, (unsigned long long)out->copies[i]);
 	}
+	return SSRP_OK;
+}
+
+int ssrp_fve_volume_header_parse(uint64_t copies[3], uint64_t *volume_size,
+				 const uint8_t in[SSRP_FVE_SECTOR])
+{
+	ssrp_fve_boot boot;
+	int rc = ssrp_fve_boot_parse(&boot, in);
+	if (rc)
+		return rc;
+	memcpy(copies, boot.copies, sizeof boot.copies);
+	*volume_size = (uint64_t)boot.total_sectors * boot.sector_size;
 	return SSRP_OK;
 }
 
@@ -603,4 +741,48 @@ int ssrp_fve_key_datum_parse(const uint8_t **key, const uint8_t *in, size_t len,
 				      key_len, alg);
 	*key = in + 0xc;
 	return SSRP_OK;
+}
+
+int ssrp_fve_key_datum_any(const uint8_t **key, size_t *key_len, uint16_t *alg, const uint8_t *in,
+			   size_t len)
+{
+	if (len < 0xc || rd16(in) != len || rd16(in + 4) != VT_KEY)
+		return ssrp_error_set(SSRP_E_FORMAT, "the unwrapped data is not a KEY datum");
+	*key = in + 0xc;
+	*key_len = len - 0xc;
+	*alg = rd16(in + 8);
+	return SSRP_OK;
+}
+
+int ssrp_fve_bek_parse(uint8_t guid[16], uint8_t key[32], const uint8_t *in, size_t len)
+{
+	if (len < DATASET_HEADER + 8 || rd32(in) != len || rd32(in + 4) != 1 ||
+	    rd32(in + 8) != DATASET_HEADER || rd32(in + 12) != len)
+		return ssrp_error_set(SSRP_E_FORMAT,
+				      "startup key: not a .BEK file (its %zu bytes do not start with "
+				      "a version-1 header giving that size)",
+				      len);
+	memcpy(guid, in + 16, 16);
+	unsigned ignored = 0;
+	parser ps = {in, &ignored};
+	size_t pos = DATASET_HEADER;
+	datum d;
+	int rc = next_datum(&ps, &pos, len, &d, "startup key");
+	if (rc == 1 && (d.entry_type != ET_STARTUP_KEY || d.value_type != VT_EXTERNAL_KEY))
+		rc = ssrp_error_set(SSRP_E_FORMAT,
+				    "startup key: the entry at 0x30 has type %u/%u, not an external "
+				    "key (6/9)",
+				    d.entry_type, d.value_type);
+	if (rc == 1 && d.size < 8 + 24)
+		rc = need(&d, 8 + 24, "external key");
+	if (rc != 1)
+		return rc ? rc : ssrp_error_set(SSRP_E_FORMAT, "startup key: no external key entry");
+	size_t npos = d.at + 8 + 24, end = d.at + d.size;
+	datum n;
+	while ((rc = next_datum(&ps, &npos, end, &n, "external key")) == 1)
+		if (n.value_type == VT_KEY && n.size == 0xc + 32) {
+			memcpy(key, n.p + 0xc, 32);
+			return SSRP_OK;
+		}
+	return rc ? rc : ssrp_error_set(SSRP_E_FORMAT, "startup key: no 32-byte key inside");
 }

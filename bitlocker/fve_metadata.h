@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SSRP_FVE_SECTOR 512u
+#define SSRP_FVE_SECTOR 512u           /* ssrp-made volumes; Windows also uses 4096 */
 #define SSRP_FVE_REGION 0x10000u       /* each metadata copy owns 64 KiB */
 #define SSRP_FVE_RELOCATED_SECTORS 16u /* logical sectors 0..15 live elsewhere */
 #define SSRP_FVE_RELOCATED_SIZE (SSRP_FVE_RELOCATED_SECTORS * SSRP_FVE_SECTOR)
@@ -37,8 +37,25 @@
 #define SSRP_FVE_ALG_STRETCH 0x1000
 #define SSRP_FVE_ALG_CLEAR_KEY 0x2000
 #define SSRP_FVE_ALG_VMK 0x2003
+#define SSRP_FVE_ALG_PASSWORD_STRETCH 0x1001
+#define SSRP_FVE_ALG_EXTERNAL_KEY 0x2002
+#define SSRP_FVE_ALG_VALIDATION_HASH 0x2005
+#define SSRP_FVE_ALG_CBC_ELEPHANT_128 0x8000
+#define SSRP_FVE_ALG_CBC_ELEPHANT_256 0x8001
+#define SSRP_FVE_ALG_CBC_128 0x8002
+#define SSRP_FVE_ALG_CBC_256 0x8003
 #define SSRP_FVE_ALG_XTS_128 0x8004
 #define SSRP_FVE_ALG_XTS_256 0x8005
+
+/* Block header states. */
+#define SSRP_FVE_STATE_DECRYPTED 1
+#define SSRP_FVE_STATE_SWITCHING 2
+#define SSRP_FVE_STATE_ENCRYPTED 4
+#define SSRP_FVE_STATE_PAUSED 5
+
+/* After the CRC32 Windows writes an AES-CCM datum (VMK-keyed) over the
+ * SHA-256 of the block: 8-byte header + 80-byte datum. */
+#define SSRP_FVE_VALIDATION_LEN 88u
 
 /* ssrp flags in its private entry. */
 #define SSRP_FVE_FLAG_LAST_UNLOCK_RECOVERY 0x1u
@@ -78,7 +95,10 @@ typedef struct ssrp_fve_metadata {
 	/* Block header */
 	uint64_t volume_size;    /* encrypted volume size: the decrypted view */
 	uint64_t copies[3];      /* offsets of the metadata copies */
-	uint64_t relocated_at;   /* where logical sectors 0..15 are stored */
+	uint64_t relocated_at;   /* where the first sectors of the volume are stored */
+	uint16_t state, next_state; /* SSRP_FVE_STATE_* */
+	uint32_t header_sectors; /* how many sectors are relocated */
+	uint64_t relocated_size; /* bytes, from the volume header block entry */
 	/* Dataset header */
 	uint8_t volume_guid[16];
 	uint32_t next_nonce;     /* counter part of the next AES-CCM nonce */
@@ -94,7 +114,22 @@ typedef struct ssrp_fve_metadata {
 	uint64_t sequence;       /* bumped by every metadata write */
 	uint32_t flags;          /* SSRP_FVE_FLAG_* */
 	uint8_t used_recovery[16]; /* the recovery protector that last unlocked */
+	/* What parsing found, not encoded from */
+	size_t content_len;      /* bytes the CRC32 and the validation hash cover */
+	int has_validation;      /* the AES-CCM validation datum follows the CRC */
+	ssrp_fve_wrapped validation;
+	unsigned unmodelled;     /* datums ssrp does not keep (re-encoding would drop them) */
 } ssrp_fve_metadata;
+
+/* What sector 0 says: a BitLocker boot sector ("-FVE-FS-") or a To Go
+ * volume's FAT boot sector ("MSWIN4.1"), which locate the metadata. */
+typedef struct ssrp_fve_boot {
+	int to_go;
+	int used_space_only;     /* the "encrypt on write" GUID */
+	uint16_t sector_size;    /* 512 or 4096 */
+	uint32_t total_sectors;  /* 0 on Windows-made volumes: the size is in the metadata */
+	uint64_t copies[3];
+} ssrp_fve_boot;
 
 /* Encode one metadata block (header, dataset, entries, CRC trailer) into
  * out[0..cap), cap >= SSRP_FVE_REGION is always enough; *out_len gets the
@@ -107,6 +142,22 @@ int ssrp_fve_metadata_encode(uint8_t *out, size_t cap, size_t *out_len,
  * where it is. */
 int ssrp_fve_metadata_parse(ssrp_fve_metadata *out, const uint8_t *in, size_t len);
 
+/* Seal an encoded block (out[0..*out_len), as ssrp_fve_metadata_encode
+ * left it) with the validation structure: the CRC trailer grows into
+ * Windows' form with SHA-256 of the block wrapped by the VMK under nonce.
+ * cap must leave SSRP_FVE_VALIDATION_LEN bytes after the block. */
+int ssrp_fve_metadata_seal(uint8_t *out, size_t cap, size_t *out_len, const uint8_t vmk[32],
+			   const uint8_t nonce[12]);
+
+/* Check a parsed block's validation datum with the VMK: SSRP_E_FORMAT
+ * ("tampered") when its MAC or hash does not match the block; SSRP_OK
+ * when it matches or the block has only the CRC form. */
+int ssrp_fve_metadata_verify(const uint8_t *block, const ssrp_fve_metadata *md,
+			     const uint8_t vmk[32]);
+
+/* Sector 0 of any BitLocker volume. SSRP_E_FORMAT naming the field. */
+int ssrp_fve_boot_parse(ssrp_fve_boot *out, const uint8_t in[SSRP_FVE_SECTOR]);
+
 /* Sector 0: jump, signature, geometry, the BitLocker GUID and the three
  * metadata offsets. */
 void ssrp_fve_volume_header_encode(uint8_t out[SSRP_FVE_SECTOR], uint64_t volume_size,
@@ -114,11 +165,18 @@ void ssrp_fve_volume_header_encode(uint8_t out[SSRP_FVE_SECTOR], uint64_t volume
 int ssrp_fve_volume_header_parse(uint64_t copies[3], uint64_t *volume_size,
 				 const uint8_t in[SSRP_FVE_SECTOR]);
 
+/* A startup key file (.BEK): the protector id it belongs to and its
+ * 32-byte external key. SSRP_E_FORMAT naming what is wrong. */
+int ssrp_fve_bek_parse(uint8_t guid[16], uint8_t key[32], const uint8_t *in, size_t len);
+
 /* The plaintext of a wrapped key: a KEY datum (size, 0, 1, 0, alg, 0, key). */
 size_t ssrp_fve_key_datum(uint8_t *out, uint16_t alg, const uint8_t *key, size_t key_len);
 /* Check a decrypted KEY datum and find its key: SSRP_E_FORMAT when it is
  * not one, or not of alg, or not key_len bytes. */
 int ssrp_fve_key_datum_parse(const uint8_t **key, const uint8_t *in, size_t len, uint16_t alg,
 			     size_t key_len);
+/* The same for a key of any length: *alg and *key_len get what it holds. */
+int ssrp_fve_key_datum_any(const uint8_t **key, size_t *key_len, uint16_t *alg, const uint8_t *in,
+			   size_t len);
 
 #endif

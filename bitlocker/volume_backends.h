@@ -5,7 +5,8 @@
 #include "ssrp/sys/volume.h"
 
 #ifndef _WIN32
-extern const ssrp_volume_backend ssrp_volume_backend_sim; /* sim/volume_sim.c (POSIX) */
+extern const ssrp_volume_backend ssrp_volume_backend_sim;   /* sim/volume_sim.c (POSIX) */
+extern const ssrp_volume_backend ssrp_volume_backend_bitlk; /* the same code, read-only */
 #else
 extern const ssrp_volume_backend ssrp_volume_backend_wmi; /* bitlocker/backend_wmi.c */
 #endif

@@ -18,6 +18,7 @@ struct ssrp_volume {
 
 static const ssrp_volume_backend *const builtin[] = {
 #ifndef _WIN32
+	&ssrp_volume_backend_bitlk,
 	&ssrp_volume_backend_sim,
 #else
 	&ssrp_volume_backend_wmi,
@@ -61,7 +62,7 @@ int ssrp_volume_open_backend(ssrp_volume **out, const ssrp_volume_backend *b, co
 int ssrp_volume_open(ssrp_volume **out, const char *spec)
 {
 	if (!spec || !*spec)
-		return ssrp_error_set(SSRP_E_SPEC, "no volume given (sim:PATH or wmi:C:)");
+		return ssrp_error_set(SSRP_E_SPEC, "no volume given (bitlk:PATH, sim:PATH or wmi:C:)");
 	size_t n = strcspn(spec, ":");
 	for (size_t i = 0; builtin[i]; i++)
 		if (strlen(builtin[i]->info.name) == n && !memcmp(builtin[i]->info.name, spec, n) &&
@@ -74,7 +75,7 @@ int ssrp_volume_open(ssrp_volume **out, const char *spec)
 #ifdef _WIN32
 			      "wmi:C:"
 #else
-			      "sim:PATH"
+			      "bitlk:PATH or sim:PATH"
 #endif
 	);
 }
@@ -319,6 +320,28 @@ int ssrp_volume_unlock_recovery_password(ssrp_volume *v, const char *password)
 	ssrp_memzero(key, sizeof key);
 	ssrp_memzero(text, sizeof text);
 	return rc;
+}
+
+int ssrp_volume_unlock_password(ssrp_volume *v, const char *password)
+{
+	if (!v)
+		return ssrp_error_set(SSRP_E_INVALID, "no volume given");
+	if (v->backend->version < 3 || !v->backend->unlock_password)
+		return unsupported(v, "unlock with a password");
+	if (!password || !*password)
+		return ssrp_error_set(SSRP_E_INVALID, "no password given");
+	return v->backend->unlock_password(v->ctx, password);
+}
+
+int ssrp_volume_unlock_startup_key(ssrp_volume *v, const uint8_t *bek, size_t len)
+{
+	if (!v)
+		return ssrp_error_set(SSRP_E_INVALID, "no volume given");
+	if (v->backend->version < 3 || !v->backend->unlock_startup_key)
+		return unsupported(v, "unlock with a startup key");
+	if (!bek || !len)
+		return ssrp_error_set(SSRP_E_INVALID, "no startup key given");
+	return v->backend->unlock_startup_key(v->ctx, bek, len);
 }
 
 int ssrp_volume_reseal_tpm_protector(ssrp_volume *v, ssrp_tpm *tpm, uint32_t pcr_mask)

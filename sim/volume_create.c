@@ -113,9 +113,9 @@ static int build(const char *tmp, const ssrp_sim_layout *l)
 		close(fd);
 	ssrp_sim_store store;
 	if (!rc)
-		rc = ssrp_sim_store_open(&store, tmp);
+		rc = ssrp_sim_store_open(&store, tmp, 1, l);
 	if (!rc) {
-		rc = ssrp_sim_store_write_metadata(&store, md);
+		rc = ssrp_sim_store_write_metadata(&store, md, vmk);
 		ssrp_sim_store_close(&store);
 	}
 	ssrp_memzero(vmk, sizeof vmk);

@@ -22,24 +22,34 @@ int ssrp_sim_layout_for(ssrp_sim_layout *out, uint64_t size)
 	for (int i = 0; i < 3; i++)
 		out->copies[i] = SSRP_FVE_REGION * (n * (uint64_t)(i + 1) / 4);
 	out->relocated_at = out->copies[0] + SSRP_FVE_REGION;
+	out->relocated_size = SSRP_FVE_RELOCATED_SIZE;
+	out->sector = SSRP_FVE_SECTOR;
 	return SSRP_OK;
 }
 
-int ssrp_sim_layout_check(const ssrp_sim_layout *l)
+int ssrp_sim_layout_check(const ssrp_sim_layout *l, uint64_t dev_size)
 {
-	ssrp_sim_layout want;
-	int rc = ssrp_sim_layout_for(&want, l->size);
-	if (rc)
-		return ssrp_error_prefix(SSRP_E_FORMAT, "volume layout");
-	if (memcmp(want.copies, l->copies, sizeof want.copies) ||
-	    want.relocated_at != l->relocated_at)
+	const char *bad = NULL;
+	if (!l->size || l->size % l->sector || l->size > dev_size)
+		bad = "the volume size";
+	for (int i = 0; i < 3 && !bad; i++)
+		if (l->copies[i] % l->sector || l->copies[i] > dev_size ||
+		    dev_size - l->copies[i] < SSRP_FVE_REGION)
+			bad = "a metadata copy's offset";
+	if (!bad && (l->relocated_at % l->sector || l->relocated_size % l->sector ||
+		     l->relocated_size > l->size || l->relocated_at > dev_size ||
+		     dev_size - l->relocated_at < l->relocated_size))
+		bad = "the relocated sectors";
+	if (bad)
 		return ssrp_error_set(SSRP_E_FORMAT,
-				      "volume layout: metadata at 0x%llx/0x%llx/0x%llx with relocated "
-				      "sectors at 0x%llx is not the simulator's layout for %llu bytes",
-				      (unsigned long long)l->copies[0],
-				      (unsigned long long)l->copies[1],
-				      (unsigned long long)l->copies[2],
-				      (unsigned long long)l->relocated_at, (unsigned long long)l->size);
+				      "volume layout: %s does not fit (size %llu, metadata at "
+				      "0x%llx/0x%llx/0x%llx, %llu relocated bytes at 0x%llx, %u-byte "
+				      "sectors, device %llu bytes)",
+				      bad, (unsigned long long)l->size, (unsigned long long)l->copies[0],
+				      (unsigned long long)l->copies[1], (unsigned long long)l->copies[2],
+				      (unsigned long long)l->relocated_size,
+				      (unsigned long long)l->relocated_at, l->sector,
+				      (unsigned long long)dev_size);
 	return SSRP_OK;
 }
 
@@ -50,16 +60,16 @@ static int in_region(uint64_t offset, uint64_t start, uint64_t len)
 
 uint64_t ssrp_sim_layout_physical(const ssrp_sim_layout *l, uint64_t s)
 {
-	uint64_t offset = s * SSRP_FVE_SECTOR;
+	uint64_t offset = s * l->sector;
 	if (offset >= l->size)
 		return UINT64_MAX;
 	for (int i = 0; i < 3; i++)
 		if (in_region(offset, l->copies[i], SSRP_FVE_REGION))
 			return UINT64_MAX;
-	if (in_region(offset, l->relocated_at, SSRP_FVE_RELOCATED_SIZE))
+	if (in_region(offset, l->relocated_at, l->relocated_size))
 		return UINT64_MAX;
-	if (s < SSRP_FVE_RELOCATED_SECTORS)
-		return l->relocated_at / SSRP_FVE_SECTOR + s;
+	if (offset < l->relocated_size)
+		return l->relocated_at / l->sector + s;
 	return s;
 }
 
@@ -72,7 +82,7 @@ size_t ssrp_sim_layout_regions(const ssrp_sim_layout *l,
 		snprintf(out[i].what, sizeof out[i].what, "metadata copy %d", i + 1);
 	}
 	out[3].offset = l->relocated_at;
-	out[3].length = SSRP_FVE_RELOCATED_SIZE;
+	out[3].length = l->relocated_size;
 	snprintf(out[3].what, sizeof out[3].what, "relocated boot sectors");
 	return SSRP_SIM_LAYOUT_REGIONS;
 }

@@ -21,16 +21,19 @@
 #define SSRP_SIM_LAYOUT_REGIONS 4
 
 typedef struct ssrp_sim_layout {
-	uint64_t size;
+	uint64_t size;           /* the decrypted view */
 	uint64_t copies[3];
-	uint64_t relocated_at;
+	uint64_t relocated_at;   /* where the view's first relocated_size bytes are stored */
+	uint64_t relocated_size;
+	uint32_t sector;         /* 512 or 4096 */
 } ssrp_sim_layout;
 
 /* SSRP_E_INVALID naming the rule when size cannot hold a volume. */
 int ssrp_sim_layout_for(ssrp_sim_layout *out, uint64_t size);
 
-/* Check that a volume's recorded layout is one this backend can serve. */
-int ssrp_sim_layout_check(const ssrp_sim_layout *l);
+/* Check that a volume's recorded layout (any BitLocker placement) fits in
+ * a device of dev_size bytes: SSRP_E_FORMAT naming what does not. */
+int ssrp_sim_layout_check(const ssrp_sim_layout *l, uint64_t dev_size);
 
 /* The physical sector that stores logical sector s, or UINT64_MAX when s is
  * in a hole. */

@@ -1,18 +1,25 @@
-/* The "sim" volume backend: a file in BitLocker's on-disk format, with the
- * real key hierarchy. Sectors are XTS-AES under the FVEK; the FVEK is
- * wrapped by the VMK; the VMK by each protector: a clear key, the stretched
- * recovery password (AES-256-CCM), or the TPM (an ssrp sealed blob bound to
- * PCRs). Config: "PATH", optionally "PATH?kill_at_write=N" for crash tests. */
+/* The "bitlk" and "sim" volume backends: a file or block device in
+ * BitLocker's on-disk format, Windows-made or ssrp-made, with the real key
+ * hierarchy. Sectors are encrypted under the FVEK (any BitLocker method);
+ * the FVEK is wrapped by the VMK; the VMK by each protector: a clear key,
+ * a stretched recovery password or user password (AES-256-CCM), a startup
+ * key (.BEK file), or the TPM (an ssrp sealed blob bound to PCRs).
+ * "bitlk:PATH" opens read-only unless "?rw" is given; "sim:PATH" is the same
+ * code opening read-write unless "?ro" is given (the simulator's volumes,
+ * made by ssrp_sim_volume_create). Options after '?', joined by '&': ro,
+ * rw, kill_at_write=N (crash tests). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bitlocker/fve_crypto.h"
+#include "bitlocker/fve_sector.h"
 #include "bitlocker/guid.h"
 #include "bitlocker/recovery_password.h"
 #include "bitlocker/stretch.h"
 #include "bitlocker/volume_backends.h"
 #include "hal/clock.h"
+#include "hal/crypto.h"
 #include "hal/mem.h"
 #include "hal/random.h"
 #include "sim/volume_sim_keys.h"
@@ -24,9 +31,12 @@ typedef struct sim_volume {
 	ssrp_fve_metadata *md;
 	int unlocked;
 	uint8_t vmk[32];
-	ssrp_xts *xts;
+	ssrp_fve_cipher *cipher;
 	uint8_t *io; /* one sector, for partial-sector reads and writes */
+	char repaired[300]; /* what opening repaired, for status */
 } sim_volume;
+
+#define IO_MAX 4096u /* the largest sector */
 
 static int require_unlocked(const sim_volume *v, const char *what)
 {
@@ -38,21 +48,31 @@ static int require_unlocked(const sim_volume *v, const char *what)
 			      what);
 }
 
-/* Accept vmk only if it opens the FVEK; then the volume is unlocked. */
+/* Accept vmk only if it opens the FVEK and the metadata's validation
+ * datum vouches for the metadata; then the volume is unlocked. */
 static int use_vmk(sim_volume *v, const uint8_t vmk[32])
 {
-	size_t fvek_len = v->md->method == SSRP_FVE_ALG_XTS_256 ? 64 : 32;
-	uint8_t fvek[64];
-	int rc = ssrp_sim_unwrap_key(fvek, fvek_len, &v->md->fvek, vmk, v->md->method);
-	if (rc)
+	uint8_t pt[SSRP_FVE_MAX_WRAPPED];
+	const ssrp_fve_wrapped *w = &v->md->fvek;
+	const uint8_t *fvek;
+	size_t fvek_len;
+	uint16_t alg;
+	int rc = ssrp_ccm_decrypt(pt, vmk, w->nonce, w->tag, w->ct, w->len);
+	if (rc) {
+		ssrp_memzero(pt, sizeof pt);
 		return ssrp_error_prefix(SSRP_E_BAD_KEY, "the volume master key does not open the FVEK");
-	ssrp_xts *x = NULL;
-	rc = ssrp_xts_new(&x, fvek, fvek_len);
-	ssrp_memzero(fvek, sizeof fvek);
+	}
+	rc = ssrp_fve_key_datum_any(&fvek, &fvek_len, &alg, pt, w->len);
+	if (!rc)
+		rc = ssrp_sim_store_verify(&v->store, v->md, vmk);
+	ssrp_fve_cipher *c = NULL;
+	if (!rc)
+		rc = ssrp_fve_cipher_new(&c, v->md->method, fvek, fvek_len);
+	ssrp_memzero(pt, sizeof pt);
 	if (rc)
 		return rc;
-	ssrp_xts_free(v->xts);
-	v->xts = x;
+	ssrp_fve_cipher_free(v->cipher);
+	v->cipher = c;
 	memcpy(v->vmk, vmk, 32);
 	v->unlocked = 1;
 	return SSRP_OK;
@@ -101,7 +121,7 @@ static int commit(sim_volume *v, int added, char out_id[SSRP_PROTECTOR_ID_LEN + 
 {
 	if (added)
 		v->md->n_vmks++;
-	int rc = ssrp_sim_store_write_metadata(&v->store, v->md);
+	int rc = ssrp_sim_store_write_metadata(&v->store, v->md, v->unlocked ? v->vmk : NULL);
 	if (rc) {
 		char message[1024];
 		snprintf(message, sizeof message, "%s", ssrp_error_last());
@@ -122,8 +142,9 @@ static void try_clear_key(sim_volume *v)
 		if (k->protection != SSRP_FVE_PROTECT_CLEAR_KEY || !k->has_clear_key ||
 		    !k->has_wrapped_vmk)
 			continue;
-		if (!ssrp_sim_unwrap_key(vmk, 32, &k->wrapped_vmk, k->clear_key, SSRP_FVE_ALG_VMK))
-			use_vmk(v, vmk);
+		if (!ssrp_sim_unwrap_key(vmk, 32, &k->wrapped_vmk, k->clear_key, SSRP_FVE_ALG_VMK) &&
+		    use_vmk(v, vmk) == SSRP_E_FORMAT)
+			snprintf(v->repaired, sizeof v->repaired, "%s", ssrp_error_last());
 		ssrp_memzero(vmk, sizeof vmk);
 	}
 	ssrp_error_clear();
@@ -133,52 +154,68 @@ static void sim_close(void *ctx)
 {
 	sim_volume *v = ctx;
 	ssrp_sim_store_close(&v->store); /* flushes data written through the map */
-	ssrp_xts_free(v->xts);
+	ssrp_fve_cipher_free(v->cipher);
 	ssrp_free_secret(v->md, sizeof *v->md);
-	ssrp_free_secret(v->io, SSRP_FVE_SECTOR);
+	ssrp_free_secret(v->io, IO_MAX);
 	ssrp_memzero(v->vmk, sizeof v->vmk);
 }
 
-static int parse_config(sim_volume *v, char *path, size_t cap, const char *config)
+/* "PATH[?opt[&opt...]]": ro, rw, kill_at_write=N. */
+static int parse_config(sim_volume *v, char *path, size_t cap, const char *config, int *writable)
 {
 	const char *q = strchr(config, '?');
 	size_t n = q ? (size_t)(q - config) : strlen(config);
 	if (!n || n >= cap)
-		return ssrp_error_set(SSRP_E_SPEC, "sim volume spec needs a file path: sim:PATH");
+		return ssrp_error_set(SSRP_E_SPEC, "a volume spec needs a file or device path: "
+						   "bitlk:PATH or sim:PATH");
 	memcpy(path, config, n);
 	path[n] = '\0';
-	if (!q)
-		return SSRP_OK;
-	char *end;
-	if (strncmp(q + 1, "kill_at_write=", 14) ||
-	    (v->store.kill_at_write = (unsigned)strtoul(q + 15, &end, 10), *end) ||
-	    !v->store.kill_at_write)
-		return ssrp_error_set(SSRP_E_SPEC,
-				      "sim volume option '%s' is not understood (only "
-				      "kill_at_write=N, N >= 1)",
-				      q + 1);
+	while (q && *q) {
+		const char *opt = q + 1, *next = strchr(opt, '&');
+		size_t len = next ? (size_t)(next - opt) : strlen(opt);
+		char *end;
+		if (len == 2 && !strncmp(opt, "ro", 2)) {
+			*writable = 0;
+		} else if (len == 2 && !strncmp(opt, "rw", 2)) {
+			*writable = 1;
+		} else if (len > 14 && !strncmp(opt, "kill_at_write=", 14) &&
+			   (v->store.kill_at_write = (unsigned)strtoul(opt + 14, &end, 10)) &&
+			   end == opt + len) {
+			/* taken */
+		} else {
+			return ssrp_error_set(SSRP_E_SPEC,
+					      "volume option '%.*s' is not understood (ro, rw, "
+					      "kill_at_write=N with N >= 1)",
+					      (int)len, opt);
+		}
+		q = next;
+	}
 	return SSRP_OK;
 }
 
-static int sim_open(void *ctx, const char *config)
+static int open_volume(sim_volume *v, const char *config, int writable)
 {
-	sim_volume *v = ctx;
 	char path[1024];
 	unsigned kill_at = 0;
 	v->store.fd = -1;
-	int rc = parse_config(v, path, sizeof path, config);
+	int rc = parse_config(v, path, sizeof path, config, &writable);
 	kill_at = v->store.kill_at_write;
 	if (!rc)
-		rc = ssrp_sim_store_open(&v->store, path);
+		rc = ssrp_sim_store_open(&v->store, path, writable, NULL);
 	v->store.kill_at_write = kill_at;
-	if (!rc && (!(v->md = ssrp_malloc(sizeof *v->md)) ||
-		    !(v->io = ssrp_malloc(SSRP_FVE_SECTOR))))
+	if (!rc && (!(v->md = ssrp_malloc(sizeof *v->md)) || !(v->io = ssrp_malloc(IO_MAX))))
 		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory opening %s", path);
 	if (!rc)
 		rc = ssrp_sim_store_read_metadata(&v->store, v->md);
-	/* Put damaged or stale copies back in step before anything else. */
-	if (!rc && !v->store.copies_in_step)
-		rc = ssrp_sim_store_write_metadata(&v->store, v->md);
+	/* Put damaged or stale copies back in step before anything else, when
+	 * writing is allowed; a read-only open reports them in the status. */
+	if (!rc && !v->store.copies_in_step && writable) {
+		int n = snprintf(v->repaired, sizeof v->repaired, "repaired metadata copies:");
+		for (int i = 0; i < 3; i++)
+			if (!v->store.copy_ok[i] && n > 0 && (size_t)n < sizeof v->repaired)
+				n += snprintf(v->repaired + n, sizeof v->repaired - (size_t)n, " %d", i + 1);
+		rc = ssrp_sim_store_repair(&v->store);
+	}
 	if (rc) {
 		sim_close(v);
 		return rc;
@@ -187,18 +224,47 @@ static int sim_open(void *ctx, const char *config)
 	return SSRP_OK;
 }
 
+static int sim_open(void *ctx, const char *config)
+{
+	return open_volume(ctx, config, 1);
+}
+
+static int bitlk_open(void *ctx, const char *config)
+{
+	return open_volume(ctx, config, 0);
+}
+
 static int sim_status(void *ctx, ssrp_volume_status *out)
 {
 	sim_volume *v = ctx;
 	out->protection = has_protection(v, SSRP_FVE_PROTECT_CLEAR_KEY) ? SSRP_PROTECTION_OFF
 									 : SSRP_PROTECTION_ON;
 	out->encryption_method = v->md->method;
-	out->percent_encrypted = 100;
+	/* Where a conversion stopped is not recorded in a form ssrp reads. */
+	out->percent_encrypted = v->md->state == SSRP_FVE_STATE_ENCRYPTED &&
+					 v->md->next_state == SSRP_FVE_STATE_ENCRYPTED
+				 ? 100
+				 : -1;
 	out->locked = !v->unlocked;
 	out->last_unlock_recovery = (v->md->flags & SSRP_FVE_FLAG_LAST_UNLOCK_RECOVERY) != 0;
 	if (out->last_unlock_recovery)
 		ssrp_guid_format(out->last_unlock_recovery_id, v->md->used_recovery);
 	out->size = v->store.layout.size;
+	out->sector_size = v->store.layout.sector;
+	out->to_go = v->store.boot.to_go;
+	out->used_space_only = v->store.boot.used_space_only;
+	out->metadata_copies_ok = 0;
+	for (int i = 0; i < 3; i++)
+		out->metadata_copies_ok += v->store.copy_ok[i];
+	int n = 0;
+	for (int i = 0; i < 3; i++)
+		if (v->store.copy_note[i][0] && n >= 0 && (size_t)n < sizeof out->metadata_note)
+			n += snprintf(out->metadata_note + n, sizeof out->metadata_note - (size_t)n,
+				      "%scopy %d at 0x%llx: %s", n ? "; " : "", i + 1,
+				      (unsigned long long)v->store.boot.copies[i],
+				      v->store.copy_note[i]);
+	if (!n && v->repaired[0])
+		snprintf(out->metadata_note, sizeof out->metadata_note, "%s", v->repaired);
 	return SSRP_OK;
 }
 
@@ -406,11 +472,15 @@ static int sim_unlock_recovery(void *ctx, const char *password, const uint8_t ke
 			rc = use_vmk(v, vmk);
 		ssrp_memzero(stretched, sizeof stretched);
 		ssrp_memzero(vmk, sizeof vmk);
+		if (rc == SSRP_OK && !v->store.writable)
+			return SSRP_OK; /* read-only: nothing is recorded */
 		if (rc == SSRP_OK) {
 			v->md->flags |= SSRP_FVE_FLAG_LAST_UNLOCK_RECOVERY;
 			memcpy(v->md->used_recovery, k->guid, 16);
 			return commit(v, 0, NULL);
 		}
+		if (rc == SSRP_E_FORMAT)
+			return rc; /* the key was right; the metadata is not */
 	}
 	if (!tried)
 		return ssrp_error_set(SSRP_E_NOTFOUND, "the volume has no recovery-password protector");
@@ -418,6 +488,93 @@ static int sim_unlock_recovery(void *ctx, const char *password, const uint8_t ke
 			      "the recovery password does not unlock this volume (checked against "
 			      "%d recovery protector(s))",
 			      tried);
+}
+
+/* Try each protector of kind protection with the key-encryption key
+ * kek_of() derives for it; SSRP_E_BAD_KEY naming how many were tried. */
+static int unlock_with(sim_volume *v, uint16_t protection, const char *what,
+		       int (*kek_of)(uint8_t kek[32], const ssrp_fve_vmk *k, const void *arg),
+		       const void *arg)
+{
+	int tried = 0;
+	for (size_t i = 0; i < v->md->n_vmks; i++) {
+		const ssrp_fve_vmk *k = &v->md->vmks[i];
+		if (k->protection != protection || !k->has_wrapped_vmk)
+			continue;
+		uint8_t kek[32], vmk[32];
+		int rc = kek_of(kek, k, arg);
+		if (rc == SSRP_E_NOTFOUND)
+			continue;
+		tried++;
+		if (rc == SSRP_OK)
+			rc = ssrp_sim_unwrap_key(vmk, 32, &k->wrapped_vmk, kek, SSRP_FVE_ALG_VMK);
+		if (rc == SSRP_OK)
+			rc = use_vmk(v, vmk);
+		ssrp_memzero(kek, sizeof kek);
+		ssrp_memzero(vmk, sizeof vmk);
+		if (rc == SSRP_OK || rc == SSRP_E_FORMAT)
+			return rc;
+	}
+	if (!tried)
+		return ssrp_error_set(SSRP_E_NOTFOUND, "the volume has no %s protector that fits", what);
+	return ssrp_error_set(SSRP_E_BAD_KEY,
+			      "the %s does not unlock this volume (checked against %d protector(s))",
+			      what, tried);
+}
+
+static int password_kek(uint8_t kek[32], const ssrp_fve_vmk *k, const void *arg)
+{
+	const uint8_t *initial = arg;
+	if (!k->has_stretch)
+		return SSRP_E_NOTFOUND;
+	return ssrp_stretch(kek, initial, k->salt, SSRP_STRETCH_ITERATIONS);
+}
+
+static int sim_unlock_password(void *ctx, const char *password)
+{
+	uint8_t utf16[512], initial[32];
+	size_t n = ssrp_sim_utf8_to_utf16(utf16, sizeof utf16, password);
+	int rc = n ? ssrp_sha256(initial, utf16, n)
+		   : ssrp_error_set(SSRP_E_INVALID, "the password is empty, too long or not UTF-8");
+	if (!rc)
+		rc = ssrp_sha256(initial, initial, sizeof initial);
+	if (!rc)
+		rc = unlock_with(ctx, SSRP_FVE_PROTECT_PASSWORD, "password", password_kek, initial);
+	ssrp_memzero(utf16, sizeof utf16);
+	ssrp_memzero(initial, sizeof initial);
+	return rc;
+}
+
+typedef struct startup_key {
+	uint8_t guid[16], key[32];
+} startup_key;
+
+static int startup_kek(uint8_t kek[32], const ssrp_fve_vmk *k, const void *arg)
+{
+	const startup_key *sk = arg;
+	if (memcmp(k->guid, sk->guid, 16))
+		return SSRP_E_NOTFOUND;
+	memcpy(kek, sk->key, 32);
+	return SSRP_OK;
+}
+
+static int sim_unlock_startup_key(void *ctx, const uint8_t *bek, size_t len)
+{
+	startup_key sk;
+	int rc = ssrp_fve_bek_parse(sk.guid, sk.key, bek, len);
+	if (!rc) {
+		rc = unlock_with(ctx, SSRP_FVE_PROTECT_STARTUP_KEY, "startup key", startup_kek, &sk);
+		if (rc == SSRP_E_NOTFOUND) {
+			char id[SSRP_GUID_TEXT_LEN + 1];
+			ssrp_guid_format(id, sk.guid);
+			rc = ssrp_error_set(SSRP_E_BAD_KEY,
+					    "the startup key belongs to protector %s, which this volume "
+					    "does not have",
+					    id);
+		}
+	}
+	ssrp_memzero(&sk, sizeof sk);
+	return rc;
 }
 
 static int sim_protection_on(void *ctx)
@@ -474,27 +631,33 @@ static size_t run_length(const sim_volume *v, uint64_t first, uint64_t last, uin
 static int transfer(sim_volume *v, uint64_t offset, uint8_t *buf, size_t len, int writing)
 {
 	int rc = require_unlocked(v, writing ? "write data" : "read data");
+	const size_t sector = v->store.layout.sector;
+	if (!rc && writing && !v->store.writable)
+		rc = ssrp_error_set(SSRP_E_REFUSED,
+				    "volume %s is open read-only; open it for writing to change it "
+				    "(bitlk:PATH?rw)",
+				    v->store.path);
 	while (rc == SSRP_OK && len) {
-		uint64_t first = offset / SSRP_FVE_SECTOR;
-		size_t skip = (size_t)(offset % SSRP_FVE_SECTOR);
-		uint64_t last = (offset + len - 1) / SSRP_FVE_SECTOR, phys;
+		uint64_t first = offset / sector;
+		size_t skip = (size_t)(offset % sector);
+		uint64_t last = (offset + len - 1) / sector, phys;
 		size_t n = run_length(v, first, last, &phys);
 		if (phys == UINT64_MAX) /* a hole: the core refuses these ranges */
 			return ssrp_error_set(SSRP_E_RESERVED, "sector %llu is reserved",
 					      (unsigned long long)first);
-		uint8_t *disk = v->store.map + phys * SSRP_FVE_SECTOR;
+		uint8_t *disk = v->store.map + phys * sector;
 		size_t bytes;
-		if (skip == 0 && len >= SSRP_FVE_SECTOR) {
-			size_t k = len / SSRP_FVE_SECTOR < n ? len / SSRP_FVE_SECTOR : n;
-			bytes = k * SSRP_FVE_SECTOR;
-			rc = writing ? ssrp_xts_encrypt(v->xts, disk, buf, phys, k, SSRP_FVE_SECTOR)
-				     : ssrp_xts_decrypt(v->xts, buf, disk, phys, k, SSRP_FVE_SECTOR);
+		if (skip == 0 && len >= sector) {
+			size_t k = len / sector < n ? len / sector : n;
+			bytes = k * sector;
+			rc = writing ? ssrp_fve_cipher_encrypt(v->cipher, disk, buf, phys, k, sector)
+				     : ssrp_fve_cipher_decrypt(v->cipher, buf, disk, phys, k, sector);
 		} else {
-			bytes = SSRP_FVE_SECTOR - skip < len ? SSRP_FVE_SECTOR - skip : len;
-			rc = ssrp_xts_decrypt(v->xts, v->io, disk, phys, 1, SSRP_FVE_SECTOR);
+			bytes = sector - skip < len ? sector - skip : len;
+			rc = ssrp_fve_cipher_decrypt(v->cipher, v->io, disk, phys, 1, sector);
 			if (rc == SSRP_OK && writing) {
 				memcpy(v->io + skip, buf, bytes);
-				rc = ssrp_xts_encrypt(v->xts, disk, v->io, phys, 1, SSRP_FVE_SECTOR);
+				rc = ssrp_fve_cipher_encrypt(v->cipher, disk, v->io, phys, 1, sector);
 			} else if (rc == SSRP_OK) {
 				memcpy(buf, v->io + skip, bytes);
 			}
@@ -529,30 +692,36 @@ static int sim_regions(void *ctx, ssrp_volume_region *out, size_t cap, size_t *o
 	return SSRP_OK;
 }
 
+#define VOLUME_BACKEND_SLOTS                                                                   \
+	.caps = SSRP_VOLUME_CAP_STATUS | SSRP_VOLUME_CAP_PROTECTORS | SSRP_VOLUME_CAP_READ_PASSWORD | \
+		SSRP_VOLUME_CAP_UNLOCK | SSRP_VOLUME_CAP_PROTECTION | SSRP_VOLUME_CAP_DATA,           \
+	.ctx_size = sizeof(sim_volume), .close = sim_close, .get_status = sim_status,               \
+	.list_protectors = sim_list, .add_tpm_protector = sim_add_tpm,                              \
+	.reseal_tpm_protector = sim_reseal_tpm, .add_recovery_password = sim_add_recovery,          \
+	.delete_protector = sim_delete, .get_recovery_password = sim_get_recovery,                  \
+	.unlock_tpm = sim_unlock_tpm, .unlock_recovery_password = sim_unlock_recovery,              \
+	.unlock_password = sim_unlock_password, .unlock_startup_key = sim_unlock_startup_key,       \
+	.protection_on = sim_protection_on, .protection_off = sim_protection_off, .read = sim_read, \
+	.write = sim_write, .reserved_regions = sim_regions
+
 const ssrp_volume_backend ssrp_volume_backend_sim = {
 	.version = SSRP_VOLUME_BACKEND_VERSION,
 	.info = {
 		.name = "sim",
-		.description = "a file-backed volume in BitLocker's on-disk format",
-		.config_help = "PATH of a volume made by `ssrp volume create`",
+		.description = "a simulated BitLocker volume in a file, opened read-write",
+		.config_help = "PATH of a volume made by `ssrp volume create` [?ro]",
 	},
-	.caps = SSRP_VOLUME_CAP_STATUS | SSRP_VOLUME_CAP_PROTECTORS | SSRP_VOLUME_CAP_READ_PASSWORD |
-		SSRP_VOLUME_CAP_UNLOCK | SSRP_VOLUME_CAP_PROTECTION | SSRP_VOLUME_CAP_DATA,
-	.ctx_size = sizeof(sim_volume),
 	.open = sim_open,
-	.close = sim_close,
-	.get_status = sim_status,
-	.list_protectors = sim_list,
-	.add_tpm_protector = sim_add_tpm,
-	.reseal_tpm_protector = sim_reseal_tpm,
-	.add_recovery_password = sim_add_recovery,
-	.delete_protector = sim_delete,
-	.get_recovery_password = sim_get_recovery,
-	.unlock_tpm = sim_unlock_tpm,
-	.unlock_recovery_password = sim_unlock_recovery,
-	.protection_on = sim_protection_on,
-	.protection_off = sim_protection_off,
-	.read = sim_read,
-	.write = sim_write,
-	.reserved_regions = sim_regions,
+	VOLUME_BACKEND_SLOTS,
+};
+
+const ssrp_volume_backend ssrp_volume_backend_bitlk = {
+	.version = SSRP_VOLUME_BACKEND_VERSION,
+	.info = {
+		.name = "bitlk",
+		.description = "any BitLocker volume in a file or block device, read-only unless ?rw",
+		.config_help = "PATH of a BitLocker volume (Windows- or ssrp-made) [?rw]",
+	},
+	.open = bitlk_open,
+	VOLUME_BACKEND_SLOTS,
 };

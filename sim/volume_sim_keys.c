@@ -7,6 +7,16 @@
 #include "sim/volume_sim_keys.h"
 #include "ssrp/sys/error.h"
 
+void ssrp_sim_next_nonce(uint8_t nonce[12], ssrp_fve_metadata *md)
+{
+	uint64_t ft = ssrp_filetime_now();
+	uint32_t counter = md->next_nonce++;
+	for (int i = 0; i < 8; i++)
+		nonce[i] = (uint8_t)(ft >> (8 * i));
+	for (int i = 0; i < 4; i++)
+		nonce[8 + i] = (uint8_t)(counter >> (8 * i));
+}
+
 int ssrp_sim_wrap_key(ssrp_fve_wrapped *out, ssrp_fve_metadata *md, const uint8_t kek[32],
 		      uint16_t alg, const uint8_t *key, size_t len)
 {
@@ -14,12 +24,7 @@ int ssrp_sim_wrap_key(ssrp_fve_wrapped *out, ssrp_fve_metadata *md, const uint8_
 	if (0xc + len > sizeof pt)
 		return ssrp_error_set(SSRP_E_INVALID, "a %zu-byte key is too long to wrap", len);
 	size_t n = ssrp_fve_key_datum(pt, alg, key, len);
-	uint64_t ft = ssrp_filetime_now();
-	uint32_t counter = md->next_nonce++;
-	for (int i = 0; i < 8; i++)
-		out->nonce[i] = (uint8_t)(ft >> (8 * i));
-	for (int i = 0; i < 4; i++)
-		out->nonce[8 + i] = (uint8_t)(counter >> (8 * i));
+	ssrp_sim_next_nonce(out->nonce, md);
 	int rc = ssrp_ccm_encrypt(out->ct, out->tag, kek, out->nonce, pt, n);
 	out->len = (uint16_t)n;
 	ssrp_memzero(pt, sizeof pt);
@@ -80,6 +85,43 @@ size_t ssrp_sim_ascii_to_utf16(uint8_t *out, size_t cap, const char *in)
 	for (; *in && o + 2 <= cap; in++) {
 		out[o++] = (uint8_t)(*in & 0x7F);
 		out[o++] = 0;
+	}
+	return o;
+}
+
+static size_t put16(uint8_t *out, size_t cap, size_t o, unsigned u)
+{
+	if (o + 2 > cap)
+		return 0;
+	out[o] = (uint8_t)u;
+	out[o + 1] = (uint8_t)(u >> 8);
+	return o + 2;
+}
+
+size_t ssrp_sim_utf8_to_utf16(uint8_t *out, size_t cap, const char *in)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0;
+	while (*p) {
+		unsigned c = *p, n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2
+						 : (c & 0xF8) == 0xF0 ? 3 : 9;
+		if (n == 9)
+			return 0;
+		c &= n ? 0x3Fu >> n : 0x7F;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return 0;
+			c = c << 6 | (p[i] & 0x3F);
+		}
+		p += n + 1;
+		if (c >= 0x10000) {
+			c -= 0x10000;
+			if (!(o = put16(out, cap, o, 0xD800 | (c >> 10))))
+				return 0;
+			c = 0xDC00 | (c & 0x3FF);
+		}
+		if (!(o = put16(out, cap, o, c)))
+			return 0;
 	}
 	return o;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hal/mem.h"
+#include "sim/volume_sim_keys.h"
 #include "sim/volume_store.h"
 #include "ssrp/sys/error.h"
 
@@ -59,53 +60,63 @@ int ssrp_sim_store_sync(ssrp_sim_store *s)
 	return SSRP_OK;
 }
 
-int ssrp_sim_store_open(ssrp_sim_store *s, const char *path)
+static int map_volume(ssrp_sim_store *s)
+{
+	if (s->map)
+		return SSRP_OK;
+	s->map_len = (size_t)s->layout.size;
+	void *m = mmap(NULL, s->map_len, PROT_READ | (s->writable ? PROT_WRITE : 0), MAP_SHARED,
+		       s->fd, 0);
+	if (m == MAP_FAILED)
+		return ssrp_error_set(SSRP_E_IO, "cannot map %s: %s", s->path, strerror(errno));
+	s->map = m;
+	return SSRP_OK;
+}
+
+int ssrp_sim_store_open(ssrp_sim_store *s, const char *path, int writable,
+			const ssrp_sim_layout *layout)
 {
 	memset(s, 0, sizeof *s);
 	s->fd = -1;
 	s->map = NULL;
+	s->writable = writable;
 	if (strlen(path) >= sizeof s->path)
 		return ssrp_error_set(SSRP_E_INVALID, "volume path is too long");
 	strcpy(s->path, path);
-	s->fd = open(path, O_RDWR | O_CLOEXEC);
+	s->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (s->fd < 0)
 		return ssrp_error_set(errno == ENOENT ? SSRP_E_NOTFOUND : SSRP_E_IO,
-				      "cannot open volume %s: %s", path, strerror(errno));
-	if (flock(s->fd, LOCK_EX | LOCK_NB)) {
+				      "cannot open volume %s%s: %s", path,
+				      writable ? " for writing" : "", strerror(errno));
+	if (flock(s->fd, (writable ? LOCK_EX : LOCK_SH) | LOCK_NB)) {
 		int e = errno;
 		ssrp_sim_store_close(s);
 		return ssrp_error_set(SSRP_E_IO, "volume %s is in use by another process (%s)", path,
 				      strerror(e));
 	}
-	struct stat st;
 	uint8_t header[SSRP_FVE_SECTOR];
-	uint64_t size = 0;
-	int rc = fstat(s->fd, &st) ? ssrp_error_set(SSRP_E_IO, "cannot stat %s", path) : SSRP_OK;
-	if (!rc && (uint64_t)st.st_size < SSRP_SIM_VOLUME_MIN)
-		rc = ssrp_error_set(SSRP_E_FORMAT, "%s is %lld bytes: too small to be a volume", path,
-				    (long long)st.st_size);
-	if (!rc)
+	/* A block device's size is where its end is, not st_size. */
+	off_t end = lseek(s->fd, 0, SEEK_END);
+	int rc = end < 0 ? ssrp_error_set(SSRP_E_IO, "cannot size %s: %s", path, strerror(errno))
+			 : SSRP_OK;
+	s->dev_size = end < 0 ? 0 : (uint64_t)end;
+	if (!rc && s->dev_size < SSRP_FVE_SECTOR)
+		rc = ssrp_error_set(SSRP_E_FORMAT, "%s is %llu bytes: too small to be a volume", path,
+				    (unsigned long long)s->dev_size);
+	if (!rc && !layout)
 		rc = ssrp_sim_store_pread(s, header, sizeof header, 0);
-	if (!rc)
-		rc = ssrp_fve_volume_header_parse(s->layout.copies, &size, header);
-	if (!rc) {
-		s->layout.size = size;
-		s->layout.relocated_at = s->layout.copies[0] + SSRP_FVE_REGION;
-		if (size > (uint64_t)st.st_size)
-			rc = ssrp_error_set(SSRP_E_FORMAT,
-					    "volume header: %llu bytes announced, the file has %lld",
-					    (unsigned long long)size, (long long)st.st_size);
+	if (!rc && !layout)
+		rc = ssrp_fve_boot_parse(&s->boot, header);
+	if (!rc && layout) {
+		s->layout = *layout;
+		s->boot.sector_size = (uint16_t)layout->sector;
+		memcpy(s->boot.copies, layout->copies, sizeof s->boot.copies);
+		rc = map_volume(s);
 	}
 	if (!rc)
-		rc = ssrp_sim_layout_check(&s->layout);
-	if (!rc) {
-		s->map_len = (size_t)s->layout.size;
-		void *m = mmap(NULL, s->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd, 0);
-		if (m == MAP_FAILED)
-			rc = ssrp_error_set(SSRP_E_IO, "cannot map %s: %s", path, strerror(errno));
-		else
-			s->map = m;
-	}
+		s->block = ssrp_calloc(1, SSRP_FVE_REGION);
+	if (!rc && !s->block)
+		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory opening %s", path);
 	if (rc) {
 		ssrp_error_prefix(rc, "%s", path);
 		ssrp_sim_store_close(s);
@@ -133,6 +144,21 @@ void ssrp_sim_store_close(ssrp_sim_store *s)
 	if (s->fd >= 0)
 		close(s->fd); /* releases the lock */
 	s->fd = -1;
+	ssrp_free_secret(s->block, s->block ? SSRP_FVE_REGION : 0);
+	s->block = NULL;
+}
+
+/* The layout the chosen copy describes. */
+static int take_layout(ssrp_sim_store *s, const ssrp_fve_metadata *md)
+{
+	ssrp_sim_layout *l = &s->layout;
+	l->size = md->volume_size;
+	memcpy(l->copies, md->copies, sizeof l->copies);
+	l->relocated_at = md->relocated_at;
+	l->relocated_size = md->relocated_size;
+	l->sector = s->boot.sector_size;
+	int rc = ssrp_sim_layout_check(l, s->dev_size);
+	return rc ? rc : map_volume(s);
 }
 
 int ssrp_sim_store_read_metadata(ssrp_sim_store *s, ssrp_fve_metadata *out)
@@ -145,19 +171,21 @@ int ssrp_sim_store_read_metadata(ssrp_sim_store *s, ssrp_fve_metadata *out)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory reading metadata");
 	}
 	int best = -1, valid = 0, rc = SSRP_OK;
-	char why[3][256] = {"", "", ""};
 	uint64_t seqs[3] = {0, 0, 0};
 	for (int i = 0; i < 3; i++) {
-		rc = ssrp_sim_store_pread(s, region, SSRP_FVE_REGION, s->layout.copies[i]);
+		uint64_t at = s->boot.copies[i];
+		s->copy_ok[i] = 0;
+		s->copy_note[i][0] = '\0';
+		rc = at <= s->dev_size && s->dev_size - at >= SSRP_FVE_REGION
+			     ? ssrp_sim_store_pread(s, region, SSRP_FVE_REGION, at)
+			     : ssrp_error_set(SSRP_E_FORMAT, "past the end of the device");
 		if (rc == SSRP_OK)
 			rc = ssrp_fve_metadata_parse(copy, region, SSRP_FVE_REGION);
-		if (rc == SSRP_OK && (copy->volume_size != s->layout.size ||
-				      memcmp(copy->copies, s->layout.copies, sizeof copy->copies) ||
-				      copy->relocated_at != s->layout.relocated_at))
+		if (rc == SSRP_OK && memcmp(copy->copies, s->boot.copies, sizeof copy->copies))
 			rc = ssrp_error_set(SSRP_E_FORMAT,
 					    "metadata: its offsets disagree with the volume header");
 		if (rc) {
-			snprintf(why[i], sizeof why[i], "%s", ssrp_error_last());
+			snprintf(s->copy_note[i], sizeof s->copy_note[i], "%s", ssrp_error_last());
 			continue;
 		}
 		valid++;
@@ -165,17 +193,50 @@ int ssrp_sim_store_read_metadata(ssrp_sim_store *s, ssrp_fve_metadata *out)
 		if (best < 0 || copy->sequence > out->sequence) {
 			best = i;
 			memcpy(out, copy, sizeof *copy);
+			memcpy(s->block, region, SSRP_FVE_REGION);
+			s->block_len = copy->content_len +
+				       (copy->has_validation ? SSRP_FVE_VALIDATION_LEN : 8);
 		}
 	}
 	ssrp_free(region);
 	ssrp_free_secret(copy, sizeof *copy);
 	if (best < 0)
 		return ssrp_error_set(SSRP_E_FORMAT,
-				      "%s: no readable metadata copy (1: %s; 2: %s; 3: %s)", s->path,
-				      why[0], why[1], why[2]);
+				      "%s: no readable metadata copy (1 at 0x%llx: %s; 2 at 0x%llx: %s; "
+				      "3 at 0x%llx: %s)",
+				      s->path, (unsigned long long)s->boot.copies[0], s->copy_note[0],
+				      (unsigned long long)s->boot.copies[1], s->copy_note[1],
+				      (unsigned long long)s->boot.copies[2], s->copy_note[2]);
+	for (int i = 0; i < 3; i++) {
+		s->copy_ok[i] = !s->copy_note[i][0] && seqs[i] == seqs[best];
+		if (!s->copy_note[i][0] && !s->copy_ok[i])
+			snprintf(s->copy_note[i], sizeof s->copy_note[i],
+				 "behind copy %d (an update was cut off)", best + 1);
+	}
+	s->chosen = best;
 	s->copies_in_step = valid == 3 && seqs[0] == seqs[1] && seqs[1] == seqs[2];
+	rc = take_layout(s, out);
+	if (rc)
+		return ssrp_error_prefix(rc, "%s: metadata copy %d", s->path, best + 1);
 	ssrp_error_clear();
 	return SSRP_OK;
+}
+
+int ssrp_sim_store_verify(ssrp_sim_store *s, const ssrp_fve_metadata *md, const uint8_t vmk[32])
+{
+	int rc = ssrp_fve_metadata_verify(s->block, md, vmk);
+	if (rc)
+		ssrp_error_prefix(rc, "%s: metadata copy %d at 0x%llx", s->path, s->chosen + 1,
+				  (unsigned long long)s->boot.copies[s->chosen]);
+	return rc;
+}
+
+static int refuse_read_only(const ssrp_sim_store *s)
+{
+	return ssrp_error_set(SSRP_E_REFUSED,
+			      "volume %s is open read-only; open it for writing to change it "
+			      "(bitlk:PATH?rw)",
+			      s->path);
 }
 
 /* One copy's write (the encoded block, rounded up to whole sectors: the
@@ -192,19 +253,67 @@ static int write_region(ssrp_sim_store *s, const uint8_t *buf, size_t len, uint6
 	return rc ? rc : ssrp_sim_store_sync(s);
 }
 
-int ssrp_sim_store_write_metadata(ssrp_sim_store *s, ssrp_fve_metadata *md)
+int ssrp_sim_store_repair(ssrp_sim_store *s)
 {
+	if (!s->writable)
+		return refuse_read_only(s);
+	size_t len = (s->block_len + SSRP_FVE_SECTOR - 1) / SSRP_FVE_SECTOR * SSRP_FVE_SECTOR;
+	int rc = SSRP_OK;
+	for (int i = 0; rc == SSRP_OK && i < 3; i++)
+		if (!s->copy_ok[i])
+			rc = write_region(s, s->block, len, s->boot.copies[i]);
+	if (rc == SSRP_OK) {
+		s->copies_in_step = 1;
+		for (int i = 0; i < 3; i++) {
+			s->copy_ok[i] = 1;
+			s->copy_note[i][0] = '\0';
+		}
+	}
+	return rc;
+}
+
+int ssrp_sim_store_write_metadata(ssrp_sim_store *s, ssrp_fve_metadata *md, const uint8_t *vmk)
+{
+	if (!s->writable)
+		return refuse_read_only(s);
+	if (md->unmodelled)
+		return ssrp_error_set(SSRP_E_NOTSUPPORTED,
+				      "%s: the metadata holds %u entries ssrp does not model (a "
+				      "Windows-made volume); rewriting it would lose them",
+				      s->path, md->unmodelled);
 	uint8_t *region = ssrp_calloc(1, SSRP_FVE_REGION);
 	if (!region)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory writing metadata");
+	uint8_t nonce[12];
+	if (vmk)
+		ssrp_sim_next_nonce(nonce, md);
 	md->sequence++;
 	size_t used = 0;
-	int rc = ssrp_fve_metadata_encode(region, SSRP_FVE_REGION - 8, &used, md);
+	int rc = ssrp_fve_metadata_encode(region, SSRP_FVE_REGION - SSRP_FVE_VALIDATION_LEN, &used,
+					  md);
+	if (rc == SSRP_OK && vmk)
+		rc = ssrp_fve_metadata_seal(region, SSRP_FVE_REGION, &used, vmk, nonce);
 	size_t len = (used + SSRP_FVE_SECTOR - 1) / SSRP_FVE_SECTOR * SSRP_FVE_SECTOR;
 	for (int i = 0; rc == SSRP_OK && i < 3; i++)
-		rc = write_region(s, region, len, s->layout.copies[i]);
-	ssrp_free_secret(region, SSRP_FVE_REGION);
-	if (rc == SSRP_OK)
+		rc = write_region(s, region, len, s->boot.copies[i]);
+	if (rc == SSRP_OK) {
 		s->copies_in_step = 1;
+		memcpy(s->block, region, SSRP_FVE_REGION);
+		s->block_len = used;
+		for (int i = 0; i < 3; i++) {
+			s->copy_ok[i] = 1;
+			s->copy_note[i][0] = '\0';
+		}
+		/* Keep the validation fields as a reader will parse them. */
+		ssrp_fve_metadata *back = ssrp_malloc(sizeof *back);
+		if (back && ssrp_fve_metadata_parse(back, region, SSRP_FVE_REGION) == SSRP_OK) {
+			md->content_len = back->content_len;
+			md->has_validation = back->has_validation;
+			md->validation = back->validation;
+		}
+		ssrp_free_secret(back, back ? sizeof *back : 0);
+		ssrp_error_clear();
+	}
+	ssrp_free_secret(region, SSRP_FVE_REGION);
 	return rc;
 }

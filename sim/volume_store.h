@@ -4,7 +4,12 @@
  * started; each copy carries a CRC32 and ssrp's sequence number. Reading
  * takes the valid copy with the highest sequence, so a kill at any write
  * leaves the metadata as it was before or after the update, never neither,
- * and the next write puts all three copies back in step. */
+ * and the next write puts all three copies back in step.
+ *
+ * Any BitLocker volume opens: the metadata's placement, the volume size and
+ * the sector size come from the boot sector and the metadata itself. A
+ * store opened read-only (shared lock, read-only mapping) never writes,
+ * not even to repair a damaged copy; it reports it instead. */
 #ifndef SSRP_SIM_VOLUME_STORE_H
 #define SSRP_SIM_VOLUME_STORE_H
 
@@ -23,8 +28,16 @@ typedef struct ssrp_sim_store {
 	size_t map_len;
 	int data_dirty;
 	char path[1024];
+	int writable;
+	uint64_t dev_size;
+	ssrp_fve_boot boot;
 	ssrp_sim_layout layout;
 	int copies_in_step; /* 0 when a copy is damaged or behind */
+	int copy_ok[3];     /* 1: the copy parsed and is the newest */
+	char copy_note[3][256]; /* why a copy was not used */
+	int chosen;         /* the copy the metadata was read from */
+	uint8_t *block;     /* its bytes, SSRP_FVE_REGION (hash and repair) */
+	size_t block_len;   /* block, CRC and validation */
 	/* Fault injection for crash tests (spec option kill_at_write=N): the
 	 * Nth region write of this process writes half its bytes and then the
 	 * process kills itself with SIGKILL. 0 = off. */
@@ -32,15 +45,25 @@ typedef struct ssrp_sim_store {
 	unsigned writes;
 } ssrp_sim_store;
 
-/* Open (and lock exclusively) an existing volume file; read its layout from
- * the volume header. */
-int ssrp_sim_store_open(ssrp_sim_store *s, const char *path);
+/* Open an existing volume (file or block device) and read its boot sector;
+ * writable: an exclusive lock and a writable mapping, else a shared lock.
+ * layout: the layout of a volume being created (NULL: read it from the
+ * metadata with ssrp_sim_store_read_metadata). */
+int ssrp_sim_store_open(ssrp_sim_store *s, const char *path, int writable,
+			const ssrp_sim_layout *layout);
 void ssrp_sim_store_close(ssrp_sim_store *s);
 
-/* The newest valid metadata copy. */
+/* The newest valid metadata copy; sets the layout and maps the volume. */
 int ssrp_sim_store_read_metadata(ssrp_sim_store *s, ssrp_fve_metadata *out);
-/* Bump the sequence and write all three copies, one after another. */
-int ssrp_sim_store_write_metadata(ssrp_sim_store *s, ssrp_fve_metadata *md);
+/* Write the copy read back over damaged or stale ones, byte for byte. */
+int ssrp_sim_store_repair(ssrp_sim_store *s);
+/* Bump the sequence and write all three copies, one after another; with
+ * vmk, sealed with the validation structure Windows writes (without it,
+ * only the CRC: the volume is locked and the VMK unknown). */
+int ssrp_sim_store_write_metadata(ssrp_sim_store *s, ssrp_fve_metadata *md, const uint8_t *vmk);
+/* Check the copy read against its validation datum (see
+ * ssrp_fve_metadata_verify), naming the copy when it fails. */
+int ssrp_sim_store_verify(ssrp_sim_store *s, const ssrp_fve_metadata *md, const uint8_t vmk[32]);
 
 /* Flush data written through the map to the disk. */
 int ssrp_sim_store_sync_data(ssrp_sim_store *s);

@@ -13,10 +13,11 @@
 #include "ssrp/volume.h"
 #include "tools/cli_util.h"
 #include "tools/cmd_volume.h"
+#include "tools/cmd_volume_data.h"
 
 typedef struct volume_args {
 	const char *volume, *tpm, *rp_file, *password_file, *id, *in, *out, *pcrs, *size;
-	const char *offset, *length;
+	const char *offset, *length, *startup_key;
 	int json, show, follow_symlink;
 	const char *positional;
 } volume_args;
@@ -40,6 +41,7 @@ static int parse_args(volume_args *a, int argc, char **argv)
 		{"--json", CLI_FLAG, offsetof(volume_args, json), NULL},
 		{"--show", CLI_FLAG, offsetof(volume_args, show), NULL},
 		{"--follow-symlink", CLI_FLAG, offsetof(volume_args, follow_symlink), NULL},
+		{"--startup-key", CLI_VALUE, offsetof(volume_args, startup_key), NULL},
 		{"--recovery-password", CLI_REFUSE_SECRET, 0, secret_hint},
 		{"--password", CLI_REFUSE_SECRET, 0, secret_hint},
 	};
@@ -117,6 +119,31 @@ static int unlock_with_tpm(ssrp_volume *vol, const volume_args *a)
 	return rc;
 }
 
+/* The key the user gave for opening a volume: a recovery password file, a
+ * user password file or a startup key (.BEK); 0 when none was given. */
+static int unlock_with_given(ssrp_volume *vol, const volume_args *a, int *given)
+{
+	*given = 1;
+	if (a->rp_file)
+		return unlock_with_file(vol, a->rp_file);
+	ssrp_buf key = SSRP_BUF_INIT;
+	int rc;
+	if (a->password_file) {
+		rc = read_password(&key, a->password_file);
+		if (!rc)
+			rc = ssrp_volume_unlock_password(vol, (const char *)key.data);
+	} else if (a->startup_key) {
+		rc = cli_read_file(&key, a->startup_key, 64 * 1024);
+		if (!rc)
+			rc = ssrp_volume_unlock_startup_key(vol, key.data, key.len);
+	} else {
+		*given = 0;
+		rc = SSRP_OK;
+	}
+	ssrp_buf_free(&key);
+	return rc;
+}
+
 /* Unlock when locked: the recovery password file if given, else the TPM. */
 static int ensure_unlocked(ssrp_volume *vol, const volume_args *a)
 {
@@ -166,6 +193,8 @@ static int cmd_status(ssrp_volume *vol, const volume_args *a)
 		free(ps);
 		return cli_fail(rc);
 	}
+	if (st.metadata_note[0])
+		fprintf(stderr, "ssrp: warning: %s: metadata %s\n", a->volume, st.metadata_note);
 	if (a->json) {
 		cJSON *root = cJSON_CreateObject();
 		cJSON_AddStringToObject(root, "volume", a->volume);
@@ -178,6 +207,11 @@ static int cmd_status(ssrp_volume *vol, const volume_args *a)
 		if (st.last_unlock_recovery_id[0])
 			cJSON_AddStringToObject(root, "last_unlock_recovery_id", st.last_unlock_recovery_id);
 		cJSON_AddNumberToObject(root, "size", (double)st.size);
+		if (st.sector_size)
+			cJSON_AddNumberToObject(root, "sector_size", st.sector_size);
+		cJSON_AddBoolToObject(root, "to_go", st.to_go);
+		cJSON_AddBoolToObject(root, "used_space_only", st.used_space_only);
+		cJSON_AddNumberToObject(root, "metadata_copies_ok", st.metadata_copies_ok);
 		cJSON *arr = cJSON_AddArrayToObject(root, "protectors");
 		for (size_t i = 0; i < n; i++) {
 			cJSON *p = cJSON_CreateObject();
@@ -206,7 +240,16 @@ static int cmd_status(ssrp_volume *vol, const volume_args *a)
 		printf("encryption:    %s, %d%% encrypted\n",
 		       ssrp_volume_method_name(st.encryption_method), st.percent_encrypted);
 		printf("lock:          %s\n", st.locked ? "locked" : "unlocked");
-		printf("size:          %llu bytes\n", (unsigned long long)st.size);
+		printf("size:          %llu bytes", (unsigned long long)st.size);
+		if (st.sector_size)
+			printf(", %u-byte sectors", st.sector_size);
+		printf("\n");
+		if (st.to_go)
+			printf("kind:          BitLocker To Go (readers find it through a FAT "
+			       "discovery volume)\n");
+		if (st.used_space_only)
+			printf("kind:          used space only (free space is encrypted when "
+			       "written)\n");
 		if (st.last_unlock_recovery)
 			printf("note:          recovery password %s unlocked this volume; rotate it\n",
 			       st.last_unlock_recovery_id[0] ? st.last_unlock_recovery_id : "(unknown)");
@@ -313,10 +356,17 @@ static void reseal_after_recovery(ssrp_volume *vol, const volume_args *a)
 
 static int cmd_unlock(ssrp_volume *vol, const volume_args *a)
 {
-	int rc = a->rp_file ? unlock_with_file(vol, a->rp_file) : unlock_with_tpm(vol, a);
+	int given = 0;
+	int rc = unlock_with_given(vol, a, &given);
+	if (!rc && !given)
+		rc = unlock_with_tpm(vol, a);
 	if (rc)
 		return cli_fail(rc);
-	fprintf(stderr, "unlocked with %s\n", a->rp_file ? "the recovery password" : "the TPM");
+	fprintf(stderr, "unlocked with %s\n",
+		a->rp_file ? "the recovery password"
+		: a->password_file ? "the password"
+		: a->startup_key ? "the startup key"
+				 : "the TPM");
 	if (a->rp_file)
 		reseal_after_recovery(vol, a);
 	return EXIT_OK;
@@ -370,7 +420,10 @@ static int cmd_read(ssrp_volume *vol, const volume_args *a)
 	if (length > 64u * 1024 * 1024)
 		return cli_usage_error("volume read moves at most 64M at a time");
 	uint8_t *buf = ssrp_malloc((size_t)length);
-	int rc = buf ? ensure_unlocked(vol, a) : ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	int given = 0;
+	int rc = buf ? unlock_with_given(vol, a, &given) : ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	if (!rc && !given)
+		rc = ensure_unlocked(vol, a);
 	if (!rc)
 		rc = ssrp_volume_read(vol, offset, buf, (size_t)length);
 	if (!rc)
@@ -379,15 +432,30 @@ static int cmd_read(ssrp_volume *vol, const volume_args *a)
 	return rc ? cli_fail(rc) : EXIT_OK;
 }
 
+/* The whole decrypted volume as Windows sees it, streamed to --out. */
+static int cmd_decrypt(ssrp_volume *vol, const volume_args *a)
+{
+	if (!a->out)
+		return cli_usage_error("volume decrypt needs --out FILE (or - for standard output)");
+	int given = 0;
+	int rc = unlock_with_given(vol, a, &given);
+	if (!rc && !given)
+		rc = ensure_unlocked(vol, a);
+	if (!rc)
+		rc = cli_volume_stream_decrypted(vol, a->out);
+	return rc ? cli_fail(rc) : EXIT_OK;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(ssrp_volume *, const volume_args *);
+	int read_only; /* opens bitlk:/sim: volumes without write access */
 } commands[] = {
-	{"status", cmd_status},		{"add-tpm", cmd_add_tpm},
-	{"add-recovery", cmd_add_recovery}, {"show-recovery", cmd_show_recovery},
-	{"remove", cmd_remove},		{"unlock", cmd_unlock},
-	{"protection", cmd_protection},	{"write", cmd_write},
-	{"read", cmd_read},
+	{"status", cmd_status, 1},	{"add-tpm", cmd_add_tpm, 0},
+	{"add-recovery", cmd_add_recovery, 0}, {"show-recovery", cmd_show_recovery, 0},
+	{"remove", cmd_remove, 0},	{"unlock", cmd_unlock, 0},
+	{"protection", cmd_protection, 0}, {"write", cmd_write, 0},
+	{"read", cmd_read, 1},		{"decrypt", cmd_decrypt, 1},
 };
 
 static int cmd_create(const volume_args *a)
@@ -413,7 +481,7 @@ int ssrp_cmd_volume(int argc, char **argv)
 	if (argc < 2)
 		return cli_usage_error("volume needs a subcommand: create, status, add-tpm, "
 				       "add-recovery, show-recovery, remove, unlock, protection, "
-				       "write, read");
+				       "write, read, decrypt");
 	volume_args a;
 	int rc = parse_args(&a, argc - 2, argv + 2);
 	if (rc)
@@ -427,7 +495,10 @@ int ssrp_cmd_volume(int argc, char **argv)
 			return cli_usage_error("volume %s: unexpected argument '%s'", argv[1],
 					       a.positional);
 		ssrp_volume *vol = NULL;
-		rc = ssrp_volume_open(&vol, a.volume);
+		char spec[1100];
+		rc = ssrp_volume_open(&vol, commands[i].read_only
+						    ? cli_volume_spec_read_only(spec, sizeof spec, a.volume)
+						    : a.volume);
 		if (rc)
 			return cli_fail(rc);
 		rc = commands[i].run(vol, &a);

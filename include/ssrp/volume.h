@@ -1,8 +1,12 @@
 /* ssrp: volume protection (BitLocker) over any backend.
  *
  * A volume is opened from a spec string:
+ *   "bitlk:/dev/sdb1"            any BitLocker volume in a file or block
+ *                                device, Windows-made or ssrp-made; read-only
+ *                                unless "?rw" follows the path
  *   "sim:/var/lib/ssrp/os.img"   a file-backed volume in BitLocker's on-disk
- *                                format (create it with ssrp_sim_volume_create)
+ *                                format (create it with ssrp_sim_volume_create),
+ *                                opened read-write unless "?ro" follows
  *   "wmi:C:"                     Windows: Win32_EncryptableVolume over WMI
  * Which services a backend offers is in its capability bits; a service it
  * lacks answers SSRP_E_NOTSUPPORTED.
@@ -82,6 +86,12 @@ typedef struct ssrp_volume_status {
 	/* The recovery-password protector that unlocked it when
 	 * last_unlock_recovery is 1, else "". */
 	char last_unlock_recovery_id[SSRP_PROTECTOR_ID_LEN + 1];
+	/* Appended: what the on-disk format says (0 where a backend cannot tell). */
+	uint32_t sector_size;       /* 512 or 4096 */
+	int to_go;                  /* a BitLocker To Go volume (FAT discovery sector) */
+	int used_space_only;        /* encrypted on write: only used space was encrypted */
+	int metadata_copies_ok;     /* 0..3 metadata copies intact and current */
+	char metadata_note[512];    /* damaged copies, or what opening repaired; "" */
 } ssrp_volume_status;
 
 /** Open the volume named by spec. */
@@ -130,6 +140,10 @@ SSRP_API int ssrp_volume_ensure_recovery_password(ssrp_volume *vol,
  * changed) or with a recovery password (SSRP_E_BAD_KEY when wrong). */
 SSRP_API int ssrp_volume_unlock_tpm(ssrp_volume *vol, ssrp_tpm *tpm);
 SSRP_API int ssrp_volume_unlock_recovery_password(ssrp_volume *vol, const char *password);
+/** Unlock with a user password (UTF-8; BitLocker hashes it as UTF-16LE) or
+ * with a startup key file's bytes (.BEK). SSRP_E_BAD_KEY when wrong. */
+SSRP_API int ssrp_volume_unlock_password(ssrp_volume *vol, const char *password);
+SSRP_API int ssrp_volume_unlock_startup_key(ssrp_volume *vol, const uint8_t *bek, size_t len);
 
 /** After a recovery unlock: seal the volume key again, in the existing TPM
  * protector (its id stays), to the PCRs' current values (pcr_mask 0: 7 and

@@ -82,6 +82,9 @@ static void sample(ssrp_fve_metadata *md)
 	md->copies[1] = 32 * MIB;
 	md->copies[2] = 48 * MIB;
 	md->relocated_at = 16 * MIB + SSRP_FVE_REGION;
+	md->relocated_size = SSRP_FVE_RELOCATED_SIZE;
+	md->header_sectors = SSRP_FVE_RELOCATED_SECTORS;
+	md->state = md->next_state = SSRP_FVE_STATE_ENCRYPTED;
 	fill(md->volume_guid, 16, 1);
 	md->next_nonce = 9;
 	md->method = SSRP_FVE_ALG_XTS_128;
@@ -157,6 +160,7 @@ static encoded *encode_sample(void)
 	assert_non_null(e);
 	sample(&e->md);
 	assert_int_equal(ssrp_fve_metadata_encode(e->buf, sizeof e->buf, &e->len, &e->md), SSRP_OK);
+	e->md.content_len = (size_t)rd16(e->buf + 8) * 16; /* what parsing reports */
 	return e;
 }
 
@@ -262,7 +266,7 @@ static void full_protector_table(void **state)
 		ssrp_fve_vmk *v = &e->md.vmks[i];
 		memset(v, 0, sizeof *v);
 		fill(v->guid, 16, 100 + (unsigned)i);
-		v->protection = SSRP_FVE_PROTECT_TPM_PIN;
+		v->protection = SSRP_FVE_PROTECT_RECOVERY_PASSWORD;
 		v->name_len = SSRP_FVE_MAX_NAME;
 		fill(v->name, SSRP_FVE_MAX_NAME, (unsigned)i);
 		v->has_clear_key = v->has_stretch = v->has_key_copy = v->has_wrapped_vmk = 1;
@@ -272,6 +276,7 @@ static void full_protector_table(void **state)
 		fill(v->tpm_blob, SSRP_FVE_MAX_TPM_BLOB, (unsigned)i);
 	}
 	assert_int_equal(ssrp_fve_metadata_encode(e->buf, sizeof e->buf, &e->len, &e->md), SSRP_OK);
+	e->md.content_len = (size_t)rd16(e->buf + 8) * 16;
 	assert_int_equal(ssrp_fve_metadata_parse(back, e->buf, e->len), SSRP_OK);
 	assert_memory_equal(back, &e->md, sizeof *back);
 	/* One more VMK: the FVEK entry relabelled as a 17th protector. */
@@ -362,12 +367,21 @@ static void block_header_fields(void **state)
 	wr16(e->buf + 0x0A, 1);
 	expect_edit_refused(e, "block version 1");
 
+	/* A conversion under way is recorded, not refused (Windows volumes
+	 * are read in any state). */
 	e = encode_sample();
 	wr16(e->buf + 0x0C, 2);
-	expect_edit_refused(e, "volume state 2/4");
-	e = encode_sample();
 	wr16(e->buf + 0x0E, 1);
-	expect_edit_refused(e, "volume state 4/1");
+	wr32(e->buf + 0x1C, 2); /* 4096-byte sectors: two relocated */
+	reseal(e->buf);
+	ssrp_fve_metadata *back = malloc(sizeof *back);
+	assert_non_null(back);
+	assert_int_equal(ssrp_fve_metadata_parse(back, e->buf, sizeof e->buf), SSRP_OK);
+	assert_int_equal(back->state, 2);
+	assert_int_equal(back->next_state, 1);
+	assert_int_equal(back->header_sectors, 2);
+	free(back);
+	free(e);
 
 	e = encode_sample();
 	wr16(e->buf + 0x08, 0xFFFF);
@@ -378,13 +392,16 @@ static void block_header_fields(void **state)
 
 	e = encode_sample();
 	size_t content = (size_t)rd16(e->buf + 8) * 16;
-	wr16(e->buf + content, 9);
-	expect_refusal(e->buf, sizeof e->buf, "checksum trailer");
+	wr16(e->buf + content, 7);
+	expect_refusal(e->buf, sizeof e->buf, "validation structure");
+	wr16(e->buf + content, 8);
+	wr16(e->buf + content + 2, 3);
+	expect_refusal(e->buf, sizeof e->buf, "version 3");
+	/* A longer structure must hold the AES-CCM datum. */
+	wr16(e->buf + content + 2, 2);
+	wr16(e->buf + content, 0x100);
+	expect_refusal(e->buf, sizeof e->buf, "not an 80-byte AES-CCM datum");
 	free(e);
-
-	e = encode_sample();
-	wr32(e->buf + 0x1C, 8);
-	expect_edit_refused(e, "8 relocated sectors");
 }
 
 static void dataset_header_fields(void **state)
@@ -414,9 +431,28 @@ static void dataset_header_fields(void **state)
 	expect_edit_refused(e, "header size 64");
 
 	e = encode_sample();
-	wr16(e->buf + 0x64, 0x8002);
-	wr16(e->buf + 0x66, 0x8002);
-	expect_edit_refused(e, "encryption method 0x8002");
+	wr16(e->buf + 0x64, 0x9000);
+	wr16(e->buf + 0x66, 0x9000);
+	expect_edit_refused(e, "encryption method 0x9000");
+
+	e = encode_sample();
+	wr16(e->buf + 0x66, 0x8005);
+	expect_edit_refused(e, "second field 0x8005");
+
+	/* Windows leaves the second method field at 0; every method is read. */
+	static const uint16_t methods[] = {0x8000, 0x8001, 0x8002, 0x8003, 0x8004, 0x8005};
+	ssrp_fve_metadata *back = malloc(sizeof *back);
+	assert_non_null(back);
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+		e = encode_sample();
+		wr16(e->buf + 0x64, methods[i]);
+		wr16(e->buf + 0x66, 0);
+		reseal(e->buf);
+		assert_int_equal(ssrp_fve_metadata_parse(back, e->buf, sizeof e->buf), SSRP_OK);
+		assert_int_equal(back->method, methods[i]);
+		free(e);
+	}
+	free(back);
 
 	e = encode_sample();
 	wr16(e->buf + 0x66, SSRP_FVE_ALG_XTS_256); /* the copy disagrees */
@@ -578,10 +614,10 @@ static void volume_header(void **state)
 		uint8_t value;
 		const char *words;
 	} edits[] = {
-		{3, '+', "'-FVE-FS-' signature"},
+		{3, '+', "'-FVE-FS-'"},
 		{0xA0, 0x3c, "BitLocker GUID"},
 		{0xAF, 0x00, "BitLocker GUID"},
-		{0x0C, 0x10, "bytes per sector"},
+		{0x0C, 0x03, "bytes per sector"},
 		{0x1FE, 0x00, "55 AA"},
 		{0x1FF, 0xAB, "55 AA"},
 		{0xB0, 0x01, "metadata offset 1"},

@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define SSRP_VOLUME_BACKEND_VERSION 2
+#define SSRP_VOLUME_BACKEND_VERSION 3
 #define SSRP_RECOVERY_PASSWORD_LEN 55 /* 8 groups of 6 digits and 7 dashes */
 
 typedef struct ssrp_volume_backend_info {
@@ -74,6 +74,11 @@ typedef struct ssrp_volume_backend {
 	/* Version 2. SSRP_VOLUME_CAP_PROTECTORS: seal the volume key again, in
 	 * the existing TPM protector (same id), to the PCRs' current values. */
 	int (*reseal_tpm_protector)(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask);
+
+	/* Version 3. SSRP_VOLUME_CAP_UNLOCK: a user password (UTF-8) and a
+	 * startup key file's bytes. */
+	int (*unlock_password)(void *ctx, const char *password);
+	int (*unlock_startup_key)(void *ctx, const uint8_t *bek, size_t len);
 } ssrp_volume_backend;
 
 /** Open a volume through a backend table the caller supplies. */
