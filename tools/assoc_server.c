@@ -23,6 +23,7 @@
 #include "escrow/assoc.h"
 #include "escrow/assoc_client.h"
 #include "escrow/audit.h"
+#include "hal/clock.h"
 #include "hal/mem.h"
 #include "ssrp/error.h"
 #include "ssrp/sys/error.h"
@@ -465,11 +466,37 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return body_in(srv, conn, r);
 }
 
+/* libmicrohttpd's messages (a failed TLS handshake is one), at most
+ * MHD_LOG_PER_S a second, so clients cannot flood the service's log; the
+ * number left out is said with the next one written. */
+#define MHD_LOG_PER_S 5
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	(void)cls;
-	fputs("ssrp assoc serve: libmicrohttpd: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static uint64_t second;
+	static unsigned written;
+	static unsigned long left_out;
+	uint64_t now = ssrp_monotonic_ms() / 1000u;
+	char msg[300];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	pthread_mutex_lock(&lock);
+	if (now != second) {
+		second = now;
+		written = 0;
+	}
+	if (written < MHD_LOG_PER_S) {
+		written++;
+		if (left_out)
+			fprintf(stderr, "ssrp assoc serve: (%lu libmicrohttpd messages left out)\n",
+				left_out);
+		left_out = 0;
+		fprintf(stderr, "ssrp assoc serve: libmicrohttpd: %s%s", msg,
+			msg[0] && msg[strlen(msg) - 1] == '\n' ? "" : "\n");
+	} else {
+		left_out++;
+	}
+	pthread_mutex_unlock(&lock);
 }
 
 /* ---- lifecycle ------------------------------------------------------------------- */
