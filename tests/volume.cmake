@@ -1,5 +1,5 @@
 # The volume interface: the conformance suite (the sim backend on a private
-# swtpm), the TPM and crash scenarios, dislocker and libbde as oracles for
+# swtpm), the TPM and crash scenarios, dislocker, libbde and cryptsetup as oracles for
 # the on-disk format, and the metadata codec. Included from tests/CMakeLists.txt.
 ssrp_test(integration_volume_conformance
           SOURCES integration/run_volume_conformance.c integration/volume_conformance.c
@@ -14,7 +14,7 @@ ssrp_test(integration_volume_crash
 ssrp_test(unit_bitlocker_fve_metadata SOURCES unit/test_fve_metadata.c LABELS unit
           LIBS PkgConfig::ZLIB)
 
-# Only the ssrp command; exits 77 (skip) when dislocker, libbde-utils or
+# Only the ssrp command; exits 77 (skip) when dislocker, libbde-utils, cryptsetup-bin or
 # swtpm is not installed.
 add_test(NAME integration_volume_oracles
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_volume_oracles.sh
@@ -34,3 +34,12 @@ foreach(t integration_volume_conformance integration_volume_tpm integration_volu
     set_tests_properties(valgrind_${t} PROPERTIES TIMEOUT 1200)
   endif()
 endforeach()
+
+# Fifteen Windows-made volumes (tests/data/bitlk-windows.tar.xz), unpacked
+# sparse into the build tree: status, every key kind, decrypt against the
+# recorded SHA-256, damaged and tampered metadata. Only the ssrp command.
+add_test(NAME integration_volume_windows
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_volume_windows.sh
+                 $<TARGET_FILE:ssrp_cli> ${CMAKE_CURRENT_SOURCE_DIR}/data/bitlk-windows.tar.xz
+                 ${CMAKE_CURRENT_BINARY_DIR}/volume_windows)
+set_tests_properties(integration_volume_windows PROPERTIES LABELS integration TIMEOUT 600)

@@ -1,8 +1,11 @@
 #!/bin/sh
-# dislocker and libbde as oracles for ssrp's on-disk format: a volume made,
-# filled and protected with nothing but the `ssrp` command must decrypt with
-# dislocker-file to exactly the bytes ssrp reads back, and bdeinfo must list
-# its protectors under the ids ssrp reports. A wrong password opens nothing.
+# dislocker, libbde and cryptsetup as oracles for ssrp's on-disk format: a
+# volume made, filled and protected with nothing but the `ssrp` command must
+# decrypt with dislocker-file to exactly the bytes ssrp reads back (and
+# `ssrp volume decrypt` streams), bdeinfo and cryptsetup bitlkDump must list
+# its protectors under the ids ssrp reports, cryptsetup must accept the
+# recovery password and dump the FVEK ssrp encrypts with. A wrong password
+# opens nothing.
 # dislocker crashes instead of reporting some errors, so contents are
 # compared, never its exit code. The recovery password must not show up in
 # `ssrp volume status` or on any ssrp stderr.
@@ -10,9 +13,10 @@
 # usage: test_volume_oracles.sh PATH/TO/ssrp   (exit 77: a reader is missing)
 set -u
 ssrp=$1
-for tool in dislocker-file bdeinfo swtpm; do
+for tool in dislocker-file bdeinfo swtpm cryptsetup openssl; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "SKIP: $tool is not installed (apt-get install dislocker libbde-utils swtpm)"
+		echo "SKIP: $tool is not installed (apt-get install dislocker libbde-utils swtpm" \
+			"cryptsetup-bin openssl)"
 		exit 77
 	fi
 done
@@ -166,6 +170,61 @@ if [ -f "$work/dislocker.wrong" ]; then
 fi
 if [ "$leaked" -eq 0 ]; then ok "dislocker with a wrong password yields none of the data"
 else fail "dislocker decrypted data with a wrong password"; fi
+
+# `ssrp volume decrypt` streams the same view in one go.
+run "ssrp volume decrypt" "$ssrp" volume decrypt --out "$work/decrypted" \
+	--recovery-password-file "$work/pw"
+if cmp -s "$work/decrypted" "$work/view"; then ok "ssrp volume decrypt gives ssrp's view"
+else fail "ssrp volume decrypt differs from the view read piece by piece"; fi
+
+# (d) cryptsetup lists the protectors, takes the recovery password on
+# standard input and refuses a wrong one (2.6.1 cannot open a volume that
+# still has a clear key; protection is on here).
+if cryptsetup bitlkDump "$img" >"$work/bitlkdump" 2>&1; then ok "cryptsetup bitlkDump reads it"
+else fail "cryptsetup bitlkDump failed"; sed 's/^/  | /' "$work/bitlkdump"; fi
+for want in "GUID:.*$(lower "$rp_id")" "GUID:.*$(lower "$tpm_id")" "recovery passphrase" \
+	"Volume size:.*$size"; do
+	if grep -q "$want" "$work/bitlkdump"; then ok "bitlkDump shows '$want'"
+	else fail "bitlkDump lacks '$want'"; sed 's/^/  | /' "$work/bitlkdump"; fi
+done
+if cryptsetup open --type bitlk --test-passphrase "$img" <"$work/password" >"$work/cs" 2>&1
+then ok "cryptsetup accepts the recovery password"
+else fail "cryptsetup refuses the recovery password"; sed 's/^/  | /' "$work/cs"; fi
+if printf '%s\n' "$wrong" | cryptsetup open --type bitlk --test-passphrase "$img" \
+	>"$work/cs.wrong" 2>&1; then fail "cryptsetup accepts a wrong recovery password"
+else ok "cryptsetup refuses a wrong recovery password"; fi
+# The FVEK cryptsetup dumps decrypts a sector of known data: the first block
+# of XTS is D_K1(C ^ T) ^ T with T = E_K2(sector number).
+cryptsetup bitlkDump --dump-volume-key "$img" <"$work/password" >"$work/mk" 2>&1
+fvek=$(awk '/MK dump:/ { f = 1; sub(/.*MK dump:/, "") } f && NF == 0 { f = 0 } f' "$work/mk" |
+	tr -d ' \t\n:')
+tobin() { # hex on stdin to bytes on stdout (octal escapes: dash's printf has no \x)
+	hex=$(cat)
+	while [ -n "$hex" ]; do
+		printf "\\$(printf '%03o' "0x$(printf '%s' "$hex" | cut -c1-2)")"
+		hex=$(printf '%s' "$hex" | cut -c3-)
+	done
+}
+tohex() { od -An -tx1 -v | tr -d ' \n'; }
+xorhex() {
+	i=1 out=
+	while [ $i -le 31 ]; do
+		a=$(printf '%s' "$1" | cut -c$i-$((i + 1))) b=$(printf '%s' "$2" | cut -c$i-$((i + 1)))
+		out=$out$(printf '%02x' $((0x$a ^ 0x$b)))
+		i=$((i + 2))
+	done
+	printf '%s' "$out"
+}
+sector=2050 # inside the 5000 bytes written at 1048699
+tweak=$(printf '%02x%02x%028d' $((sector & 255)) $((sector >> 8)) 0) # LE u64, zero-padded
+k1=$(printf '%s' "$fvek" | cut -c1-32) k2=$(printf '%s' "$fvek" | cut -c33-64)
+t=$(printf '%s' "$tweak" | tobin | openssl enc -aes-128-ecb -K "$k2" -nopad | tohex)
+c=$(tail -c +$((sector * 512 + 1)) "$img" | head -c 16 | tohex)
+p=$(xorhex "$c" "$t" | tobin | openssl enc -d -aes-128-ecb -K "$k1" -nopad | tohex)
+p=$(xorhex "$p" "$t")
+want=$(slice "$work/data.1048699" $((sector * 512 - 1048699)) 16 | tohex)
+if [ ${#fvek} -eq 64 ] && [ "$p" = "$want" ]; then ok "cryptsetup dumps the FVEK ssrp encrypts with"
+else fail "the FVEK cryptsetup dumps ('${#fvek}' hex digits) does not decrypt ssrp's sector"; fi
 
 # The password stays out of status and every stderr.
 bare=$(printf '%s' "$password" | tr -d -)
