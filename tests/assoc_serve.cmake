@@ -6,6 +6,8 @@ ssrp_test(unit_assoc_client SOURCES unit/test_assoc_client.c LABELS unit)
 # log makes of any text, refusals rate-limited (escrow/audit.c).
 ssrp_test(unit_assoc_request_text SOURCES unit/test_assoc_request_text.c LABELS unit
           LIBS PkgConfig::CJSON)
+# The service's limits in the configuration (escrow/config_serve.c).
+ssrp_test(unit_config_serve SOURCES unit/test_config_serve.c LABELS unit)
 
 # The service and the client against `ssrp sim cloud start`, both run as
 # the real command over HTTPS with real certificates.

@@ -647,6 +647,9 @@ static int start_mhd(assoc_server *srv, const char *host, int port)
 	int rc = resolve(host, port, &ss, &sl);
 	if (rc)
 		return rc;
+	/* libmicrohttpd shares its connection limit out among the pool's
+	 * threads; max_connections is enforced over all of them by
+	 * assoc_server_conns.c, so each thread may take them all. */
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned int pool = cpus < 2 ? 2u : cpus > POOL_THREADS_MAX ? POOL_THREADS_MAX : (unsigned)cpus;
 	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TLS |
@@ -660,7 +663,7 @@ static int start_mhd(assoc_server *srv, const char *host, int port)
 		MHD_OPTION_HTTPS_MEM_TRUST, srv->trust_pem, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
 		on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT, srv->limits.idle_timeout_s,
-		MHD_OPTION_CONNECTION_LIMIT, srv->limits.max_connections, MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_LIMIT, srv->limits.max_connections * pool, MHD_OPTION_END);
 	if (!srv->mhd)
 		return ssrp_error_set(SSRP_E_IO,
 				      "cannot start the HTTPS server on %s:%d (address taken, or "

@@ -15,14 +15,27 @@
  *                        could not go on, with the decisions made.
  *   GET /healthz         200 {"status":"ok"}, no certificate needed.
  *   anything else        401 without a valid certificate, else 404 / 405.
+ *   429 (Retry-After)    this device's request with other users is being
+ *                        decided; a request asking the same shares its answer.
+ * A client without a valid certificate is answered 401 (and its connection
+ * closed) as soon as its headers are in, before its body is read.
  * Errors are {"error":{"code","message"}}. Every refusal and every decision
- * is an audit line (escrow/audit.h).
+ * is an audit line (escrow/audit.h); refusals before a certificate at most
+ * one per address per interval, with a count.
+ *
+ * Limits (the configuration's assoc.serve, escrow/config.h): the handshake
+ * deadline, connections per address, the reserve of connections for
+ * devices (assoc_server_conns.c); the devices waiting, how many are decided
+ * together and how long the first waits for company (assoc_server_queue.c).
  *
  * Threads: libmicrohttpd's epoll pool does the I/O and never waits for
  * Graph: a request to decide is parsed there, its connection suspended and
- * the job handed to one of `workers` threads, each holding its own engine
- * (Graph clients and tokens, reused from one request to the next). Nothing
- * about a decision is kept afterwards, so instances scale out. */
+ * its device queued; one of `workers` threads, each holding its own engine
+ * (Graph clients and tokens, reused from one run to the next), decides up
+ * to batch_max waiting devices in one run. A watchdog thread cuts
+ * connections past their handshake deadline, drops requests whose client
+ * has gone and writes counted refusals. Nothing about a decision is kept
+ * afterwards, so instances scale out. */
 #ifndef SSRP_TOOLS_ASSOC_SERVER_H
 #define SSRP_TOOLS_ASSOC_SERVER_H
 

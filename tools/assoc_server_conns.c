@@ -21,6 +21,7 @@ int conns_init(conn_table *t, const ssrp_assoc_serve_config *sc)
 	if (pthread_mutex_init(&t->lock, NULL))
 		return -1;
 	t->per_address = sc->per_address;
+	t->max = sc->max_connections;
 	t->unproven_max = sc->max_connections - sc->reserve;
 	t->handshake_ms = (uint64_t)sc->handshake_timeout_s * 1000u;
 	return 0;
@@ -52,6 +53,7 @@ static void shed(conn_table *t, conn_rec *c)
 	if (c->shed)
 		return;
 	c->shed = 1;
+	t->n_shed++;
 	if (!c->proven)
 		t->n_unproven--;
 	if (c->fd >= 0)
@@ -71,7 +73,8 @@ void conns_started(conn_table *t, struct MHD_Connection *conn, void **socket_con
 	c->started_ms = ssrp_monotonic_ms();
 	client_ip(conn, c->ip, sizeof c->ip);
 
-	char why[160] = "", victim[INET6_ADDRSTRLEN] = "";
+	char why[160] = "", victim[INET6_ADDRSTRLEN] = "", ip[INET6_ADDRSTRLEN];
+	memcpy(ip, c->ip, sizeof ip);
 	pthread_mutex_lock(&t->lock);
 	c->prev = t->tail;
 	if (t->tail)
@@ -91,7 +94,7 @@ void conns_started(conn_table *t, struct MHD_Connection *conn, void **socket_con
 		t->stats.over_address_limit++;
 		snprintf(why, sizeof why, "more than %u connections at once from this address",
 			 t->per_address);
-	} else if (t->n_unproven > t->unproven_max) {
+	} else if (t->n_unproven > t->unproven_max || t->n - t->n_shed > t->max) {
 		/* Room for devices: the oldest connection that has not shown a
 		 * certificate goes (the new one has had no chance yet). */
 		for (conn_rec *p = t->head; p && p != c; p = p->next) {
@@ -102,7 +105,7 @@ void conns_started(conn_table *t, struct MHD_Connection *conn, void **socket_con
 				break;
 			}
 		}
-		if (t->n_unproven > t->unproven_max) {
+		if (t->n_unproven > t->unproven_max || t->n - t->n_shed > t->max) {
 			shed(t, c);
 			t->stats.shed_for_devices++;
 			snprintf(victim, sizeof victim, "%s", c->ip);
@@ -110,7 +113,7 @@ void conns_started(conn_table *t, struct MHD_Connection *conn, void **socket_con
 	}
 	pthread_mutex_unlock(&t->lock);
 	if (audit && why[0])
-		ssrp_audit_refusal(audit, c->ip, why);
+		ssrp_audit_refusal(audit, ip, why);
 	if (audit && victim[0])
 		ssrp_audit_refusal(audit, victim,
 				   "shed: connections without a device certificate were at their "
@@ -133,7 +136,9 @@ void conns_closed(conn_table *t, void **socket_context)
 	else
 		t->tail = c->prev;
 	t->n--;
-	if (!c->shed && !c->proven)
+	if (c->shed)
+		t->n_shed--;
+	else if (!c->proven)
 		t->n_unproven--;
 	pthread_mutex_unlock(&t->lock);
 	free(c);

@@ -44,8 +44,8 @@ typedef struct conn_stats {
 typedef struct conn_table {
 	pthread_mutex_t lock;
 	conn_rec *head, *tail;
-	unsigned n, n_unproven;
-	unsigned per_address, unproven_max; /* max_connections - reserve */
+	unsigned n, n_unproven, n_shed;
+	unsigned per_address, max, unproven_max; /* max_connections, - reserve */
 	uint64_t handshake_ms;
 	conn_stats stats;
 } conn_table;

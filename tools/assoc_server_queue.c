@@ -114,51 +114,50 @@ int queue_submit(assoc_queue *q, req_ctx *r)
 	if (!key)
 		return answer_now(r, 503, assoc_error_json("ServiceUnavailable", "Out of memory."),
 				  BUSY_RETRY_AFTER);
-	r->state = REQ_QUEUED;
-	/* Suspended before a worker can see it, so its resume never comes
-	 * first. */
-	MHD_suspend_connection(r->conn);
 	pthread_mutex_lock(&q->lock);
 	assoc_group *g = find(q, device);
-	int status = 0;
-	if (g && !strcmp(g->key, key)) {
-		r->gnext = g->waiters;
-		g->waiters = r;
-		q->stats.shared++;
-	} else if (g) {
+	int status = 0, fresh = !g;
+	if (g && strcmp(g->key, key) != 0) {
 		status = 429;
-	} else if (q->n_waiting >= srv->limits.queue_max || q->stopping) {
+	} else if (!g && (q->n_waiting >= srv->limits.queue_max || q->stopping)) {
 		status = 503;
 		q->stats.busy++;
-	} else if (!(g = calloc(1, sizeof *g))) {
+	} else if (!g && !(g = calloc(1, sizeof *g))) {
 		status = 503;
 	} else {
-		memcpy(g->device, device, sizeof device);
-		snprintf(g->shown, sizeof g->shown, "%s", r->device);
-		g->key = key;
-		key = NULL;
-		g->areq = r->areq;
-		r->areq = NULL;
+		/* Suspended before a worker can see it, so its resume never
+		 * comes first. */
+		r->state = REQ_QUEUED;
+		MHD_suspend_connection(r->conn);
+		if (!fresh) {
+			q->stats.shared++;
+		} else {
+			memcpy(g->device, device, sizeof device);
+			snprintf(g->shown, sizeof g->shown, "%s", r->device);
+			g->key = key;
+			key = NULL;
+			g->areq = r->areq;
+			r->areq = NULL;
+			g->queued_ms = ssrp_monotonic_ms();
+			unsigned b = bucket_of(q, device);
+			g->hnext = q->by_device[b];
+			q->by_device[b] = g;
+			if (q->tail)
+				q->tail->next = g;
+			else
+				q->head = g;
+			q->tail = g;
+			q->n_waiting++;
+			q->stats.groups++;
+			pthread_cond_signal(&q->cond);
+		}
+		r->gnext = g->waiters;
 		g->waiters = r;
-		g->queued_ms = ssrp_monotonic_ms();
-		unsigned b = bucket_of(q, device);
-		g->hnext = q->by_device[b];
-		q->by_device[b] = g;
-		if (q->tail)
-			q->tail->next = g;
-		else
-			q->head = g;
-		q->tail = g;
-		q->n_waiting++;
-		q->stats.groups++;
-		pthread_cond_signal(&q->cond);
 	}
 	pthread_mutex_unlock(&q->lock);
 	free(key);
 	if (!status)
 		return 0;
-	r->state = REQ_NEW;
-	MHD_resume_connection(r->conn);
 	if (status == 429)
 		return answer_now(r, 429,
 				  assoc_error_json("AlreadyDeciding",

@@ -6,7 +6,7 @@
  *
  * The configuration is --config, else $SSRP_CONFIG; its "assoc" member
  * names the listen address, the TLS certificate and key files, the device
- * CA and the audit log. SIGTERM or SIGINT stops it: no new connections, the
+ * CA and the audit log, and "assoc.serve" its limits (escrow/config.h). SIGTERM or SIGINT stops it: no new connections, the
  * requests in flight are answered, exit 0. */
 #include <errno.h>
 #include <pthread.h>
@@ -36,11 +36,15 @@ static const char usage[] =
 	"\n"
 	"  --config FILE      the client configuration (default $SSRP_CONFIG); its \"assoc\"\n"
 	"                     member gives listen, tls_cert_file, tls_key_file,\n"
-	"                     device_ca_file and audit\n"
+	"                     device_ca_file and audit; \"assoc.serve\" the limits:\n"
+	"                     handshake_timeout_s (5), idle_timeout_s (30),\n"
+	"                     max_connections (4096), per_address (64), reserve (512),\n"
+	"                     queue_max (20000), batch_max (100), batch_wait_ms (200),\n"
+	"                     refusal_log_interval_s (60)\n"
 	"  --listen HOST:PORT overrides assoc.listen; port 0 picks a free port\n"
 	"  --port-file FILE   write the port there once listening\n"
-	"  --workers N        requests decided at once (default 4), each worker keeping\n"
-	"                     its own Graph clients\n"
+	"  --workers N        engine runs at once (default 4), each worker keeping its own\n"
+	"                     Graph clients and deciding up to batch_max devices per run\n"
 	"  --dry-run          decide and report, change nothing in the directory\n"
 	"\n"
 	"Runs until SIGTERM or SIGINT, then answers the requests in flight and exits 0.\n";
