@@ -174,6 +174,30 @@ int queue_submit(assoc_queue *q, req_ctx *r)
 
 /* ---- clients that have gone -------------------------------------------------- */
 
+/* The peer closed its end (or the socket failed): nobody reads an answer. */
+static int client_gone(const req_ctx *r)
+{
+	struct pollfd p = {.fd = r->fd, .events = POLLRDHUP};
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
+/* Lock held: the group's requests whose client has gone leave it, their
+ * connections resumed to be closed. */
+static void detach_gone(assoc_queue *q, assoc_group *g)
+{
+	for (req_ctx **pp = &g->waiters; *pp;) {
+		req_ctx *r = *pp;
+		if (!client_gone(r)) {
+			pp = &r->gnext;
+			continue;
+		}
+		*pp = r->gnext;
+		r->state = REQ_GONE;
+		q->stats.abandoned++;
+		MHD_resume_connection(r->conn);
+	}
+}
+
 #define POLL_MAX 4096
 
 void queue_drop_abandoned(assoc_queue *q)
@@ -400,9 +424,18 @@ void *queue_worker_main(void *arg)
 				q->tail = NULL;
 			q->n_waiting--;
 			g->next = NULL;
+			/* A decision nobody waits for any more is not started. */
+			detach_gone(q, g);
+			if (!g->waiters) {
+				unlink_device(q, g);
+				group_free(g);
+				continue;
+			}
 			g->running = 1;
 			batch[n++] = g;
 		}
+		if (!n)
+			continue;
 		if (q->head)
 			pthread_cond_signal(&q->cond); /* more for another worker */
 		pthread_mutex_unlock(&q->lock);
