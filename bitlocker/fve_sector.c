@@ -49,20 +49,20 @@ int ssrp_fve_cipher_new(ssrp_fve_cipher **out, uint16_t method, const uint8_t *f
 			size_t fvek_len)
 {
 	*out = NULL;
-	/* Key bytes each method needs; Elephant keys sit at 0 and 32. */
+	/* Key bytes each method's KEY datum holds; Elephant keys sit at 0 and 32. */
 	size_t need;
 	switch (method) {
 	case SSRP_FVE_ALG_XTS_128: need = 32; break;
 	case SSRP_FVE_ALG_XTS_256: need = 64; break;
 	case SSRP_FVE_ALG_CBC_128: need = 16; break;
 	case SSRP_FVE_ALG_CBC_256: need = 32; break;
-	case SSRP_FVE_ALG_CBC_ELEPHANT_128: need = 48; break;
+	case SSRP_FVE_ALG_CBC_ELEPHANT_128: need = 64; break;
 	case SSRP_FVE_ALG_CBC_ELEPHANT_256: need = 64; break;
 	default:
 		return ssrp_error_set(SSRP_E_NOTSUPPORTED, "encryption method 0x%04x is not known",
 				      method);
 	}
-	if (fvek_len < need || (method >= SSRP_FVE_ALG_XTS_128 && fvek_len != need))
+	if (fvek_len != need)
 		return ssrp_error_set(SSRP_E_FORMAT,
 				      "the FVEK holds %zu bytes; method 0x%04x needs %zu", fvek_len,
 				      method, need);

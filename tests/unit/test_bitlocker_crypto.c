@@ -13,6 +13,8 @@
 #include <openssl/evp.h>
 
 #include "bitlocker/fve_crypto.h"
+#include "bitlocker/fve_metadata.h"
+#include "bitlocker/fve_sector.h"
 #include "bitlocker/guid.h"
 #include "bitlocker/recovery_password.h"
 #include "bitlocker/stretch.h"
@@ -503,6 +505,162 @@ static const uint8_t fve_guid[16] = {0x3b, 0xd6, 0x67, 0x49, 0x29, 0x2e, 0xd8, 0
 				     0x83, 0x99, 0xf6, 0xa3, 0x39, 0xe3, 0xd0, 0x01};
 static const char fve_text[] = "{4967D63B-2E29-4AD8-8399-F6A339E3D001}";
 
+/* One sector of a Windows-made AES-128-CBC + Elephant volume (the relocated
+ * boot sector of cryptsetup's bitlk-aes-cbc-elephant-128 image, physical
+ * sector 0x15168): its FVEK as the KEY datum holds it, the sector on disk,
+ * and the NTFS boot sector Windows shows. */
+static const char elephant_key[] =
+	"9d2733e172dc85e13e3de5aaa0e0501b8444fe4bcabcca6b137dcc3f9f9300e2fd22a3f27966c51c94c8e3adce517b6e"
+	"a013228b03583e8db1254d91786aeafe";
+static const char elephant_ct[] =
+	"2175c8446934efd6c9602aeb990295e92143dfe7918377df463951b7e0d32116a2999ee8962ce8e07006e94d6c68fd4e"
+	"cb7276654ca2768f6126db515c4dd868d49c07174237b9ff703d97580467ec7624f75fa4be17838e8ab51aedc49c9a6a"
+	"80b188cfd52aa1616b0c147cab782503d7f437e276827d385c948601f8045dc362be605e9e6b2e4657842f43e75d0ea3"
+	"efbe4b1b43936cc8256d4d7da06bc628ef1055309ebe575345464120c0d93ca0c7c09f1dc839a54a92ae074be5688149"
+	"fd4b77b622b7b2042d6f07dd4d7a88e939feac607d871063165ad8e1e592b26d21e819f758d5a7191676bbb4e34be7ae"
+	"57d04ef5008bc102f62080caca7e33de485bf6c03a949758ae4d763bd228042b5ef2983d48ab57ab8108026385144d79"
+	"05027460b38b4ffdc55657975fd4a9f72205952e3690a500a589feb7f5e97fb2760b6822842b77161f434700f2dbae29"
+	"e45f873cfc7657495c0bbc84bb687fa2c2467f2df8da9b3eacff1afb4a4bc3bbe2bc7115bd10f9772825b6643f25d47a"
+	"447391b3c43adeb868fca7670a9e59194b1ca8be45bee55c5cb7b6a4cb68fe02386795eb8623f9f9c78e6ee964ed2d7d"
+	"c14c3be6cd3fe6d92a5a26800751ac8c3019df834b5c2bcfd323b5149c8be75c01415482e84fd2216cd9781c18a1671f"
+	"bbb1693bdca4391c58f8cdd67fe3e54cd414f7b67633cf927b31b4acb33dafbe";
+static const char elephant_pt[] =
+	"eb52904e5446532020202000020800000000000000f800003f00ff00800000000000000080008000ffff030000000000"
+	"aa2a0000000000000200000000000000f600000001000000c10bf6cc5af6cc3e00000000fa33c08ed0bc007cfb68c007"
+	"1f1e686600cb88160e0066813e03004e5446537515b441bbaa55cd13720c81fb55aa7506f7c101007503e9dd001e83ec"
+	"18681a00b4488a160e008bf4161fcd139f83c4189e581f72e13b060b0075dba30f00c12e0f00041e5a33dbb900202bc8"
+	"66ff06110003160f008ec2ff061600e84b002bc877efb800bbcd1a6623c0752d6681fb54435041752481f90201721e16"
+	"6807bb1668700e1668090066536653665516161668b80166610e07cd1a33c0bf2810b9d80ffcf3aae95f01909066601e"
+	"0666a111006603061c001e66680000000066500653680100681000b4428a160e00161f8bf4cd1366595b5a665966591f"
+	"0f82160066ff06110003160f008ec2ff0e160075bc071f6661c3a0f801e80900a0fb01e80300f4ebfdb4018bf0ac3c00"
+	"7409b40ebb0700cd10ebf2c30d0a41206469736b2072656164206572726f72206f63637572726564000d0a424f4f544d"
+	"4752206973206d697373696e67000d0a424f4f544d475220697320636f6d70726573736564000d0a5072657373204374"
+	"726c2b416c742b44656c20746f20726573746172740d0a008ca9bed6000055aa";
+
+static void elephant_known_answer(void **state)
+{
+	(void)state;
+	uint8_t key[64], ct[SECTOR], pt[SECTOR], out[SECTOR];
+	unhex(key, sizeof key, elephant_key);
+	unhex(ct, sizeof ct, elephant_ct);
+	unhex(pt, sizeof pt, elephant_pt);
+	ssrp_fve_cipher *c = NULL;
+	assert_int_equal(ssrp_fve_cipher_new(&c, SSRP_FVE_ALG_CBC_ELEPHANT_128, key, sizeof key),
+			 SSRP_OK);
+	assert_int_equal(ssrp_fve_cipher_decrypt(c, out, ct, 0x15168, 1, SECTOR), SSRP_OK);
+	assert_memory_equal(out, pt, SECTOR);
+	assert_int_equal(ssrp_fve_cipher_encrypt(c, out, pt, 0x15168, 1, SECTOR), SSRP_OK);
+	assert_memory_equal(out, ct, SECTOR);
+	/* Another sector number: another sector key and IV. */
+	assert_int_equal(ssrp_fve_cipher_decrypt(c, out, ct, 0x15169, 1, SECTOR), SSRP_OK);
+	assert_memory_not_equal(out, pt, SECTOR);
+	ssrp_fve_cipher_free(c);
+}
+
+/* AES-CBC sectors: IV = AES(key, byte offset as LE u64, zero-padded), then
+ * plain CBC, computed here with OpenSSL directly. */
+static void cbc_matches_definition(void **state)
+{
+	(void)state;
+	static const struct {
+		uint16_t method;
+		size_t key_len;
+	} kinds[] = {{SSRP_FVE_ALG_CBC_128, 16}, {SSRP_FVE_ALG_CBC_256, 32}};
+	static const size_t sizes[] = {512, 4096};
+	static uint8_t pt[3 * 4096], ct[3 * 4096], ref[4096], back[3 * 4096];
+	for (size_t i = 0; i < sizeof pt; i++)
+		pt[i] = (uint8_t)(i * 7 + (i >> 9));
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t z = 0; z < 2; z++) {
+			size_t size = sizes[z];
+			uint8_t key[32];
+			test_key(key, kinds[k].key_len);
+			ssrp_fve_cipher *c = NULL;
+			assert_int_equal(ssrp_fve_cipher_new(&c, kinds[k].method, key, kinds[k].key_len),
+					 SSRP_OK);
+			uint64_t first = 77;
+			assert_int_equal(ssrp_fve_cipher_encrypt(c, ct, pt, first, 3, size), SSRP_OK);
+			for (size_t s = 0; s < 3; s++) {
+				uint8_t block[16] = {0}, iv[16];
+				uint64_t offset = (first + s) * size;
+				int outl = 0;
+				for (int b = 0; b < 8; b++)
+					block[b] = (uint8_t)(offset >> (8 * b));
+				EVP_CIPHER_CTX *e = EVP_CIPHER_CTX_new();
+				assert_non_null(e);
+				const EVP_CIPHER *ecb = kinds[k].key_len == 16 ? EVP_aes_128_ecb()
+									 : EVP_aes_256_ecb();
+				const EVP_CIPHER *cbc = kinds[k].key_len == 16 ? EVP_aes_128_cbc()
+									 : EVP_aes_256_cbc();
+				assert_int_equal(EVP_EncryptInit_ex(e, ecb, NULL, key, NULL), 1);
+				EVP_CIPHER_CTX_set_padding(e, 0);
+				assert_int_equal(EVP_EncryptUpdate(e, iv, &outl, block, 16), 1);
+				assert_int_equal(EVP_EncryptInit_ex(e, cbc, NULL, key, iv), 1);
+				EVP_CIPHER_CTX_set_padding(e, 0);
+				assert_int_equal(EVP_EncryptUpdate(e, ref, &outl, pt + s * size, (int)size), 1);
+				EVP_CIPHER_CTX_free(e);
+				assert_memory_equal(ct + s * size, ref, size);
+			}
+			assert_int_equal(ssrp_fve_cipher_decrypt(c, back, ct, first, 3, size), SSRP_OK);
+			assert_memory_equal(back, pt, 3 * size);
+			ssrp_fve_cipher_free(c);
+		}
+	}
+}
+
+/* Every method decrypts what it encrypts, in place too, at both sector
+ * sizes; XTS through the sector cipher is ssrp_xts; a key of the wrong
+ * length for its method is refused. */
+static void sector_cipher_roundtrips(void **state)
+{
+	(void)state;
+	static const struct {
+		uint16_t method;
+		size_t key_len;
+	} kinds[] = {{SSRP_FVE_ALG_CBC_ELEPHANT_128, 64}, {SSRP_FVE_ALG_CBC_ELEPHANT_256, 64},
+		     {SSRP_FVE_ALG_CBC_128, 16},	  {SSRP_FVE_ALG_CBC_256, 32},
+		     {SSRP_FVE_ALG_XTS_128, 32},	  {SSRP_FVE_ALG_XTS_256, 64}};
+	static uint8_t pt[2 * 4096], ct[2 * 4096], back[2 * 4096], ref[2 * 4096];
+	for (size_t i = 0; i < sizeof pt; i++)
+		pt[i] = (uint8_t)(i * 13 + 5);
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		for (size_t size = 512; size <= 4096; size *= 8) {
+			uint8_t key[64];
+			test_key(key, kinds[k].key_len);
+			ssrp_fve_cipher *c = NULL;
+			assert_int_equal(ssrp_fve_cipher_new(&c, kinds[k].method, key, kinds[k].key_len),
+					 SSRP_OK);
+			assert_int_equal(ssrp_fve_cipher_encrypt(c, ct, pt, 9, 2, size), SSRP_OK);
+			assert_memory_not_equal(ct, pt, size);
+			assert_memory_not_equal(ct, ct + size, size);
+			assert_int_equal(ssrp_fve_cipher_decrypt(c, back, ct, 9, 2, size), SSRP_OK);
+			assert_memory_equal(back, pt, 2 * size);
+			memcpy(back, pt, 2 * size);
+			assert_int_equal(ssrp_fve_cipher_encrypt(c, back, back, 9, 2, size), SSRP_OK);
+			assert_memory_equal(back, ct, 2 * size);
+			assert_int_equal(ssrp_fve_cipher_decrypt(c, back, back, 9, 2, size), SSRP_OK);
+			assert_memory_equal(back, pt, 2 * size);
+			if (kinds[k].method >= SSRP_FVE_ALG_XTS_128) {
+				ssrp_xts *x = NULL;
+				assert_int_equal(ssrp_xts_new(&x, key, kinds[k].key_len), SSRP_OK);
+				assert_int_equal(ssrp_xts_encrypt(x, ref, pt, 9, 2, size), SSRP_OK);
+				assert_memory_equal(ref, ct, 2 * size);
+				ssrp_xts_free(x);
+			}
+			ssrp_fve_cipher_free(c);
+		}
+		ssrp_fve_cipher *c = NULL;
+		uint8_t key[64];
+		test_key(key, sizeof key);
+		assert_int_equal(ssrp_fve_cipher_new(&c, kinds[k].method, key, kinds[k].key_len - 1),
+				 SSRP_E_FORMAT);
+		expect_message("needs");
+	}
+	ssrp_fve_cipher *c = NULL;
+	uint8_t key[64] = {1};
+	assert_int_equal(ssrp_fve_cipher_new(&c, 0x8006, key, 32), SSRP_E_NOTSUPPORTED);
+}
+
 static void guid_layout(void **state)
 {
 	(void)state;
@@ -597,6 +755,9 @@ int main(void)
 		cmocka_unit_test(xts_roundtrip_and_evp),
 		cmocka_unit_test(xts_tweak_is_sector_number),
 		cmocka_unit_test(xts_refusals),
+		cmocka_unit_test(elephant_known_answer),
+		cmocka_unit_test(cbc_matches_definition),
+		cmocka_unit_test(sector_cipher_roundtrips),
 		cmocka_unit_test(guid_layout),
 		cmocka_unit_test(guid_refusals),
 		cmocka_unit_test(guid_generate),

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -672,6 +673,140 @@ static void key_datums(void **state)
 	assert_memory_equal(k, big, 64);
 }
 
+/* ---- the validation structure ------------------------------------------ */
+
+static void validation_seal_and_verify(void **state)
+{
+	(void)state;
+	encoded *e = encode_sample();
+	ssrp_fve_metadata *back = malloc(sizeof *back);
+	assert_non_null(back);
+	uint8_t vmk[32], other[32], nonce[12];
+	fill(vmk, sizeof vmk, 40);
+	fill(other, sizeof other, 41);
+	fill(nonce, sizeof nonce, 42);
+	size_t content = (size_t)rd16(e->buf + 8) * 16, len = e->len;
+	assert_int_equal(ssrp_fve_metadata_seal(e->buf, content + SSRP_FVE_VALIDATION_LEN - 1, &len,
+						vmk, nonce),
+			 SSRP_E_BUFSIZE);
+	assert_int_equal(ssrp_fve_metadata_seal(e->buf, sizeof e->buf, &len, vmk, nonce), SSRP_OK);
+	assert_int_equal(len, content + SSRP_FVE_VALIDATION_LEN);
+	/* Windows' form: size = 64 KiB - block, version 2, CRC, then an 80-byte
+	 * AES-CCM datum (role 0, type 5, version 1) with the nonce. */
+	assert_int_equal(rd16(e->buf + content), SSRP_FVE_REGION - content);
+	assert_int_equal(rd16(e->buf + content + 2), 2);
+	assert_memory_equal(e->buf + content + 8, "\x50\x00\x00\x00\x05\x00\x01\x00", 8);
+	assert_memory_equal(e->buf + content + 16, nonce, 12);
+	assert_int_equal(ssrp_fve_metadata_parse(back, e->buf, len), SSRP_OK);
+	assert_true(back->has_validation);
+	assert_int_equal(back->content_len, content);
+	assert_int_equal(ssrp_fve_metadata_verify(e->buf, back, vmk), SSRP_OK);
+	/* Another key cannot vouch for it. */
+	assert_int_equal(ssrp_fve_metadata_verify(e->buf, back, other), SSRP_E_FORMAT);
+	assert_non_null(strstr(ssrp_error_last(), "tampered"));
+	/* A change with its CRC made good again: the hash catches it. */
+	e->buf[ENTRIES_AT + 40] ^= 0x01;
+	reseal(e->buf);
+	assert_int_equal(ssrp_fve_metadata_parse(back, e->buf, len), SSRP_OK);
+	assert_int_equal(ssrp_fve_metadata_verify(e->buf, back, vmk), SSRP_E_FORMAT);
+	assert_non_null(strstr(ssrp_error_last(), "SHA-256 differs"));
+	/* A damaged MAC: the datum itself is refused. */
+	e->buf[ENTRIES_AT + 40] ^= 0x01;
+	reseal(e->buf);
+	e->buf[content + 8 + 20] ^= 0x01;
+	assert_int_equal(ssrp_fve_metadata_parse(back, e->buf, len), SSRP_OK);
+	assert_int_equal(ssrp_fve_metadata_verify(e->buf, back, vmk), SSRP_E_FORMAT);
+	assert_non_null(strstr(ssrp_error_last(), "MAC"));
+	/* The datum must be AES-CCM. */
+	e->buf[content + 8 + 4] = 6;
+	expect_refusal(e->buf, len, "not an 80-byte AES-CCM datum");
+	/* The short form has nothing to verify. */
+	free(e);
+	e = encode_sample();
+	assert_int_equal(ssrp_fve_metadata_parse(back, e->buf, e->len), SSRP_OK);
+	assert_false(back->has_validation);
+	assert_int_equal(ssrp_fve_metadata_verify(e->buf, back, vmk), SSRP_OK);
+	free(back);
+	free(e);
+}
+
+/* ---- boot sectors and startup keys -------------------------------------- */
+
+static void boot_sector_kinds(void **state)
+{
+	(void)state;
+	const uint64_t copies[3] = {16 * MIB, 32 * MIB, 48 * MIB};
+	uint8_t h[SSRP_FVE_SECTOR], t[SSRP_FVE_SECTOR];
+	ssrp_fve_boot b;
+	ssrp_fve_volume_header_encode(h, 64 * MIB, copies);
+	assert_int_equal(ssrp_fve_boot_parse(&b, h), SSRP_OK);
+	assert_false(b.to_go);
+	assert_false(b.used_space_only);
+	assert_int_equal(b.sector_size, 512);
+	assert_int_equal(b.total_sectors, 64 * MIB / 512);
+	/* Windows leaves the sector count at 0 and may use 4096-byte sectors. */
+	wr32(h + 0x20, 0);
+	wr16(h + 0x0B, 4096);
+	assert_int_equal(ssrp_fve_boot_parse(&b, h), SSRP_OK);
+	assert_int_equal(b.sector_size, 4096);
+	assert_int_equal(b.total_sectors, 0);
+	/* Used space only: its own GUID. */
+	memcpy(h + 0xA0, "\x3b\x4d\xa8\x92\x80\xdd\x0e\x4d\x9e\x4e\xb1\xe3\x28\x4e\xae\xd8", 16);
+	assert_int_equal(ssrp_fve_boot_parse(&b, h), SSRP_OK);
+	assert_true(b.used_space_only);
+	/* To Go: a FAT boot sector, the GUID and offsets further on. */
+	memset(t, 0, sizeof t);
+	memcpy(t, "\xEB\x58\x90MSWIN4.1", 11);
+	wr16(t + 0x0B, 512);
+	memcpy(t + 0x1A8, h + 0xA0, 16);
+	memcpy(t + 0x1A8, "\x3b\xd6\x67\x49\x29\x2e\xd8\x4a\x83\x99\xf6\xa3\x39\xe3\xd0\x01", 16);
+	for (int i = 0; i < 3; i++)
+		wr32(t + 0x1B8 + 8 * i, (uint32_t)copies[i]);
+	t[0x1FE] = 0x55;
+	t[0x1FF] = 0xAA;
+	assert_int_equal(ssrp_fve_boot_parse(&b, t), SSRP_OK);
+	assert_true(b.to_go);
+	assert_memory_equal(b.copies, copies, sizeof copies);
+	t[0x1A8] ^= 1;
+	assert_int_equal(ssrp_fve_boot_parse(&b, t), SSRP_E_FORMAT);
+	assert_non_null(strstr(ssrp_error_last(), "GUID at 0x1a8"));
+	/* Vista's jump is named. */
+	h[1] = 0x52;
+	assert_int_equal(ssrp_fve_boot_parse(&b, h), SSRP_E_FORMAT);
+	assert_non_null(strstr(ssrp_error_last(), "Vista"));
+}
+
+/* The startup key of cryptsetup's bitlk-aes-xts-128-startup-key image. */
+static const char bek_hex[] =
+	"9c00000001000000300000009c00000059f78143f8c4e04dbb61fc33a831bda5010000000000"
+	"0000f002bafe318bd6016c0006000900010059f78143f8c4e04dbb61fc33a831bda520525f30"
+	"318bd6012000000002000100450078007400650072006e0061006c004b006500790000002c00"
+	"00000100010002200000e0bb38b9bc55e69e52837281655a762be4e460f95867c65186931d69"
+	"98021866";
+
+static void startup_key_file(void **state)
+{
+	(void)state;
+	uint8_t bek[156], guid[16], key[32];
+	for (size_t i = 0; i < sizeof bek; i++) {
+		unsigned v;
+		assert_int_equal(sscanf(bek_hex + 2 * i, "%2x", &v), 1);
+		bek[i] = (uint8_t)v;
+	}
+	assert_int_equal(ssrp_fve_bek_parse(guid, key, bek, sizeof bek), SSRP_OK);
+	assert_memory_equal(guid, bek + 16, 16);
+	assert_memory_equal(key, bek + sizeof bek - 32, 32);
+	/* Cut short, or with another length recorded: not a .BEK file. */
+	assert_int_equal(ssrp_fve_bek_parse(guid, key, bek, sizeof bek - 1), SSRP_E_FORMAT);
+	assert_non_null(strstr(ssrp_error_last(), "not a .BEK file"));
+	bek[0x32] = 7; /* the entry is not a startup key */
+	assert_int_equal(ssrp_fve_bek_parse(guid, key, bek, sizeof bek), SSRP_E_FORMAT);
+	assert_non_null(strstr(ssrp_error_last(), "not an external key"));
+	bek[0x32] = 6;
+	bek[0x70] = 0x2b; /* the key datum one byte short: no key found */
+	assert_int_equal(ssrp_fve_bek_parse(guid, key, bek, sizeof bek), SSRP_E_FORMAT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -690,6 +825,9 @@ int main(void)
 		cmocka_unit_test(required_entries),
 		cmocka_unit_test(volume_header),
 		cmocka_unit_test(key_datums),
+		cmocka_unit_test(validation_seal_and_verify),
+		cmocka_unit_test(boot_sector_kinds),
+		cmocka_unit_test(startup_key_file),
 	};
 	return cmocka_run_group_tests_name("BitLocker metadata codec", tests, NULL, NULL);
 }
