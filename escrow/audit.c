@@ -17,6 +17,7 @@
 #include "escrow/assoc_util.h"
 #include "escrow/utf8.h"
 #include "hal/clock.h"
+#include "hal/fs.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
 
@@ -62,12 +63,25 @@ int ssrp_audit_open(ssrp_audit **out, const char *spec)
 		openlog("ssrp-assoc", LOG_PID, LOG_AUTH);
 	} else {
 		a->kind = SINK_FILE;
-		a->fd = open(spec, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (a->fd < 0) {
-			int e = errno;
+		/* Only the service may write its audit trail: a file or directory
+		 * others could write is refused, and so is anything but a regular
+		 * file (O_NOFOLLOW, O_NONBLOCK: a link is not followed and a FIFO
+		 * is not waited on). */
+		int rc = ssrp_fs_check_trusted(spec, "audit log", 0);
+		if (rc) {
+			ssrp_free(a);
+			return rc;
+		}
+		a->fd = open(spec, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+			     0600);
+		struct stat st;
+		if (a->fd < 0 || fstat(a->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			int e = a->fd < 0 ? errno : 0;
+			if (a->fd >= 0)
+				close(a->fd);
 			ssrp_free(a);
 			return ssrp_error_set(SSRP_E_IO, "cannot open the audit file %s: %s", spec,
-					      strerror(e));
+					      e ? strerror(e) : "not a regular file");
 		}
 		if (!(a->path = ssrp_strdup(spec))) {
 			close(a->fd);

@@ -440,6 +440,20 @@ static void test_audit_format(void **st)
 	cJSON_Delete(o);
 	assert_null(fgets(line, sizeof line, f));
 	fclose(f);
+	/* Only the service may write its audit trail: a file others could
+	 * write, a symbolic link or a FIFO in its place is refused. */
+	assert_int_equal(chmod(path, 0622), 0);
+	assert_int_equal(ssrp_audit_open(&a, path), SSRP_E_PERMISSION);
+	assert_non_null(strstr(ssrp_error_last(), "audit log"));
+	unlink(path);
+	char target[160];
+	snprintf(target, sizeof target, "%s/elsewhere", dir);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(ssrp_audit_open(&a, path), SSRP_E_IO);
+	assert_int_equal(access(target, F_OK), -1);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(ssrp_audit_open(&a, path), SSRP_E_INVALID);
 	unlink(path);
 	rmdir(dir);
 	assert_int_equal(ssrp_audit_open(&a, "/nonexistent-dir/x/audit"), SSRP_E_IO);
