@@ -33,7 +33,7 @@ typedef struct sim_volume {
 	uint8_t vmk[32];
 	ssrp_fve_cipher *cipher;
 	uint8_t *io; /* one sector, for partial-sector reads and writes */
-	char repaired[300]; /* what opening repaired, for status */
+	char repaired[512]; /* what opening repaired, for status */
 } sim_volume;
 
 #define IO_MAX 4096u /* the largest sector */
@@ -210,10 +210,13 @@ static int open_volume(sim_volume *v, const char *config, int writable)
 	/* Put damaged or stale copies back in step before anything else, when
 	 * writing is allowed; a read-only open reports them in the status. */
 	if (!rc && !v->store.copies_in_step && writable) {
-		int n = snprintf(v->repaired, sizeof v->repaired, "repaired metadata copies:");
+		int n = 0;
 		for (int i = 0; i < 3; i++)
-			if (!v->store.copy_ok[i] && n > 0 && (size_t)n < sizeof v->repaired)
-				n += snprintf(v->repaired + n, sizeof v->repaired - (size_t)n, " %d", i + 1);
+			if (!v->store.copy_ok[i] && n >= 0 && (size_t)n < sizeof v->repaired)
+				n += snprintf(v->repaired + n, sizeof v->repaired - (size_t)n,
+					      "%srepaired copy %d at 0x%llx (%s)", n ? "; " : "", i + 1,
+					      (unsigned long long)v->store.boot.copies[i],
+					      v->store.copy_note[i]);
 		rc = ssrp_sim_store_repair(&v->store);
 	}
 	if (rc) {

@@ -501,6 +501,10 @@ int ssrp_cmd_volume(int argc, char **argv)
 						    : a.volume);
 		if (rc)
 			return cli_fail(rc);
+		ssrp_volume_status st;
+		if (!commands[i].read_only && ssrp_volume_get_status(vol, &st) == SSRP_OK &&
+		    st.metadata_note[0])
+			fprintf(stderr, "ssrp: %s: metadata %s\n", a.volume, st.metadata_note);
 		rc = commands[i].run(vol, &a);
 		ssrp_volume_close(vol);
 		return rc;

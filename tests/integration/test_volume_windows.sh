@@ -130,5 +130,25 @@ grep -q "tampered" "$work/err" && grep -q "copy 1 at 0x2195000" "$work/err" &&
 	ok "the refusal says tampered and names the copy" ||
 	fail "tampering refusal: $(cat "$work/err")"
 
+# The same on an ssrp-made volume: status needs no write access and leaves a
+# damaged copy as it is (naming it); the next change repairs it and says so.
+simvol=$work/sim.img
+expect_exit 0 "sim: create" "$ssrp" volume create --volume "sim:$simvol" --size 8M
+printf 'X' | dd of="$simvol" bs=1 seek=$((0x400000 + 0x80)) conv=notrunc 2>/dev/null
+chmod a-w "$simvol"
+before=$(sha256sum <"$simvol")
+expect_exit 0 "sim: status of a read-only file" "$ssrp" volume status --volume "sim:$simvol"
+grep -q "copy 2 at 0x400000: .*CRC32" "$work/err" && ok "sim: status names the damaged copy" ||
+	fail "sim: status does not name the damaged copy: $(cat "$work/err")"
+[ "$(sha256sum <"$simvol")" = "$before" ] && ok "sim: status repaired nothing" ||
+	fail "sim: status changed the volume"
+chmod u+w "$simvol"
+expect_exit 0 "sim: a change" "$ssrp" volume add-recovery --volume "sim:$simvol"
+grep -q "repaired copy 2 at 0x400000" "$work/err" && ok "sim: the change reports the repair" ||
+	fail "sim: no repair reported: $(cat "$work/err")"
+expect_exit 0 "sim: status after the repair" "$ssrp" volume status --volume "sim:$simvol"
+[ -s "$work/err" ] && fail "sim: still a warning: $(cat "$work/err")" ||
+	ok "sim: all copies intact again"
+
 [ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
 echo "all Windows-volume checks passed"
