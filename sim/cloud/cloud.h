@@ -2,7 +2,8 @@
  *
  * One HTTPS server (server.c: libmicrohttpd + GnuTLS) stands in for four
  * services, told apart by the Host header:
- *   login.microsoftonline.com            token endpoint       (token.c)
+ *   login.microsoftonline.com            token endpoint       (token.c, id_token.c)
+ *                                        OpenID metadata, JWKS (discovery.c)
  *   graph.microsoft.com                  Graph v1.0           (graph*.c)
  *   enterpriseregistration.windows.net   Device Registration  (drs.c)
  *   *.azure-automation.net               Automation webhooks  (webhook.c)
@@ -74,7 +75,8 @@ typedef struct cloud_response {
 typedef struct cloud_ctx {
 	cloud_state *state;   /* the tenant, with its own lock */
 	EVP_PKEY *token_key;  /* signs access and refresh tokens (RS256) */
-	char token_kid[64];
+	char token_kid[64];   /* its certificate's x5t, the JWKS kid */
+	char *token_x5c;      /* that certificate, base64 DER (malloc'd); NULL: none */
 	char base_dir[1024];  /* where the server keeps its files (certs, jobs) */
 	const char *job_command; /* webhook job handler: argv[0] of a program, or NULL */
 	uint64_t (*now)(void); /* seconds since the epoch; tests may replace it */
@@ -130,6 +132,12 @@ typedef struct cloud_principal {
 	char upn[128];
 	char scopes[512]; /* delegated: space-separated scp ("User.Read BitLockerKey.Read.All") */
 	char roles[512];  /* app-only: space-separated application permissions */
+	/* What minting puts in the token besides the above (unused by checks). */
+	char sp_id[CLOUD_ID_LEN + 1]; /* app-only: the service principal, the token's oid */
+	char app_name[128];           /* app_displayname */
+	char name[128];               /* delegated: the user's display name */
+	char acr;                     /* appidacr: '0' public, '1' secret, '2' certificate */
+	int aud_app_id;               /* aud as Graph's app id rather than its URI */
 	uint64_t expires; /* Unix seconds */
 	uint64_t epoch;   /* cloud_ctx.token_epoch when the token was minted */
 } cloud_principal;

@@ -15,6 +15,7 @@
 
 #include "bitlocker/guid.h"
 #include "hal/fs.h"
+#include "sim/cloud/jwt.h"
 #include "sim/cloud/pki.h"
 #include "ssrp/sys/error.h"
 
@@ -460,4 +461,87 @@ int cloud_pki_device_cert(cloud_pki *pki, const char *device_id, const char *ten
 	if (rc && bad)
 		ssrp_error_prefix(rc, "device %s", device_id);
 	return rc;
+}
+
+static EVP_PKEY *load_or_make_rsa(const char *path, int *made)
+{
+	EVP_PKEY *key = NULL;
+	*made = 0;
+	FILE *f = fopen(path, "r");
+	if (f) {
+		key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		fclose(f);
+		ERR_clear_error();
+		if (key && EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+			EVP_PKEY_free(key);
+			key = NULL;
+		}
+	}
+	if (!key) {
+		key = EVP_RSA_gen(2048);
+		*made = 1;
+	}
+	return key;
+}
+
+int cloud_pki_token_signer(const char *dir, EVP_PKEY **key_out, char kid[64], char **x5c_b64)
+{
+	char key_path[1200], cert_path[1200];
+	*key_out = NULL;
+	*x5c_b64 = NULL;
+	int rc = path_in(key_path, sizeof key_path, dir, "token-key.pem");
+	if (rc || (rc = path_in(cert_path, sizeof cert_path, dir, "token-cert.pem")))
+		return rc;
+	int made;
+	EVP_PKEY *key = load_or_make_rsa(key_path, &made);
+	if (!key)
+		return ossl_error("making the token signing key");
+	if (made && (rc = write_key(key_path, key))) {
+		EVP_PKEY_free(key);
+		return rc;
+	}
+	X509 *cert = NULL;
+	FILE *f = made ? NULL : fopen(cert_path, "r");
+	if (f) {
+		cert = PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	ERR_clear_error();
+	if (cert && X509_check_private_key(cert, key) != 1) {
+		X509_free(cert);
+		cert = NULL;
+	}
+	ERR_clear_error();
+	if (!cert) {
+		if (!(cert = make_cert("ssrp simulated token signing", key, NULL)) || sign(cert, key)) {
+			X509_free(cert);
+			EVP_PKEY_free(key);
+			return ossl_error("making the token signing certificate");
+		}
+		if ((rc = write_certs(cert_path, cert, NULL))) {
+			X509_free(cert);
+			EVP_PKEY_free(key);
+			return rc;
+		}
+	}
+	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
+	unsigned int ml = 0;
+	int dl = i2d_X509(cert, &der);
+	char *b64 = dl > 0 ? malloc(((size_t)dl + 2) / 3 * 4 + 1) : NULL;
+	int ok = b64 && X509_digest(cert, EVP_sha1(), md, &ml) == 1 &&
+		 EVP_EncodeBlock((unsigned char *)b64, der, dl) > 0;
+	OPENSSL_free(der);
+	X509_free(cert);
+	char *thumb = ok ? cloud_b64url_encode(md, ml) : NULL;
+	ok = thumb != NULL;
+	snprintf(kid, 64, "%s", ok ? thumb : "");
+	free(thumb);
+	if (!ok) {
+		free(b64);
+		EVP_PKEY_free(key);
+		return ossl_error("encoding the token signing certificate");
+	}
+	*key_out = key;
+	*x5c_b64 = b64;
+	return SSRP_OK;
 }

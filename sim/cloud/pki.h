@@ -19,6 +19,9 @@
  *                           (.284.5) extensions as Entra writes them; the file
  *                           holds the certificate followed by the intermediate
  *   devices/<deviceId>.key  its private key
+ *   token-key.pem           the RSA key that signs tokens (0600)
+ *   token-cert.pem          its self-signed certificate "ssrp simulated token
+ *                           signing": what the JWKS publishes (x5c)
  * Keys are PKCS#8 PEM, mode 0600; certificates 0644. The CA and the
  * intermediate are kept across restarts on the same directory (so clients'
  * trust and device certificates stay valid); the server certificate is made
@@ -61,6 +64,13 @@ int cloud_pki_device_cert(cloud_pki *pki, const char *device_id, const char *ten
  * association service): dir/<name>.pem and .key for host, localhost and
  * 127.0.0.1, signed by the CA. */
 int cloud_pki_service_cert(cloud_pki *pki, const char *name, const char *host);
+
+/* Load or make dir/token-key.pem and dir/token-cert.pem (both kept across
+ * restarts, so issued tokens stay valid; a key without a matching
+ * certificate gets a new certificate). *key is the RSA key, kid its
+ * certificate's x5t (base64url SHA-1 thumbprint, as Entra names its keys),
+ * *x5c_b64 the certificate's DER in standard base64 (malloc'd). */
+int cloud_pki_token_signer(const char *dir, EVP_PKEY **key, char kid[64], char **x5c_b64);
 
 /* Paths of a device's certificate and key files. */
 int cloud_pki_device_paths(const cloud_pki *pki, const char *device_id, char *cert, size_t cert_cap,

@@ -267,57 +267,11 @@ static int write_secret(const cloud_server *srv, const char *name, const char *v
 	return write_file(path, value, strlen(value), 0600);
 }
 
-/* The signing key for access tokens: kept in DIR so that tokens issued
- * before a restart still verify after it. */
+/* The signing key for tokens and its certificate: kept in DIR so that
+ * tokens issued before a restart still verify after it. */
 static int load_token_key(cloud_server *srv)
 {
-	char path[1100];
-	snprintf(path, sizeof path, "%s/token-key.pem", srv->dir);
-	EVP_PKEY *key = NULL;
-	FILE *f = fopen(path, "r");
-	if (f) {
-		key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-		fclose(f);
-		if (key && EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
-			EVP_PKEY_free(key);
-			key = NULL;
-		}
-	}
-	if (!key) {
-		EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_id(EVP_PKEY_RSA, NULL);
-		if (!c || EVP_PKEY_keygen_init(c) <= 0 ||
-		    EVP_PKEY_CTX_set_rsa_keygen_bits(c, 2048) <= 0 || EVP_PKEY_keygen(c, &key) <= 0) {
-			EVP_PKEY_CTX_free(c);
-			return ssrp_error_set(SSRP_E_GENERIC, "cannot make the token signing key");
-		}
-		EVP_PKEY_CTX_free(c);
-		BIO *b = BIO_new(BIO_s_mem());
-		char *pem = NULL;
-		long n = 0;
-		if (b && PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL))
-			n = BIO_get_mem_data(b, &pem);
-		int rc = n > 0 ? write_file(path, pem, (size_t)n, 0600)
-			       : ssrp_error_set(SSRP_E_GENERIC, "cannot encode the token key");
-		BIO_free(b);
-		if (rc) {
-			EVP_PKEY_free(key);
-			return rc;
-		}
-	}
-	/* kid: the first 8 bytes of SHA-256 over the public key, in hex. */
-	unsigned char *der = NULL, md[32];
-	int dl = i2d_PUBKEY(key, &der);
-	unsigned int ml = 0;
-	if (dl <= 0 || !EVP_Digest(der, (size_t)dl, md, &ml, EVP_sha256(), NULL)) {
-		OPENSSL_free(der);
-		EVP_PKEY_free(key);
-		return ssrp_error_set(SSRP_E_GENERIC, "cannot hash the token key");
-	}
-	OPENSSL_free(der);
-	for (int i = 0; i < 8; i++)
-		snprintf(srv->ctx.token_kid + 2 * i, 3, "%02x", md[i]);
-	srv->ctx.token_key = key;
-	return SSRP_OK;
+	return cloud_pki_token_signer(srv->dir, &srv->ctx.token_key, srv->ctx.token_kid, &srv->ctx.token_x5c);
 }
 
 /* Webhook hosts named in a state file (for the certificate and the
@@ -1503,6 +1457,7 @@ void cloud_server_stop(cloud_server *srv)
 	cloud_pki_free(&srv->pki);
 	cloud_state_free(srv->ctx.state);
 	EVP_PKEY_free(srv->ctx.token_key);
+	free(srv->ctx.token_x5c);
 	for (size_t i = 0; i < srv->n_webhook_hosts; i++)
 		free(srv->webhook_hosts[i]);
 	free(srv->webhook_hosts);

@@ -8,8 +8,10 @@
  *   config.json      the ssrp client configuration, below
  *   admin-token      the admin endpoints' bearer secret (0600)
  *   requests.jsonl   the request log (reqlog.h), unless cfg->log_path
- *   token-key.pem    the key that signs access tokens (0600), kept across
+ *   token-key.pem    the key that signs tokens (0600), kept across
  *                    restarts so tokens stay valid
+ *   token-cert.pem   its self-signed certificate, published with the key in
+ *                    the JWKS (/{tenant}/discovery/v2.0/keys)
  *   assoc-server.pem/.key  a server certificate for `ssrp assoc serve`
  *                    (ssrp-assoc.contoso.example, localhost, 127.0.0.1)
  *   device-ca.pem    the CA and MS-Organization-Access: what that service

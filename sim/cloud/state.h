@@ -17,7 +17,7 @@
  *              password),"roles":["Cloud Device Administrator",...],"assignedLicenses":[skuId...]}],
  *   "devices": [{"id","deviceId","displayName","operatingSystem","accountEnabled",
  *                "registeredOwners":[userId...],"registeredUsers":[userId...]}],
- *   "apps": [{"appId","displayName","secretSha256","certificatePem","publicClient",
+ *   "apps": [{"appId","servicePrincipalId","displayName","secretSha256","certificatePem","publicClient",
  *             "roles":["User.Read.All","Device.Read.All","BitLockerKey.Read.All",...]}],
  *   "recoveryKeys": [{"id","deviceId","key","volumeType","createdDateTime"}],
  *   "webhooks": [{"name","tokenSha256","host","enabled","expiry"}],
@@ -68,6 +68,9 @@ typedef struct cloud_device {
 
 typedef struct cloud_app {
 	char app_id[CLOUD_ID_LEN + 1];
+	/* The object id of the app's service principal in this tenant: the oid
+	 * of its app-only tokens (made up at load when the file has none). */
+	char sp_id[CLOUD_ID_LEN + 1];
 	char *display_name;
 	uint8_t secret_sha256[32];
 	int has_secret;

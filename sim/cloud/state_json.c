@@ -543,8 +543,8 @@ static int pem_certificate_ok(const char *pem)
 
 static int load_app(cloud_state *s, const cJSON *o, const char *path)
 {
-	static const char *const fields[] = {"appId", "displayName", "secretSha256", "certificatePem",
-					     "publicClient", "roles", NULL};
+	static const char *const fields[] = {"appId", "servicePrincipalId", "displayName", "secretSha256",
+					     "certificatePem", "publicClient", "roles", NULL};
 	int rc = check_object(o, path, fields);
 	if (rc != SSRP_OK)
 		return rc;
@@ -553,6 +553,7 @@ static int load_app(cloud_state *s, const cJSON *o, const char *path)
 		return ssrp_error_set(SSRP_E_NOMEM, "tenant state: out of memory");
 	const char *pem;
 	if ((rc = get_id(o, path, "appId", 1, a->app_id)) != SSRP_OK ||
+	    (rc = get_id(o, path, "servicePrincipalId", 0, a->sp_id)) != SSRP_OK ||
 	    (rc = get_name(o, path, "displayName", 1, MAX_NAME, &a->display_name)) != SSRP_OK ||
 	    (rc = get_sha256(o, path, "secretSha256", 0, a->secret_sha256, &a->has_secret)) != SSRP_OK ||
 	    (rc = get_string(o, path, "certificatePem", 0, MAX_PEM, &pem)) != SSRP_OK ||
@@ -569,6 +570,8 @@ static int load_app(cloud_state *s, const cJSON *o, const char *path)
 			goto fail;
 		}
 	}
+	if (!a->sp_id[0])
+		cloud_new_id(a->sp_id);
 	if (cloud_app_find(s, a->app_id)) {
 		rc = bad(path, "appId", "%s is used by an earlier app", a->app_id);
 		goto fail;
@@ -982,6 +985,7 @@ char *cloud_state_to_json(cloud_state *s)
 		const cloud_app *a = s->apps.items[i];
 		cJSON *o = add(&d, arr, NULL, cJSON_CreateObject());
 		add_str(&d, o, "appId", a->app_id);
+		add_str(&d, o, "servicePrincipalId", a->sp_id);
 		add_str(&d, o, "displayName", a->display_name);
 		if (a->has_secret)
 			add_hash(&d, o, "secretSha256", a->secret_sha256);

@@ -34,6 +34,8 @@
 #define GRANT_PASSWORD "password"
 #define GRANT_REFRESH "refresh_token"
 #define GRANT_DEVICE_CODE "urn:ietf:params:oauth:grant-type:device_code"
+/* The short form Entra also accepts (and MSAL sends). */
+#define GRANT_DEVICE_CODE_SHORT "device_code"
 #define ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #define MAX_BODY 65536
 #define MAX_SCOPE 1024
@@ -55,6 +57,8 @@ typedef struct treq {
 	cloud_form form;
 	char trace_id[CLOUD_ID_LEN + 1];
 	char correlation_id[CLOUD_ID_LEN + 1];
+	char acr;    /* how the client authenticated: '0' not, '1' secret, '2' certificate */
+	int uri_aud; /* a Graph scope was named by URI: the token's aud is the URI */
 } treq;
 
 /* What a successful grant yields, worked out under the lock and turned
@@ -63,6 +67,7 @@ typedef struct grant {
 	cloud_principal p;
 	int refresh;          /* also issue a refresh token */
 	char scope_out[1024]; /* the response's "scope"; "" for app-only tokens */
+	int id_token;         /* openid was asked for: also an id_token and client_info */
 } grant;
 
 static void aad_error(treq *t, int status, const char *error, unsigned code, const char *fmt, ...)
@@ -147,7 +152,7 @@ static const char *graph_part(const char *word, int *had_prefix)
 			memcpy(head, word, n);
 			head[n] = '\0';
 			if (!cloud_ascii_casecmp(head, prefixes[i])) {
-				*had_prefix = 1;
+				*had_prefix = (int)i + 1; /* 1: by URI, 2: by app id */
 				return word + n;
 			}
 		}
@@ -196,6 +201,8 @@ static int delegated_scopes(treq *t, const char *scope, char *scp, size_t scp_ca
 		}
 		int had_prefix;
 		const char *perm = graph_part(w, &had_prefix);
+		if (had_prefix == 1)
+			t->uri_aud = 1;
 		if (!perm) {
 			aad_error(t, 400, "invalid_scope", 70011,
 				  "The provided value for the input parameter 'scope' is not valid. The scope '%.200s' "
@@ -407,6 +414,7 @@ static const cloud_app *client_auth(treq *t, int client_credentials)
 		return NULL;
 	}
 	if (!secret && !assertion) {
+		t->acr = '0';
 		if (app->public_client && !client_credentials)
 			return app;
 		aad_error(t, 401, "invalid_client", 7000218,
@@ -429,8 +437,10 @@ static const cloud_app *client_auth(treq *t, int client_credentials)
 				  app->app_id);
 			return NULL;
 		}
+		t->acr = '1';
 		return app;
 	}
+	t->acr = '2';
 	if (!atype) {
 		missing(t, "client_assertion_type");
 		return NULL;
@@ -444,20 +454,32 @@ static const cloud_app *client_auth(treq *t, int client_credentials)
 
 /* ---- the grants ------------------------------------------------------------------ */
 
-static void fill_app(grant *g, const cloud_app *app)
+static void fill_client(treq *t, grant *g, const cloud_app *app)
+{
+	snprintf(g->p.app_id, sizeof g->p.app_id, "%s", app->app_id);
+	snprintf(g->p.app_name, sizeof g->p.app_name, "%s", app->display_name ? app->display_name : "");
+	g->p.acr = t->acr ? t->acr : '0';
+	g->p.aud_app_id = !t->uri_aud;
+}
+
+static void fill_app(treq *t, grant *g, const cloud_app *app)
 {
 	g->p.kind = CLOUD_PRINCIPAL_APP;
-	snprintf(g->p.app_id, sizeof g->p.app_id, "%s", app->app_id);
+	fill_client(t, g, app);
+	snprintf(g->p.sp_id, sizeof g->p.sp_id, "%s", app->sp_id);
 	for (unsigned i = 0; i < app->n_roles; i++)
 		append_word(g->p.roles, sizeof g->p.roles, app->roles[i]);
 }
 
-static void fill_user(grant *g, const cloud_app *app, const cloud_user *u)
+static void fill_user(treq *t, grant *g, const cloud_app *app, const cloud_user *u)
 {
 	g->p.kind = CLOUD_PRINCIPAL_USER;
-	snprintf(g->p.app_id, sizeof g->p.app_id, "%s", app->app_id);
+	fill_client(t, g, app);
 	snprintf(g->p.user_id, sizeof g->p.user_id, "%s", u->id);
 	snprintf(g->p.upn, sizeof g->p.upn, "%s", u->upn);
+	snprintf(g->p.name, sizeof g->p.name, "%s", u->display_name ? u->display_name : "");
+	/* Entra answers openid with an id_token (and MSAL always asks). */
+	g->id_token = cloud_word_in(g->scope_out, "openid");
 }
 
 static int grant_client_credentials(treq *t, grant *g)
@@ -481,8 +503,16 @@ static int grant_client_credentials(treq *t, grant *g)
 	char *save = NULL, *w = strtok_r(words, " ", &save);
 	int had_prefix = 0;
 	const char *perm = w ? graph_part(w, &had_prefix) : NULL;
-	if (strlen(scope) > MAX_SCOPE || !w || strtok_r(NULL, " ", &save) || !perm || !had_prefix ||
-	    strcmp(perm, ".default")) {
+	int single = w && !strtok_r(NULL, " ", &save);
+	if (strlen(scope) <= MAX_SCOPE && single && perm && strcmp(perm, ".default")) {
+		aad_error(t, 400, "invalid_scope", 1002012,
+			  "The provided value for scope %.200s is not valid. Client credential flows must have a "
+			  "scope value with /.default suffixed to the resource identifier (application ID URI).",
+			  scope);
+		return -1;
+	}
+	t->uri_aud = had_prefix == 1;
+	if (strlen(scope) > MAX_SCOPE || !single || !perm || !had_prefix || strcmp(perm, ".default")) {
 		aad_error(t, 400, "invalid_scope", 70011,
 			  "The provided value for the input parameter 'scope' is not valid. The scope '%.200s' is "
 			  "not valid: client credential flows need exactly "
@@ -490,7 +520,7 @@ static int grant_client_credentials(treq *t, grant *g)
 			  scope);
 		return -1;
 	}
-	fill_app(g, app);
+	fill_app(t, g, app);
 	return 0;
 }
 
@@ -530,7 +560,7 @@ static int grant_password(treq *t, grant *g)
 			  "Error validating credentials due to invalid username or password.");
 		return -1;
 	}
-	fill_user(g, app, u);
+	fill_user(t, g, app, u);
 	set_identity(t, "user", u->upn);
 	return 0;
 }
@@ -597,7 +627,7 @@ static int grant_refresh(treq *t, grant *g)
 	g->refresh = 1;
 	if (!cloud_word_in(g->scope_out, "offline_access"))
 		append_word(g->scope_out, sizeof g->scope_out, "offline_access");
-	fill_user(g, app, u);
+	fill_user(t, g, app, u);
 	set_identity(t, "user", u->upn);
 	rc = 0;
 out:
@@ -643,7 +673,7 @@ static int grant_device_code(treq *t, grant *g)
 	if (delegated_scopes(t, scope, g->p.scopes, sizeof g->p.scopes, g->scope_out, sizeof g->scope_out,
 			     &g->refresh))
 		return -1;
-	fill_user(g, app, u);
+	fill_user(t, g, app, u);
 	set_identity(t, "user", u->upn);
 	return 0;
 }
@@ -662,22 +692,39 @@ static int add_common_claims(cJSON *c, cloud_ctx *ctx, uint64_t now, uint64_t li
 	       cJSON_AddStringToObject(c, "uti", uti);
 }
 
+/* A Graph access token is a v1.0 token whatever endpoint issued it (Graph
+ * asks for v1.0 tokens), with the claims the access token claims reference
+ * lists for it. */
 char *cloud_token_mint(cloud_ctx *ctx, const cloud_principal *p, uint64_t lifetime_s)
 {
 	uint64_t now = now_of(ctx);
 	cJSON *c = cJSON_CreateObject();
 	int user = p->kind == CLOUD_PRINCIPAL_USER;
-	int ok = c && cJSON_AddStringToObject(c, "aud", CLOUD_GRAPH_AUDIENCE) &&
+	/* An app-only token's subject is the app's service principal; tokens
+	 * minted for tests without one fall back to the app id. */
+	const char *oid = user ? p->user_id : p->sp_id[0] ? p->sp_id : p->app_id;
+	char sub[64], acr[2] = {p->acr ? p->acr : '0', '\0'};
+	if (user)
+		cloud_token_pairwise_sub(sub, p->app_id, p->user_id);
+	else
+		snprintf(sub, sizeof sub, "%s", oid);
+	int ok = c &&
+		 cJSON_AddStringToObject(c, "aud", p->aud_app_id ? CLOUD_GRAPH_APP_ID : CLOUD_GRAPH_AUDIENCE) &&
 		 add_common_claims(c, ctx, now, lifetime_s) && cJSON_AddStringToObject(c, "ver", "1.0") &&
-		 cJSON_AddStringToObject(c, "appid", p->app_id) &&
+		 cJSON_AddNumberToObject(c, "acct", 0) &&
+		 (!p->app_name[0] || cJSON_AddStringToObject(c, "app_displayname", p->app_name)) &&
+		 cJSON_AddStringToObject(c, "appid", p->app_id) && cJSON_AddStringToObject(c, "appidacr", acr) &&
 		 cJSON_AddStringToObject(c, "idtyp", user ? "user" : "app") &&
-		 cJSON_AddStringToObject(c, "oid", user ? p->user_id : p->app_id) &&
-		 cJSON_AddStringToObject(c, "sub", user ? p->user_id : p->app_id) &&
+		 cJSON_AddStringToObject(c, "oid", oid) && cJSON_AddStringToObject(c, "sub", sub) &&
 		 cJSON_AddNumberToObject(c, "xms_ssrp_epoch",
 					 (double)__atomic_load_n(&ctx->token_epoch, __ATOMIC_ACQUIRE));
-	if (ok && user)
-		ok = cJSON_AddStringToObject(c, "scp", p->scopes) && cJSON_AddStringToObject(c, "upn", p->upn) &&
+	if (ok && user) {
+		cJSON *amr = cJSON_AddArrayToObject(c, "amr");
+		ok = amr && cJSON_AddItemToArray(amr, cJSON_CreateString("pwd")) &&
+		     (!p->name[0] || cJSON_AddStringToObject(c, "name", p->name)) &&
+		     cJSON_AddStringToObject(c, "scp", p->scopes) && cJSON_AddStringToObject(c, "upn", p->upn) &&
 		     cJSON_AddStringToObject(c, "unique_name", p->upn);
+	}
 	if (ok && !user && p->roles[0]) {
 		cJSON *roles = cJSON_AddArrayToObject(c, "roles");
 		char copy[sizeof p->roles];
@@ -688,8 +735,7 @@ char *cloud_token_mint(cloud_ctx *ctx, const cloud_principal *p, uint64_t lifeti
 	}
 	char *token = NULL;
 	if (ok)
-		token = cloud_jwt_sign(ctx->token_key, "RS256", ctx->token_kid[0] ? ctx->token_kid : NULL,
-				       ctx->token_kid[0] ? ctx->token_kid : NULL, NULL, c);
+		token = cloud_token_sign(ctx, c);
 	else
 		ssrp_error_set(SSRP_E_NOMEM, "token: out of memory");
 	cJSON_Delete(c);
@@ -703,9 +749,7 @@ static char *mint_refresh(cloud_ctx *ctx, const cloud_principal *p)
 		 add_common_claims(c, ctx, now_of(ctx), CLOUD_REFRESH_LIFETIME) &&
 		 cJSON_AddStringToObject(c, "appid", p->app_id) && cJSON_AddStringToObject(c, "oid", p->user_id) &&
 		 cJSON_AddStringToObject(c, "scp", p->scopes);
-	char *token = ok ? cloud_jwt_sign(ctx->token_key, "RS256", ctx->token_kid[0] ? ctx->token_kid : NULL,
-					  NULL, NULL, c)
-			 : NULL;
+	char *token = ok ? cloud_token_sign(ctx, c) : NULL;
 	cJSON_Delete(c);
 	return token;
 }
@@ -740,7 +784,12 @@ static void respond_tokens(treq *t, const grant *g)
 {
 	char *access = cloud_token_mint(t->ctx, &g->p, CLOUD_TOKEN_LIFETIME);
 	char *refresh = g->refresh && access ? mint_refresh(t->ctx, &g->p) : NULL;
-	if (!access || (g->refresh && !refresh)) {
+	char *id_token = NULL, *client_info = NULL;
+	if (g->id_token && g->p.kind == CLOUD_PRINCIPAL_USER) {
+		id_token = cloud_id_token_mint(t->ctx, &g->p, cloud_form_get(&t->form, "nonce"), t->now);
+		client_info = cloud_client_info(g->p.user_id, cloud_state_tenant_id(t->ctx->state));
+	}
+	if (!access || (g->refresh && !refresh) || (g->id_token && (!id_token || !client_info))) {
 		aad_error(t, 500, "temporarily_unavailable", 50000,
 			  "There was an error issuing a token. The simulator could not sign it.");
 		goto out;
@@ -751,13 +800,17 @@ static void respond_tokens(treq *t, const grant *g)
 		 cJSON_AddNumberToObject(root, "expires_in", CLOUD_TOKEN_LIFETIME) &&
 		 cJSON_AddNumberToObject(root, "ext_expires_in", CLOUD_TOKEN_LIFETIME) &&
 		 cJSON_AddStringToObject(root, "access_token", access) &&
-		 (!refresh || cJSON_AddStringToObject(root, "refresh_token", refresh));
+		 (!refresh || cJSON_AddStringToObject(root, "refresh_token", refresh)) &&
+		 (!id_token || cJSON_AddStringToObject(root, "id_token", id_token)) &&
+		 (!client_info || cJSON_AddStringToObject(root, "client_info", client_info));
 	char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
 	cJSON_Delete(root);
 	cloud_respond_json(t->rs, 200, text);
 out:
 	free(access);
 	free(refresh);
+	free(id_token);
+	free(client_info);
 }
 
 /* ---- the device-code endpoint ------------------------------------------------------- */
@@ -935,6 +988,8 @@ void cloud_token_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response 
 	cloud_response_header(rs, "Cache-Control", "no-store, no-cache");
 	cloud_response_header(rs, "Pragma", "no-cache");
 	cloud_response_header(rs, "x-ms-request-id", t.trace_id);
+	if (cloud_discovery_handle(ctx, rq, rs))
+		return;
 	enum endpoint ep;
 	if (parse_path(&t, &ep)) {
 		aad_error(&t, 404, "invalid_request", 0,
@@ -996,15 +1051,15 @@ void cloud_token_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response 
 		rc = grant_password(&t, &g);
 	else if (!strcmp(gt, GRANT_REFRESH))
 		rc = grant_refresh(&t, &g);
-	else if (!strcmp(gt, GRANT_DEVICE_CODE))
+	else if (!strcmp(gt, GRANT_DEVICE_CODE) || !strcmp(gt, GRANT_DEVICE_CODE_SHORT))
 		rc = grant_device_code(&t, &g);
 	else
 		aad_error(&t, 400, "unsupported_grant_type", 70003,
 			  "The app requested an unsupported grant type '%.64s'.", gt);
 	cloud_state_unlock(ctx->state);
-	cloud_form_free(&t.form);
 	if (rc == 0)
 		respond_tokens(&t, &g);
+	cloud_form_free(&t.form);
 }
 
 /* ---- device-code approval ------------------------------------------------------------ */

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -456,9 +457,10 @@ static void client_credentials_refusals(void **unused)
 		   "invalid_client", 7000218);
 	expect_aad(form("client_id", PUB, "scope", GRAPH_DEFAULT, "grant_type", "client_credentials", NULL), 401,
 		   "invalid_client", 7000218);
+	/* A named permission where the flow needs the resource's .default. */
 	expect_aad(form("client_id", CONF, "scope", "https://graph.microsoft.com/User.Read.All", "client_secret",
 			"conf-secret", "grant_type", "client_credentials", NULL),
-		   400, "invalid_scope", 70011);
+		   400, "invalid_scope", 1002012);
 	expect_aad(form("client_id", CONF, "scope", GRAPH_DEFAULT " " GRAPH_DEFAULT, "client_secret", "conf-secret",
 			"grant_type", "client_credentials", NULL),
 		   400, "invalid_scope", 70011);
@@ -826,6 +828,253 @@ static void device_code_flow(void **unused)
 	assert_non_null(strstr(rs.body, "AADSTS700016"));
 	cJSON_Delete(j);
 	cloud_response_free(&rs);
+}
+
+/* ---- what MSAL and OIDC clients read ------------------------------------------------- */
+
+static cJSON *decoded_part(const char *jwt_text, int part)
+{
+	const char *p = jwt_text;
+	for (int i = 0; i < part; i++)
+		p = strchr(p, '.') + 1;
+	size_t n = strcspn(p, ".");
+	uint8_t *raw;
+	size_t raw_len;
+	assert_int_equal(cloud_b64url_decode(&raw, &raw_len, p, n), SSRP_OK);
+	cJSON *j = cJSON_Parse((const char *)raw);
+	free(raw);
+	assert_non_null(j);
+	return j;
+}
+
+static const char *str_of(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	if (!cJSON_IsString(v))
+		fail_msg("no string member %s", name);
+	return v->valuestring;
+}
+
+/* The short grant type MSAL sends for device code is the same grant. */
+static void device_code_short_grant(void **unused)
+{
+	(void)unused;
+	char user_code[16];
+	char *dc = start_device_code(PUB, user_code, sizeof user_code);
+	char poll[2048];
+	snprintf(poll, sizeof poll, "%s", form("client_id", PUB, "device_code", dc, "grant_type", "device_code", NULL));
+	expect_aad(poll, 400, "authorization_pending", 70016);
+	assert_int_equal(cloud_devicecode_approve(&fx.ctx, user_code, "alice@" DOMAIN, "alice pw+&="), SSRP_OK);
+	char *t = expect_token(poll, NULL, NULL, 0, NULL, 0);
+	cloud_principal p;
+	assert_int_equal(verify(t, &p), 0);
+	assert_string_equal(p.upn, "alice@" DOMAIN);
+	free(t);
+	free(dc);
+}
+
+/* openid brings an id_token signed like access tokens and client_info;
+ * without it neither comes. */
+static void id_token_and_client_info(void **unused)
+{
+	(void)unused;
+	cloud_response rs;
+	cJSON *j = post(form("client_id", PUB, "username", "alice@" DOMAIN, "password", "alice pw+&=", "scope",
+			     "openid profile offline_access User.Read", "nonce", "n-0S6_WzA2Mj", "grant_type",
+			     "password", NULL),
+			&rs);
+	assert_int_equal(rs.status, 200);
+	const char *id = str_of(j, "id_token");
+	cloud_jwt jwt;
+	assert_int_equal(cloud_jwt_parse(&jwt, id), SSRP_OK);
+	assert_int_equal(cloud_jwt_verify(&jwt, fx.token_key), SSRP_OK);
+	assert_string_equal(cloud_jwt_header_str(&jwt, "kid"), "sim-kid-1");
+	assert_string_equal(cloud_jwt_header_str(&jwt, "x5t"), "sim-kid-1");
+	assert_string_equal(cloud_jwt_claim_str(&jwt, "aud"), PUB);
+	assert_string_equal(cloud_jwt_claim_str(&jwt, "iss"), "https://login.microsoftonline.com/" TENANT "/v2.0");
+	assert_string_equal(cloud_jwt_claim_str(&jwt, "ver"), "2.0");
+	assert_string_equal(cloud_jwt_claim_str(&jwt, "oid"), ALICE);
+	assert_string_equal(cloud_jwt_claim_str(&jwt, "tid"), TENANT);
+	assert_string_equal(cloud_jwt_claim_str(&jwt, "preferred_username"), "alice@" DOMAIN);
+	assert_string_equal(cloud_jwt_claim_str(&jwt, "name"), "Alice");
+	assert_string_equal(cloud_jwt_claim_str(&jwt, "nonce"), "n-0S6_WzA2Mj");
+	assert_int_equal(strlen(cloud_jwt_claim_str(&jwt, "sub")), 43);
+	uint64_t iat, nbf, exp;
+	assert_int_equal(cloud_jwt_claim_time(&jwt, "iat", &iat), 1);
+	assert_int_equal(cloud_jwt_claim_time(&jwt, "nbf", &nbf), 1);
+	assert_int_equal(cloud_jwt_claim_time(&jwt, "exp", &exp), 1);
+	assert_true(iat == T0 && nbf == T0 && exp > T0);
+	char sub[64];
+	snprintf(sub, sizeof sub, "%s", cloud_jwt_claim_str(&jwt, "sub"));
+	cloud_jwt_free(&jwt);
+	/* client_info: base64url JSON of uid and utid. */
+	const char *ci = str_of(j, "client_info");
+	uint8_t *raw;
+	size_t raw_len;
+	assert_int_equal(cloud_b64url_decode(&raw, &raw_len, ci, strlen(ci)), SSRP_OK);
+	cJSON *info = cJSON_Parse((const char *)raw);
+	free(raw);
+	assert_string_equal(str_of(info, "uid"), ALICE);
+	assert_string_equal(str_of(info, "utid"), TENANT);
+	cJSON_Delete(info);
+	/* The delegated access token: v1.0, public client, Graph by app id
+	 * (the scope named no resource URI), the same pairwise sub. */
+	cJSON *claims = decoded_part(str_of(j, "access_token"), 1);
+	assert_string_equal(str_of(claims, "aud"), CLOUD_GRAPH_APP_ID);
+	assert_string_equal(str_of(claims, "ver"), "1.0");
+	assert_string_equal(str_of(claims, "iss"), "https://sts.windows.net/" TENANT "/");
+	assert_string_equal(str_of(claims, "idtyp"), "user");
+	assert_string_equal(str_of(claims, "appidacr"), "0");
+	assert_string_equal(str_of(claims, "oid"), ALICE);
+	assert_string_equal(str_of(claims, "sub"), sub);
+	assert_string_equal(str_of(claims, "name"), "Alice");
+	cJSON_Delete(claims);
+	cJSON_Delete(j);
+	cloud_response_free(&rs);
+
+	/* No openid: no id_token, no client_info; a scope by URI gives the URI aud. */
+	j = post(form("client_id", PUB, "username", "alice@" DOMAIN, "password", "alice pw+&=", "scope",
+		      "https://graph.microsoft.com/User.Read", "grant_type", "password", NULL),
+		 &rs);
+	assert_int_equal(rs.status, 200);
+	assert_null(cJSON_GetObjectItem(j, "id_token"));
+	assert_null(cJSON_GetObjectItem(j, "client_info"));
+	claims = decoded_part(str_of(j, "access_token"), 1);
+	assert_string_equal(str_of(claims, "aud"), CLOUD_GRAPH_AUDIENCE);
+	cJSON_Delete(claims);
+	cJSON_Delete(j);
+	cloud_response_free(&rs);
+}
+
+/* App-only tokens name the service principal, not the app, as oid and
+ * sub; appidacr tells a secret (1) from a certificate (2). */
+static void app_token_claims(void **unused)
+{
+	(void)unused;
+	cloud_state_lock(fx.state);
+	char sp[CLOUD_ID_LEN + 1];
+	snprintf(sp, sizeof sp, "%s", cloud_app_find(fx.state, CONF)->sp_id);
+	cloud_state_unlock(fx.state);
+	assert_true(cloud_id_valid(sp, strlen(sp)));
+	assert_string_not_equal(sp, CONF);
+	char *t = expect_token(form("client_id", CONF, "scope", GRAPH_DEFAULT, "client_secret", "conf-secret",
+				    "grant_type", "client_credentials", NULL),
+			       NULL, NULL, 0, NULL, 0);
+	cJSON *c = decoded_part(t, 1);
+	assert_string_equal(str_of(c, "oid"), sp);
+	assert_string_equal(str_of(c, "sub"), sp);
+	assert_string_equal(str_of(c, "appid"), CONF);
+	assert_string_equal(str_of(c, "appidacr"), "1");
+	assert_string_equal(str_of(c, "aud"), CLOUD_GRAPH_AUDIENCE);
+	assert_string_equal(str_of(c, "ver"), "1.0");
+	assert_string_equal(str_of(c, "app_displayname"), "app");
+	assert_true(cJSON_IsString(cJSON_GetObjectItem(c, "uti")));
+	assert_null(cJSON_GetObjectItem(c, "scp"));
+	cJSON_Delete(c);
+	free(t);
+	t = expect_token(form("client_id", CONF, "scope", CLOUD_GRAPH_APP_ID "/.default", "client_secret",
+			      "conf-secret", "grant_type", "client_credentials", NULL),
+			 NULL, NULL, 0, NULL, 0);
+	c = decoded_part(t, 1);
+	assert_string_equal(str_of(c, "aud"), CLOUD_GRAPH_APP_ID);
+	cJSON_Delete(c);
+	free(t);
+	struct assertion_spec a = {.x5t = fx.x5t};
+	char *jwt = assertion(&a);
+	t = expect_token(assertion_body(jwt), NULL, NULL, 0, NULL, 0);
+	c = decoded_part(t, 1);
+	assert_string_equal(str_of(c, "appidacr"), "2");
+	cJSON_Delete(c);
+	free(t);
+	free(jwt);
+}
+
+static cJSON *get_json(const char *path_and_query, int status)
+{
+	cloud_request rq;
+	memset(&rq, 0, sizeof rq);
+	char path[512];
+	snprintf(path, sizeof path, "%s", path_and_query);
+	char *q = strchr(path, '?');
+	if (q)
+		*q++ = '\0';
+	rq.method = "GET";
+	rq.host = CLOUD_HOST_LOGIN;
+	rq.path = path;
+	rq.query = q ? q : "";
+	rq.request_id = REQUEST_ID;
+	cloud_response rs;
+	cloud_response_init(&rs);
+	cloud_token_handle(&fx.ctx, &rq, &rs);
+	if (rs.status != status)
+		fail_msg("GET %s: wanted %d, got %d %s", path_and_query, status, rs.status, rs.body ? rs.body : "");
+	cJSON *j = cJSON_Parse(rs.body);
+	assert_non_null(j);
+	cloud_response_free(&rs);
+	return j;
+}
+
+static void discovery_documents(void **unused)
+{
+	(void)unused;
+	cJSON *j = get_json("/" DOMAIN "/v2.0/.well-known/openid-configuration", 200);
+	assert_string_equal(str_of(j, "issuer"), "https://login.microsoftonline.com/" TENANT "/v2.0");
+	assert_string_equal(str_of(j, "token_endpoint"), "https://login.microsoftonline.com/" TENANT "/oauth2/v2.0/token");
+	assert_string_equal(str_of(j, "jwks_uri"), "https://login.microsoftonline.com/" TENANT "/discovery/v2.0/keys");
+	assert_string_equal(str_of(j, "device_authorization_endpoint"),
+			    "https://login.microsoftonline.com/" TENANT "/oauth2/v2.0/devicecode");
+	cJSON_Delete(j);
+	j = get_json("/organizations/v2.0/.well-known/openid-configuration", 200);
+	assert_string_equal(str_of(j, "issuer"), "https://login.microsoftonline.com/{tenantid}/v2.0");
+	assert_string_equal(str_of(j, "token_endpoint"),
+			    "https://login.microsoftonline.com/organizations/oauth2/v2.0/token");
+	cJSON_Delete(j);
+	j = get_json("/" TENANT "/.well-known/openid-configuration", 200);
+	assert_string_equal(str_of(j, "issuer"), "https://sts.windows.net/" TENANT "/");
+	assert_string_equal(str_of(j, "jwks_uri"), "https://login.microsoftonline.com/common/discovery/keys");
+	cJSON_Delete(j);
+	j = get_json("/nosuch.example/v2.0/.well-known/openid-configuration", 400);
+	assert_non_null(strstr(str_of(j, "error_description"), "AADSTS90002"));
+	cJSON_Delete(j);
+
+	/* The JWKS names the key tokens are signed with (n, e, kid). */
+	static const char *const key_paths[] = {"/" TENANT "/discovery/v2.0/keys", "/common/discovery/keys",
+						"/common/discovery/v2.0/keys", NULL};
+	for (size_t i = 0; key_paths[i]; i++) {
+		j = get_json(key_paths[i], 200);
+		const cJSON *k = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "keys"), 0);
+		assert_non_null(k);
+		assert_string_equal(str_of(k, "kid"), "sim-kid-1");
+		assert_string_equal(str_of(k, "kty"), "RSA");
+		assert_string_equal(str_of(k, "e"), "AQAB");
+		uint8_t *n;
+		size_t n_len;
+		assert_int_equal(cloud_b64url_decode(&n, &n_len, str_of(k, "n"), strlen(str_of(k, "n"))), SSRP_OK);
+		BIGNUM *want = NULL;
+		assert_int_equal(EVP_PKEY_get_bn_param(fx.token_key, "n", &want), 1);
+		BIGNUM *got = BN_bin2bn(n, (int)n_len, NULL);
+		assert_int_equal(BN_cmp(want, got), 0);
+		BN_free(want);
+		BN_free(got);
+		free(n);
+		cJSON_Delete(j);
+	}
+
+	/* Instance discovery as MSAL asks for it. */
+	j = get_json("/common/discovery/instance?api-version=1.1&authorization_endpoint=https%3A%2F%2Flogin."
+		     "microsoftonline.com%2F" TENANT "%2Foauth2%2Fv2.0%2Fauthorize",
+		     200);
+	assert_string_equal(str_of(j, "tenant_discovery_endpoint"),
+			    "https://login.microsoftonline.com/" TENANT "/v2.0/.well-known/openid-configuration");
+	assert_string_equal(str_of(j, "api-version"), "1.1");
+	const cJSON *m = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "metadata"), 0);
+	assert_string_equal(str_of(m, "preferred_network"), "login.microsoftonline.com");
+	cJSON_Delete(j);
+	j = get_json("/common/discovery/instance?api-version=1.1&authorization_endpoint=https%3A%2F%2Fevil.example"
+		     "%2Fx%2Foauth2%2Fv2.0%2Fauthorize",
+		     400);
+	assert_string_equal(str_of(j, "error"), "invalid_instance");
+	cJSON_Delete(j);
 }
 
 /* ---- cloud_token_verify -------------------------------------------------------------- */
@@ -1198,6 +1447,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(password_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(refresh_grant, setup, teardown),
 		cmocka_unit_test_setup_teardown(device_code_flow, setup, teardown),
+		cmocka_unit_test_setup_teardown(device_code_short_grant, setup, teardown),
+		cmocka_unit_test_setup_teardown(id_token_and_client_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(app_token_claims, setup, teardown),
+		cmocka_unit_test_setup_teardown(discovery_documents, setup, teardown),
 		cmocka_unit_test_setup_teardown(mint_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(verify_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(wrong_audience, setup, teardown),
