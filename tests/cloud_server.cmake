@@ -34,3 +34,11 @@ if(VALGRIND AND NOT SSRP_SANITIZE AND NOT SSRP_FUZZ)
                    $<TARGET_FILE:ssrp_cli> ${VALGRIND})
   set_tests_properties(valgrind_cloud_server PROPERTIES LABELS valgrind TIMEOUT 600)
 endif()
+
+# Microsoft's own client libraries (MSAL Node, @azure/identity, the Graph JS
+# SDK, jose) against the simulator by the real host names on port 443, in a
+# user+network+mount namespace (tests/clients/run.sh). The npm packages are
+# installed by scripts/bootstrap from tests/clients/package-lock.json.
+add_test(NAME integration_cloud_clients
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/clients/run.sh $<TARGET_FILE:ssrp_cli>)
+set_tests_properties(integration_cloud_clients PROPERTIES LABELS integration TIMEOUT 600)
