@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bitlocker/fve_crypto.h"
+#include "bitlocker/fve_sector.h"
 #include "bitlocker/guid.h"
 #include "hal/clock.h"
 #include "hal/mem.h"
@@ -18,25 +19,37 @@
 #include "ssrp/sys/error.h"
 #include "ssrp/volume.h"
 
+/* The FVEK's length for a method, as its KEY datum holds it; 0: unknown. */
+static size_t fvek_len_of(uint16_t method)
+{
+	switch (method) {
+	case SSRP_FVE_ALG_CBC_128: return 16;
+	case SSRP_FVE_ALG_CBC_256: case SSRP_FVE_ALG_XTS_128: return 32;
+	case SSRP_FVE_ALG_CBC_ELEPHANT_128: case SSRP_FVE_ALG_CBC_ELEPHANT_256:
+	case SSRP_FVE_ALG_XTS_256: return 64;
+	default: return 0;
+	}
+}
+
 /* An XTS key must not repeat its halves (OpenSSL refuses such keys). */
-static int new_fvek(uint8_t fvek[32])
+static int new_fvek(uint8_t fvek[64], size_t len)
 {
 	int rc;
 	do
-		rc = ssrp_random_bytes(fvek, 32);
-	while (rc == SSRP_OK && !memcmp(fvek, fvek + 16, 16));
+		rc = ssrp_random_bytes(fvek, len);
+	while (rc == SSRP_OK && !memcmp(fvek, fvek + len / 2, len / 2));
 	return rc;
 }
 
 static int fill_metadata(ssrp_fve_metadata *md, const ssrp_sim_layout *l, const uint8_t vmk[32],
-			 const uint8_t fvek[32])
+			 uint16_t method, const uint8_t *fvek)
 {
 	memset(md, 0, sizeof *md);
 	md->volume_size = l->size;
 	memcpy(md->copies, l->copies, sizeof md->copies);
 	md->relocated_at = l->relocated_at;
 	md->next_nonce = 1;
-	md->method = SSRP_FVE_ALG_XTS_128;
+	md->method = method;
 	md->filetime = ssrp_filetime_now();
 	md->description_len = (uint16_t)ssrp_sim_ascii_to_utf16(
 		md->description, sizeof md->description, "ssrp simulated volume");
@@ -53,18 +66,18 @@ static int fill_metadata(ssrp_fve_metadata *md, const ssrp_sim_layout *l, const 
 	if (!rc)
 		rc = ssrp_sim_wrap_key(&k->wrapped_vmk, md, k->clear_key, SSRP_FVE_ALG_VMK, vmk, 32);
 	if (!rc)
-		rc = ssrp_sim_wrap_key(&md->fvek, md, vmk, SSRP_FVE_ALG_XTS_128, fvek, 32);
+		rc = ssrp_sim_wrap_key(&md->fvek, md, vmk, method, fvek, fvek_len_of(method));
 	return rc;
 }
 
 /* Every sector of the view encrypts zeros, so the volume reads as zeros. */
-static int encrypt_zeros(int fd, const ssrp_sim_layout *l, const uint8_t fvek[32])
+static int encrypt_zeros(int fd, const ssrp_sim_layout *l, uint16_t method, const uint8_t *fvek)
 {
 	enum { CHUNK = 256 };
 	uint8_t zeros[CHUNK * SSRP_FVE_SECTOR], ct[CHUNK * SSRP_FVE_SECTOR];
 	memset(zeros, 0, sizeof zeros);
-	ssrp_xts *x = NULL;
-	int rc = ssrp_xts_new(&x, fvek, 32);
+	ssrp_fve_cipher *x = NULL;
+	int rc = ssrp_fve_cipher_new(&x, method, fvek, fvek_len_of(method));
 	uint64_t sectors = l->size / SSRP_FVE_SECTOR;
 	for (uint64_t s = 0; rc == SSRP_OK && s < sectors;) {
 		uint64_t phys = ssrp_sim_layout_physical(l, s);
@@ -73,7 +86,7 @@ static int encrypt_zeros(int fd, const ssrp_sim_layout *l, const uint8_t fvek[32
 		       ssrp_sim_layout_physical(l, s + n) == phys + n)
 			n++;
 		if (phys != UINT64_MAX) {
-			rc = ssrp_xts_encrypt(x, ct, zeros, phys, n, SSRP_FVE_SECTOR);
+			rc = ssrp_fve_cipher_encrypt(x, ct, zeros, phys, n, SSRP_FVE_SECTOR);
 			if (!rc && pwrite(fd, ct, n * SSRP_FVE_SECTOR, (off_t)(phys * SSRP_FVE_SECTOR)) !=
 					   (ssize_t)(n * SSRP_FVE_SECTOR))
 				rc = ssrp_error_set(SSRP_E_IO, "writing the new volume: %s",
@@ -81,13 +94,13 @@ static int encrypt_zeros(int fd, const ssrp_sim_layout *l, const uint8_t fvek[32
 		}
 		s += n;
 	}
-	ssrp_xts_free(x);
+	ssrp_fve_cipher_free(x);
 	return rc;
 }
 
-static int build(const char *tmp, const ssrp_sim_layout *l)
+static int build(const char *tmp, const ssrp_sim_layout *l, uint16_t method, unsigned flags)
 {
-	uint8_t vmk[32], fvek[32], header[SSRP_FVE_SECTOR];
+	uint8_t vmk[32], fvek[64], header[SSRP_FVE_SECTOR];
 	ssrp_fve_metadata *md = ssrp_malloc(sizeof *md);
 	if (!md)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory creating a volume");
@@ -99,11 +112,11 @@ static int build(const char *tmp, const ssrp_sim_layout *l)
 	if (!rc)
 		rc = ssrp_random_bytes(vmk, sizeof vmk);
 	if (!rc)
-		rc = new_fvek(fvek);
+		rc = new_fvek(fvek, fvek_len_of(method));
 	if (!rc)
-		rc = fill_metadata(md, l, vmk, fvek);
-	if (!rc)
-		rc = encrypt_zeros(fd, l, fvek);
+		rc = fill_metadata(md, l, vmk, method, fvek);
+	if (!rc && !(flags & SSRP_SIM_CREATE_SPARSE))
+		rc = encrypt_zeros(fd, l, method, fvek);
 	if (!rc) {
 		ssrp_fve_volume_header_encode(header, l->size, l->copies);
 		if (pwrite(fd, header, sizeof header, 0) != (ssize_t)sizeof header)
@@ -126,10 +139,20 @@ static int build(const char *tmp, const ssrp_sim_layout *l)
 
 int ssrp_sim_volume_create(const char *path, uint64_t size)
 {
+	return ssrp_sim_volume_create_with(path, size, SSRP_VOLUME_METHOD_XTS_AES_128, 0);
+}
+
+int ssrp_sim_volume_create_with(const char *path, uint64_t size, uint16_t method, unsigned flags)
+{
 	ssrp_sim_layout l;
 	char tmp[1100];
 	if (!path || !*path)
 		return ssrp_error_set(SSRP_E_INVALID, "no path given for the new volume");
+	if (!fvek_len_of(method))
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "encryption method 0x%04x is not one BitLocker uses (0x8000 to "
+				      "0x8005)",
+				      method);
 	int rc = ssrp_sim_layout_for(&l, size);
 	if (rc)
 		return rc;
@@ -137,7 +160,7 @@ int ssrp_sim_volume_create(const char *path, uint64_t size)
 		return ssrp_error_set(SSRP_E_INVALID, "%s exists; a new volume never overwrites a file",
 				      path);
 	snprintf(tmp, sizeof tmp, "%s.creating.%ld", path, (long)getpid());
-	rc = build(tmp, &l);
+	rc = build(tmp, &l, method, flags);
 	/* link() refuses to replace a file that appeared meanwhile. */
 	if (!rc && link(tmp, path))
 		rc = ssrp_error_set(SSRP_E_IO, "cannot create %s: %s", path, strerror(errno));

@@ -475,8 +475,8 @@ static int sim_unlock_recovery(void *ctx, const char *password, const uint8_t ke
 			rc = use_vmk(v, vmk);
 		ssrp_memzero(stretched, sizeof stretched);
 		ssrp_memzero(vmk, sizeof vmk);
-		if (rc == SSRP_OK && !v->store.writable)
-			return SSRP_OK; /* read-only: nothing is recorded */
+		if (rc == SSRP_OK && (!v->store.writable || v->md->unmodelled))
+			return SSRP_OK; /* read-only, or Windows' metadata: nothing is recorded */
 		if (rc == SSRP_OK) {
 			v->md->flags |= SSRP_FVE_FLAG_LAST_UNLOCK_RECOVERY;
 			memcpy(v->md->used_recovery, k->guid, 16);

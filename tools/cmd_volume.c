@@ -17,7 +17,7 @@
 
 typedef struct volume_args {
 	const char *volume, *tpm, *rp_file, *password_file, *id, *in, *out, *pcrs, *size;
-	const char *offset, *length, *startup_key;
+	const char *offset, *length, *startup_key, *method;
 	int json, show, follow_symlink;
 	const char *positional;
 } volume_args;
@@ -42,6 +42,7 @@ static int parse_args(volume_args *a, int argc, char **argv)
 		{"--show", CLI_FLAG, offsetof(volume_args, show), NULL},
 		{"--follow-symlink", CLI_FLAG, offsetof(volume_args, follow_symlink), NULL},
 		{"--startup-key", CLI_VALUE, offsetof(volume_args, startup_key), NULL},
+		{"--method", CLI_VALUE, offsetof(volume_args, method), NULL},
 		{"--recovery-password", CLI_REFUSE_SECRET, 0, secret_hint},
 		{"--password", CLI_REFUSE_SECRET, 0, secret_hint},
 	};
@@ -458,9 +459,22 @@ static const struct {
 	{"read", cmd_read, 1},		{"decrypt", cmd_decrypt, 1},
 };
 
+static const struct {
+	const char *name;
+	uint16_t method;
+} methods[] = {
+	{"xts-aes-128", SSRP_VOLUME_METHOD_XTS_AES_128},
+	{"xts-aes-256", SSRP_VOLUME_METHOD_XTS_AES_256},
+	{"aes-cbc-128", SSRP_VOLUME_METHOD_AES_128_CBC},
+	{"aes-cbc-256", SSRP_VOLUME_METHOD_AES_256_CBC},
+	{"aes-cbc-diffuser-128", SSRP_VOLUME_METHOD_AES_128_CBC_DIFFUSER},
+	{"aes-cbc-diffuser-256", SSRP_VOLUME_METHOD_AES_256_CBC_DIFFUSER},
+};
+
 static int cmd_create(const volume_args *a)
 {
 	uint64_t size;
+	uint16_t method = SSRP_VOLUME_METHOD_XTS_AES_128;
 	if (!a->size)
 		return cli_usage_error("volume create needs --size SIZE (like 64M)");
 	if (strncmp(a->volume, "sim:", 4))
@@ -468,11 +482,22 @@ static int cmd_create(const volume_args *a)
 	int urc = parse_size(&size, a->size, "--size");
 	if (urc)
 		return urc;
-	int rc = ssrp_sim_volume_create(a->volume + 4, size);
+	if (a->method) {
+		size_t i = 0;
+		while (i < sizeof methods / sizeof methods[0] && strcmp(methods[i].name, a->method))
+			i++;
+		if (i == sizeof methods / sizeof methods[0])
+			return cli_usage_error("--method '%s' is not one of xts-aes-128, xts-aes-256, "
+					       "aes-cbc-128, aes-cbc-256, aes-cbc-diffuser-128, "
+					       "aes-cbc-diffuser-256",
+					       a->method);
+		method = methods[i].method;
+	}
+	int rc = ssrp_sim_volume_create_with(a->volume + 4, size, method, 0);
 	if (rc)
 		return cli_fail(rc);
-	fprintf(stderr, "created %s: %llu bytes, XTS-AES-128, protection off (clear key)\n",
-		a->volume + 4, (unsigned long long)size);
+	fprintf(stderr, "created %s: %llu bytes, %s, protection off (clear key)\n", a->volume + 4,
+		(unsigned long long)size, ssrp_volume_method_name(method));
 	return EXIT_OK;
 }
 

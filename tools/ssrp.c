@@ -37,6 +37,8 @@ static const char usage[] =
 	"password; for unlock, read and decrypt) or --startup-key FILE.BEK; '-' is\n"
 	"standard input):\n"
 	"  ssrp volume create --volume sim:IMG --size 64M   a new simulated BitLocker volume\n"
+	"                 [--method xts-aes-128|xts-aes-256|aes-cbc-128|aes-cbc-256|\n"
+	"                           aes-cbc-diffuser-128|aes-cbc-diffuser-256]\n"
 	"  ssrp volume status [--json]              protection, protectors, reserved regions\n"
 	"  ssrp volume add-tpm [--pcrs 7,11]        seal the volume key to the TPM\n"
 	"  ssrp volume add-recovery [--password-file F] [--show]\n"

@@ -172,6 +172,20 @@ SSRP_API int ssrp_volume_reserved_regions(ssrp_volume *vol, ssrp_volume_region *
  * disk before its first protector. Refuses to overwrite a file. */
 SSRP_API int ssrp_sim_volume_create(const char *path, uint64_t size);
 
+/** The same with any BitLocker method (SSRP_VOLUME_METHOD_*; the FVEK
+ * random). flags SSRP_SIM_CREATE_SPARSE leaves the data sectors unwritten
+ * (holes in the file: they read as noise, not zeros), for large volumes in
+ * tests and benchmarks. */
+#define SSRP_VOLUME_METHOD_AES_128_CBC_DIFFUSER 0x8000
+#define SSRP_VOLUME_METHOD_AES_256_CBC_DIFFUSER 0x8001
+#define SSRP_VOLUME_METHOD_AES_128_CBC 0x8002
+#define SSRP_VOLUME_METHOD_AES_256_CBC 0x8003
+#define SSRP_VOLUME_METHOD_XTS_AES_128 0x8004
+#define SSRP_VOLUME_METHOD_XTS_AES_256 0x8005
+#define SSRP_SIM_CREATE_SPARSE 1u
+SSRP_API int ssrp_sim_volume_create_with(const char *path, uint64_t size, uint16_t method,
+					 unsigned flags);
+
 /** "XTS-AES-128" for 0x8004 and so on. */
 SSRP_API const char *ssrp_volume_method_name(uint16_t method);
 SSRP_API const char *ssrp_protector_type_name(ssrp_protector_type type);

@@ -4,3 +4,7 @@
 # and as its used bytes, and damaged copies of it.
 ssrp_fuzz(fuzz_fve_metadata ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_fve_metadata.c
           ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fve_metadata PkgConfig::ZLIB)
+# Boot sectors (BitLocker's and To Go's FAT sector, from Windows-made
+# volumes) and a .BEK startup key; the first byte of an input picks which.
+ssrp_fuzz(fuzz_fve_boot ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_fve_boot.c
+          ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/fve_boot)
