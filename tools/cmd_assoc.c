@@ -44,8 +44,8 @@ static const char usage[] =
 	"       ssrp assoc login ...                          sign the service account in\n"
 	"\n"
 	"All take --config FILE (default: $SSRP_CONFIG). Exit 0 when every user was added,\n"
-	"already there or would be added; 1 when any was unknown, capped or failed; 2 for\n"
-	"usage; 6 for malformed input.\n";
+	"already there or would be added; 1 when any was unknown, capped, refused or failed;\n"
+	"2 for usage; 6 for malformed input.\n";
 
 typedef struct assoc_args {
 	const char *config, *device, *in, *concurrency;
