@@ -189,6 +189,12 @@ void graph_no_content(graph_req *g)
 	g->rs->status = 204;
 }
 
+int graph_advanced_query(const graph_req *g)
+{
+	const char *level = cloud_request_header(g->rq, "consistencylevel");
+	return level && graph_streq_ci(level, "eventual") && (g->q.present & GQ_COUNT) && g->q.count;
+}
+
 int graph_add_str(cJSON *o, const char *name, const char *value)
 {
 	cJSON *v = value ? cJSON_CreateString(value) : cJSON_CreateNull();

@@ -45,9 +45,16 @@ static const char *const license_scopes[] = {"User.ReadWrite.All", "Directory.Re
 static const char *const license_admin_roles[] = {"Global Administrator", "User Administrator",
 						  "License Administrator", NULL};
 
+/* The user properties the simulated directory keeps, and those of Graph's
+ * default set it has no data for (answered null or empty, as Graph answers
+ * an unset property). */
 static const char *const user_props[] = {"id", "userPrincipalName", "displayName",
 					 "onPremisesSamAccountName", "onPremisesDomainName",
-					 "usageLocation", "assignedLicenses", NULL};
+					 "usageLocation", "assignedLicenses", "businessPhones",
+					 "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation",
+					 "preferredLanguage", "surname", NULL};
+static const char *const user_unset_props[] = {"givenName", "jobTitle", "mail", "mobilePhone",
+					       "officeLocation", "preferredLanguage", "surname", NULL};
 static const char *const device_props[] = {"id", "deviceId", "displayName", "operatingSystem",
 					   "accountEnabled", NULL};
 
@@ -97,22 +104,30 @@ static cJSON *user_json(graph_req *g, const cloud_user *u, user_access access, i
 	int bad = 0;
 	if (with_type)
 		bad |= graph_add_str(o, "@odata.type", "#" USER_TYPE);
+	/* Without $select, Graph's default set: id, businessPhones,
+	 * displayName, givenName, jobTitle, mail, mobilePhone, officeLocation,
+	 * preferredLanguage, surname, userPrincipalName. */
 	if (graph_selected(g, "id"))
 		bad |= graph_add_str(o, "id", u->id);
-	if (graph_selected(g, "userPrincipalName"))
-		bad |= graph_add_str(o, "userPrincipalName", u->upn);
+	if (graph_selected(g, "businessPhones"))
+		bad |= graph_add_item(o, "businessPhones", cJSON_CreateArray());
 	if (graph_selected(g, "displayName"))
 		bad |= graph_add_str(o, "displayName", u->display_name);
+	for (size_t i = 0; user_unset_props[i]; i++)
+		if (graph_selected(g, user_unset_props[i]))
+			bad |= graph_add_str(o, user_unset_props[i], NULL);
+	if (graph_selected(g, "userPrincipalName"))
+		bad |= graph_add_str(o, "userPrincipalName", u->upn);
 	if (access == ACCESS_FULL) {
-		if (graph_selected(g, "onPremisesSamAccountName"))
+		/* The rest only when $select names them, as on Graph. */
+		if (graph_select_names(g, "onPremisesSamAccountName"))
 			bad |= graph_add_str(o, "onPremisesSamAccountName", u->sam_account_name);
-		/* as on Graph: only when $select names it */
 		if (graph_select_names(g, "onPremisesDomainName"))
 			bad |= graph_add_str(o, "onPremisesDomainName", u->on_prem_domain);
-		if (graph_selected(g, "usageLocation"))
+		if (graph_select_names(g, "usageLocation"))
 			bad |= graph_add_str(o, "usageLocation",
 					     u->usage_location[0] ? u->usage_location : NULL);
-		if (graph_selected(g, "assignedLicenses")) {
+		if (graph_select_names(g, "assignedLicenses")) {
 			cJSON *lic = cJSON_CreateArray();
 			bad |= graph_add_item(o, "assignedLicenses", lic);
 			for (unsigned i = 0; !bad && i < u->n_licenses; i++) {
@@ -258,6 +273,17 @@ static void list_users(graph_req *g)
 	graph_filter *f;
 	if (list_query_checks(g, user_props, USER_FILTER_PROPS, USER_TYPE, &f))
 		return;
+	/* onPremisesSamAccountName is filterable only in an advanced query
+	 * (the user resource's property table: "$filter (eq, ne, not, ge, le,
+	 * in, startsWith, and eq on null values)" with the advanced-query
+	 * footnote). */
+	if (f && (graph_filter_props(f) & (1u << GRAPH_PROP_SAM)) && !graph_advanced_query(g)) {
+		graph_error(g, 400, "Request_UnsupportedQuery",
+			    "Unsupported or invalid query filter clause specified for property "
+			    "'onPremisesSamAccountName' of resource 'User'.");
+		graph_filter_free(f);
+		return;
+	}
 	graph_collection c = {.set = "users", .filter = f, .get = user_get, .item = user_item,
 			      .level = (int)access_to_user(g, NULL), .allow_top = 1};
 	/* An indexed lookup when the filter pins the id or the UPN. */

@@ -106,6 +106,8 @@ int graph_select_check(graph_req *g, const char *const *known, const char *type)
 int graph_selected(const graph_req *g, const char *prop);
 /* 1 when $select was given and names prop. */
 int graph_select_names(const graph_req *g, const char *prop);
+/* 1 for an advanced query: ConsistencyLevel: eventual and $count=true. */
+int graph_advanced_query(const graph_req *g);
 /* Parse $filter (NULL in *out when absent) and check its properties against
  * allowed (GRAPH_PROP_* bits); 400 "Invalid filter clause" and -1 on error. */
 int graph_filter_prepare(graph_req *g, unsigned allowed, const char *type, graph_filter **out);

@@ -399,15 +399,32 @@ static void users_by_upn_and_id(void **state)
 	assert_string_equal(str(r.j, "id"), f->alice_id);
 	assert_string_equal(str(r.j, "userPrincipalName"), f->sec.user_upn);
 	assert_non_null(str(r.j, "displayName"));
+	/* Graph's default property set: the unset ones null or empty, the
+	 * others only on $select. */
+	assert_true(cJSON_IsArray(item(r.j, "businessPhones")));
+	static const char *const unset[] = {"givenName", "jobTitle", "mail", "mobilePhone", "officeLocation",
+					    "preferredLanguage", "surname", NULL};
+	for (size_t i = 0; unset[i]; i++)
+		assert_true(cJSON_IsNull(item(r.j, unset[i])));
+	assert_null(item(r.j, "onPremisesSamAccountName"));
+	assert_null(item(r.j, "usageLocation"));
+	assert_null(item(r.j, "assignedLicenses"));
+	assert_int_equal(cJSON_GetArraySize(r.j), 12); /* the 11 and @odata.context */
+	done(&r);
+	snprintf(url, sizeof url, "/v1.0/users/%s?$select=id,onPremisesSamAccountName,usageLocation,assignedLicenses",
+		 f->sec.user_upn);
+	call(f, &r, "GET", url, f->app, NULL);
+	expect_status(&r, 200);
 	assert_string_equal(str(r.j, "onPremisesSamAccountName"), "alice");
 	assert_non_null(str(r.j, "usageLocation"));
+	assert_null(item(r.j, "displayName"));
 	const cJSON *lic = item(r.j, "assignedLicenses");
 	assert_true(cJSON_GetArraySize(lic) >= 1);
 	assert_non_null(str(cJSON_GetArrayItem(lic, 0), "skuId"));
 	assert_true(cJSON_IsArray(item(cJSON_GetArrayItem(lic, 0), "disabledPlans")));
 	done(&r);
 
-	snprintf(url, sizeof url, "/v1.0/users/%s", f->bob_id);
+	snprintf(url, sizeof url, "/v1.0/users/%s?$select=onPremisesSamAccountName", f->bob_id);
 	call(f, &r, "GET", url, f->app, NULL);
 	expect_status(&r, 200);
 	assert_string_equal(str(r.j, "onPremisesSamAccountName"), "bob");
@@ -445,14 +462,25 @@ static void users_select_and_filter(void **state)
 	assert_int_equal(value_count(&r), 1);
 	assert_string_equal(str(value_at(&r, 0), "id"), f->alice_id);
 	done(&r);
-	call(f, &r, "GET", "/v1.0/users?$filter=onPremisesSamAccountName+eq+'BOB'", f->app, NULL);
+	/* onPremisesSamAccountName only in an advanced query. */
+	refused(f, "GET", "/v1.0/users?$filter=onPremisesSamAccountName+eq+'BOB'", f->app, NULL, 400,
+		"Request_UnsupportedQuery",
+		"Unsupported or invalid query filter clause specified for property 'onPremisesSamAccountName' "
+		"of resource 'User'.");
+	call_ex(f, &r, "GET", "/v1.0/users?$filter=onPremisesSamAccountName+eq+'BOB'", f->app, NULL, EVENTUAL,
+		NULL);
+	expect_status(&r, 400); /* the header without $count=true */
+	done(&r);
+	call_ex(f, &r, "GET", "/v1.0/users?$filter=onPremisesSamAccountName+eq+'BOB'&$count=true", f->app, NULL,
+		EVENTUAL, NULL);
 	expect_status(&r, 200);
 	assert_int_equal(value_count(&r), 1);
 	assert_string_equal(str(value_at(&r, 0), "id"), f->bob_id);
 	done(&r);
-	call(f, &r, "GET",
-	     "/v1.0/users?$filter=onPremisesSamAccountName+eq+'alice'+or+onPremisesSamAccountName+eq+'bob'",
-	     f->app, NULL);
+	call_ex(f, &r, "GET",
+		"/v1.0/users?$filter=onPremisesSamAccountName+eq+'alice'+or+onPremisesSamAccountName+eq+'bob'"
+		"&$count=true",
+		f->app, NULL, EVENTUAL, NULL);
 	expect_status(&r, 200);
 	assert_int_equal(value_count(&r), 2);
 	done(&r);
@@ -489,7 +517,10 @@ static void users_advanced_query(void **state)
 	assert_null(item(r.j, "@odata.count"));
 	done(&r);
 	/* not named in $select: not shown */
-	call(f, &r, "GET", "/v1.0/users?$filter=onPremisesSamAccountName+eq+'alice'", f->app, NULL);
+	call_ex(f, &r, "GET",
+		"/v1.0/users?$filter=onPremisesSamAccountName+eq+'alice'&$count=true"
+		"&$select=id,onPremisesSamAccountName",
+		f->app, NULL, EVENTUAL, NULL);
 	expect_status(&r, 200);
 	assert_string_equal(str(value_at(&r, 0), "onPremisesSamAccountName"), "alice");
 	assert_null(item(value_at(&r, 0), "onPremisesDomainName"));
@@ -514,7 +545,7 @@ static void users_permissions(void **state)
 	refused(f, "GET", url, devices_only, NULL, 403, "Authorization_RequestDenied", DENIED);
 	refused(f, "GET", "/v1.0/users", devices_only, NULL, 403, "Authorization_RequestDenied", DENIED);
 	/* User.Read: oneself only. */
-	call(f, &r, "GET", "/v1.0/me", alice_basic, NULL);
+	call(f, &r, "GET", "/v1.0/me?$select=id,onPremisesSamAccountName", alice_basic, NULL);
 	expect_status(&r, 200);
 	assert_string_equal(str(r.j, "id"), f->alice_id);
 	assert_string_equal(str(r.j, "onPremisesSamAccountName"), "alice");
@@ -527,6 +558,8 @@ static void users_permissions(void **state)
 	refused(f, "GET", url, alice_basic, NULL, 403, "Authorization_RequestDenied", DENIED);
 	refused(f, "GET", "/v1.0/users", alice_basic, NULL, 403, "Authorization_RequestDenied", DENIED);
 	/* User.ReadBasic.All: others' basic profile only. */
+	snprintf(url, sizeof url, "/v1.0/users/%s?$select=id,onPremisesSamAccountName,assignedLicenses",
+		 f->sec.user2_upn);
 	call(f, &r, "GET", url, alice_readbasic, NULL);
 	expect_status(&r, 200);
 	assert_string_equal(str(r.j, "id"), f->bob_id);
@@ -606,8 +639,13 @@ static void assign_license(void **state)
 	call(f, &r, "POST", url, writer, "{\"addLicenses\":[],\"removeLicenses\":[\"" AAD_P1 "\"]}");
 	expect_status(&r, 200);
 	assert_string_equal(str(r.j, "id"), f->alice_id);
+	assert_null(item(r.j, "assignedLicenses")); /* the user's default set, as Graph answers */
+	done(&r);
+	snprintf(url, sizeof url, "/v1.0/users/%s?$select=assignedLicenses", f->sec.user_upn);
+	call(f, &r, "GET", url, f->app, NULL);
 	assert_false(has_license(&r, AAD_P1));
 	done(&r);
+	snprintf(url, sizeof url, "/v1.0/users/%s/assignLicense", f->sec.user_upn);
 	refused(f, "POST", url, writer, "{\"addLicenses\":[],\"removeLicenses\":[\"" AAD_P1 "\"]}", 400,
 		"Request_BadRequest", "User does not have a corresponding license.");
 	/* Add one and give one back in a single call. */
@@ -615,9 +653,12 @@ static void assign_license(void **state)
 	     "{\"addLicenses\":[{\"skuId\":\"" INTUNE_A "\",\"disabledPlans\":[]},{\"skuId\":\"" AAD_P1
 	     "\"}],\"removeLicenses\":[]}");
 	expect_status(&r, 200);
+	assert_string_equal(str(r.j, "@odata.context"), "https://graph.microsoft.com/v1.0/$metadata#users/$entity");
+	done(&r);
+	snprintf(url, sizeof url, "/v1.0/users/%s?$select=assignedLicenses", f->sec.user_upn);
+	call(f, &r, "GET", url, f->app, NULL);
 	assert_true(has_license(&r, INTUNE_A));
 	assert_true(has_license(&r, AAD_P1));
-	assert_string_equal(str(r.j, "@odata.context"), "https://graph.microsoft.com/v1.0/$metadata#users/$entity");
 	done(&r);
 	/* The change is in the directory, not only in the answer. */
 	snprintf(url, sizeof url, "/v1.0/users/%s/licenseDetails", f->alice_id);
@@ -664,7 +705,7 @@ static void assign_license(void **state)
 	refused(f, "POST", url, writer, "{\"addLicenses\":[{\"skuId\":\"" AAD_P1 "\"}],\"removeLicenses\":[]}",
 		400, "Request_BadRequest",
 		"License assignment cannot be done for user with invalid usage location.");
-	snprintf(url, sizeof url, "/v1.0/users/%s", f->bob_id);
+	snprintf(url, sizeof url, "/v1.0/users/%s?$select=assignedLicenses,usageLocation", f->bob_id);
 	call(f, &r, "GET", url, f->app, NULL);
 	assert_false(has_license(&r, AAD_P1));
 	assert_true(cJSON_IsNull(item(r.j, "usageLocation")));
