@@ -7,6 +7,7 @@
  * step is due, so a compliant device still costs no request. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "escrow/agent_private.h"
 #include "hal/mem.h"
@@ -27,16 +28,14 @@ void agent_mark_confirmed(agent_ctx *c, const char *id)
 	snprintf(c->confirmed[c->n_confirmed++], sizeof c->confirmed[0], "%s", id);
 }
 
-/* The service's key list for this device, read once; its error again on
- * later calls. */
-static int list_once(agent_ctx *c)
+int agent_list_keys(agent_ctx *c, int fresh)
 {
-	if (c->drs_listed)
+	if (c->drs_listed && !fresh)
 		return c->drs_list_rc ? ssrp_error_set(c->drs_list_rc, "%s", c->drs_list_why)
 				      : SSRP_OK;
 	c->drs_listed = 1;
 	int rc;
-	if (!(c->drs_keys = ssrp_calloc(1, sizeof *c->drs_keys))) {
+	if (!c->drs_keys && !(c->drs_keys = ssrp_calloc(1, sizeof *c->drs_keys))) {
 		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	} else {
 		ssrp_retry_options ro;
@@ -45,6 +44,7 @@ static int list_once(agent_ctx *c)
 		memset(&res, 0, sizeof res);
 		rc = ssrp_drs_list_keys(c->cfg, &c->id, &ro, c->drs_keys, &res);
 		c->rep->http_requests += res.attempts;
+		c->rep->drs_keys = rc ? c->rep->drs_keys : (long)c->drs_keys->n;
 	}
 	if (rc)
 		snprintf(c->drs_list_why, sizeof c->drs_list_why, "%s", ssrp_error_last());
@@ -56,9 +56,11 @@ int agent_confirm_escrow(agent_ctx *c, const char *id)
 {
 	if (agent_confirmed_this_run(c, id))
 		return SSRP_OK;
-	int rc = list_once(c);
+	int rc = agent_list_keys(c, 0);
 	if (!rc && ssrp_drs_keys_has(c->drs_keys, id)) {
 		agent_mark_confirmed(c, id);
+		if (ssrp_journal_mark_verified(&c->journal, id, (int64_t)time(NULL), "drs") == SSRP_OK)
+			c->journal_dirty = 1;
 		agent_event(c, SSRP_AGENT_STEP_ESCROW, 0,
 			    "recovery password %s is escrowed to Entra ID (the Device Registration "
 			    "Service lists it)",

@@ -30,14 +30,29 @@ int agent_escrow_one(agent_ctx *c, const char *id)
 	memset(&res, 0, sizeof res);
 	rc = ssrp_drs_upload(c->cfg, &c->id, id, (const char *)pw.data, c->cfg->agent.volume_type,
 			     &ro, &res);
-	ssrp_buf_free(&pw);
 	c->rep->http_requests += res.attempts;
+	if (rc && res.status == 409) {
+		/* Entra ID's limit of keys a device, perhaps: room, then once more */
+		char why[600];
+		snprintf(why, sizeof why, "%s", ssrp_error_last());
+		if (agent_make_room(c)) {
+			memset(&res, 0, sizeof res);
+			rc = ssrp_drs_upload(c->cfg, &c->id, id, (const char *)pw.data,
+					     c->cfg->agent.volume_type, &ro, &res);
+			c->rep->http_requests += res.attempts;
+		} else {
+			rc = ssrp_error_set(rc, "%s", why);
+		}
+	}
+	ssrp_buf_free(&pw);
 	if (rc)
 		return rc;
 	agent_mark_confirmed(c, id);
 	int64_t now = (int64_t)time(NULL);
-	if ((rc = ssrp_journal_mark_escrowed(&c->journal, id, now)) != SSRP_OK)
+	if ((rc = ssrp_journal_mark_escrowed(&c->journal, id, now)) != SSRP_OK ||
+	    (rc = ssrp_journal_mark_verified(&c->journal, id, now, "upload")) != SSRP_OK)
 		return rc;
+	c->uploaded++;
 	if ((rc = agent_journal_save(c)) != SSRP_OK)
 		return rc;
 	agent_event(c, SSRP_AGENT_STEP_ESCROW, 1,

@@ -7,7 +7,11 @@
  *   agent_escrow.c  uploads to the Device Registration Service
  *   agent_confirm.c confirming an escrow with the service before relying on it
  *   agent_assoc.c   the primary users to the association service
- *   agent_rotate.c  replacing a recovery password that has been used
+ *   agent_verify.c  proving every recovery password is in the service's key
+ *                   list (first escrow, rotation, schedule, on demand)
+ *   agent_hygiene.c deleting old keys from Entra ID after a verification
+ *   agent_rotate.c  replacing a recovery password that has been used, or
+ *                   one past agent.rotate_after_days
  *   agent_report.c  progress events, compliance, the report */
 #ifndef SSRP_ESCROW_AGENT_PRIVATE_H
 #define SSRP_ESCROW_AGENT_PRIVATE_H
@@ -47,6 +51,10 @@ typedef struct agent_ctx {
 	ssrp_drs_keys *drs_keys; /* NULL until read */
 	int drs_listed, drs_list_rc;
 	char drs_list_why[512];
+	unsigned long uploaded; /* 2xx uploads this run: a verification is due */
+	int rotated;            /* a rotation finished this run: likewise */
+	int verified;           /* the key list read this run held every recovery
+				 * password on the volume */
 
 	ssrp_volume *vol;
 	ssrp_volume_status st;
@@ -133,6 +141,24 @@ int agent_confirm_escrow(agent_ctx *c, const char *id);
 /* Confirm some recovery password on the volume is escrowed (protection on
  * waits for it). SSRP_OK, or an error saying why not. */
 int agent_confirm_any(agent_ctx *c);
+/* Read the service's key list into c->drs_keys: once a run, or again when
+ * fresh. An error says why it could not be read. */
+int agent_list_keys(agent_ctx *c, int fresh);
+
+/* agent_verify.c */
+/* When the next scheduled verification is due (0: now, never verified). */
+int64_t agent_next_verification(const agent_ctx *c);
+int agent_verify_due(const agent_ctx *c);
+int agent_step_verify(agent_ctx *c);
+
+/* agent_hygiene.c */
+/* After a complete verification in this run: warn near Entra ID's limit,
+ * delete keys past agent.key_retention_days. */
+int agent_step_hygiene(agent_ctx *c);
+/* After an upload refused with 409: when the device is at Entra ID's
+ * limit, delete what the rules let go; 1 when something was deleted (the
+ * upload is worth trying again). */
+int agent_make_room(agent_ctx *c);
 
 /* agent_assoc.c */
 int agent_read_users(agent_ctx *c);

@@ -87,6 +87,11 @@ void agent_assess(agent_ctx *c)
 			o->type = p->type;
 			o->escrowed = at != 0;
 			o->escrowed_at = at;
+			const ssrp_journal_escrow *e = ssrp_journal_record(j, p->id);
+			if (e && p->type == SSRP_PROTECTOR_RECOVERY_PASSWORD) {
+				o->verified_at = e->verified;
+				snprintf(o->verified_by, sizeof o->verified_by, "%s", e->by);
+			}
 		}
 	}
 	snprintf(r->association_mode, sizeof r->association_mode, "%s",
@@ -94,6 +99,8 @@ void agent_assess(agent_ctx *c)
 	r->last_association = j->assoc_at;
 	r->association_pending = agent_assoc_due(c);
 	r->rotation_pending = agent_rotation_used(c) != NULL;
+	r->last_verification = j->verified_at;
+	r->next_verification = j->verified_at ? agent_next_verification(c) : c->now;
 
 	const char *why = NULL;
 	char buf[160];

@@ -1,5 +1,7 @@
 /* The agent's rotation step: a recovery password that unlocked the volume
- * has been seen by a person, so it is replaced: record which one (journal),
+ * has been seen by a person, so it is replaced (and, with
+ * agent.rotate_after_days, one escrowed that many days ago is replaced the
+ * same way): record which one (journal),
  * take or add a new one (journal), escrow the new one (journal), and only
  * once the service confirms that escrow (this run's upload or its key
  * list) delete the used one. At every point an escrowed recovery password
@@ -11,6 +13,30 @@
 #include "escrow/agent_private.h"
 #include "ssrp/sys/error.h"
 
+/* With agent.rotate_after_days: the recovery password escrowed longest
+ * ago, when every one on the volume was escrowed that many days ago or
+ * more; else NULL. */
+static const char *scheduled(const agent_ctx *c)
+{
+	unsigned long days = c->cfg->agent.rotate_after_days;
+	if (!days)
+		return NULL;
+	const char *oldest = NULL;
+	int64_t oldest_at = 0, cutoff = c->now - (int64_t)days * 86400;
+	for (size_t i = 0; i < c->n_prot; i++) {
+		if (c->prot[i].type != SSRP_PROTECTOR_RECOVERY_PASSWORD)
+			continue;
+		int64_t at = ssrp_journal_escrowed_at(&c->journal, c->prot[i].id);
+		if (!at || at > cutoff)
+			return NULL; /* a recent (or unescrowed) one: not due */
+		if (!oldest || at < oldest_at) {
+			oldest = c->prot[i].id;
+			oldest_at = at;
+		}
+	}
+	return oldest;
+}
+
 const char *agent_rotation_used(const agent_ctx *c)
 {
 	const ssrp_journal *j = &c->journal;
@@ -19,7 +45,7 @@ const char *agent_rotation_used(const agent_ctx *c)
 	if (c->cfg->agent.rotate_after_recovery && c->st.last_unlock_recovery == 1 &&
 	    c->st.last_unlock_recovery_id[0] && agent_find(c, c->st.last_unlock_recovery_id))
 		return c->st.last_unlock_recovery_id;
-	return NULL;
+	return scheduled(c);
 }
 
 static int finish(agent_ctx *c, const char *used)
@@ -80,8 +106,14 @@ int agent_step_rotation(agent_ctx *c)
 		return SSRP_OK;
 	}
 	if (!j->rotation_used[0]) {
-		agent_event(c, SSRP_AGENT_STEP_ROTATION, 0,
-			    "recovery password %s unlocked the volume: replacing it", used);
+		if (scheduled(c) && !strcmp(scheduled(c), used))
+			agent_event(c, SSRP_AGENT_STEP_ROTATION, 0,
+				    "recovery password %s was escrowed %lu days ago or more: "
+				    "replacing it on schedule",
+				    used, c->cfg->agent.rotate_after_days);
+		else
+			agent_event(c, SSRP_AGENT_STEP_ROTATION, 0,
+				    "recovery password %s unlocked the volume: replacing it", used);
 		memcpy(j->rotation_used, used, sizeof used);
 		j->rotation_new[0] = '\0';
 		if ((rc = agent_journal_save(c)) != SSRP_OK)
@@ -114,6 +146,7 @@ int agent_step_rotation(agent_ctx *c)
 		return rc;
 	if ((rc = agent_refresh(c)) != SSRP_OK || (rc = finish(c, used)) != SSRP_OK)
 		return rc;
+	c->rotated = 1;
 	agent_event(c, SSRP_AGENT_STEP_ROTATION, 1,
 		    "deleted the used recovery password %s: %s is the one in Entra ID now", used,
 		    fresh);

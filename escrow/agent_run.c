@@ -58,6 +58,7 @@ static int setup(agent_ctx *c, const ssrp_agent_options *opt, ssrp_agent_report 
 	memset(c, 0, sizeof *c);
 	memset(out, 0, sizeof *out);
 	out->tpm_ready = -1;
+	out->drs_keys = -1;
 	out->state = SSRP_AGENT_FAILED;
 	c->opt = opt;
 	c->rep = out;
@@ -164,6 +165,8 @@ static int run_steps(agent_ctx *c)
 	if ((rc = agent_step_association(c)) != SSRP_OK)
 		return rc;
 	if ((rc = agent_step_rotation(c)) != SSRP_OK)
+		return rc;
+	if ((rc = agent_step_verify(c)) != SSRP_OK || (rc = agent_step_hygiene(c)) != SSRP_OK)
 		return rc;
 	if (c->journal_dirty && (rc = agent_journal_save(c)) != SSRP_OK)
 		return rc;

@@ -74,6 +74,14 @@
  *                             confirmed  [true]
  *    "rotate_after_recovery":true   [true]
  *    "volume_type":"OSV"      what DRS is told the volume is  [OSV]
+ *    "verify_interval_s":86400   how often the service's key list is read to
+ *                             prove every recovery password is escrowed
+ *                             (less up to a tenth, by device id)  [1 day]
+ *    "key_retention_days":90  keys of recovery passwords gone from the volume
+ *                             are deleted from Entra ID after this; 0 at
+ *                             once, -1 never  [90]
+ *    "rotate_after_days":0    rotate the recovery password on this schedule;
+ *                             0 off  [0]
  *
  * Only tenant_id is required. Unknown members are refused by name, so a
  * misspelt key is an error rather than a silently ignored setting. Secrets
@@ -148,6 +156,9 @@ typedef struct ssrp_agent_config {
 	int escrow_before_protect;
 	int rotate_after_recovery;
 	char *volume_type;            /* "OSV", "FDV", "RDV" */
+	unsigned long verify_interval_s;
+	long key_retention_days;      /* -1: keep every key */
+	unsigned long rotate_after_days; /* 0: off */
 } ssrp_agent_config;
 
 typedef struct ssrp_cloud_config {

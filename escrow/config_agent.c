@@ -16,6 +16,18 @@ void ssrp_config_agent_defaults(ssrp_agent_config *a)
 	a->association_interval_s = DEFAULT_INTERVAL_S;
 	a->escrow_before_protect = 1;
 	a->rotate_after_recovery = 1;
+	a->verify_interval_s = 86400;
+	a->key_retention_days = 90;
+}
+
+/* A whole number from lo to hi. */
+static int take_whole(double *dst, const cJSON *it, double lo, double hi)
+{
+	if (!cJSON_IsNumber(it) || it->valuedouble < lo || it->valuedouble > hi ||
+	    it->valuedouble != (double)(long long)it->valuedouble)
+		return -1;
+	*dst = it->valuedouble;
+	return 0;
 }
 
 static int bad(const char *origin, const char *member, const char *what)
@@ -97,6 +109,25 @@ int ssrp_config_parse_agent(ssrp_agent_config *a, const cJSON *obj, const char *
 			if (!cJSON_IsNumber(it) || it->valuedouble < 60 || it->valuedouble > MAX_INTERVAL_S)
 				return bad(origin, k, "must be a number of seconds from 60 to a year");
 			a->association_interval_s = (unsigned long)it->valuedouble;
+			rc = SSRP_OK;
+		} else if (!strcmp(k, "verify_interval_s")) {
+			double v;
+			if (take_whole(&v, it, 1, MAX_INTERVAL_S))
+				return bad(origin, k, "must be a whole number of seconds from 1 to a year");
+			a->verify_interval_s = (unsigned long)v;
+			rc = SSRP_OK;
+		} else if (!strcmp(k, "key_retention_days")) {
+			double v;
+			if (take_whole(&v, it, -1, 36500))
+				return bad(origin, k, "must be a whole number of days (0: at once, "
+						      "-1: keep every key)");
+			a->key_retention_days = (long)v;
+			rc = SSRP_OK;
+		} else if (!strcmp(k, "rotate_after_days")) {
+			double v;
+			if (take_whole(&v, it, 0, 36500))
+				return bad(origin, k, "must be a whole number of days (0: off)");
+			a->rotate_after_days = (unsigned long)v;
 			rc = SSRP_OK;
 		} else if (!strcmp(k, "escrow_before_protect"))
 			rc = take_bool(&a->escrow_before_protect, it, origin);

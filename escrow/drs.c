@@ -243,6 +243,18 @@ int ssrp_drs_upload(const ssrp_cloud_config *cfg, const ssrp_device_identity *id
 	return rc;
 }
 
+/* The bitlocker endpoint's URL for this device into url. */
+static int keys_url(const ssrp_cloud_config *cfg, const ssrp_device_identity *id,
+		    const char *tenant, char *url, size_t cap)
+{
+	if ((size_t)snprintf(url, cap, "https://%s/manage/%s/bitlocker/%s?api-version=1.2",
+			     drs_host(cfg), tenant ? tenant : "common", id->device_id) >= cap)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "the Device Registration URL for device %s is too long",
+				      id->device_id);
+	return SSRP_OK;
+}
+
 int ssrp_drs_list_keys(const ssrp_cloud_config *cfg, const ssrp_device_identity *id,
 		       const ssrp_retry_options *opt, ssrp_drs_keys *keys, ssrp_drs_result *out)
 {
@@ -258,13 +270,8 @@ int ssrp_drs_list_keys(const ssrp_cloud_config *cfg, const ssrp_device_identity 
 	ssrp_http *h = NULL;
 	int rc = drs_client(cfg, id, opt, "the keys escrowed for it cannot be listed", &tenant, &h);
 	char url[512];
-	if (!rc && (size_t)snprintf(url, sizeof url,
-				    "https://%s/manage/%s/bitlocker/%s?api-version=1.2",
-				    drs_host(cfg), tenant ? tenant : "common",
-				    id->device_id) >= sizeof url)
-		rc = ssrp_error_set(SSRP_E_INVALID,
-				    "the Device Registration URL for device %s is too long",
-				    id->device_id);
+	if (!rc)
+		rc = keys_url(cfg, id, tenant, url, sizeof url);
 	if (rc) {
 		ssrp_http_free(h);
 		return rc;
@@ -281,6 +288,74 @@ int ssrp_drs_list_keys(const ssrp_cloud_config *cfg, const ssrp_device_identity 
 		rc = ssrp_drs_keys_parse(keys, resp.body, resp.body_len);
 		if (rc)
 			ssrp_error_prefix(rc, WHERE " answered but did not %s", action);
+	} else {
+		rc = drs_failure(rc, &resp, NULL, action, out);
+	}
+	ssrp_http_resp_free(&resp);
+	ssrp_http_free(h);
+	return rc;
+}
+
+int ssrp_drs_delete_keys(const ssrp_cloud_config *cfg, const ssrp_device_identity *id,
+			 const char *const *kids, size_t n, const ssrp_retry_options *opt,
+			 size_t *n_removed, ssrp_drs_result *out)
+{
+	ssrp_drs_result local;
+	if (!out)
+		out = &local;
+	memset(out, 0, sizeof *out);
+	if (n_removed)
+		*n_removed = 0;
+	if (!cfg || !id || !kids || n < 1 || n > SSRP_DRS_MAX_DELETE)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "ssrp_drs_delete_keys: 1 to %d key ids are deleted a request",
+				      SSRP_DRS_MAX_DELETE);
+	cJSON *o = cJSON_CreateObject();
+	cJSON *arr = o ? cJSON_AddArrayToObject(o, "kids") : NULL;
+	int rc = arr ? SSRP_OK : ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	for (size_t i = 0; !rc && i < n; i++) {
+		char kid[KID_LEN + 1], named[KID_LEN + 3];
+		if (protector_kid(kids[i], kid, named))
+			rc = ssrp_error_set(SSRP_E_INVALID,
+					    "'%.40s' is not a key protector id ({GUID}): nothing deleted",
+					    kids[i] ? kids[i] : "(null)");
+		else if (!cJSON_AddItemToArray(arr, cJSON_CreateString(kid)))
+			rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	}
+	char *body = rc ? NULL : cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (!rc && !body)
+		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	const char *tenant;
+	ssrp_http *h = NULL;
+	if (!rc)
+		rc = drs_client(cfg, id, opt, "its old keys cannot be deleted", &tenant, &h);
+	char url[512];
+	if (!rc)
+		rc = keys_url(cfg, id, tenant, url, sizeof url);
+	if (rc) {
+		cJSON_free(body);
+		ssrp_http_free(h);
+		return rc;
+	}
+	static const char *const headers[] = {"Content-Type: application/json",
+					      "Accept: application/json", NULL};
+	ssrp_http_req rq = {.method = "DELETE", .url = url, .headers = headers, .body = body,
+			    .body_len = strlen(body)};
+	ssrp_http_resp resp;
+	rc = ssrp_http_request_retrying(h, &rq, &resp, opt, &out->attempts);
+	cJSON_free(body);
+	out->status = resp.status;
+	snprintf(out->request_id, sizeof out->request_id, "%s", resp.request_id);
+	char action[160];
+	snprintf(action, sizeof action, "delete %zu recovery key%s of device %s", n,
+		 n == 1 ? "" : "s", id->device_id);
+	if (rc == SSRP_OK && resp.status >= 200 && resp.status < 300) {
+		cJSON *r = cJSON_ParseWithLength(resp.body, resp.body_len);
+		const cJSON *removed = cJSON_GetObjectItemCaseSensitive(r, "kids");
+		if (n_removed && cJSON_IsArray(removed))
+			*n_removed = (size_t)cJSON_GetArraySize(removed);
+		cJSON_Delete(r);
 	} else {
 		rc = drs_failure(rc, &resp, NULL, action, out);
 	}

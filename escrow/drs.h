@@ -8,6 +8,8 @@
  *   GET  https://<drs>/manage/<tenant or common>/bitlocker/<deviceId>?api-version=1.2
  *   -> 200 {"keys":[{"kid":"<guid>","creationtime":"<ISO 8601>","volumetype":1}]}
  *      the ids of the keys the service holds for the device (no passwords)
+ *   DELETE the same URL, {"kids":["<guid>",...]} (at most 16)
+ *   -> 200 {"kids":[<the ones removed>]}
  *
  * Retries per escrow/http_retry.h (a repeated upload of the same key is
  * harmless). The upload body holds the password: it is built in a buffer
@@ -70,6 +72,18 @@ int ssrp_drs_list_keys(const ssrp_cloud_config *cfg, const ssrp_device_identity 
  * named here are ignored (the service may add some). SSRP_E_FORMAT naming
  * the member at fault; *out is then empty. */
 int ssrp_drs_keys_parse(ssrp_drs_keys *out, const char *json, size_t len);
+
+/* The service deletes at most this many keys a request. */
+#define SSRP_DRS_MAX_DELETE 16
+
+/* Delete keys of this device (DELETE on the bitlocker endpoint, body
+ * {"kids":["<guid>",...]}, 1 to SSRP_DRS_MAX_DELETE ids "{GUID}" or
+ * "GUID"). SSRP_OK on a 2xx, *n_removed (may be NULL) the number of ids
+ * the service says it removed; errors as ssrp_drs_list_keys. A repeated
+ * DELETE is harmless, so it is retried like the other requests. */
+int ssrp_drs_delete_keys(const ssrp_cloud_config *cfg, const ssrp_device_identity *id,
+			 const char *const *kids, size_t n, const ssrp_retry_options *opt,
+			 size_t *n_removed, ssrp_drs_result *out);
 
 /* 1 when the list holds protector_id (any case, braces optional). */
 int ssrp_drs_keys_has(const ssrp_drs_keys *keys, const char *protector_id);

@@ -98,7 +98,7 @@ static int parse_escrowed(ssrp_journal *out, const cJSON *arr)
 	int n = cJSON_GetArraySize(arr);
 	if (n > SSRP_JOURNAL_MAX_ESCROWED)
 		return BAD("\"escrowed\" has %d entries, more than %d", n, SSRP_JOURNAL_MAX_ESCROWED);
-	static const char *const names[] = {"id", "at", NULL};
+	static const char *const names[] = {"id", "at", "verified", "by", NULL};
 	const cJSON *e;
 	int i = 0;
 	cJSON_ArrayForEach(e, arr) {
@@ -116,6 +116,19 @@ static int parse_escrowed(ssrp_journal *out, const cJSON *arr)
 		snprintf(what, sizeof what, "%s.at", where);
 		if ((rc = take_time(cJSON_GetObjectItemCaseSensitive(e, "at"), what, &r->at)))
 			return rc;
+		const cJSON *ver = cJSON_GetObjectItemCaseSensitive(e, "verified");
+		const cJSON *by = cJSON_GetObjectItemCaseSensitive(e, "by");
+		snprintf(what, sizeof what, "%s.verified", where);
+		if (ver && (rc = take_time(ver, what, &r->verified)))
+			return rc;
+		if (by && (!cJSON_IsString(by) || (strcmp(by->valuestring, "upload") &&
+						   strcmp(by->valuestring, "drs"))))
+			return BAD("\"%s.by\" is neither \"upload\" nor \"drs\"", where);
+		if (!ver != !by)
+			return BAD("\"%s\" has one of \"verified\" and \"by\" without the other",
+				   where);
+		if (by)
+			snprintf(r->by, sizeof r->by, "%s", by->valuestring);
 		for (int k = 0; k < i; k++)
 			if (!strcmp(out->escrowed[k].id, r->id))
 				return BAD("\"%s.id\" %s repeats \"escrowed[%d].id\"", where, r->id,
@@ -185,7 +198,7 @@ static int parse_root(ssrp_journal *out, const cJSON *root)
 				      "the journal has version %d: a newer ssrp wrote this journal "
 				      "(this one reads version %d)",
 				      v->valueint, JOURNAL_VERSION);
-	static const char *const names[] = {"version",	   "device_id", "escrowed",
+	static const char *const names[] = {"version",	   "device_id", "escrowed", "verified_at", "verify_pending",
 					    "association", "rotation",	NULL};
 	int rc = check_members(root, "", names);
 	if (rc)
@@ -198,6 +211,14 @@ static int parse_root(ssrp_journal *out, const cJSON *root)
 		snprintf(out->device_id, sizeof out->device_id, "%s", dev->valuestring);
 	}
 	const cJSON *m;
+	if ((m = cJSON_GetObjectItemCaseSensitive(root, "verified_at")) &&
+	    (rc = take_time(m, "verified_at", &out->verified_at)))
+		return rc;
+	if ((m = cJSON_GetObjectItemCaseSensitive(root, "verify_pending"))) {
+		if (!cJSON_IsBool(m))
+			return BAD("\"verify_pending\" is not true or false");
+		out->verify_pending = cJSON_IsTrue(m);
+	}
 	if ((m = cJSON_GetObjectItemCaseSensitive(root, "escrowed")) && (rc = parse_escrowed(out, m)))
 		return rc;
 	if ((m = cJSON_GetObjectItemCaseSensitive(root, "association")) &&
@@ -288,12 +309,19 @@ static char *journal_text(const ssrp_journal *j)
 	ok = ok && arr;
 	for (size_t i = 0; ok && i < j->n_escrowed && i < SSRP_JOURNAL_MAX_ESCROWED; i++) {
 		cJSON *e = cJSON_CreateObject();
-		ok = e && cJSON_AddStringToObject(e, "id", j->escrowed[i].id) &&
-		     cJSON_AddNumberToObject(e, "at", (double)j->escrowed[i].at) &&
+		const ssrp_journal_escrow *r = &j->escrowed[i];
+		ok = e && cJSON_AddStringToObject(e, "id", r->id) &&
+		     cJSON_AddNumberToObject(e, "at", (double)r->at) &&
+		     (!r->by[0] || (cJSON_AddNumberToObject(e, "verified", (double)r->verified) &&
+				    cJSON_AddStringToObject(e, "by", r->by))) &&
 		     cJSON_AddItemToArray(arr, e);
 		if (!ok)
 			cJSON_Delete(e);
 	}
+	if (ok && j->verified_at)
+		ok = cJSON_AddNumberToObject(o, "verified_at", (double)j->verified_at) != NULL;
+	if (ok && j->verify_pending)
+		ok = cJSON_AddBoolToObject(o, "verify_pending", 1) != NULL;
 	if (ok && j->assoc_users_sha256[0]) {
 		cJSON *a = cJSON_AddObjectToObject(o, "association");
 		ok = a && cJSON_AddStringToObject(a, "users_sha256", j->assoc_users_sha256) &&
@@ -320,7 +348,9 @@ static int check_before_save(const ssrp_journal *j)
 	if (memchr(j->device_id, '\0', sizeof j->device_id) == NULL || !printable(j->device_id))
 		return ssrp_error_set(SSRP_E_INVALID, "the journal's device id is not a string");
 	for (size_t i = 0; i < j->n_escrowed; i++) {
-		if (normalise_id(j->escrowed[i].id, id) || j->escrowed[i].at < 0)
+		const ssrp_journal_escrow *r = &j->escrowed[i];
+		if (normalise_id(r->id, id) || r->at < 0 || r->verified < 0 ||
+		    (r->by[0] && strcmp(r->by, "upload") && strcmp(r->by, "drs")))
 			return ssrp_error_set(SSRP_E_INVALID,
 					      "the journal's escrow record %zu is not an id and a time",
 					      i + 1);
@@ -330,6 +360,8 @@ static int check_before_save(const ssrp_journal *j)
 						      "the journal records %s twice",
 						      j->escrowed[i].id);
 	}
+	if (j->verified_at < 0)
+		return ssrp_error_set(SSRP_E_INVALID, "the journal's verification time is negative");
 	if ((j->rotation_used[0] && normalise_id(j->rotation_used, id)) ||
 	    (j->rotation_new[0] && normalise_id(j->rotation_new, id)))
 		return ssrp_error_set(SSRP_E_INVALID, "the journal's rotation names no protector id");
@@ -402,6 +434,25 @@ int ssrp_journal_mark_escrowed(ssrp_journal *j, const char *id, int64_t at)
 		memcpy(e->id, norm, sizeof e->id);
 	}
 	e->at = at;
+	return SSRP_OK;
+}
+
+const ssrp_journal_escrow *ssrp_journal_record(const ssrp_journal *j, const char *id)
+{
+	return find(j, id);
+}
+
+int ssrp_journal_mark_verified(ssrp_journal *j, const char *id, int64_t at, const char *by)
+{
+	ssrp_journal_escrow *e = find(j, id);
+	if (!e)
+		return ssrp_error_set(SSRP_E_NOTFOUND, "the journal has no escrow of %.40s",
+				      id ? id : "(null)");
+	if (at < 0 || !by || (strcmp(by, "upload") && strcmp(by, "drs")))
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "a verification needs a time and \"upload\" or \"drs\"");
+	e->verified = at;
+	snprintf(e->by, sizeof e->by, "%s", by);
 	return SSRP_OK;
 }
 

@@ -3,7 +3,9 @@
  * ssrp_fs_write_atomic: temporary file, fsync, rename, fsync directory).
  *
  *   {"version":1,"device_id":"<guid>",
- *    "escrowed":[{"id":"{GUID}","at":1764350000}],
+ *    "escrowed":[{"id":"{GUID}","at":1764350000,
+ *                 "verified":1764350000,"by":"drs"}],
+ *    "verified_at":1764350000,"verify_pending":false,
  *    "association":{"users_sha256":"<hex>","at":1764350000,"mode":"service"},
  *    "rotation":{"used":"{GUID}","new":"{GUID}"}}
  *
@@ -26,12 +28,18 @@
 typedef struct ssrp_journal_escrow {
 	char id[SSRP_PROTECTOR_ID_LEN + 1]; /* "{GUID}", upper case */
 	int64_t at;                         /* Unix seconds of the confirming 2xx */
+	int64_t verified;                   /* last seen in the service's key list, or
+					     * a 2xx to an upload; 0 never */
+	char by[8];                         /* "upload", "drs"; "" never */
 } ssrp_journal_escrow;
 
 typedef struct ssrp_journal {
 	char device_id[64];
 	ssrp_journal_escrow escrowed[SSRP_JOURNAL_MAX_ESCROWED];
 	size_t n_escrowed;
+	int64_t verified_at; /* the last run that found every recovery password in
+			      * the service's key list; 0 never */
+	int verify_pending;  /* a verification began (or failed) and is owed */
 	char assoc_users_sha256[65]; /* of the sorted, lower-cased user list; "" never */
 	int64_t assoc_at;
 	char assoc_mode[16];
@@ -50,6 +58,11 @@ int ssrp_journal_save(const ssrp_journal *j, const char *path);
 int64_t ssrp_journal_escrowed_at(const ssrp_journal *j, const char *id);
 /* Record an escrow of id at time at (replacing an older record). */
 int ssrp_journal_mark_escrowed(ssrp_journal *j, const char *id, int64_t at);
+/* Record that the service vouched for id at time at: by "upload" (a 2xx)
+ * or "drs" (its key list). SSRP_E_NOTFOUND when id has no escrow record. */
+int ssrp_journal_mark_verified(ssrp_journal *j, const char *id, int64_t at, const char *by);
+/* The escrow record of id, or NULL. */
+const ssrp_journal_escrow *ssrp_journal_record(const ssrp_journal *j, const char *id);
 /* Forget id (its protector is gone from the volume). */
 void ssrp_journal_forget(ssrp_journal *j, const char *id);
 /* The hash the association record keeps of a user list. */

@@ -23,3 +23,13 @@ set_tests_properties(integration_agent_journal PROPERTIES LABELS integration TIM
 add_test(NAME integration_agent_cases
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_agent_cases.sh $<TARGET_FILE:ssrp_cli>)
 set_tests_properties(integration_agent_cases PROPERTIES LABELS integration TIMEOUT 300)
+
+# Escrow the device can prove: a key deleted in Entra ID escrowed again at
+# the next verification (--verify, the interval, a journal that says
+# otherwise), a re-registered device, key hygiene (retention, never a key
+# on the volume, the warning at 150, the limit of 200), faults on the key
+# list and the deletion.
+add_test(NAME integration_agent_verify
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_agent_verify.sh $<TARGET_FILE:ssrp_cli>)
+set_tests_properties(integration_agent_verify PROPERTIES LABELS integration TIMEOUT 400
+                     SKIP_RETURN_CODE 77)

@@ -1,7 +1,7 @@
 /* `ssrp agent run|status`: a thin command over include/ssrp/agent.h.
  *
  *   ssrp agent run [--config F] [--volume SPEC] [--tpm SPEC] [--journal F]
- *                  [--force-association] [--json] [--quiet]
+ *                  [--force-association] [--verify] [--json] [--quiet]
  *   ssrp agent status [--config F] [--volume SPEC] [--journal F] [--json]
  *
  * Progress goes to standard error ("agent: ..."), one sentence per step,
@@ -31,13 +31,17 @@ enum {
 
 static const char usage[] =
 	"usage: ssrp agent run [--config FILE] [--volume SPEC] [--tpm SPEC] [--journal FILE]\n"
-	"                      [--force-association] [--json] [--quiet]\n"
+	"                      [--force-association] [--verify] [--json] [--quiet]\n"
 	"       ssrp agent status [--config FILE] [--volume SPEC] [--journal FILE] [--json]\n"
 	"\n"
 	"run: make this device compliant: a TPM protector, a recovery password escrowed to\n"
 	"Entra ID (Device Registration Service), protection on, the primary users sent to\n"
 	"the association service, a used recovery password replaced. Safe to run often (a\n"
 	"compliant device costs no network request and no TPM unseal) and to kill.\n"
+	"Every agent.verify_interval_s (a day) and after every escrow or rotation, the\n"
+	"service's key list is read: a recovery password missing there is escrowed again\n"
+	"and keys of ones gone from the volume are deleted after agent.key_retention_days;\n"
+	"--verify reads it now.\n"
 	"status: where the device stands, from the journal and the volume alone.\n"
 	"\n"
 	"The configuration comes from --config or $SSRP_CONFIG (its \"device\" and \"agent\"\n"
@@ -53,7 +57,7 @@ static const char usage[] =
 
 typedef struct agent_args {
 	const char *config, *volume, *tpm, *journal;
-	int force, json, quiet, help;
+	int force, verify, json, quiet, help;
 	const char *positional;
 } agent_args;
 
@@ -80,7 +84,7 @@ static const char *type_word(ssrp_protector_type t)
 static int print_json(const ssrp_agent_report *r)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON *a = NULL, *assoc = NULL, *cost = NULL;
+	cJSON *a = NULL, *assoc = NULL, *cost = NULL, *ver = NULL;
 	int bad = !o || !cJSON_AddStringToObject(o, "state", ssrp_agent_state_name(r->state)) ||
 		  !cJSON_AddStringToObject(o, "reason", r->reason) ||
 		  !cJSON_AddStringToObject(o, "deviceId", r->device_id) ||
@@ -95,13 +99,25 @@ static int print_json(const ssrp_agent_report *r)
 		      !cJSON_AddStringToObject(po, "type", type_word(p->type));
 		if (!bad && p->type == SSRP_PROTECTOR_RECOVERY_PASSWORD)
 			bad = !cJSON_AddBoolToObject(po, "escrowed", p->escrowed) ||
-			      !cJSON_AddNumberToObject(po, "escrowedAt", (double)p->escrowed_at);
+			      !cJSON_AddNumberToObject(po, "escrowedAt", (double)p->escrowed_at) ||
+			      !cJSON_AddNumberToObject(po, "verifiedAt", (double)p->verified_at) ||
+			      !(p->verified_by[0]
+					? cJSON_AddStringToObject(po, "verifiedBy", p->verified_by)
+					: cJSON_AddNullToObject(po, "verifiedBy"));
 	}
 	bad = bad || !(assoc = cJSON_AddObjectToObject(o, "association")) ||
 	      !cJSON_AddStringToObject(assoc, "mode", r->association_mode) ||
 	      !cJSON_AddNumberToObject(assoc, "last", (double)r->last_association) ||
 	      !cJSON_AddBoolToObject(assoc, "pending", r->association_pending) ||
 	      !cJSON_AddBoolToObject(o, "rotationPending", r->rotation_pending) ||
+	      !(ver = cJSON_AddObjectToObject(o, "verification")) ||
+	      !cJSON_AddNumberToObject(ver, "last", (double)r->last_verification) ||
+	      !cJSON_AddNumberToObject(ver, "next", (double)r->next_verification) ||
+	      !cJSON_AddBoolToObject(ver, "thisRun", r->verified_this_run) ||
+	      !(r->drs_keys < 0 ? cJSON_AddNullToObject(ver, "keysInEntra")
+				: cJSON_AddNumberToObject(ver, "keysInEntra", (double)r->drs_keys)) ||
+	      !cJSON_AddNumberToObject(ver, "escrowedAgain", (double)r->keys_reescrowed) ||
+	      !cJSON_AddNumberToObject(ver, "keysDeleted", (double)r->keys_deleted) ||
 	      !(cost = cJSON_AddObjectToObject(o, "run")) ||
 	      !cJSON_AddNumberToObject(cost, "httpRequests", (double)r->http_requests) ||
 	      !cJSON_AddNumberToObject(cost, "tpmUnseals", (double)r->tpm_unseals) ||
@@ -133,10 +149,15 @@ static void print_status(const ssrp_agent_report *r)
 	printf("protection:   %s\n", r->protection_on ? "on" : "off");
 	for (size_t i = 0; i < r->n_protectors; i++) {
 		const ssrp_agent_protector *p = &r->protectors[i];
-		printf("protector:    %s %s%s\n", p->id, type_word(p->type),
+		printf("protector:    %s %s%s%s%s\n", p->id, type_word(p->type),
 		       p->type != SSRP_PROTECTOR_RECOVERY_PASSWORD ? ""
-		       : p->escrowed                              ? " (escrowed)"
-								  : " (not escrowed)");
+		       : p->escrowed                              ? " (escrowed"
+								  : " (not escrowed",
+		       p->verified_by[0] ? ", last vouched for by " : "",
+		       p->type != SSRP_PROTECTOR_RECOVERY_PASSWORD ? ""
+		       : !p->verified_by[0]                       ? ")"
+		       : !strcmp(p->verified_by, "drs")           ? "the key list)"
+								  : "an upload)");
 	}
 	char when[64] = "never sent";
 	if (r->last_association) {
@@ -148,6 +169,15 @@ static void print_status(const ssrp_agent_report *r)
 	printf("association:  %s, %s%s\n", r->association_mode, when,
 	       r->association_pending ? " (due)" : "");
 	printf("rotation:     %s\n", r->rotation_pending ? "pending" : "none");
+	char last[40] = "never", next[40] = "next run";
+	struct tm tm;
+	time_t t = (time_t)r->last_verification;
+	if (r->last_verification && gmtime_r(&t, &tm))
+		strftime(last, sizeof last, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	t = (time_t)r->next_verification;
+	if (r->last_verification && gmtime_r(&t, &tm))
+		strftime(next, sizeof next, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("verified:     %s against Entra ID's key list (next: %s)\n", last, next);
 }
 
 static int exit_code(int rc, const ssrp_agent_report *r)
@@ -173,6 +203,7 @@ int ssrp_cmd_agent(int argc, char **argv)
 		{"--tpm", CLI_VALUE, offsetof(agent_args, tpm), NULL},
 		{"--journal", CLI_VALUE, offsetof(agent_args, journal), NULL},
 		{"--force-association", CLI_FLAG, offsetof(agent_args, force), NULL},
+		{"--verify", CLI_FLAG, offsetof(agent_args, verify), NULL},
 		{"--json", CLI_FLAG, offsetof(agent_args, json), NULL},
 		{"--quiet", CLI_FLAG, offsetof(agent_args, quiet), NULL},
 		{"--help", CLI_FLAG, offsetof(agent_args, help), NULL},
@@ -200,9 +231,9 @@ int ssrp_cmd_agent(int argc, char **argv)
 		fputs(usage, stdout);
 		return EXIT_OK;
 	}
-	if (status && (a.force || a.tpm))
+	if (status && (a.force || a.tpm || a.verify))
 		return cli_usage_error("agent status changes nothing and asks no TPM: drop %s",
-				       a.force ? "--force-association" : "--tpm");
+				       a.force ? "--force-association" : a.tpm ? "--tpm" : "--verify");
 	ssrp_agent_options o;
 	memset(&o, 0, sizeof o);
 	o.config_path = a.config ? a.config : getenv("SSRP_CONFIG");
@@ -212,6 +243,7 @@ int ssrp_cmd_agent(int argc, char **argv)
 	o.tpm_spec = a.tpm;
 	o.journal_path = a.journal;
 	o.force_association = a.force;
+	o.verify = a.verify;
 	o.progress = a.quiet || status ? NULL : on_progress;
 	ssrp_agent_report r;
 	rc = status ? ssrp_agent_status(&o, &r) : ssrp_agent_run(&o, &r);

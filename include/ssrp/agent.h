@@ -25,6 +25,18 @@
  * an exclusive lock (PATH.lock) from reading the journal to its end; another
  * waits a few seconds, then fails with SSRP_E_BUSY.
  *
+ * Verification: the journal is also not trusted forever. On the first
+ * escrow, after every rotation, every agent.verify_interval_s (less a
+ * fixed share of up to a tenth drawn from the device id, so a fleet
+ * spreads out) and when asked (opt.verify), the run reads the service's
+ * key list: a recovery password on the volume that is not in it is
+ * escrowed again, whatever the journal says. In the same run, and only
+ * once every recovery password on the volume is proven there, keys of
+ * recovery passwords gone from the volume for agent.key_retention_days are
+ * deleted from Entra ID (never the newest key); at 150 keys the run warns
+ * (Entra ID refuses a 201st). agent.rotate_after_days rotates the
+ * recovery password on a schedule the way a used one is rotated.
+ *
  * Never logged, never in a progress message or the report: recovery
  * passwords, keys, tokens, the webhook URL. */
 #ifndef SSRP_AGENT_H
@@ -78,6 +90,7 @@ typedef struct ssrp_agent_options {
 	const char *tpm_spec;     /* NULL and none configured: $SSRP_TPM, then the platform's */
 	const char *journal_path;
 	int force_association;    /* send the primary users even if nothing changed */
+	int verify;               /* read the service's key list now, whatever the schedule */
 	ssrp_agent_progress_fn progress;
 	void *progress_ctx;
 } ssrp_agent_options;
@@ -89,6 +102,8 @@ typedef struct ssrp_agent_protector {
 	ssrp_protector_type type;
 	int escrowed;        /* recovery passwords: a 2xx from the service was recorded */
 	int64_t escrowed_at; /* Unix seconds; 0 when not escrowed */
+	int64_t verified_at; /* when the service last vouched for it; 0 never */
+	char verified_by[8]; /* "upload" (a 2xx), "drs" (its key list); "" never */
 } ssrp_agent_protector;
 
 typedef struct ssrp_agent_report {
@@ -103,6 +118,14 @@ typedef struct ssrp_agent_report {
 	int64_t last_association;  /* Unix seconds; 0 never */
 	int association_pending;
 	int rotation_pending;      /* a used recovery password is still on the volume */
+	/* Verification against the service's key list. */
+	int64_t last_verification; /* Unix seconds of the last complete one; 0 never */
+	int64_t next_verification; /* when the next is due (with the device's jitter) */
+	int verified_this_run;     /* 1 when this run read the key list and every
+				    * recovery password was in it (or escrowed again) */
+	long drs_keys;             /* keys Entra ID held for the device when listed; -1 unread */
+	unsigned long keys_reescrowed; /* missing from the list, escrowed again */
+	unsigned long keys_deleted;    /* old keys deleted from Entra ID this run */
 	/* What this run cost. */
 	unsigned long http_requests; /* every attempt, all hosts */
 	unsigned long tpm_unseals;

@@ -168,6 +168,9 @@ int cloud_word_in(const char *list, const char *word);
 void cloud_token_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs);
 void cloud_graph_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs);
 void cloud_drs_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs);
+/* POST /admin/keys/delete {"kids":[...]}: keys deleted as an administrator
+ * would (sim/cloud/drs.c). */
+void cloud_drs_admin_delete(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs);
 /* https://myaccount.microsoft.com/: sign-in, "My devices", "Show BitLocker key". */
 void cloud_portal_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs);
 /* Free ctx->portal (sessions are secrets: zeroed). */

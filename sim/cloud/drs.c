@@ -13,6 +13,15 @@
  *   DELETE the same, body {"kids":["<guid>",...]} (at most 16)
  *          -> 200 {"kids":[<the ones removed>]}
  *
+ * An administrator's deletion (the portal's, or a clean-up script's) is
+ * POST /admin/keys/delete {"kids":[...]} on the admin endpoints
+ * (cloud_drs_admin_delete): any device's keys, audited as "Delete
+ * BitLocker key" by "admin".
+ *
+ * Past CLOUD_MAX_KEYS_PER_DEVICE keys an upload is refused with 409
+ * error_key_limit: Entra ID documents the limit (200 a device) and that
+ * the client's backup then fails, not the wire shape of the refusal.
+ *
  * The real error bodies are not documented; errors here are
  * {"code","subcode","message","operation","requestid","time"}, the shape
  * ADRS uses in its logs, and clients should go by the status alone. */
@@ -362,4 +371,43 @@ void cloud_drs_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response *r
 	}
 	drs_error(ctx, rq, rs, 404, "invalid_request", "error_not_found",
 		  "No such endpoint: %s %s.", rq->method, rq->path);
+}
+
+void cloud_drs_admin_delete(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs)
+{
+	cJSON *body = parse_body(ctx, rq, rs);
+	if (!body)
+		return;
+	const cJSON *kids = cJSON_GetObjectItemCaseSensitive(body, "kids");
+	const cJSON *it;
+	int bad = !cJSON_IsArray(kids) || cJSON_GetArraySize(kids) < 1;
+	cJSON_ArrayForEach(it, kids) {
+		char id[CLOUD_ID_LEN + 1];
+		bad = bad || !cJSON_IsString(it) || canonical_guid(it->valuestring, id) != 0;
+	}
+	if (bad) {
+		drs_error(ctx, rq, rs, 400, "invalid_request", "error_bad_kids",
+			  "\"kids\" must be a non-empty array of key protector ids.");
+		cJSON_Delete(body);
+		return;
+	}
+	cJSON *o = cJSON_CreateObject();
+	cJSON *removed = cJSON_AddArrayToObject(o, "kids");
+	cloud_state_lock(ctx->state);
+	cJSON_ArrayForEach(it, kids) {
+		char id[CLOUD_ID_LEN + 1], dev[CLOUD_ID_LEN + 1];
+		canonical_guid(it->valuestring, id);
+		cloud_recovery_key *k = cloud_key_find(ctx->state, id);
+		if (!k)
+			continue;
+		memcpy(dev, k->device_id, sizeof dev);
+		if (cloud_key_delete(ctx->state, id) == 0) {
+			cloud_audit_add(ctx->state, ctx->now(), "admin", "Delete BitLocker key", id, dev);
+			cJSON_AddItemToArray(removed, cJSON_CreateString(id));
+		}
+	}
+	cloud_state_unlock(ctx->state);
+	cloud_respond_json(rs, 200, cJSON_PrintUnformatted(o));
+	cJSON_Delete(o);
+	cJSON_Delete(body);
 }

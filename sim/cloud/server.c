@@ -973,6 +973,8 @@ static void admin_handle(cloud_server *srv, const cloud_request *rq, const char 
 			cJSON_AddNullToObject(o, "output");
 		cloud_state_unlock(srv->ctx.state);
 		cloud_respond_json(rs, 200, json_text(o));
+	} else if (post && !strcmp(rq->path, "/admin/keys/delete")) {
+		cloud_drs_admin_delete(&srv->ctx, rq, rs);
 	} else if (post && !strcmp(rq->path, "/admin/tokens/expire")) {
 		cloud_token_expire_all(&srv->ctx);
 		cJSON *o = cJSON_CreateObject();
@@ -1003,7 +1005,8 @@ static void admin_handle(cloud_server *srv, const cloud_request *rq, const char 
 	} else {
 		admin_error(rs, 404, "NotFound",
 			    "Admin endpoints: GET /admin/state, POST /admin/faults, GET "
-			    "/admin/jobs/{id}, POST /admin/devicelogin, POST /admin/tokens/expire.");
+			    "/admin/jobs/{id}, POST /admin/devicelogin, POST /admin/tokens/expire, "
+			    "POST /admin/keys/delete.");
 	}
 }
 

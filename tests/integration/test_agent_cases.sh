@@ -92,7 +92,9 @@ expect "by hand: still two recovery passwords" 2 \
 	"$(jq '[.protectors[] | select(.type=="recovery-password")] | length' "$(L).out")"
 expect "by hand: both escrowed" 2 \
 	"$(jq '[.protectors[] | select(.type=="recovery-password" and .escrowed)] | length' "$(L).out")"
-expect "by hand: two uploads" 2 "$(jq .run.httpRequests "$(L).out")"
+expect "by hand: two uploads and one key list read" 3 "$(jq .run.httpRequests "$(L).out")"
+expect "by hand: both verified by the key list" 2 \
+	"$(jq '[.protectors[] | select(.verifiedBy=="drs")] | length' "$(L).out")"
 expect "by hand: no protector added" 0 "$(jq .run.volumeChanges "$(L).out")"
 ids=$(jq -r '.protectors[] | select(.type=="recovery-password") | .id' "$(L).out" | tr -d '{}' | tr 'A-Z' 'a-z')
 state

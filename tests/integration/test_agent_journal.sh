@@ -186,7 +186,7 @@ case $moved in "$J".corrupt-*) pass "garbage journal: --json names $moved" ;;
 if cmp -s "$moved" "$work/garbage"; then pass "garbage journal: its bytes kept"; else
 	fail "garbage journal: $moved does not hold the old bytes"; fi
 expect "garbage journal: a fresh journal" 1 "$(jq .version "$J" 2>/dev/null)"
-expect "garbage journal: escrowed again" 1 "$(jq .run.httpRequests "$(L).out")"
+expect "garbage journal: escrowed again, then verified" 2 "$(jq .run.httpRequests "$(L).out")"
 expect "garbage journal: rerun compliant" 0 "$(agent g-run2 "$work/f.img" "$J")"
 expect "garbage journal: rerun costs nothing" 0 "$(jq .run.httpRequests "$(L).out")"
 expect "garbage journal: rerun moves nothing" null "$(jq .journalMovedTo "$(L).out")"
@@ -232,7 +232,7 @@ wait "$p1" "$p2"
 faults ""
 expect "two runs: the first compliant" 0 "$(cat "$work/conc1.rc")"
 expect "two runs: the second compliant" 0 "$(cat "$work/conc2.rc")"
-expect "two runs: one upload in all" 1 \
+expect "two runs: one upload and one key list read in all" 2 \
 	"$(( $(jq .run.httpRequests "$work/log/conc1.out") + $(jq .run.httpRequests "$work/log/conc2.out") ))"
 expect "two runs: exactly one recovery password" 1 "$(rp_ids "$work/c.img" | grep -c .)"
 expect "two runs: it is in Entra ID" "$dev" "$(in_cloud "$(rp_ids "$work/c.img")")"

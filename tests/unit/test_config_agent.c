@@ -58,6 +58,9 @@ static void test_agent_defaults(void **st)
 	assert_int_equal(a->association_interval_s, 7ul * 24 * 3600);
 	assert_true(a->escrow_before_protect);
 	assert_true(a->rotate_after_recovery);
+	assert_int_equal(a->verify_interval_s, 86400);
+	assert_int_equal(a->key_retention_days, 90);
+	assert_int_equal(a->rotate_after_days, 0);
 	/* no device: nothing set, so the identity says "not registered" */
 	assert_null(c->device_id);
 	assert_null(c->device_cert_file);
@@ -80,8 +83,12 @@ static void test_agent_members(void **st)
 		"\"journal\":\"/var/lib/ssrp/agent.journal\",\"pcrs\":[0,7,23],"
 		"\"association\":\"webhook\",\"association_interval_s\":3600,"
 		"\"escrow_before_protect\":false,\"rotate_after_recovery\":false,"
-		"\"volume_type\":\"FDV\"}}");
+		"\"volume_type\":\"FDV\",\"verify_interval_s\":3600,\"key_retention_days\":-1,"
+		"\"rotate_after_days\":30}}");
 	const ssrp_agent_config *a = &c->agent;
+	assert_int_equal(a->verify_interval_s, 3600);
+	assert_int_equal(a->key_retention_days, -1);
+	assert_int_equal(a->rotate_after_days, 30);
 	assert_string_equal(a->volume, "sim:/var/lib/ssrp/os.img");
 	assert_string_equal(a->tpm, "swtpm:port=2321");
 	assert_string_equal(a->journal, "/var/lib/ssrp/agent.journal");
@@ -123,6 +130,15 @@ static void test_agent_refusals(void **st)
 	refused("{" TENANT ",\"agent\":{\"association\":\"sometimes\"}}", "agent.association",
 		"service", NULL);
 	refused("{" TENANT ",\"agent\":{\"association\":true}}", "agent.association", NULL);
+	refused("{" TENANT ",\"agent\":{\"verify_interval_s\":0}}", "agent.verify_interval_s", NULL);
+	refused("{" TENANT ",\"agent\":{\"verify_interval_s\":1.5}}", "agent.verify_interval_s",
+		NULL);
+	refused("{" TENANT ",\"agent\":{\"key_retention_days\":-2}}", "agent.key_retention_days",
+		NULL);
+	refused("{" TENANT ",\"agent\":{\"key_retention_days\":\"90\"}}",
+		"agent.key_retention_days", NULL);
+	refused("{" TENANT ",\"agent\":{\"rotate_after_days\":-1}}", "agent.rotate_after_days",
+		NULL);
 	refused("{" TENANT ",\"agent\":{\"association_interval_s\":59}}",
 		"agent.association_interval_s", NULL);
 	refused("{" TENANT ",\"agent\":{\"association_interval_s\":1e12}}",

@@ -235,6 +235,19 @@ static void test_refusals(void **st)
 		{"{\"version\":1,\"rotation\":{\"used\":\"nope\"}}", "\"rotation.used\""},
 		{"{\"version\":1,\"rotation\":{\"used\":\"" ID_A "\",\"new\":5}}", "\"rotation.new\""},
 		{"{\"version\":1,\"rotation\":{\"old\":\"" ID_A "\"}}", "\"rotation.old\""},
+		{"{\"version\":1,\"verified_at\":-5}", "\"verified_at\""},
+		{"{\"version\":1,\"verified_at\":\"now\"}", "\"verified_at\""},
+		{"{\"version\":1,\"verify_pending\":1}", "\"verify_pending\""},
+		{"{\"version\":1,\"escrowed\":[{\"id\":\"" ID_A "\",\"at\":1,\"verified\":2}]}",
+		 "\"escrowed[0]\" has one of \"verified\" and \"by\""},
+		{"{\"version\":1,\"escrowed\":[{\"id\":\"" ID_A "\",\"at\":1,\"by\":\"drs\"}]}",
+		 "\"escrowed[0]\" has one of \"verified\" and \"by\""},
+		{"{\"version\":1,\"escrowed\":[{\"id\":\"" ID_A
+		 "\",\"at\":1,\"verified\":2,\"by\":\"journal\"}]}",
+		 "\"escrowed[0].by\""},
+		{"{\"version\":1,\"escrowed\":[{\"id\":\"" ID_A
+		 "\",\"at\":1,\"verified\":-2,\"by\":\"drs\"}]}",
+		 "\"escrowed[0].verified\""},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		ssrp_journal j;
@@ -260,6 +273,46 @@ static void test_refusals(void **st)
 	assert_int_equal(ssrp_journal_parse(&j, text, strlen(text)), 0);
 	assert_string_equal(j.rotation_used, ID_A);
 	assert_string_equal(j.rotation_new, "");
+}
+
+/* Verification records: who vouched for each escrow and when, the last
+ * complete verification, a verification owed; all through a file. */
+static void test_verification(void **st)
+{
+	(void)st;
+	ssrp_journal j;
+	memset(&j, 0, sizeof j);
+	assert_int_equal(ssrp_journal_mark_escrowed(&j, ID_A, 100), 0);
+	assert_int_equal(ssrp_journal_mark_escrowed(&j, ID_B, 100), 0);
+	assert_int_equal(ssrp_journal_mark_verified(&j, ID_A, 150, "upload"), 0);
+	assert_int_equal(ssrp_journal_mark_verified(&j, "6b3f1c2e-0a1b-4c2d-8e3f-00112233aabb", 200,
+						    "drs"),
+			 0);
+	assert_int_equal(ssrp_journal_mark_verified(&j, "{11111111-1111-4111-8111-111111111111}",
+						    1, "drs"),
+			 SSRP_E_NOTFOUND);
+	assert_int_equal(ssrp_journal_mark_verified(&j, ID_B, 1, "hearsay"), SSRP_E_INVALID);
+	j.verified_at = 200;
+	j.verify_pending = 1;
+	assert_int_equal(ssrp_journal_save(&j, path), 0);
+	ssrp_journal k;
+	assert_int_equal(ssrp_journal_load(&k, path), 0);
+	assert_int_equal(k.verified_at, 200);
+	assert_int_equal(k.verify_pending, 1);
+	const ssrp_journal_escrow *a = ssrp_journal_record(&k, ID_A);
+	const ssrp_journal_escrow *b = ssrp_journal_record(&k, ID_B);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(a->verified, 200);
+	assert_string_equal(a->by, "drs");
+	assert_int_equal(b->verified, 0); /* never vouched for: no member written */
+	assert_string_equal(b->by, "");
+	/* a journal of the version before verification loads as never verified */
+	const char *old = "{\"version\":1,\"escrowed\":[{\"id\":\"" ID_A "\",\"at\":5}]}";
+	assert_int_equal(ssrp_journal_parse(&k, old, strlen(old)), 0);
+	assert_int_equal(k.verified_at, 0);
+	assert_int_equal(k.verify_pending, 0);
+	assert_string_equal(k.escrowed[0].by, "");
 }
 
 static void test_size_cap(void **st)
@@ -333,6 +386,7 @@ int main(void)
 		cmocka_unit_test(test_ids_any_spelling), cmocka_unit_test(test_full),
 		cmocka_unit_test(test_refusals),	 cmocka_unit_test(test_size_cap),
 		cmocka_unit_test(test_save_refuses_nonsense), cmocka_unit_test(test_users_hash),
+		cmocka_unit_test(test_verification),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
