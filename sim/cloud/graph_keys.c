@@ -41,13 +41,17 @@ static int may_read_device_keys(graph_req *g, const char *device_id, int is_admi
 
 static cJSON *key_json(const cloud_recovery_key *k, int with_key)
 {
-	char when[40], vt[12];
+	char when[40];
+	/* volumeType is the enum volumeType, written by member name
+	 * (bitlockerRecoveryKey in Graph's CSDL). */
+	static const char *const volume_types[] = {NULL, "operatingSystemVolume", "fixedDataVolume",
+						   "removableDataVolume"};
+	const char *vt = k->volume_type >= 1 && k->volume_type <= 3 ? volume_types[k->volume_type] : NULL;
 	time_t t = (time_t)k->created;
 	struct tm tm;
 	if (!gmtime_r(&t, &tm))
 		memset(&tm, 0, sizeof tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S.0000000Z", &tm);
-	snprintf(vt, sizeof vt, "%d", k->volume_type);
 	cJSON *o = cJSON_CreateObject();
 	int bad = graph_add_str(o, "@odata.type", "#" KEY_TYPE);
 	bad |= graph_add_str(o, "id", k->id);

@@ -198,6 +198,8 @@ static void test_owner_and_stranger(void **st)
 	assert_int_equal(l.devices[0].n_keys, 1);
 	assert_string_equal(l.devices[0].keys[0].id, KID);
 	assert_true(strlen(l.devices[0].keys[0].created) >= 20);
+	/* Graph writes the volumeType enum by member name. */
+	assert_string_equal(l.devices[0].keys[0].volume_type, "operatingSystemVolume");
 	assert_int_equal(ssrp_recover_choose(&l, device_name, NULL, &c), 0);
 	assert_string_equal(c.key->id, KID);
 	assert_int_equal(ssrp_recover_choose(&l, NULL, "5C1D2E3F", &c), 0);

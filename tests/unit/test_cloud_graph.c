@@ -1104,10 +1104,10 @@ static void keys_list(void **state)
 	assert_string_equal(str(k, "@odata.type"), "#microsoft.graph.bitlockerRecoveryKey");
 	assert_string_equal(str(k, "id"), KEY1);
 	assert_string_equal(str(k, "createdDateTime"), "2020-06-15T13:45:30.0000000Z");
-	assert_string_equal(str(k, "volumeType"), "1");
+	assert_string_equal(str(k, "volumeType"), "operatingSystemVolume");
 	assert_string_equal(str(k, "deviceId"), f->sec.device_id);
 	assert_null(item(k, "key"));
-	assert_string_equal(str(value_at(&r, 1), "volumeType"), "2");
+	assert_string_equal(str(value_at(&r, 1), "volumeType"), "fixedDataVolume");
 	assert_null(strstr(r.rs.body, "\"key\""));
 	done(&r);
 	/* No filter: every key, for an app. */
@@ -1198,7 +1198,7 @@ static void keys_get(void **state)
 		expect_status(&r, 200);
 		assert_string_equal(str(r.j, "key"), want_key);
 		assert_string_equal(str(r.j, "id"), KEY1);
-		assert_string_equal(str(r.j, "volumeType"), "1");
+		assert_string_equal(str(r.j, "volumeType"), "operatingSystemVolume");
 		assert_string_equal(str(r.j, "createdDateTime"), "2020-06-15T13:45:30.0000000Z");
 		assert_non_null(strstr(str(r.j, "@odata.context"), "recoveryKeys(key)/$entity"));
 		done(&r);
