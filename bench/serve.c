@@ -15,7 +15,8 @@
  *   4. the storm: the service with its default limits, DEVICES devices
  *      asking about themselves (each its own TLS connection with its
  *      certificate, POST /v1/associate) spread evenly over DURATION seconds
- *      (60), open loop, while an attacker holds ATTACKERS (1,000) idle TCP
+ *      (60), open loop, each device from its own loopback address (127.1.x.y),
+ *      while an attacker holds ATTACKERS (1,000) idle TCP
  *      connections from 50 loopback addresses and opens a new one whenever
  *      one is closed;
  *   5. the simulator's request log, split at the phase boundaries, gives
@@ -455,6 +456,31 @@ static long service_peak_rss(const service *sv)
 	return kib;
 }
 
+/* The CPU time it used so far (user + system), in seconds. */
+static double service_cpu_s(const service *sv)
+{
+	char path[64], text[1024];
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)sv->pid);
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+	if (f)
+		fclose(f);
+	text[n] = '\0';
+	const char *p = strrchr(text, ')');
+	unsigned long ut = 0, st = 0;
+	/* after the name: state and 10 fields, then utime and stime */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double own_cpu_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 /* SIGTERM; its last stderr line (the summary) into line. */
 static void service_stop(service *sv, char *line, size_t cap)
 {
@@ -604,13 +630,21 @@ static int run_devices(const sim *s, int port, long first, long count, double sp
 			CURL *c = curl_easy_init();
 			curl_easy_setopt(c, CURLOPT_URL, url);
 			curl_easy_setopt(c, CURLOPT_CAINFO, s->ca);
+			curl_easy_setopt(c, CURLOPT_CA_CACHE_TIMEOUT, 3600L); /* parsed once */
 			curl_easy_setopt(c, CURLOPT_SSLCERT, t->cert);
 			curl_easy_setopt(c, CURLOPT_SSLKEY, t->key);
+			/* Each device from its own address, as on a network (all from
+			 * 127.0.0.1 would meet the per-address limit). */
+			char src[48];
+			snprintf(src, sizeof src, "host!127.1.%ld.%ld", (dev >> 8) & 255,
+				 1 + (dev & 255) % 254);
+			curl_easy_setopt(c, CURLOPT_INTERFACE, src);
 			curl_easy_setopt(c, CURLOPT_POSTFIELDS, t->post);
 			curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 			curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 			curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)&t->body);
 			curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+			curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* SIGPIPE is ignored already */
 			curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 			curl_easy_setopt(c, CURLOPT_PRIVATE, (void *)t);
 			curl_multi_add_handle(m, c);
@@ -680,6 +714,7 @@ typedef struct phase {
 	storm_result r;
 	phase_log log;
 	long rss_kib;
+	double service_cpu_s, client_cpu_s;
 	char summary[600];
 } phase;
 
@@ -704,7 +739,10 @@ static int run_phase(const opts *o, const sim *s, const char *name, const char *
 	}
 	long log_from = file_size(s->log);
 	double spacing = o->duration_s / (double)o->devices;
+	double cpu0 = service_cpu_s(&sv), own0 = own_cpu_s();
 	int rc = run_devices(s, sv.port, first, count, spacing, &ph->r);
+	ph->service_cpu_s = service_cpu_s(&sv) - cpu0;
+	ph->client_cpu_s = own_cpu_s() - own0;
 	sleep_s(0.5); /* the log's last lines */
 	long log_to = file_size(s->log);
 	if (attackers > 0) {
@@ -816,6 +854,9 @@ int main(int argc, char **argv)
 	printf("%-28s %12ld %12ld\n", "429s", ref.log.throttled, storm.log.throttled);
 	printf("%-28s %12ld %12ld\n", "early retries", ref.log.early, storm.log.early);
 	printf("%-28s %12ld %12ld\n", "service peak RSS KiB", ref.rss_kib, storm.rss_kib);
+	printf("%-28s %12.1f %12.1f\n", "service CPU s", ref.service_cpu_s, storm.service_cpu_s);
+	printf("%-28s %12.1f %12.1f\n", "bench (devices+attacker) CPU s", ref.client_cpu_s,
+	       storm.client_cpu_s);
 	printf("attacker: %ld connections opened, %ld closed by the service (longest held %.1f "
 	       "s), %ld not accepted\n",
 	       atk.opened, atk.shed, atk.max_hold_s, atk.refused);
@@ -834,6 +875,8 @@ int main(int argc, char **argv)
 	cJSON_AddNumberToObject(j, "throttled_429", (double)storm.log.throttled);
 	cJSON_AddNumberToObject(j, "early_retries", (double)storm.log.early);
 	cJSON_AddNumberToObject(j, "service_peak_rss_kib", (double)storm.rss_kib);
+	cJSON_AddNumberToObject(j, "service_cpu_s", storm.service_cpu_s);
+	cJSON_AddNumberToObject(j, "bench_cpu_s", storm.client_cpu_s);
 	cJSON_AddNumberToObject(j, "attacker_connections", (double)o.attackers);
 	cJSON_AddNumberToObject(j, "attacker_connections_opened", (double)atk.opened);
 	cJSON_AddNumberToObject(j, "attacker_connections_shed", (double)atk.shed);

@@ -652,7 +652,12 @@ static int start_mhd(assoc_server *srv, const char *host, int port)
 	 * assoc_server_conns.c, so each thread may take them all. */
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned int pool = cpus < 2 ? 2u : cpus > POOL_THREADS_MAX ? POOL_THREADS_MAX : (unsigned)cpus;
-	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TLS |
+	/* poll(), not epoll: libmicrohttpd 0.9.75's epoll loop keeps a
+	 * connection whose TLS handshake waits for data on its ready list and
+	 * calls it again and again, so a few idle connections keep a thread
+	 * spinning and every device waits; with poll() such a connection costs
+	 * nothing until its bytes come (or its handshake deadline passes). */
+	unsigned int flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TLS |
 			     MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;

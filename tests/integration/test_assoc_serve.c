@@ -888,6 +888,52 @@ static void test_idle_connections_do_not_lock_out(void **st)
 	assert_true(audit_count("refused", "\"address\":\"127.0.0.2\"", NULL) <= 3);
 }
 
+/* The CPU time (user + system) a process has used, in seconds. */
+static double process_cpu_s(pid_t pid)
+{
+	char path[64], text[1024];
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	const char *p = strrchr(text, ')');
+	unsigned long ut = 0, stime = 0;
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+				&stime),
+			 2);
+	return (double)(ut + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static void test_idle_connections_cost_nothing(void **st)
+{
+	(void)st;
+	/* Connections that sent the start of a TLS handshake and went quiet,
+	 * each address within its limit: the service waits for their bytes
+	 * instead of spinning on them. */
+	enum { IDLE = 40 };
+	int fds[IDLE];
+	char src[32];
+	static const char partial[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
+	for (int i = 0; i < IDLE; i++) {
+		snprintf(src, sizeof src, "127.0.3.%d", 1 + i / 4);
+		fds[i] = tcp_from(src);
+		assert_int_equal(send(fds[i], partial, sizeof partial - 1, MSG_NOSIGNAL),
+				 (ssize_t)(sizeof partial - 1));
+	}
+	sleep_ms(200);
+	double cpu0 = process_cpu_s(server_pid);
+	sleep_ms(1000);
+	double used = process_cpu_s(server_pid) - cpu0;
+	for (int i = 0; i < IDLE; i++)
+		close(fds[i]);
+	print_message("the service used %.2f s of CPU in 1 s beside %d idle connections\n", used,
+		      IDLE);
+	assert_true(used < 0.15);
+}
+
 static void test_trickle_cut_at_handshake_deadline(void **st)
 {
 	(void)st;
@@ -1253,6 +1299,7 @@ int main(void)
 		cmocka_unit_test(test_demo_device_associates),
 		cmocka_unit_test(test_two_devices_at_once),
 		cmocka_unit_test(test_idle_connections_do_not_lock_out),
+		cmocka_unit_test(test_idle_connections_cost_nothing),
 		cmocka_unit_test(test_trickle_cut_at_handshake_deadline),
 		cmocka_unit_test(test_anonymous_shed_for_devices),
 		cmocka_unit_test(test_refused_before_body_is_read),
