@@ -95,21 +95,110 @@ int ssrp_fve_cipher_new(ssrp_fve_cipher **out, uint16_t method, const uint8_t *f
 	return SSRP_OK;
 }
 
-/* One AES block of the byte offset (LE u64, zero-padded) under ctx; the
- * Elephant sector key's second block sets its last byte to 0x80. */
-static int offset_block(EVP_CIPHER_CTX *ctx, uint8_t out[16], uint64_t offset, uint8_t last)
+enum { BATCH = 32 }; /* sectors whose IVs and sector keys are made in one ECB call */
+
+/* AES-ECB under ctx of the byte offsets of sectors first.. (LE u64,
+ * zero-padded), one block each, or two each with the Elephant sector key's
+ * second block (its last byte 0x80). */
+static int offset_blocks(EVP_CIPHER_CTX *ctx, uint8_t *out, uint64_t first, size_t n,
+			 size_t size, int pairs)
 {
-	uint8_t in[16] = {0};
+	size_t per = pairs ? 32 : 16;
+	memset(out, 0, n * per);
+	for (size_t s = 0; s < n; s++) {
+		uint64_t offset = (first + s) * size;
+		for (unsigned k = 0; k < 8; k++) {
+			out[s * per + k] = (uint8_t)(offset >> (8 * k));
+			if (pairs)
+				out[s * per + 16 + k] = (uint8_t)(offset >> (8 * k));
+		}
+		if (pairs)
+			out[s * per + 31] = 0x80;
+	}
 	int outl = 0;
-	for (unsigned k = 0; k < 8; k++)
-		in[k] = (uint8_t)(offset >> (8 * k));
-	in[15] = last;
-	return EVP_EncryptUpdate(ctx, out, &outl, in, 16) == 1 && outl == 16 ? SSRP_OK : SSRP_E_GENERIC;
+	return EVP_EncryptUpdate(ctx, out, &outl, out, (int)(n * per)) == 1 &&
+			       (size_t)outl == n * per
+		       ? SSRP_OK
+		       : SSRP_E_GENERIC;
 }
 
-static uint32_t rotl(uint32_t v, unsigned r)
+#define ROTL(v, r) (((v) << (r)) | ((v) >> (32 - (r))))
+
+/* The diffusers on n words (n a multiple of 4, at least 16), indices mod
+ * n. A: d[i] with d[i-2] and d[i-5] rotated by 9, 0, 13, 0; B: d[i+2] and
+ * d[i+5] rotated by 0, 10, 0, 25. Decryption adds from i = 0 up; encryption
+ * subtracts from i = n-1 down. The loops without index wrap-around are
+ * unrolled by four so the rotations are constants. */
+static uint32_t a_term(const uint32_t *d, size_t n, size_t i)
 {
-	return r ? (v << r) | (v >> (32 - r)) : v;
+	static const unsigned r[4] = {9, 0, 13, 0};
+	uint32_t x = d[(i + n - 5) % n];
+	return d[(i + n - 2) % n] ^ (r[i & 3] ? ROTL(x, r[i & 3]) : x);
+}
+
+static uint32_t b_term(const uint32_t *d, size_t n, size_t i)
+{
+	static const unsigned r[4] = {0, 10, 0, 25};
+	uint32_t x = d[(i + 5) % n];
+	return d[(i + 2) % n] ^ (r[i & 3] ? ROTL(x, r[i & 3]) : x);
+}
+
+static void a_decrypt(uint32_t *d, size_t n)
+{
+	for (int c = 0; c < 5; c++) {
+		for (size_t i = 0; i < 8; i++)
+			d[i] += a_term(d, n, i);
+		for (size_t i = 8; i < n; i += 4) {
+			d[i] += d[i - 2] ^ ROTL(d[i - 5], 9);
+			d[i + 1] += d[i - 1] ^ d[i - 4];
+			d[i + 2] += d[i] ^ ROTL(d[i - 3], 13);
+			d[i + 3] += d[i + 1] ^ d[i - 2];
+		}
+	}
+}
+
+static void a_encrypt(uint32_t *d, size_t n)
+{
+	for (int c = 0; c < 5; c++) {
+		for (size_t i = n - 4; i >= 8; i -= 4) {
+			d[i + 3] -= d[i + 1] ^ d[i - 2];
+			d[i + 2] -= d[i] ^ ROTL(d[i - 3], 13);
+			d[i + 1] -= d[i - 1] ^ d[i - 4];
+			d[i] -= d[i - 2] ^ ROTL(d[i - 5], 9);
+		}
+		for (size_t i = 8; i-- > 0;)
+			d[i] -= a_term(d, n, i);
+	}
+}
+
+static void b_decrypt(uint32_t *d, size_t n)
+{
+	for (int c = 0; c < 3; c++) {
+		for (size_t i = 0; i + 8 < n; i += 4) {
+			d[i] += d[i + 2] ^ d[i + 5];
+			d[i + 1] += d[i + 3] ^ ROTL(d[i + 6], 10);
+			d[i + 2] += d[i + 4] ^ d[i + 7];
+			d[i + 3] += d[i + 5] ^ ROTL(d[i + 8], 25);
+		}
+		for (size_t i = n - 8; i < n; i++)
+			d[i] += b_term(d, n, i);
+	}
+}
+
+static void b_encrypt(uint32_t *d, size_t n)
+{
+	for (int c = 0; c < 3; c++) {
+		for (size_t i = n; i-- > n - 8;)
+			d[i] -= b_term(d, n, i);
+		for (size_t i = n - 12;; i -= 4) {
+			d[i + 3] -= d[i + 5] ^ ROTL(d[i + 8], 25);
+			d[i + 2] -= d[i + 4] ^ d[i + 7];
+			d[i + 1] -= d[i + 3] ^ ROTL(d[i + 6], 10);
+			d[i] -= d[i + 2] ^ d[i + 5];
+			if (!i)
+				break;
+		}
+	}
 }
 
 static uint32_t ld32(const uint8_t *p)
@@ -125,58 +214,29 @@ static void st32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
-/* Diffuser A (5 cycles, d[i] with d[i-2] and d[i-5], rotations 9,0,13,0)
- * and B (3 cycles, d[i+2] and d[i+5], rotations 0,10,0,25), indices mod n,
- * in the decryption direction (+) or the encryption direction (-). */
-static void diffuse(uint32_t *d, size_t n, int a, int decrypt)
+/* The sector key XORed in and the diffusers, around CBC. */
+static void elephant(uint8_t *sector, size_t size, const uint8_t key[32], int decrypt)
 {
-	static const unsigned ra[4] = {9, 0, 13, 0}, rb[4] = {0, 10, 0, 25};
-	const unsigned *rot = a ? ra : rb;
-	int cycles = a ? 5 : 3;
-	size_t o2 = a ? n - 2 : 2, o5 = a ? n - 5 : 5; /* i-2, i-5 or i+2, i+5 mod n */
-	for (int c = 0; c < cycles; c++) {
-		for (size_t k = 0; k < n; k++) {
-			size_t i = decrypt ? k : n - 1 - k;
-			size_t j2 = i + o2, j5 = i + o5;
-			if (j2 >= n)
-				j2 -= n;
-			if (j5 >= n)
-				j5 -= n;
-			uint32_t t = d[j2] ^ rotl(d[j5], rot[i & 3]);
-			d[i] = decrypt ? d[i] + t : d[i] - t;
-		}
-	}
-}
-
-static int elephant(ssrp_fve_cipher *c, uint8_t *sector, size_t size, uint64_t offset, int decrypt)
-{
-	uint8_t key[32];
 	uint32_t w[1024];
 	size_t n = size / 4;
-	if (n > sizeof w / sizeof w[0])
-		return ssrp_error_set(SSRP_E_INVALID, "Elephant: %zu-byte sectors are too large", size);
-	if (offset_block(c->tweak_ecb, key, offset, 0) || offset_block(c->tweak_ecb, key + 16, offset, 0x80))
-		return ssrp_error_set(SSRP_E_GENERIC, "Elephant: the sector key failed");
 	if (!decrypt)
 		for (size_t i = 0; i < size; i++)
 			sector[i] ^= key[i & 31];
 	for (size_t i = 0; i < n; i++)
 		w[i] = ld32(sector + 4 * i);
 	if (decrypt) {
-		diffuse(w, n, 0, 1);
-		diffuse(w, n, 1, 1);
+		b_decrypt(w, n);
+		a_decrypt(w, n);
 	} else {
-		diffuse(w, n, 1, 0);
-		diffuse(w, n, 0, 0);
+		a_encrypt(w, n);
+		b_encrypt(w, n);
 	}
 	for (size_t i = 0; i < n; i++)
 		st32(sector + 4 * i, w[i]);
 	if (decrypt)
 		for (size_t i = 0; i < size; i++)
 			sector[i] ^= key[i & 31];
-	ssrp_memzero(key, sizeof key);
 	ssrp_memzero(w, n * 4);
-	return SSRP_OK;
 }
 
 static int cbc_run(ssrp_fve_cipher *c, uint8_t *out, const uint8_t *in, uint64_t first, size_t n,
@@ -184,29 +244,35 @@ static int cbc_run(ssrp_fve_cipher *c, uint8_t *out, const uint8_t *in, uint64_t
 {
 	int diffuser = c->method <= SSRP_FVE_ALG_CBC_ELEPHANT_256;
 	EVP_CIPHER_CTX *ctx = enc ? c->cbc_enc : c->cbc_dec;
-	for (size_t s = 0; s < n; s++) {
-		uint64_t offset = (first + s) * size;
-		uint8_t iv[16];
-		uint8_t *o = out + s * size;
-		const uint8_t *i = in + s * size;
-		int outl = 0, rc = offset_block(c->iv_ecb, iv, offset, 0);
-		if (!rc && enc && diffuser) {
-			if (o != i)
-				memcpy(o, i, size);
-			rc = elephant(c, o, size, offset, 0);
-			i = o;
+	uint8_t ivs[BATCH * 16], keys[BATCH * 32];
+	int rc = SSRP_OK;
+	for (size_t done = 0; rc == SSRP_OK && done < n; done += BATCH) {
+		size_t k = n - done < BATCH ? n - done : BATCH;
+		rc = offset_blocks(c->iv_ecb, ivs, first + done, k, size, 0);
+		if (!rc && diffuser)
+			rc = offset_blocks(c->tweak_ecb, keys, first + done, k, size, 1);
+		for (size_t s = 0; rc == SSRP_OK && s < k; s++) {
+			uint8_t *o = out + (done + s) * size;
+			const uint8_t *i = in + (done + s) * size;
+			int outl = 0;
+			if (enc && diffuser) {
+				if (o != i)
+					memcpy(o, i, size);
+				elephant(o, size, keys + 32 * s, 0);
+				i = o;
+			}
+			if (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, ivs + 16 * s, enc) != 1 ||
+			    EVP_CipherUpdate(ctx, o, &outl, i, (int)size) != 1 || (size_t)outl != size)
+				rc = SSRP_E_GENERIC;
+			else if (!enc && diffuser)
+				elephant(o, size, keys + 32 * s, 1);
 		}
-		if (!rc && (EVP_CipherInit_ex(ctx, NULL, NULL, NULL, iv, enc) != 1 ||
-			    EVP_CipherUpdate(ctx, o, &outl, i, (int)size) != 1 || (size_t)outl != size))
-			rc = SSRP_E_GENERIC;
-		if (!rc && !enc && diffuser)
-			rc = elephant(c, o, size, offset, 1);
-		if (rc) {
-			ssrp_memzero(out, n * size);
-			return ssrp_error_set(SSRP_E_GENERIC, "AES-CBC %s of sector %llu failed",
-					      enc ? "encryption" : "decryption",
-					      (unsigned long long)(first + s));
-		}
+	}
+	ssrp_memzero(keys, sizeof keys);
+	if (rc) {
+		ssrp_memzero(out, n * size);
+		return ssrp_error_set(SSRP_E_GENERIC, "AES-CBC %s of sectors from %llu failed",
+				      enc ? "encryption" : "decryption", (unsigned long long)first);
 	}
 	return SSRP_OK;
 }
@@ -216,7 +282,7 @@ static int run(ssrp_fve_cipher *c, uint8_t *out, const uint8_t *in, uint64_t fir
 {
 	if (!c || (n && (!out || !in)))
 		return ssrp_error_set(SSRP_E_INVALID, "sector cipher: NULL argument");
-	if (size < 32 || size % 32 || size > 4096 || n > (UINT64_MAX - first))
+	if (size < 64 || size % 32 || size > 4096 || n > (UINT64_MAX - first))
 		return ssrp_error_set(SSRP_E_INVALID, "sector cipher: %zu-byte sectors", size);
 	if (c->xts)
 		return enc ? ssrp_xts_encrypt(c->xts, out, in, first, n, size)

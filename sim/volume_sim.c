@@ -653,8 +653,12 @@ static int transfer(sim_volume *v, uint64_t offset, uint8_t *buf, size_t len, in
 		if (skip == 0 && len >= sector) {
 			size_t k = len / sector < n ? len / sector : n;
 			bytes = k * sector;
+			/* Reads go through pread and decrypt in place: faulting the
+			 * mapping in would allocate pages for a sparse file's holes. */
 			rc = writing ? ssrp_fve_cipher_encrypt(v->cipher, disk, buf, phys, k, sector)
-				     : ssrp_fve_cipher_decrypt(v->cipher, buf, disk, phys, k, sector);
+				     : ssrp_sim_store_pread(&v->store, buf, bytes, phys * sector);
+			if (!rc && !writing)
+				rc = ssrp_fve_cipher_decrypt(v->cipher, buf, buf, phys, k, sector);
 		} else {
 			bytes = sector - skip < len ? sector - skip : len;
 			rc = ssrp_fve_cipher_decrypt(v->cipher, v->io, disk, phys, 1, sector);
