@@ -92,6 +92,9 @@ typedef struct cloud_ctx {
 	/* The "My devices" page's signed-in sessions (portal.c); NULL until
 	 * the first sign-in. */
 	struct cloud_portal *portal;
+	/* The fault script (faults.h), also consulted for each request inside
+	 * a Graph $batch; NULL: none (unit tests, fuzzers). */
+	struct cloud_faults *faults;
 } cloud_ctx;
 
 /* ---- responses ---------------------------------------------------------- */

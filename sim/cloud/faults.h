@@ -45,6 +45,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sim/cloud/cloud.h"
+
 typedef enum {
 	CLOUD_FAULT_NONE = 0,
 	CLOUD_FAULT_STATUS,   /* answer with status (and Retry-After) instead of handling */
@@ -78,6 +80,11 @@ size_t cloud_faults_rule_count(cloud_faults *f);
  * when nothing fires. */
 void cloud_faults_decide(cloud_faults *f, const char *method, const char *subject,
 			 cloud_fault *out);
+
+/* Answer rq with f (a CLOUD_FAULT_STATUS) in the shape of service svc
+ * ("graph", "login", "drs", "webhook"), with Retry-After when f has one
+ * (fault_respond.c). */
+void cloud_fault_respond(const char *svc, const cloud_request *rq, const cloud_fault *f, cloud_response *rs);
 
 /* ---- early retries -------------------------------------------------------
  * The server notes every 429/503 that carried a Retry-After under a key

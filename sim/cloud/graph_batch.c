@@ -1,14 +1,18 @@
-/* POST /v1.0/$batch: up to 20 requests, each with a unique id, a method
- * and a URL relative to /v1.0, optional headers and body, and optional
- * dependsOn. The whole batch is checked before any part runs (a malformed
- * batch is one 400); then the parts run in order, each through the same
- * routing as a lone request with the batch's Authorization, each holding
- * the state lock only for itself. A part whose dependency did not succeed
- * is not run and gets 424. */
+/* POST /v1.0/$batch: up to 20 requests, each with an id unique without
+ * regard to case, a method and a URL relative to /v1.0, optional headers
+ * and body, and optional dependsOn. The whole batch is checked before any
+ * part runs (a malformed batch is one 400); then the parts run in order,
+ * each through the same routing as a lone request with the batch's
+ * Authorization, each holding the state lock only for itself, and each
+ * subject to the fault script as a lone request is (a 429 for one part).
+ * A part whose dependency did not succeed is not run and gets 424. The
+ * responses come in reverse order: Graph promises no order, and clients
+ * must match them by id. */
 #include <stdio.h>
 #include <string.h>
 
 #include "hal/mem.h"
+#include "sim/cloud/faults.h"
 #include "sim/cloud/graph_internal.h"
 
 typedef struct part {
@@ -66,7 +70,7 @@ static int check_batch(graph_req *g, const cJSON *requests, part *parts, size_t 
 		}
 		p->id = id->valuestring;
 		for (size_t i = 0; i < n; i++) {
-			if (strcmp(parts[i].id, p->id) == 0) {
+			if (graph_streq_ci(parts[i].id, p->id)) {
 				batch_bad(g, "Batch request ids must be unique; '%.60s' repeats.%s", p->id, NULL);
 				return -1;
 			}
@@ -127,7 +131,7 @@ static int check_batch(graph_req *g, const cJSON *requests, part *parts, size_t 
 			cJSON_ArrayForEach(d, deps)
 			{
 				size_t k = 0;
-				while (k < n && !(cJSON_IsString(d) && strcmp(parts[k].id, d->valuestring) == 0))
+				while (k < n && !(cJSON_IsString(d) && graph_streq_ci(parts[k].id, d->valuestring)))
 					k++;
 				/* Only earlier requests: this also rules out cycles. */
 				if (k == n || p->n_deps == GRAPH_BATCH_MAX) {
@@ -270,7 +274,17 @@ static int run_part(graph_req *g, part *parts, size_t i, cloud_response *rs)
 		in.body = (const uint8_t *)body;
 		in.body_len = strlen(body);
 	}
-	graph_route(g->ctx, &in, rs, 1);
+	cloud_fault fault = {0};
+	if (g->ctx->faults) {
+		char subject[1200];
+		snprintf(subject, sizeof subject, "graph%s", path);
+		cloud_faults_decide(g->ctx->faults, p->method, subject, &fault);
+	}
+	/* Only status faults make sense for one part of an answer. */
+	if (fault.kind == CLOUD_FAULT_STATUS)
+		cloud_fault_respond("graph", &in, &fault, rs);
+	else
+		graph_route(g->ctx, &in, rs, 1);
 	rc = 0;
 out:
 	p->status = rs->status;
@@ -312,8 +326,10 @@ void graph_batch_handle(graph_req *g)
 		cloud_response rs;
 		cloud_response_init(&rs);
 		bad |= run_part(g, parts, i, &rs);
-		if (!bad)
-			bad |= graph_add_array_item(responses, part_json(&parts[i], &rs));
+		cJSON *pj = bad ? NULL : part_json(&parts[i], &rs);
+		bad |= !pj || !cJSON_InsertItemInArray(responses, 0, pj);
+		if (bad)
+			cJSON_Delete(pj);
 		cloud_response_free(&rs);
 	}
 	if (bad) {

@@ -820,70 +820,6 @@ static char *json_text(cJSON *o)
 	return t;
 }
 
-static void iso_now(char out[40])
-{
-	time_t t = time(NULL);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-}
-
-/* The answer of an injected status fault, in the service's error shape. */
-static void fault_response(const char *svc, const cloud_request *rq, const cloud_fault *f,
-			   cloud_response *rs)
-{
-	char when[40];
-	iso_now(when);
-	if (!strcmp(svc, "graph") && f->status == 429) {
-		/* Graph's throttling body, as concepts/throttling.md shows it. */
-		cJSON *o = cJSON_CreateObject();
-		cJSON *e = cJSON_AddObjectToObject(o, "error");
-		cJSON_AddStringToObject(e, "code", "TooManyRequests");
-		cJSON *ie = cJSON_AddObjectToObject(e, "innerError");
-		cJSON_AddStringToObject(ie, "code", "429");
-		cJSON_AddStringToObject(ie, "date", when);
-		cJSON_AddStringToObject(ie, "message", "Please retry after");
-		cJSON_AddStringToObject(ie, "request-id", rq->request_id);
-		cJSON_AddStringToObject(ie, "status", "429");
-		cJSON_AddStringToObject(e, "message", "Please retry again later.");
-		cloud_respond_json(rs, 429, json_text(o));
-	} else if (!strcmp(svc, "graph")) {
-		const char *code = f->status == 429   ? "TooManyRequests"
-				   : f->status == 503 ? "serviceNotAvailable"
-				   : f->status == 504 ? "gatewayTimeout"
-				   : f->status == 502 ? "badGateway"
-						      : "generalException";
-		cloud_graph_error(rs, rq, f->status, code, "%s",
-				  f->status == 503 ? "The service is temporarily unavailable."
-						   : "An error occurred; please retry.");
-	} else if (!strcmp(svc, "login")) {
-		/* AADSTS shape */
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "error", "temporarily_unavailable");
-		cJSON_AddStringToObject(o, "error_description",
-					f->status == 429 ? "AADSTS50196: The server terminated an "
-							   "operation because it encountered a "
-							   "client request loop."
-							 : "AADSTS90033: A transient error has "
-							   "occurred. Please try again.");
-		cJSON *codes = cJSON_AddArrayToObject(o, "error_codes");
-		cJSON_AddItemToArray(codes, cJSON_CreateNumber(f->status == 429 ? 50196 : 90033));
-		cJSON_AddStringToObject(o, "timestamp", when);
-		cJSON_AddStringToObject(o, "trace_id", rq->request_id);
-		cJSON_AddStringToObject(o, "correlation_id", rq->request_id);
-		cloud_respond_json(rs, f->status, json_text(o));
-	} else {
-		cJSON *o = cJSON_CreateObject();
-		cJSON *e = cJSON_AddObjectToObject(o, "error");
-		cJSON_AddStringToObject(e, "code", f->status == 429 ? "TooManyRequests"
-								    : "ServiceUnavailable");
-		cJSON_AddStringToObject(e, "message", "Please retry later.");
-		cloud_respond_json(rs, f->status, json_text(o));
-	}
-	if (f->retry_after[0])
-		cloud_response_header(rs, "Retry-After", f->retry_after);
-}
-
 /* ---- admin endpoints ------------------------------------------------------ */
 
 static void admin_error(cloud_response *rs, int status, const char *code, const char *message)
@@ -1204,7 +1140,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	} else if (r->fault.kind == CLOUD_FAULT_RESET) {
 		reset = 1;
 	} else if (r->fault.kind == CLOUD_FAULT_STATUS) {
-		fault_response(r->svc, rq, &r->fault, &rs);
+		cloud_fault_respond(r->svc, rq, &r->fault, &rs);
 	} else if (r->admin) {
 		admin_handle(srv, rq, r->ip, &rs);
 	} else {
@@ -1408,6 +1344,7 @@ int cloud_server_start(cloud_server **out, const cloud_server_config *cfg)
 	if (srv->job_command && (rc = cloud_jobs_start(&srv->jobs, &srv->ctx, JOB_WORKERS)))
 		goto fail;
 	srv->ctx.jobs = srv->jobs;
+	srv->ctx.faults = srv->faults;
 	if ((rc = waker_start(&srv->waker)) || (rc = start_mhd(srv, cfg->port)) ||
 	    (rc = write_client_files(srv)))
 		goto fail;

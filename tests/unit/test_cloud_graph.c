@@ -18,6 +18,7 @@
 
 #include "bitlocker/recovery_password.h"
 #include "sim/cloud/cloud.h"
+#include "sim/cloud/faults.h"
 #include "ssrp/error.h"
 
 #define NOW 1750000000ull
@@ -1343,6 +1344,51 @@ static void batch_basics(void **state)
 	done(&r);
 }
 
+/* What clients of Graph's $batch must cope with: answers in another order
+ * than the requests, ids that differ only in case being the same id, and
+ * one part throttled while the others succeed. */
+static void batch_order_ids_and_part_faults(void **state)
+{
+	fx *f = *state;
+	char body[4096];
+	resp r;
+	snprintf(body, sizeof body,
+		 "{\"requests\":["
+		 "{\"id\":\"a\",\"method\":\"GET\",\"url\":\"/users/%s?$select=id\"},"
+		 "{\"id\":\"b\",\"method\":\"GET\",\"url\":\"/users/%s?$select=id\",\"dependsOn\":[\"A\"]},"
+		 "{\"id\":\"c\",\"method\":\"GET\",\"url\":\"/devices?$top=1\"}"
+		 "]}",
+		 f->sec.user_upn, f->sec.user2_upn);
+	call(f, &r, "POST", "/v1.0/$batch", f->app, body);
+	expect_status(&r, 200);
+	const cJSON *first = cJSON_GetArrayItem(item(r.j, "responses"), 0);
+	assert_string_not_equal(str(first, "id"), "a");
+	assert_int_equal(part_status(batch_part(&r, "b")), 200); /* "A" named "a" */
+	done(&r);
+	refused(f, "POST", "/v1.0/$batch", f->app,
+		"{\"requests\":[{\"id\":\"x\",\"method\":\"GET\",\"url\":\"/me\"},"
+		"{\"id\":\"X\",\"method\":\"GET\",\"url\":\"/me\"}]}",
+		400, "BadRequest", "must be unique");
+
+	/* The fault script reaches inside the batch: the second users read
+	 * is throttled, the rest answer. */
+	cloud_faults *faults;
+	assert_int_equal(cloud_faults_new(&faults), SSRP_OK);
+	assert_int_equal(cloud_faults_set(faults, "GET graph/v1.0/users/*:429:3@2"), SSRP_OK);
+	f->ctx.faults = faults;
+	call(f, &r, "POST", "/v1.0/$batch", f->app, body);
+	f->ctx.faults = NULL;
+	cloud_faults_free(faults);
+	expect_status(&r, 200);
+	assert_int_equal(part_status(batch_part(&r, "a")), 200);
+	const cJSON *b = batch_part(&r, "b");
+	assert_int_equal(part_status(b), 429);
+	assert_string_equal(str(item(b, "headers"), "Retry-After"), "3");
+	assert_string_equal(str(item(item(b, "body"), "error"), "code"), "TooManyRequests");
+	assert_int_equal(part_status(batch_part(&r, "c")), 200);
+	done(&r);
+}
+
 static void batch_writes_and_authorization(void **state)
 {
 	fx *f = *state;
@@ -1494,6 +1540,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(keys_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(keys_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(batch_basics, setup, teardown),
+		cmocka_unit_test_setup_teardown(batch_order_ids_and_part_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(batch_writes_and_authorization, setup, teardown),
 		cmocka_unit_test_setup_teardown(batch_refusals, setup, teardown),
 	};
