@@ -461,6 +461,7 @@ const char *ssrp_protector_type_name(ssrp_protector_type type)
 	case SSRP_PROTECTOR_STARTUP_KEY: return "startup key";
 	case SSRP_PROTECTOR_TPM_PIN: return "TPM and PIN";
 	case SSRP_PROTECTOR_PASSWORD: return "password";
+	case SSRP_PROTECTOR_SMART_CARD: return "smart card";
 	default: return "other";
 	}
 }

@@ -57,6 +57,7 @@ typedef enum ssrp_protector_type {
 	SSRP_PROTECTOR_STARTUP_KEY = 4,
 	SSRP_PROTECTOR_TPM_PIN = 5,
 	SSRP_PROTECTOR_PASSWORD = 6,
+	SSRP_PROTECTOR_SMART_CARD = 7, /* a certificate (public key), BitLocker's 0x1000 */
 } ssrp_protector_type;
 
 typedef struct ssrp_protector {

@@ -48,7 +48,11 @@ for name in $images; do
 	for field in PW_VMK_GUID RP_VMK_GUID SK_VMK_GUID SC_VMK_GUID CLEARKEY_VMK_GUID; do
 		id=$(value "$name" $field)
 		[ -n "$id" ] || continue
-		if grep -q "^protector: *{$(upper "$id")}" "$work/status"; then
+		case $field in
+		PW_*) kind=password ;; RP_*) kind="recovery password" ;; SK_*) kind="startup key" ;;
+		SC_*) kind="smart card" ;; *) kind="clear key" ;;
+		esac
+		if grep -q "^protector: *{$(upper "$id")}  $kind" "$work/status"; then
 			ok "$name: status lists $field {$id}"
 		else fail "$name: status lacks $field {$id}"; sed 's/^/  | /' "$work/status"; fi
 	done
