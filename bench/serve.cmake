@@ -3,8 +3,10 @@
 # throttling (bench/serve.c). Included from bench/CMakeLists.txt.
 if(TARGET ssrp_cloud)
   pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+  pkg_check_modules(SSL REQUIRED IMPORTED_TARGET libssl)
   add_executable(bench_serve serve.c bench_util.c)
   target_include_directories(bench_serve PRIVATE ${PROJECT_SOURCE_DIR})
-  target_link_libraries(bench_serve PRIVATE PkgConfig::CURL PkgConfig::CJSON PkgConfig::CRYPTO
+  target_link_libraries(bench_serve PRIVATE PkgConfig::CURL PkgConfig::CJSON PkgConfig::SSL
+                        PkgConfig::CRYPTO
                         Threads::Threads)
 endif()

@@ -28,7 +28,8 @@
  * devices (assoc_server_conns.c); the devices waiting, how many are decided
  * together and how long the first waits for company (assoc_server_queue.c).
  *
- * Threads: libmicrohttpd's epoll pool does the I/O and never waits for
+ * Threads: libmicrohttpd's thread pool (poll(): its epoll loop spins on
+ * connections mid-handshake) does the I/O and never waits for
  * Graph: a request to decide is parsed there, its connection suspended and
  * its device queued; one of `workers` threads, each holding its own engine
  * (Graph clients and tokens, reused from one run to the next), decides up
