@@ -179,7 +179,7 @@ static void test_config_files(void **st)
 
 	assert_int_equal(ssrp_cloud_config_secret(NULL, &s, &n), SSRP_E_INVALID);
 	snprintf(path, sizeof path, "%s/missing.json", dir);
-	assert_int_equal(ssrp_cloud_config_load(&c, path), SSRP_E_IO);
+	assert_int_equal(ssrp_cloud_config_load(&c, path), SSRP_E_NOTFOUND);
 	assert_non_null(strstr(ssrp_error_last(), "missing.json"));
 	unlink(secret);
 	snprintf(path, sizeof path, "%s/c.json", dir);
