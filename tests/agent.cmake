@@ -33,3 +33,12 @@ add_test(NAME integration_agent_verify
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_agent_verify.sh $<TARGET_FILE:ssrp_cli>)
 set_tests_properties(integration_agent_verify PROPERTIES LABELS integration TIMEOUT 400
                      SKIP_RETURN_CODE 77)
+
+# The administrator's report of escrow (`ssrp assoc report`) against a
+# simulated tenant of 1,000 devices in mixed states: every count exact
+# against the tenant file, CSV and HTML escaping, at most 0.1 Graph
+# requests a device, a throttled Graph, a missing permission.
+add_test(NAME integration_assoc_report
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_assoc_report.sh $<TARGET_FILE:ssrp_cli>)
+set_tests_properties(integration_assoc_report PROPERTIES LABELS integration TIMEOUT 300
+                     SKIP_RETURN_CODE 77)

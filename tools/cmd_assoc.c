@@ -6,6 +6,7 @@
  *   ssrp assoc batch --in FILE [--concurrency N] [--dry-run] [--json] [--summary-json]
  *   ssrp assoc serve ...   (tools/cmd_assoc_serve.c)
  *   ssrp assoc login ...   (tools/cmd_assoc_login.c)
+ *   ssrp assoc report ...  (tools/cmd_assoc_report.c)
  *
  * The configuration is --config FILE, else $SSRP_CONFIG. One line per
  * decision on stdout (--json: one JSON object per line, the audit line's
@@ -30,6 +31,7 @@
 #include "tools/cli_util.h"
 #include "tools/cmd_assoc.h"
 #include "tools/cmd_assoc_login.h"
+#include "tools/cmd_assoc_report.h"
 #include "tools/cmd_assoc_serve.h"
 
 #define MAX_WEBHOOK_INPUT (1024u * 1024u)
@@ -42,6 +44,7 @@ static const char usage[] =
 	"                        [--summary-json]             JSON lines or CSV deviceId,user...\n"
 	"       ssrp assoc serve ...                          the HTTPS service for devices\n"
 	"       ssrp assoc login ...                          sign the service account in\n"
+	"       ssrp assoc report [--json | --csv | --html FILE]  keys and owners of every device\n"
 	"\n"
 	"All take --config FILE (default: $SSRP_CONFIG). Exit 0 when every user was added,\n"
 	"already there or would be added; 1 when any was unknown, capped, refused or failed;\n"
@@ -332,6 +335,8 @@ int ssrp_cmd_assoc(int argc, char **argv)
 		return ssrp_cmd_assoc_serve(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "login"))
 		return ssrp_cmd_assoc_login(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "report"))
+		return ssrp_cmd_assoc_report(argc - 1, argv + 1);
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		fputs(usage, argc < 2 ? stderr : stdout);

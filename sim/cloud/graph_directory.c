@@ -56,7 +56,7 @@ static const char *const user_props[] = {"id", "userPrincipalName", "displayName
 static const char *const user_unset_props[] = {"givenName", "jobTitle", "mail", "mobilePhone",
 					       "officeLocation", "preferredLanguage", "surname", NULL};
 static const char *const device_props[] = {"id", "deviceId", "displayName", "operatingSystem",
-					   "accountEnabled", NULL};
+					   "trustType", "accountEnabled", NULL};
 
 #define USER_TYPE "microsoft.graph.user"
 #define DEVICE_TYPE "microsoft.graph.device"
@@ -159,6 +159,8 @@ static cJSON *device_json(graph_req *g, const cloud_device *d, int with_type)
 		bad |= graph_add_str(o, "displayName", d->display_name);
 	if (graph_selected(g, "operatingSystem"))
 		bad |= graph_add_str(o, "operatingSystem", d->operating_system);
+	if (graph_selected(g, "trustType"))
+		bad |= graph_add_str(o, "trustType", d->trust_type);
 	if (graph_selected(g, "accountEnabled"))
 		bad |= graph_add_bool(o, "accountEnabled", d->account_enabled);
 	if (bad) {

@@ -290,6 +290,7 @@ void state_device_free(cloud_device *d)
 		return;
 	ssrp_free(d->display_name);
 	ssrp_free(d->operating_system);
+	ssrp_free(d->trust_type);
 	ssrp_free(d->owners);
 	ssrp_free(d->users);
 	ssrp_free(d);

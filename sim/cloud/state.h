@@ -15,7 +15,7 @@
  *   "users": [{"id","userPrincipalName","displayName","onPremisesSamAccountName",
  *              "onPremisesDomainName","usageLocation","passwordSha256" (hex of SHA-256 of the
  *              password),"roles":["Cloud Device Administrator",...],"assignedLicenses":[skuId...]}],
- *   "devices": [{"id","deviceId","displayName","operatingSystem","accountEnabled",
+ *   "devices": [{"id","deviceId","displayName","operatingSystem","trustType","accountEnabled",
  *                "registeredOwners":[userId...],"registeredUsers":[userId...]}],
  *   "apps": [{"appId","servicePrincipalId","displayName","secretSha256","certificatePem","publicClient",
  *             "roles":["User.Read.All","Device.Read.All","BitLockerKey.Read.All",...]}],
@@ -60,6 +60,7 @@ typedef struct cloud_device {
 	char device_id[CLOUD_ID_LEN + 1]; /* the AAD deviceId */
 	char *display_name;
 	char *operating_system;
+	char *trust_type; /* "AzureAd" (joined), "ServerAd" (hybrid), "Workplace" (registered) */
 	int account_enabled;
 	size_t n_owners, n_users;
 	char (*owners)[CLOUD_ID_LEN + 1]; /* user ids, in insertion order */

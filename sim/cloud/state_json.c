@@ -494,7 +494,8 @@ static int load_id_list(cloud_state *s, const cJSON *o, const char *path, const 
 static int load_device(cloud_state *s, const cJSON *o, const char *path)
 {
 	static const char *const fields[] = {"id", "deviceId", "displayName", "operatingSystem",
-					     "accountEnabled", "registeredOwners", "registeredUsers", NULL};
+					     "trustType", "accountEnabled", "registeredOwners",
+					     "registeredUsers", NULL};
 	int rc = check_object(o, path, fields);
 	if (rc != SSRP_OK)
 		return rc;
@@ -505,11 +506,18 @@ static int load_device(cloud_state *s, const cJSON *o, const char *path)
 	    (rc = get_id(o, path, "deviceId", 1, d->device_id)) != SSRP_OK ||
 	    (rc = get_name(o, path, "displayName", 1, MAX_NAME, &d->display_name)) != SSRP_OK ||
 	    (rc = get_name(o, path, "operatingSystem", 0, MAX_ROLE, &d->operating_system)) != SSRP_OK ||
+	    (rc = get_name(o, path, "trustType", 0, MAX_ROLE, &d->trust_type)) != SSRP_OK ||
 	    (rc = get_bool(o, path, "accountEnabled", 1, &d->account_enabled)) != SSRP_OK ||
 	    (rc = load_id_list(s, o, path, "registeredOwners", &d->owners, &d->n_owners)) != SSRP_OK ||
 	    (rc = load_id_list(s, o, path, "registeredUsers", &d->users, &d->n_users)) != SSRP_OK)
 		goto fail;
-	if (!d->operating_system && !(d->operating_system = state_strdup("Windows"))) {
+	if (d->trust_type && strcmp(d->trust_type, "AzureAd") && strcmp(d->trust_type, "ServerAd") &&
+	    strcmp(d->trust_type, "Workplace")) {
+		rc = bad(path, "trustType", "must be \"AzureAd\", \"ServerAd\" or \"Workplace\"");
+		goto fail;
+	}
+	if ((!d->trust_type && !(d->trust_type = state_strdup("AzureAd"))) ||
+	    (!d->operating_system && !(d->operating_system = state_strdup("Windows")))) {
 		rc = ssrp_error_set(SSRP_E_NOMEM, "tenant state: out of memory");
 		goto fail;
 	}
@@ -975,6 +983,7 @@ char *cloud_state_to_json(cloud_state *s)
 		add_str(&d, o, "deviceId", dv->device_id);
 		add_str(&d, o, "displayName", dv->display_name);
 		add_str(&d, o, "operatingSystem", dv->operating_system);
+		add_str(&d, o, "trustType", dv->trust_type);
 		add(&d, o, "accountEnabled", cJSON_CreateBool(dv->account_enabled));
 		add_ids(&d, o, "registeredOwners", (const char(*)[CLOUD_ID_LEN + 1])dv->owners, dv->n_owners);
 		add_ids(&d, o, "registeredUsers", (const char(*)[CLOUD_ID_LEN + 1])dv->users, dv->n_users);

@@ -1,0 +1,283 @@
+/* `ssrp assoc report [--config F] [--json | --csv | --html FILE]`: the
+ * administrator's report over escrow/assoc_report.h. Text (default) gives
+ * the summary lines and the devices that need attention; --json and --csv
+ * every device on standard output; --html FILE a page with both. Text from
+ * the directory is escaped for each format (a CSV cell that a spreadsheet
+ * would run as a formula is prefixed with '). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "escrow/assoc_report.h"
+#include "hal/fs.h"
+#include "hal/mem.h"
+#include "ssrp/sys/error.h"
+#include "tools/cli_util.h"
+#include "tools/cmd_assoc_report.h"
+
+static const char usage[] =
+	"usage: ssrp assoc report [--config FILE] [--json | --csv | --html FILE]\n"
+	"\n"
+	"Every device in the tenant: its join type, the BitLocker recovery keys Entra ID\n"
+	"holds for it (count, newest, oldest; never a key) and its registered owners; then\n"
+	"the devices with no key, those without an owner (their users cannot look their key\n"
+	"up themselves) and those near Entra ID's limit of 200 keys. Read with the\n"
+	"configuration's app credential (app_id with app_secret_file or app_cert_file;\n"
+	"application permissions Device.Read.All and BitLockerKey.ReadBasic.All).\n"
+	"Exit 0 when read, 1 when Graph could not be read, 2 for usage.\n";
+
+typedef struct report_args {
+	const char *config, *html;
+	int json, csv, help;
+	const char *positional;
+} report_args;
+
+/* A growing text. */
+typedef struct text {
+	char *s;
+	size_t len, cap;
+	int failed;
+} text;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void put(text *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (t->failed || n < 0)
+		return;
+	if (t->len + (size_t)n + 1 > t->cap) {
+		size_t cap = (t->len + (size_t)n + 1) * 2;
+		char *s = ssrp_realloc(t->s, cap);
+		if (!s) {
+			t->failed = 1;
+			return;
+		}
+		t->s = s;
+		t->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	t->len += (size_t)n;
+}
+
+static void put_html(text *t, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': put(t, "&lt;"); break;
+		case '>': put(t, "&gt;"); break;
+		case '&': put(t, "&amp;"); break;
+		case '"': put(t, "&quot;"); break;
+		case '\'': put(t, "&#39;"); break;
+		default: put(t, "%c", *s);
+		}
+	}
+}
+
+static void put_csv(text *t, const char *s)
+{
+	int formula = *s == '=' || *s == '+' || *s == '-' || *s == '@' || *s == '\t' || *s == '\r';
+	put(t, "\"%s", formula ? "'" : "");
+	for (; *s; s++)
+		put(t, *s == '"' ? "\"\"" : "%c", *s);
+	put(t, "\"");
+}
+
+static const char *join_word(const char *trust)
+{
+	return !strcmp(trust, "AzureAd")    ? "Entra joined"
+	       : !strcmp(trust, "ServerAd")  ? "hybrid joined"
+	       : !strcmp(trust, "Workplace") ? "registered"
+					     : "unknown";
+}
+
+static void summary(text *t, const ssrp_report *r)
+{
+	put(t, "devices:                %zu\n", r->n);
+	put(t, "recovery keys:          %zu (%zu of devices no longer in the directory)\n", r->keys,
+	    r->orphan_keys);
+	put(t, "devices with no key:    %zu\n", r->no_key);
+	put(t, "devices without owner:  %zu (their users cannot look their key up themselves)\n",
+	    r->no_owner);
+	put(t, "devices near the limit: %zu (%d or more of the 200 keys Entra ID keeps)\n",
+	    r->near_limit, SSRP_REPORT_NEAR_LIMIT);
+}
+
+static void as_text(text *t, const ssrp_report *r)
+{
+	summary(t, r);
+	for (size_t i = 0; i < r->n; i++) {
+		const ssrp_report_device *d = &r->devices[i];
+		if (d->n_keys && d->n_owners && d->n_keys < SSRP_REPORT_NEAR_LIMIT)
+			continue;
+		put(t, "%s %s (%s): %zu key%s, %s%s\n", d->device_id, d->name,
+		    join_word(d->trust_type), d->n_keys, d->n_keys == 1 ? "" : "s",
+		    d->n_owners ? "owners " : "no owner", d->owners ? d->owners : "");
+	}
+}
+
+static char *as_json(const ssrp_report *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *s = cJSON_AddObjectToObject(o, "summary");
+	cJSON_AddNumberToObject(s, "devices", (double)r->n);
+	cJSON_AddNumberToObject(s, "keys", (double)r->keys);
+	cJSON_AddNumberToObject(s, "orphanKeys", (double)r->orphan_keys);
+	cJSON_AddNumberToObject(s, "devicesWithoutKey", (double)r->no_key);
+	cJSON_AddNumberToObject(s, "devicesWithoutOwner", (double)r->no_owner);
+	cJSON_AddNumberToObject(s, "devicesNearKeyLimit", (double)r->near_limit);
+	cJSON_AddNumberToObject(s, "graphRequests", (double)r->graph_requests);
+	cJSON *a = cJSON_AddArrayToObject(o, "devices");
+	for (size_t i = 0; a && i < r->n; i++) {
+		const ssrp_report_device *d = &r->devices[i];
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddItemToArray(a, e);
+		cJSON_AddStringToObject(e, "deviceId", d->device_id);
+		cJSON_AddStringToObject(e, "id", d->id);
+		cJSON_AddStringToObject(e, "displayName", d->name);
+		cJSON_AddStringToObject(e, "trustType", d->trust_type);
+		cJSON_AddBoolToObject(e, "accountEnabled", d->enabled);
+		cJSON_AddNumberToObject(e, "keys", (double)d->n_keys);
+		if (d->n_keys) {
+			cJSON_AddStringToObject(e, "newestKey", d->newest);
+			cJSON_AddStringToObject(e, "oldestKey", d->oldest);
+		} else {
+			cJSON_AddNullToObject(e, "newestKey");
+			cJSON_AddNullToObject(e, "oldestKey");
+		}
+		cJSON_AddNumberToObject(e, "owners", (double)d->n_owners);
+		cJSON_AddStringToObject(e, "ownerUpns", d->owners ? d->owners : "");
+	}
+	char *out = cJSON_Print(o);
+	cJSON_Delete(o);
+	return out;
+}
+
+static void as_csv(text *t, const ssrp_report *r)
+{
+	put(t, "deviceId,displayName,trustType,accountEnabled,keys,newestKey,oldestKey,owners,"
+	       "ownerUpns\r\n");
+	for (size_t i = 0; i < r->n; i++) {
+		const ssrp_report_device *d = &r->devices[i];
+		put(t, "%s,", d->device_id);
+		put_csv(t, d->name);
+		put(t, ",%s,%s,%zu,%s,%s,%zu,", d->trust_type, d->enabled ? "true" : "false",
+		    d->n_keys, d->newest, d->oldest, d->n_owners);
+		put_csv(t, d->owners ? d->owners : "");
+		put(t, "\r\n");
+	}
+}
+
+static void as_html(text *t, const ssrp_report *r)
+{
+	put(t, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	       "<title>BitLocker escrow report</title></head><body>\n"
+	       "<h1>BitLocker escrow report</h1>\n<pre>");
+	text s = {0};
+	summary(&s, r);
+	if (s.failed)
+		t->failed = 1;
+	else if (s.s)
+		put_html(t, s.s);
+	ssrp_free(s.s);
+	put(t, "</pre>\n<table>\n<tr><th>deviceId</th><th>name</th><th>join</th><th>keys</th>"
+	       "<th>newest</th><th>oldest</th><th>owners</th></tr>\n");
+	for (size_t i = 0; i < r->n; i++) {
+		const ssrp_report_device *d = &r->devices[i];
+		put(t, "<tr><td>%s</td><td>", d->device_id);
+		put_html(t, d->name);
+		put(t, "</td><td>%s</td><td>%zu</td><td>%s</td><td>%s</td><td>",
+		    join_word(d->trust_type), d->n_keys, d->newest, d->oldest);
+		put_html(t, d->owners ? d->owners : "");
+		put(t, "</td></tr>\n");
+	}
+	put(t, "</table>\n</body></html>\n");
+}
+
+int ssrp_cmd_assoc_report(int argc, char **argv)
+{
+	static const cli_option opts[] = {
+		{"--config", CLI_VALUE, offsetof(report_args, config), NULL},
+		{"--html", CLI_VALUE, offsetof(report_args, html), NULL},
+		{"--json", CLI_FLAG, offsetof(report_args, json), NULL},
+		{"--csv", CLI_FLAG, offsetof(report_args, csv), NULL},
+		{"--help", CLI_FLAG, offsetof(report_args, help), NULL},
+		{"-h", CLI_FLAG, offsetof(report_args, help), NULL},
+	};
+	report_args a;
+	memset(&a, 0, sizeof a);
+	int n_pos = 0;
+	int rc = cli_parse_options(&a, opts, sizeof opts / sizeof *opts, &a.positional, 0, &n_pos,
+				   argc - 1, argv + 1);
+	if (rc)
+		return rc;
+	if (a.help) {
+		fputs(usage, stdout);
+		return EXIT_OK;
+	}
+	if (a.json + a.csv + (a.html != NULL) > 1)
+		return cli_usage_error("give one of --json, --csv and --html FILE");
+	ssrp_cloud_config *cfg = NULL;
+	if ((rc = cli_load_config(&cfg, a.config, NULL)) != 0)
+		return rc;
+	ssrp_graph_auth auth = {0};
+	if (cfg->app_id && cfg->app_cert_file)
+		auth.kind = SSRP_GRAPH_AUTH_APP_CERT;
+	else if (cfg->app_id && cfg->app_secret_file)
+		auth.kind = SSRP_GRAPH_AUTH_APP_SECRET;
+	else {
+		ssrp_cloud_config_free(cfg);
+		return cli_fail(ssrp_error_set(SSRP_E_INVALID,
+					       "the report reads the directory with an app credential: "
+					       "give app_id with app_secret_file or app_cert_file in "
+					       "the configuration"));
+	}
+	ssrp_graph *g = NULL;
+	ssrp_report r;
+	memset(&r, 0, sizeof r);
+	rc = ssrp_graph_new(&g, cfg, &auth, NULL);
+	if (!rc)
+		rc = ssrp_assoc_report_build(g, &r);
+	ssrp_graph_free(g);
+	ssrp_cloud_config_free(cfg);
+	if (rc)
+		return cli_fail(rc);
+	text t = {0};
+	char *json = NULL;
+	if (a.json) {
+		if (!(json = as_json(&r)))
+			t.failed = 1;
+		else
+			put(&t, "%s\n", json);
+		cJSON_free(json);
+	} else if (a.csv) {
+		as_csv(&t, &r);
+	} else if (a.html) {
+		as_html(&t, &r);
+	} else {
+		as_text(&t, &r);
+	}
+	ssrp_assoc_report_free(&r);
+	if (t.failed) {
+		ssrp_free(t.s);
+		return cli_fail(ssrp_error_set(SSRP_E_NOMEM, "out of memory"));
+	}
+	if (a.html) {
+		rc = ssrp_fs_write_output(a.html, t.s, t.len, 0644, 0);
+		ssrp_free(t.s);
+		return rc ? cli_fail(rc) : EXIT_OK;
+	}
+	fwrite(t.s ? t.s : "", 1, t.len, stdout);
+	ssrp_free(t.s);
+	return fflush(stdout) ? EXIT_FAILURE_ : EXIT_OK;
+}
