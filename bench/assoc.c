@@ -458,9 +458,28 @@ static int naive_one(ssrp_graph *reader, ssrp_graph *writer, long device, int j,
 	/* 1. the user */
 	const char *bs = strchr(user, '\\');
 	if (bs) {
-		q = ssrp_graph_filter_eq("/v1.0/users", "onPremisesSamAccountName", bs + 1);
-		if (!q || ssrp_graph_get(reader, q, &u) != SSRP_OK)
+		/* An advanced query (ConsistencyLevel: eventual, $count=true), as
+		 * Graph requires for this filter: a $batch of one carries the
+		 * header, one request as a plain GET would be. */
+		char *f = ssrp_graph_filter_eq("/users", "onPremisesSamAccountName", bs + 1);
+		size_t fl = f ? strlen(f) : 0;
+		if (!f || !(q = ssrp_malloc(fl + sizeof "&$count=true"))) {
+			ssrp_free(f);
 			goto out;
+		}
+		memcpy(q, f, fl);
+		memcpy(q + fl, "&$count=true", sizeof "&$count=true");
+		ssrp_free(f);
+		static const char *const advanced[] = {"ConsistencyLevel: eventual", NULL};
+		ssrp_graph_batch_req one = {.method = "GET", .url = q, .headers = advanced};
+		ssrp_graph_batch_result res = {0};
+		if (ssrp_graph_batch(reader, &one, 1, &res) != SSRP_OK || res.status != 200) {
+			ssrp_graph_batch_results_free(&res, 1);
+			goto out;
+		}
+		u = res.body;
+		res.body = NULL;
+		ssrp_graph_batch_results_free(&res, 1);
 		const char *id = item_id(first_value(u));
 		if (!id)
 			goto out;
