@@ -42,31 +42,8 @@ cp "$SSRP_SIM_CONFIG" "$work/demo-config.json"
 "$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1
 
 # The tenant: the demo's users and apps, N generated devices and their keys.
-jq -r '.users[].id' "$work/demo.json" >"$work/users"
-awk -v n="$N" -v users="$(tr '\n' ' ' <"$work/users")" '
-function pw(   k, s) { s = ""; for (k = 0; k < 8; k++) s = s (k ? "-" : "") sprintf("%06d", 11 * int(rand() * 65535)); return s }
-function key(dev, j, idx) {
-	printf "%s{\"id\":\"%08x-%04x-4000-8000-00000000c0de\",\"deviceId\":\"%s\",\"key\":\"%s\",\"volumeType\":1,\"createdDateTime\":\"2026-%02d-%02dT%02d:%02d:00Z\"}", nk++ ? "," : "", idx, j, dev, pw(), 1 + j % 12, 1 + j % 28, j % 24, j % 60 > "/dev/stderr"
-}
-BEGIN {
-	srand(7); nu = split(users, u, " ")
-	printf "["
-	for (i = 0; i < n; i++) {
-		dev = sprintf("%08x-d000-4000-8000-000000000000", i + 1)
-		trust = i % 3 == 0 ? "AzureAd" : i % 3 == 1 ? "ServerAd" : "Workplace"
-		name = i == 3 ? "=1+1 \\\"<b>quoted</b>\\\", x" : sprintf("PC-%04d", i)
-		owners = i % 5 == 0 ? "" : i % 10 == 1 ? sprintf("\"%s\",\"%s\"", u[1 + i % nu], u[1 + (i + 1) % nu]) : sprintf("\"%s\"", u[1 + i % nu])
-		printf "%s{\"id\":\"%08x-0b00-4000-8000-000000000000\",\"deviceId\":\"%s\",\"displayName\":\"%s\",\"trustType\":\"%s\",\"accountEnabled\":%s,\"registeredOwners\":[%s],\"registeredUsers\":[]}", i ? "," : "", i + 1, dev, name, trust, i % 11 == 0 ? "false" : "true", owners
-		nkeys = i % 7 == 0 ? 0 : i % 200 == 1 ? 150 + i % 3 : 1 + i % 3
-		for (j = 0; j < nkeys; j++) key(dev, j, i + 1)
-	}
-	printf "]"
-}' >"$work/devices.json" 2>"$work/keys.part"
-printf '[%s]' "$(cat "$work/keys.part")" >"$work/keys.json"
-jq --slurpfile d "$work/devices.json" --slurpfile k "$work/keys.json" '
-	.devices = $d[0] | .recoveryKeys = $k[0] | .audit = [] |
-	(.apps[] | select(.secretSha256 != null) | .roles) = ["Device.Read.All", "BitLockerKey.ReadBasic.All"]' \
-	"$work/demo.json" >"$work/tenant.json" || { echo "cannot build the tenant"; exit 1; }
+"$(dirname "$0")/make_report_tenant.sh" "$work/demo.json" "$N" >"$work/tenant.json" ||
+	{ echo "cannot build the tenant"; exit 1; }
 start_cloud --state "$work/tenant.json"
 jq --slurpfile old "$work/demo-config.json" \
 	'.app_id = $old[0].app_id | .app_secret_file = $old[0].app_secret_file' \
