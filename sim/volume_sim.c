@@ -59,8 +59,14 @@ static int use_vmk(sim_volume *v, const uint8_t vmk[32])
 	uint16_t alg;
 	int rc = ssrp_ccm_decrypt(pt, vmk, w->nonce, w->tag, w->ct, w->len);
 	if (rc) {
+		/* Every caller got vmk from a protector whose AES-CCM tag (or the
+		 * TPM's integrity check) matched: it is the volume's VMK, so an
+		 * FVEK it cannot open has been altered. */
 		ssrp_memzero(pt, sizeof pt);
-		return ssrp_error_prefix(SSRP_E_BAD_KEY, "the volume master key does not open the FVEK");
+		return ssrp_error_set(SSRP_E_FORMAT,
+				      "tampered metadata: the volume master key, which the protector "
+				      "opened, does not open the wrapped FVEK (its authentication tag "
+				      "does not match)");
 	}
 	rc = ssrp_fve_key_datum_any(&fvek, &fvek_len, &alg, pt, w->len);
 	if (!rc)

@@ -13,6 +13,8 @@ ssrp_test(integration_volume_crash
           LABELS integration LIBS ssrp_sim)
 ssrp_test(unit_bitlocker_fve_metadata SOURCES unit/test_fve_metadata.c LABELS unit
           LIBS PkgConfig::ZLIB)
+# A wrapped FVEK altered on disk: tampering (exit 6), not a wrong password.
+ssrp_test(unit_volume_tamper SOURCES unit/test_volume_tamper.c LABELS unit)
 
 # Only the ssrp command; exits 77 (skip) when dislocker, libbde-utils, cryptsetup-bin or
 # swtpm is not installed.
