@@ -573,6 +573,57 @@ static void test_list_keys(void **st)
 	free(keys);
 }
 
+/* Deletion: only this device's keys go, 16 ids a request at most, a reset
+ * is retried (a repeated DELETE is harmless), bad ids send nothing. */
+static void test_delete_keys(void **st)
+{
+	(void)st;
+	ssrp_device_identity id;
+	identity_of(&id, demo_id, demo_cert, demo_key);
+	ssrp_drs_keys *keys = calloc(1, sizeof *keys);
+	assert_non_null(keys);
+	ssrp_drs_result res;
+	size_t removed = 99;
+	const char *kids[] = {KID2, "5A1B2C3D-0000-4000-8000-00000000D505", KID4};
+	int from = log_lines(-1, NULL, NULL);
+	set_faults("DELETE drs/manage/*:reset@1");
+	int rc = ssrp_drs_delete_keys(cfg, &id, kids, 3, &quick, &removed, &res);
+	set_faults("");
+	if (rc)
+		fail_msg("%s", ssrp_error_last());
+	assert_int_equal(res.status, 200);
+	assert_int_equal(res.attempts, 2);
+	assert_int_equal(removed, 2); /* KID4 is the other device's */
+	int drs = 0, early = 0;
+	log_lines(from, &drs, &early);
+	assert_int_equal(drs, 2);
+	assert_int_equal(early, 0);
+	assert_int_equal(ssrp_drs_list_keys(cfg, &id, &quick, keys, &res), SSRP_OK);
+	assert_int_equal(keys->n, 2);
+	assert_true(ssrp_drs_keys_has(keys, KID1));
+	assert_false(ssrp_drs_keys_has(keys, KID2));
+	identity_of(&id, other_id, other_cert, other_key);
+	assert_int_equal(ssrp_drs_list_keys(cfg, &id, &quick, keys, &res), SSRP_OK);
+	assert_true(ssrp_drs_keys_has(keys, KID4));
+
+	/* refused before anything is sent */
+	const char *many[SSRP_DRS_MAX_DELETE + 1];
+	for (size_t i = 0; i <= SSRP_DRS_MAX_DELETE; i++)
+		many[i] = KID1;
+	const char *bad[] = {KID1, "not-a-guid"};
+	from = log_lines(-1, NULL, NULL);
+	assert_int_equal(ssrp_drs_delete_keys(cfg, &id, many, SSRP_DRS_MAX_DELETE + 1, &quick,
+					      &removed, &res),
+			 SSRP_E_INVALID);
+	assert_int_equal(ssrp_drs_delete_keys(cfg, &id, many, 0, &quick, &removed, &res),
+			 SSRP_E_INVALID);
+	assert_int_equal(ssrp_drs_delete_keys(cfg, &id, bad, 2, &quick, &removed, &res),
+			 SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "not-a-guid"));
+	assert_int_equal(log_lines(-1, NULL, NULL), from);
+	free(keys);
+}
+
 /* Last: no recovery password in the request log or in any message. */
 static void test_no_password_anywhere(void **st)
 {
@@ -603,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_upload_visible),	     cmocka_unit_test(test_repeat_is_harmless),
 		cmocka_unit_test(test_other_device_refused), cmocka_unit_test(test_retries_never_early),
 		cmocka_unit_test(test_bad_arguments),	     cmocka_unit_test(test_list_keys),
+		cmocka_unit_test(test_delete_keys),
 		cmocka_unit_test(test_no_password_anywhere),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
