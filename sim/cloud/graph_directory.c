@@ -13,6 +13,7 @@
  *    licence-admin role with a matching scope;
  *  - ownedDevices needs a device-read permission, as the docs list. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -329,7 +330,9 @@ static void list_devices(graph_req *g)
 	graph_filter_free(f);
 }
 
-static void list_device_refs(graph_req *g, const cloud_device *d, int owners)
+/* cast: .../registeredOwners/microsoft.graph.user, the OData cast to the
+ * user type (every owner here is a user), answered as a users collection. */
+static void list_device_refs(graph_req *g, const cloud_device *d, int owners, int cast)
 {
 	graph_filter *f;
 	if (list_query_checks(g, user_props, USER_FILTER_PROPS, USER_TYPE, &f))
@@ -339,13 +342,13 @@ static void list_device_refs(graph_req *g, const cloud_device *d, int owners)
 	if (access == ACCESS_NONE)
 		access = ACCESS_BASIC;
 	id_list l = {owners ? d->owners : d->users};
-	graph_collection c = {.set = "directoryObjects",
+	graph_collection c = {.set = cast ? "users" : "directoryObjects",
 			      .count = owners ? d->n_owners : d->n_users,
 			      .at = id_user_at,
 			      .arg = &l,
 			      .filter = f,
 			      .get = user_get,
-			      .item = user_item_typed,
+			      .item = cast ? user_item : user_item_typed,
 			      .level = (int)access,
 			      .allow_top = 1};
 	graph_send_collection(g, &c);
@@ -599,6 +602,30 @@ static int may_assign_licenses(graph_req *g)
 	return graph_has_permission(g, license_app, NULL);
 }
 
+/* GET /users/$count: the number as text/plain, only as an advanced query
+ * (ConsistencyLevel: eventual), as the advanced-queries page lists it. */
+static void count_users(graph_req *g)
+{
+	const char *level = cloud_request_header(g->rq, "consistencylevel");
+	if (!level || !graph_streq_ci(level, "eventual")) {
+		graph_error(g, 400, "Request_BadRequest",
+			    "Count is not currently supported: /users/$count needs the header "
+			    "ConsistencyLevel: eventual.");
+		return;
+	}
+	char text[32];
+	snprintf(text, sizeof text, "%zu", cloud_user_count(g->ctx->state));
+	char *body = strdup(text); /* cloud_response_free frees it */
+	if (!body) {
+		graph_error(g, 500, "generalException", "The simulator ran out of memory.");
+		return;
+	}
+	g->rs->status = 200;
+	g->rs->body = body;
+	g->rs->body_len = strlen(body);
+	snprintf(g->rs->content_type, sizeof g->rs->content_type, "text/plain");
+}
+
 enum user_op { OP_GET, OP_LICENSE_DETAILS, OP_ASSIGN_LICENSE, OP_OWNED_DEVICES };
 
 /* users/{id|upn}[/...] and me[/...]: seg[0] is "users" (with the id in
@@ -616,6 +643,17 @@ static void users_route(graph_req *g)
 			graph_denied(g);
 		else
 			list_users(g);
+		return;
+	}
+	if (!me && g->n_seg == 2 && !strcmp(g->seg[1], "$count")) {
+		if (strcmp(method, "GET") != 0)
+			graph_bad_method(g);
+		else if (graph_query_allow(g, 0))
+			return;
+		else if (access_to_user(g, NULL) == ACCESS_NONE)
+			graph_denied(g);
+		else
+			count_users(g);
 		return;
 	}
 	if (g->n_seg > sub + 1) {
@@ -796,7 +834,14 @@ static void refs_route(graph_req *g, cloud_device *d, size_t sub)
 		if (strcmp(method, "GET") != 0)
 			graph_bad_method(g);
 		else
-			list_device_refs(g, d, owners);
+			list_device_refs(g, d, owners, 0);
+		return;
+	}
+	if (left == 1 && !strcmp(g->seg[sub + 1], USER_TYPE)) {
+		if (strcmp(method, "GET") != 0)
+			graph_bad_method(g);
+		else
+			list_device_refs(g, d, owners, 1);
 		return;
 	}
 	if (left == 1 && strcmp(g->seg[sub + 1], "$ref") == 0) {

@@ -1344,6 +1344,37 @@ static void batch_basics(void **state)
 	done(&r);
 }
 
+/* /users/$count only as an advanced query; the OData cast of a device's
+ * owners to users. */
+static void count_and_cast(void **state)
+{
+	fx *f = *state;
+	resp r;
+	refused(f, "GET", "/v1.0/users/$count", f->app, NULL, 400, "Request_BadRequest", "ConsistencyLevel");
+	call_ex(f, &r, "GET", "/v1.0/users/$count", f->app, NULL, EVENTUAL, NULL);
+	assert_int_equal(r.rs.status, 200);
+	assert_string_equal(r.rs.content_type, "text/plain");
+	cloud_state_lock(f->ctx.state);
+	size_t users = cloud_user_count(f->ctx.state);
+	cloud_state_unlock(f->ctx.state);
+	assert_int_equal(strtoul(r.rs.body, NULL, 10), users);
+	done(&r);
+
+	add_owner(f, f->alice_id);
+	char url[256];
+	snprintf(url, sizeof url, "/v1.0/devices/%s/registeredOwners/microsoft.graph.user", f->device_oid);
+	call(f, &r, "GET", url, f->app, NULL);
+	expect_status(&r, 200);
+	assert_string_equal(str(r.j, "@odata.context"), "https://graph.microsoft.com/v1.0/$metadata#users");
+	assert_int_equal(value_count(&r), 1);
+	assert_string_equal(str(value_at(&r, 0), "id"), f->alice_id);
+	done(&r);
+	snprintf(url, sizeof url, "/v1.0/devices/%s/registeredOwners/microsoft.graph.device", f->device_oid);
+	call(f, &r, "GET", url, f->app, NULL);
+	assert_int_equal(r.rs.status, 400);
+	done(&r);
+}
+
 /* What clients of Graph's $batch must cope with: answers in another order
  * than the requests, ids that differ only in case being the same id, and
  * one part throttled while the others succeed. */
@@ -1541,6 +1572,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(keys_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(batch_basics, setup, teardown),
 		cmocka_unit_test_setup_teardown(batch_order_ids_and_part_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(count_and_cast, setup, teardown),
 		cmocka_unit_test_setup_teardown(batch_writes_and_authorization, setup, teardown),
 		cmocka_unit_test_setup_teardown(batch_refusals, setup, teardown),
 	};
