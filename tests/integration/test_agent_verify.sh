@@ -12,6 +12,8 @@
 #     holding exactly the key on the volume; a damaged journal never gets a
 #     key still on the volume deleted; -1 keeps every key; the warning at
 #     150 keys; the 200-key limit refused by the simulator and reported;
+#   - agent.rotate_after_days: not before, and rotated (add, escrow,
+#     verify, delete) once the escrow is that old;
 #   - faults (429 with Retry-After, 503, connection resets) on the key list
 #     and the deletion: no key lost, and no retry earlier than Retry-After
 #     (the simulator's request log).
@@ -249,6 +251,26 @@ early=$(grep -c '"early_retry":true' "$SSRP_SIM_LOG")
 expect "request log: no early retry" 0 "$early"
 retries=$(grep -c '"status":429' "$SSRP_SIM_LOG")
 [ "$retries" -ge 2 ] && pass "request log: the 429s were sent ($retries)" || fail "request log: $retries 429s"
+
+# ---- scheduled rotation ---------------------------------------------------------
+config "$work/sched.json" '{"rotate_after_days":30}'
+fresh s
+S=$work/s.img
+SJ=$work/s/agent.journal
+expect "schedule: first run" 0 "$(agent sc1 "$work/sched.json" "$S")"
+old=$(rp_ids "$S")
+expect "schedule: not due yet: compliant" 0 "$(agent sc2 "$work/sched.json" "$S")"
+expect "schedule: not due yet: no request" 0 "$(jq .run.httpRequests "$(L).out")"
+expect "schedule: not due yet: same recovery password" "$old" "$(rp_ids "$S")"
+jq '.escrowed[].at -= 40 * 86400' "$SJ" >"$SJ.new" && chmod 600 "$SJ.new" && mv "$SJ.new" "$SJ"
+expect "schedule: 40 days later: compliant" 0 "$(agent sc3 "$work/sched.json" "$S")"
+contains "schedule: says why" "$(L).err" "replacing it on schedule"
+new_rp=$(rp_ids "$S")
+expect "schedule: one recovery password" 1 "$(echo "$new_rp" | grep -c .)"
+[ "$new_rp" != "$old" ] && pass "schedule: a new recovery password" || fail "schedule: not rotated"
+cloud_keys "$dev" | grep -qx "$(kid "$new_rp")" && pass "schedule: the new one in Entra ID" ||
+	fail "schedule: the new one is not in Entra ID"
+expect "schedule: verified after the rotation" true "$(jq .verification.thisRun "$(L).out")"
 
 # ---- re-registration: a new device id -----------------------------------------
 admin GET /admin/state >"$work/state.json"
