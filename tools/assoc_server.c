@@ -31,7 +31,9 @@
 
 #define DEVICE_ISSUER_CN "MS-Organization-Access"
 #define CN_MAX ASSOC_CN_MAX
-#define WORKERS_DEFAULT 4u
+/* Workers mostly wait on Graph: a throttled part of a $batch call holds
+ * its whole run for the Retry-After. */
+#define WORKERS_DEFAULT 16u
 #define WORKERS_MAX 64u
 #define POOL_THREADS_MAX 8
 #define GRAPH_DEADLINE_MS 30000u /* a device waits for its answer */

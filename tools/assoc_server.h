@@ -50,7 +50,7 @@ typedef struct assoc_server_config {
 	const ssrp_cloud_config *cfg; /* must outlive the server */
 	const char *listen;           /* "HOST:PORT", "[v6]:PORT"; NULL: cfg's assoc.listen */
 	int dry_run;
-	unsigned workers;             /* 0: 4 */
+	unsigned workers;             /* 0: 16 */
 } assoc_server_config;
 
 /* Check the configuration, make the engines, load the certificates and

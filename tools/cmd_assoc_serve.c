@@ -43,7 +43,7 @@ static const char usage[] =
 	"                     refusal_log_interval_s (60)\n"
 	"  --listen HOST:PORT overrides assoc.listen; port 0 picks a free port\n"
 	"  --port-file FILE   write the port there once listening\n"
-	"  --workers N        engine runs at once (default 4), each worker keeping its own\n"
+	"  --workers N        engine runs at once (default 16), each worker keeping its own\n"
 	"                     Graph clients and deciding up to batch_max devices per run\n"
 	"  --dry-run          decide and report, change nothing in the directory\n"
 	"\n"
