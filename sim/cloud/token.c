@@ -620,8 +620,10 @@ static int grant_refresh(treq *t, grant *g)
 			}
 		}
 	} else {
+		const char *oidc = cloud_jwt_claim_str(&jwt, "xms_ssrp_oidc");
 		snprintf(g->p.scopes, sizeof g->p.scopes, "%s", scp);
-		snprintf(g->scope_out, sizeof g->scope_out, "%s offline_access", scp);
+		snprintf(g->scope_out, sizeof g->scope_out, "%s%s%s offline_access", scp, oidc ? " " : "",
+			 oidc ? oidc : "");
 	}
 	/* A used refresh token is replaced by a new one, as Entra does. */
 	g->refresh = 1;
@@ -742,13 +744,16 @@ char *cloud_token_mint(cloud_ctx *ctx, const cloud_principal *p, uint64_t lifeti
 	return token;
 }
 
-static char *mint_refresh(cloud_ctx *ctx, const cloud_principal *p)
+/* oidc: the OpenID Connect scopes granted with it ("openid profile"), so a
+ * refresh that names no scope brings the id_token back too; may be NULL. */
+static char *mint_refresh(cloud_ctx *ctx, const cloud_principal *p, const char *oidc)
 {
 	cJSON *c = cJSON_CreateObject();
 	int ok = c && cJSON_AddStringToObject(c, "aud", REFRESH_AUDIENCE) &&
 		 add_common_claims(c, ctx, now_of(ctx), CLOUD_REFRESH_LIFETIME) &&
 		 cJSON_AddStringToObject(c, "appid", p->app_id) && cJSON_AddStringToObject(c, "oid", p->user_id) &&
-		 cJSON_AddStringToObject(c, "scp", p->scopes);
+		 cJSON_AddStringToObject(c, "scp", p->scopes) &&
+		 (!oidc || !oidc[0] || cJSON_AddStringToObject(c, "xms_ssrp_oidc", oidc));
 	char *token = ok ? cloud_token_sign(ctx, c) : NULL;
 	cJSON_Delete(c);
 	return token;
@@ -777,13 +782,17 @@ char *cloud_token_refresh_for(cloud_ctx *ctx, const char *client_id, const char 
 	}
 	snprintf(p.app_id, sizeof p.app_id, "%s", client_id);
 	snprintf(p.scopes, sizeof p.scopes, "%s", CLOUD_DEFAULT_DELEGATED_SCOPES);
-	return mint_refresh(ctx, &p);
+	return mint_refresh(ctx, &p, NULL);
 }
 
 static void respond_tokens(treq *t, const grant *g)
 {
 	char *access = cloud_token_mint(t->ctx, &g->p, CLOUD_TOKEN_LIFETIME);
-	char *refresh = g->refresh && access ? mint_refresh(t->ctx, &g->p) : NULL;
+	char oidc[64] = "";
+	for (size_t i = 0; oidc_scopes[i]; i++)
+		if (strcmp(oidc_scopes[i], "offline_access") && cloud_word_in(g->scope_out, oidc_scopes[i]))
+			append_word(oidc, sizeof oidc, oidc_scopes[i]);
+	char *refresh = g->refresh && access ? mint_refresh(t->ctx, &g->p, oidc) : NULL;
 	char *id_token = NULL, *client_info = NULL;
 	if (g->id_token && g->p.kind == CLOUD_PRINCIPAL_USER) {
 		id_token = cloud_id_token_mint(t->ctx, &g->p, cloud_form_get(&t->form, "nonce"), t->now);

@@ -929,6 +929,20 @@ static void id_token_and_client_info(void **unused)
 	assert_string_equal(str_of(claims, "sub"), sub);
 	assert_string_equal(str_of(claims, "name"), "Alice");
 	cJSON_Delete(claims);
+	/* A refresh that names no scope keeps the OpenID scopes: the id_token
+	 * comes back. */
+	char refresh_body[8192];
+	snprintf(refresh_body, sizeof refresh_body, "%s",
+		 form("client_id", PUB, "refresh_token", str_of(j, "refresh_token"), "grant_type", "refresh_token",
+		      NULL));
+	cJSON_Delete(j);
+	cloud_response_free(&rs);
+	j = post(refresh_body, &rs);
+	assert_int_equal(rs.status, 200);
+	cJSON *idc = decoded_part(str_of(j, "id_token"), 1);
+	assert_string_equal(str_of(idc, "oid"), ALICE);
+	cJSON_Delete(idc);
+	assert_non_null(strstr(str_of(j, "scope"), "openid"));
 	cJSON_Delete(j);
 	cloud_response_free(&rs);
 
