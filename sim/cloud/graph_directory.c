@@ -11,7 +11,10 @@
  *  - assignLicense: application User.ReadWrite.All / Directory.ReadWrite.All
  *    / LicenseAssignment.ReadWrite.All, or a delegated user holding a
  *    licence-admin role with a matching scope;
- *  - ownedDevices needs a device-read permission, as the docs list. */
+ *  - ownedDevices: delegated only, User.Read or any user- or
+ *    directory-read scope (List ownedDevices); without a device-read
+ *    permission the devices come with "limited information": @odata.type
+ *    and id, the other properties null. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,10 @@ static const char *const device_read_app[] = {"Device.Read.All", "Device.ReadWri
 static const char *const device_read_scopes[] = {"Device.Read.All", "Directory.Read.All",
 						 "Directory.ReadWrite.All", "Directory.AccessAsUser.All",
 						 NULL};
+
+static const char *const owned_devices_scopes[] = {"User.Read", "User.ReadWrite", "User.Read.All",
+						   "User.ReadWrite.All", "Directory.Read.All",
+						   "Directory.ReadWrite.All", "Directory.AccessAsUser.All", NULL};
 
 static const char *const ref_scopes[] = {"Directory.AccessAsUser.All", NULL};
 static const char *const device_admin_roles[] = {"Cloud Device Administrator", "Intune Administrator",
@@ -227,6 +234,25 @@ static cJSON *device_item_typed(graph_req *g, const graph_collection *c, const v
 	return device_json(g, it, 1);
 }
 
+/* A device as a caller without device-read permission sees it in a
+ * directoryObject collection: type and id, the rest null. */
+static cJSON *device_item_limited(graph_req *g, const graph_collection *c, const void *it)
+{
+	(void)c;
+	cJSON *full = device_json(g, it, 1), *o = full ? cJSON_CreateObject() : NULL;
+	int bad = !o;
+	for (const cJSON *m = full ? full->child : NULL; !bad && m; m = m->next) {
+		int kept = !strcmp(m->string, "@odata.type") || !strcmp(m->string, "id");
+		bad |= graph_add_item(o, m->string, kept ? cJSON_Duplicate(m, 1) : cJSON_CreateNull());
+	}
+	cJSON_Delete(full);
+	if (bad) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
 static const void *user_at(graph_req *g, const void *arg, size_t pos)
 {
 	(void)arg;
@@ -383,7 +409,7 @@ static void list_owned_devices(graph_req *g, const cloud_user *u)
 			      .arg = devs,
 			      .filter = f,
 			      .get = device_get,
-			      .item = device_item_typed,
+			      .item = can_read_devices(g) ? device_item_typed : device_item_limited,
 			      .allow_top = 1};
 	graph_send_collection(g, &c);
 	ssrp_free(devs);
@@ -696,7 +722,8 @@ static void users_route(graph_req *g)
 	if (graph_query_allow(g, options[op]))
 		return;
 	if ((op == OP_ASSIGN_LICENSE && !may_assign_licenses(g)) ||
-	    (op == OP_OWNED_DEVICES && !can_read_devices(g))) {
+	    (op == OP_OWNED_DEVICES &&
+	     (!graph_is_delegated(g) || !graph_has_permission(g, NULL, owned_devices_scopes)))) {
 		graph_denied(g);
 		return;
 	}

@@ -1074,14 +1074,28 @@ static void owned_devices(void **state)
 	done(&r);
 	char url[256];
 	snprintf(url, sizeof url, "/v1.0/users/%s/ownedDevices?$select=deviceId", f->sec.user_upn);
-	call(f, &r, "GET", url, f->app, NULL);
+	call(f, &r, "GET", url, f->alice, NULL);
 	expect_status(&r, 200);
 	assert_int_equal(value_count(&r), 1);
 	assert_null(item(value_at(&r, 0), "displayName"));
 	done(&r);
+	/* List ownedDevices: delegated only (application "Not supported"). */
+	refused(f, "GET", url, f->app, NULL, 403, "Authorization_RequestDenied", DENIED);
 	refused(f, "GET", "/v1.0/me/ownedDevices", f->app, NULL, 400, "BadRequest", "/me request");
+	/* User.Read is enough; without device-read permission, limited
+	 * information: type and id, the rest null. */
 	char *alice_basic = mint(f, CLOUD_PRINCIPAL_USER, f->sec.user_upn, "User.Read");
-	refused(f, "GET", "/v1.0/me/ownedDevices", alice_basic, NULL, 403, "Authorization_RequestDenied", DENIED);
+	call(f, &r, "GET", "/v1.0/me/ownedDevices", alice_basic, NULL);
+	expect_status(&r, 200);
+	assert_int_equal(value_count(&r), 1);
+	assert_string_equal(str(value_at(&r, 0), "@odata.type"), "#microsoft.graph.device");
+	assert_string_equal(str(value_at(&r, 0), "id"), f->device_oid);
+	assert_true(cJSON_IsNull(item(value_at(&r, 0), "deviceId")));
+	assert_true(cJSON_IsNull(item(value_at(&r, 0), "displayName")));
+	done(&r);
+	char *alice_none = mint(f, CLOUD_PRINCIPAL_USER, f->sec.user_upn, "BitLockerKey.Read.All");
+	refused(f, "GET", "/v1.0/me/ownedDevices", alice_none, NULL, 403, "Authorization_RequestDenied", DENIED);
+	free(alice_none);
 	free(alice_basic);
 }
 
