@@ -8,7 +8,8 @@ ssrp_test(integration_assoc_engine SOURCES integration/test_assoc_engine.c integ
           LABELS integration LIBS PkgConfig::CJSON PkgConfig::CRYPTO)
 foreach(t integration_assoc_engine valgrind_integration_assoc_engine)
   if(TEST ${t})
-    set_tests_properties(${t} PROPERTIES ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_cli>")
+    # Appended: the valgrind_ variant already has SSRP_UNDER_VALGRIND=1.
+    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_cli>")
   endif()
 endforeach()
 

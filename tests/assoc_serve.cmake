@@ -17,7 +17,8 @@ ssrp_test(integration_assoc_serve SOURCES integration/test_assoc_serve.c integra
           Threads::Threads)
 foreach(t integration_assoc_serve valgrind_integration_assoc_serve)
   if(TEST ${t})
-    set_tests_properties(${t} PROPERTIES ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_cli>")
+    # Appended: the valgrind_ variant already has SSRP_UNDER_VALGRIND=1.
+    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_cli>")
   endif()
 endforeach()
 
