@@ -147,10 +147,14 @@ int cloud_state_new_demo(cloud_state **out, cloud_demo_secrets *sec)
 
 	char expiry[CLOUD_TIME_ISO_LEN + 1];
 	cloud_time_format_iso(expiry, (uint64_t)time(NULL) + 365u * 86400u);
+	/* The demo tenant was created a year before it is first used. */
+	char created[CLOUD_TIME_ISO_LEN + 1];
+	cloud_time_format_iso(created, (uint64_t)time(NULL) - 365u * 86400u);
 	cJSON *root = cJSON_CreateObject(), *tenant, *skus, *users, *devices, *dev, *apps, *hooks, *hook;
 	int ok = root && (tenant = cJSON_AddObjectToObject(root, "tenant")) &&
 		 cJSON_AddStringToObject(tenant, "id", tenant_id) &&
 		 cJSON_AddStringToObject(tenant, "domain", DEMO_DOMAIN) &&
+		 cJSON_AddStringToObject(tenant, "createdDateTime", created) &&
 		 (skus = cJSON_AddArrayToObject(root, "skus")) &&
 		 add_sku(skus, SKU_INTUNE, "INTUNE_A", PLAN_INTUNE) &&
 		 add_sku(skus, SKU_AAD_P1, "AAD_PREMIUM", PLAN_AAD_P1) &&

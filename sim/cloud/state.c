@@ -385,6 +385,11 @@ const char *cloud_state_tenant_domain(const cloud_state *s)
 	return s->domain;
 }
 
+uint64_t cloud_state_tenant_created(const cloud_state *s)
+{
+	return s->created;
+}
+
 void cloud_state_lock(cloud_state *s)
 {
 	pthread_mutex_lock(&s->mutex);

@@ -10,7 +10,7 @@
  *
  * The JSON state file (also what a dump writes):
  * {
- *   "tenant": {"id": "<guid>", "domain": "contoso.example"},
+ *   "tenant": {"id": "<guid>", "domain": "contoso.example", "createdDateTime" (optional)},
  *   "skus": [{"skuId","skuPartNumber","servicePlans":[{"servicePlanId","servicePlanName"}]}],
  *   "users": [{"id","userPrincipalName","displayName","onPremisesSamAccountName",
  *              "onPremisesDomainName","usageLocation","passwordSha256" (hex of SHA-256 of the
@@ -157,6 +157,8 @@ int cloud_state_load(cloud_state **out, const char *path);
 void cloud_state_free(cloud_state *s);
 const char *cloud_state_tenant_id(const cloud_state *s);
 const char *cloud_state_tenant_domain(const cloud_state *s);
+/* The tenant's createdDateTime (Unix seconds), 0 when the file gave none. */
+uint64_t cloud_state_tenant_created(const cloud_state *s);
 
 void cloud_state_lock(cloud_state *s);
 void cloud_state_unlock(cloud_state *s);

@@ -307,7 +307,7 @@ static void lower_ascii(char *s)
 
 static int load_tenant(cloud_state **out, const cJSON *root)
 {
-	static const char *const fields[] = {"id", "domain", NULL};
+	static const char *const fields[] = {"id", "domain", "createdDateTime", NULL};
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "tenant");
 	if (!t)
 		return bad("tenant", NULL, "missing");
@@ -321,7 +321,12 @@ static int load_tenant(cloud_state **out, const cJSON *root)
 		return rc;
 	if (!dns_name_ok(domain, MAX_HOST))
 		return bad("tenant", "domain", "'%.64s' is not a DNS name like contoso.example", domain);
-	return state_new_empty(out, id, domain);
+	uint64_t created = 0;
+	if (field(t, "createdDateTime") && (rc = get_time(t, "tenant", "createdDateTime", &created)) != SSRP_OK)
+		return rc;
+	if ((rc = state_new_empty(out, id, domain)) == SSRP_OK)
+		(*out)->created = created;
+	return rc;
 }
 
 static int load_sku(cloud_state *s, const cJSON *o, const char *path)
@@ -942,6 +947,8 @@ char *cloud_state_to_json(cloud_state *s)
 	cJSON *t = add(&d, root, "tenant", cJSON_CreateObject());
 	add_str(&d, t, "id", s->tenant_id);
 	add_str(&d, t, "domain", s->domain);
+	if (s->created)
+		add_time(&d, t, "createdDateTime", s->created);
 
 	cJSON *arr = add(&d, root, "skus", cJSON_CreateArray());
 	for (size_t i = 0; i < s->skus.n; i++) {

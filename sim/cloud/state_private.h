@@ -35,6 +35,7 @@ struct cloud_state {
 	pthread_mutex_t mutex;
 	char tenant_id[CLOUD_ID_LEN + 1];
 	char *domain;
+	uint64_t created; /* the tenant's createdDateTime, Unix seconds; 0 unknown */
 	cloud_vec skus, users, devices, apps, keys, webhooks, jobs;
 	cloud_audit_entry *audit;
 	size_t n_audit, cap_audit;

@@ -718,6 +718,8 @@ char *cloud_token_mint(cloud_ctx *ctx, const cloud_principal *p, uint64_t lifeti
 		 cJSON_AddStringToObject(c, "appid", p->app_id) && cJSON_AddStringToObject(c, "appidacr", acr) &&
 		 cJSON_AddStringToObject(c, "idtyp", user ? "user" : "app") &&
 		 cJSON_AddStringToObject(c, "oid", oid) && cJSON_AddStringToObject(c, "sub", sub) &&
+		 (!cloud_state_tenant_created(ctx->state) ||
+		  cJSON_AddNumberToObject(c, "xms_tcdt", (double)cloud_state_tenant_created(ctx->state))) &&
 		 cJSON_AddNumberToObject(c, "xms_ssrp_epoch",
 					 (double)__atomic_load_n(&ctx->token_epoch, __ATOMIC_ACQUIRE));
 	if (ok && user) {

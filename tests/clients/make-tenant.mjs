@@ -34,7 +34,7 @@ const confidential = { appId: randomUUID(), servicePrincipalId: randomUUID() };
 const publicClient = { appId: randomUUID() };
 const device = { id: randomUUID(), deviceId: randomUUID() };
 const state = {
-	tenant: { id: tenantId, domain },
+	tenant: { id: tenantId, domain, createdDateTime: '2019-03-04T05:06:07Z' },
 	users,
 	devices: [{ id: device.id, deviceId: device.deviceId, displayName: 'COMPAT-PC01', operatingSystem: 'Windows',
 		    accountEnabled: true, registeredOwners: [alice.id] }],

@@ -23,6 +23,7 @@ function appOnlyClaims(name, token) {
 	equal(`${name}: iss`, c.iss, `https://sts.windows.net/${ids.tenantId}/`);
 	equal(`${name}: aud`, c.aud, 'https://graph.microsoft.com');
 	equal(`${name}: tid`, c.tid, ids.tenantId);
+	equal(`${name}: xms_tcdt is the tenant's creation`, c.xms_tcdt, Date.parse('2019-03-04T05:06:07Z') / 1000);
 	check(`${name}: roles`, Array.isArray(c.roles) && c.roles.includes('User.Read.All'), c.roles);
 	check(`${name}: uti`, typeof c.uti === 'string' && c.uti.length > 0, c.uti);
 	return c;

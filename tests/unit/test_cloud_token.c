@@ -149,6 +149,7 @@ static cloud_state *make_state(const char *tenant)
 	cJSON *t = cJSON_AddObjectToObject(root, "tenant");
 	cJSON_AddStringToObject(t, "id", tenant);
 	cJSON_AddStringToObject(t, "domain", DOMAIN);
+	cJSON_AddStringToObject(t, "createdDateTime", "2019-03-04T05:06:07Z");
 	cJSON *users = cJSON_AddArrayToObject(root, "users");
 	cJSON *u = cJSON_CreateObject();
 	cJSON_AddItemToArray(users, u);
@@ -982,6 +983,8 @@ static void app_token_claims(void **unused)
 	assert_string_equal(str_of(c, "aud"), CLOUD_GRAPH_AUDIENCE);
 	assert_string_equal(str_of(c, "ver"), "1.0");
 	assert_string_equal(str_of(c, "app_displayname"), "app");
+	/* The tenant's creation time, as xms_tcdt carries it. */
+	assert_int_equal((long long)cJSON_GetObjectItem(c, "xms_tcdt")->valuedouble, 1551675967LL);
 	assert_true(cJSON_IsString(cJSON_GetObjectItem(c, "uti")));
 	assert_null(cJSON_GetObjectItem(c, "scp"));
 	cJSON_Delete(c);
