@@ -630,33 +630,43 @@ static void dispatch(chunk *c, const preq *r, long st, const cJSON *body, const 
 	}
 }
 
-/* Send the phase's requests, 20 to a $batch, and hand each answer to its
+/* Send the phase's requests, 20 to a $batch, those throttled in any of
+ * them again together after one wait, and hand each answer to its
  * handler. A token that cannot be had is the only error returned. */
 static int run_phase(chunk *c, ssrp_graph *g)
 {
 	int rc = SSRP_OK;
-	if (c->p.n && (rc = ssrp_graph_token(g)))
+	ssrp_graph_batch_req *rq = NULL;
+	ssrp_graph_batch_result *res = NULL;
+	if (!c->p.n)
 		goto out;
-	for (size_t at = 0; at < c->p.n; at += SSRP_GRAPH_BATCH_MAX) {
-		size_t m = c->p.n - at < SSRP_GRAPH_BATCH_MAX ? c->p.n - at : SSRP_GRAPH_BATCH_MAX;
-		ssrp_graph_batch_req rq[SSRP_GRAPH_BATCH_MAX];
-		ssrp_graph_batch_result res[SSRP_GRAPH_BATCH_MAX];
-		for (size_t i = 0; i < m; i++)
-			rq[i] = (ssrp_graph_batch_req){.method = c->p.v[at + i].method,
-						       .url = c->p.v[at + i].url,
-						       .body = c->p.v[at + i].body,
-						       .headers = c->p.v[at + i].headers};
-		int brc = ssrp_graph_batch(g, rq, m, res);
-		char err[600] = "";
-		if (brc)
-			snprintf(err, sizeof err, "%s", ssrp_error_last());
-		for (size_t i = 0; i < m; i++)
-			dispatch(c, &c->p.v[at + i], brc ? 0 : res[i].status, brc ? NULL : res[i].body,
-				 brc ? err : NULL);
-		if (!brc)
-			ssrp_graph_batch_results_free(res, m);
+	if ((rc = ssrp_graph_token(g)))
+		goto out;
+	rq = ssrp_calloc(c->p.n, sizeof *rq);
+	res = ssrp_calloc(c->p.n, sizeof *res);
+	if (!rq || !res) {
+		c->oom = 1;
+		goto out;
 	}
+	for (size_t i = 0; i < c->p.n; i++)
+		rq[i] = (ssrp_graph_batch_req){.method = c->p.v[i].method,
+					       .url = c->p.v[i].url,
+					       .body = c->p.v[i].body,
+					       .headers = c->p.v[i].headers};
+	char err[600] = "";
+	int brc = ssrp_graph_batch_all(g, rq, c->p.n, res, err, sizeof err);
+	if (brc) {
+		snprintf(err, sizeof err, "%s", ssrp_error_last());
+		for (size_t i = 0; i < c->p.n; i++)
+			res[i] = (ssrp_graph_batch_result){0};
+	}
+	for (size_t i = 0; i < c->p.n; i++)
+		dispatch(c, &c->p.v[i], res[i].status, res[i].body,
+			 res[i].status ? NULL : (err[0] ? err : "graph: no answer"));
+	ssrp_graph_batch_results_free(res, c->p.n);
 out:
+	ssrp_free(rq);
+	ssrp_free(res);
 	plist_clear(&c->p);
 	return rc;
 }

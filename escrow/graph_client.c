@@ -1326,12 +1326,9 @@ static int batch_once(ssrp_graph *g, const ssrp_graph_batch_req *reqs, const siz
 	return SSRP_OK;
 }
 
-int ssrp_graph_batch(ssrp_graph *g, const ssrp_graph_batch_req *reqs, size_t n,
-		     ssrp_graph_batch_result *results)
+/* The requests' form, and their results emptied. */
+static int batch_check(const ssrp_graph_batch_req *reqs, size_t n, ssrp_graph_batch_result *results)
 {
-	if (!g || !reqs || !results || n == 0 || n > SSRP_GRAPH_BATCH_MAX)
-		return ssrp_error_set(SSRP_E_INVALID, "graph: a batch holds 1 to %d requests",
-				      SSRP_GRAPH_BATCH_MAX);
 	for (size_t i = 0; i < n; i++) {
 		if (!reqs[i].method || !reqs[i].url)
 			return ssrp_error_set(SSRP_E_INVALID,
@@ -1347,13 +1344,25 @@ int ssrp_graph_batch(ssrp_graph *g, const ssrp_graph_batch_req *reqs, size_t n,
 		results[i].status = 0;
 		results[i].body = NULL;
 	}
+	return SSRP_OK;
+}
+
+int ssrp_graph_batch(ssrp_graph *g, const ssrp_graph_batch_req *reqs, size_t n,
+		     ssrp_graph_batch_result *results)
+{
+	if (!g || !reqs || !results || n == 0 || n > SSRP_GRAPH_BATCH_MAX)
+		return ssrp_error_set(SSRP_E_INVALID, "graph: a batch holds 1 to %d requests",
+				      SSRP_GRAPH_BATCH_MAX);
+	int rc = batch_check(reqs, n, results);
+	if (rc)
+		return rc;
 	size_t pending[SSRP_GRAPH_BATCH_MAX], m = n;
 	for (size_t i = 0; i < n; i++)
 		pending[i] = i;
 	uint64_t deadline = deadline_of(g);
 	for (unsigned round = 1;; round++) {
 		double ra = -1;
-		int rc = batch_once(g, reqs, pending, m, results, &ra);
+		rc = batch_once(g, reqs, pending, m, results, &ra);
 		if (rc) {
 			ssrp_graph_batch_results_free(results, n);
 			return rc;
@@ -1373,4 +1382,55 @@ int ssrp_graph_batch(ssrp_graph *g, const ssrp_graph_batch_req *reqs, size_t n,
 		g->stats.retries++;
 		ssrp_sleep_ms(wait);
 	}
+}
+
+int ssrp_graph_batch_all(ssrp_graph *g, const ssrp_graph_batch_req *reqs, size_t n,
+			 ssrp_graph_batch_result *results, char *err, size_t err_cap)
+{
+	if (err && err_cap)
+		err[0] = '\0';
+	if (!g || !reqs || !results || n == 0)
+		return ssrp_error_set(SSRP_E_INVALID, "graph: a batch needs requests");
+	int rc = batch_check(reqs, n, results);
+	if (rc)
+		return rc;
+	size_t *pending = ssrp_calloc(n, sizeof *pending), m = n;
+	if (!pending)
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		pending[i] = i;
+	uint64_t deadline = deadline_of(g);
+	for (unsigned round = 1;; round++) {
+		double ra = -1;
+		for (size_t at = 0; at < m; at += SSRP_GRAPH_BATCH_MAX) {
+			size_t part = m - at < SSRP_GRAPH_BATCH_MAX ? m - at : SSRP_GRAPH_BATCH_MAX;
+			if (batch_once(g, reqs, pending + at, part, results, &ra) == SSRP_OK)
+				continue;
+			/* this POST failed: its requests stay unanswered */
+			if (err && err_cap)
+				snprintf(err, err_cap, "%s", ssrp_error_last());
+			for (size_t k = at; k < at + part; k++) {
+				cJSON_Delete(results[pending[k]].body);
+				results[pending[k]].body = NULL;
+				results[pending[k]].status = 0;
+			}
+		}
+		size_t again = 0;
+		for (size_t k = 0; k < m; k++)
+			if (retryable_status(results[pending[k]].status))
+				pending[again++] = pending[k];
+		if (!again || round >= g->opt.max_attempts)
+			break;
+		/* one wait for all: the longest Retry-After among them */
+		unsigned wait = ra >= 0 ? seconds_to_ms(ra)
+				       : ssrp_graph_backoff_ms(round, g->opt.backoff_base_ms,
+							       g->opt.backoff_cap_ms, &g->rng);
+		if (ssrp_monotonic_ms() + wait >= deadline)
+			break; /* the throttled ones keep their 429/5xx */
+		m = again;
+		g->stats.retries++;
+		ssrp_sleep_ms(wait);
+	}
+	ssrp_free(pending);
+	return SSRP_OK;
 }

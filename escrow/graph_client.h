@@ -157,6 +157,14 @@ typedef struct ssrp_graph_batch_result {
 int ssrp_graph_batch(ssrp_graph *g, const ssrp_graph_batch_req *reqs, size_t n,
 		     ssrp_graph_batch_result *results);
 void ssrp_graph_batch_results_free(ssrp_graph_batch_result *results, size_t n);
+/* Any number of requests, SSRP_GRAPH_BATCH_MAX to a $batch POST, the POSTs
+ * one after another; the retryable ones of all of them are sent again
+ * together after one wait (the longest inner Retry-After among them). A
+ * request whose POST failed keeps status 0 and body NULL, and err (when
+ * given) holds the last such failure. Returns an error only for bad
+ * requests or no memory. */
+int ssrp_graph_batch_all(ssrp_graph *g, const ssrp_graph_batch_req *reqs, size_t n,
+			 ssrp_graph_batch_result *results, char *err, size_t err_cap);
 
 /* An OData string literal's content: every ' doubled, so a value such as
  * "x' or displayName eq 'y" stays one literal. Freed with ssrp_free. */

@@ -57,6 +57,7 @@
 #define SCOPE "https://graph.microsoft.com/Directory.AccessAsUser.All"
 #define AD_DNS "corp.contoso.example" /* onPremisesDomainName, as Graph gives it */
 
+static char sim_config_path[700];
 static char work[256], dir[512], config_path[700], admin_token[128], svc_pw_file[700],
 	alice_pw_file[700];
 static const char *ssrp_bin;
@@ -281,6 +282,7 @@ static int setup(void **st)
 		return -1;
 	}
 	free(env);
+	snprintf(sim_config_path, sizeof sim_config_path, "%s", sim_config);
 	/* the simulator's config plus this tenant's app and service account */
 	char *text = sim_read_text(sim_config);
 	cJSON *c = text ? cJSON_Parse(text) : NULL;
@@ -945,6 +947,49 @@ static void test_batch(void **st)
 	ssrp_cloud_config_free(cfg);
 }
 
+/* Parts of $batch posts throttled (429 + Retry-After: 1): those of all of a
+ * phase's posts are sent again together after one wait, not one wait per
+ * post. N_BATCH devices (already owned, dry run) on one worker: chunks of
+ * 100 devices, two phases each, every phase 10 and more posts. */
+static void test_throttled_parts_retried_together(void **st)
+{
+	(void)st;
+	ssrp_cloud_config *cfg = config();
+	ssrp_assoc *a = engine(cfg, 1, 1, &svc_auth);
+	static char devs[N_BATCH][37], names[2 * N_BATCH][64];
+	static const char *ulist[2 * N_BATCH];
+	ssrp_assoc_job *jobs = calloc(N_BATCH, sizeof *jobs);
+	for (int i = 0; i < N_BATCH; i++) {
+		devid(devs[i], D_BATCH0 + i);
+		for (int k = 0; k < 2; k++) {
+			snprintf(names[2 * i + k], 64, "b%d@contoso.example", 2 * i + k);
+			ulist[2 * i + k] = names[2 * i + k];
+		}
+		jobs[i] = (ssrp_assoc_job){.device_id = devs[i], .users = &ulist[2 * i], .n_users = 2};
+	}
+	/* inner requests only: the $batch posts themselves are not throttled */
+	sim_admin_post(sim_config_path, admin_token, "/admin/faults",
+		       "graph/*users*:429:1@rate=0.03,seed=5;graph/*devices*:429:1@rate=0.03,seed=6");
+	got *g = calloc(1, sizeof *g);
+	int rc = ssrp_assoc_run(a, jobs, N_BATCH, collect, g);
+	sim_admin_post(sim_config_path, admin_token, "/admin/faults", "");
+	assert_int_equal(rc, 0);
+	assert_int_equal(g->n, 2 * N_BATCH);
+	for (int i = 0; i < g->n; i++)
+		if (g->d[i].outcome != SSRP_ASSOC_ALREADY)
+			fail_msg("%s: %s", g->d[i].user, g->d[i].detail);
+	ssrp_assoc_stats s;
+	ssrp_assoc_get_stats(a, &s);
+	fprintf(stderr, "throttled parts: %lu 429s, %lu retried posts\n", s.throttled, s.retries);
+	assert_true(s.throttled >= 10); /* the faults fired */
+	/* 3 chunks x 2 phases, each at most two rounds: one wait a round */
+	assert_true(s.retries <= 12);
+	free(g);
+	free(jobs);
+	ssrp_assoc_free(a);
+	ssrp_cloud_config_free(cfg);
+}
+
 static void test_cli_batch(void **st)
 {
 	(void)st;
@@ -1002,6 +1047,7 @@ int main(void)
 		cmocka_unit_test(test_refused_change_fails),
 		cmocka_unit_test(test_token_expiry),
 		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_throttled_parts_retried_together),
 		cmocka_unit_test(test_cli_batch),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
