@@ -29,7 +29,7 @@ set_tests_properties(integration_volume_oracles PROPERTIES LABELS integration TI
 # operation killed once in the middle copy and once after a repair; see the
 # file's header), and all three get room beyond the helper's 600 s.
 if(TEST valgrind_integration_volume_crash)
-  set_tests_properties(valgrind_integration_volume_crash PROPERTIES ENVIRONMENT SSRP_TEST_QUICK=1)
+  set_property(TEST valgrind_integration_volume_crash APPEND PROPERTY ENVIRONMENT SSRP_TEST_QUICK=1)
 endif()
 foreach(t integration_volume_conformance integration_volume_tpm integration_volume_crash)
   if(TEST valgrind_${t})
