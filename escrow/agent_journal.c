@@ -14,6 +14,7 @@
 
 #include "escrow/agent_private.h"
 #include "hal/fs.h"
+#include "hal/text.h"
 #include "ssrp/sys/error.h"
 
 /* How long a run waits for another to finish before it gives up. */
@@ -66,17 +67,6 @@ static int move_aside(agent_ctx *c, const char *why)
 	return SSRP_OK;
 }
 
-static int same_id(const char *a, const char *b)
-{
-	for (; *a && *b; a++, b++) {
-		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
-		char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
-		if (x != y)
-			return 0;
-	}
-	return *a == *b;
-}
-
 /* Load; a journal that does not parse or belongs to another device is moved
  * aside (for_run) or read as empty (status, which changes nothing). */
 static int load(agent_ctx *c, int for_run)
@@ -87,7 +77,7 @@ static int load(agent_ctx *c, int for_run)
 		snprintf(why, sizeof why, "%s", ssrp_error_last());
 	} else if (rc) {
 		return rc;
-	} else if (c->journal.device_id[0] && !same_id(c->journal.device_id, c->id.device_id)) {
+	} else if (c->journal.device_id[0] && !ssrp_ascii_ieq(c->journal.device_id, c->id.device_id)) {
 		snprintf(why, sizeof why, "it belongs to device %s, not to this one",
 			 c->journal.device_id);
 	} else {

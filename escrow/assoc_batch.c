@@ -19,6 +19,7 @@
 #include "escrow/assoc_private.h"
 #include "escrow/assoc_util.h"
 #include "hal/mem.h"
+#include "hal/text.h"
 #include "ssrp/sys/error.h"
 
 #define UPN_MAX 512
@@ -363,17 +364,6 @@ static const char *str_of(const cJSON *o, const char *name)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int ci_eq(const char *a, const char *b)
-{
-	for (; *a && *b; a++, b++) {
-		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
-		char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
-		if (x != y)
-			return 0;
-	}
-	return *a == *b;
-}
-
 /* "DOMAIN\\sam: domain DOMAIN is not a known domain (...)": why the lookup
  * by account name did not prove u's domain; first_dom is the
  * onPremisesDomainName of the first of the accounts found ("" absent),
@@ -507,7 +497,7 @@ static int rel_add_id(relstate *rs, const char *id)
 static int rel_has(const relstate *rs, const char *id)
 {
 	for (size_t i = 0; i < rs->n; i++)
-		if (ci_eq(rs->ids[i], id))
+		if (ssrp_ascii_ieq(rs->ids[i], id))
 			return 1;
 	return 0;
 }
@@ -573,10 +563,10 @@ static void on_licence(chunk *c, const preq *r, long st, const cJSON *body, cons
 		cJSON_ArrayForEach(plan, cJSON_GetObjectItemCaseSensitive(sku, "servicePlans")) {
 			const char *name = str_of(plan, "servicePlanName");
 			const char *prov = str_of(plan, "provisioningStatus");
-			if (!name || (prov && ci_eq(prov, "Disabled")))
+			if (!name || (prov && ssrp_ascii_ieq(prov, "Disabled")))
 				continue;
 			for (char *const *p = plans; p && *p; p++) {
-				if (ci_eq(*p, name)) {
+				if (ssrp_ascii_ieq(*p, name)) {
 					u->licence = SSRP_ASSOC_LICENCE_OK;
 					set_str(&u->plan, *p);
 					return;

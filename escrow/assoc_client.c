@@ -10,6 +10,7 @@
 #include "escrow/http_retry.h"
 #include "hal/http.h"
 #include "hal/mem.h"
+#include "hal/text.h"
 #include "ssrp/error.h"
 #include "ssrp/sys/error.h"
 
@@ -39,18 +40,6 @@ void ssrp_assoc_client_result_free(ssrp_assoc_client_result *r)
 	r->decisions = NULL;
 	r->n_decisions = 0;
 	r->n_settled = 0;
-}
-
-/* GUIDs compare without case; no strcasecmp on every platform. */
-static int same_id(const char *a, const char *b)
-{
-	for (; *a && *b; a++, b++) {
-		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
-		char y = *b >= 'A' && *b <= 'Z' ? (char)(*b - 'A' + 'a') : *b;
-		if (x != y)
-			return 0;
-	}
-	return *a == *b;
 }
 
 static void copy_field(char *dst, size_t cap, const char *src)
@@ -369,7 +358,7 @@ int ssrp_assoc_client_send_service(const ssrp_cloud_config *cfg, const char *dev
 	if (rc == SSRP_OK) {
 		if (resp.status == 200) {
 			rc = ssrp_assoc_client_parse_service(resp.body, resp.body_len, out);
-			if (rc == SSRP_OK && !same_id(out->device_id, device_id))
+			if (rc == SSRP_OK && !ssrp_ascii_ieq(out->device_id, device_id))
 				rc = ssrp_error_set(SSRP_E_FORMAT,
 						    WHERE_SERVICE " answered for device %s, not %s",
 						    out->device_id, device_id);

@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "escrow/assoc_report.h"
 #include "hal/mem.h"
+#include "hal/text.h"
 #include "ssrp/error.h"
 #include "ssrp/sys/error.h"
 
@@ -54,8 +54,8 @@ static int add_device(const cJSON *item, void *ctx)
 
 static int by_device_id(const void *a, const void *b)
 {
-	return strcasecmp(((const ssrp_report_device *)a)->device_id,
-			  ((const ssrp_report_device *)b)->device_id);
+	return ssrp_ascii_icmp(((const ssrp_report_device *)a)->device_id,
+			       ((const ssrp_report_device *)b)->device_id);
 }
 
 static ssrp_report_device *find(ssrp_report *r, const char *device_id)

@@ -5,24 +5,13 @@
 #include <string.h>
 
 #include "escrow/assoc.h"
+#include "hal/text.h"
 #include "ssrp/sys/error.h"
-
-/* a[0..n) and b[0..n) are equal, ASCII case-insensitively */
-static int ieq_n(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char x = a[i] >= 'A' && a[i] <= 'Z' ? (char)(a[i] + 32) : a[i];
-		char y = b[i] >= 'A' && b[i] <= 'Z' ? (char)(b[i] + 32) : b[i];
-		if (x != y || !x)
-			return 0;
-	}
-	return 1;
-}
 
 /* a[0..n) equals the string b */
 static int ieq(const char *a, const char *b, size_t n)
 {
-	return ieq_n(a, b, n) && b[n] == '\0';
+	return ssrp_ascii_ieq_n(a, b, n) && b[n] == '\0';
 }
 
 static const ssrp_assoc_domain *find_domain(const ssrp_assoc_domain *v, size_t n,
@@ -86,7 +75,7 @@ int ssrp_assoc_local_account(const char *user, const char *device_name, char *wh
 	size_t dl = (size_t)(bs - user);
 	/* a computer's NetBIOS name is its name cut to 15 characters */
 	int own = device_name && *device_name &&
-		  (ieq(user, device_name, dl) || (dl == 15 && ieq_n(user, device_name, dl)));
+		  (ieq(user, device_name, dl) || (dl == 15 && ssrp_ascii_ieq_n(user, device_name, dl)));
 	int local = 0;
 	for (const char *const *p = local_domains; *p && !local; p++)
 		local = ieq(user, *p, dl);

@@ -17,6 +17,7 @@
 #include "hal/fs.h"
 #include "hal/http.h"
 #include "hal/mem.h"
+#include "hal/text.h"
 #include "ssrp/sys/error.h"
 
 #define TOKEN_MARGIN_MS (5u * 60u * 1000u)
@@ -1214,24 +1215,13 @@ int ssrp_graph_list(ssrp_graph *g, const char *path, ssrp_graph_item_fn fn, void
 
 /* ---- $batch -------------------------------------------------------------------- */
 
-/* ASCII case-insensitive equality (header names), without <strings.h>. */
-static int name_eq(const char *a, const char *b)
-{
-	for (; *a && *b; a++, b++) {
-		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
-		char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
-		if (x != y)
-			return 0;
-	}
-	return *a == *b;
-}
 
 static double inner_retry_after(const cJSON *resp)
 {
 	const cJSON *h = cJSON_GetObjectItemCaseSensitive(resp, "headers");
 	const cJSON *it;
 	cJSON_ArrayForEach(it, h) {
-		if (it->string && name_eq(it->string, "Retry-After")) {
+		if (it->string && ssrp_ascii_ieq(it->string, "Retry-After")) {
 			if (cJSON_IsString(it))
 				return ssrp_http_parse_retry_after(it->valuestring);
 			if (cJSON_IsNumber(it))

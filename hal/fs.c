@@ -56,17 +56,12 @@ int ssrp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t 
 	if (fd < 0)
 		return ssrp_error_set(SSRP_E_IO, "cannot create %s: %s", tmp, strerror(errno));
 	fchmod(fd, mode); /* whatever the umask */
-	const unsigned char *p = data;
-	size_t done = 0;
-	while (done < len) {
-		ssize_t w = write(fd, p + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		done += (size_t)w;
+	if (ssrp_fs_write_all(fd, tmp, data, len) != SSRP_OK) {
+		close(fd);
+		unlink(tmp);
+		return ssrp_error_prefix(SSRP_E_IO, "cannot write %s", path);
 	}
-	int ok = done == len && fsync(fd) == 0;
+	int ok = fsync(fd) == 0;
 	ok = close(fd) == 0 && ok;
 	if (!ok || rename(tmp, path) != 0) {
 		int e = errno;

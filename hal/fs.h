@@ -55,6 +55,10 @@ int ssrp_fs_read_input(const char *path, size_t max, unsigned char **out, size_t
 int ssrp_fs_write_output(const char *path, const void *data, size_t len, mode_t mode,
 			 unsigned flags);
 
+/* write(2) all of data to fd, resuming after EINTR and short writes;
+ * SSRP_E_IO naming name. */
+int ssrp_fs_write_all(int fd, const char *name, const void *data, size_t len);
+
 /* Read a secret file: refuses one readable or writable by group or others
  * ("chmod 600 PATH"), strips one trailing newline. *out is freed with
  * ssrp_free_secret(*out, *len). */

@@ -108,7 +108,7 @@ int ssrp_fs_read_input(const char *path, size_t max, unsigned char **out, size_t
 	return rc;
 }
 
-static int write_fd(int fd, const char *name, const void *data, size_t len)
+int ssrp_fs_write_all(int fd, const char *name, const void *data, size_t len)
 {
 	const unsigned char *p = data;
 	size_t done = 0;
@@ -139,7 +139,7 @@ static int write_in_place(const char *path, const void *data, size_t len)
 	int flags = fcntl(fd, F_GETFL);
 	if (flags >= 0)
 		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-	int rc = write_fd(fd, path, data, len);
+	int rc = ssrp_fs_write_all(fd, path, data, len);
 	if (close(fd) != 0 && rc == SSRP_OK)
 		rc = ssrp_error_set(SSRP_E_IO, "cannot write %s: %s", path, strerror(errno));
 	return rc;
@@ -149,7 +149,7 @@ int ssrp_fs_write_output(const char *path, const void *data, size_t len, mode_t 
 			 unsigned flags)
 {
 	if (!strcmp(path, "-")) {
-		int rc = write_fd(STDOUT_FILENO, "standard output", data, len);
+		int rc = ssrp_fs_write_all(STDOUT_FILENO, "standard output", data, len);
 		return rc;
 	}
 	struct stat st;
