@@ -45,6 +45,9 @@ struct ssrp_graph {
 	char *token;
 	size_t token_len;
 	uint64_t token_refresh_at; /* monotonic ms */
+	/* the token endpoint's last Retry-After ran to here (monotonic ms):
+	 * no token request is sent before it */
+	uint64_t token_not_before;
 	ssrp_graph_options opt;
 	uint64_t rng;
 	ssrp_graph_error err;
@@ -62,6 +65,7 @@ struct ssrp_graph_token_share {
 	pthread_mutex_t mu;
 	char *secret;      /* REFRESH_TOKEN: the newest refresh token */
 	size_t secret_len;
+	uint64_t not_before; /* a Retry-After one client was given holds for all */
 };
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -740,6 +744,18 @@ static int fetch_token(ssrp_graph *g)
 	clear_err(g);
 	if (g->kind == SSRP_GRAPH_AUTH_DEVICE_CODE && !g->rt)
 		return device_code_sign_in(g);
+	/* A Retry-After that outlived the last call still holds: wait it out
+	 * if the deadline allows, else fail without sending. */
+	uint64_t now = ssrp_monotonic_ms();
+	if (g->token_not_before > now) {
+		uint64_t wait = g->token_not_before - now;
+		if (now + wait >= deadline_of(g))
+			return ssrp_error_set(SSRP_E_IO,
+					      "the token endpoint asked for %llu ms more before the "
+					      "next request, beyond this call's deadline",
+					      (unsigned long long)wait);
+		ssrp_sleep_ms((unsigned)wait);
+	}
 	const char *grant = "";
 	char *form = token_form(g, &grant);
 	char url[600];
@@ -756,6 +772,8 @@ static int fetch_token(ssrp_graph *g)
 	g->stats.token_requests++;
 	int rc = exchange(g, &rq, &resp, deadline_of(g), &attempts);
 	free_secret_str(form);
+	if (rc == SSRP_OK && retryable_status(resp.status) && resp.retry_after >= 0)
+		g->token_not_before = ssrp_monotonic_ms() + seconds_to_ms(resp.retry_after);
 	g->err.status = resp.status;
 	snprintf(g->err.request_id, sizeof g->err.request_id, "%s", resp.request_id);
 	if (rc) {
@@ -806,10 +824,14 @@ static int shared_token(ssrp_graph *g)
 	ssrp_graph_token_share *sh = g->share;
 	pthread_mutex_lock(&sh->mu);
 	int rc = SSRP_OK;
+	if (sh->not_before > g->token_not_before)
+		g->token_not_before = sh->not_before;
 	if (g->kind == SSRP_GRAPH_AUTH_REFRESH_TOKEN && sh->secret)
 		rc = replace_secret(&g->secret, &g->secret_len, sh->secret, sh->secret_len);
 	if (rc == SSRP_OK)
 		rc = fetch_token(g);
+	if (g->token_not_before > sh->not_before)
+		sh->not_before = g->token_not_before;
 	if (rc == SSRP_OK && g->kind == SSRP_GRAPH_AUTH_REFRESH_TOKEN && g->secret)
 		rc = replace_secret(&sh->secret, &sh->secret_len, g->secret, g->secret_len);
 	pthread_mutex_unlock(&sh->mu);

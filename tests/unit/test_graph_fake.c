@@ -34,7 +34,7 @@ static char config_path[128], secret_path[128];
 
 /* what the server saw, guarded by lock */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static int token_requests, batch_calls, throttled_sent;
+static int token_requests, batch_calls, throttled_sent, throttle_tokens;
 static uint64_t batch_at[4];
 static int batch_sizes[4];
 static char last_auth[128];
@@ -95,8 +95,13 @@ static enum MHD_Result handler(void *ctx, struct MHD_Connection *c, const char *
 	pthread_mutex_unlock(&lock);
 	if (strstr(url, "/oauth2/v2.0/token")) {
 		pthread_mutex_lock(&lock);
-		int n = ++token_requests;
+		int n = ++token_requests, throttle = throttle_tokens;
 		pthread_mutex_unlock(&lock);
+		if (throttle)
+			return reply(c, 429,
+				     "{\"error\":\"temporarily_unavailable\","
+				     "\"error_description\":\"AADSTS50196: slow down\"}",
+				     "30");
 		char tok[128];
 		snprintf(tok, sizeof tok, "{\"access_token\":\"fake-token-%d\",\"expires_in\":3600}",
 			 n);
@@ -169,6 +174,44 @@ static ssrp_graph *client(void)
 		fail_msg("%s", ssrp_error_last());
 	ssrp_cloud_config_free(cfg);
 	return g;
+}
+
+/* A Retry-After the token endpoint gave that outlived the call holds for
+ * the next call and for every client sharing the credential: nothing is
+ * sent before it (a throttled service counts that as an early retry). */
+static void test_token_retry_after_outlives_the_call(void **st)
+{
+	(void)st;
+	ssrp_cloud_config *cfg = NULL;
+	if (ssrp_cloud_config_load(&cfg, config_path))
+		fail_msg("%s", ssrp_error_last());
+	ssrp_graph_auth auth = {.kind = SSRP_GRAPH_AUTH_APP_SECRET};
+	/* 10 s: room for memcheck's TLS handshakes, short of Retry-After's 30 */
+	ssrp_graph_options opt = {.jitter_seed = 3, .deadline_ms = 10000};
+	ssrp_graph_token_share *share = NULL;
+	ssrp_graph *a = NULL, *b = NULL;
+	assert_int_equal(ssrp_graph_token_share_new(&share), SSRP_OK);
+	assert_int_equal(ssrp_graph_new(&a, cfg, &auth, &opt), SSRP_OK);
+	assert_int_equal(ssrp_graph_new(&b, cfg, &auth, &opt), SSRP_OK);
+	ssrp_cloud_config_free(cfg);
+	ssrp_graph_use_token_share(a, share);
+	ssrp_graph_use_token_share(b, share);
+	pthread_mutex_lock(&lock);
+	throttle_tokens = 1;
+	int before = token_requests;
+	pthread_mutex_unlock(&lock);
+	/* 30 s does not fit in the deadline: one request, then give up */
+	assert_int_not_equal(ssrp_graph_token(a), SSRP_OK);
+	assert_int_not_equal(ssrp_graph_token(a), SSRP_OK);
+	assert_non_null(strstr(ssrp_error_last(), "before the next request"));
+	assert_int_not_equal(ssrp_graph_token(b), SSRP_OK);
+	pthread_mutex_lock(&lock);
+	assert_int_equal(token_requests - before, 1);
+	throttle_tokens = 0;
+	pthread_mutex_unlock(&lock);
+	ssrp_graph_free(a);
+	ssrp_graph_free(b);
+	ssrp_graph_token_share_free(share);
 }
 
 static void test_batch_inner_429(void **st)
@@ -248,6 +291,7 @@ static void test_bad_bodies(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_token_retry_after_outlives_the_call),
 		cmocka_unit_test(test_batch_inner_429),
 		cmocka_unit_test(test_401_refreshes_token_once),
 		cmocka_unit_test(test_bad_bodies),
