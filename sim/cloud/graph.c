@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "hal/mem.h"
+#include "hal/text.h"
 #include "sim/cloud/cloud_util.h"
 #include "sim/cloud/graph_internal.h"
 #include "ssrp/sys/error.h"
@@ -189,10 +190,15 @@ void graph_no_content(graph_req *g)
 	g->rs->status = 204;
 }
 
-int graph_advanced_query(const graph_req *g)
+int graph_eventual(const graph_req *g)
 {
 	const char *level = cloud_request_header(g->rq, "consistencylevel");
-	return level && graph_streq_ci(level, "eventual") && (g->q.present & GQ_COUNT) && g->q.count;
+	return level && graph_streq_ci(level, "eventual");
+}
+
+int graph_advanced_query(const graph_req *g)
+{
+	return graph_eventual(g) && (g->q.present & GQ_COUNT) && g->q.count;
 }
 
 int graph_add_str(cJSON *o, const char *name, const char *value)
@@ -305,6 +311,8 @@ static const struct {
 	{"$skiptoken", "SkipToken", GQ_SKIPTOKEN},
 	{"$id", "Id", GQ_ID},
 	{"$count", "Count", GQ_COUNT},
+	{"$orderby", "OrderBy", GQ_ORDERBY},
+	{"$search", "Search", GQ_SEARCH},
 };
 
 static int set_option(graph_req *g, unsigned bit, char *value)
@@ -320,6 +328,12 @@ static int set_option(graph_req *g, unsigned bit, char *value)
 	case GQ_ID:
 		q->id = value;
 		return 0;
+	case GQ_ORDERBY:
+		q->orderby = value;
+		return 0;
+	case GQ_SEARCH:
+		q->search = value;
+		return 0;
 	case GQ_COUNT:
 		if (strcmp(value, "true") && strcmp(value, "false")) {
 			graph_error(g, 400, "BadRequest",
@@ -327,7 +341,9 @@ static int set_option(graph_req *g, unsigned bit, char *value)
 			ssrp_free(value);
 			return -1;
 		}
-		q->count = !strcmp(value, "true");
+		/* Without ConsistencyLevel: eventual, Graph ignores $count=true
+		 * on a list ("Error handling for advanced queries"). */
+		q->count = !strcmp(value, "true") && graph_eventual(g);
 		ssrp_free(value);
 		return 0;
 	case GQ_TOP: {
@@ -422,18 +438,8 @@ static int parse_query(graph_req *g)
 		for (size_t i = 0; i < sizeof query_options / sizeof query_options[0]; i++)
 			if (graph_streq_ci(name, query_options[i].name))
 				bit = query_options[i].bit;
-		/* $count only as an advanced query */
-		const char *level = cloud_request_header(g->rq, "consistencylevel");
-		if (bit == GQ_COUNT && !(level && graph_streq_ci(level, "eventual")))
-			bit = 0;
 		if (!bit) {
-			if (graph_streq_ci(name, "$count") || graph_streq_ci(name, "$search") ||
-			    graph_streq_ci(name, "$orderby"))
-				graph_error(g, 400, "Request_UnsupportedQuery",
-					    "Unsupported query: '%.40s' is an advanced query (ConsistencyLevel: "
-					    "eventual), which the simulated directory does not offer.",
-					    name);
-			else if (graph_streq_ci(name, "$expand") || graph_streq_ci(name, "$skip") ||
+			if (graph_streq_ci(name, "$expand") || graph_streq_ci(name, "$skip") ||
 				 graph_streq_ci(name, "$format"))
 				graph_error(g, 400, "BadRequest",
 					    "Query option '%.40s' is not supported by the simulated directory.",
@@ -511,36 +517,6 @@ int graph_selected(const graph_req *g, const char *prop)
 	return !(g->q.present & GQ_SELECT) || graph_select_names(g, prop);
 }
 
-int graph_filter_prepare(graph_req *g, unsigned allowed, const char *type, graph_filter **out)
-{
-	*out = NULL;
-	if (!(g->q.present & GQ_FILTER))
-		return 0;
-	graph_filter *f;
-	int rc = graph_filter_parse(&f, g->q.filter, strlen(g->q.filter));
-	if (rc == SSRP_E_NOMEM) {
-		graph_error(g, 500, "generalException", "The simulator ran out of memory.");
-		return -1;
-	}
-	if (rc) {
-		graph_error(g, 400, "BadRequest", "Invalid filter clause: %s.", ssrp_error_last());
-		return -1;
-	}
-	unsigned extra = graph_filter_props(f) & ~allowed;
-	if (extra) {
-		int p = 0;
-		while (!(extra & (1u << p)))
-			p++;
-		graph_error(g, 400, "BadRequest",
-			    "Invalid filter clause: Could not find a property named '%s' on type '%s'.",
-			    graph_filter_prop_name((graph_filter_prop)p), type);
-		graph_filter_free(f);
-		return -1;
-	}
-	*out = f;
-	return 0;
-}
-
 int graph_add_context(graph_req *g, cJSON *obj, const char *set, const char *suffix)
 {
 	strbuf b = {0};
@@ -572,8 +548,13 @@ static uint64_t page_binding(const graph_req *g)
 	uint64_t h = 0xcbf29ce484222325ull;
 	char top[24];
 	snprintf(top, sizeof top, "%zu", (g->q.present & GQ_TOP) ? g->q.top : (size_t)0);
-	const char *parts[] = {g->rq->path, g->q.filter ? g->q.filter : "", g->q.select ? g->q.select : "",
-			       top};
+	const char *parts[] = {g->rq->path,
+			       g->q.filter ? g->q.filter : "",
+			       g->q.select ? g->q.select : "",
+			       top,
+			       g->q.orderby ? g->q.orderby : "",
+			       g->q.search ? g->q.search : "",
+			       g->q.count ? "count" : ""};
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
 		for (const char *p = parts[i]; *p; p++) {
 			char c = *p;
@@ -630,6 +611,19 @@ int graph_page_link(graph_req *g, cJSON *obj, size_t next)
 		sb_encode(&b, g->q.select, ",");
 		sb_str(&b, "&");
 	}
+	if (g->q.present & GQ_SEARCH) {
+		sb_str(&b, "$search=");
+		sb_encode(&b, g->q.search, "");
+		sb_str(&b, "&");
+	}
+	if (g->q.present & GQ_ORDERBY) {
+		sb_str(&b, "$orderby=");
+		sb_encode(&b, g->q.orderby, "");
+		sb_str(&b, "&");
+	}
+	/* The next page stays an advanced query when this one was. */
+	if (g->q.count)
+		sb_str(&b, "$count=true&");
 	char tail[80];
 	if (g->q.present & GQ_TOP) {
 		snprintf(tail, sizeof tail, "$top=%zu&", g->q.top);
@@ -643,7 +637,12 @@ int graph_page_link(graph_req *g, cJSON *obj, size_t next)
 	return rc;
 }
 
-void graph_send_collection(graph_req *g, const graph_collection *c)
+static int collection_match(const graph_collection *c, const void *it)
+{
+	return it && graph_filter_match(c->filter, c->get, it) && graph_search_match(c->search, c->get, it);
+}
+
+static void send_page(graph_req *g, const graph_collection *c)
 {
 	size_t start, size;
 	if (graph_page_begin(g, c->allow_top, &start, &size))
@@ -657,7 +656,7 @@ void graph_send_collection(graph_req *g, const graph_collection *c)
 	size_t pos = start, shown = 0;
 	for (; pos < c->count && !bad; pos++) {
 		const void *it = c->at(g, c->arg, pos);
-		if (!it || (c->filter && !graph_filter_match(c->filter, c->get, it)))
+		if (!collection_match(c, it))
 			continue;
 		/* A match past a full page: there is a next page, and it starts here. */
 		if (shown == size)
@@ -669,10 +668,8 @@ void graph_send_collection(graph_req *g, const graph_collection *c)
 		bad |= graph_page_link(g, obj, pos);
 	if (!bad && g->q.count) {
 		size_t matches = 0;
-		for (size_t i = 0; i < c->count; i++) {
-			const void *it = c->at(g, c->arg, i);
-			matches += it && (!c->filter || graph_filter_match(c->filter, c->get, it));
-		}
+		for (size_t i = 0; i < c->count; i++)
+			matches += collection_match(c, c->at(g, c->arg, i));
 		bad |= !cJSON_AddNumberToObject(obj, "@odata.count", (double)matches);
 	}
 	if (bad) {
@@ -680,6 +677,63 @@ void graph_send_collection(graph_req *g, const graph_collection *c)
 		obj = NULL;
 	}
 	graph_send(g, 200, obj);
+}
+
+typedef struct sort_item {
+	const void *it;
+	const char *key; /* NULL sorts first, as OData orders null */
+	size_t pos;      /* ties keep the collection's order */
+	int desc;
+} sort_item;
+
+static int sort_cmp(const void *pa, const void *pb)
+{
+	const sort_item *a = pa, *b = pb;
+	int r = !a->key ? (b->key ? -1 : 0) : !b->key ? 1 : ssrp_ascii_icmp(a->key, b->key);
+	if (a->desc)
+		r = -r;
+	return r ? r : (a->pos < b->pos ? -1 : a->pos > b->pos);
+}
+
+static const void *sorted_at(graph_req *g, const void *arg, size_t pos)
+{
+	(void)g;
+	return ((const sort_item *)arg)[pos].it;
+}
+
+void graph_send_collection(graph_req *g, const graph_collection *c)
+{
+	if (g->q.order_prop < 0) {
+		send_page(g, c);
+		return;
+	}
+	/* $orderby: the matches, sorted, are the collection the pages walk
+	 * (the $skiptoken is bound to the order, so positions stay valid). */
+	size_t n = 0;
+	sort_item *items = ssrp_calloc(c->count ? c->count : 1, sizeof *items);
+	if (!items) {
+		graph_error(g, 500, "generalException", "The simulator ran out of memory.");
+		return;
+	}
+	for (size_t i = 0; i < c->count; i++) {
+		const void *it = c->at(g, c->arg, i);
+		if (!collection_match(c, it))
+			continue;
+		items[n].it = it;
+		items[n].key = c->get(it, (graph_filter_prop)g->q.order_prop);
+		items[n].pos = i;
+		items[n].desc = g->q.order_desc;
+		n++;
+	}
+	qsort(items, n, sizeof *items, sort_cmp);
+	graph_collection view = *c;
+	view.count = n;
+	view.at = sorted_at;
+	view.arg = items;
+	view.filter = NULL;
+	view.search = NULL;
+	send_page(g, &view);
+	ssrp_free(items);
 }
 
 /* ---- routing ------------------------------------------------------------------------ */
@@ -736,6 +790,7 @@ void graph_route(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs, in
 	g.rq = rq;
 	g.rs = rs;
 	g.now = ctx->now ? ctx->now() : (uint64_t)time(NULL);
+	g.q.order_prop = -1;
 
 	if (cloud_token_verify(ctx, rq, &g.who, rs))
 		return;
@@ -788,6 +843,8 @@ out:
 	ssrp_free(g.q.select_buf);
 	ssrp_free(g.q.skiptoken);
 	ssrp_free(g.q.id);
+	ssrp_free(g.q.orderby);
+	ssrp_free(g.q.search);
 }
 
 void cloud_graph_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs)

@@ -60,7 +60,7 @@ static const char *const user_props[] = {"id", "userPrincipalName", "displayName
 					 "onPremisesSamAccountName", "onPremisesDomainName",
 					 "usageLocation", "assignedLicenses", "businessPhones",
 					 "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation",
-					 "preferredLanguage", "surname", NULL};
+					 "preferredLanguage", "surname", "accountEnabled", NULL};
 static const char *const user_unset_props[] = {"givenName", "jobTitle", "mail", "mobilePhone",
 					       "officeLocation", "preferredLanguage", "surname", NULL};
 static const char *const device_props[] = {"id", "deviceId", "displayName", "operatingSystem",
@@ -68,11 +68,36 @@ static const char *const device_props[] = {"id", "deviceId", "displayName", "ope
 
 #define USER_TYPE "microsoft.graph.user"
 #define DEVICE_TYPE "microsoft.graph.device"
-#define USER_FILTER_PROPS \
-	((1u << GRAPH_PROP_ID) | (1u << GRAPH_PROP_UPN) | (1u << GRAPH_PROP_DISPLAY_NAME) | \
-	 (1u << GRAPH_PROP_SAM))
-#define DEVICE_FILTER_PROPS \
-	((1u << GRAPH_PROP_ID) | (1u << GRAPH_PROP_DEVICE_ID) | (1u << GRAPH_PROP_DISPLAY_NAME))
+
+/* What $filter, $search and $orderby may do with each property, from the
+ * "Support for filter by properties" and "Support for sorting" tables of
+ * Advanced query capabilities on Microsoft Entra ID objects (D default, A
+ * advanced only, - not at all); ne and not follow eq as advanced queries,
+ * in follows eq. id's rules are the resource pages' ("$filter (eq, ne,
+ * not, in)"). Where the resource page and the table differ (device
+ * deviceId: startsWith on the page, not in the table) the stricter one. */
+enum { D = GQL_DEFAULT, A = GQL_ADVANCED, N_ = GQL_NO };
+static const graph_prop_rule user_rule_list[] = {
+	/*  property                     eq  startsWith endsWith null orderby */
+	{GRAPH_PROP_ID, D, N_, N_, N_, N_},
+	{GRAPH_PROP_UPN, D, D, A, N_, D},
+	{GRAPH_PROP_DISPLAY_NAME, D, D, N_, A, D},
+	{GRAPH_PROP_SAM, A, A, N_, N_, N_},
+	{GRAPH_PROP_ACCOUNT_ENABLED, D, N_, N_, N_, N_},
+	{GRAPH_PROP_USAGE_LOCATION, D, D, N_, A, N_},
+};
+static const graph_prop_rule device_rule_list[] = {
+	{GRAPH_PROP_ID, D, N_, N_, N_, N_},
+	{GRAPH_PROP_DEVICE_ID, D, N_, N_, N_, N_},
+	{GRAPH_PROP_DISPLAY_NAME, D, D, N_, A, A},
+	{GRAPH_PROP_OPERATING_SYSTEM, D, D, N_, A, N_},
+	{GRAPH_PROP_TRUST_TYPE, D, N_, N_, N_, N_},
+	{GRAPH_PROP_ACCOUNT_ENABLED, D, N_, N_, N_, N_},
+};
+static const graph_entity_rules user_rules = {USER_TYPE, "User", 1, user_rule_list,
+					      sizeof user_rule_list / sizeof user_rule_list[0]};
+static const graph_entity_rules device_rules = {DEVICE_TYPE, "Device", 1, device_rule_list,
+						sizeof device_rule_list / sizeof device_rule_list[0]};
 
 /* ---- what a caller may see of a user --------------------------------------- */
 
@@ -132,6 +157,8 @@ static cJSON *user_json(graph_req *g, const cloud_user *u, user_access access, i
 			bad |= graph_add_str(o, "onPremisesSamAccountName", u->sam_account_name);
 		if (graph_select_names(g, "onPremisesDomainName"))
 			bad |= graph_add_str(o, "onPremisesDomainName", u->on_prem_domain);
+		if (graph_select_names(g, "accountEnabled"))
+			bad |= graph_add_bool(o, "accountEnabled", u->account_enabled);
 		if (graph_select_names(g, "usageLocation"))
 			bad |= graph_add_str(o, "usageLocation",
 					     u->usage_location[0] ? u->usage_location : NULL);
@@ -190,6 +217,10 @@ static const char *user_get(const void *obj, graph_filter_prop p)
 		return u->display_name;
 	case GRAPH_PROP_SAM:
 		return u->sam_account_name;
+	case GRAPH_PROP_ACCOUNT_ENABLED:
+		return u->account_enabled ? "true" : "false";
+	case GRAPH_PROP_USAGE_LOCATION:
+		return u->usage_location[0] ? u->usage_location : NULL;
 	default:
 		return NULL;
 	}
@@ -205,6 +236,12 @@ static const char *device_get(const void *obj, graph_filter_prop p)
 		return d->device_id;
 	case GRAPH_PROP_DISPLAY_NAME:
 		return d->display_name;
+	case GRAPH_PROP_OPERATING_SYSTEM:
+		return d->operating_system;
+	case GRAPH_PROP_TRUST_TYPE:
+		return d->trust_type;
+	case GRAPH_PROP_ACCOUNT_ENABLED:
+		return d->account_enabled ? "true" : "false";
 	default:
 		return NULL;
 	}
@@ -288,32 +325,23 @@ static const void *id_user_at(graph_req *g, const void *arg, size_t pos)
 	return cloud_user_find(g->ctx->state, l->ids[pos]);
 }
 
-static int list_query_checks(graph_req *g, const char *const *props, unsigned filter_props,
-			     const char *type, graph_filter **f)
+static int list_query_checks(graph_req *g, const char *const *props, const graph_entity_rules *r,
+			     graph_filter **f, graph_search **s)
 {
-	if (graph_query_allow(g, GQ_FILTER | GQ_SELECT | GQ_TOP | GQ_SKIPTOKEN | GQ_COUNT) ||
-	    graph_select_check(g, props, type))
+	if (graph_query_allow(g, GQ_FILTER | GQ_SELECT | GQ_TOP | GQ_SKIPTOKEN | GQ_COUNT | GQ_ORDERBY |
+				     GQ_SEARCH) ||
+	    graph_select_check(g, props, r->type))
 		return -1;
-	return graph_filter_prepare(g, filter_props, type, f);
+	return graph_list_prepare(g, r, f, s);
 }
 
 static void list_users(graph_req *g)
 {
 	graph_filter *f;
-	if (list_query_checks(g, user_props, USER_FILTER_PROPS, USER_TYPE, &f))
+	graph_search *s;
+	if (list_query_checks(g, user_props, &user_rules, &f, &s))
 		return;
-	/* onPremisesSamAccountName is filterable only in an advanced query
-	 * (the user resource's property table: "$filter (eq, ne, not, ge, le,
-	 * in, startsWith, and eq on null values)" with the advanced-query
-	 * footnote). */
-	if (f && (graph_filter_props(f) & (1u << GRAPH_PROP_SAM)) && !graph_advanced_query(g)) {
-		graph_error(g, 400, "Request_UnsupportedQuery",
-			    "Unsupported or invalid query filter clause specified for property "
-			    "'onPremisesSamAccountName' of resource 'User'.");
-		graph_filter_free(f);
-		return;
-	}
-	graph_collection c = {.set = "users", .filter = f, .get = user_get, .item = user_item,
+	graph_collection c = {.set = "users", .filter = f, .search = s, .get = user_get, .item = user_item,
 			      .level = (int)access_to_user(g, NULL), .allow_top = 1};
 	/* An indexed lookup when the filter pins the id or the UPN. */
 	const char *v = graph_filter_required_value(f, GRAPH_PROP_ID);
@@ -329,15 +357,17 @@ static void list_users(graph_req *g)
 	}
 	graph_send_collection(g, &c);
 	graph_filter_free(f);
+	graph_search_free(s);
 }
 
 static void list_devices(graph_req *g)
 {
 	graph_filter *f;
-	if (list_query_checks(g, device_props, DEVICE_FILTER_PROPS, DEVICE_TYPE, &f))
+	graph_search *s;
+	if (list_query_checks(g, device_props, &device_rules, &f, &s))
 		return;
-	graph_collection c = {.set = "devices", .filter = f, .get = device_get, .item = device_item,
-			      .allow_top = 1};
+	graph_collection c = {.set = "devices", .filter = f, .search = s, .get = device_get,
+			      .item = device_item, .allow_top = 1};
 	char id[CLOUD_ID_LEN + 1];
 	const char *did = graph_filter_required_value(f, GRAPH_PROP_DEVICE_ID);
 	const char *oid = graph_filter_required_value(f, GRAPH_PROP_ID);
@@ -354,6 +384,7 @@ static void list_devices(graph_req *g)
 	}
 	graph_send_collection(g, &c);
 	graph_filter_free(f);
+	graph_search_free(s);
 }
 
 /* cast: .../registeredOwners/microsoft.graph.user, the OData cast to the
@@ -361,7 +392,8 @@ static void list_devices(graph_req *g)
 static void list_device_refs(graph_req *g, const cloud_device *d, int owners, int cast)
 {
 	graph_filter *f;
-	if (list_query_checks(g, user_props, USER_FILTER_PROPS, USER_TYPE, &f))
+	graph_search *s;
+	if (list_query_checks(g, user_props, &user_rules, &f, &s))
 		return;
 	/* Device-read permission lets a caller see who owns a device. */
 	user_access access = access_to_user(g, NULL);
@@ -373,18 +405,21 @@ static void list_device_refs(graph_req *g, const cloud_device *d, int owners, in
 			      .at = id_user_at,
 			      .arg = &l,
 			      .filter = f,
+			      .search = s,
 			      .get = user_get,
 			      .item = cast ? user_item : user_item_typed,
 			      .level = (int)access,
 			      .allow_top = 1};
 	graph_send_collection(g, &c);
 	graph_filter_free(f);
+	graph_search_free(s);
 }
 
 static void list_owned_devices(graph_req *g, const cloud_user *u)
 {
 	graph_filter *f;
-	if (list_query_checks(g, device_props, DEVICE_FILTER_PROPS, DEVICE_TYPE, &f))
+	graph_search *s;
+	if (list_query_checks(g, device_props, &device_rules, &f, &s))
 		return;
 	size_t cap = 64, n;
 	cloud_device **devs = NULL;
@@ -394,6 +429,7 @@ static void list_owned_devices(graph_req *g, const cloud_user *u)
 		if (!p) {
 			ssrp_free(devs);
 			graph_filter_free(f);
+			graph_search_free(s);
 			graph_error(g, 500, "generalException", "The simulator ran out of memory.");
 			return;
 		}
@@ -408,12 +444,14 @@ static void list_owned_devices(graph_req *g, const cloud_user *u)
 			      .at = ptr_array_at,
 			      .arg = devs,
 			      .filter = f,
+			      .search = s,
 			      .get = device_get,
 			      .item = can_read_devices(g) ? device_item_typed : device_item_limited,
 			      .allow_top = 1};
 	graph_send_collection(g, &c);
 	ssrp_free(devs);
 	graph_filter_free(f);
+	graph_search_free(s);
 }
 
 /* ---- users ----------------------------------------------------------------------- */
@@ -717,7 +755,8 @@ static void users_route(graph_req *g)
 		[OP_GET] = GQ_SELECT,
 		[OP_LICENSE_DETAILS] = 0,
 		[OP_ASSIGN_LICENSE] = 0,
-		[OP_OWNED_DEVICES] = GQ_FILTER | GQ_SELECT | GQ_TOP | GQ_SKIPTOKEN,
+		[OP_OWNED_DEVICES] = GQ_FILTER | GQ_SELECT | GQ_TOP | GQ_SKIPTOKEN | GQ_COUNT | GQ_ORDERBY |
+				     GQ_SEARCH,
 	};
 	if (graph_query_allow(g, options[op]))
 		return;

@@ -11,6 +11,7 @@
 
 #include "sim/cloud/cloud.h"
 #include "sim/cloud/graph_filter.h"
+#include "sim/cloud/graph_search.h"
 
 #define GRAPH_ROOT "https://graph.microsoft.com"
 #define GRAPH_BASE GRAPH_ROOT "/v1.0"
@@ -30,6 +31,8 @@ enum {
 	GQ_SKIPTOKEN = 1u << 3,
 	GQ_ID = 1u << 4, /* $id, for DELETE .../$ref?$id=... */
 	GQ_COUNT = 1u << 5, /* $count, an advanced query: ConsistencyLevel: eventual */
+	GQ_ORDERBY = 1u << 6,
+	GQ_SEARCH = 1u << 7, /* only with ConsistencyLevel: eventual */
 };
 
 typedef struct graph_query {
@@ -42,7 +45,11 @@ typedef struct graph_query {
 	size_t top;
 	char *skiptoken;
 	char *id;
-	int count; /* $count=true */
+	int count; /* $count=true with ConsistencyLevel: eventual (ignored without) */
+	char *orderby; /* percent-decoded, as given */
+	char *search;  /* percent-decoded, as given */
+	int order_prop; /* the $orderby property (graph_filter_prop), or -1 */
+	int order_desc;
 } graph_query;
 
 typedef struct graph_req {
@@ -106,11 +113,41 @@ int graph_select_check(graph_req *g, const char *const *known, const char *type)
 int graph_selected(const graph_req *g, const char *prop);
 /* 1 when $select was given and names prop. */
 int graph_select_names(const graph_req *g, const char *prop);
+/* 1 when the request carries ConsistencyLevel: eventual. */
+int graph_eventual(const graph_req *g);
 /* 1 for an advanced query: ConsistencyLevel: eventual and $count=true. */
 int graph_advanced_query(const graph_req *g);
-/* Parse $filter (NULL in *out when absent) and check its properties against
- * allowed (GRAPH_PROP_* bits); 400 "Invalid filter clause" and -1 on error. */
-int graph_filter_prepare(graph_req *g, unsigned allowed, const char *type, graph_filter **out);
+
+/* ---- graph_query.c: $filter, $search and $orderby against an entity ------- */
+
+/* How an entity offers a use of a property in a query (the tables of
+ * "Advanced query capabilities on Microsoft Entra ID objects" and the
+ * resource pages). */
+typedef enum { GQL_NO = 0, GQL_DEFAULT, GQL_ADVANCED } graph_query_level;
+
+typedef struct graph_prop_rule {
+	graph_filter_prop prop;
+	unsigned char eq;          /* eq (and in, which follows eq) */
+	unsigned char starts_with;
+	unsigned char ends_with;
+	unsigned char null;        /* eq null / ne null */
+	unsigned char orderby;
+} graph_prop_rule;
+
+typedef struct graph_entity_rules {
+	const char *type;     /* "microsoft.graph.user", for messages */
+	const char *resource; /* "User", for messages */
+	int directory;        /* a directory object: ne, not, $search, advanced queries */
+	const graph_prop_rule *props;
+	size_t n_props;
+} graph_entity_rules;
+
+/* Parse and check $filter, $search and $orderby against the entity's rules
+ * (NULL in *f / *s when absent; the order in g->q.order_prop). On a query
+ * Graph would refuse: 400 with Graph's code (BadRequest for syntax and
+ * unknown properties, Request_UnsupportedQuery for a use the entity does
+ * not offer, or offers only as an advanced query), -1. */
+int graph_list_prepare(graph_req *g, const graph_entity_rules *r, graph_filter **f, graph_search **s);
 /* "https://graph.microsoft.com/v1.0/$metadata#<set>[(<select>)][<suffix>]",
  * added to obj as "@odata.context". */
 int graph_add_context(graph_req *g, cJSON *obj, const char *set, const char *suffix);
@@ -135,6 +172,7 @@ typedef struct graph_collection {
 	const void *(*at)(graph_req *g, const void *arg, size_t pos);
 	const void *arg;
 	const graph_filter *filter; /* or NULL */
+	const graph_search *search; /* or NULL */
 	graph_filter_getter get;
 	/* The JSON for one item, or NULL when out of memory. */
 	cJSON *(*item)(graph_req *g, const struct graph_collection *c, const void *item);
@@ -142,7 +180,8 @@ typedef struct graph_collection {
 	int allow_top;
 } graph_collection;
 
-/* Respond 200 with {"@odata.context","value":[...],"@odata.nextLink"?}. */
+/* Respond 200 with {"@odata.context","value":[...],"@odata.nextLink"?},
+ * in g->q.order_prop's order when $orderby was given. */
 void graph_send_collection(graph_req *g, const graph_collection *c);
 
 /* ---- graph.c: helpers -------------------------------------------------------- */

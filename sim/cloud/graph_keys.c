@@ -119,9 +119,16 @@ static void list_keys(graph_req *g)
 			    "(GET .../recoveryKeys/{id}?$select=key).");
 		return;
 	}
+	/* List recoveryKeys: $filter on deviceId with eq, nothing else; not a
+	 * directory object, so no advanced queries. */
+	static const graph_prop_rule key_rules[] = {{.prop = GRAPH_PROP_DEVICE_ID, .eq = GQL_DEFAULT}};
+	static const graph_entity_rules rules = {.type = KEY_TYPE,
+						 .resource = "BitlockerRecoveryKey",
+						 .props = key_rules,
+						 .n_props = 1};
 	graph_filter *f;
-	if (graph_select_check(g, list_props, KEY_TYPE) ||
-	    graph_filter_prepare(g, 1u << GRAPH_PROP_DEVICE_ID, KEY_TYPE, &f))
+	graph_search *unused;
+	if (graph_select_check(g, list_props, KEY_TYPE) || graph_list_prepare(g, &rules, &f, &unused))
 		return;
 	char id[CLOUD_ID_LEN + 1];
 	const char *want = graph_filter_required_value(f, GRAPH_PROP_DEVICE_ID);

@@ -13,8 +13,9 @@
  *   "tenant": {"id": "<guid>", "domain": "contoso.example", "createdDateTime" (optional)},
  *   "skus": [{"skuId","skuPartNumber","servicePlans":[{"servicePlanId","servicePlanName"}]}],
  *   "users": [{"id","userPrincipalName","displayName","onPremisesSamAccountName",
- *              "onPremisesDomainName","usageLocation","passwordSha256" (hex of SHA-256 of the
- *              password),"roles":["Cloud Device Administrator",...],"assignedLicenses":[skuId...]}],
+ *              "onPremisesDomainName","usageLocation","accountEnabled" (default true),
+ *              "passwordSha256" (hex of SHA-256 of the password),
+ *              "roles":["Cloud Device Administrator",...],"assignedLicenses":[skuId...]}],
  *   "devices": [{"id","deviceId","displayName","operatingSystem","trustType","accountEnabled",
  *                "registeredOwners":[userId...],"registeredUsers":[userId...]}],
  *   "apps": [{"appId","servicePrincipalId","displayName","secretSha256","certificatePem","publicClient",
@@ -47,6 +48,7 @@ typedef struct cloud_user {
 	char *on_prem_domain;   /* onPremisesDomainName: the AD domain's DNS name
 				 * ("corp.contoso.example"), as Graph gives it; or NULL */
 	char usage_location[3];
+	int account_enabled; /* accountEnabled; true unless the state says false */
 	uint8_t password_sha256[32];
 	int has_password;
 	unsigned n_roles;

@@ -375,7 +375,7 @@ static int load_user(cloud_state *s, const cJSON *o, const char *path)
 	static const char *const fields[] = {"id", "userPrincipalName", "displayName",
 					     "onPremisesSamAccountName", "onPremisesDomainName",
 					     "usageLocation", "passwordSha256", "roles", "assignedLicenses",
-					     NULL};
+					     "accountEnabled", NULL};
 	int rc = check_object(o, path, fields);
 	if (rc != SSRP_OK)
 		return rc;
@@ -393,6 +393,7 @@ static int load_user(cloud_state *s, const cJSON *o, const char *path)
 	    (rc = get_name(o, path, "onPremisesDomainName", 0, MAX_HOST, &u->on_prem_domain)) !=
 		    SSRP_OK ||
 	    (rc = get_string(o, path, "usageLocation", 0, 2, &loc)) != SSRP_OK ||
+	    (rc = get_bool(o, path, "accountEnabled", 1, &u->account_enabled)) != SSRP_OK ||
 	    (rc = get_sha256(o, path, "passwordSha256", 0, u->password_sha256, &u->has_password)) !=
 		    SSRP_OK ||
 	    (rc = get_roles(o, path, u->roles, &u->n_roles)) != SSRP_OK ||
@@ -975,6 +976,8 @@ char *cloud_state_to_json(cloud_state *s)
 		add_str(&d, o, "onPremisesDomainName", u->on_prem_domain);
 		if (u->usage_location[0])
 			add_str(&d, o, "usageLocation", u->usage_location);
+		if (!u->account_enabled)
+			add(&d, o, "accountEnabled", cJSON_CreateBool(0));
 		if (u->has_password)
 			add_hash(&d, o, "passwordSha256", u->password_sha256);
 		add_strings(&d, o, "roles", u->roles, u->n_roles);

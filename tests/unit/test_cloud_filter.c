@@ -118,33 +118,170 @@ static void refusals(void **state)
 	refuse("   ", "empty filter");
 	refuse("mail eq 'a'", "unknown or unfilterable property 'mail'");
 	refuse("DisplayName eq 'a'", "unknown or unfilterable property 'DisplayName'");
-	refuse("displayName ne 'a'", "unsupported operator 'ne'");
 	refuse("displayName EQ 'a'", "unsupported operator 'EQ'");
-	refuse("displayName gt 'a'", "unsupported operator 'gt'");
-	refuse("displayName in ('a')", "unsupported operator 'in'");
-	refuse("startswith(displayName,'a')", "unsupported function 'startswith'");
-	refuse("not displayName eq 'a'", "unsupported operator 'not'");
+	refuse("displayName Ne 'a'", "unsupported operator 'Ne'");
 	refuse("displayName eq a", "single-quoted string literal");
 	refuse("displayName eq 5", "single-quoted string literal");
-	refuse("displayName eq null", "single-quoted string literal");
+	refuse("displayName eq NULL", "single-quoted string literal or null");
 	refuse("deviceId eq guid'1ab40ab2-32a8-4b00-b6b5-ba724e407de9'", "single-quoted string literal");
+	refuse("displayName eq nullx", "single-quoted string literal");
 	refuse("displayName eq\"a\"", "expected a space after 'eq'");
 	refuse("displayName eq'a'", "expected a space after 'eq'");
-	refuse("displayName", "expected ' eq ' after the property");
+	refuse("displayName ne'a'", "expected a space after 'ne'");
+	refuse("displayName", "expected ' eq ', ' ne ' or ' in ' after the property");
 	refuse("displayName eq", "at the end of the filter");
 	refuse("displayName eq 'a' and", "expected a clause after the operator");
+	refuse("displayName eq 'a' OR", "expected a clause after the operator");
 	refuse("displayName eq 'a' or ", "expected a property name at the end of the filter");
-	refuse("displayName eq 'a' AND id eq 'b'", "unexpected text after a complete clause");
 	refuse("displayName eq 'a'and id eq 'b'", "unexpected text after a complete clause");
 	refuse("displayName eq 'a' id eq 'b'", "unexpected text after a complete clause");
+	refuse("displayName eq 'a' && id eq 'b'", "unexpected text after a complete clause");
 	refuse("(displayName eq 'a'", "expected ')'");
 	refuse("displayName eq 'a')", "unbalanced ')'");
 	refuse("()", "expected a property name");
 	refuse("'a' eq displayName", "a literal must follow");
-	refuse("deviceId/x eq 'a'", "property paths are not supported");
+	refuse("deviceId/x eq 'a'", "property paths");
 	refuse("and eq 'a'", "unknown or unfilterable property 'and'");
 	/* Positions are given, so a long filter's problem can be found. */
-	refuse("id eq 'a' and id eq 'b' and id ne 'c'", "position 31");
+	refuse("id eq 'a' and id eq 'b' and id xx 'c'", "position 31");
+
+	/* Booleans and strings do not mix. */
+	refuse("accountEnabled eq 'true'", "incompatible types: 'accountEnabled' is Edm.Boolean");
+	refuse("displayName eq true", "incompatible types: 'displayName' is Edm.String");
+	refuse("accountEnabled eq True", "true, false or null");
+	refuse("accountEnabled eq 1", "true, false or null");
+	refuse("startsWith(accountEnabled,'t')", "'accountEnabled' is Edm.Boolean");
+
+	/* in: a parenthesised, non-empty list of literals. */
+	refuse("id in 'a'", "expected '(' and a list of literals after 'in'");
+	refuse("id in ()", "an empty list after 'in'");
+	refuse("id in ('a' 'b')", "expected ',' or ')'");
+	refuse("id in ('a',)", "single-quoted string literal");
+	refuse("id in ('a'", "expected ',' or ')'");
+
+	/* Functions: startsWith/endsWith(property, 'text') only. */
+	refuse("startsWith('a', displayName)", "a literal must follow");
+	refuse("startsWith(displayName)", "expected ',' and a string literal");
+	refuse("startsWith(displayName, 5)", "single-quoted string literal as the second argument");
+	refuse("startsWith(displayName, 'a'", "expected ')' after the function's arguments");
+	refuse("startsWith(mail, 'a')", "unknown or unfilterable property 'mail'");
+
+	/* not binds tighter than eq in OData: its operand is a group or a
+	 * function, never a bare comparison. */
+	refuse("not displayName eq 'a'", "the operand of 'not' must be in parentheses or a function");
+	refuse("not", "unknown or unfilterable property 'not'");
+	refuse("not (displayName eq 'a'", "expected ')'");
+}
+
+/* Valid OData that the directory does not offer: a different code, so the
+ * service answers Request_UnsupportedQuery rather than a syntax error. */
+static void refuse_unsupported(const char *text, const char *words)
+{
+	graph_filter *f = (graph_filter *)1;
+	assert_int_equal(graph_filter_parse(&f, text, strlen(text)), SSRP_E_NOTSUPPORTED);
+	assert_null(f);
+	if (!strstr(ssrp_error_last(), words))
+		fail_msg("'%s': message '%s' lacks '%s'", text, ssrp_error_last(), words);
+}
+
+static void unsupported_odata(void **state)
+{
+	(void)state;
+	refuse_unsupported("displayName gt 'a'", "unsupported operator 'gt'");
+	refuse_unsupported("displayName le 'a'", "unsupported operator 'le'");
+	refuse_unsupported("contains(displayName,'a')", "unsupported function 'contains'");
+	refuse_unsupported("tolower(displayName) eq 'a'", "unsupported function 'tolower'");
+	refuse_unsupported("not contains(displayName,'a')", "unsupported function 'contains'");
+}
+
+static void operators(void **state)
+{
+	(void)state;
+	obj u = {{[GRAPH_PROP_ID] = "a", [GRAPH_PROP_UPN] = "alice@contoso.example",
+		  [GRAPH_PROP_DISPLAY_NAME] = "Alice Anders", [GRAPH_PROP_ACCOUNT_ENABLED] = "true"}};
+	obj off = {{[GRAPH_PROP_ID] = "b", [GRAPH_PROP_DISPLAY_NAME] = "Bob",
+		    [GRAPH_PROP_ACCOUNT_ENABLED] = "false"}};
+	/* ne, the complement of eq; a missing value is "ne" anything but null. */
+	assert_true(matches("displayName ne 'Bob'", &u));
+	assert_false(matches("displayName ne 'alice anders'", &u));
+	assert_true(matches("userPrincipalName ne 'x'", &off));
+	/* Booleans. */
+	assert_true(matches("accountEnabled eq true", &u));
+	assert_false(matches("accountEnabled eq true", &off));
+	assert_true(matches("accountEnabled eq false", &off));
+	assert_true(matches("accountEnabled ne true", &off));
+	/* null. */
+	assert_true(matches("userPrincipalName eq null", &off));
+	assert_false(matches("userPrincipalName eq null", &u));
+	assert_true(matches("userPrincipalName ne null", &u));
+	assert_false(matches("userPrincipalName ne null", &off));
+	/* in. */
+	assert_true(matches("id in ('x', 'A')", &u));
+	assert_true(matches("id in('b')", &off));
+	assert_false(matches("id in ('x','y')", &u));
+	assert_true(matches("userPrincipalName in ('x', null)", &off));
+	assert_true(matches("accountEnabled in (false)", &off));
+	/* startsWith / endsWith, any case for the name and the text. */
+	assert_true(matches("startsWith(displayName,'ali')", &u));
+	assert_true(matches("startswith(displayName, 'ALICE A')", &u));
+	assert_false(matches("startsWith(displayName,'Anders')", &u));
+	assert_true(matches("startsWith(displayName,'')", &u));
+	assert_true(matches("endsWith(userPrincipalName,'@CONTOSO.example')", &u));
+	assert_true(matches("ENDSWITH( userPrincipalName , 'example' )", &u));
+	assert_false(matches("endsWith(userPrincipalName,'alice')", &u));
+	/* not, and, or in any case, as Graph's own examples write them. */
+	assert_true(matches("not(displayName eq 'Bob')", &u));
+	assert_true(matches("NOT startsWith(displayName,'Conf')", &u));
+	assert_false(matches("not (id eq 'a')", &u));
+	assert_true(matches("not not (id eq 'a')", &u));
+	assert_true(matches("id eq 'x' OR id eq 'a'", &u));
+	assert_false(matches("id eq 'a' AND id eq 'x'", &u));
+	assert_true(matches("displayName ne null and NOT(displayName eq 'Microsoft')", &u));
+}
+
+/* OData's three values: a function of a missing value is null, not of
+ * null is null, and a null result excludes the object. */
+static void null_logic(void **state)
+{
+	(void)state;
+	obj none = {{[GRAPH_PROP_ID] = "z"}};
+	assert_false(matches("startsWith(displayName,'a')", &none));
+	assert_false(matches("not startsWith(displayName,'a')", &none));
+	assert_false(matches("not endsWith(userPrincipalName,'a')", &none));
+	/* false and null is false, true or null is true. */
+	assert_false(matches("id eq 'x' and startsWith(displayName,'a')", &none));
+	assert_true(matches("not (id eq 'x' and startsWith(displayName,'a'))", &none));
+	assert_true(matches("id eq 'z' or startsWith(displayName,'a')", &none));
+	assert_false(matches("id eq 'z' and startsWith(displayName,'a')", &none));
+	assert_false(matches("not (id eq 'z' and startsWith(displayName,'a'))", &none));
+	assert_false(matches("id eq 'x' or startsWith(displayName,'a')", &none));
+	assert_false(matches("not (id eq 'x' or startsWith(displayName,'a'))", &none));
+}
+
+static void uses_reported(void **state)
+{
+	(void)state;
+	graph_filter *f = parse_ok("displayName ne 'a' and not(startsWith(userPrincipalName,'b') or "
+				   "id in ('c')) and endsWith(userPrincipalName,'d') and displayName eq null");
+	assert_int_equal(graph_filter_ops(f, GRAPH_PROP_DISPLAY_NAME), GRAPH_OP_NE | GRAPH_OP_NULL);
+	assert_int_equal(graph_filter_ops(f, GRAPH_PROP_UPN),
+			 GRAPH_OP_STARTS_WITH | GRAPH_OP_NOT | GRAPH_OP_ENDS_WITH);
+	assert_int_equal(graph_filter_ops(f, GRAPH_PROP_ID), GRAPH_OP_IN | GRAPH_OP_NOT);
+	assert_int_equal(graph_filter_ops(f, GRAPH_PROP_SAM), 0);
+	assert_int_equal(graph_filter_props(f),
+			 (1u << GRAPH_PROP_DISPLAY_NAME) | (1u << GRAPH_PROP_UPN) | (1u << GRAPH_PROP_ID));
+	/* Nothing is pinned to one value by these. */
+	assert_null(graph_filter_required_value(f, GRAPH_PROP_DISPLAY_NAME));
+	graph_filter_free(f);
+	f = parse_ok("accountEnabled eq true and displayName eq 'x'");
+	assert_int_equal(graph_filter_ops(f, GRAPH_PROP_ACCOUNT_ENABLED), GRAPH_OP_EQ);
+	assert_null(graph_filter_required_value(f, GRAPH_PROP_ACCOUNT_ENABLED));
+	assert_string_equal(graph_filter_required_value(f, GRAPH_PROP_DISPLAY_NAME), "x");
+	graph_filter_free(f);
+	/* A negated eq pins nothing. */
+	f = parse_ok("not(deviceId eq 'D1')");
+	assert_null(graph_filter_required_value(f, GRAPH_PROP_DEVICE_ID));
+	graph_filter_free(f);
 }
 
 static void limits(void **state)
@@ -175,6 +312,22 @@ static void limits(void **state)
 	graph_filter_free(f);
 	sprintf(buf + n, " or id eq 'x'");
 	refuse(buf, "more than 64 comparisons");
+	/* Each value of an in-list counts as a comparison. */
+	n = (size_t)sprintf(buf, "id in ('0'");
+	for (int i = 1; i < GRAPH_FILTER_MAX_CLAUSES; i++)
+		n += (size_t)sprintf(buf + n, ",'%d'", i);
+	sprintf(buf + n, ")");
+	f = parse_ok(buf);
+	assert_true(graph_filter_match(f, get, &o));
+	graph_filter_free(f);
+	sprintf(buf + n, ",'x')");
+	refuse(buf, "more than 64 comparisons");
+	/* And "not" cannot pile up without bound. */
+	n = 0;
+	for (int i = 0; i <= GRAPH_FILTER_MAX_DEPTH; i++)
+		n += (size_t)sprintf(buf + n, "not ");
+	sprintf(buf + n, "(id eq 'a')");
+	refuse(buf, "too many 'not' operators");
 
 	/* Length, and bytes that cannot be part of a filter. */
 	memset(buf, ' ', GRAPH_FILTER_MAX_LEN + 1);
@@ -224,6 +377,10 @@ int main(void)
 		cmocka_unit_test(and_or_parentheses),
 		cmocka_unit_test(quote_escaping),
 		cmocka_unit_test(refusals),
+		cmocka_unit_test(unsupported_odata),
+		cmocka_unit_test(operators),
+		cmocka_unit_test(null_logic),
+		cmocka_unit_test(uses_reported),
 		cmocka_unit_test(limits),
 		cmocka_unit_test(properties_and_index_hint),
 	};

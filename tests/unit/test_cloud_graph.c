@@ -359,10 +359,10 @@ static void routing_and_query_options(void **state)
 	refused(f, "GET", "/v1.0/", f->app, NULL, 400, "BadRequest", "Resource not found for the segment ''");
 	refused(f, "GET", "/v1.0/users//x", f->app, NULL, 400, "BadRequest", "segment ''");
 	refused(f, "DELETE", "/v1.0/users", f->app, NULL, 405, "Request_BadRequest", "not allowed");
-	refused(f, "GET", "/v1.0/users?$count=true", f->app, NULL, 400, "Request_UnsupportedQuery",
-		"'$count'");
 	refused(f, "GET", "/v1.0/users?$search=%22displayName:a%22", f->app, NULL, 400,
-		"Request_UnsupportedQuery", "'$search'");
+		"Request_UnsupportedQuery",
+		"Request with $search query parameter only works through MSGraph with a special request header: "
+		"'ConsistencyLevel: eventual'");
 	refused(f, "GET", "/v1.0/users?$expand=manager", f->app, NULL, 400, "BadRequest", "'$expand'");
 	refused(f, "GET", "/v1.0/users?$frobnicate=1", f->app, NULL, 400, "BadRequest",
 		"The query parameter '$frobnicate' is not supported.");
@@ -487,8 +487,10 @@ static void users_select_and_filter(void **state)
 	done(&r);
 	refused(f, "GET", "/v1.0/users?$filter=deviceId+eq+'x'", f->app, NULL, 400, "BadRequest",
 		"Invalid filter clause: Could not find a property named 'deviceId' on type 'microsoft.graph.user'");
-	refused(f, "GET", "/v1.0/users?$filter=startswith(displayName,'a')", f->app, NULL, 400, "BadRequest",
-		"Invalid filter clause: unsupported function 'startswith'");
+	refused(f, "GET", "/v1.0/users?$filter=contains(displayName,'a')", f->app, NULL, 400,
+		"Request_UnsupportedQuery", "unsupported function 'contains'");
+	refused(f, "GET", "/v1.0/users?$filter=displayName+eq+true", f->app, NULL, 400, "BadRequest",
+		"Invalid filter clause: a binary operator with incompatible types");
 }
 
 /* The account-name lookup as an advanced query (ConsistencyLevel: eventual
@@ -529,9 +531,212 @@ static void users_advanced_query(void **state)
 	call_ex(f, &r, "GET", "/v1.0/users?$count=maybe", f->app, NULL, EVENTUAL, NULL);
 	expect_error(&r, 400, "BadRequest", "'maybe'");
 	done(&r);
-	/* without the header $count stays refused */
-	refused(f, "GET", "/v1.0/devices?$count=true", f->app, NULL, 400, "Request_UnsupportedQuery",
-		"'$count'");
+	/* Without the header, $count=true is silently ignored ("Error handling
+	 * for advanced queries"), and so is no advanced query. */
+	call(f, &r, "GET", "/v1.0/devices?$count=true", f->app, NULL);
+	expect_status(&r, 200);
+	assert_null(item(r.j, "@odata.count"));
+	assert_true(value_count(&r) >= 1);
+	done(&r);
+	refused(f, "GET", "/v1.0/users?$filter=onPremisesSamAccountName+eq+'alice'&$count=true", f->app, NULL,
+		400, "Request_UnsupportedQuery", "'onPremisesSamAccountName' of resource 'User'");
+}
+
+/* Each operator on users as Graph offers it: by default (eq, in,
+ * startsWith, booleans), only in an advanced query (ne, not, endsWith,
+ * null), or not at all; the advanced ones answer 400
+ * Request_UnsupportedQuery without ConsistencyLevel: eventual and
+ * $count=true, and the same query with both works. */
+static void filter_operators(void **state)
+{
+	fx *f = *state;
+	resp r;
+	static const struct {
+		const char *filter;
+		int want; /* users matched; -1: refused even as an advanced query */
+		int advanced;
+		const char *words; /* in the refusal */
+	} cases[] = {
+		{"startsWith(displayName,'ali')", 1, 0, NULL},
+		{"startswith(userPrincipalName,'BOB@')", 1, 0, NULL},
+		{"displayName in ('Alice Anders','Bob Berg','nobody')", 2, 0, NULL},
+		{"accountEnabled eq true and usageLocation eq 'US'", 4, 0, NULL},
+		{"accountEnabled eq false", 0, 0, NULL},
+		{"startsWith(usageLocation,'u') and startsWith(displayName,'b')", 1, 0, NULL},
+		{"displayName eq 'Alice Anders' OR displayName eq 'Bob Berg'", 2, 0, NULL},
+		{"displayName ne 'Alice Anders'", 3, 1, "Operator 'ne' is not supported because the required parameters"},
+		{"not(displayName eq 'Alice Anders')", 3, 1, "Operator 'not'"},
+		{"NOT startsWith(displayName,'Bob')", 3, 1, "Operator 'not'"},
+		{"endsWith(userPrincipalName,'@contoso.example')", 4, 1, "Operator 'endsWith'"},
+		{"displayName ne null", 4, 1, "Operator 'ne'"},
+		{"displayName eq null", 0, 1, "for property 'displayName' of resource 'User'"},
+		{"startsWith(onPremisesSamAccountName,'al')", 1, 1, "'onPremisesSamAccountName' of resource 'User'"},
+		{"onPremisesSamAccountName in ('alice','bob')", 2, 1, "Operator 'in'"},
+		{"accountEnabled ne false", 4, 1, "Operator 'ne'"},
+		/* Not offered at all: the tables have no entry. */
+		{"endsWith(displayName,'Anders')", -1, 1, "for property 'displayName' of resource 'User'"},
+		{"startsWith(id,'a')", -1, 1, "for property 'id' of resource 'User'"},
+		{"userPrincipalName eq null", -1, 1, "for property 'userPrincipalName' of resource 'User'"},
+		{"onPremisesSamAccountName eq null", -1, 1, "'onPremisesSamAccountName'"},
+	};
+	char url[512], enc[400];
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		/* The filter percent-encoded, as a client sends it. */
+		size_t k = 0;
+		for (const char *p = cases[i].filter; *p && k + 4 < sizeof enc; p++) {
+			if (*p == ' ' || *p == '\'' || *p == '(' || *p == ')' || *p == ',' || *p == '@')
+				k += (size_t)snprintf(enc + k, sizeof enc - k, "%%%02X", (unsigned char)*p);
+			else
+				enc[k++] = *p;
+		}
+		enc[k] = '\0';
+		snprintf(url, sizeof url, "/v1.0/users?$filter=%s", enc);
+		call(f, &r, "GET", url, f->app, NULL);
+		if (cases[i].advanced) {
+			if (r.rs.status != 400)
+				fail_msg("%s: %d without the advanced-query parameters", cases[i].filter, r.rs.status);
+			expect_error(&r, 400, "Request_UnsupportedQuery", cases[i].words);
+			done(&r);
+			snprintf(url, sizeof url, "/v1.0/users?$filter=%s&$count=true", enc);
+			call_ex(f, &r, "GET", url, f->app, NULL, EVENTUAL, NULL);
+		}
+		if (cases[i].want < 0) {
+			expect_error(&r, 400, "Request_UnsupportedQuery", cases[i].words);
+		} else {
+			if (r.rs.status != 200)
+				fail_msg("%s: %d %s", cases[i].filter, r.rs.status, r.rs.body);
+			if (value_count(&r) != cases[i].want)
+				fail_msg("%s: %d users, wanted %d", cases[i].filter, value_count(&r), cases[i].want);
+		}
+		done(&r);
+	}
+	/* A device's properties on devices, by the device table. */
+	call(f, &r, "GET", "/v1.0/devices?$filter=startsWith(operatingSystem,'win')%20and%20accountEnabled%20eq%20true",
+	     f->app, NULL);
+	expect_status(&r, 200);
+	assert_int_equal(value_count(&r), 1);
+	done(&r);
+	refused(f, "GET", "/v1.0/devices?$filter=startsWith(deviceId,'a')", f->app, NULL, 400,
+		"Request_UnsupportedQuery", "for property 'deviceId' of resource 'Device'");
+	refused(f, "GET", "/v1.0/devices?$filter=trustType%20ne%20'AzureAd'", f->app, NULL, 400,
+		"Request_UnsupportedQuery", "Operator 'ne'");
+	refused(f, "GET", "/v1.0/devices?$filter=startsWith(userPrincipalName,'a')", f->app, NULL, 400,
+		"BadRequest", "Could not find a property named 'userPrincipalName' on type 'microsoft.graph.device'");
+	/* Recovery keys are no directory object: deviceId eq, and nothing more. */
+	refused(f, "GET", "/v1.0/informationProtection/bitlocker/recoveryKeys?$filter=deviceId%20ne%20'x'",
+		f->app, NULL, 400, "Request_UnsupportedQuery", "'deviceId' of resource 'BitlockerRecoveryKey'");
+	refused(f, "GET", "/v1.0/informationProtection/bitlocker/recoveryKeys?$filter=deviceId%20in%20('x')",
+		f->app, NULL, 400, "Request_UnsupportedQuery", "'deviceId' of resource 'BitlockerRecoveryKey'");
+}
+
+/* $search: only with ConsistencyLevel: eventual, "property:text" clauses
+ * joined by upper-case AND/OR, displayName by tokens. $orderby: by the
+ * sorting table, and with $filter only as an advanced query. */
+static void search_and_orderby(void **state)
+{
+	fx *f = *state;
+	resp r;
+	static const struct {
+		const char *search; /* percent-encoded */
+		int want;
+	} found[] = {
+		{"%22displayName:ali%22", 1},
+		{"%22displayName:anders%20al%22", 1},          /* tokens in any order */
+		{"%22displayName:nders%22", 0},                /* tokens match at their start */
+		{"%22displayName:Berg%22%20OR%20%22displayName:Admin%22", 2},
+		{"%22displayName:bob%22%20AND%20%22userPrincipalName:bob@%22", 1},
+		{"(%22displayName:bob%22%20OR%20%22displayName:alice%22)%20AND%20%22userPrincipalName:a%22", 1},
+		{"%22userPrincipalName:contoso%22", 0},        /* other properties: startsWith */
+	};
+	char url[512];
+	for (size_t i = 0; i < sizeof found / sizeof found[0]; i++) {
+		snprintf(url, sizeof url, "/v1.0/users?$search=%s", found[i].search);
+		call_ex(f, &r, "GET", url, f->app, NULL, EVENTUAL, NULL);
+		if (r.rs.status != 200 || value_count(&r) != found[i].want)
+			fail_msg("$search=%s: %d, %s", found[i].search, r.rs.status, r.rs.body);
+		done(&r);
+	}
+	static const struct {
+		const char *search;
+		const char *code, *words;
+	} bad[] = {
+		{"displayName:ali", "BadRequest", "expected a clause in double quotes"},
+		{"%22ali%22", "BadRequest", "names its property"},
+		{"%22displayName:ali%22%20or%20%22displayName:bob%22", "BadRequest", "upper case"},
+		{"%22displayName:ali", "BadRequest", "unterminated search clause"},
+		{"%22displayName:%22", "BadRequest", "needs text after the ':'"},
+		{"%22shoeSize:9%22", "BadRequest", "unknown or unsearchable property 'shoeSize'"},
+		{"%22deviceId:9%22", "BadRequest", "Could not find a property named 'deviceId'"},
+		{"%22accountEnabled:true%22", "Request_UnsupportedQuery", "Unsupported search clause"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(url, sizeof url, "/v1.0/users?$search=%s", bad[i].search);
+		call_ex(f, &r, "GET", url, f->app, NULL, EVENTUAL, NULL);
+		expect_error(&r, 400, bad[i].code, bad[i].words);
+		done(&r);
+	}
+	/* $search with $filter: both must hold. */
+	call_ex(f, &r, "GET", "/v1.0/users?$search=%22displayName:b%22&$filter=accountEnabled%20eq%20true", f->app,
+		NULL, EVENTUAL, NULL);
+	expect_status(&r, 200);
+	assert_int_equal(value_count(&r), 1);
+	done(&r);
+
+	/* $orderby on users' displayName works by default, both ways. */
+	call(f, &r, "GET", "/v1.0/users?$orderby=displayName&$select=displayName", f->app, NULL);
+	expect_status(&r, 200);
+	assert_int_equal(value_count(&r), 4);
+	assert_string_equal(str(value_at(&r, 0), "displayName"), "Alice Anders");
+	assert_string_equal(str(value_at(&r, 1), "displayName"), "Bob Berg");
+	assert_string_equal(str(value_at(&r, 2), "displayName"), "Contoso Admin");
+	assert_string_equal(str(value_at(&r, 3), "displayName"), "ssrp association service");
+	done(&r);
+	call(f, &r, "GET", "/v1.0/users?$orderby=userPrincipalName%20desc&$top=2", f->app, NULL);
+	expect_status(&r, 200);
+	assert_string_equal(str(value_at(&r, 0), "userPrincipalName"), "ssrp-svc@contoso.example");
+	done(&r);
+	/* Pages of a sorted list follow the order, and keep the advanced query. */
+	call_ex(f, &r, "GET", "/v1.0/users?$orderby=displayName%20desc&$top=3&$count=true", f->app, NULL, EVENTUAL,
+		NULL);
+	expect_status(&r, 200);
+	assert_int_equal(value_count(&r), 3);
+	assert_string_equal(str(value_at(&r, 2), "displayName"), "Bob Berg");
+	const char *link = str(r.j, "@odata.nextLink");
+	assert_non_null(link);
+	assert_non_null(strstr(link, "$orderby=displayName%20desc"));
+	assert_non_null(strstr(link, "$count=true"));
+	snprintf(url, sizeof url, "%s", strstr(link, "/v1.0/"));
+	done(&r);
+	call_ex(f, &r, "GET", url, f->app, NULL, EVENTUAL, NULL);
+	expect_status(&r, 200);
+	assert_int_equal(value_count(&r), 1);
+	assert_string_equal(str(value_at(&r, 0), "displayName"), "Alice Anders");
+	assert_int_equal((int)item(r.j, "@odata.count")->valuedouble, 4);
+	done(&r);
+	/* $orderby with $filter: advanced only. */
+	refused(f, "GET", "/v1.0/users?$orderby=displayName&$filter=startsWith(displayName,'a')", f->app, NULL, 400,
+		"Request_UnsupportedQuery", "$orderby with $filter");
+	call_ex(f, &r, "GET", "/v1.0/users?$orderby=displayName&$filter=accountEnabled%20eq%20true&$count=true",
+		f->app, NULL, EVENTUAL, NULL);
+	expect_status(&r, 200);
+	assert_int_equal(value_count(&r), 4);
+	done(&r);
+	/* Devices sort by displayName only as an advanced query. */
+	refused(f, "GET", "/v1.0/devices?$orderby=displayName", f->app, NULL, 400, "Request_UnsupportedQuery",
+		"Operator 'orderby'");
+	call_ex(f, &r, "GET", "/v1.0/devices?$orderby=displayName&$count=true", f->app, NULL, EVENTUAL, NULL);
+	expect_status(&r, 200);
+	done(&r);
+	refused(f, "GET", "/v1.0/users?$orderby=id", f->app, NULL, 400, "Request_UnsupportedQuery",
+		"Sorting on property 'id' of resource 'User' is not supported");
+	refused(f, "GET", "/v1.0/users?$orderby=shoeSize", f->app, NULL, 400, "BadRequest",
+		"Could not find a property named 'shoeSize'");
+	refused(f, "GET", "/v1.0/users?$orderby=displayName,userPrincipalName", f->app, NULL, 400,
+		"Request_UnsupportedQuery", "more than one property");
+	refused(f, "GET", "/v1.0/users?$orderby=displayName%20up", f->app, NULL, 400, "BadRequest",
+		"asc or desc");
+	refused(f, "GET", "/v1.0/informationProtection/bitlocker/recoveryKeys?$orderby=createdDateTime", f->app,
+		NULL, 400, "BadRequest", "Query option 'OrderBy' is not allowed");
 }
 
 static void users_permissions(void **state)
@@ -1573,6 +1778,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(users_by_upn_and_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(users_select_and_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(users_advanced_query, setup, teardown),
+		cmocka_unit_test_setup_teardown(filter_operators, setup, teardown),
+		cmocka_unit_test_setup_teardown(search_and_orderby, setup, teardown),
 		cmocka_unit_test_setup_teardown(users_permissions, setup, teardown),
 		cmocka_unit_test_setup_teardown(license_details, setup, teardown),
 		cmocka_unit_test_setup_teardown(assign_license, setup, teardown),

@@ -43,7 +43,7 @@ static const char base_json[] =
 	"\"onPremisesDomainName\":\"corp.contoso.example\",\"usageLocation\":\"US\",\"passwordSha256\":\"" HASH64 "\","
 	"\"roles\":[],\"assignedLicenses\":[\"" SKU_INTUNE "\"]},"
 	"{\"id\":\"" U2 "\",\"userPrincipalName\":\"bob@contoso.example\",\"displayName\":\"Bob\","
-	"\"roles\":[\"Cloud Device Administrator\"]}],"
+	"\"accountEnabled\":false,\"roles\":[\"Cloud Device Administrator\"]}],"
 	"\"devices\":[{\"id\":\"" D1 "\",\"deviceId\":\"" DEVID1 "\",\"displayName\":\"PC1\","
 	"\"registeredOwners\":[\"" U1 "\"],\"registeredUsers\":[]}],"
 	"\"apps\":[{\"appId\":\"" APP1 "\",\"displayName\":\"app\",\"secretSha256\":\"" HASH64 "\","
@@ -234,6 +234,8 @@ static void load_dump_roundtrip(void **unused)
 	assert_non_null(alice);
 	assert_string_equal(alice->upn, "Alice@Contoso.example"); /* spelling kept */
 	assert_true(cloud_user_check_password(alice, "password"));
+	assert_true(alice->account_enabled); /* the default */
+	assert_false(cloud_user_find(s, U2)->account_enabled);
 	cloud_device *d = cloud_device_find(s, D1);
 	assert_non_null(d);
 	assert_string_equal(d->operating_system, "Windows"); /* the default */
@@ -345,6 +347,7 @@ static void refusals_name_the_field(void **unused)
 		{"\"onPremisesSamAccountName\":\"alice\"", "\"onPremisesSamAccountName\":\"a/b\"",
 		 "users[0].onPremisesSamAccountName: 'a/b' is not a Windows account name"},
 		{"\"usageLocation\":\"US\"", "\"usageLocation\":\"us\"", "users[0].usageLocation: 'us' is not a two-letter"},
+		{"\"accountEnabled\":false", "\"accountEnabled\":\"no\"", "users[1].accountEnabled: must be true or false"},
 		{"\"passwordSha256\":\"" HASH64 "\"", "\"passwordSha256\":\"abc\"",
 		 "users[0].passwordSha256: must be 64 hex digits"},
 		{"\"roles\":[\"Cloud Device Administrator\"]",
