@@ -3,7 +3,8 @@
  * Input: one control byte, then "path\nquery\nbody". The control byte
  * picks the method (bits 0-2), the caller (bits 3-4: the demo admin, an
  * app with read and write roles, an ordinary user) and whether the
- * User-Agent and Content-Type headers are sent (bits 5, 6). A path that
+ * User-Agent and Content-Type headers are sent (bits 5, 6) and whether
+ * ConsistencyLevel: eventual is (bit 7, for advanced queries). A path that
  * does not start with '/' gets "/v1.0/" in front, so most inputs reach the
  * handlers rather than the version check.
  *
@@ -192,6 +193,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rq.headers[rq.n_headers++] = (cloud_header){"user-agent", "fuzz/1.0"};
 	if (!(ctl & 0x40))
 		rq.headers[rq.n_headers++] = (cloud_header){"content-type", "application/json"};
+	if (ctl & 0x80)
+		rq.headers[rq.n_headers++] = (cloud_header){"consistencylevel", "eventual"};
 	rq.body = body_len ? body : NULL;
 	rq.body_len = body_len;
 
