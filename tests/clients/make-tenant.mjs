@@ -28,7 +28,9 @@ const users = [
 // Enough users for several pages at $top=10.
 for (let i = 1; i <= 24; i++) {
 	const n = String(i).padStart(2, '0');
-	users.push({ id: randomUUID(), userPrincipalName: `user${n}@${domain}`, displayName: `User ${n}` });
+	// The last one's account is disabled, for accountEnabled filters.
+	users.push({ id: randomUUID(), userPrincipalName: `user${n}@${domain}`, displayName: `User ${n}`,
+		     ...(i === 24 ? { accountEnabled: false } : {}) });
 }
 const confidential = { appId: randomUUID(), servicePrincipalId: randomUUID() };
 const publicClient = { appId: randomUUID() };
