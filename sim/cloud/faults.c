@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sim/cloud/cloud_util.h"
 #include "sim/cloud/faults.h"
 #include "ssrp/sys/error.h"
 
@@ -407,15 +408,65 @@ struct cloud_retry_tracker {
 	retry_slot slots[TRACKER_SLOTS];
 };
 
-/* FNV-1a, 64 bit; 0 is reserved for "empty". */
-static uint64_t key_hash(const char *key)
+/* FNV-1a, 64 bit. */
+static uint64_t value_hash(const char *v, int fold_case)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
-		h ^= *p;
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		h ^= fold_case ? (unsigned char)tolower(*p) : *p;
 		h *= 0x100000001b3ull;
 	}
+	return h;
+}
+
+/* "client:<id>" for a form naming client_id, with the user's credential
+ * when the grant has one; 0 when the body is no such form. A client
+ * assertion is new in every request, so the application is its client_id. */
+static int form_caller(const cloud_request *rq, char *who, size_t cap)
+{
+	if (!rq->body || !rq->body_len)
+		return 0;
+	cloud_form f;
+	memset(&f, 0, sizeof f);
+	if (cloud_form_parse(&f, (const char *)rq->body, rq->body_len) != SSRP_OK)
+		return 0;
+	const char *client = cloud_form_get(&f, "client_id");
+	int found = client && *client;
+	if (found) {
+		static const char *const user_fields[] = {"username", "refresh_token", "device_code",
+							  "code"};
+		const char *field = NULL, *value = NULL;
+		for (size_t i = 0; i < sizeof user_fields / sizeof *user_fields && !value; i++)
+			if ((value = cloud_form_get(&f, user_fields[i])) != NULL)
+				field = user_fields[i];
+		if (value)
+			snprintf(who, cap, "client:%.128s %s:%016llx", client, field,
+				 (unsigned long long)value_hash(value, field == user_fields[0]));
+		else
+			snprintf(who, cap, "client:%.128s", client);
+	}
+	cloud_form_free(&f);
+	return found;
+}
+
+/* 0 is reserved for "empty". */
+static uint64_t key_hash(const char *key)
+{
+	uint64_t h = value_hash(key, 0);
 	return h ? h : 1;
+}
+
+void cloud_retry_key(const cloud_request *rq, const char *ip, char *out, size_t cap)
+{
+	const char *auth = cloud_request_header(rq, "authorization");
+	char who[200];
+	if (auth && *auth)
+		snprintf(who, sizeof who, "auth:%016llx", (unsigned long long)value_hash(auth, 0));
+	else if (rq->client_cert_cn)
+		snprintf(who, sizeof who, "cert:%.128s", rq->client_cert_cn);
+	else if (!form_caller(rq, who, sizeof who))
+		snprintf(who, sizeof who, "ip:%.64s", ip);
+	snprintf(out, cap, "%s %s %s%s", who, rq->method, rq->host, rq->path);
 }
 
 int cloud_retry_tracker_new(cloud_retry_tracker **out)

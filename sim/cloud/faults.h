@@ -88,11 +88,19 @@ void cloud_fault_respond(const char *svc, const cloud_request *rq, const cloud_f
 
 /* ---- early retries -------------------------------------------------------
  * The server notes every 429/503 that carried a Retry-After under a key
- * made of the caller (a hash of its credential, else its address), the
- * method and the path; a request under the same key before that time has
- * passed is an early retry. The table is bounded: the oldest entries are
- * forgotten first. Thread-safe. */
+ * made of the caller, the method and the path; a request under the same key
+ * before that time has passed is an early retry. A Retry-After binds only
+ * the caller it was sent to: the table is bounded (the oldest entries are
+ * forgotten first) and thread-safe. */
 typedef struct cloud_retry_tracker cloud_retry_tracker;
+
+/* The key of rq from address ip, into out: the caller is its Authorization
+ * header (hashed), else its client certificate, else the client_id of a
+ * form body with a hash of the user's credential in it (username,
+ * refresh_token, device_code or code: token requests carry no header, and
+ * an application's and a user's token requests from one address are
+ * different callers), else the address. No secret is kept as is. */
+void cloud_retry_key(const cloud_request *rq, const char *ip, char *out, size_t cap);
 
 int cloud_retry_tracker_new(cloud_retry_tracker **out);
 void cloud_retry_tracker_free(cloud_retry_tracker *t);

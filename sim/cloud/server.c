@@ -788,31 +788,6 @@ static int split_target(req_ctx *r, char **path, const char **query)
 	return 0;
 }
 
-static uint64_t fnv64(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
-/* The caller for early-retry tracking: its credential (hashed, never kept
- * as is), else its certificate, else its IP address. */
-static void retry_key(const cloud_request *rq, const char *ip, char *out, size_t cap)
-{
-	const char *auth = cloud_request_header(rq, "authorization");
-	char who[96];
-	if (auth && *auth)
-		snprintf(who, sizeof who, "auth:%016llx", (unsigned long long)fnv64(auth));
-	else if (rq->client_cert_cn)
-		snprintf(who, sizeof who, "cert:%s", rq->client_cert_cn);
-	else
-		snprintf(who, sizeof who, "ip:%s", ip);
-	snprintf(out, cap, "%s %s %s%s", who, rq->method, rq->host, rq->path);
-}
-
 static char *json_text(cJSON *o)
 {
 	char *t = cJSON_PrintUnformatted(o);
@@ -1063,7 +1038,7 @@ static void prepare(cloud_server *srv, struct MHD_Connection *conn, req_ctx *r, 
 	r->svc = r->admin ? NULL : cloud_service_of(r->host);
 	if (!r->svc)
 		return;
-	retry_key(rq, r->ip, r->retry_key, sizeof r->retry_key);
+	cloud_retry_key(rq, r->ip, r->retry_key, sizeof r->retry_key);
 	r->early = cloud_retry_is_early(srv->retries, r->retry_key, mono_ms());
 	char subject[1200];
 	snprintf(subject, sizeof subject, "%s%s", r->svc, r->path);

@@ -10,7 +10,8 @@
  * another user; DRS GET/DELETE; webhook jobs and their output, a wrong
  * token, disabled and expired webhooks; admin endpoints refused without the
  * admin token; every fault kind as a client sees it and the early-retry
- * flag; the request log (valid JSON lines, no secret in it); a state round
+ * flag, which a Retry-After sets only for the caller it was sent to (token
+ * requests are told apart by the credential in their body); the request log (valid JSON lines, no secret in it); a state round
  * trip through a second server; 16 threads adding owners and keys at once
  * with exact counts. SSRP_KEEP_TEST_DIR=1 keeps the files for a look. */
 #include <errno.h>
@@ -858,6 +859,82 @@ static void test_faults_seen_by_client(void **st)
 	free(tok);
 }
 
+static int early_retries_logged(void)
+{
+	char *text = sim_read_text(S.log);
+	assert_non_null(text);
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, "\"early_retry\":true")) != NULL; p++)
+		n++;
+	free(text);
+	return n;
+}
+
+/* A user's refresh token from a password sign-in with offline_access. */
+static char *user_refresh_token(int i)
+{
+	char upn[64], pw[64], form[1024];
+	user_upn(upn, i);
+	user_password(pw, i);
+	char *scope = curl_easy_escape(NULL, DELEGATED_SCOPE " offline_access", 0);
+	char *u = curl_easy_escape(NULL, upn, 0);
+	snprintf(form, sizeof form,
+		 "grant_type=password&client_id=" PUBLIC_ID "&username=%s&password=%s&scope=%s", u,
+		 pw, scope);
+	curl_free(scope);
+	curl_free(u);
+	resp r = http(&(req){.method = "POST",
+			     .url = "https://login.microsoftonline.com/" TENANT_ID
+				    "/oauth2/v2.0/token",
+			     .content_type = "application/x-www-form-urlencoded",
+			     .body = form});
+	EXPECT_STATUS(r, 200);
+	cJSON *o = cJSON_Parse(r.body);
+	const cJSON *rt = cJSON_GetObjectItemCaseSensitive(o, "refresh_token");
+	assert_true(cJSON_IsString(rt));
+	char *out = strdup(rt->valuestring);
+	cJSON_Delete(o);
+	resp_free(&r);
+	remember_secret(out);
+	return out;
+}
+
+/* A Retry-After binds the caller it was sent to. Token requests carry the
+ * credential in the body, not in a header, and all come from one address
+ * here: the application throttled at the token endpoint retrying at once is
+ * early; a user's refresh and another user's sign-in at that moment were
+ * told nothing and are not. */
+static void test_early_retry_is_per_caller(void **st)
+{
+	(void)st;
+	char *rt = user_refresh_token(2);
+	char *refresh = malloc(strlen(rt) + 128);
+	assert_non_null(refresh);
+	sprintf(refresh, "grant_type=refresh_token&client_id=" PUBLIC_ID "&refresh_token=%s", rt);
+	int before = early_retries_logged();
+
+	set_faults("login/*:429:5@1");
+	resp r = http(&(req){.method = "POST",
+			     .url = "https://login.microsoftonline.com/" TENANT_ID
+				    "/oauth2/v2.0/token",
+			     .content_type = "application/x-www-form-urlencoded",
+			     .body = "grant_type=client_credentials&client_id=" APP_ID
+				     "&client_secret=" APP_SECRET
+				     "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"});
+	EXPECT_STATUS(r, 429);
+	assert_string_equal(r.retry_after, "5");
+	resp_free(&r);
+
+	free(form_token(refresh)); /* the user's refresh, inside the application's 5 s */
+	free(user_token(1));       /* another user's sign-in */
+	assert_int_equal(early_retries_logged(), before);
+	free(app_token()); /* the application itself, at once */
+	assert_int_equal(early_retries_logged(), before + 1);
+	set_faults("");
+	free(refresh);
+	free(rt);
+}
+
 /* Every line is one JSON object with the documented members; the faults
  * and the early retry above are there; no secret is anywhere in the file. */
 static void test_request_log(void **st)
@@ -1074,6 +1151,7 @@ int main(void)
 		cmocka_unit_test(test_webhook_job),
 		cmocka_unit_test(test_admin_needs_token),
 		cmocka_unit_test(test_faults_seen_by_client),
+		cmocka_unit_test(test_early_retry_is_per_caller),
 		cmocka_unit_test(test_request_log),
 		cmocka_unit_test(test_concurrency),
 		cmocka_unit_test(test_state_round_trip),

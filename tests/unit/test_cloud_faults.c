@@ -1,6 +1,7 @@
 /* The simulated cloud's fault scripts and early-retry tracker
- * (sim/cloud/faults.h): the parser, its error messages, and the exact
- * sequence of decisions a script makes. */
+ * (sim/cloud/faults.h): the parser, its error messages, the exact
+ * sequence of decisions a script makes, and whose retries the tracker
+ * keeps apart. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -259,6 +260,101 @@ static void test_early_retry(void **st)
 	cloud_retry_tracker_free(t);
 }
 
+/* The key of a POST to the token endpoint from 127.0.0.1 with this form
+ * body (and an Authorization header when auth is not NULL). */
+static void token_key(char *out, size_t cap, const char *form, const char *auth)
+{
+	cloud_request rq;
+	memset(&rq, 0, sizeof rq);
+	rq.method = "POST";
+	rq.host = "login.microsoftonline.com";
+	rq.path = "/5a5a5a5a-0000-4000-8000-00000000a9e7/oauth2/v2.0/token";
+	rq.body = (const uint8_t *)form;
+	rq.body_len = form ? strlen(form) : 0;
+	if (auth) {
+		rq.headers[0] = (cloud_header){"authorization", auth};
+		rq.n_headers = 1;
+	}
+	cloud_retry_key(&rq, "127.0.0.1", out, cap);
+}
+
+/* Token requests carry their credential in the body: an application and a
+ * user signing in from one address are two callers, and a Retry-After one
+ * of them was given does not make the other's request early. */
+static void test_retry_key_per_credential(void **st)
+{
+	(void)st;
+	char app[1400], app_again[1400], app_assert[1400], app_assert2[1400], rt[1400],
+		rt_again[1400], rt_other[1400], alice[1400], alice_upper[1400], bob[1400],
+		none[1400], basic[1400];
+	token_key(app, sizeof app,
+		  "grant_type=client_credentials&client_id=5b5b-app&client_secret=s3cret-one"
+		  "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
+		  NULL);
+	token_key(app_again, sizeof app_again,
+		  "client_id=5b5b-app&grant_type=client_credentials&client_secret=s3cret-one"
+		  "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
+		  NULL);
+	/* a client assertion is new every time: the application is the caller */
+	token_key(app_assert, sizeof app_assert,
+		  "grant_type=client_credentials&client_id=5b5b-app&client_assertion=eyJ.one.sig",
+		  NULL);
+	token_key(app_assert2, sizeof app_assert2,
+		  "grant_type=client_credentials&client_id=5b5b-app&client_assertion=eyJ.two.sig",
+		  NULL);
+	token_key(rt, sizeof rt,
+		  "grant_type=refresh_token&client_id=5b5b-public&refresh_token=RT-first", NULL);
+	token_key(rt_again, sizeof rt_again,
+		  "grant_type=refresh_token&refresh_token=RT-first&client_id=5b5b-public", NULL);
+	token_key(rt_other, sizeof rt_other,
+		  "grant_type=refresh_token&client_id=5b5b-public&refresh_token=RT-second", NULL);
+	token_key(alice, sizeof alice,
+		  "grant_type=password&client_id=5b5b-public&username=alice%40contoso.example"
+		  "&password=pw-alice",
+		  NULL);
+	token_key(alice_upper, sizeof alice_upper,
+		  "grant_type=password&client_id=5b5b-public&username=Alice%40Contoso.example"
+		  "&password=pw-alice",
+		  NULL);
+	token_key(bob, sizeof bob,
+		  "grant_type=password&client_id=5b5b-public&username=bob%40contoso.example"
+		  "&password=pw-bob",
+		  NULL);
+	token_key(none, sizeof none, NULL, NULL);
+	token_key(basic, sizeof basic, "grant_type=client_credentials",
+		  "Basic NWI1Yi1hcHA6czNjcmV0LW9uZQ==");
+
+	assert_string_equal(app, app_again);
+	assert_string_equal(app_assert, app_assert2);
+	assert_string_equal(rt, rt_again);
+	assert_string_equal(alice, alice_upper);
+	const char *distinct[] = {app, rt, rt_other, alice, bob, none, basic};
+	size_t n = sizeof distinct / sizeof *distinct;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (!strcmp(distinct[i], distinct[j]))
+				fail_msg("two callers share the key '%s'", distinct[i]);
+	/* the path and method are part of it; no secret is kept as is */
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(strstr(distinct[i], " POST login.microsoftonline.com/"));
+		const char *secret[] = {"s3cret", "RT-", "pw-", "alice", "NWI1Yi"};
+		for (size_t k = 0; k < sizeof secret / sizeof *secret; k++)
+			if (strstr(distinct[i], secret[k]))
+				fail_msg("the key '%s' holds '%s'", distinct[i], secret[k]);
+	}
+	assert_non_null(strstr(none, "ip:127.0.0.1 "));
+
+	/* what the tracker makes of it: the application was told to wait, the
+	 * user was not */
+	cloud_retry_tracker *t = NULL;
+	assert_int_equal(cloud_retry_tracker_new(&t), SSRP_OK);
+	cloud_retry_note(t, app, 1000, "0.3");
+	assert_false(cloud_retry_is_early(t, rt, 1168));
+	assert_true(cloud_retry_is_early(t, app_again, 1168));
+	assert_false(cloud_retry_is_early(t, app_again, 1300));
+	cloud_retry_tracker_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_parse_errors_name_the_part),
 		cmocka_unit_test(test_failed_set_keeps_old_script),
 		cmocka_unit_test(test_early_retry),
+		cmocka_unit_test(test_retry_key_per_credential),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
