@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ssrp/sim.h"
 #include "sim/swtpm.h"
 #include "bench/bench_util.h"
 #include "ssrp/agent.h"
@@ -52,7 +53,8 @@ extern char **environ;
 #define MAX_RUNS 200
 
 static char work[512], sim_dir[600], config[700], log_path[700], swtpm_dir[600];
-static const char *ssrp_bin;
+static const char *ssrp_bin;   /* ssrp-sim: the simulated cloud */
+static const char *assocd_bin; /* ssrp-assocd */
 static pid_t serve_pid;
 static int sim_started, tpm_started;
 
@@ -121,7 +123,7 @@ static void cleanup(void)
 		serve_pid = 0;
 	}
 	if (sim_started) {
-		char *argv[] = {(char *)ssrp_bin, "sim", "cloud", "stop", "--dir", sim_dir, NULL};
+		char *argv[] = {(char *)ssrp_bin, "cloud", "stop", "--dir", sim_dir, NULL};
 		bench_run(argv, NULL, NULL);
 		sim_started = 0;
 	}
@@ -178,17 +180,21 @@ static int agent(const char *img, const char *journal, const char *tpm_spec, ssr
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: bench_agent --ssrp PATH [--steady N] [--keep DIR]\n");
+	fprintf(stderr, "usage: bench_agent --ssrp SSRP_SIM --assocd SSRP_ASSOCD [--steady N] [--keep DIR]\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
+	if (ssrp_sim_register_backends())
+		return 1;
 	int steady = 20;
 	const char *keep = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--ssrp") && i + 1 < argc)
 			ssrp_bin = argv[++i];
+		else if (!strcmp(argv[i], "--assocd") && i + 1 < argc)
+			assocd_bin = argv[++i];
 		else if (!strcmp(argv[i], "--steady") && i + 1 < argc)
 			steady = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--keep") && i + 1 < argc)
@@ -196,7 +202,7 @@ int main(int argc, char **argv)
 		else
 			return usage();
 	}
-	if (!ssrp_bin || steady < 1 || steady > MAX_RUNS)
+	if (!ssrp_bin || !assocd_bin || steady < 1 || steady > MAX_RUNS)
 		return usage();
 	if (keep) {
 		snprintf(work, sizeof work, "%s", keep);
@@ -221,7 +227,7 @@ int main(int argc, char **argv)
 	char out[700], err[700];
 	snprintf(out, sizeof out, "%s/sim-start.out", work);
 	snprintf(err, sizeof err, "%s/sim-start.err", work);
-	char *start_argv[] = {(char *)ssrp_bin, "sim", "cloud", "start", "--dir", sim_dir, NULL};
+	char *start_argv[] = {(char *)ssrp_bin, "cloud", "start", "--dir", sim_dir, NULL};
 	if (bench_run(start_argv, out, err) != 0)
 		return fail("cannot start the simulated cloud (see sim-start.err with --keep)");
 	sim_started = 1;
@@ -240,7 +246,7 @@ int main(int argc, char **argv)
 	snprintf(serve_err, sizeof serve_err, "%s/assoc.err", work);
 	/* One worker: each worker keeps its own tokens, and the warm-up can
 	 * only warm the one it reaches. */
-	char *serve_argv[] = {(char *)ssrp_bin, "assoc", "serve", "--config", config, "--workers", "1",
+	char *serve_argv[] = {(char *)assocd_bin, "--config", config, "--workers", "1",
 			      "--port-file", port_file, NULL};
 	serve_pid = bench_spawn(serve_argv, serve_out, serve_err);
 	for (int i = 0; i < 100 && file_size(port_file) == 0; i++)

@@ -19,4 +19,4 @@ bench_require swtpm "swtpm swtpm-tools"
 cmake --build "$build" --target bench_agent ssrp_cli >&2
 TSS2_LOG=${TSS2_LOG:-all+NONE}
 export TSS2_LOG
-exec "$build/bench/bench_agent" --ssrp "$build/ssrp" "$@"
+exec "$build/bench/bench_agent" --ssrp "$build/ssrp-sim" --assocd "$build/ssrp-assocd" "$@"

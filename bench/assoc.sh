@@ -17,4 +17,4 @@ bench_init assoc.sh "$@"
 shift "$bench_shift"
 
 cmake --build "$build" --target bench_assoc ssrp_cli >&2
-exec "$build/bench/bench_assoc" --ssrp "$build/ssrp" "$@"
+exec "$build/bench/bench_assoc" --ssrp "$build/ssrp-sim" "$@"

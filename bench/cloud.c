@@ -262,7 +262,7 @@ static int sim_start(const opts *o, sim *s, const char *dir, const char *state)
 {
 	memset(s, 0, sizeof *s);
 	snprintf(s->dir, sizeof s->dir, "%s", dir);
-	char *argv[] = {(char *)o->ssrp, "sim", "cloud", "start", "--dir", (char *)dir, "--state",
+	char *argv[] = {(char *)o->ssrp, "cloud", "start", "--dir", (char *)dir, "--state",
 			(char *)state, "--device-certs", "0", NULL};
 	char out[2048], v[64];
 	if (run(argv, out, sizeof out) != 0)
@@ -279,7 +279,7 @@ static int sim_start(const opts *o, sim *s, const char *dir, const char *state)
 static void sim_stop(const opts *o, sim *s)
 {
 	char out[1024];
-	char *argv[] = {(char *)o->ssrp, "sim", "cloud", "stop", "--dir", s->dir, NULL};
+	char *argv[] = {(char *)o->ssrp, "cloud", "stop", "--dir", s->dir, NULL};
 	if (s->pid)
 		run(argv, out, sizeof out);
 	s->pid = 0;

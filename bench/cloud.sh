@@ -17,4 +17,4 @@ shift "$bench_shift"
 bench_require wrk "wrk"
 
 cmake --build "$build" --target bench_cloud ssrp_cli >&2
-exec "$build/bench/bench_cloud" --ssrp "$build/ssrp" "$@"
+exec "$build/bench/bench_cloud" --ssrp "$build/ssrp-sim" "$@"

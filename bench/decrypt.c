@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ssrp/sim.h"
 #include "ssrp/volume.h"
 
 #define MIB (1024u * 1024u)
@@ -173,6 +174,8 @@ static int run_dislocker(const char *path, const char *out, double *secs, double
 
 int main(void)
 {
+	if (ssrp_sim_register_backends())
+		return 1;
 	static const struct {
 		uint16_t method;
 		const char *name;

@@ -3,4 +3,4 @@
 # Included from bench/CMakeLists.txt.
 add_executable(bench_decrypt decrypt.c)
 target_include_directories(bench_decrypt PRIVATE ${PROJECT_SOURCE_DIR})
-target_link_libraries(bench_decrypt PRIVATE ssrp_static PkgConfig::CRYPTO)
+target_link_libraries(bench_decrypt PRIVATE ssrp_sim ssrp_static PkgConfig::CRYPTO)

@@ -214,7 +214,7 @@ static int sim_start(const opts *o, sim *s, const char *state)
 		snprintf(faults, sizeof faults, "graph/*:latency:%d", o->latency_ms);
 	snprintf(out, sizeof out, "%s/sim-start.out", work);
 	snprintf(err, sizeof err, "%s/sim-start.err", work);
-	char *argv[] = {(char *)o->ssrp, "sim",    "cloud",        "start", "--dir", s->dir,
+	char *argv[] = {(char *)o->ssrp, "cloud", "start", "--dir", s->dir,
 			"--state",       (char *)state, "--faults", faults,  NULL};
 	if (bench_run(argv, out, err) != 0) {
 		char *e = bench_read_file(err, NULL);
@@ -247,7 +247,7 @@ static void sim_stop(const opts *o, sim *s)
 {
 	if (!s->started)
 		return;
-	char *argv[] = {(char *)o->ssrp, "sim", "cloud", "stop", "--dir", s->dir, NULL};
+	char *argv[] = {(char *)o->ssrp, "cloud", "stop", "--dir", s->dir, NULL};
 	bench_run(argv, NULL, NULL);
 	s->started = 0;
 }

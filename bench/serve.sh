@@ -17,4 +17,4 @@ bench_init serve.sh "$@"
 shift "$bench_shift"
 
 cmake --build "$build" --target bench_serve ssrp_cli >&2
-exec "$build/bench/bench_serve" --ssrp "$build/ssrp" "$@"
+exec "$build/bench/bench_serve" --ssrp "$build/ssrp-sim" "$@"

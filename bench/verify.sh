@@ -33,17 +33,19 @@ CPU_RUNS=${CPU_RUNS:-20}
 
 cmake --build "$build" --target ssrp_cli >&2
 ssrp=$build/ssrp
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-bench-verify.XXXXXX")
 cleanup() {
-	"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1 || true
-	"$ssrp" sim swtpm stop --dir "$work/tpm" >/dev/null 2>&1 || true
+	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1 || true
+	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1 || true
 	[ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
-SSRP_TPM=$("$ssrp" sim swtpm start --dir "$work/tpm")
+SSRP_TPM=$("$ssrp_sim" swtpm start --dir "$work/tpm")
 export SSRP_TPM
 start_cloud() {
-	env_file=$("$ssrp" sim cloud start --dir "$work/cloud" "$@" 2>"$work/cloud.err")
+	env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" "$@" 2>"$work/cloud.err")
 	. "$env_file"
 	ct=""
 	for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
@@ -58,7 +60,7 @@ admin() {
 start_cloud
 admin GET /admin/state >"$work/demo.json"
 cp "$SSRP_SIM_CONFIG" "$work/demo-config.json"
-"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1
+"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
 "$root/tests/integration/make_report_tenant.sh" "$work/demo.json" "$TENANT" >"$work/tenant.json"
 start_cloud --state "$work/tenant.json" --device-certs $((DEVICES * 2 + 2))
 now_ms() { date +%s%3N; }
@@ -71,7 +73,7 @@ done | head -n "$DEVICES" >"$work/devices"
 i=0
 while read -r dcfg; do
 	mkdir -m 700 "$work/d$i"
-	"$ssrp" volume create --volume "sim:$work/d$i/os.img" --size 4M >/dev/null 2>&1
+	"$ssrp_sim" volume create --volume "sim:$work/d$i/os.img" --size 4M >/dev/null 2>&1
 	jq --argjson day "$DAY" '.agent = {"association":"off","verify_interval_s":$day}' "$dcfg" \
 		>"$work/d$i/config.json"
 	i=$((i + 1))
@@ -79,7 +81,7 @@ done <"$work/devices"
 agent() { # agent I [more]: one run; its HTTPS requests (all to DRS) added to $work/requests
 	d=$work/d$1
 	shift
-	"$ssrp" agent run --json --config "$d/config.json" --volume "sim:$d/os.img" \
+	"$ssrp" agent run --json --config "$d/config.json" --volume "bitlk:$d/os.img?rw" \
 		--journal "$d/agent.journal" "$@" >"$work/run.json" 2>/dev/null || true
 	jq .run.httpRequests "$work/run.json" >>"$work/requests"
 }

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ssrp/sim.h"
 #include "ssrp/volume.h"
 
 #define MIB (1024u * 1024u)
@@ -272,6 +273,8 @@ static int make_dir(const opts *o, char *dir, size_t cap, const char **base_out,
 
 int main(int argc, char **argv)
 {
+	if (ssrp_sim_register_backends())
+		return 1;
 	opts o;
 	int rc = parse_args(&o, argc, argv);
 	if (rc)

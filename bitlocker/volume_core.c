@@ -10,32 +10,44 @@
 #include "bitlocker/recovery_password.h"
 #include "bitlocker/volume_backends.h"
 #include "hal/mem.h"
+#include "hal/registry.h"
 
 struct ssrp_volume {
 	const ssrp_volume_backend *backend;
 	void *ctx; /* backend->ctx_size bytes */
 };
 
-static const ssrp_volume_backend *const builtin[] = {
-#ifndef _WIN32
-	&ssrp_volume_backend_bitlk,
-	&ssrp_volume_backend_sim,
-#else
-	&ssrp_volume_backend_wmi,
-#endif
-	NULL,
-};
+static ssrp_registry registered = SSRP_REGISTRY_INIT;
 
 const ssrp_volume_backend *const *ssrp_volume_builtin_backends(void)
 {
-	return builtin;
+	return ssrp_volume_builtin;
 }
 
-int ssrp_volume_open_backend(ssrp_volume **out, const ssrp_volume_backend *b, const char *config)
+/* A capability bit promises its slots: a table that sets one without them
+ * is refused when opened, not when a caller first reaches the NULL. */
+static const char *missing_slot(const ssrp_volume_backend *b)
 {
-	if (!out)
-		return ssrp_error_set(SSRP_E_INVALID, "ssrp_volume_open: out is NULL");
-	*out = NULL;
+	uint32_t c = b->caps;
+	if ((c & SSRP_VOLUME_CAP_STATUS) && !b->get_status)
+		return "STATUS without get_status";
+	if ((c & SSRP_VOLUME_CAP_PROTECTORS) &&
+	    (!b->list_protectors || !b->add_recovery_password || !b->delete_protector))
+		return "PROTECTORS without list_protectors, add_recovery_password and "
+		       "delete_protector";
+	if ((c & SSRP_VOLUME_CAP_READ_PASSWORD) && !b->get_recovery_password)
+		return "READ_PASSWORD without get_recovery_password";
+	if ((c & SSRP_VOLUME_CAP_UNLOCK) && !b->unlock_recovery_password)
+		return "UNLOCK without unlock_recovery_password";
+	if ((c & SSRP_VOLUME_CAP_PROTECTION) && (!b->protection_on || !b->protection_off))
+		return "PROTECTION without protection_on and protection_off";
+	if ((c & SSRP_VOLUME_CAP_DATA) && (!b->read || !b->write || !b->reserved_regions))
+		return "DATA without read, write and reserved_regions";
+	return NULL;
+}
+
+static int check_table(const ssrp_volume_backend *b)
+{
 	if (!b || !b->open || !b->close || !b->info.name)
 		return ssrp_error_set(SSRP_E_INVALID, "volume backend table lacks a name, open or close");
 	if (b->version < 1 || b->version > SSRP_VOLUME_BACKEND_VERSION)
@@ -43,13 +55,57 @@ int ssrp_volume_open_backend(ssrp_volume **out, const ssrp_volume_backend *b, co
 				      "volume backend '%s' has interface version %u; this library "
 				      "speaks versions 1 to %u",
 				      b->info.name, b->version, SSRP_VOLUME_BACKEND_VERSION);
+	const char *why = missing_slot(b);
+	if (why)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "volume backend '%s' claims a capability it has no slot for "
+				      "(%s)",
+				      b->info.name, why);
+	return SSRP_OK;
+}
+
+static const ssrp_volume_backend *find_builtin(const char *name, size_t n)
+{
+	for (size_t i = 0; ssrp_volume_builtin[i]; i++)
+		if (strlen(ssrp_volume_builtin[i]->info.name) == n &&
+		    !memcmp(ssrp_volume_builtin[i]->info.name, name, n))
+			return ssrp_volume_builtin[i];
+	return NULL;
+}
+
+int ssrp_volume_backend_register(const ssrp_volume_backend *b)
+{
+	int rc = check_table(b);
+	if (rc)
+		return rc;
+	if (find_builtin(b->info.name, strlen(b->info.name)))
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "'%s' is a built-in volume backend; register yours under "
+				      "another name",
+				      b->info.name);
+	return ssrp_registry_add(&registered, "volume", b->info.name, b);
+}
+
+const ssrp_volume_backend *ssrp_volume_registered_backend(size_t i)
+{
+	return ssrp_registry_at(&registered, i);
+}
+
+int ssrp_volume_open_backend(ssrp_volume **out, const ssrp_volume_backend *b, const char *config)
+{
+	if (!out)
+		return ssrp_error_set(SSRP_E_INVALID, "ssrp_volume_open: out is NULL");
+	*out = NULL;
+	int rc = check_table(b);
+	if (rc)
+		return rc;
 	ssrp_volume *v = ssrp_calloc(1, sizeof *v);
 	if (!v || !(v->ctx = ssrp_calloc(1, b->ctx_size ? b->ctx_size : 1))) {
 		ssrp_free(v);
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory opening a volume");
 	}
 	v->backend = b;
-	int rc = b->open(v->ctx, config ? config : "");
+	rc = b->open(v->ctx, config ? config : "");
 	if (rc) {
 		ssrp_free_secret(v->ctx, b->ctx_size);
 		ssrp_free(v);
@@ -61,23 +117,20 @@ int ssrp_volume_open_backend(ssrp_volume **out, const ssrp_volume_backend *b, co
 
 int ssrp_volume_open(ssrp_volume **out, const char *spec)
 {
-	if (!spec || !*spec)
-		return ssrp_error_set(SSRP_E_SPEC, "no volume given (bitlk:PATH, sim:PATH or wmi:C:)");
-	size_t n = strcspn(spec, ":");
-	for (size_t i = 0; builtin[i]; i++)
-		if (strlen(builtin[i]->info.name) == n && !memcmp(builtin[i]->info.name, spec, n) &&
-		    spec[n] == ':')
-			return ssrp_volume_open_backend(out, builtin[i], spec + n + 1);
 	if (out)
 		*out = NULL;
+	if (!spec || !*spec)
+		return ssrp_error_set(SSRP_E_SPEC, "no volume given (%s)", SSRP_VOLUME_SPEC_HINT);
+	size_t n = strcspn(spec, ":");
+	const ssrp_volume_backend *b = NULL;
+	if (spec[n] == ':' && !(b = find_builtin(spec, n)))
+		b = ssrp_registry_find(&registered, spec, n);
+	if (b)
+		return ssrp_volume_open_backend(out, b, spec + n + 1);
 	return ssrp_error_set(SSRP_E_SPEC,
-			      "volume spec '%s' names no backend of this build (%s)", spec,
-#ifdef _WIN32
-			      "wmi:C:"
-#else
-			      "bitlk:PATH or sim:PATH"
-#endif
-	);
+			      "volume spec '%s' names no backend of this build or registered "
+			      "one (%s)",
+			      spec, SSRP_VOLUME_SPEC_HINT);
 }
 
 void ssrp_volume_close(ssrp_volume *v)

@@ -70,7 +70,6 @@ typedef struct agent_ctx {
 
 	int not_yet;          /* some step left work for a later run */
 	char not_yet_reason[512];
-	unsigned long kill_at; /* SSRP_TEST_KILL_AT; 0: off */
 	unsigned long durable; /* durable writes so far */
 	int64_t now;           /* Unix seconds at the start */
 } agent_ctx;
@@ -99,8 +98,8 @@ int agent_assoc_due(const agent_ctx *c);
 const char *agent_assoc_mode_name(ssrp_association_mode m);
 
 /* agent_volume.c */
-/* Just before each durable write (journal save or volume change):
- * counts, and kills the process at the SSRP_TEST_KILL_AT'th. */
+/* Just before each durable write (journal save or volume change): counts
+ * it and tells the progress callback (SSRP_AGENT_STEP_WRITE). */
 void agent_before_write(agent_ctx *c, int volume_change);
 int agent_refresh(agent_ctx *c);
 const ssrp_protector *agent_find(const agent_ctx *c, const char *id);

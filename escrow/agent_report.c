@@ -35,7 +35,7 @@ void agent_event(agent_ctx *c, ssrp_agent_step step, int changed, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	ssrp_agent_event ev = {step, msg, changed};
+	ssrp_agent_event ev = {step, msg, changed, 0};
 	c->opt->progress(&ev, c->opt->progress_ctx);
 }
 

@@ -80,7 +80,7 @@ static int setup(agent_ctx *c, const ssrp_agent_options *opt, ssrp_agent_report 
 	c->volume_spec = opt->volume_spec ? opt->volume_spec
 			 : cfg->agent.volume ? cfg->agent.volume
 					     : AGENT_DEFAULT_VOLUME;
-	c->tpm_spec = opt->tpm_spec ? opt->tpm_spec : cfg->agent.tpm ? cfg->agent.tpm : getenv("SSRP_TPM");
+	c->tpm_spec = opt->tpm_spec ? opt->tpm_spec : cfg->agent.tpm; /* NULL: the default */
 	c->journal_path = opt->journal_path ? opt->journal_path
 			  : cfg->agent.journal ? cfg->agent.journal
 					       : AGENT_DEFAULT_JOURNAL;
@@ -173,16 +173,6 @@ static int run_steps(agent_ctx *c)
 	return SSRP_OK;
 }
 
-static unsigned long kill_at_from_env(void)
-{
-	const char *v = getenv("SSRP_TEST_KILL_AT");
-	if (!v || !*v)
-		return 0;
-	char *end;
-	unsigned long n = strtoul(v, &end, 10);
-	return *end ? 0 : n;
-}
-
 static int finish(agent_ctx *c, int rc, uint64_t t0)
 {
 	ssrp_agent_report *out = c->rep;
@@ -206,7 +196,6 @@ int ssrp_agent_run(const ssrp_agent_options *opt, ssrp_agent_report *out)
 	int rc = setup(&c, opt, out, 1);
 	if (rc || out->state == SSRP_AGENT_NOT_REGISTERED)
 		return finish(&c, rc, t0);
-	c.kill_at = kill_at_from_env();
 	rc = run_steps(&c);
 	if (!rc) {
 		(void)agent_read_users(&c);

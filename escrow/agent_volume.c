@@ -1,8 +1,7 @@
 /* The agent's volume and TPM steps: the TPM (opened only when something
  * needs it), unlocking (only when something needs the key), the TPM
- * protector, the recovery password, protection on; and the hook before
+ * protector, the recovery password, protection on; and the event before
  * every durable write. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +16,12 @@ void agent_before_write(agent_ctx *c, int volume_change)
 		c->rep->volume_changes++;
 	else
 		c->rep->journal_writes++;
-	/* Test hook (docs/agent.md): die just before the Nth durable write,
-	 * as a power cut would, so crash tests can check every point. */
-	if (c->kill_at && c->durable == c->kill_at) {
-#ifdef SIGKILL
-		raise(SIGKILL);
-#endif
-		abort();
-	}
+	if (!c->opt->progress)
+		return;
+	ssrp_agent_event ev = {SSRP_AGENT_STEP_WRITE,
+			       volume_change ? "about to change the volume" : "about to save the journal",
+			       0, c->durable};
+	c->opt->progress(&ev, c->opt->progress_ctx);
 }
 
 int agent_refresh(agent_ctx *c)

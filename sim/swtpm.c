@@ -160,7 +160,7 @@ static int swtpm_alive(long pid, const char *dir)
 static void fill_specs(ssrp_sim_swtpm *s)
 {
 	snprintf(s->spec, sizeof s->spec, "tss2:swtpm:host=" LOOPBACK ",port=%d", s->port);
-	snprintf(s->tbs_spec, sizeof s->tbs_spec, "tbs:socket=" LOOPBACK ":%d", s->port);
+	snprintf(s->tbs_spec, sizeof s->tbs_spec, "tbs-socket:" LOOPBACK ":%d", s->port);
 	snprintf(s->tcti, sizeof s->tcti, "swtpm:host=" LOOPBACK ",port=%d", s->port);
 }
 

@@ -7,7 +7,7 @@
  * on a free pair of loopback ports, waits until it answers a TPM command and
  * records the instance in DIR/swtpm.env, a file a shell can source:
  *   SSRP_TPM='tss2:swtpm:host=127.0.0.1,port=P'
- *   SSRP_TPM_TBS='tbs:socket=127.0.0.1:P'
+ *   SSRP_TPM_TBS='tbs-socket:127.0.0.1:P' (registered by ssrp_sim_register_backends)
  *   SSRP_SWTPM_PID=N
  *   SSRP_SWTPM_PORT=P
  *   SSRP_SWTPM_CTRL_PORT=P+1
@@ -51,7 +51,7 @@ typedef struct ssrp_sim_swtpm {
 	int ctrl_port;      /* control port = port+1 */
 	long pid;
 	char spec[256];     /* "tss2:swtpm:host=127.0.0.1,port=P" for ssrp_tpm_open */
-	char tbs_spec[256]; /* "tbs:socket=127.0.0.1:P" */
+	char tbs_spec[256]; /* "tbs-socket:127.0.0.1:P" */
 	char tcti[256];     /* "swtpm:host=127.0.0.1,port=P" for tpm2-tss/tpm2-tools */
 } ssrp_sim_swtpm;
 

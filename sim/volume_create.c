@@ -14,9 +14,10 @@
 #include "hal/clock.h"
 #include "hal/mem.h"
 #include "hal/random.h"
-#include "sim/volume_sim_keys.h"
-#include "sim/volume_store.h"
+#include "bitlocker/bitlk_keys.h"
+#include "bitlocker/bitlk_store.h"
 #include "ssrp/sys/error.h"
+#include "ssrp/sim.h"
 #include "ssrp/volume.h"
 
 /* The FVEK's length for a method, as its KEY datum holds it; 0: unknown. */
@@ -41,7 +42,7 @@ static int new_fvek(uint8_t fvek[64], size_t len)
 	return rc;
 }
 
-static int fill_metadata(ssrp_fve_metadata *md, const ssrp_sim_layout *l, const uint8_t vmk[32],
+static int fill_metadata(ssrp_fve_metadata *md, const ssrp_bitlk_layout *l, const uint8_t vmk[32],
 			 uint16_t method, const uint8_t *fvek)
 {
 	memset(md, 0, sizeof *md);
@@ -51,7 +52,7 @@ static int fill_metadata(ssrp_fve_metadata *md, const ssrp_sim_layout *l, const 
 	md->next_nonce = 1;
 	md->method = method;
 	md->filetime = ssrp_filetime_now();
-	md->description_len = (uint16_t)ssrp_sim_ascii_to_utf16(
+	md->description_len = (uint16_t)ssrp_bitlk_ascii_to_utf16(
 		md->description, sizeof md->description, "ssrp simulated volume");
 	ssrp_fve_vmk *k = &md->vmks[0];
 	md->n_vmks = 1;
@@ -64,14 +65,14 @@ static int fill_metadata(ssrp_fve_metadata *md, const ssrp_sim_layout *l, const 
 	if (!rc)
 		rc = ssrp_random_bytes(k->clear_key, sizeof k->clear_key);
 	if (!rc)
-		rc = ssrp_sim_wrap_key(&k->wrapped_vmk, md, k->clear_key, SSRP_FVE_ALG_VMK, vmk, 32);
+		rc = ssrp_bitlk_wrap_key(&k->wrapped_vmk, md, k->clear_key, SSRP_FVE_ALG_VMK, vmk, 32);
 	if (!rc)
-		rc = ssrp_sim_wrap_key(&md->fvek, md, vmk, method, fvek, fvek_len_of(method));
+		rc = ssrp_bitlk_wrap_key(&md->fvek, md, vmk, method, fvek, fvek_len_of(method));
 	return rc;
 }
 
 /* Every sector of the view encrypts zeros, so the volume reads as zeros. */
-static int encrypt_zeros(int fd, const ssrp_sim_layout *l, uint16_t method, const uint8_t *fvek)
+static int encrypt_zeros(int fd, const ssrp_bitlk_layout *l, uint16_t method, const uint8_t *fvek)
 {
 	enum { CHUNK = 256 };
 	uint8_t zeros[CHUNK * SSRP_FVE_SECTOR], ct[CHUNK * SSRP_FVE_SECTOR];
@@ -80,10 +81,10 @@ static int encrypt_zeros(int fd, const ssrp_sim_layout *l, uint16_t method, cons
 	int rc = ssrp_fve_cipher_new(&x, method, fvek, fvek_len_of(method));
 	uint64_t sectors = l->size / SSRP_FVE_SECTOR;
 	for (uint64_t s = 0; rc == SSRP_OK && s < sectors;) {
-		uint64_t phys = ssrp_sim_layout_physical(l, s);
+		uint64_t phys = ssrp_bitlk_layout_physical(l, s);
 		size_t n = 1;
 		while (phys != UINT64_MAX && n < CHUNK && s + n < sectors &&
-		       ssrp_sim_layout_physical(l, s + n) == phys + n)
+		       ssrp_bitlk_layout_physical(l, s + n) == phys + n)
 			n++;
 		if (phys != UINT64_MAX) {
 			rc = ssrp_fve_cipher_encrypt(x, ct, zeros, phys, n, SSRP_FVE_SECTOR);
@@ -98,7 +99,7 @@ static int encrypt_zeros(int fd, const ssrp_sim_layout *l, uint16_t method, cons
 	return rc;
 }
 
-static int build(const char *tmp, const ssrp_sim_layout *l, uint16_t method, unsigned flags)
+static int build(const char *tmp, const ssrp_bitlk_layout *l, uint16_t method, unsigned flags)
 {
 	uint8_t vmk[32], fvek[64], header[SSRP_FVE_SECTOR];
 	ssrp_fve_metadata *md = ssrp_malloc(sizeof *md);
@@ -124,12 +125,12 @@ static int build(const char *tmp, const ssrp_sim_layout *l, uint16_t method, uns
 	}
 	if (fd >= 0)
 		close(fd);
-	ssrp_sim_store store;
+	ssrp_bitlk_store store;
 	if (!rc)
-		rc = ssrp_sim_store_open(&store, tmp, 1, l);
+		rc = ssrp_bitlk_store_open(&store, tmp, 1, l);
 	if (!rc) {
-		rc = ssrp_sim_store_write_metadata(&store, md, vmk);
-		ssrp_sim_store_close(&store);
+		rc = ssrp_bitlk_store_write_metadata(&store, md, vmk);
+		ssrp_bitlk_store_close(&store);
 	}
 	ssrp_memzero(vmk, sizeof vmk);
 	ssrp_memzero(fvek, sizeof fvek);
@@ -144,7 +145,7 @@ int ssrp_sim_volume_create(const char *path, uint64_t size)
 
 int ssrp_sim_volume_create_with(const char *path, uint64_t size, uint16_t method, unsigned flags)
 {
-	ssrp_sim_layout l;
+	ssrp_bitlk_layout l;
 	char tmp[1100];
 	if (!path || !*path)
 		return ssrp_error_set(SSRP_E_INVALID, "no path given for the new volume");
@@ -153,7 +154,7 @@ int ssrp_sim_volume_create_with(const char *path, uint64_t size, uint16_t method
 				      "encryption method 0x%04x is not one BitLocker uses (0x8000 to "
 				      "0x8005)",
 				      method);
-	int rc = ssrp_sim_layout_for(&l, size);
+	int rc = ssrp_bitlk_layout_for(&l, size);
 	if (rc)
 		return rc;
 	if (access(path, F_OK) == 0)

@@ -9,7 +9,7 @@ ssrp_test(integration_assoc_engine SOURCES integration/test_assoc_engine.c integ
 foreach(t integration_assoc_engine valgrind_integration_assoc_engine)
   if(TEST ${t})
     # Appended: the valgrind_ variant already has SSRP_UNDER_VALGRIND=1.
-    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_cli>")
+    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_sim_cli>;SSRP_ASSOCD_BIN=$<TARGET_FILE:ssrp_assocd>")
   endif()
 endforeach()
 

@@ -18,7 +18,7 @@ ssrp_test(integration_assoc_serve SOURCES integration/test_assoc_serve.c integra
 foreach(t integration_assoc_serve valgrind_integration_assoc_serve)
   if(TEST ${t})
     # Appended: the valgrind_ variant already has SSRP_UNDER_VALGRIND=1.
-    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_cli>")
+    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_sim_cli>;SSRP_ASSOCD_BIN=$<TARGET_FILE:ssrp_assocd>")
   endif()
 endforeach()
 

@@ -10,7 +10,7 @@ ssrp_test(integration_cloud_client SOURCES integration/test_cloud_client.c integ
                                   Threads::Threads)
 foreach(t integration_cloud_client valgrind_integration_cloud_client)
   if(TEST ${t})
-    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_cli>")
+    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_sim_cli>;SSRP_ASSOCD_BIN=$<TARGET_FILE:ssrp_assocd>")
   endif()
 endforeach()
 

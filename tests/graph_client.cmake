@@ -7,7 +7,7 @@ ssrp_test(integration_graph_client SOURCES integration/test_graph_client.c integ
           LABELS integration LIBS PkgConfig::CJSON PkgConfig::CRYPTO)
 foreach(t integration_graph_client valgrind_integration_graph_client)
   if(TEST ${t})
-    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_cli>")
+    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_sim_cli>;SSRP_ASSOCD_BIN=$<TARGET_FILE:ssrp_assocd>")
   endif()
 endforeach()
 

@@ -18,7 +18,7 @@ target_link_libraries(integration_portal_browser PRIVATE ssrp_static PkgConfig::
 add_test(NAME integration_portal_browser COMMAND integration_portal_browser)
 set_tests_properties(integration_portal_browser PROPERTIES
   LABELS "integration;browser" TIMEOUT 180 RESOURCE_LOCK browser
-  ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_cli>;SSRP_ARTEFACT_DIR=${CMAKE_BINARY_DIR}/tests/artefacts")
+  ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_sim_cli>;SSRP_ASSOCD_BIN=$<TARGET_FILE:ssrp_assocd>;SSRP_ARTEFACT_DIR=${CMAKE_BINARY_DIR}/tests/artefacts")
 
 # Paths, cookies and form bodies fed to cloud_portal_handle (libFuzzer).
 # ssrp_fuzz() is defined by fuzz/tests.cmake, which tests/CMakeLists.txt

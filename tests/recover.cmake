@@ -15,7 +15,7 @@ ssrp_test(integration_recover SOURCES integration/test_recover.c integration/sim
           LABELS integration LIBS PkgConfig::CJSON)
 foreach(t integration_recover valgrind_integration_recover)
   if(TEST ${t})
-    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_cli>")
+    set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_sim_cli>;SSRP_ASSOCD_BIN=$<TARGET_FILE:ssrp_assocd>")
   endif()
 endforeach()
 

@@ -1,4 +1,5 @@
 /* Helpers shared by the ssrp command's subcommands. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -201,4 +202,28 @@ int cli_load_config(ssrp_cloud_config **cfg, const char *given, const char **pat
 		*path = p;
 	int rc = ssrp_cloud_config_load(cfg, p);
 	return rc ? cli_fail(rc) : 0;
+}
+
+/* "64M", "1G", "4096" → bytes: digits, then at most one unit letter. */
+int cli_parse_size(uint64_t *out, const char *text, const char *what)
+{
+	char digits[32];
+	size_t n = strlen(text);
+	uint64_t unit = 1;
+	switch (n ? toupper((unsigned char)text[n - 1]) : 0) {
+	case 'K': unit = 1024; n--; break;
+	case 'M': unit = 1024 * 1024; n--; break;
+	case 'G': unit = 1024ull * 1024 * 1024; n--; break;
+	default: break;
+	}
+	uint64_t v = 0;
+	if (n == 0 || n >= sizeof digits)
+		return cli_usage_error("%s '%s' is not a size (like 4096, 64K, 64M, 1G)", what, text);
+	memcpy(digits, text, n);
+	digits[n] = '\0';
+	if (cli_parse_uint(&v, digits, 0, UINT64_MAX / unit))
+		return cli_usage_error("%s '%s' is not a size (like 4096, 64K, 64M, 1G) below 2^64: %s",
+				       what, text, ssrp_error_last());
+	*out = v * unit;
+	return 0;
 }

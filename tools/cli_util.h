@@ -52,6 +52,10 @@ const char *cli_config_path(const char *given);
  * code when it does not load. */
 int cli_load_config(ssrp_cloud_config **cfg, const char *given, const char **path);
 
+/* "64M", "1G", "4096" → bytes; EXIT_USAGE naming what (--size) when it is
+ * not a size. */
+int cli_parse_size(uint64_t *out, const char *text, const char *what);
+
 /* "7,11" or "0-3,7" → bit mask of PCRs; 0 with a message on error. */
 int cli_parse_pcrs(uint32_t *out, const char *text);
 

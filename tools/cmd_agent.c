@@ -61,9 +61,23 @@ typedef struct agent_args {
 	const char *positional;
 } agent_args;
 
+static void (*write_hook)(unsigned long n);
+
+void ssrp_cmd_agent_on_write(void (*fn)(unsigned long n))
+{
+	write_hook = fn;
+}
+
 static void on_progress(const ssrp_agent_event *ev, void *ctx)
 {
-	(void)ctx;
+	const int *quiet = ctx;
+	if (ev->step == SSRP_AGENT_STEP_WRITE) {
+		if (write_hook)
+			write_hook(ev->write_number);
+		return;
+	}
+	if (*quiet)
+		return;
 	fprintf(stderr, "agent: %s\n", ev->message);
 	fflush(stderr);
 }
@@ -240,11 +254,13 @@ int ssrp_cmd_agent(int argc, char **argv)
 	if (!o.config_path)
 		return cli_usage_error("no configuration: give --config FILE or set SSRP_CONFIG");
 	o.volume_spec = a.volume;
-	o.tpm_spec = a.tpm;
+	o.tpm_spec = cli_tpm_spec(a.tpm);
 	o.journal_path = a.journal;
 	o.force_association = a.force;
 	o.verify = a.verify;
-	o.progress = a.quiet || status ? NULL : on_progress;
+	int quiet = a.quiet || status;
+	o.progress = quiet && !write_hook ? NULL : on_progress;
+	o.progress_ctx = &quiet;
 	ssrp_agent_report r;
 	rc = status ? ssrp_agent_status(&o, &r) : ssrp_agent_run(&o, &r);
 	if (a.json) {

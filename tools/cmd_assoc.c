@@ -4,7 +4,7 @@
  *   ssrp assoc handle [--dry-run] [--json]         Automation WebhookData on stdin
  *   ssrp assoc run --device ID --user U [--user U ...] [--dry-run] [--json]
  *   ssrp assoc batch --in FILE [--concurrency N] [--dry-run] [--json] [--summary-json]
- *   ssrp assoc serve ...   (tools/cmd_assoc_serve.c)
+ *   (the HTTPS endpoint for devices is ssrp-assocd: tools/cmd_assoc_serve.c)
  *   ssrp assoc login ...   (tools/cmd_assoc_login.c)
  *   ssrp assoc report ...  (tools/cmd_assoc_report.c)
  *
@@ -32,7 +32,6 @@
 #include "tools/cmd_assoc.h"
 #include "tools/cmd_assoc_login.h"
 #include "tools/cmd_assoc_report.h"
-#include "tools/cmd_assoc_serve.h"
 
 #define MAX_WEBHOOK_INPUT (1024u * 1024u)
 
@@ -42,7 +41,6 @@ static const char usage[] =
 	"       ssrp assoc run --device ID --user U [--user U ...] [--dry-run] [--json]\n"
 	"       ssrp assoc batch --in FILE [--concurrency N] [--dry-run] [--json]\n"
 	"                        [--summary-json]             JSON lines or CSV deviceId,user...\n"
-	"       ssrp assoc serve ...                          the HTTPS service for devices\n"
 	"       ssrp assoc login ...                          sign the service account in\n"
 	"       ssrp assoc report [--json | --csv | --html FILE]  keys and owners of every device\n"
 	"\n"
@@ -332,7 +330,8 @@ static int cmd_batch(const assoc_args *a)
 int ssrp_cmd_assoc(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "serve"))
-		return ssrp_cmd_assoc_serve(argc - 1, argv + 1);
+		return cli_usage_error("the association service's HTTPS endpoint is its own "
+				       "command: ssrp-assocd (same options)");
 	if (argc >= 2 && !strcmp(argv[1], "login"))
 		return ssrp_cmd_assoc_login(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "report"))

@@ -1,7 +1,7 @@
-/* `ssrp assoc serve`: the device-authenticated association service in the
+/* `ssrp-assocd`: the device-authenticated association service in the
  * foreground (tools/assoc_server.h does the work).
  *
- *   ssrp assoc serve [--config FILE] [--listen HOST:PORT] [--port-file FILE]
+ *   ssrp-assocd [--config FILE] [--listen HOST:PORT] [--port-file FILE]
  *                    [--workers N] [--dry-run]
  *
  * The configuration is --config, else $SSRP_CONFIG; its "assoc" member
@@ -27,7 +27,7 @@
 #define DRAIN_TIMEOUT_MS 60000u
 
 static const char usage[] =
-	"usage: ssrp assoc serve [--config FILE] [--listen HOST:PORT] [--port-file FILE]\n"
+	"usage: ssrp-assocd [--config FILE] [--listen HOST:PORT] [--port-file FILE]\n"
 	"                        [--workers N] [--dry-run]\n"
 	"\n"
 	"Serve POST /v1/associate over HTTPS: a device, known by its certificate (issued by\n"
@@ -128,7 +128,7 @@ int ssrp_cmd_assoc_serve(int argc, char **argv)
 			return code;
 		}
 	}
-	fprintf(stderr, "ssrp assoc serve: listening on %s%s\n", assoc_server_url(srv),
+	fprintf(stderr, "ssrp-assocd: listening on %s%s\n", assoc_server_url(srv),
 		a.dry_run ? " (dry run: nothing is changed)" : "");
 	fflush(stderr);
 
@@ -137,7 +137,7 @@ int ssrp_cmd_assoc_serve(int argc, char **argv)
 		if (sigwait(&set, &sig) == 0)
 			break;
 	}
-	fprintf(stderr, "ssrp assoc serve: stopping; answering the requests in flight\n");
+	fprintf(stderr, "ssrp-assocd: stopping; answering the requests in flight\n");
 	assoc_server_stop(srv, DRAIN_TIMEOUT_MS);
 	ssrp_cloud_config_free(cfg);
 	return EXIT_OK;

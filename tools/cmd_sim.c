@@ -1,6 +1,6 @@
-/* `ssrp sim`: the simulator pieces:
- *   ssrp sim swtpm start|stop|restart|status --dir DIR [--env]
- *   ssrp sim cloud start|run|stop|status --dir DIR ...  (tools/cmd_sim_cloud.c)
+/* `ssrp-sim swtpm` and `ssrp-sim cloud`: the simulator pieces:
+ *   ssrp-sim swtpm start|stop|restart|status --dir DIR [--env]
+ *   ssrp-sim cloud start|run|stop|status --dir DIR ...  (tools/cmd_sim_cloud.c)
  * A thin layer over sim/swtpm.h and sim/cloud/server.h. */
 #include <stdio.h>
 #include <string.h>
@@ -11,16 +11,16 @@
 #include "tools/cmd_sim_cloud.h"
 
 static const char usage[] =
-	"usage: ssrp sim swtpm start   --dir DIR [--env]  start a software TPM keeping its\n"
+	"usage: ssrp-sim swtpm start   --dir DIR [--env]  start a software TPM keeping its\n"
 	"                                                 state in DIR; print its TPM spec\n"
-	"       ssrp sim swtpm stop    --dir DIR          stop it (the state stays in DIR)\n"
-	"       ssrp sim swtpm restart --dir DIR [--env]  stop and start: PCRs reset, seeds\n"
+	"       ssrp-sim swtpm stop    --dir DIR          stop it (the state stays in DIR)\n"
+	"       ssrp-sim swtpm restart --dir DIR [--env]  stop and start: PCRs reset, seeds\n"
 	"                                                 kept; print the (new) spec\n"
-	"       ssrp sim swtpm status  --dir DIR [--env]  print the spec if it runs;\n"
+	"       ssrp-sim swtpm status  --dir DIR [--env]  print the spec if it runs;\n"
 	"                                                 exit 3 if it does not\n"
 	"\n"
 	"--env prints shell assignments instead of the spec, for\n"
-	"  eval \"$(ssrp sim swtpm start --dir DIR --env)\"\n"
+	"  eval \"$(ssrp-sim swtpm start --dir DIR --env)\"\n"
 	"swtpm serves one client at a time: use one instance (one DIR) per job.\n";
 
 typedef struct sim_args {
@@ -46,11 +46,11 @@ static int parse_swtpm_args(sim_args *a, int argc, char **argv)
 		} else if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
 			a->help = 1;
 		} else if (arg[0] == '-' && arg[1]) {
-			return cli_usage_error("unknown option '%s' for ssrp sim swtpm", arg);
+			return cli_usage_error("unknown option '%s' for ssrp-sim swtpm", arg);
 		} else if (!a->action) {
 			a->action = arg;
 		} else {
-			return cli_usage_error("unexpected argument '%s' for ssrp sim swtpm %s", arg,
+			return cli_usage_error("unexpected argument '%s' for ssrp-sim swtpm %s", arg,
 					       a->action);
 		}
 	}
@@ -95,18 +95,18 @@ static int cmd_swtpm(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!a.action)
-		return cli_usage_error("ssrp sim swtpm needs an action: start, stop, restart or "
+		return cli_usage_error("ssrp-sim swtpm needs an action: start, stop, restart or "
 				       "status");
 	int start = !strcmp(a.action, "start"), stop = !strcmp(a.action, "stop");
 	int restart = !strcmp(a.action, "restart"), status = !strcmp(a.action, "status");
 	if (!start && !stop && !restart && !status)
-		return cli_usage_error("unknown action '%s' for ssrp sim swtpm (start, stop, "
+		return cli_usage_error("unknown action '%s' for ssrp-sim swtpm (start, stop, "
 				       "restart or status)",
 				       a.action);
 	if (!a.dir)
-		return cli_usage_error("ssrp sim swtpm %s needs --dir DIR", a.action);
+		return cli_usage_error("ssrp-sim swtpm %s needs --dir DIR", a.action);
 	if (a.env && stop)
-		return cli_usage_error("--env does not apply to ssrp sim swtpm stop");
+		return cli_usage_error("--env does not apply to ssrp-sim swtpm stop");
 
 	ssrp_sim_swtpm s;
 	if (start) {
@@ -151,7 +151,7 @@ static int cmd_swtpm(int argc, char **argv)
 int ssrp_cmd_sim(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage_error("ssrp sim needs a simulator: swtpm or cloud");
+		return cli_usage_error("ssrp-sim needs a simulator: swtpm or cloud");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		fputs(usage, stdout);
 		fputs("\n", stdout);
@@ -160,7 +160,7 @@ int ssrp_cmd_sim(int argc, char **argv)
 	if (!strcmp(argv[1], "cloud"))
 		return ssrp_cmd_sim_cloud(argc - 2, argv + 2);
 	if (strcmp(argv[1], "swtpm"))
-		return cli_usage_error("unknown simulator '%s' (ssrp sim has: swtpm, cloud)",
+		return cli_usage_error("unknown simulator '%s' (ssrp-sim has: swtpm, cloud)",
 				       argv[1]);
 	return cmd_swtpm(argc - 2, argv + 2);
 }

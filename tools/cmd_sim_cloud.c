@@ -1,9 +1,9 @@
-/* `ssrp sim cloud`: the simulated Microsoft cloud (sim/cloud/server.h).
+/* `ssrp-sim cloud`: the simulated Microsoft cloud (sim/cloud/server.h).
  *
- *   ssrp sim cloud start  --dir DIR [options]   run it in the background
- *   ssrp sim cloud run    --dir DIR [options]   run it in the foreground
- *   ssrp sim cloud stop   --dir DIR
- *   ssrp sim cloud status --dir DIR
+ *   ssrp-sim cloud start  --dir DIR [options]   run it in the background
+ *   ssrp-sim cloud run    --dir DIR [options]   run it in the foreground
+ *   ssrp-sim cloud stop   --dir DIR
+ *   ssrp-sim cloud status --dir DIR
  *
  * One server per directory. The running server holds a POSIX record lock on
  * DIR/cloud.lock; stop and status ask the kernel who holds it (F_GETLK), so
@@ -36,11 +36,11 @@
 #define STOP_TIMEOUT_MS 30000   /* generous: a server under valgrind is slow */
 
 static const char usage[] =
-	"usage: ssrp sim cloud start  --dir DIR [options]  start the simulated Microsoft cloud\n"
+	"usage: ssrp-sim cloud start  --dir DIR [options]  start the simulated Microsoft cloud\n"
 	"                                                  in the background; print its env file\n"
-	"       ssrp sim cloud run    --dir DIR [options]  the same in the foreground (Ctrl-C stops)\n"
-	"       ssrp sim cloud stop   --dir DIR            stop it\n"
-	"       ssrp sim cloud status --dir DIR            print its pid, port and env file;\n"
+	"       ssrp-sim cloud run    --dir DIR [options]  the same in the foreground (Ctrl-C stops)\n"
+	"       ssrp-sim cloud stop   --dir DIR            stop it\n"
+	"       ssrp-sim cloud status --dir DIR            print its pid, port and env file;\n"
 	"                                                  exit 3 if it does not run\n"
 	"\n"
 	"options:\n"
@@ -239,13 +239,13 @@ static int serve(const cloud_server_config *cfg, const char *state_out, int read
 			continue;
 		if (sig == SIGUSR1) {
 			if (state_out && cloud_server_dump_state(srv, state_out) != SSRP_OK)
-				fprintf(stderr, "ssrp sim cloud: %s\n", ssrp_error_last());
+				fprintf(stderr, "ssrp-sim cloud: %s\n", ssrp_error_last());
 			continue;
 		}
 		break;
 	}
 	if (state_out && cloud_server_dump_state(srv, state_out) != SSRP_OK)
-		fprintf(stderr, "ssrp sim cloud: %s\n", ssrp_error_last());
+		fprintf(stderr, "ssrp-sim cloud: %s\n", ssrp_error_last());
 	cloud_server_stop(srv);
 	return EXIT_OK;
 }
@@ -409,16 +409,16 @@ int ssrp_cmd_sim_cloud(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!n_pos)
-		return cli_usage_error("ssrp sim cloud needs an action: start, run, stop or status");
+		return cli_usage_error("ssrp-sim cloud needs an action: start, run, stop or status");
 	const char *action = pos[0];
 	int is_start = !strcmp(action, "start"), is_run = !strcmp(action, "run");
 	int is_stop = !strcmp(action, "stop"), is_status = !strcmp(action, "status");
 	if (!is_start && !is_run && !is_stop && !is_status)
-		return cli_usage_error("unknown action '%s' for ssrp sim cloud (start, run, stop or "
+		return cli_usage_error("unknown action '%s' for ssrp-sim cloud (start, run, stop or "
 				       "status)",
 				       action);
 	if (!a.dir)
-		return cli_usage_error("ssrp sim cloud %s needs --dir DIR", action);
+		return cli_usage_error("ssrp-sim cloud %s needs --dir DIR", action);
 	static char abs[5][PATH_MAX];
 	cloud_server_config cfg;
 	if ((rc = build_config(&cfg, &a, abs)) != 0)
@@ -426,7 +426,7 @@ int ssrp_cmd_sim_cloud(int argc, char **argv)
 	if (is_stop || is_status) {
 		if (a.state || a.port || a.faults || a.job_command || a.env_out || a.log ||
 		    a.state_out || a.device_certs)
-			return cli_usage_error("ssrp sim cloud %s takes --dir only", action);
+			return cli_usage_error("ssrp-sim cloud %s takes --dir only", action);
 		if (is_stop)
 			return stop(cfg.dir);
 		long pid = lock_holder(cfg.dir);

@@ -1,4 +1,4 @@
-/* `ssrp volume`: create, status, protectors, unlock, protection, data.
+/* `ssrp volume`: status, protectors, unlock, protection, data.
  * A thin layer over include/ssrp/volume.h. Recovery passwords come only
  * from files or standard input and are printed only by show-recovery or
  * add-recovery --show. */
@@ -16,8 +16,8 @@
 #include "tools/cmd_volume_data.h"
 
 typedef struct volume_args {
-	const char *volume, *tpm, *rp_file, *password_file, *id, *in, *out, *pcrs, *size;
-	const char *offset, *length, *startup_key, *method;
+	const char *volume, *tpm, *rp_file, *password_file, *id, *in, *out, *pcrs;
+	const char *offset, *length, *startup_key;
 	int json, show, follow_symlink;
 	const char *positional;
 } volume_args;
@@ -35,14 +35,12 @@ static int parse_args(volume_args *a, int argc, char **argv)
 		{"--in", CLI_VALUE, offsetof(volume_args, in), NULL},
 		{"--out", CLI_VALUE, offsetof(volume_args, out), NULL},
 		{"--pcrs", CLI_VALUE, offsetof(volume_args, pcrs), NULL},
-		{"--size", CLI_VALUE, offsetof(volume_args, size), NULL},
 		{"--offset", CLI_VALUE, offsetof(volume_args, offset), NULL},
 		{"--length", CLI_VALUE, offsetof(volume_args, length), NULL},
 		{"--json", CLI_FLAG, offsetof(volume_args, json), NULL},
 		{"--show", CLI_FLAG, offsetof(volume_args, show), NULL},
 		{"--follow-symlink", CLI_FLAG, offsetof(volume_args, follow_symlink), NULL},
 		{"--startup-key", CLI_VALUE, offsetof(volume_args, startup_key), NULL},
-		{"--method", CLI_VALUE, offsetof(volume_args, method), NULL},
 		{"--recovery-password", CLI_REFUSE_SECRET, 0, secret_hint},
 		{"--password", CLI_REFUSE_SECRET, 0, secret_hint},
 	};
@@ -53,33 +51,10 @@ static int parse_args(volume_args *a, int argc, char **argv)
 	if (rc)
 		return rc;
 	if (!a->volume && !(a->volume = getenv("SSRP_VOLUME")))
-		return cli_usage_error("no volume: give --volume sim:PATH (or set SSRP_VOLUME)");
+		return cli_usage_error("no volume: give --volume bitlk:PATH (or set SSRP_VOLUME)");
 	return 0;
 }
 
-/* "64M", "1G", "4096" → bytes: digits, then at most one unit letter. */
-static int parse_size(uint64_t *out, const char *text, const char *what)
-{
-	char digits[32];
-	size_t n = strlen(text);
-	uint64_t unit = 1;
-	switch (n ? toupper((unsigned char)text[n - 1]) : 0) {
-	case 'K': unit = 1024; n--; break;
-	case 'M': unit = 1024 * 1024; n--; break;
-	case 'G': unit = 1024ull * 1024 * 1024; n--; break;
-	default: break;
-	}
-	uint64_t v = 0;
-	if (n == 0 || n >= sizeof digits)
-		return cli_usage_error("%s '%s' is not a size (like 4096, 64K, 64M, 1G)", what, text);
-	memcpy(digits, text, n);
-	digits[n] = '\0';
-	if (cli_parse_uint(&v, digits, 0, UINT64_MAX / unit))
-		return cli_usage_error("%s '%s' is not a size (like 4096, 64K, 64M, 1G) below 2^64: %s",
-				       what, text, ssrp_error_last());
-	*out = v * unit;
-	return 0;
-}
 
 /* A password file's first line, NUL-terminated, in a zeroed-on-free buffer. */
 static int read_password(ssrp_buf *out, const char *path)
@@ -392,7 +367,7 @@ static int cmd_write(ssrp_volume *vol, const volume_args *a)
 	uint64_t offset;
 	if (!a->offset || !a->in)
 		return cli_usage_error("volume write needs --offset N and --in FILE");
-	int urc = parse_size(&offset, a->offset, "--offset");
+	int urc = cli_parse_size(&offset, a->offset, "--offset");
 	if (urc)
 		return urc;
 	ssrp_buf data = SSRP_BUF_INIT;
@@ -413,9 +388,9 @@ static int cmd_read(ssrp_volume *vol, const volume_args *a)
 	uint64_t offset, length;
 	if (!a->offset || !a->length || !a->out)
 		return cli_usage_error("volume read needs --offset N, --length L and --out FILE");
-	int urc = parse_size(&offset, a->offset, "--offset");
+	int urc = cli_parse_size(&offset, a->offset, "--offset");
 	if (!urc)
-		urc = parse_size(&length, a->length, "--length");
+		urc = cli_parse_size(&length, a->length, "--length");
 	if (urc)
 		return urc;
 	if (length > 64u * 1024 * 1024)
@@ -459,52 +434,10 @@ static const struct {
 	{"read", cmd_read, 1},		{"decrypt", cmd_decrypt, 1},
 };
 
-static const struct {
-	const char *name;
-	uint16_t method;
-} methods[] = {
-	{"xts-aes-128", SSRP_VOLUME_METHOD_XTS_AES_128},
-	{"xts-aes-256", SSRP_VOLUME_METHOD_XTS_AES_256},
-	{"aes-cbc-128", SSRP_VOLUME_METHOD_AES_128_CBC},
-	{"aes-cbc-256", SSRP_VOLUME_METHOD_AES_256_CBC},
-	{"aes-cbc-diffuser-128", SSRP_VOLUME_METHOD_AES_128_CBC_DIFFUSER},
-	{"aes-cbc-diffuser-256", SSRP_VOLUME_METHOD_AES_256_CBC_DIFFUSER},
-};
-
-static int cmd_create(const volume_args *a)
-{
-	uint64_t size;
-	uint16_t method = SSRP_VOLUME_METHOD_XTS_AES_128;
-	if (!a->size)
-		return cli_usage_error("volume create needs --size SIZE (like 64M)");
-	if (strncmp(a->volume, "sim:", 4))
-		return cli_usage_error("volume create makes simulated volumes only: --volume sim:PATH");
-	int urc = parse_size(&size, a->size, "--size");
-	if (urc)
-		return urc;
-	if (a->method) {
-		size_t i = 0;
-		while (i < sizeof methods / sizeof methods[0] && strcmp(methods[i].name, a->method))
-			i++;
-		if (i == sizeof methods / sizeof methods[0])
-			return cli_usage_error("--method '%s' is not one of xts-aes-128, xts-aes-256, "
-					       "aes-cbc-128, aes-cbc-256, aes-cbc-diffuser-128, "
-					       "aes-cbc-diffuser-256",
-					       a->method);
-		method = methods[i].method;
-	}
-	int rc = ssrp_sim_volume_create_with(a->volume + 4, size, method, 0);
-	if (rc)
-		return cli_fail(rc);
-	fprintf(stderr, "created %s: %llu bytes, %s, protection off (clear key)\n", a->volume + 4,
-		(unsigned long long)size, ssrp_volume_method_name(method));
-	return EXIT_OK;
-}
-
 int ssrp_cmd_volume(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage_error("volume needs a subcommand: create, status, add-tpm, "
+		return cli_usage_error("volume needs a subcommand: status, add-tpm, "
 				       "add-recovery, show-recovery, remove, unlock, protection, "
 				       "write, read, decrypt");
 	volume_args a;
@@ -512,7 +445,8 @@ int ssrp_cmd_volume(int argc, char **argv)
 	if (rc)
 		return rc;
 	if (!strcmp(argv[1], "create"))
-		return cmd_create(&a);
+		return cli_usage_error("volume create makes simulated volumes: it is ssrp-sim's "
+				       "(ssrp-sim volume create --volume sim:IMG --size 64M)");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		if (strcmp(argv[1], commands[i].name))
 			continue;

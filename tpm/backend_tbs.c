@@ -1,6 +1,6 @@
 /* The tbs backend: TPM information, random bytes and PCR reads through a raw
- * command transport: Windows TPM Base Services, or a TPM socket (swtpm) on
- * any system. Commands are marshalled by tpm2_marshal.c, without tpm2-tss.
+ * command transport: Windows TPM Base Services (or, in the simulator
+ * library, a TPM socket such as swtpm's: sim/tbs_socket.c). Commands are marshalled by tpm2_marshal.c, without tpm2-tss.
  * No platform code here: the transports live in tbs_transport_*.c.
  *
  * It does not seal or extend: on Windows, BitLocker seals its own VMK. */
@@ -35,19 +35,13 @@ int ssrp_tbs_open_on_transport(void *ctx, const ssrp_tbs_transport *transport)
 
 static int tbs_open(void *ctx, const char *config)
 {
-	static const char socket_prefix[] = "socket=";
 	ssrp_tbs_transport transport;
-	int rc;
-	if (!*config)
-		rc = ssrp_tbs_transport_open_windows(&transport);
-	else if (!strncmp(config, socket_prefix, sizeof socket_prefix - 1))
-		rc = ssrp_tbs_transport_open_socket(&transport, config + sizeof socket_prefix - 1);
-	else
+	if (*config)
 		return ssrp_error_set(SSRP_E_SPEC,
-				      "tbs backend: '%s' is not understood; use \"tbs\" (Windows TPM "
-				      "Base Services) or \"tbs:socket=HOST:PORT\" (a raw TPM 2.0 "
-				      "socket such as swtpm's)",
+				      "tbs backend: '%s' is not understood; the spec is \"tbs\" "
+				      "(Windows TPM Base Services) with nothing after it",
 				      config);
+	int rc = ssrp_tbs_transport_open_windows(&transport);
 	if (rc)
 		return rc;
 	return ssrp_tbs_open_on_transport(ctx, &transport);
@@ -248,10 +242,8 @@ const ssrp_tpm_backend ssrp_tpm_backend_tbs = {
 	.version = SSRP_TPM_BACKEND_VERSION,
 	.info = {
 		.name = "tbs",
-		.description = "Windows TPM Base Services, or the same command core over a raw "
-			       "TPM 2.0 socket (swtpm)",
-		.config_help = "empty for Windows TBS | socket=HOST:PORT for a raw TPM 2.0 socket "
-			       "(swtpm --server type=tcp)",
+		.description = "Windows TPM Base Services",
+		.config_help = "nothing: \"tbs\"",
 	},
 	.caps = SSRP_TPM_CAP_INFO | SSRP_TPM_CAP_RANDOM | SSRP_TPM_CAP_PCR_READ,
 	.ctx_size = sizeof(tbs_ctx),

@@ -2,10 +2,10 @@
  * marshalled TPM 2.0 command and returns the whole response.
  *
  * Built in: the Windows TPM Base Services (tbs_transport_windows.c, Windows
- * only) and a raw TCP socket to a TPM simulator such as swtpm's
- * `--server type=tcp` port (tbs_transport_socket.c, POSIX). A unit test
- * fills the same struct with a scripted fake and hands it to
- * ssrp_tbs_open_on_transport().
+ * only). The simulator library adds a raw TCP socket to a TPM simulator
+ * such as swtpm's `--server type=tcp` port (sim/tbs_socket.c, the
+ * "tbs-socket:" backend). A unit test fills the same struct with a scripted
+ * fake and hands it to ssrp_tbs_open_on_transport().
  *
  * Ownership: an open function fills *out; whoever holds the struct calls
  * close(t) exactly once. The struct may be copied: the built-in transports
@@ -34,14 +34,6 @@ typedef struct ssrp_tbs_transport {
 /* The biggest response the tbs backend accepts (TPM 2.0 implementations
  * answer in at most 4 KiB: MAX_RESPONSE_SIZE). */
 #define SSRP_TBS_RESPONSE_MAX 4096
-
-/* How long the socket transport waits for a connection or a response. */
-#define SSRP_TBS_SOCKET_TIMEOUT_MS 30000
-
-/** Connect to "HOST:PORT" ("[::1]:2321" for IPv6). SSRP_E_SPEC for a
- * malformed address; SSRP_E_TPM_ABSENT when nothing answers there. POSIX
- * only: on Windows SSRP_E_NOTSUPPORTED. */
-int ssrp_tbs_transport_open_socket(ssrp_tbs_transport *out, const char *host_port);
 
 /** Open a TBS context for TPM 2.0. SSRP_E_TPM_ABSENT when Windows has no
  * TPM 2.0; on other systems SSRP_E_NOTSUPPORTED. */

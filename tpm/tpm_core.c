@@ -20,7 +20,26 @@ struct ssrp_tpm {
 	void *ctx; /* backend->ctx_size bytes, owned here */
 };
 
-static int check_backend(const ssrp_tpm_backend *b)
+/* A capability bit promises its slots. */
+static const char *missing_slot(const ssrp_tpm_backend *b)
+{
+	uint32_t c = b->caps;
+	if ((c & SSRP_TPM_CAP_INFO) && !b->get_info)
+		return "INFO without get_info";
+	if ((c & SSRP_TPM_CAP_RANDOM) && !b->get_random)
+		return "RANDOM without get_random";
+	if ((c & SSRP_TPM_CAP_PCR_READ) && !b->pcr_read)
+		return "PCR_READ without pcr_read";
+	if ((c & SSRP_TPM_CAP_PCR_EXTEND) && !b->pcr_extend)
+		return "PCR_EXTEND without pcr_extend";
+	if ((c & SSRP_TPM_CAP_SEAL) && (!b->seal || !b->unseal))
+		return "SEAL without seal and unseal";
+	if ((c & SSRP_TPM_CAP_SRK_PROVISION) && !b->srk_provision)
+		return "SRK_PROVISION without srk_provision";
+	return NULL;
+}
+
+int ssrp_tpm_check_backend(const ssrp_tpm_backend *b)
 {
 	if (!b)
 		return ssrp_error_set(SSRP_E_INVALID, "no TPM backend given");
@@ -33,6 +52,11 @@ static int check_backend(const ssrp_tpm_backend *b)
 	if (!b->open || !b->close || !b->info.name)
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "TPM backend table lacks a name, open or close");
+	const char *why = missing_slot(b);
+	if (why)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "TPM backend '%s' claims a capability it has no slot for (%s)",
+				      b->info.name, why);
 	return SSRP_OK;
 }
 
@@ -41,7 +65,7 @@ int ssrp_tpm_open_backend(ssrp_tpm **out, const ssrp_tpm_backend *backend, const
 	if (!out)
 		return ssrp_error_set(SSRP_E_INVALID, "ssrp_tpm_open: out is NULL");
 	*out = NULL;
-	int rc = check_backend(backend);
+	int rc = ssrp_tpm_check_backend(backend);
 	if (rc)
 		return rc;
 	ssrp_tpm *tpm = ssrp_calloc(1, sizeof *tpm);

@@ -73,12 +73,20 @@ typedef enum ssrp_agent_step {
 	SSRP_AGENT_STEP_PROTECTION,   /* protection on */
 	SSRP_AGENT_STEP_ASSOCIATION,  /* primary users to the association service */
 	SSRP_AGENT_STEP_ROTATION,     /* replace a used recovery password */
+	SSRP_AGENT_STEP_WRITE,        /* a durable write is about to happen: see
+				       * ssrp_agent_event.write_number */
 } ssrp_agent_step;
 
 typedef struct ssrp_agent_event {
 	ssrp_agent_step step;
 	const char *message; /* one sentence in a person's words; no secret */
 	int changed;         /* 1 when this step changed the volume or the cloud */
+	/* SSRP_AGENT_STEP_WRITE: the run's Nth durable write (a journal save
+	 * or a volume change, counted from 1) happens when the callback
+	 * returns. The agent is built so that a process killed at any of them
+	 * loses nothing (docs/agent.md); the simulator's crash tests kill it
+	 * here. 0 for other steps. */
+	unsigned long write_number;
 } ssrp_agent_event;
 
 typedef void (*ssrp_agent_progress_fn)(const ssrp_agent_event *ev, void *ctx);
@@ -87,7 +95,7 @@ typedef struct ssrp_agent_options {
 	const char *config_path;  /* required: the shared client configuration */
 	/* Overrides of the configuration's "agent" member; NULL: the config's. */
 	const char *volume_spec;  /* "sim:/path/os.img", "wmi:C:" */
-	const char *tpm_spec;     /* NULL and none configured: $SSRP_TPM, then the platform's */
+	const char *tpm_spec;     /* NULL and none configured: the platform's default TPM */
 	const char *journal_path;
 	int force_association;    /* send the primary users even if nothing changed */
 	int verify;               /* read the service's key list now, whatever the schedule */

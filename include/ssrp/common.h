@@ -25,6 +25,14 @@ extern "C" {
 /** The library's version string ("0.1.0"). */
 SSRP_API const char *ssrp_version(void);
 
+/** Harden the calling process for handling recovery passwords, keys and
+ * tokens: no core file may keep them (RLIMIT_CORE 0) and no other process
+ * of the same user may read its memory (Linux: not dumpable, so no ptrace
+ * and no /proc/PID/mem). The ssrp commands call it first thing; a host
+ * application decides for itself, since it changes the whole process.
+ * SSRP_OK, or SSRP_E_NOTSUPPORTED where the platform has no such switch. */
+SSRP_API int ssrp_harden_process(void);
+
 #ifdef __cplusplus
 }
 #endif

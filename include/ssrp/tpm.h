@@ -4,9 +4,11 @@
  *   "tss2:swtpm:host=127.0.0.1,port=2321"  ESAPI over the TCTI loader
  *   "tss2:device:/dev/tpmrm0", "tss2:tabrmd", "tss2:" (loader default)
  *   "swtpm:port=2321"                      a bare TCTI string means tss2
- *   "tbs"                                  Windows TPM Base Services
- *   "tbs:socket=127.0.0.1:2321"            the TBS command core over a raw
-  *                                          TPM socket (swtpm), POSIX systems
+ *   "tbs"                                  Windows TPM Base Services (Windows
+ *                                          builds)
+ * More backends are registered with ssrp_tpm_backend_register()
+ * (ssrp/sys/tpm.h); the simulator registers "tbs-socket:HOST:PORT", the
+ * TBS command core over a raw TPM socket such as swtpm's (ssrp/sim.h).
  * Which services a backend offers is in its capability bits; a service it
  * lacks answers SSRP_E_NOTSUPPORTED. */
 #ifndef SSRP_TPM_H

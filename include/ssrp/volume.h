@@ -4,10 +4,9 @@
  *   "bitlk:/dev/sdb1"            any BitLocker volume in a file or block
  *                                device, Windows-made or ssrp-made; read-only
  *                                unless "?rw" follows the path
- *   "sim:/var/lib/ssrp/os.img"   a file-backed volume in BitLocker's on-disk
- *                                format (create it with ssrp_sim_volume_create),
- *                                opened read-write unless "?ro" follows
  *   "wmi:C:"                     Windows: Win32_EncryptableVolume over WMI
+ * More backends are registered with ssrp_volume_backend_register()
+ * (ssrp/sys/volume.h); the simulator's "sim:" is one (ssrp/sim.h).
  * Which services a backend offers is in its capability bits; a service it
  * lacks answers SSRP_E_NOTSUPPORTED.
  *
@@ -167,25 +166,13 @@ SSRP_API int ssrp_volume_write(ssrp_volume *vol, uint64_t offset, const void *bu
 SSRP_API int ssrp_volume_reserved_regions(ssrp_volume *vol, ssrp_volume_region *out, size_t cap,
 					  size_t *out_n);
 
-/** Create a simulated BitLocker volume (the "sim" backend) at path: size
- * bytes, a multiple of 64 KiB and at least 1 MiB; XTS-AES-128, zero-filled,
- * unlocked by a clear key (encrypted, protection off) as BitLocker leaves a
- * disk before its first protector. Refuses to overwrite a file. */
-SSRP_API int ssrp_sim_volume_create(const char *path, uint64_t size);
-
-/** The same with any BitLocker method (SSRP_VOLUME_METHOD_*; the FVEK
- * random). flags SSRP_SIM_CREATE_SPARSE leaves the data sectors unwritten
- * (holes in the file: they read as noise, not zeros), for large volumes in
- * tests and benchmarks. */
+/* BitLocker's encryption methods (ssrp_volume_status.encryption_method). */
 #define SSRP_VOLUME_METHOD_AES_128_CBC_DIFFUSER 0x8000
 #define SSRP_VOLUME_METHOD_AES_256_CBC_DIFFUSER 0x8001
 #define SSRP_VOLUME_METHOD_AES_128_CBC 0x8002
 #define SSRP_VOLUME_METHOD_AES_256_CBC 0x8003
 #define SSRP_VOLUME_METHOD_XTS_AES_128 0x8004
 #define SSRP_VOLUME_METHOD_XTS_AES_256 0x8005
-#define SSRP_SIM_CREATE_SPARSE 1u
-SSRP_API int ssrp_sim_volume_create_with(const char *path, uint64_t size, uint16_t method,
-					 unsigned flags);
 
 /** "XTS-AES-128" for 0x8004 and so on. */
 SSRP_API const char *ssrp_volume_method_name(uint16_t method);

@@ -11,6 +11,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 ssrp=${1:?usage: run.sh SSRP_BINARY}
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 
 if [ -z "${SSRP_COMPAT_IN_NS:-}" ]; then
 	command -v node >/dev/null || { echo "FAIL node is not installed: run scripts/bootstrap"; exit 1; }
@@ -22,7 +24,7 @@ if [ -z "${SSRP_COMPAT_IN_NS:-}" ]; then
 fi
 
 work=$(mktemp -d)
-trap '"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap '"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1; rm -rf "$work"' EXIT
 ip link set lo up || { echo "FAIL cannot bring up loopback in the namespace"; exit 1; }
 printf '127.0.0.1 localhost login.microsoftonline.com graph.microsoft.com\n::1 localhost\n' >"$work/hosts"
 mount --bind "$work/hosts" /etc/hosts || { echo "FAIL cannot mount the namespace's /etc/hosts"; exit 1; }
@@ -36,7 +38,7 @@ mkdir -m 700 "$work/tenant"
 (umask 077 && cat "$work/tenant/app-cert.pem" "$work/tenant/app-cert.key" >"$work/tenant/app-cert-and-key.pem")
 node "$here/make-tenant.mjs" "$work/tenant" "$work/tenant/app-cert.pem" ||
 	{ echo "FAIL cannot write the tenant"; exit 1; }
-env_file=$("$ssrp" sim cloud start --dir "$work/cloud" --state "$work/tenant/state.json" --port 443 2>"$work/err") ||
+env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" --state "$work/tenant/state.json" --port 443 2>"$work/err") ||
 	{ echo "FAIL cannot start the simulated cloud on 443:"; cat "$work/err"; exit 1; }
 . "$env_file"
 export SSRP_SIM_ADMIN_TOKEN_FILE

@@ -13,6 +13,12 @@ if(NOT SSRP_SANITIZE AND NOT SSRP_FUZZ)
                    $<CONFIG:Release,RelWithDebInfo,MinSizeRel>)
   set_tests_properties(install_hardening PROPERTIES LABELS install TIMEOUT 120)
 
+  # The production command and library hold no simulator symbol, test hook
+  # or server library, and the library reads no environment variable.
+  add_test(NAME install_production
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install/production.sh ${PROJECT_BINARY_DIR})
+  set_tests_properties(install_production PROPERTIES LABELS install TIMEOUT 120)
+
   # libssrp's ABI against the dump kept in abi/ (abigail-tools); the
   # abi-update target records the current ABI on purpose.
   add_test(NAME abi_check

@@ -10,11 +10,14 @@
 
 #include <cmocka.h>
 
+#include "ssrp/sim.h"
 #include "tests/integration/swtpm_fixture.h"
 #include "tests/integration/tpm_conformance.h"
 
 int main(int argc, char **argv)
 {
+	if (ssrp_sim_register_backends())
+		return 1;
 	setenv("TSS2_LOG", "all+NONE", 0);
 	if (argc > 1)
 		return tpm_conformance_run(argv[1], argv[1]) ? 1 : 0;

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "ssrp/sim.h"
 #include "ssrp/volume.h"
 #include "tests/integration/swtpm_fixture.h"
 #include "tests/integration/volume_conformance.h"
@@ -111,6 +112,8 @@ static int vendor_fresh(void *ctx, char *spec, size_t cap)
 
 int main(int argc, char **argv)
 {
+	if (ssrp_sim_register_backends())
+		return 1;
 	setenv("TSS2_LOG", "all+NONE", 0);
 	if (argc > 2 || (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))) {
 		fprintf(stderr, "usage: %s [VOLUME-SPEC]   (a TPM from SSRP_TPM when needed)\n",

@@ -95,8 +95,8 @@ int sim_make_work(char *work, size_t cap, const char *name)
 
 int sim_cloud_start(const char *bin, const char *dir, const char *const *args, char **env)
 {
-	const char *argv[24] = {"sim", "cloud", "start", "--dir", dir};
-	int n = 5;
+	const char *argv[24] = {"cloud", "start", "--dir", dir};
+	int n = 4;
 	for (; args && *args && n < 23; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;

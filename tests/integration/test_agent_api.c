@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "ssrp/sim.h"
 #include "ssrp/agent.h"
 #include "ssrp/error.h"
 #include "ssrp/volume.h"
@@ -145,6 +146,8 @@ static void test_state_names(void **st)
 
 int main(void)
 {
+	if (ssrp_sim_register_backends())
+		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_configuration),
 		cmocka_unit_test(test_not_registered),

@@ -6,10 +6,12 @@
 # handle` (alice becomes an owner); and no secret in any output.
 set -u
 ssrp=$1
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 work=$(mktemp -d)
 cleanup() {
-	"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1
-	"$ssrp" sim swtpm stop --dir "$work/tpm" >/dev/null 2>&1
+	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
+	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -42,9 +44,9 @@ cat >"$work/job.sh" <<EOS
 exec "$ssrp" assoc handle --config "$work/cloud/config.json" --json
 EOS
 chmod 700 "$work/job.sh"
-tpm_spec=$("$ssrp" sim swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
+tpm_spec=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
 	{ echo "cannot start swtpm:"; cat "$work/tpm.err"; exit 1; }
-env_file=$("$ssrp" sim cloud start --dir "$work/cloud" --job-command "$work/job.sh" 2>"$work/cloud.err") ||
+env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" --job-command "$work/job.sh" 2>"$work/cloud.err") ||
 	{ echo "cannot start the simulated cloud:"; cat "$work/cloud.err"; exit 1; }
 . "$env_file"
 export SSRP_TPM="$tpm_spec"
@@ -61,27 +63,27 @@ jq '.agent = {"association":"off"}' "$cfg" >"$work/noassoc.json"
 jq '.agent = {"association":"webhook"}' "$cfg" >"$work/webhook.json"
 
 # --- not registered: exit 12, the volume untouched, no journal
-"$ssrp" volume create --volume "sim:$work/a.img" --size 4M >/dev/null 2>&1
+"$ssrp_sim" volume create --volume "sim:$work/a.img" --size 4M >/dev/null 2>&1
 sum=$(sha256sum <"$work/a.img")
 expect "not registered: exit 12" 12 "$(run noreg "$ssrp" agent run --config "$work/nodevice.json" \
-	--volume "sim:$work/a.img" --journal "$work/a.journal")"
+	--volume "bitlk:$work/a.img?rw" --journal "$work/a.journal")"
 contains "not registered: says so" "$(L).err" "not registered"
 expect "not registered: volume untouched" "$sum" "$(sha256sum <"$work/a.img")"
 [ -e "$work/a.journal" ] && fail "not registered: a journal was written" || pass "not registered: no journal"
 expect "not registered: status exit 12" 12 "$(run noreg-status "$ssrp" agent status --config "$work/nodevice.json" \
-	--volume "sim:$work/a.img" --journal "$work/a.journal" --json)"
+	--volume "bitlk:$work/a.img?rw" --journal "$work/a.journal" --json)"
 expect "not registered: status --json" not-registered "$(jq -r .state "$(L).out")"
 
 # --- no TPM: exit 3, nothing changed
 expect "no TPM: exit 3" 3 "$(run notpm "$ssrp" agent run --config "$work/noassoc.json" \
-	--volume "sim:$work/a.img" --journal "$work/a.journal" --tpm "swtpm:host=127.0.0.1,port=1")"
+	--volume "bitlk:$work/a.img?rw" --journal "$work/a.journal" --tpm "swtpm:host=127.0.0.1,port=1")"
 contains "no TPM: says so" "$(L).err" "no TPM is ready"
 expect "no TPM: volume untouched" "$sum" "$(sha256sum <"$work/a.img")"
 [ -e "$work/a.journal" ] && fail "no TPM: a journal was written" || pass "no TPM: no journal"
 
 # --- protected by hand with two recovery passwords: both escrowed, none added
-v=sim:$work/b.img
-"$ssrp" volume create --volume "$v" --size 4M >/dev/null 2>&1
+v="bitlk:$work/b.img?rw"
+"$ssrp_sim" volume create --volume "sim:$work/b.img" --size 4M >/dev/null 2>&1
 "$ssrp" volume add-tpm --volume "$v" >/dev/null 2>&1
 "$ssrp" volume add-recovery --volume "$v" >/dev/null 2>&1
 "$ssrp" volume add-recovery --volume "$v" >/dev/null 2>&1

@@ -33,6 +33,8 @@
 # Needs swtpm and jq (skipped with 77 otherwise).
 set -u
 ssrp=$1
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 command -v jq >/dev/null 2>&1 || { echo "jq is needed"; exit 77; }
 command -v swtpm >/dev/null 2>&1 || { echo "swtpm is needed"; exit 77; }
 "$ssrp" agent --help >/dev/null 2>&1 || "$ssrp" help 2>&1 | grep -q agent ||
@@ -42,8 +44,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-agent-crash.XXXXXX")
 serve_pid=""
 cleanup() {
 	[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
-	"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1
-	"$ssrp" sim swtpm stop --dir "$work/tpm" >/dev/null 2>&1
+	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
+	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
 	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -54,14 +56,14 @@ fail() { echo "FAIL $1"; failures=$((failures + 1)); }
 show() { for f in "$@"; do [ -s "$f" ] && sed 's/^/  | /' "$f" | head -12; done; }
 
 # ---- the parts ---------------------------------------------------------------
-tpm=$("$ssrp" sim swtpm start --dir "$work/tpm" 2>"$work/err") ||
+tpm=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/err") ||
 	{ echo "cannot start swtpm:"; cat "$work/err"; exit 1; }
 unset SSRP_TPM # only the agent and the rotation's recovery unlock use the TPM
-env_file=$("$ssrp" sim cloud start --dir "$work/cloud" 2>"$work/err") ||
+env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" 2>"$work/err") ||
 	{ echo "cannot start the simulated cloud:"; cat "$work/err"; exit 1; }
 . "$env_file"
 cfg=$SSRP_SIM_CONFIG
-"$ssrp" assoc serve --config "$cfg" --port-file "$work/assoc.port" >"$work/assoc.out" 2>"$work/assoc.err" &
+"$ssrp_assocd" --config "$cfg" --port-file "$work/assoc.port" >"$work/assoc.out" 2>"$work/assoc.err" &
 serve_pid=$!
 i=0
 while [ ! -s "$work/assoc.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
@@ -85,7 +87,7 @@ escrowed() {
 # $protection, $tpm_n, $rp_n, $last_rec (true/false) and $last_rec_id.
 protectors() {
 	cp "$1" "$work/peek.img" # opening repairs copies a kill left behind: not on the real one
-	"$ssrp" volume status --volume "sim:$work/peek.img" --json >"$work/status.json" 2>"$work/status.err" ||
+	"$ssrp" volume status --volume "bitlk:$work/peek.img?rw" --json >"$work/status.json" 2>"$work/status.err" ||
 		{ fail "volume status $1"; show "$work/status.err"; }
 	jq -r '.protectors[] | "\(.id|ascii_upcase|ltrimstr("{")|rtrimstr("}")) \(.type|gsub(" ";"-"))"' \
 		"$work/status.json" >"$work/prot" 2>/dev/null
@@ -104,7 +106,7 @@ unlocks() {
 		grep "^$id " "$work/escrowed" | cut -d' ' -f2 | while read -r pw; do
 			(umask 077 && printf '%s\n' "$pw" >"$work/pw")
 			cp "$1" "$work/check.img"
-			if "$ssrp" volume read --volume "sim:$work/check.img" --recovery-password-file "$work/pw" \
+			if "$ssrp" volume read --volume "bitlk:$work/check.img?rw" --recovery-password-file "$work/pw" \
 				--offset 1M --length 64K --out "$work/read" >/dev/null 2>"$work/read.err" &&
 				cmp -s "$work/read" "$work/data"; then
 				echo "$id"
@@ -117,12 +119,16 @@ unlocks() {
 # readable IMG: protection off and the data intact without any secret.
 readable() {
 	cp "$1" "$work/check.img"
-	"$ssrp" volume read --volume "sim:$work/check.img" --offset 1M --length 64K --out "$work/read" \
+	"$ssrp" volume read --volume "bitlk:$work/check.img?rw" --offset 1M --length 64K --out "$work/read" \
 		>/dev/null 2>"$work/read.err" && cmp -s "$work/read" "$work/data"
 }
 # agent IMG_SPEC JOURNAL [VAR=VALUE]: run it; its exit status, report in $work/report.json.
+# A run that is to be killed (SSRP_TEST_KILL_AT, or a sim: volume's
+# kill_at_write) is the simulator's command; every other run is production's.
 agent() {
-	env ${3:+"$3"} "$ssrp" agent run --config "$cfg" --volume "$1" --tpm "$tpm" --journal "$2" \
+	cmd=$ssrp
+	case "$1${3:-}" in sim:* | *SSRP_TEST_KILL_AT*) cmd=$ssrp_sim ;; esac
+	env ${3:+"$3"} "$cmd" agent run --config "$cfg" --volume "$1" --tpm "$tpm" --journal "$2" \
 		--json >"$work/report.json" 2>"$work/agent.err" </dev/null
 	rc=$?
 	cat "$work/report.json" "$work/agent.err" >>"$work/all-agent.out"
@@ -130,10 +136,10 @@ agent() {
 }
 
 # ---- the volume as a newly encrypted one is before the agent ---------------
-"$ssrp" volume create --volume "sim:$work/init.img" --size 8M 2>"$work/err" ||
+"$ssrp_sim" volume create --volume "sim:$work/init.img" --size 8M 2>"$work/err" ||
 	{ echo "volume create failed:"; cat "$work/err"; exit 1; }
 head -c 65536 /dev/urandom >"$work/data"
-"$ssrp" volume write --volume "sim:$work/init.img" --offset 1M --in "$work/data" 2>"$work/err" ||
+"$ssrp" volume write --volume "bitlk:$work/init.img?rw" --offset 1M --in "$work/data" 2>"$work/err" ||
 	{ echo "volume write failed:"; cat "$work/err"; exit 1; }
 : >"$work/init.journal"
 rm -f "$work/init.journal" # an empty journal: none at all
@@ -149,7 +155,7 @@ trial() {
 	rm -f "$j"
 	[ -n "$base_j" ] && cp "$base_j" "$j"
 	if [ "$mode" = write ]; then
-		st=$(agent "sim:$img" "$j" "SSRP_TEST_KILL_AT=$k")
+		st=$(agent "bitlk:$img?rw" "$j" "SSRP_TEST_KILL_AT=$k")
 		label="write#$k"
 	else
 		st=$(agent "sim:$img?kill_at_write=$k" "$j")
@@ -186,7 +192,7 @@ trial() {
 				verdict=FAIL
 			fi
 		fi
-		rerun=$(agent "sim:$img" "$j")
+		rerun=$(agent "bitlk:$img?rw" "$j")
 	else
 		rerun=$st
 	fi
@@ -255,7 +261,7 @@ sweep first mid-io "$work/init.img" ""
 # A compliant device ...
 cp "$work/init.img" "$work/rot.img"
 rm -f "$work/rot.journal"
-st=$(agent "sim:$work/rot.img" "$work/rot.journal")
+st=$(agent "bitlk:$work/rot.img?rw" "$work/rot.journal")
 [ "$st" = 0 ] || { fail "preparing the rotation: the agent exited $st"; show "$work/agent.err"; }
 escrowed
 protectors "$work/rot.img"
@@ -266,7 +272,7 @@ used_id=$(sed -n 's/ recovery-password$//p' "$work/prot" | head -n 1)
 "$ssrp" tpm pcr-extend 7 --data "firmware update" --tpm "$tpm" >/dev/null 2>"$work/err" ||
 	{ fail "pcr-extend"; show "$work/err"; }
 grep "^$used_id " "$work/escrowed" | head -n 1 | cut -d' ' -f2 | (umask 077 && cat >"$work/pw")
-SSRP_TPM=$tpm "$ssrp" volume unlock --volume "sim:$work/rot.img" --recovery-password-file "$work/pw" \
+SSRP_TPM=$tpm "$ssrp" volume unlock --volume "bitlk:$work/rot.img?rw" --recovery-password-file "$work/pw" \
 	>/dev/null 2>"$work/err" || { fail "recovery unlock"; show "$work/err"; }
 rm -f "$work/pw"
 protectors "$work/rot.img"

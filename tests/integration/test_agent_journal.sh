@@ -19,13 +19,15 @@
 # as another user those are skipped).
 set -u
 ssrp=$1
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 command -v jq >/dev/null 2>&1 || { echo "jq is needed"; exit 77; }
 command -v swtpm >/dev/null 2>&1 || { echo "swtpm is needed"; exit 77; }
 command -v flock >/dev/null 2>&1 || { echo "flock is needed"; exit 77; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-agent-journal.XXXXXX")
 cleanup() {
-	"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1
-	"$ssrp" sim swtpm stop --dir "$work/tpm" >/dev/null 2>&1
+	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
+	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
 	[ -n "${holder:-}" ] && kill "$holder" 2>/dev/null
 	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work"; else rm -rf "$work"; fi
 }
@@ -54,9 +56,9 @@ contains() { # contains NAME FILE TEXT
 		fail "$1: '$3' not in $2"; sed 's/^/  | /' "$2" | head -12; fi
 }
 
-tpm_spec=$("$ssrp" sim swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
+tpm_spec=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
 	{ echo "cannot start swtpm:"; cat "$work/tpm.err"; exit 1; }
-env_file=$("$ssrp" sim cloud start --dir "$work/cloud" 2>"$work/cloud.err") ||
+env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" 2>"$work/cloud.err") ||
 	{ echo "cannot start the simulated cloud:"; cat "$work/cloud.err"; exit 1; }
 . "$env_file"
 export SSRP_TPM="$tpm_spec"
@@ -79,18 +81,18 @@ in_cloud() { # in_cloud ID: the device id Entra ID has the key under, or ""
 }
 vstatus() { # vstatus IMG FIELD-FILTER: from `ssrp volume status --json` of a copy
 	cp "$1" "$work/peek.img"
-	"$ssrp" volume status --volume "sim:$work/peek.img" --json 2>/dev/null | jq -r "$2"
+	"$ssrp" volume status --volume "bitlk:$work/peek.img?rw" --json 2>/dev/null | jq -r "$2"
 }
 rp_ids() { vstatus "$1" '.protectors[] | select(.type=="recovery password") | .id'; }
 fresh() { # fresh NAME: a new volume $work/NAME.img, its journal directory $work/NAME (0700)
-	"$ssrp" volume create --volume "sim:$work/$1.img" --size 4M >/dev/null 2>&1 ||
+	"$ssrp_sim" volume create --volume "sim:$work/$1.img" --size 4M >/dev/null 2>&1 ||
 		fail "volume create $1"
 	mkdir -m 700 "$work/$1"
 }
 agent() { # agent NAME IMG JOURNAL [more]: `agent run --json`
 	n=$1 img=$2 j=$3
 	shift 3
-	run "$n" "$ssrp" agent run --config "$cfg" --volume "sim:$img" --journal "$j" --json "$@"
+	run "$n" "$ssrp" agent run --config "$cfg" --volume "bitlk:$img?rw" --journal "$j" --json "$@"
 }
 dev=$SSRP_SIM_DEVICE_ID
 
@@ -108,7 +110,7 @@ if [ "$(id -u)" = 0 ]; then
 	contains "journal of another user: nothing changed (says so)" "$(L).err" "changed nothing"
 	expect "journal of another user: volume untouched" "$sum" "$(sha256sum <"$work/t.img")"
 	expect "journal of another user: status refused" 1 "$(run trust-owner-status "$ssrp" agent status \
-		--config "$cfg" --volume "sim:$work/t.img" --journal "$J")"
+		--config "$cfg" --volume "bitlk:$work/t.img?rw" --journal "$J")"
 	contains "journal of another user: status says whose" "$(L).err" "belongs to uid 65534"
 	chown 0 "$J"
 	chown 65534 "$work/t"
@@ -136,8 +138,8 @@ expect "trusted again: compliant" 0 "$(agent trust-ok "$work/t.img" "$J")"
 # ---- a journal is not proof of escrow ---------------------------------------
 fresh f
 J=$work/f/agent.journal
-"$ssrp" volume add-tpm --volume "sim:$work/f.img" >/dev/null 2>&1 || fail "add-tpm f"
-"$ssrp" volume add-recovery --volume "sim:$work/f.img" >/dev/null 2>&1 || fail "add-recovery f"
+"$ssrp" volume add-tpm --volume "bitlk:$work/f.img?rw" >/dev/null 2>&1 || fail "add-tpm f"
+"$ssrp" volume add-recovery --volume "bitlk:$work/f.img?rw" >/dev/null 2>&1 || fail "add-recovery f"
 rp=$(rp_ids "$work/f.img")
 (umask 077 && printf '{"version":1,"device_id":"%s","escrowed":[{"id":"%s","at":1764000000}]}\n' \
 	"$dev" "$rp" >"$J")
@@ -154,7 +156,7 @@ expect "then compliant at no cost" 0 "$(agent forged3 "$work/f.img" "$J")"
 expect "no cost: requests" 0 "$(jq .run.httpRequests "$(L).out")"
 
 # a forged rotation: the escrowed password would go for one never uploaded
-"$ssrp" volume add-recovery --volume "sim:$work/f.img" >/dev/null 2>&1 || fail "add-recovery f 2"
+"$ssrp" volume add-recovery --volume "bitlk:$work/f.img?rw" >/dev/null 2>&1 || fail "add-recovery f 2"
 rp2=$(rp_ids "$work/f.img" | grep -v "^$rp\$")
 (umask 077 && printf '{"version":1,"device_id":"%s","escrowed":[{"id":"%s","at":1764000000},{"id":"%s","at":1764000001}],"rotation":{"used":"%s","new":"%s"}}\n' \
 	"$dev" "$rp" "$rp2" "$rp" "$rp2" >"$J")
@@ -174,7 +176,7 @@ J=$work/f/agent.journal
 (umask 077 && printf 'this is not a journal\n' >"$J")
 cp "$J" "$work/garbage"
 expect "garbage journal: status not yet" 11 "$(run g-status "$ssrp" agent status --config "$cfg" \
-	--volume "sim:$work/f.img" --journal "$J")"
+	--volume "bitlk:$work/f.img?rw" --journal "$J")"
 if cmp -s "$J" "$work/garbage" && ! ls "$J".corrupt-* >/dev/null 2>&1; then
 	pass "garbage journal: status leaves it where it is"
 else fail "garbage journal: status moved or changed it"; fi
@@ -214,7 +216,7 @@ contains "lock held: says another run is in progress" "$(L).err" "another run of
 expect "lock held: volume untouched" "$sum" "$(sha256sum <"$work/k.img")"
 [ -e "$J" ] && fail "lock held: a journal was written" || pass "lock held: no journal written"
 expect "lock held: status still answers" 11 "$(run busy-status "$ssrp" agent status --config "$cfg" \
-	--volume "sim:$work/k.img" --journal "$J")"
+	--volume "bitlk:$work/k.img?rw" --journal "$J")"
 expect "ssrp help lists exit 13" 1 "$("$ssrp" help | grep -c '13 agent: another run is in progress')"
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null

@@ -32,6 +32,8 @@
 # files. Needs swtpm and jq (skipped with 77 otherwise).
 set -u
 ssrp=$1
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 command -v jq >/dev/null 2>&1 || { echo "jq is needed"; exit 77; }
 command -v swtpm >/dev/null 2>&1 || { echo "swtpm is needed"; exit 77; }
 "$ssrp" agent --help >/dev/null 2>&1 || { echo "this ssrp has no agent command"; exit 1; }
@@ -64,9 +66,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-agent-soak.XXXXXX")
 serve_pid=""
 cleanup() {
 	[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
-	"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1
+	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
 	w=0
-	while [ $w -lt "$W" ]; do "$ssrp" sim swtpm stop --dir "$work/tpm$w" >/dev/null 2>&1; w=$((w + 1)); done
+	while [ $w -lt "$W" ]; do "$ssrp_sim" swtpm stop --dir "$work/tpm$w" >/dev/null 2>&1; w=$((w + 1)); done
 	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -105,7 +107,7 @@ svc_hex=$(sha256sum <"$work/svc-password" | cut -d' ' -f1)
 } >"$work/tenant.json"
 umask 022
 
-env_file=$("$ssrp" sim cloud start --dir "$work/cloud" --state "$work/tenant.json" --device-certs $N \
+env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" --state "$work/tenant.json" --device-certs $N \
 	2>"$work/sim-start.err") || { echo "cannot start the simulated cloud:"; cat "$work/sim-start.err"; exit 1; }
 . "$env_file"
 ct=""
@@ -132,7 +134,7 @@ jq --arg app "$APP_ID" --arg sf "$work/app-secret" --arg pub "$PUBLIC_ID" \
 	"$SSRP_SIM_CONFIG" >"$work/service.json" || { echo "cannot write the service's configuration"; exit 1; }
 # The service's workers share each credential, so their token requests go
 # one at a time and none lands inside another's Retry-After.
-"$ssrp" assoc serve --config "$work/service.json" --port-file "$work/assoc.port" \
+"$ssrp_assocd" --config "$work/service.json" --port-file "$work/assoc.port" \
 	>"$work/assoc.out" 2>"$work/assoc.err" &
 serve_pid=$!
 i=0
@@ -141,8 +143,8 @@ while [ ! -s "$work/assoc.port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1));
 
 # ---- the devices: configuration, volume with data, journal; the TPMs --------
 head -c 32768 /dev/urandom >"$work/data"
-"$ssrp" volume create --volume "sim:$work/template.img" --size 4M 2>"$work/err" &&
-	"$ssrp" volume write --volume "sim:$work/template.img" --offset 512K --in "$work/data" 2>"$work/err" ||
+"$ssrp_sim" volume create --volume "sim:$work/template.img" --size 4M 2>"$work/err" &&
+	"$ssrp" volume write --volume "bitlk:$work/template.img?rw" --offset 512K --in "$work/data" 2>"$work/err" ||
 	{ echo "cannot make the volume:"; cat "$work/err"; exit 1; }
 i=0
 while [ $i -lt $N ]; do
@@ -156,7 +158,7 @@ while [ $i -lt $N ]; do
 done
 w=0
 while [ $w -lt "$W" ]; do
-	"$ssrp" sim swtpm start --dir "$work/tpm$w" >"$work/tpm$w.spec" 2>"$work/err" ||
+	"$ssrp_sim" swtpm start --dir "$work/tpm$w" >"$work/tpm$w.spec" 2>"$work/err" ||
 		{ echo "cannot start swtpm:"; cat "$work/err"; exit 1; }
 	w=$((w + 1))
 done
@@ -174,7 +176,7 @@ escrowed_pw() {
 		head -n 1
 }
 rp_ids() { # rp_ids IMG: the recovery protectors' ids
-	"$ssrp" volume status --volume "sim:$1" --json 2>/dev/null |
+	"$ssrp" volume status --volume "bitlk:$1?rw" --json 2>/dev/null |
 		jq -r '.protectors[] | select(.type=="recovery password") | .id|ascii_upcase|ltrimstr("{")|rtrimstr("}")'
 }
 # run_device I R TPM LOG: one run of device I (run number R).
@@ -188,7 +190,7 @@ run_device() {
 		pw=$([ -n "$id" ] && escrowed_pw "$i" "$id")
 		if [ -n "$pw" ]; then
 			(umask 077 && printf '%s\n' "$pw" >"$d/pw")
-			if SSRP_TPM=$tpm "$ssrp" volume unlock --volume "sim:$d/os.img" \
+			if SSRP_TPM=$tpm "$ssrp" volume unlock --volume "bitlk:$d/os.img?rw" \
 				--recovery-password-file "$d/pw" >/dev/null 2>"$d/unlock.err"; then
 				echo "$id" >"$d/used"
 			else
@@ -197,7 +199,7 @@ run_device() {
 			rm -f "$d/pw"
 		fi
 	fi
-	"$ssrp" agent run --config "$d/config.json" --volume "sim:$d/os.img" --tpm "$tpm" \
+	"$ssrp" agent run --config "$d/config.json" --volume "bitlk:$d/os.img?rw" --tpm "$tpm" \
 		--journal "$d/journal" --json $force >"$d/report.json" 2>"$d/agent.err" </dev/null
 	rc=$?
 	cat "$d/report.json" "$d/agent.err" >>"$d/all.out"
@@ -269,12 +271,12 @@ while [ $i -lt $N ]; do
 	d=$work/dev$i
 	tpm=$(cat "$work/tpm$((i % W)).spec")
 	why=""
-	"$ssrp" agent status --config "$d/config.json" --volume "sim:$d/os.img" --journal "$d/journal" --json \
+	"$ssrp" agent status --config "$d/config.json" --volume "bitlk:$d/os.img?rw" --journal "$d/journal" --json \
 		>"$d/status.json" 2>"$d/status.err"
 	sst=$?
 	state=$(jq -r .state "$d/status.json" 2>/dev/null)
 	[ "$sst" = 0 ] && [ "$state" = compliant ] || why="$why status $sst/$state;"
-	"$ssrp" volume status --volume "sim:$d/os.img" --json >"$d/volume.json" 2>/dev/null
+	"$ssrp" volume status --volume "bitlk:$d/os.img?rw" --json >"$d/volume.json" 2>/dev/null
 	[ "$(jq -r .protection "$d/volume.json")" = on ] || why="$why protection off;"
 	n_tpm=$(jq '[.protectors[]|select(.type=="TPM")]|length' "$d/volume.json")
 	n_rp=$(jq '[.protectors[]|select(.type=="recovery password")]|length' "$d/volume.json")
@@ -287,7 +289,7 @@ while [ $i -lt $N ]; do
 	if [ -z "$pw" ]; then why="$why recovery password {$id} not escrowed;"; else
 		(umask 077 && printf '%s\n' "$pw" >"$d/pw")
 		cp "$d/os.img" "$d/check.img"
-		"$ssrp" volume read --volume "sim:$d/check.img" --recovery-password-file "$d/pw" --offset 512K \
+		"$ssrp" volume read --volume "bitlk:$d/check.img?rw" --recovery-password-file "$d/pw" --offset 512K \
 			--length 32K --out "$d/read" >/dev/null 2>"$d/read.err" && cmp -s "$d/read" "$work/data" ||
 			why="$why the escrowed password does not open the volume with its data;"
 		rm -f "$d/pw" "$d/check.img" "$d/read"

@@ -14,12 +14,14 @@
 # recovery passwords, tokens and the webhook token: none may appear.
 set -u
 ssrp=$1
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 work=$(mktemp -d)
 serve_pid=""
 cleanup() {
 	[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
-	"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1
-	"$ssrp" sim swtpm stop --dir "$work/tpm" >/dev/null 2>&1
+	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
+	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -48,15 +50,15 @@ contains() { # contains NAME FILE TEXT
 		fail "$1: '$3' not in $2"; sed 's/^/  | /' "$2" | head -12; fi
 }
 
-tpm_spec=$("$ssrp" sim swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
+tpm_spec=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
 	{ echo "cannot start swtpm:"; cat "$work/tpm.err"; exit 1; }
-env_file=$("$ssrp" sim cloud start --dir "$work/cloud" 2>"$work/cloud.err") ||
+env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" 2>"$work/cloud.err") ||
 	{ echo "cannot start the simulated cloud:"; cat "$work/cloud.err"; exit 1; }
 . "$env_file"
 export SSRP_TPM="$tpm_spec"
 cfg=$SSRP_SIM_CONFIG
 audit=$(jq -r .assoc.audit "$cfg")
-"$ssrp" assoc serve --config "$cfg" >"$work/log/serve.out" 2>"$work/log/serve.err" &
+"$ssrp_assocd" --config "$cfg" >"$work/log/serve.out" 2>"$work/log/serve.err" &
 serve_pid=$!
 ct=""
 for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
@@ -68,12 +70,12 @@ state() { # the tenant as /admin/state has it, into $work/state.json (kept out o
 for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q listening "$work/log/serve.err" && break; sleep 0.2; done
 
 img=$work/os.img
-vol=sim:$img
+vol="bitlk:$img?rw"
 journal=$work/agent.journal
 agent() { "$ssrp" agent run --config "$cfg" --volume "$vol" --journal "$journal" "$@"; }
 
 # --- a simulated OS volume with data
-expect "volume created" 0 "$(run create "$ssrp" volume create --volume "$vol" --size 8M)"
+expect "volume created" 0 "$(run create "$ssrp_sim" volume create --volume "sim:$img" --size 8M)"
 head -c 65536 /dev/urandom >"$work/data"
 expect "data written" 0 "$(run write "$ssrp" volume write --volume "$vol" --offset 1048576 --in "$work/data")"
 

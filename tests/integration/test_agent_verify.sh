@@ -20,12 +20,14 @@
 # usage: test_agent_verify.sh SSRP_BINARY
 set -u
 ssrp=$1
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 command -v jq >/dev/null 2>&1 || { echo "jq is needed"; exit 77; }
 command -v swtpm >/dev/null 2>&1 || { echo "swtpm is needed"; exit 77; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-agent-verify.XXXXXX")
 cleanup() {
-	"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1
-	"$ssrp" sim swtpm stop --dir "$work/tpm" >/dev/null 2>&1
+	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
+	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
 	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -53,11 +55,11 @@ contains() { # contains NAME FILE TEXT
 		fail "$1: '$3' not in $2"; sed 's/^/  | /' "$2" | head -12; fi
 }
 
-tpm_spec=$("$ssrp" sim swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
+tpm_spec=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
 	{ echo "cannot start swtpm:"; cat "$work/tpm.err"; exit 1; }
 export SSRP_TPM="$tpm_spec"
 start_cloud() { # start_cloud [--state FILE]
-	env_file=$("$ssrp" sim cloud start --dir "$work/cloud" "$@" 2>"$work/cloud.err") ||
+	env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" "$@" 2>"$work/cloud.err") ||
 		{ echo "cannot start the simulated cloud:"; cat "$work/cloud.err"; exit 1; }
 	. "$env_file"
 	ct=""
@@ -78,11 +80,11 @@ cloud_keys() { # cloud_keys DEVICE: the key ids Entra ID holds for it, sorted
 delete_in_entra() { admin POST /admin/keys/delete "{\"kids\":[\"$(kid "$1")\"]}" >/dev/null; }
 vstatus() { # vstatus IMG FILTER: from `ssrp volume status --json` of a copy
 	cp "$1" "$work/peek.img"
-	"$ssrp" volume status --volume "sim:$work/peek.img" --json 2>/dev/null | jq -r "$2"
+	"$ssrp" volume status --volume "bitlk:$work/peek.img?rw" --json 2>/dev/null | jq -r "$2"
 }
 rp_ids() { vstatus "$1" '.protectors[] | select(.type=="recovery password") | .id'; }
 fresh() { # fresh NAME: a new volume $work/NAME.img, journal directory $work/NAME (0700)
-	"$ssrp" volume create --volume "sim:$work/$1.img" --size 4M >/dev/null 2>&1 ||
+	"$ssrp_sim" volume create --volume "sim:$work/$1.img" --size 4M >/dev/null 2>&1 ||
 		fail "volume create $1"
 	mkdir -m 700 "$work/$1"
 }
@@ -92,7 +94,7 @@ config() { # config FILE AGENT-JSON [BASE]: the simulator's configuration with t
 agent() { # agent NAME CONFIG IMG [more]: `agent run --json` with the journal $work/<img name>/
 	n=$1 c=$2 img=$3
 	shift 3
-	run "$n" "$ssrp" agent run --config "$c" --volume "sim:$img" \
+	run "$n" "$ssrp" agent run --config "$c" --volume "bitlk:$img?rw" \
 		--journal "${img%.img}/agent.journal" --json "$@"
 }
 dev=$SSRP_SIM_DEVICE_ID
@@ -122,7 +124,7 @@ expect "--verify: escrowed again" 1 "$(jq .verification.escrowedAgain "$(L).out"
 expect "--verify: Entra ID holds the key again" "$(kid "$rp")" "$(cloud_keys "$dev")"
 expect "--verify: same recovery password" "$rp" "$(rp_ids "$V")"
 expect "status: answers" 0 "$(run vstat "$ssrp" agent status --config "$work/day.json" \
-	--volume "sim:$V" --journal "$work/v/agent.journal" --json)"
+	--volume "bitlk:$V?rw" --journal "$work/v/agent.journal" --json)"
 expect "status: verified by the key list" drs \
 	"$(jq -r '.protectors[] | select(.type=="recovery-password") | .verifiedBy' "$(L).out")"
 last=$(jq .verification.last "$(L).out")
@@ -185,7 +187,7 @@ done
 expect "3 rotations, retention 0: Entra ID holds exactly the key on the disk" \
 	"$(kid "$(rp_ids "$H")")" "$(cloud_keys "$dev")"
 # keys on the volume are never deleted, even with a damaged journal
-"$ssrp" volume add-recovery --volume "sim:$H" >/dev/null 2>&1 || fail "add a second recovery password"
+"$ssrp" volume add-recovery --volume "bitlk:$H?rw" >/dev/null 2>&1 || fail "add a second recovery password"
 expect "second password: escrowed" 0 "$(agent h4 "$work/ret0.json" "$H")"
 printf 'not a journal' >"$HJ"
 expect "damaged journal, retention 0: compliant" 0 "$(agent h5 "$work/ret0.json" "$H" --verify)"
@@ -239,7 +241,7 @@ expect "200 keys: the simulator holds 200" 200 "$(cloud_keys "$dev" | grep -c .)
 upload 1
 expect "201st key: refused" 409 "$(cat "$work/up.st")"
 contains "201st key: Entra ID's limit named" "$work/up.out" "error_key_limit"
-"$ssrp" volume add-recovery --volume "sim:$H" >/dev/null 2>&1 || fail "add a third recovery password"
+"$ssrp" volume add-recovery --volume "bitlk:$H?rw" >/dev/null 2>&1 || fail "add a third recovery password"
 expect "at the limit, retention -1: not yet (exit 11)" 11 "$(agent l1 "$work/keep.json" "$H")"
 contains "at the limit: reported" "$(L).err" "the most a device can hold"
 expect "at the limit, retention 0: room made, escrowed" 0 "$(agent l2 "$work/ret0.json" "$H")"
@@ -274,7 +276,7 @@ expect "schedule: verified after the rotation" true "$(jq .verification.thisRun 
 
 # ---- re-registration: a new device id -----------------------------------------
 admin GET /admin/state >"$work/state.json"
-"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1
+"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
 new=$(cat /proc/sys/kernel/random/uuid)
 jq --arg old "$dev" --arg new "$new" '
 	.recoveryKeys |= map(select(.deviceId != $old)) |

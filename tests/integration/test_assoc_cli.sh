@@ -9,9 +9,11 @@
 # the audit file. Secrets reach curl from files only (-K, -H @file).
 set -u
 ssrp=$1
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 command -v jq >/dev/null 2>&1 || { echo "jq is needed"; exit 77; }
 work=$(mktemp -d)
-trap '"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap '"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1; rm -rf "$work"' EXIT
 failures=0
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; failures=$((failures + 1)); }
@@ -30,7 +32,7 @@ if [ -e "$work/dry" ]; then exec "$ssrp" assoc handle --config "$work/cloud/conf
 else exec "$ssrp" assoc handle --config "$work/cloud/config.json" --json; fi
 EOS
 chmod 700 "$work/job.sh"
-env_file=$("$ssrp" sim cloud start --dir "$work/cloud" --job-command "$work/job.sh" 2>"$work/err") ||
+env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" --job-command "$work/job.sh" 2>"$work/err") ||
 	{ echo "cannot start the simulated cloud:"; cat "$work/err"; exit 1; }
 . "$env_file"
 cfg=$SSRP_SIM_CONFIG

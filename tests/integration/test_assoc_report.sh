@@ -12,11 +12,13 @@
 # usage: test_assoc_report.sh SSRP_BINARY
 set -u
 ssrp=$1
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 command -v jq >/dev/null 2>&1 || { echo "jq is needed"; exit 77; }
 N=${SSRP_REPORT_DEVICES:-1000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-assoc-report.XXXXXX")
 cleanup() {
-	"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1
+	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
 	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -26,7 +28,7 @@ fail() { echo "FAIL $1"; failures=$((failures + 1)); }
 expect() { if [ "$3" = "$2" ]; then pass "$1"; else fail "$1: got '$3', expected '$2'"; fi; }
 
 start_cloud() {
-	env_file=$("$ssrp" sim cloud start --dir "$work/cloud" "$@" 2>"$work/cloud.err") ||
+	env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" "$@" 2>"$work/cloud.err") ||
 		{ echo "cannot start the simulated cloud:"; cat "$work/cloud.err"; exit 1; }
 	. "$env_file"
 	ct=""
@@ -39,7 +41,7 @@ admin() { # admin METHOD PATH [BODY]
 start_cloud
 admin GET /admin/state >"$work/demo.json"
 cp "$SSRP_SIM_CONFIG" "$work/demo-config.json"
-"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1
+"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
 
 # The tenant: the demo's users and apps, N generated devices and their keys.
 "$(dirname "$0")/make_report_tenant.sh" "$work/demo.json" "$N" >"$work/tenant.json" ||
@@ -124,7 +126,7 @@ expect "request log: no early retry" 0 "$(grep -c '"early_retry":true' "$SSRP_SI
 
 # without the permission: a clear refusal
 jq '(.apps[] | select(.secretSha256 != null) | .roles) = ["Device.Read.All"]' "$work/tenant.json" >"$work/noperm.json"
-"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1
+"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
 start_cloud --state "$work/noperm.json"
 jq --slurpfile old "$work/demo-config.json" \
 	'.app_id = $old[0].app_id | .app_secret_file = $old[0].app_secret_file' \

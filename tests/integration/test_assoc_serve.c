@@ -222,10 +222,15 @@ static int start_server(void)
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 2, serve_log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	char *argv[] = {(char *)ssrp_bin, "assoc", "serve", "--config", serve_config,
+	const char *assocd = getenv("SSRP_ASSOCD_BIN");
+	if (!assocd) {
+		fprintf(stderr, "SSRP_ASSOCD_BIN must name the ssrp-assocd command\n");
+		return -1;
+	}
+	char *argv[] = {(char *)assocd, "--config", serve_config,
 			"--listen", "127.0.0.1:0", "--port-file", port_file, "--workers", "3",
 			NULL};
-	int e = posix_spawn(&server_pid, ssrp_bin, &fa, NULL, argv, environ);
+	int e = posix_spawn(&server_pid, assocd, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (e)
 		return -1;
@@ -241,7 +246,7 @@ static int start_server(void)
 		if (waitpid(server_pid, &st, WNOHANG) == server_pid) {
 			server_pid = -1;
 			char *log = sim_read_text(serve_log);
-			fprintf(stderr, "ssrp assoc serve exited early:\n%s\n", log ? log : "");
+			fprintf(stderr, "ssrp-assocd exited early:\n%s\n", log ? log : "");
 			free(log);
 			return -1;
 		}
@@ -359,7 +364,7 @@ static int teardown(void **st)
 	(void)st;
 	if (server_pid > 0)
 		stop_server();
-	const char *args[] = {"sim", "cloud", "stop", "--dir", dir, NULL};
+	const char *args[] = {"cloud", "stop", "--dir", dir, NULL};
 	sim_run(ssrp_bin, args);
 	if (!getenv("SSRP_KEEP_TEST_DIR")) {
 		char cmd[600];
@@ -1293,7 +1298,7 @@ static void test_sigterm_finishes_in_flight(void **st)
 	free(a.body);
 	char *log = sim_read_text(serve_log);
 	assert_non_null(log);
-	assert_non_null(strstr(log, "ssrp assoc serve: listening on https://127.0.0.1:"));
+	assert_non_null(strstr(log, "ssrp-assocd: listening on https://127.0.0.1:"));
 	/* Nothing secret in what the service printed. */
 	assert_null(strstr(log, "PRIVATE KEY"));
 	free(log);

@@ -385,7 +385,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	if (sim_started) {
-		char *argv[] = {(char *)ssrp_bin, "sim", "cloud", "stop", "--dir", sim_dir, NULL};
+		char *argv[] = {(char *)ssrp_bin, "cloud", "stop", "--dir", sim_dir, NULL};
 		run(argv, NULL, NULL);
 		sim_started = 0;
 	}
@@ -410,7 +410,7 @@ static void start_sim(void)
 	snprintf(out, sizeof out, "%s/sim-start.out", work);
 	snprintf(err, sizeof err, "%s/sim-start.err", work);
 	write_tenant(tenant);
-	char *argv[] = {(char *)ssrp_bin, "sim", "cloud", "start", "--dir", sim_dir,
+	char *argv[] = {(char *)ssrp_bin, "cloud", "start", "--dir", sim_dir,
 			"--state", tenant, "--device-certs", "0", NULL};
 	int rc = run(argv, out, err);
 	if (rc != 0) {

@@ -6,6 +6,8 @@
 # replaced, and every refusal says what was wrong.
 set -u
 ssrp=$1
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0
@@ -35,8 +37,8 @@ same_node() { # same_node NAME PATH TYPE-LETTER  (stat %F-based check)
 	esac
 }
 
-vol="sim:$work/v.img"
-check "volume create" 0 "$ssrp" volume create --volume "$vol" --size 4M
+vol="bitlk:$work/v.img?rw"
+check "volume create" 0 "$ssrp_sim" volume create --volume "sim:$work/v.img" --size 4M
 printf 'document' >"$work/doc"
 check "volume write" 0 "$ssrp" volume write --volume "$vol" --offset 4K --in "$work/doc"
 

@@ -3,8 +3,10 @@
 # the documented exit codes.
 set -u
 ssrp=$1
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 work=$(mktemp -d)
-trap '"$ssrp" sim swtpm stop --dir "$work/tpm" >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap '"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1; rm -rf "$work"' EXIT
 failures=0
 check() { # check NAME EXPECTED_EXIT COMMAND...
 	name=$1 want=$2
@@ -23,7 +25,7 @@ contains() { # contains NAME FILE TEXT
 		echo "FAIL $1: '$3' not in $2:"; sed 's/^/  | /' "$2"; failures=$((failures + 1)); fi
 }
 
-SSRP_TPM=$("$ssrp" sim swtpm start --dir "$work/tpm") || { echo "cannot start swtpm"; exit 1; }
+SSRP_TPM=$("$ssrp_sim" swtpm start --dir "$work/tpm") || { echo "cannot start swtpm"; exit 1; }
 export SSRP_TPM
 case "$SSRP_TPM" in tss2:swtpm:host=127.0.0.1,port=*) echo "ok   start prints the spec" ;;
 	*) echo "FAIL start printed '$SSRP_TPM'"; failures=$((failures + 1)) ;; esac
@@ -83,10 +85,10 @@ check "bad TCTI: exit 2" 2 "$ssrp" tpm info --tpm "nosuchtcti:x"
 check "unknown option: exit 2" 2 "$ssrp" tpm info --bogus
 check "bad PCR list: exit 2" 2 "$ssrp" tpm pcr-read --pcrs 7,99
 check "seal without --in: exit 2" 2 "$ssrp" tpm seal --out "$work/b"
-check "tbs cannot seal: exit 7" 7 "$ssrp" tpm seal --in "$work/secret" --out "$work/b" \
+check "tbs cannot seal: exit 7" 7 "$ssrp_sim" tpm seal --in "$work/secret" --out "$work/b" \
 	--tpm "$(. "$work/tpm/swtpm.env"; echo "$SSRP_TPM_TBS")"
 
-SSRP_TPM=$("$ssrp" sim swtpm restart --dir "$work/tpm")
+SSRP_TPM=$("$ssrp_sim" swtpm restart --dir "$work/tpm")
 check "after restart PCR 11 is zero again" 0 "$ssrp" tpm pcr-read --pcrs 11
 contains "PCR 11 reset" "$work/out" "sha256:11 0000000000000000000000000000000000000000000000000000000000000000"
 check "sealed before boot measured: still refused" 4 "$ssrp" tpm unseal --in "$work/blob" --out "$work/x"
@@ -94,8 +96,8 @@ check "re-measure boot" 0 "$ssrp" tpm pcr-extend 11 --data "boot"
 check "unseal after restart" 0 "$ssrp" tpm unseal --in "$work/blob" --out "$work/plain3"
 cmp -s "$work/secret" "$work/plain3" && echo "ok   same secret after restart" ||
 	{ echo "FAIL secret differs after restart"; failures=$((failures + 1)); }
-check "status" 0 "$ssrp" sim swtpm status --dir "$work/tpm"
-check "stop" 0 "$ssrp" sim swtpm stop --dir "$work/tpm"
+check "status" 0 "$ssrp_sim" swtpm status --dir "$work/tpm"
+check "stop" 0 "$ssrp_sim" swtpm stop --dir "$work/tpm"
 check "no TPM: exit 3" 3 "$ssrp" tpm info
 check "help" 0 "$ssrp" help
 contains "help lists exit code 4" "$work/out" "4 unseal refused"

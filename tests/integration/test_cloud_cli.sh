@@ -8,8 +8,10 @@
 # (--data-urlencode name@file, -H @file), never on its command line.
 set -u
 ssrp=$1
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 work=$(mktemp -d)
-trap '"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap '"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1; rm -rf "$work"' EXIT
 failures=0
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; failures=$((failures + 1)); }
@@ -28,7 +30,7 @@ json_str() { # json_str NAME FILE: the first "NAME":"value" in FILE
 printf '#!/bin/sh\necho runbook\ncat\n' >"$work/job.sh"
 chmod 700 "$work/job.sh"
 
-env_file=$("$ssrp" sim cloud start --dir "$work/cloud" --job-command "$work/job.sh" \
+env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" --job-command "$work/job.sh" \
 	--state-out "$work/dump.json" 2>"$work/err") ||
 	{ echo "cannot start the simulated cloud:"; cat "$work/err"; exit 1; }
 expect "start prints the env file" "$work/cloud/cloud.env" "$env_file"
@@ -176,16 +178,16 @@ check_exit() { # check_exit NAME WANT COMMAND...
 	"$@" >"$work/out" 2>"$work/err"
 	expect "$n" "$w" "$?"
 }
-check_exit "status while running" 0 "$ssrp" sim cloud status --dir "$work/cloud"
+check_exit "status while running" 0 "$ssrp_sim" cloud status --dir "$work/cloud"
 contains "status names the port" "$work/out" "port $SSRP_SIM_PORT"
-check_exit "a second start on the same dir" 2 "$ssrp" sim cloud start --dir "$work/cloud"
-check_exit "bad fault script" 2 "$ssrp" sim cloud start --dir "$work/other" --faults 'x:418'
+check_exit "a second start on the same dir" 2 "$ssrp_sim" cloud start --dir "$work/cloud"
+check_exit "bad fault script" 2 "$ssrp_sim" cloud start --dir "$work/other" --faults 'x:418'
 contains "bad script named" "$work/err" "unknown kind '418'"
-check_exit "unknown option" 2 "$ssrp" sim cloud start --dir "$work/other" --bogus
-check_exit "stop" 0 "$ssrp" sim cloud stop --dir "$work/cloud"
-check_exit "status after stop" 3 "$ssrp" sim cloud status --dir "$work/cloud"
+check_exit "unknown option" 2 "$ssrp_sim" cloud start --dir "$work/other" --bogus
+check_exit "stop" 0 "$ssrp_sim" cloud stop --dir "$work/cloud"
+check_exit "status after stop" 3 "$ssrp_sim" cloud status --dir "$work/cloud"
 [ ! -e "$env_file" ] && pass "stop removes the env file" || fail "env file left after stop"
-check_exit "stop again" 0 "$ssrp" sim cloud stop --dir "$work/cloud"
+check_exit "stop again" 0 "$ssrp_sim" cloud stop --dir "$work/cloud"
 
 [ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
 echo "all simulated-cloud CLI checks passed"

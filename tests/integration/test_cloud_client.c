@@ -202,9 +202,9 @@ static int start_server(server *s, const char *name, const char *state_file, int
 	char job[600], state_out[600];
 	snprintf(job, sizeof job, "%s/job.sh", work);
 	snprintf(state_out, sizeof state_out, "%s/%s-out.json", work, name);
-	const char *args[16] = {"sim", "cloud", "start", "--dir", s->dir, "--state", state_file,
+	const char *args[16] = {"cloud", "start", "--dir", s->dir, "--state", state_file,
 				"--state-out", state_out};
-	int n = 9;
+	int n = 8;
 	if (with_job) {
 		args[n++] = "--job-command";
 		args[n++] = job;
@@ -238,7 +238,7 @@ static int start_server(server *s, const char *name, const char *state_file, int
 
 static void stop_server(server *s)
 {
-	const char *args[] = {"sim", "cloud", "stop", "--dir", s->dir, NULL};
+	const char *args[] = {"cloud", "stop", "--dir", s->dir, NULL};
 	if (s->dir[0])
 		sim_run(ssrp_bin, args);
 	curl_slist_free_all(s->connect_to);

@@ -10,6 +10,8 @@
 # usage: test_cloud_valgrind.sh SSRP VALGRIND|-
 set -u
 ssrp=$1
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 valgrind=$2
 work=$(mktemp -d)
 vg_pid=
@@ -19,12 +21,12 @@ chmod 700 "$work/job.sh"
 
 if [ "$valgrind" = - ]; then
 	: >"$work/valgrind.log"
-	"$ssrp" sim cloud run --dir "$work/cloud" --job-command "$work/job.sh" \
+	"$ssrp_sim" cloud run --dir "$work/cloud" --job-command "$work/job.sh" \
 		--state-out "$work/dump.json" >"$work/out" 2>"$work/err" &
 else
 	"$valgrind" --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
 		--track-origins=yes --log-file="$work/valgrind.log" \
-		"$ssrp" sim cloud run --dir "$work/cloud" --job-command "$work/job.sh" \
+		"$ssrp_sim" cloud run --dir "$work/cloud" --job-command "$work/job.sh" \
 		--state-out "$work/dump.json" >"$work/out" 2>"$work/err" &
 fi
 vg_pid=$!

@@ -145,7 +145,7 @@ static char *seed_json(void)
 
 static void stop_sim(void)
 {
-	const char *args[] = {"sim", "cloud", "stop", "--dir", dir, NULL};
+	const char *args[] = {"cloud", "stop", "--dir", dir, NULL};
 	sim_run(ssrp_bin, args);
 }
 

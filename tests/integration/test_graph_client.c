@@ -227,7 +227,7 @@ static int setup(void **st)
 static int teardown(void **st)
 {
 	(void)st;
-	const char *args[] = {"sim", "cloud", "stop", "--dir", dir, NULL};
+	const char *args[] = {"cloud", "stop", "--dir", dir, NULL};
 	sim_run(ssrp_bin, args);
 	free(cert_pem);
 	if (!getenv("SSRP_KEEP_TEST_DIR")) {

@@ -689,7 +689,7 @@ static int setup(void **st)
 	if (!mkdtemp(T.work))
 		return -1;
 	snprintf(T.dir, sizeof T.dir, "%s/cloud", T.work);
-	const char *args[] = {"sim", "cloud", "start", "--dir", T.dir, NULL};
+	const char *args[] = {"cloud", "start", "--dir", T.dir, NULL};
 	if (sim_run(T.ssrp_bin, args) != 0) {
 		fprintf(stderr, "ssrp sim cloud start failed\n");
 		return -1;
@@ -738,7 +738,7 @@ static int teardown(void **st)
 		T.driver_pid = 0;
 	}
 	if (T.sim_started) {
-		const char *args[] = {"sim", "cloud", "stop", "--dir", T.dir, NULL};
+		const char *args[] = {"cloud", "stop", "--dir", T.dir, NULL};
 		sim_run(T.ssrp_bin, args);
 		T.sim_started = 0;
 	}

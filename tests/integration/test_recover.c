@@ -73,7 +73,7 @@ static int setup(void **st)
 static int teardown(void **st)
 {
 	(void)st;
-	const char *args[] = {"sim", "cloud", "stop", "--dir", dir, NULL};
+	const char *args[] = {"cloud", "stop", "--dir", dir, NULL};
 	sim_run(ssrp_bin, args);
 	if (!getenv("SSRP_KEEP_TEST_DIR")) {
 		char cmd[600];

@@ -11,8 +11,10 @@
 # token file that then works; passwords never accepted on the command line.
 set -u
 ssrp=$1
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 work=$(mktemp -d)
-trap '"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1; [ -n "${bg:-}" ] && kill "$bg" 2>/dev/null; rm -rf "$work"' EXIT
+trap '"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1; [ -n "${bg:-}" ] && kill "$bg" 2>/dev/null; rm -rf "$work"' EXIT
 failures=0
 pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; failures=$((failures + 1)); }
@@ -31,7 +33,7 @@ lacks() { # lacks NAME FILE TEXT
 }
 json_str() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" "$2" | head -n 1; }
 
-env_file=$("$ssrp" sim cloud start --dir "$work/cloud" 2>"$work/err") ||
+env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" 2>"$work/err") ||
 	{ echo "cannot start the simulated cloud:"; cat "$work/err"; exit 1; }
 . "$env_file"
 ct=""
@@ -163,24 +165,24 @@ contains "device-code signed in alice" "$work/dc.err" "signed in as $SSRP_SIM_US
 
 # --- --unlock a simulated volume with the escrowed key
 img=$work/vol.img
-"$ssrp" volume create --volume "sim:$img" --size 8M 2>"$work/err" || fail "volume create"
-"$ssrp" volume add-recovery --volume "sim:$img" 2>"$work/err" >/dev/null || fail "add-recovery"
+"$ssrp_sim" volume create --volume "sim:$img" --size 8M 2>"$work/err" || fail "volume create"
+"$ssrp" volume add-recovery --volume "bitlk:$img?rw" 2>"$work/err" >/dev/null || fail "add-recovery"
 vid=$(sed -n 's/.*protector {\{0,1\}\([0-9A-Fa-f-]*\)}\{0,1\}.*/\1/p' "$work/err" | head -n 1)
-[ -n "$vid" ] || vid=$("$ssrp" volume status --volume "sim:$img" --json | sed -n 's/.*"id":[[:space:]]*"{\{0,1\}\([0-9A-Fa-f-]*\)}\{0,1\}".*/\1/p' | head -n 1)
-(umask 077 && "$ssrp" volume show-recovery --volume "sim:$img" --id "{$vid}" >"$work/vpw" 2>/dev/null ||
-	"$ssrp" volume show-recovery --volume "sim:$img" --id "$vid" >"$work/vpw")
+[ -n "$vid" ] || vid=$("$ssrp" volume status --volume "bitlk:$img?rw" --json | sed -n 's/.*"id":[[:space:]]*"{\{0,1\}\([0-9A-Fa-f-]*\)}\{0,1\}".*/\1/p' | head -n 1)
+(umask 077 && "$ssrp" volume show-recovery --volume "bitlk:$img?rw" --id "{$vid}" >"$work/vpw" 2>/dev/null ||
+	"$ssrp" volume show-recovery --volume "bitlk:$img?rw" --id "$vid" >"$work/vpw")
 vpw=$(grep -o '[0-9]\{6\}\(-[0-9]\{6\}\)\{7\}' "$work/vpw" | head -n 1)
 [ -n "$vpw" ] || fail "read the volume's recovery password"
-"$ssrp" volume protection on --volume "sim:$img" >/dev/null 2>"$work/err" || fail "protection on"
+"$ssrp" volume protection on --volume "bitlk:$img?rw" >/dev/null 2>"$work/err" || fail "protection on"
 expect "upload the volume's key" 200 "$(upload "$vid" "$vpw")"
 prefix=$(printf '%s' "$vid" | cut -c1-8)
-expect "recover --unlock" 0 "$(recover $alice --key-id "$prefix" --unlock "sim:$img")"
-contains "unlock message" "$work/out" "unlocked sim:$img with the recovery key"
+expect "recover --unlock" 0 "$(recover $alice --key-id "$prefix" --unlock "bitlk:$img?rw")"
+contains "unlock message" "$work/out" "unlocked bitlk:$img?rw with the recovery key"
 lacks "no password on stdout" "$work/out" "$vpw"
 lacks "no password on stderr" "$work/err" "$vpw"
-"$ssrp" volume status --volume "sim:$img" --json >"$work/status" 2>&1
+"$ssrp" volume status --volume "bitlk:$img?rw" --json >"$work/status" 2>&1
 contains "the volume records a recovery unlock" "$work/status" '"last_unlock_recovery":	true'
-expect "a key that does not fit the volume" 8 "$(recover $alice --key-id 1A2B3C4D-0000 --unlock "sim:$img")"
+expect "a key that does not fit the volume" 8 "$(recover $alice --key-id 1A2B3C4D-0000 --unlock "bitlk:$img?rw")"
 
 # --- assoc login: the service account's refresh token
 sed "s|\"refresh_token_file\":[^,]*|\"refresh_token_file\": \"$work/svc-rt\"|" "$cfg" >"$work/svc.json"

@@ -11,11 +11,13 @@
 # allowed only in the one stdout of `ssrp recover` that asked for it.
 set -u
 ssrp=$1
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 work=$(mktemp -d)
 pids=""
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
-	"$ssrp" sim cloud stop --dir "$work/cloud" >/dev/null 2>&1
+	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -24,7 +26,7 @@ pass() { echo "ok   $1"; }
 fail() { echo "FAIL $1"; failures=$((failures + 1)); }
 
 # Graph answers slowly, so the batch below is still running when ps looks.
-env_file=$("$ssrp" sim cloud start --dir "$work/cloud" --faults 'graph*:latency:400' 2>"$work/err") ||
+env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" --faults 'graph*:latency:400' 2>"$work/err") ||
 	{ echo "cannot start the simulated cloud:"; cat "$work/err"; exit 1; }
 . "$env_file"
 cfg=$SSRP_SIM_CONFIG
@@ -49,7 +51,7 @@ search() {
 }
 
 # --- long-running commands
-"$ssrp" assoc serve --config "$cfg" --listen 127.0.0.1:0 --port-file "$work/port" \
+"$ssrp_assocd" --config "$cfg" --listen 127.0.0.1:0 --port-file "$work/port" \
 	>"$work/serve.out" 2>"$work/serve.err" &
 pids="$pids $!"
 "$ssrp" recover --config "$cfg" --list >"$work/dc.out" 2>"$work/dc.err" </dev/null &

@@ -1,5 +1,5 @@
 /* The tbs backend's command core against a real TPM 2.0: a private swtpm on
- * loopback, opened as "tbs:socket=127.0.0.1:P" through ssrp_tpm_open. The
+ * loopback, opened as "tbs-socket:127.0.0.1:P" through ssrp_tpm_open. The
  * group teardown stops swtpm and removes its directory, whether the tests
  * passed or not. A second group checks the socket transport's framing
  * against a scripted server that answers badly on purpose. */
@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "ssrp/sim.h"
 #include "ssrp/tpm.h"
 #include "tests/integration/swtpm_fixture.h"
 
@@ -50,7 +51,7 @@ static void test_info(void **state)
 {
 	(void)state;
 	ssrp_tpm *tpm = open_tbs();
-	assert_string_equal(ssrp_tpm_backend_name(tpm), "tbs");
+	assert_string_equal(ssrp_tpm_backend_name(tpm), "tbs-socket");
 	ssrp_tpm_info info;
 	if (ssrp_tpm_get_info(tpm, &info) != SSRP_OK)
 		fail_msg("get_info: %s", ssrp_error_last());
@@ -180,7 +181,7 @@ static void test_connection_refused(void **state)
 	(void)state;
 	int port = closed_port();
 	char spec[64], expected[96];
-	snprintf(spec, sizeof spec, "tbs:socket=127.0.0.1:%d", port);
+	snprintf(spec, sizeof spec, "tbs-socket:127.0.0.1:%d", port);
 	snprintf(expected, sizeof expected, "no TPM answered at 127.0.0.1:%d: Connection refused",
 		 port);
 	ssrp_tpm *tpm = NULL;
@@ -250,7 +251,7 @@ static pid_t start_server(char *spec, size_t spec_size, const answer *answers, s
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
 	assert_int_equal(listen(fd, 4), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	snprintf(spec, spec_size, "tbs:socket=127.0.0.1:%d", ntohs(a.sin_port));
+	snprintf(spec, spec_size, "tbs-socket:127.0.0.1:%d", ntohs(a.sin_port));
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
@@ -357,6 +358,8 @@ static void test_reconnects_after_failure(void **state)
 
 int main(void)
 {
+	if (ssrp_sim_register_backends())
+		return 1;
 	const struct CMUnitTest swtpm_tests[] = {
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_info_matches_tss2),

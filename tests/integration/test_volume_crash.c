@@ -36,6 +36,7 @@
 
 #include <cmocka.h>
 
+#include "ssrp/sim.h"
 #include "bitlocker/fve_metadata.h"
 #include "ssrp/volume.h"
 #include "tests/integration/swtpm_fixture.h"
@@ -655,6 +656,8 @@ static int group_teardown(void **state)
 
 int main(void)
 {
+	if (ssrp_sim_register_backends())
+		return 1;
 	setenv("TSS2_LOG", "all+NONE", 0);
 	const char *q = getenv("SSRP_TEST_QUICK");
 	quick = q && *q && strcmp(q, "0");

@@ -13,6 +13,8 @@
 # usage: test_volume_oracles.sh PATH/TO/ssrp   (exit 77: a reader is missing)
 set -u
 ssrp=$1
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
+ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 for tool in dislocker-file bdeinfo swtpm cryptsetup openssl; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
 		echo "SKIP: $tool is not installed (apt-get install dislocker libbde-utils swtpm" \
@@ -21,7 +23,7 @@ for tool in dislocker-file bdeinfo swtpm cryptsetup openssl; do
 	fi
 done
 work=$(mktemp -d)
-trap '"$ssrp" sim swtpm stop --dir "$work/tpm" >/dev/null 2>&1; rm -rf "$work"' EXIT
+trap '"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1; rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM HUP
 failures=0
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
@@ -41,11 +43,11 @@ slice() { tail -c +$(($2 + 1)) "$1" | head -c "$3"; }
 
 size=8388608
 img=$work/volume.img
-SSRP_VOLUME=sim:$img
+SSRP_VOLUME="bitlk:$img?rw"
 export SSRP_VOLUME
 : >"$work/all-stderr"
 
-run "create an 8M volume" "$ssrp" volume create --size 8M
+run "create an 8M volume" "$ssrp_sim" volume create --volume "sim:$img" --size 8M
 
 # Distinctive data: at 0 (through the relocated sectors 0..15), unaligned in
 # the middle, and up to the volume's last byte.
@@ -66,7 +68,7 @@ case "$password" in
 *) fail "--show printed '$password'" ;;
 esac
 
-SSRP_TPM=$("$ssrp" sim swtpm start --dir "$work/tpm" 2>>"$work/all-stderr") ||
+SSRP_TPM=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>>"$work/all-stderr") ||
 	{ echo "cannot start swtpm"; exit 1; }
 export SSRP_TPM
 run "measure PCR 7" "$ssrp" tpm pcr-extend 7 --data "secure boot policy"
@@ -232,11 +234,11 @@ else fail "the FVEK cryptsetup dumps ('${#fvek}' hex digits) does not decrypt ss
 for method in xts-aes-128 xts-aes-256 aes-cbc-128 aes-cbc-256 aes-cbc-diffuser-128 \
 	aes-cbc-diffuser-256; do
 	mimg=$work/$method.img
-	run "$method: create" "$ssrp" volume create --volume "sim:$mimg" --size 4M --method "$method"
-	run "$method: write" "$ssrp" volume write --volume "sim:$mimg" --offset 0 --in "$work/data.0"
-	run "$method: add a recovery password" "$ssrp" volume add-recovery --volume "sim:$mimg" --show
+	run "$method: create" "$ssrp_sim" volume create --volume "sim:$mimg" --size 4M --method "$method"
+	run "$method: write" "$ssrp" volume write --volume "bitlk:$mimg?rw" --offset 0 --in "$work/data.0"
+	run "$method: add a recovery password" "$ssrp" volume add-recovery --volume "bitlk:$mimg?rw" --show
 	cp "$work/out" "$work/mpw"
-	run "$method: protection on" "$ssrp" volume protection on --volume "sim:$mimg"
+	run "$method: protection on" "$ssrp" volume protection on --volume "bitlk:$mimg?rw"
 	run "$method: decrypt" "$ssrp" volume decrypt --volume "bitlk:$mimg" \
 		--recovery-password-file "$work/mpw" --out "$work/$method.plain"
 	if slice "$work/$method.plain" 0 20000 | cmp -s - "$work/data.0"; then
@@ -266,6 +268,6 @@ for f in "$work/status" "$work/status.json" "$work/all-stderr"; do
 	else ok "no password in $(basename "$f")"; fi
 done
 
-"$ssrp" sim swtpm stop --dir "$work/tpm" >/dev/null 2>&1
+"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
 [ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
 echo "all oracle checks passed"

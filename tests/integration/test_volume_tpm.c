@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "ssrp/sim.h"
 #include "ssrp/volume.h"
 #include "tests/integration/swtpm_fixture.h"
 
@@ -225,6 +226,8 @@ static void same_boot_after_restart_unlocks(void **state)
 
 int main(void)
 {
+	if (ssrp_sim_register_backends())
+		return 1;
 	setenv("TSS2_LOG", "all+NONE", 0);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(firmware_update_needs_the_recovery_password, setup,

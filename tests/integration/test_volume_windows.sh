@@ -11,6 +11,7 @@
 # usage: test_volume_windows.sh PATH/TO/ssrp IMAGES.tar.xz WORKDIR
 set -u
 ssrp=$1 tarball=$2 work=$3
+ssrp_sim="$(dirname "$ssrp")/ssrp-sim" # the simulator's command: sim: volumes
 rm -rf "$work"
 mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
@@ -137,20 +138,20 @@ grep -q "tampered" "$work/err" && grep -q "copy 1 at 0x2195000" "$work/err" &&
 # The same on an ssrp-made volume: status needs no write access and leaves a
 # damaged copy as it is (naming it); the next change repairs it and says so.
 simvol=$work/sim.img
-expect_exit 0 "sim: create" "$ssrp" volume create --volume "sim:$simvol" --size 8M
+expect_exit 0 "sim: create" "$ssrp_sim" volume create --volume "sim:$simvol" --size 8M
 printf 'X' | dd of="$simvol" bs=1 seek=$((0x400000 + 0x80)) conv=notrunc 2>/dev/null
 chmod a-w "$simvol"
 before=$(sha256sum <"$simvol")
-expect_exit 0 "sim: status of a read-only file" "$ssrp" volume status --volume "sim:$simvol"
+expect_exit 0 "sim: status of a read-only file" "$ssrp_sim" volume status --volume "sim:$simvol"
 grep -q "copy 2 at 0x400000: .*CRC32" "$work/err" && ok "sim: status names the damaged copy" ||
 	fail "sim: status does not name the damaged copy: $(cat "$work/err")"
 [ "$(sha256sum <"$simvol")" = "$before" ] && ok "sim: status repaired nothing" ||
 	fail "sim: status changed the volume"
 chmod u+w "$simvol"
-expect_exit 0 "sim: a change" "$ssrp" volume add-recovery --volume "sim:$simvol"
+expect_exit 0 "sim: a change" "$ssrp_sim" volume add-recovery --volume "sim:$simvol"
 grep -q "repaired copy 2 at 0x400000" "$work/err" && ok "sim: the change reports the repair" ||
 	fail "sim: no repair reported: $(cat "$work/err")"
-expect_exit 0 "sim: status after the repair" "$ssrp" volume status --volume "sim:$simvol"
+expect_exit 0 "sim: status after the repair" "$ssrp_sim" volume status --volume "sim:$simvol"
 [ -s "$work/err" ] && fail "sim: still a warning: $(cat "$work/err")" ||
 	ok "sim: all copies intact again"
 

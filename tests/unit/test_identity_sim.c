@@ -81,11 +81,11 @@ static int teardown(void **st)
 {
 	(void)st;
 	if (started) {
-		const char *args[] = {"sim", "cloud", "stop", "--dir", dir, NULL};
+		const char *args[] = {"cloud", "stop", "--dir", dir, NULL};
 		sim_run(ssrp_bin, args);
 	}
 	if (started2) {
-		const char *args[] = {"sim", "cloud", "stop", "--dir", dir2, NULL};
+		const char *args[] = {"cloud", "stop", "--dir", dir2, NULL};
 		sim_run(ssrp_bin, args);
 	}
 	if (!getenv("SSRP_KEEP_TEST_DIR")) {

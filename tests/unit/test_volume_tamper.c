@@ -13,7 +13,8 @@
 
 #include <cmocka.h>
 
-#include "sim/volume_store.h"
+#include "ssrp/sim.h"
+#include "bitlocker/bitlk_store.h"
 #include "ssrp/error.h"
 #include "ssrp/volume.h"
 
@@ -35,13 +36,13 @@ static void make_volume(const char *path)
  * CRC, as someone editing the disk would. */
 static void alter_fvek(const char *path)
 {
-	ssrp_sim_store s;
+	ssrp_bitlk_store s;
 	ssrp_fve_metadata md;
-	assert_int_equal(ssrp_sim_store_open(&s, path, 1, NULL), SSRP_OK);
-	assert_int_equal(ssrp_sim_store_read_metadata(&s, &md), SSRP_OK);
+	assert_int_equal(ssrp_bitlk_store_open(&s, path, 1, NULL), SSRP_OK);
+	assert_int_equal(ssrp_bitlk_store_read_metadata(&s, &md), SSRP_OK);
 	md.fvek.ct[3] ^= 0x10;
-	assert_int_equal(ssrp_sim_store_write_metadata(&s, &md, NULL), SSRP_OK);
-	ssrp_sim_store_close(&s);
+	assert_int_equal(ssrp_bitlk_store_write_metadata(&s, &md, NULL), SSRP_OK);
+	ssrp_bitlk_store_close(&s);
 }
 
 static void tampered_fvek_is_tampering(void **state)
@@ -65,6 +66,8 @@ static void tampered_fvek_is_tampering(void **state)
 
 int main(void)
 {
+	if (ssrp_sim_register_backends())
+		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tampered_fvek_is_tampering),
 	};

@@ -94,6 +94,17 @@ SSRP_API int ssrp_tpm_open_backend(ssrp_tpm **out, const ssrp_tpm_backend *backe
 /** The built-in backends, NULL-terminated (for `ssrp help`). */
 SSRP_API const ssrp_tpm_backend *const *ssrp_tpm_builtin_backends(void);
 
+/** Make a backend reachable by spec string ("name:config") from
+ * ssrp_tpm_open() and everything that takes a spec (the agent, the
+ * command). The table must be static data. Checked as
+ * ssrp_tpm_open_backend() checks it; refused when the name is a built-in's
+ * or another table's. Registering the same table again does nothing. Safe
+ * from any thread; at most 16 registrations. */
+SSRP_API int ssrp_tpm_backend_register(const ssrp_tpm_backend *backend);
+
+/** The i-th registered backend, or NULL past the last. */
+SSRP_API const ssrp_tpm_backend *ssrp_tpm_registered_backend(size_t i);
+
 /** Map a TPM 2.0 response code to an ssrp_error and set the last-error
  * message: "<what>: <meaning> (TPM rc 0x%03x)". Shared by all backends. */
 SSRP_API int ssrp_tpm_rc_error(uint32_t rc, const char *what);

@@ -81,12 +81,25 @@ typedef struct ssrp_volume_backend {
 	int (*unlock_startup_key)(void *ctx, const uint8_t *bek, size_t len);
 } ssrp_volume_backend;
 
-/** Open a volume through a backend table the caller supplies. */
+/** Open a volume through a backend table the caller supplies. Refused when
+ * a capability bit is set without its slots (SSRP_VOLUME_CAP_UNLOCK needs
+ * unlock_recovery_password, _PROTECTORS list/add/delete, and so on). */
 SSRP_API int ssrp_volume_open_backend(ssrp_volume **out, const ssrp_volume_backend *backend,
 				      const char *config);
 
 /** The built-in backends, NULL-terminated. */
 SSRP_API const ssrp_volume_backend *const *ssrp_volume_builtin_backends(void);
+
+/** Make a backend reachable by spec string ("name:config") from
+ * ssrp_volume_open() and everything that takes a spec (the agent, the
+ * command). The table must outlive the process's use of the library (static
+ * data). Checked as ssrp_volume_open_backend() checks it; refused when the
+ * name is a built-in's or another table's. Registering the same table again
+ * does nothing. Safe from any thread; at most 16 registrations. */
+SSRP_API int ssrp_volume_backend_register(const ssrp_volume_backend *backend);
+
+/** The i-th registered backend, or NULL past the last. */
+SSRP_API const ssrp_volume_backend *ssrp_volume_registered_backend(size_t i);
 
 #ifdef __cplusplus
 }

@@ -1,25 +1,10 @@
-/* The tbs backend's socket transport: raw TPM 2.0 commands over TCP, as
- * swtpm's `--server type=tcp` data port speaks them (no mssim framing). One
- * command out, then the 10-byte response header and exactly the size it
- * announces. POSIX; every wait is bounded by SSRP_TBS_SOCKET_TIMEOUT_MS.
- *
- * This is the only transport file that non-Windows builds compile, so it
- * also answers for the Windows one there. */
-#include "tpm/tbs_transport.h"
-
-#ifdef _WIN32
-
-int ssrp_tbs_transport_open_socket(ssrp_tbs_transport *out, const char *host_port)
-{
-	(void)out;
-	return ssrp_error_set(SSRP_E_NOTSUPPORTED,
-			      "tbs:socket=%s: the socket transport is built only on POSIX "
-			      "systems; on Windows use \"tbs\"",
-			      host_port ? host_port : "");
-}
-
-#else
-
+/* The simulator's "tbs-socket:HOST:PORT" TPM backend: the Windows tbs
+ * backend's command core (tpm/backend_tbs.c) over raw TPM 2.0 commands on
+ * TCP, as swtpm's `--server type=tcp` data port speaks them (no mssim
+ * framing). One command out, then the 10-byte response header and exactly
+ * the size it announces. POSIX; every wait is bounded by SOCKET_TIMEOUT_MS.
+ * It lets the tbs core run against swtpm on Linux; production builds have
+ * no socket transport. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -31,6 +16,12 @@ int ssrp_tbs_transport_open_socket(ssrp_tbs_transport *out, const char *host_por
 
 #include "hal/clock.h"
 #include "hal/mem.h"
+#include "sim/sim_backends.h"
+#include "tpm/tbs_transport.h"
+#include "tpm/tpm_backends.h"
+
+/* How long the socket transport waits for a connection or a response. */
+#define SOCKET_TIMEOUT_MS 30000
 
 #ifdef MSG_NOSIGNAL
 #define SEND_FLAGS MSG_NOSIGNAL /* a closed peer gives EPIPE, not SIGPIPE */
@@ -48,7 +39,7 @@ typedef struct tbs_socket {
 static int bad_address(const char *host_port)
 {
 	return ssrp_error_set(SSRP_E_SPEC,
-			      "tbs:socket=%s: expected HOST:PORT, e.g. 127.0.0.1:2321 or "
+			      "tbs-socket:%s: expected HOST:PORT, e.g. 127.0.0.1:2321 or "
 			      "[::1]:2321",
 			      host_port);
 }
@@ -85,7 +76,7 @@ static int parse_address(tbs_socket *s, const char *host_port)
 	}
 	if (!digits || value < 1 || value > 65535)
 		return ssrp_error_set(SSRP_E_SPEC,
-				      "tbs:socket=%s: port '%s' is not a number from 1 to 65535",
+				      "tbs-socket:%s: port '%s' is not a number from 1 to 65535",
 				      host_port, port);
 	memcpy(s->host, host, host_len);
 	s->host[host_len] = '\0';
@@ -135,7 +126,7 @@ static int connect_socket(tbs_socket *s)
 	if (gai)
 		return ssrp_error_set(SSRP_E_TPM_ABSENT, "no TPM answered at %s: %s", s->where,
 				      gai == EAI_SYSTEM ? strerror(errno) : gai_strerror(gai));
-	uint64_t deadline = ssrp_monotonic_ms() + SSRP_TBS_SOCKET_TIMEOUT_MS;
+	uint64_t deadline = ssrp_monotonic_ms() + SOCKET_TIMEOUT_MS;
 	int err = ECONNREFUSED;
 	for (const struct addrinfo *ai = list; ai && s->fd < 0; ai = ai->ai_next) {
 		int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
@@ -163,7 +154,7 @@ static int connect_socket(tbs_socket *s)
 static int timed_out(const tbs_socket *s)
 {
 	return ssrp_error_set(SSRP_E_IO, "the TPM at %s did not answer within %d s", s->where,
-			      SSRP_TBS_SOCKET_TIMEOUT_MS / 1000);
+			      SOCKET_TIMEOUT_MS / 1000);
 }
 
 static int send_all(tbs_socket *s, const uint8_t *p, size_t n, uint64_t deadline)
@@ -221,7 +212,7 @@ static int recv_exact(tbs_socket *s, uint8_t *p, size_t n, size_t got, size_t to
 static int exchange(tbs_socket *s, const uint8_t *cmd, size_t cmd_len, uint8_t *rsp,
 		    size_t rsp_cap, size_t *rsp_len)
 {
-	uint64_t deadline = ssrp_monotonic_ms() + SSRP_TBS_SOCKET_TIMEOUT_MS;
+	uint64_t deadline = ssrp_monotonic_ms() + SOCKET_TIMEOUT_MS;
 	if (rsp_cap < 10)
 		return ssrp_error_set(SSRP_E_BUFSIZE, "a TPM response needs at least 10 bytes");
 	int rc = send_all(s, cmd, cmd_len, deadline);
@@ -276,12 +267,12 @@ static void socket_close(void *t)
 	ssrp_free(s);
 }
 
-int ssrp_tbs_transport_open_socket(ssrp_tbs_transport *out, const char *host_port)
+static int open_socket(ssrp_tbs_transport *out, const char *host_port)
 {
 	memset(out, 0, sizeof *out);
 	tbs_socket *s = ssrp_calloc(1, sizeof *s);
 	if (!s)
-		return ssrp_error_set(SSRP_E_NOMEM, "out of memory opening tbs:socket=%s", host_port);
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory opening tbs-socket:%s", host_port);
 	s->fd = -1;
 	int rc = parse_address(s, host_port);
 	if (!rc)
@@ -296,12 +287,29 @@ int ssrp_tbs_transport_open_socket(ssrp_tbs_transport *out, const char *host_por
 	return SSRP_OK;
 }
 
+/* The tbs core calls this for its own "tbs" spec, which only Windows
+ * builds offer; here the core is reached through "tbs-socket:" alone. */
 int ssrp_tbs_transport_open_windows(ssrp_tbs_transport *out)
 {
 	memset(out, 0, sizeof *out);
 	return ssrp_error_set(SSRP_E_NOTSUPPORTED,
-			      "the tbs backend's default transport exists only on Windows; use "
-			      "tbs:socket=HOST:PORT");
+			      "Windows TPM Base Services exist only on Windows; use "
+			      "tbs-socket:HOST:PORT");
 }
 
-#endif
+static int tbs_socket_open(void *ctx, const char *config)
+{
+	ssrp_tbs_transport transport;
+	int rc = open_socket(&transport, config);
+	return rc ? rc : ssrp_tbs_open_on_transport(ctx, &transport);
+}
+
+void ssrp_sim_tbs_socket_backend_fill(ssrp_tpm_backend *b)
+{
+	*b = ssrp_tpm_backend_tbs;
+	b->info.name = "tbs-socket";
+	b->info.description = "the tbs backend's command core over a raw TPM 2.0 socket "
+			      "(libssrp-sim; swtpm --server type=tcp)";
+	b->info.config_help = "HOST:PORT";
+	b->open = tbs_socket_open;
+}

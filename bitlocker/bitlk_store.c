@@ -1,7 +1,6 @@
-/* The simulated volume's file (see volume_store.h). POSIX. */
+/* A BitLocker volume's file or device (see bitlk_store.h). POSIX. */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -10,11 +9,11 @@
 #include <unistd.h>
 
 #include "hal/mem.h"
-#include "sim/volume_sim_keys.h"
-#include "sim/volume_store.h"
+#include "bitlocker/bitlk_keys.h"
+#include "bitlocker/bitlk_store.h"
 #include "ssrp/sys/error.h"
 
-int ssrp_sim_store_pread(ssrp_sim_store *s, void *buf, size_t len, uint64_t offset)
+int ssrp_bitlk_store_pread(ssrp_bitlk_store *s, void *buf, size_t len, uint64_t offset)
 {
 	uint8_t *p = buf;
 	while (len) {
@@ -32,7 +31,7 @@ int ssrp_sim_store_pread(ssrp_sim_store *s, void *buf, size_t len, uint64_t offs
 	return SSRP_OK;
 }
 
-static int write_all(ssrp_sim_store *s, const uint8_t *p, size_t len, uint64_t offset)
+static int write_all(ssrp_bitlk_store *s, const uint8_t *p, size_t len, uint64_t offset)
 {
 	while (len) {
 		ssize_t n = pwrite(s->fd, p, len, (off_t)offset);
@@ -48,19 +47,19 @@ static int write_all(ssrp_sim_store *s, const uint8_t *p, size_t len, uint64_t o
 	return SSRP_OK;
 }
 
-int ssrp_sim_store_pwrite(ssrp_sim_store *s, const void *buf, size_t len, uint64_t offset)
+int ssrp_bitlk_store_pwrite(ssrp_bitlk_store *s, const void *buf, size_t len, uint64_t offset)
 {
 	return write_all(s, buf, len, offset);
 }
 
-int ssrp_sim_store_sync(ssrp_sim_store *s)
+int ssrp_bitlk_store_sync(ssrp_bitlk_store *s)
 {
 	if (fsync(s->fd))
 		return ssrp_error_set(SSRP_E_IO, "flushing %s to disk: %s", s->path, strerror(errno));
 	return SSRP_OK;
 }
 
-static int map_volume(ssrp_sim_store *s)
+static int map_volume(ssrp_bitlk_store *s)
 {
 	if (s->map)
 		return SSRP_OK;
@@ -73,8 +72,8 @@ static int map_volume(ssrp_sim_store *s)
 	return SSRP_OK;
 }
 
-int ssrp_sim_store_open(ssrp_sim_store *s, const char *path, int writable,
-			const ssrp_sim_layout *layout)
+int ssrp_bitlk_store_open(ssrp_bitlk_store *s, const char *path, int writable,
+			const ssrp_bitlk_layout *layout)
 {
 	memset(s, 0, sizeof *s);
 	s->fd = -1;
@@ -90,7 +89,7 @@ int ssrp_sim_store_open(ssrp_sim_store *s, const char *path, int writable,
 				      writable ? " for writing" : "", strerror(errno));
 	if (flock(s->fd, (writable ? LOCK_EX : LOCK_SH) | LOCK_NB)) {
 		int e = errno;
-		ssrp_sim_store_close(s);
+		ssrp_bitlk_store_close(s);
 		return ssrp_error_set(SSRP_E_IO, "volume %s is in use by another process (%s)", path,
 				      strerror(e));
 	}
@@ -104,7 +103,7 @@ int ssrp_sim_store_open(ssrp_sim_store *s, const char *path, int writable,
 		rc = ssrp_error_set(SSRP_E_FORMAT, "%s is %llu bytes: too small to be a volume", path,
 				    (unsigned long long)s->dev_size);
 	if (!rc && !layout)
-		rc = ssrp_sim_store_pread(s, header, sizeof header, 0);
+		rc = ssrp_bitlk_store_pread(s, header, sizeof header, 0);
 	if (!rc && !layout)
 		rc = ssrp_fve_boot_parse(&s->boot, header);
 	if (!rc && layout) {
@@ -119,12 +118,12 @@ int ssrp_sim_store_open(ssrp_sim_store *s, const char *path, int writable,
 		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory opening %s", path);
 	if (rc) {
 		ssrp_error_prefix(rc, "%s", path);
-		ssrp_sim_store_close(s);
+		ssrp_bitlk_store_close(s);
 	}
 	return rc;
 }
 
-int ssrp_sim_store_sync_data(ssrp_sim_store *s)
+int ssrp_bitlk_store_sync_data(ssrp_bitlk_store *s)
 {
 	if (!s->data_dirty)
 		return SSRP_OK;
@@ -134,10 +133,10 @@ int ssrp_sim_store_sync_data(ssrp_sim_store *s)
 	return SSRP_OK;
 }
 
-void ssrp_sim_store_close(ssrp_sim_store *s)
+void ssrp_bitlk_store_close(ssrp_bitlk_store *s)
 {
 	if (s->map) {
-		ssrp_sim_store_sync_data(s);
+		ssrp_bitlk_store_sync_data(s);
 		munmap(s->map, s->map_len);
 		s->map = NULL;
 	}
@@ -149,19 +148,19 @@ void ssrp_sim_store_close(ssrp_sim_store *s)
 }
 
 /* The layout the chosen copy describes. */
-static int take_layout(ssrp_sim_store *s, const ssrp_fve_metadata *md)
+static int take_layout(ssrp_bitlk_store *s, const ssrp_fve_metadata *md)
 {
-	ssrp_sim_layout *l = &s->layout;
+	ssrp_bitlk_layout *l = &s->layout;
 	l->size = md->volume_size;
 	memcpy(l->copies, md->copies, sizeof l->copies);
 	l->relocated_at = md->relocated_at;
 	l->relocated_size = md->relocated_size;
 	l->sector = s->boot.sector_size;
-	int rc = ssrp_sim_layout_check(l, s->dev_size);
+	int rc = ssrp_bitlk_layout_check(l, s->dev_size);
 	return rc ? rc : map_volume(s);
 }
 
-int ssrp_sim_store_read_metadata(ssrp_sim_store *s, ssrp_fve_metadata *out)
+int ssrp_bitlk_store_read_metadata(ssrp_bitlk_store *s, ssrp_fve_metadata *out)
 {
 	uint8_t *region = ssrp_malloc(SSRP_FVE_REGION);
 	ssrp_fve_metadata *copy = ssrp_malloc(sizeof *copy);
@@ -177,7 +176,7 @@ int ssrp_sim_store_read_metadata(ssrp_sim_store *s, ssrp_fve_metadata *out)
 		s->copy_ok[i] = 0;
 		s->copy_note[i][0] = '\0';
 		rc = at <= s->dev_size && s->dev_size - at >= SSRP_FVE_REGION
-			     ? ssrp_sim_store_pread(s, region, SSRP_FVE_REGION, at)
+			     ? ssrp_bitlk_store_pread(s, region, SSRP_FVE_REGION, at)
 			     : ssrp_error_set(SSRP_E_FORMAT, "past the end of the device");
 		if (rc == SSRP_OK)
 			rc = ssrp_fve_metadata_parse(copy, region, SSRP_FVE_REGION);
@@ -222,7 +221,7 @@ int ssrp_sim_store_read_metadata(ssrp_sim_store *s, ssrp_fve_metadata *out)
 	return SSRP_OK;
 }
 
-int ssrp_sim_store_verify(ssrp_sim_store *s, const ssrp_fve_metadata *md, const uint8_t vmk[32])
+int ssrp_bitlk_store_verify(ssrp_bitlk_store *s, const ssrp_fve_metadata *md, const uint8_t vmk[32])
 {
 	int rc = ssrp_fve_metadata_verify(s->block, md, vmk);
 	if (rc)
@@ -231,7 +230,7 @@ int ssrp_sim_store_verify(ssrp_sim_store *s, const ssrp_fve_metadata *md, const 
 	return rc;
 }
 
-static int refuse_read_only(const ssrp_sim_store *s)
+static int refuse_read_only(const ssrp_bitlk_store *s)
 {
 	return ssrp_error_set(SSRP_E_REFUSED,
 			      "volume %s is open read-only; open it for writing to change it "
@@ -239,21 +238,17 @@ static int refuse_read_only(const ssrp_sim_store *s)
 			      s->path);
 }
 
-/* One copy's write (the encoded block, rounded up to whole sectors: the
- * rest of the region is never read), or the crash a test asked for in the
- * middle of it: half the block written, then SIGKILL. */
-static int write_region(ssrp_sim_store *s, const uint8_t *buf, size_t len, uint64_t offset)
+/* One copy's write: the encoded block, rounded up to whole sectors (the
+ * rest of the region is never read), made durable before the next. */
+static int write_region(ssrp_bitlk_store *s, const uint8_t *buf, size_t len, uint64_t offset)
 {
-	if (s->kill_at_write && ++s->writes == s->kill_at_write) {
-		write_all(s, buf, len / 2, offset);
-		fsync(s->fd);
-		raise(SIGKILL);
-	}
+	if (s->write_region)
+		return s->write_region(s, buf, len, offset, s->write_region_ctx);
 	int rc = write_all(s, buf, len, offset);
-	return rc ? rc : ssrp_sim_store_sync(s);
+	return rc ? rc : ssrp_bitlk_store_sync(s);
 }
 
-int ssrp_sim_store_repair(ssrp_sim_store *s)
+int ssrp_bitlk_store_repair(ssrp_bitlk_store *s)
 {
 	if (!s->writable)
 		return refuse_read_only(s);
@@ -272,7 +267,7 @@ int ssrp_sim_store_repair(ssrp_sim_store *s)
 	return rc;
 }
 
-int ssrp_sim_store_write_metadata(ssrp_sim_store *s, ssrp_fve_metadata *md, const uint8_t *vmk)
+int ssrp_bitlk_store_write_metadata(ssrp_bitlk_store *s, ssrp_fve_metadata *md, const uint8_t *vmk)
 {
 	if (!s->writable)
 		return refuse_read_only(s);
@@ -286,7 +281,7 @@ int ssrp_sim_store_write_metadata(ssrp_sim_store *s, ssrp_fve_metadata *md, cons
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory writing metadata");
 	uint8_t nonce[12];
 	if (vmk)
-		ssrp_sim_next_nonce(nonce, md);
+		ssrp_bitlk_next_nonce(nonce, md);
 	md->sequence++;
 	size_t used = 0;
 	int rc = ssrp_fve_metadata_encode(region, SSRP_FVE_REGION - SSRP_FVE_VALIDATION_LEN, &used,

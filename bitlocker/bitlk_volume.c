@@ -1,13 +1,10 @@
-/* The "bitlk" and "sim" volume backends: a file or block device in
- * BitLocker's on-disk format, Windows-made or ssrp-made, with the real key
- * hierarchy. Sectors are encrypted under the FVEK (any BitLocker method);
- * the FVEK is wrapped by the VMK; the VMK by each protector: a clear key,
- * a stretched recovery password or user password (AES-256-CCM), a startup
- * key (.BEK file), or the TPM (an ssrp sealed blob bound to PCRs).
- * "bitlk:PATH" opens read-only unless "?rw" is given; "sim:PATH" is the same
- * code opening read-write unless "?ro" is given (the simulator's volumes,
- * made by ssrp_sim_volume_create). Options after '?', joined by '&': ro,
- * rw, kill_at_write=N (crash tests). */
+/* The "bitlk" volume backend: a file or block device in BitLocker's
+ * on-disk format, Windows-made or ssrp-made, with the real key hierarchy.
+ * Sectors are encrypted under the FVEK (any BitLocker method); the FVEK is
+ * wrapped by the VMK; the VMK by each protector: a clear key, a stretched
+ * recovery password or user password (AES-256-CCM), a startup key (.BEK
+ * file), or the TPM (an ssrp sealed blob bound to PCRs). "bitlk:PATH" opens
+ * read-only unless "?rw" follows the path. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,28 +14,29 @@
 #include "bitlocker/guid.h"
 #include "bitlocker/recovery_password.h"
 #include "bitlocker/stretch.h"
+#include "bitlocker/bitlk_volume.h"
 #include "bitlocker/volume_backends.h"
 #include "hal/clock.h"
 #include "hal/crypto.h"
 #include "hal/mem.h"
 #include "hal/random.h"
-#include "sim/volume_sim_keys.h"
-#include "sim/volume_store.h"
+#include "bitlocker/bitlk_keys.h"
+#include "bitlocker/bitlk_store.h"
 
 
-typedef struct sim_volume {
-	ssrp_sim_store store;
+typedef struct bitlk_volume {
+	ssrp_bitlk_store store;
 	ssrp_fve_metadata *md;
 	int unlocked;
 	uint8_t vmk[32];
 	ssrp_fve_cipher *cipher;
 	uint8_t *io; /* one sector, for partial-sector reads and writes */
 	char repaired[512]; /* what opening repaired, for status */
-} sim_volume;
+} bitlk_volume;
 
 #define IO_MAX 4096u /* the largest sector */
 
-static int require_unlocked(const sim_volume *v, const char *what)
+static int require_unlocked(const bitlk_volume *v, const char *what)
 {
 	if (v->unlocked)
 		return SSRP_OK;
@@ -50,7 +48,7 @@ static int require_unlocked(const sim_volume *v, const char *what)
 
 /* Accept vmk only if it opens the FVEK and the metadata's validation
  * datum vouches for the metadata; then the volume is unlocked. */
-static int use_vmk(sim_volume *v, const uint8_t vmk[32])
+static int use_vmk(bitlk_volume *v, const uint8_t vmk[32])
 {
 	uint8_t pt[SSRP_FVE_MAX_WRAPPED];
 	const ssrp_fve_wrapped *w = &v->md->fvek;
@@ -70,7 +68,7 @@ static int use_vmk(sim_volume *v, const uint8_t vmk[32])
 	}
 	rc = ssrp_fve_key_datum_any(&fvek, &fvek_len, &alg, pt, w->len);
 	if (!rc)
-		rc = ssrp_sim_store_verify(&v->store, v->md, vmk);
+		rc = ssrp_bitlk_store_verify(&v->store, v->md, vmk);
 	ssrp_fve_cipher *c = NULL;
 	if (!rc)
 		rc = ssrp_fve_cipher_new(&c, v->md->method, fvek, fvek_len);
@@ -84,7 +82,7 @@ static int use_vmk(sim_volume *v, const uint8_t vmk[32])
 	return SSRP_OK;
 }
 
-static int find_vmk(const sim_volume *v, const char *id)
+static int find_vmk(const bitlk_volume *v, const char *id)
 {
 	char text[SSRP_GUID_TEXT_LEN + 1];
 	for (size_t i = 0; i < v->md->n_vmks; i++) {
@@ -96,7 +94,7 @@ static int find_vmk(const sim_volume *v, const char *id)
 	return -1;
 }
 
-static int has_protection(const sim_volume *v, uint16_t protection)
+static int has_protection(const bitlk_volume *v, uint16_t protection)
 {
 	for (size_t i = 0; i < v->md->n_vmks; i++)
 		if (v->md->vmks[i].protection == protection)
@@ -105,7 +103,7 @@ static int has_protection(const sim_volume *v, uint16_t protection)
 }
 
 /* A new protector entry, or SSRP_E_REFUSED when the format is full. */
-static int new_vmk(sim_volume *v, ssrp_fve_vmk **out, uint16_t protection)
+static int new_vmk(bitlk_volume *v, ssrp_fve_vmk **out, uint16_t protection)
 {
 	if (v->md->n_vmks == SSRP_FVE_MAX_VMKS)
 		return ssrp_error_set(SSRP_E_REFUSED, "the volume already has %d protectors",
@@ -123,15 +121,15 @@ static int new_vmk(sim_volume *v, ssrp_fve_vmk **out, uint16_t protection)
 
 /* Commit a new entry (already filled) and write the metadata; on failure
  * the in-memory metadata is re-read so it matches the disk again. */
-static int commit(sim_volume *v, int added, char out_id[SSRP_PROTECTOR_ID_LEN + 1])
+static int commit(bitlk_volume *v, int added, char out_id[SSRP_PROTECTOR_ID_LEN + 1])
 {
 	if (added)
 		v->md->n_vmks++;
-	int rc = ssrp_sim_store_write_metadata(&v->store, v->md, v->unlocked ? v->vmk : NULL);
+	int rc = ssrp_bitlk_store_write_metadata(&v->store, v->md, v->unlocked ? v->vmk : NULL);
 	if (rc) {
 		char message[1024];
 		snprintf(message, sizeof message, "%s", ssrp_error_last());
-		ssrp_sim_store_read_metadata(&v->store, v->md);
+		ssrp_bitlk_store_read_metadata(&v->store, v->md);
 		return ssrp_error_set(rc, "%s", message);
 	}
 	if (added && out_id)
@@ -140,7 +138,7 @@ static int commit(sim_volume *v, int added, char out_id[SSRP_PROTECTOR_ID_LEN + 
 }
 
 /* Unlock with the clear key when there is one (protection off). */
-static void try_clear_key(sim_volume *v)
+static void try_clear_key(bitlk_volume *v)
 {
 	for (size_t i = 0; i < v->md->n_vmks && !v->unlocked; i++) {
 		const ssrp_fve_vmk *k = &v->md->vmks[i];
@@ -148,7 +146,7 @@ static void try_clear_key(sim_volume *v)
 		if (k->protection != SSRP_FVE_PROTECT_CLEAR_KEY || !k->has_clear_key ||
 		    !k->has_wrapped_vmk)
 			continue;
-		if (!ssrp_sim_unwrap_key(vmk, 32, &k->wrapped_vmk, k->clear_key, SSRP_FVE_ALG_VMK) &&
+		if (!ssrp_bitlk_unwrap_key(vmk, 32, &k->wrapped_vmk, k->clear_key, SSRP_FVE_ALG_VMK) &&
 		    use_vmk(v, vmk) == SSRP_E_FORMAT)
 			snprintf(v->repaired, sizeof v->repaired, "%s", ssrp_error_last());
 		ssrp_memzero(vmk, sizeof vmk);
@@ -156,63 +154,59 @@ static void try_clear_key(sim_volume *v)
 	ssrp_error_clear();
 }
 
-static void sim_close(void *ctx)
+static void bitlk_close(void *ctx)
 {
-	sim_volume *v = ctx;
-	ssrp_sim_store_close(&v->store); /* flushes data written through the map */
+	bitlk_volume *v = ctx;
+	ssrp_bitlk_store_close(&v->store); /* flushes data written through the map */
 	ssrp_fve_cipher_free(v->cipher);
 	ssrp_free_secret(v->md, sizeof *v->md);
 	ssrp_free_secret(v->io, IO_MAX);
 	ssrp_memzero(v->vmk, sizeof v->vmk);
 }
 
-/* "PATH[?opt[&opt...]]": ro, rw, kill_at_write=N. */
-static int parse_config(sim_volume *v, char *path, size_t cap, const char *config, int *writable)
+/* "PATH[?opt[&opt...]]": ro, rw. */
+static int parse_config(char *path, size_t cap, const char *config, int *writable)
 {
 	const char *q = strchr(config, '?');
 	size_t n = q ? (size_t)(q - config) : strlen(config);
 	if (!n || n >= cap)
 		return ssrp_error_set(SSRP_E_SPEC, "a volume spec needs a file or device path: "
-						   "bitlk:PATH or sim:PATH");
+						   "bitlk:PATH");
 	memcpy(path, config, n);
 	path[n] = '\0';
 	while (q && *q) {
 		const char *opt = q + 1, *next = strchr(opt, '&');
 		size_t len = next ? (size_t)(next - opt) : strlen(opt);
-		char *end;
-		if (len == 2 && !strncmp(opt, "ro", 2)) {
+		if (len == 2 && !strncmp(opt, "ro", 2))
 			*writable = 0;
-		} else if (len == 2 && !strncmp(opt, "rw", 2)) {
+		else if (len == 2 && !strncmp(opt, "rw", 2))
 			*writable = 1;
-		} else if (len > 14 && !strncmp(opt, "kill_at_write=", 14) &&
-			   (v->store.kill_at_write = (unsigned)strtoul(opt + 14, &end, 10)) &&
-			   end == opt + len) {
-			/* taken */
-		} else {
+		else
 			return ssrp_error_set(SSRP_E_SPEC,
-					      "volume option '%.*s' is not understood (ro, rw, "
-					      "kill_at_write=N with N >= 1)",
+					      "volume option '%.*s' is not understood (ro, rw)",
 					      (int)len, opt);
-		}
 		q = next;
 	}
 	return SSRP_OK;
 }
 
-static int open_volume(sim_volume *v, const char *config, int writable)
+int ssrp_bitlk_volume_open(void *ctx, const char *config, const ssrp_bitlk_open_options *o)
 {
+	bitlk_volume *v = ctx;
 	char path[1024];
-	unsigned kill_at = 0;
+	int writable = o ? o->writable : 0;
 	v->store.fd = -1;
-	int rc = parse_config(v, path, sizeof path, config, &writable);
-	kill_at = v->store.kill_at_write;
+	int rc = parse_config(path, sizeof path, config, &writable);
 	if (!rc)
-		rc = ssrp_sim_store_open(&v->store, path, writable, NULL);
-	v->store.kill_at_write = kill_at;
+		rc = ssrp_bitlk_store_open(&v->store, path, writable, NULL);
+	if (!rc && o) { /* before any write: the repair below is one */
+		v->store.write_region = o->write_region;
+		v->store.write_region_ctx = o->write_region_ctx;
+	}
 	if (!rc && (!(v->md = ssrp_malloc(sizeof *v->md)) || !(v->io = ssrp_malloc(IO_MAX))))
 		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory opening %s", path);
 	if (!rc)
-		rc = ssrp_sim_store_read_metadata(&v->store, v->md);
+		rc = ssrp_bitlk_store_read_metadata(&v->store, v->md);
 	/* Put damaged or stale copies back in step before anything else, when
 	 * writing is allowed; a read-only open reports them in the status. */
 	if (!rc && !v->store.copies_in_step && writable) {
@@ -223,29 +217,24 @@ static int open_volume(sim_volume *v, const char *config, int writable)
 					      "%srepaired copy %d at 0x%llx (%s)", n ? "; " : "", i + 1,
 					      (unsigned long long)v->store.boot.copies[i],
 					      v->store.copy_note[i]);
-		rc = ssrp_sim_store_repair(&v->store);
+		rc = ssrp_bitlk_store_repair(&v->store);
 	}
 	if (rc) {
-		sim_close(v);
+		bitlk_close(v);
 		return rc;
 	}
 	try_clear_key(v);
 	return SSRP_OK;
 }
 
-static int sim_open(void *ctx, const char *config)
-{
-	return open_volume(ctx, config, 1);
-}
-
 static int bitlk_open(void *ctx, const char *config)
 {
-	return open_volume(ctx, config, 0);
+	return ssrp_bitlk_volume_open(ctx, config, NULL);
 }
 
-static int sim_status(void *ctx, ssrp_volume_status *out)
+static int bitlk_status(void *ctx, ssrp_volume_status *out)
 {
-	sim_volume *v = ctx;
+	bitlk_volume *v = ctx;
 	out->protection = has_protection(v, SSRP_FVE_PROTECT_CLEAR_KEY) ? SSRP_PROTECTION_OFF
 									 : SSRP_PROTECTION_ON;
 	out->encryption_method = v->md->method;
@@ -291,26 +280,26 @@ static ssrp_protector_type type_of(uint16_t protection)
 	}
 }
 
-static int sim_list(void *ctx, ssrp_protector *out, size_t cap, size_t *out_n)
+static int bitlk_list(void *ctx, ssrp_protector *out, size_t cap, size_t *out_n)
 {
-	sim_volume *v = ctx;
+	bitlk_volume *v = ctx;
 	*out_n = v->md->n_vmks;
 	for (size_t i = 0; i < v->md->n_vmks && i < cap; i++) {
 		const ssrp_fve_vmk *k = &v->md->vmks[i];
 		ssrp_guid_format(out[i].id, k->guid);
 		out[i].type = type_of(k->protection);
 		out[i].protection_code = k->protection;
-		ssrp_sim_utf16_to_utf8(out[i].friendly_name, sizeof out[i].friendly_name, k->name,
+		ssrp_bitlk_utf16_to_utf8(out[i].friendly_name, sizeof out[i].friendly_name, k->name,
 				       k->name_len);
 		out[i].created = ssrp_filetime_to_unix(k->filetime);
 	}
 	return SSRP_OK;
 }
 
-static int sim_add_tpm(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask,
+static int bitlk_add_tpm(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask,
 		       char out_id[SSRP_PROTECTOR_ID_LEN + 1])
 {
-	sim_volume *v = ctx;
+	bitlk_volume *v = ctx;
 	int rc = require_unlocked(v, "add a TPM protector");
 	if (rc)
 		return rc;
@@ -336,9 +325,9 @@ static int sim_add_tpm(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask,
 	return rc;
 }
 
-static int sim_reseal_tpm(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask)
+static int bitlk_reseal_tpm(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask)
 {
-	sim_volume *v = ctx;
+	bitlk_volume *v = ctx;
 	int rc = require_unlocked(v, "seal the TPM protector again");
 	if (rc)
 		return rc;
@@ -364,10 +353,10 @@ static int sim_reseal_tpm(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask)
 	return ssrp_error_set(SSRP_E_NOTFOUND, "the volume has no TPM protector");
 }
 
-static int sim_add_recovery(void *ctx, const char *password, const uint8_t key[16],
+static int bitlk_add_recovery(void *ctx, const char *password, const uint8_t key[16],
 			    char out_id[SSRP_PROTECTOR_ID_LEN + 1])
 {
-	sim_volume *v = ctx;
+	bitlk_volume *v = ctx;
 	(void)password;
 	int rc = require_unlocked(v, "add a recovery password");
 	if (rc)
@@ -381,16 +370,16 @@ static int sim_add_recovery(void *ctx, const char *password, const uint8_t key[1
 	if (!rc)
 		rc = ssrp_stretch_recovery_key(stretched, key, k->salt);
 	if (!rc)
-		rc = ssrp_sim_wrap_key(&k->wrapped_vmk, v->md, stretched, SSRP_FVE_ALG_VMK, v->vmk, 32);
+		rc = ssrp_bitlk_wrap_key(&k->wrapped_vmk, v->md, stretched, SSRP_FVE_ALG_VMK, v->vmk, 32);
 	if (!rc)
-		rc = ssrp_sim_wrap_key(&k->key_copy, v->md, v->vmk, SSRP_SIM_ALG_RECOVERY_KEY, key, 16);
+		rc = ssrp_bitlk_wrap_key(&k->key_copy, v->md, v->vmk, SSRP_BITLK_ALG_RECOVERY_KEY, key, 16);
 	ssrp_memzero(stretched, sizeof stretched);
 	return rc ? rc : commit(v, 1, out_id);
 }
 
-static int sim_get_recovery(void *ctx, const char *id, char out[SSRP_RECOVERY_PASSWORD_LEN + 1])
+static int bitlk_get_recovery(void *ctx, const char *id, char out[SSRP_RECOVERY_PASSWORD_LEN + 1])
 {
-	sim_volume *v = ctx;
+	bitlk_volume *v = ctx;
 	int rc = require_unlocked(v, "show a recovery password");
 	int i = rc ? -1 : find_vmk(v, id);
 	if (i < 0)
@@ -404,16 +393,16 @@ static int sim_get_recovery(void *ctx, const char *id, char out[SSRP_RECOVERY_PA
 		return ssrp_error_set(SSRP_E_NOTSUPPORTED,
 				      "recovery protector %s keeps no copy of its password", id);
 	uint8_t key[16];
-	rc = ssrp_sim_unwrap_key(key, 16, &k->key_copy, v->vmk, SSRP_SIM_ALG_RECOVERY_KEY);
+	rc = ssrp_bitlk_unwrap_key(key, 16, &k->key_copy, v->vmk, SSRP_BITLK_ALG_RECOVERY_KEY);
 	if (rc == SSRP_OK)
 		ssrp_rp_format(out, key);
 	ssrp_memzero(key, sizeof key);
 	return rc;
 }
 
-static int sim_delete(void *ctx, const char *id)
+static int bitlk_delete(void *ctx, const char *id)
 {
-	sim_volume *v = ctx;
+	bitlk_volume *v = ctx;
 	int i = find_vmk(v, id);
 	if (i < 0)
 		return SSRP_E_NOTFOUND;
@@ -429,9 +418,9 @@ static int sim_delete(void *ctx, const char *id)
 	return commit(v, 0, NULL);
 }
 
-static int sim_unlock_tpm(void *ctx, ssrp_tpm *tpm)
+static int bitlk_unlock_tpm(void *ctx, ssrp_tpm *tpm)
 {
-	sim_volume *v = ctx;
+	bitlk_volume *v = ctx;
 	int first_rc = SSRP_OK, tried = 0;
 	char first[1024] = "";
 	if (!tpm)
@@ -463,9 +452,9 @@ static int sim_unlock_tpm(void *ctx, ssrp_tpm *tpm)
 	return ssrp_error_set(first_rc, "%s", first);
 }
 
-static int sim_unlock_recovery(void *ctx, const char *password, const uint8_t key[16])
+static int bitlk_unlock_recovery(void *ctx, const char *password, const uint8_t key[16])
 {
-	sim_volume *v = ctx;
+	bitlk_volume *v = ctx;
 	(void)password;
 	int tried = 0;
 	for (size_t i = 0; i < v->md->n_vmks; i++) {
@@ -477,7 +466,7 @@ static int sim_unlock_recovery(void *ctx, const char *password, const uint8_t ke
 		uint8_t stretched[SSRP_STRETCH_KEY_LEN], vmk[32];
 		int rc = ssrp_stretch_recovery_key(stretched, key, k->salt);
 		if (rc == SSRP_OK)
-			rc = ssrp_sim_unwrap_key(vmk, 32, &k->wrapped_vmk, stretched, SSRP_FVE_ALG_VMK);
+			rc = ssrp_bitlk_unwrap_key(vmk, 32, &k->wrapped_vmk, stretched, SSRP_FVE_ALG_VMK);
 		if (rc == SSRP_OK)
 			rc = use_vmk(v, vmk);
 		ssrp_memzero(stretched, sizeof stretched);
@@ -502,7 +491,7 @@ static int sim_unlock_recovery(void *ctx, const char *password, const uint8_t ke
 
 /* Try each protector of kind protection with the key-encryption key
  * kek_of() derives for it; SSRP_E_BAD_KEY naming how many were tried. */
-static int unlock_with(sim_volume *v, uint16_t protection, const char *what,
+static int unlock_with(bitlk_volume *v, uint16_t protection, const char *what,
 		       int (*kek_of)(uint8_t kek[32], const ssrp_fve_vmk *k, const void *arg),
 		       const void *arg)
 {
@@ -517,7 +506,7 @@ static int unlock_with(sim_volume *v, uint16_t protection, const char *what,
 			continue;
 		tried++;
 		if (rc == SSRP_OK)
-			rc = ssrp_sim_unwrap_key(vmk, 32, &k->wrapped_vmk, kek, SSRP_FVE_ALG_VMK);
+			rc = ssrp_bitlk_unwrap_key(vmk, 32, &k->wrapped_vmk, kek, SSRP_FVE_ALG_VMK);
 		if (rc == SSRP_OK)
 			rc = use_vmk(v, vmk);
 		ssrp_memzero(kek, sizeof kek);
@@ -540,10 +529,10 @@ static int password_kek(uint8_t kek[32], const ssrp_fve_vmk *k, const void *arg)
 	return ssrp_stretch(kek, initial, k->salt, SSRP_STRETCH_ITERATIONS);
 }
 
-static int sim_unlock_password(void *ctx, const char *password)
+static int bitlk_unlock_password(void *ctx, const char *password)
 {
 	uint8_t utf16[512], initial[32];
-	size_t n = ssrp_sim_utf8_to_utf16(utf16, sizeof utf16, password);
+	size_t n = ssrp_bitlk_utf8_to_utf16(utf16, sizeof utf16, password);
 	int rc = n ? ssrp_sha256(initial, utf16, n)
 		   : ssrp_error_set(SSRP_E_INVALID, "the password is empty, too long or not UTF-8");
 	if (!rc)
@@ -568,7 +557,7 @@ static int startup_kek(uint8_t kek[32], const ssrp_fve_vmk *k, const void *arg)
 	return SSRP_OK;
 }
 
-static int sim_unlock_startup_key(void *ctx, const uint8_t *bek, size_t len)
+static int bitlk_unlock_startup_key(void *ctx, const uint8_t *bek, size_t len)
 {
 	startup_key sk;
 	int rc = ssrp_fve_bek_parse(sk.guid, sk.key, bek, len);
@@ -587,9 +576,9 @@ static int sim_unlock_startup_key(void *ctx, const uint8_t *bek, size_t len)
 	return rc;
 }
 
-static int sim_protection_on(void *ctx)
+static int bitlk_protection_on(void *ctx)
 {
-	sim_volume *v = ctx;
+	bitlk_volume *v = ctx;
 	ssrp_fve_metadata *md = v->md;
 	size_t kept = 0;
 	for (size_t i = 0; i < md->n_vmks; i++) {
@@ -607,9 +596,9 @@ static int sim_protection_on(void *ctx)
 	return commit(v, 0, NULL);
 }
 
-static int sim_protection_off(void *ctx)
+static int bitlk_protection_off(void *ctx)
 {
-	sim_volume *v = ctx;
+	bitlk_volume *v = ctx;
 	if (has_protection(v, SSRP_FVE_PROTECT_CLEAR_KEY))
 		return SSRP_OK;
 	int rc = require_unlocked(v, "turn protection off");
@@ -619,18 +608,18 @@ static int sim_protection_off(void *ctx)
 	k->has_clear_key = k->has_wrapped_vmk = 1;
 	rc = ssrp_random_bytes(k->clear_key, sizeof k->clear_key);
 	if (!rc)
-		rc = ssrp_sim_wrap_key(&k->wrapped_vmk, v->md, k->clear_key, SSRP_FVE_ALG_VMK, v->vmk,
+		rc = ssrp_bitlk_wrap_key(&k->wrapped_vmk, v->md, k->clear_key, SSRP_FVE_ALG_VMK, v->vmk,
 				       32);
 	return rc ? rc : commit(v, 1, NULL);
 }
 
 /* Logical sectors first.. that are stored in consecutive physical sectors;
  * *phys gets the first one's. */
-static size_t run_length(const sim_volume *v, uint64_t first, uint64_t last, uint64_t *phys)
+static size_t run_length(const bitlk_volume *v, uint64_t first, uint64_t last, uint64_t *phys)
 {
-	*phys = ssrp_sim_layout_physical(&v->store.layout, first);
+	*phys = ssrp_bitlk_layout_physical(&v->store.layout, first);
 	size_t n = 1;
-	while (first + n <= last && ssrp_sim_layout_physical(&v->store.layout, first + n) == *phys + n)
+	while (first + n <= last && ssrp_bitlk_layout_physical(&v->store.layout, first + n) == *phys + n)
 		n++;
 	return n;
 }
@@ -638,7 +627,7 @@ static size_t run_length(const sim_volume *v, uint64_t first, uint64_t last, uin
 /* Whole sectors go straight between the caller's buffer and the mapped
  * file through XTS; a partial sector at either end goes through one sector
  * of bounce buffer (read, decrypt, patch, encrypt). */
-static int transfer(sim_volume *v, uint64_t offset, uint8_t *buf, size_t len, int writing)
+static int transfer(bitlk_volume *v, uint64_t offset, uint8_t *buf, size_t len, int writing)
 {
 	int rc = require_unlocked(v, writing ? "write data" : "read data");
 	const size_t sector = v->store.layout.sector;
@@ -663,7 +652,7 @@ static int transfer(sim_volume *v, uint64_t offset, uint8_t *buf, size_t len, in
 			/* Reads go through pread and decrypt in place: faulting the
 			 * mapping in would allocate pages for a sparse file's holes. */
 			rc = writing ? ssrp_fve_cipher_encrypt(v->cipher, disk, buf, phys, k, sector)
-				     : ssrp_sim_store_pread(&v->store, buf, bytes, phys * sector);
+				     : ssrp_bitlk_store_pread(&v->store, buf, bytes, phys * sector);
 			if (!rc && !writing)
 				rc = ssrp_fve_cipher_decrypt(v->cipher, buf, buf, phys, k, sector);
 		} else {
@@ -685,22 +674,22 @@ static int transfer(sim_volume *v, uint64_t offset, uint8_t *buf, size_t len, in
 	return rc;
 }
 
-static int sim_read(void *ctx, uint64_t offset, void *buf, size_t len)
+static int bitlk_read(void *ctx, uint64_t offset, void *buf, size_t len)
 {
 	return transfer(ctx, offset, buf, len, 0);
 }
 
-static int sim_write(void *ctx, uint64_t offset, const void *buf, size_t len)
+static int bitlk_write(void *ctx, uint64_t offset, const void *buf, size_t len)
 {
 	/* transfer() only reads from buf when writing. */
 	return transfer(ctx, offset, (uint8_t *)(uintptr_t)buf, len, 1);
 }
 
-static int sim_regions(void *ctx, ssrp_volume_region *out, size_t cap, size_t *out_n)
+static int bitlk_regions(void *ctx, ssrp_volume_region *out, size_t cap, size_t *out_n)
 {
-	sim_volume *v = ctx;
-	ssrp_volume_region all[SSRP_SIM_LAYOUT_REGIONS];
-	*out_n = ssrp_sim_layout_regions(&v->store.layout, all);
+	bitlk_volume *v = ctx;
+	ssrp_volume_region all[SSRP_BITLK_LAYOUT_REGIONS];
+	*out_n = ssrp_bitlk_layout_regions(&v->store.layout, all);
 	for (size_t i = 0; i < *out_n && i < cap; i++)
 		out[i] = all[i];
 	return SSRP_OK;
@@ -709,25 +698,14 @@ static int sim_regions(void *ctx, ssrp_volume_region *out, size_t cap, size_t *o
 #define VOLUME_BACKEND_SLOTS                                                                   \
 	.caps = SSRP_VOLUME_CAP_STATUS | SSRP_VOLUME_CAP_PROTECTORS | SSRP_VOLUME_CAP_READ_PASSWORD | \
 		SSRP_VOLUME_CAP_UNLOCK | SSRP_VOLUME_CAP_PROTECTION | SSRP_VOLUME_CAP_DATA,           \
-	.ctx_size = sizeof(sim_volume), .close = sim_close, .get_status = sim_status,               \
-	.list_protectors = sim_list, .add_tpm_protector = sim_add_tpm,                              \
-	.reseal_tpm_protector = sim_reseal_tpm, .add_recovery_password = sim_add_recovery,          \
-	.delete_protector = sim_delete, .get_recovery_password = sim_get_recovery,                  \
-	.unlock_tpm = sim_unlock_tpm, .unlock_recovery_password = sim_unlock_recovery,              \
-	.unlock_password = sim_unlock_password, .unlock_startup_key = sim_unlock_startup_key,       \
-	.protection_on = sim_protection_on, .protection_off = sim_protection_off, .read = sim_read, \
-	.write = sim_write, .reserved_regions = sim_regions
-
-const ssrp_volume_backend ssrp_volume_backend_sim = {
-	.version = SSRP_VOLUME_BACKEND_VERSION,
-	.info = {
-		.name = "sim",
-		.description = "a simulated BitLocker volume in a file, opened read-write",
-		.config_help = "PATH of a volume made by `ssrp volume create` [?ro]",
-	},
-	.open = sim_open,
-	VOLUME_BACKEND_SLOTS,
-};
+	.ctx_size = sizeof(bitlk_volume), .close = bitlk_close, .get_status = bitlk_status,               \
+	.list_protectors = bitlk_list, .add_tpm_protector = bitlk_add_tpm,                              \
+	.reseal_tpm_protector = bitlk_reseal_tpm, .add_recovery_password = bitlk_add_recovery,          \
+	.delete_protector = bitlk_delete, .get_recovery_password = bitlk_get_recovery,                  \
+	.unlock_tpm = bitlk_unlock_tpm, .unlock_recovery_password = bitlk_unlock_recovery,              \
+	.unlock_password = bitlk_unlock_password, .unlock_startup_key = bitlk_unlock_startup_key,       \
+	.protection_on = bitlk_protection_on, .protection_off = bitlk_protection_off, .read = bitlk_read, \
+	.write = bitlk_write, .reserved_regions = bitlk_regions
 
 const ssrp_volume_backend ssrp_volume_backend_bitlk = {
 	.version = SSRP_VOLUME_BACKEND_VERSION,

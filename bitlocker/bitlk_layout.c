@@ -3,12 +3,12 @@
 #include <string.h>
 
 #include "bitlocker/fve_metadata.h"
-#include "sim/volume_layout.h"
+#include "bitlocker/bitlk_layout.h"
 #include "ssrp/sys/error.h"
 
-int ssrp_sim_layout_for(ssrp_sim_layout *out, uint64_t size)
+int ssrp_bitlk_layout_for(ssrp_bitlk_layout *out, uint64_t size)
 {
-	if (size < SSRP_SIM_VOLUME_MIN || size % SSRP_FVE_REGION)
+	if (size < SSRP_BITLK_VOLUME_MIN || size % SSRP_FVE_REGION)
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "a simulated volume is a multiple of 64 KiB and at least 1 MiB; "
 				      "%llu bytes is not",
@@ -27,7 +27,7 @@ int ssrp_sim_layout_for(ssrp_sim_layout *out, uint64_t size)
 	return SSRP_OK;
 }
 
-int ssrp_sim_layout_check(const ssrp_sim_layout *l, uint64_t dev_size)
+int ssrp_bitlk_layout_check(const ssrp_bitlk_layout *l, uint64_t dev_size)
 {
 	const char *bad = NULL;
 	if (!l->size || l->size % l->sector || l->size > dev_size)
@@ -58,7 +58,7 @@ static int in_region(uint64_t offset, uint64_t start, uint64_t len)
 	return offset >= start && offset - start < len;
 }
 
-uint64_t ssrp_sim_layout_physical(const ssrp_sim_layout *l, uint64_t s)
+uint64_t ssrp_bitlk_layout_physical(const ssrp_bitlk_layout *l, uint64_t s)
 {
 	uint64_t offset = s * l->sector;
 	if (offset >= l->size)
@@ -73,8 +73,8 @@ uint64_t ssrp_sim_layout_physical(const ssrp_sim_layout *l, uint64_t s)
 	return s;
 }
 
-size_t ssrp_sim_layout_regions(const ssrp_sim_layout *l,
-			       ssrp_volume_region out[SSRP_SIM_LAYOUT_REGIONS])
+size_t ssrp_bitlk_layout_regions(const ssrp_bitlk_layout *l,
+			       ssrp_volume_region out[SSRP_BITLK_LAYOUT_REGIONS])
 {
 	for (int i = 0; i < 3; i++) {
 		out[i].offset = l->copies[i];
@@ -84,5 +84,5 @@ size_t ssrp_sim_layout_regions(const ssrp_sim_layout *l,
 	out[3].offset = l->relocated_at;
 	out[3].length = l->relocated_size;
 	snprintf(out[3].what, sizeof out[3].what, "relocated boot sectors");
-	return SSRP_SIM_LAYOUT_REGIONS;
+	return SSRP_BITLK_LAYOUT_REGIONS;
 }

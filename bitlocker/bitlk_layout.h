@@ -9,38 +9,38 @@
  * stored in the relocated area, encrypted with the tweak of the physical
  * sector that holds them; the metadata copies and the relocated area are
  * holes (zeros) in the view, as dislocker and libbde show them. */
-#ifndef SSRP_SIM_VOLUME_LAYOUT_H
-#define SSRP_SIM_VOLUME_LAYOUT_H
+#ifndef SSRP_BITLOCKER_BITLK_LAYOUT_H
+#define SSRP_BITLOCKER_BITLK_LAYOUT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "ssrp/volume.h"
 
-#define SSRP_SIM_VOLUME_MIN (1024u * 1024u)
-#define SSRP_SIM_LAYOUT_REGIONS 4
+#define SSRP_BITLK_VOLUME_MIN (1024u * 1024u)
+#define SSRP_BITLK_LAYOUT_REGIONS 4
 
-typedef struct ssrp_sim_layout {
+typedef struct ssrp_bitlk_layout {
 	uint64_t size;           /* the decrypted view */
 	uint64_t copies[3];
 	uint64_t relocated_at;   /* where the view's first relocated_size bytes are stored */
 	uint64_t relocated_size;
 	uint32_t sector;         /* 512 or 4096 */
-} ssrp_sim_layout;
+} ssrp_bitlk_layout;
 
 /* SSRP_E_INVALID naming the rule when size cannot hold a volume. */
-int ssrp_sim_layout_for(ssrp_sim_layout *out, uint64_t size);
+int ssrp_bitlk_layout_for(ssrp_bitlk_layout *out, uint64_t size);
 
 /* Check that a volume's recorded layout (any BitLocker placement) fits in
  * a device of dev_size bytes: SSRP_E_FORMAT naming what does not. */
-int ssrp_sim_layout_check(const ssrp_sim_layout *l, uint64_t dev_size);
+int ssrp_bitlk_layout_check(const ssrp_bitlk_layout *l, uint64_t dev_size);
 
 /* The physical sector that stores logical sector s, or UINT64_MAX when s is
  * in a hole. */
-uint64_t ssrp_sim_layout_physical(const ssrp_sim_layout *l, uint64_t s);
+uint64_t ssrp_bitlk_layout_physical(const ssrp_bitlk_layout *l, uint64_t s);
 
 /* The holes in the view, for ssrp_volume_reserved_regions. */
-size_t ssrp_sim_layout_regions(const ssrp_sim_layout *l,
-			       ssrp_volume_region out[SSRP_SIM_LAYOUT_REGIONS]);
+size_t ssrp_bitlk_layout_regions(const ssrp_bitlk_layout *l,
+			       ssrp_volume_region out[SSRP_BITLK_LAYOUT_REGIONS]);
 
 #endif

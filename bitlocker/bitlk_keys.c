@@ -4,10 +4,10 @@
 #include "bitlocker/fve_crypto.h"
 #include "hal/clock.h"
 #include "hal/mem.h"
-#include "sim/volume_sim_keys.h"
+#include "bitlocker/bitlk_keys.h"
 #include "ssrp/sys/error.h"
 
-void ssrp_sim_next_nonce(uint8_t nonce[12], ssrp_fve_metadata *md)
+void ssrp_bitlk_next_nonce(uint8_t nonce[12], ssrp_fve_metadata *md)
 {
 	uint64_t ft = ssrp_filetime_now();
 	uint32_t counter = md->next_nonce++;
@@ -17,21 +17,21 @@ void ssrp_sim_next_nonce(uint8_t nonce[12], ssrp_fve_metadata *md)
 		nonce[8 + i] = (uint8_t)(counter >> (8 * i));
 }
 
-int ssrp_sim_wrap_key(ssrp_fve_wrapped *out, ssrp_fve_metadata *md, const uint8_t kek[32],
+int ssrp_bitlk_wrap_key(ssrp_fve_wrapped *out, ssrp_fve_metadata *md, const uint8_t kek[32],
 		      uint16_t alg, const uint8_t *key, size_t len)
 {
 	uint8_t pt[SSRP_FVE_MAX_WRAPPED];
 	if (0xc + len > sizeof pt)
 		return ssrp_error_set(SSRP_E_INVALID, "a %zu-byte key is too long to wrap", len);
 	size_t n = ssrp_fve_key_datum(pt, alg, key, len);
-	ssrp_sim_next_nonce(out->nonce, md);
+	ssrp_bitlk_next_nonce(out->nonce, md);
 	int rc = ssrp_ccm_encrypt(out->ct, out->tag, kek, out->nonce, pt, n);
 	out->len = (uint16_t)n;
 	ssrp_memzero(pt, sizeof pt);
 	return rc;
 }
 
-int ssrp_sim_unwrap_key(uint8_t *key, size_t len, const ssrp_fve_wrapped *in,
+int ssrp_bitlk_unwrap_key(uint8_t *key, size_t len, const ssrp_fve_wrapped *in,
 			const uint8_t kek[32], uint16_t alg)
 {
 	uint8_t pt[SSRP_FVE_MAX_WRAPPED];
@@ -45,7 +45,7 @@ int ssrp_sim_unwrap_key(uint8_t *key, size_t len, const ssrp_fve_wrapped *in,
 	return rc;
 }
 
-void ssrp_sim_utf16_to_utf8(char *out, size_t cap, const uint8_t *in, size_t len)
+void ssrp_bitlk_utf16_to_utf8(char *out, size_t cap, const uint8_t *in, size_t len)
 {
 	size_t o = 0;
 	for (size_t i = 0; i + 1 < len; i += 2) {
@@ -79,7 +79,7 @@ void ssrp_sim_utf16_to_utf8(char *out, size_t cap, const uint8_t *in, size_t len
 		out[o] = '\0';
 }
 
-size_t ssrp_sim_ascii_to_utf16(uint8_t *out, size_t cap, const char *in)
+size_t ssrp_bitlk_ascii_to_utf16(uint8_t *out, size_t cap, const char *in)
 {
 	size_t o = 0;
 	for (; *in && o + 2 <= cap; in++) {
@@ -98,7 +98,7 @@ static size_t put16(uint8_t *out, size_t cap, size_t o, unsigned u)
 	return o + 2;
 }
 
-size_t ssrp_sim_utf8_to_utf16(uint8_t *out, size_t cap, const char *in)
+size_t ssrp_bitlk_utf8_to_utf16(uint8_t *out, size_t cap, const char *in)
 {
 	const unsigned char *p = (const unsigned char *)in;
 	size_t o = 0;
