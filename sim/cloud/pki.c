@@ -10,6 +10,7 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
@@ -135,6 +136,39 @@ static EVP_PKEY *new_key(void)
 		EVP_PKEY_keygen(c, &k);
 	EVP_PKEY_CTX_free(c);
 	return k;
+}
+
+/* Entra's MS-Organization-Access device keys are RSA-2048 (and Windows'
+ * Schannel, as Wine's, loads a PFX client key only in that form). */
+static EVP_PKEY *new_device_key(void)
+{
+	return EVP_RSA_gen(2048);
+}
+
+/* devices/<deviceId>.pfx: the key and the certificate in the PKCS#12 form
+ * older Windows and Wine still load: PBE-SHA1-3DES for both, a SHA-1 MAC.
+ * Without the intermediate: Schannel clients (libcurl's among them) take the
+ * store's first certificate as the client's, and DRS holds the
+ * intermediate anyway. The password is empty: the file protects the key as
+ * much as the .key file beside it does (mode 0600). */
+static int write_pfx(const char *path, EVP_PKEY *key, X509 *cert, const char *name)
+{
+	PKCS12 *p12 = PKCS12_create(CLOUD_PKI_PFX_PASSWORD, name, key, cert, NULL,
+				    NID_pbe_WithSHA1And3_Key_TripleDES_CBC,
+				    NID_pbe_WithSHA1And3_Key_TripleDES_CBC, PKCS12_DEFAULT_ITER, -1, 0);
+	unsigned char *der = NULL;
+	int len = 0;
+	if (p12 &&
+	    PKCS12_set_mac(p12, CLOUD_PKI_PFX_PASSWORD, -1, NULL, 0, PKCS12_DEFAULT_ITER, EVP_sha1()) == 1)
+		len = i2d_PKCS12(p12, &der);
+	PKCS12_free(p12);
+	if (len <= 0) {
+		OPENSSL_free(der);
+		return ossl_error("making a device PFX");
+	}
+	int rc = write_file(path, (const char *)der, (size_t)len, 0600);
+	OPENSSL_clear_free(der, (size_t)len);
+	return rc;
 }
 
 static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
@@ -433,20 +467,56 @@ int cloud_pki_device_paths(const cloud_pki *pki, const char *device_id, char *ce
 	return SSRP_OK;
 }
 
+static int device_pfx_path(const cloud_pki *pki, const char *device_id, char *pfx, size_t cap)
+{
+	char cert[1200], key[1200];
+	int rc = cloud_pki_device_paths(pki, device_id, cert, sizeof cert, key, sizeof key);
+	if (rc == SSRP_OK &&
+	    (size_t)snprintf(pfx, cap, "%s/%s.pfx", pki->device_dir, device_id) >= cap)
+		rc = ssrp_error_set(SSRP_E_INVALID, "path too long for device %s", device_id);
+	return rc;
+}
+
+/* A device's certificate and key from an earlier start, kept when they are
+ * RSA and were issued by the current intermediate (an older simulator's EC
+ * device certificates are issued anew). */
+static int load_device(cloud_pki *pki, const char *cert_path, const char *key_path, X509 **cert,
+		       EVP_PKEY **key)
+{
+	if (pki->fresh_ca || load_pair(cert_path, key_path, cert, key) != 0)
+		return -1;
+	if (EVP_PKEY_get_base_id(*key) == EVP_PKEY_RSA &&
+	    X509_verify(*cert, X509_get0_pubkey(pki->issuer)) == 1)
+		return 0;
+	ERR_clear_error();
+	X509_free(*cert);
+	EVP_PKEY_free(*key);
+	*cert = NULL;
+	*key = NULL;
+	return -1;
+}
+
 int cloud_pki_device_cert(cloud_pki *pki, const char *device_id, const char *tenant_id)
 {
-	char cert_path[1200], key_path[1200];
+	char cert_path[1200], key_path[1200], pfx_path[1200];
 	int rc = cloud_pki_device_paths(pki, device_id, cert_path, sizeof cert_path, key_path,
 					sizeof key_path);
-	if (rc)
+	if (rc || (rc = device_pfx_path(pki, device_id, pfx_path, sizeof pfx_path)))
 		return rc;
-	struct stat st;
-	if (!pki->fresh_ca && stat(cert_path, &st) == 0 && stat(key_path, &st) == 0)
-		return SSRP_OK;
-	EVP_PKEY *key = new_key();
-	X509 *x = key ? make_cert(device_id, key, pki->issuer) : NULL;
+	X509 *x = NULL;
+	EVP_PKEY *key = NULL;
+	if (load_device(pki, cert_path, key_path, &x, &key) == 0) {
+		struct stat st;
+		if (stat(pfx_path, &st) != 0)
+			rc = write_pfx(pfx_path, key, x, device_id);
+		X509_free(x);
+		EVP_PKEY_free(key);
+		return rc;
+	}
+	key = new_device_key();
+	x = key ? make_cert(device_id, key, pki->issuer) : NULL;
 	int bad = !x || add_ext(x, pki->issuer, NID_basic_constraints, "critical,CA:FALSE") ||
-		  add_ext(x, pki->issuer, NID_key_usage, "critical,digitalSignature") ||
+		  add_ext(x, pki->issuer, NID_key_usage, "critical,digitalSignature,keyEncipherment") ||
 		  add_ext(x, pki->issuer, NID_ext_key_usage, "clientAuth") ||
 		  add_ext(x, pki->issuer, NID_authority_key_identifier, "keyid:always") ||
 		  add_guid_ext(x, OID_DEVICE_ID, device_id) ||
@@ -454,8 +524,9 @@ int cloud_pki_device_cert(cloud_pki *pki, const char *device_id, const char *ten
 		  sign(x, pki->issuer_key);
 	if (bad)
 		rc = ossl_error("making a device certificate");
-	else if ((rc = write_key(key_path, key)) == SSRP_OK)
-		rc = write_certs(cert_path, x, pki->issuer);
+	else if ((rc = write_key(key_path, key)) == SSRP_OK &&
+		 (rc = write_certs(cert_path, x, pki->issuer)) == SSRP_OK)
+		rc = write_pfx(pfx_path, key, x, device_id);
 	X509_free(x);
 	EVP_PKEY_free(key);
 	if (rc && bad)

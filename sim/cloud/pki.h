@@ -17,8 +17,12 @@
  *                           CN=MS-Organization-Access, clientAuth, with the
  *                           DeviceId (1.2.840.113556.1.5.284.2) and TenantId
  *                           (.284.5) extensions as Entra writes them; the file
- *                           holds the certificate followed by the intermediate
+ *                           holds the certificate followed by the intermediate;
+ *                           its key is RSA-2048, as Entra's are
  *   devices/<deviceId>.key  its private key
+ *   devices/<deviceId>.pfx  the key and the certificate as PKCS#12
+ *                           (PBE-SHA1-3DES, SHA-1 MAC, empty password: what
+ *                           Windows' and Wine's Schannel load), 0600
  *   token-key.pem           the RSA key that signs tokens (0600)
  *   token-cert.pem          its self-signed certificate "ssrp simulated token
  *                           signing": what the JWKS publishes (x5c)
@@ -36,6 +40,7 @@
 
 #define CLOUD_PKI_CA_CN "ssrp simulated cloud CA"
 #define CLOUD_PKI_DEVICE_ISSUER_CN "MS-Organization-Access"
+#define CLOUD_PKI_PFX_PASSWORD ""
 
 typedef struct cloud_pki {
 	char dir[1024];
@@ -56,8 +61,9 @@ typedef struct cloud_pki {
 int cloud_pki_setup(cloud_pki *pki, const char *dir, const char *const *extra_hosts, size_t n_extra);
 void cloud_pki_free(cloud_pki *pki);
 
-/* Write devices/<device_id>.pem and .key unless both exist already from
- * the same CA; tenant_id goes into the TenantId extension (may be NULL). */
+/* Write devices/<device_id>.pem, .key and .pfx unless they exist already
+ * from the same intermediate (a missing .pfx is made from the other two);
+ * tenant_id goes into the TenantId extension (may be NULL). */
 int cloud_pki_device_cert(cloud_pki *pki, const char *device_id, const char *tenant_id);
 
 /* A TLS server certificate for another service on this machine (the
