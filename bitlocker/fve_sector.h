@@ -23,4 +23,9 @@ int ssrp_fve_cipher_decrypt(ssrp_fve_cipher *c, uint8_t *out, const uint8_t *in,
 int ssrp_fve_cipher_encrypt(ssrp_fve_cipher *c, uint8_t *out, const uint8_t *in,
 			    uint64_t first_sector, size_t n, size_t sector_size);
 
+/* Elephant methods: diffuse lanes sectors at once (4, 8 or 16) where this
+ * processor and build can; SSRP_E_NOTSUPPORTED if not. The widest is the
+ * default; this is for tests, which try each. */
+int ssrp_fve_cipher_use_lanes(ssrp_fve_cipher *c, size_t lanes);
+
 #endif

@@ -537,6 +537,85 @@ static const char elephant_pt[] =
 	"4752206973206d697373696e67000d0a424f4f544d475220697320636f6d70726573736564000d0a5072657373204374"
 	"726c2b416c742b44656c20746f20726573746172740d0a008ca9bed6000055aa";
 
+/* AES-CBC + Elephant one sector at a time, written from Ferguson's
+ * description ("AES-CBC + Elephant diffuser", 2006) with every index taken
+ * mod n and each step on one word: the reference for the sector cipher,
+ * which decrypts a batch of sectors in one CBC call and diffuses many
+ * sectors at once. fvek holds the data key at 0 and the sector-key key at
+ * 32, key_len bytes each. */
+static void aes_ecb_block(uint8_t out[16], const uint8_t *key, size_t key_len,
+			  const uint8_t in[16])
+{
+	EVP_CIPHER_CTX *e = EVP_CIPHER_CTX_new();
+	int outl = 0;
+	assert_non_null(e);
+	assert_int_equal(EVP_EncryptInit_ex(e, key_len == 16 ? EVP_aes_128_ecb() : EVP_aes_256_ecb(),
+					    NULL, key, NULL),
+			 1);
+	EVP_CIPHER_CTX_set_padding(e, 0);
+	assert_int_equal(EVP_EncryptUpdate(e, out, &outl, in, 16), 1);
+	EVP_CIPHER_CTX_free(e);
+}
+
+static uint32_t rotl32(uint32_t v, unsigned r)
+{
+	return r ? (v << r) | (v >> (32 - r)) : v;
+}
+
+static void elephant_reference(uint8_t *out, const uint8_t *in, const uint8_t fvek[64],
+			       size_t key_len, uint64_t sector, size_t size, int enc)
+{
+	static const unsigned ra[4] = {9, 0, 13, 0}, rb[4] = {0, 10, 0, 25};
+	uint8_t block[16] = {0}, iv[16], sector_key[32];
+	uint64_t offset = sector * size;
+	for (int b = 0; b < 8; b++)
+		block[b] = (uint8_t)(offset >> (8 * b));
+	aes_ecb_block(iv, fvek, key_len, block);
+	aes_ecb_block(sector_key, fvek + 32, key_len, block);
+	block[15] = 0x80;
+	aes_ecb_block(sector_key + 16, fvek + 32, key_len, block);
+
+	size_t n = size / 4;
+	uint32_t d[1024];
+	uint8_t buf[4096];
+	EVP_CIPHER_CTX *e = EVP_CIPHER_CTX_new();
+	const EVP_CIPHER *cbc = key_len == 16 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
+	int outl = 0;
+	assert_non_null(e);
+	assert_int_equal(EVP_CipherInit_ex(e, cbc, NULL, fvek, iv, enc), 1);
+	EVP_CIPHER_CTX_set_padding(e, 0);
+	if (enc) {
+		for (size_t i = 0; i < size; i++)
+			buf[i] = in[i] ^ sector_key[i % 32];
+	} else {
+		assert_int_equal(EVP_CipherUpdate(e, buf, &outl, in, (int)size), 1);
+	}
+	for (size_t i = 0; i < n; i++)
+		d[i] = buf[4 * i] | (uint32_t)buf[4 * i + 1] << 8 | (uint32_t)buf[4 * i + 2] << 16 |
+		       (uint32_t)buf[4 * i + 3] << 24;
+	if (enc) {
+		for (size_t i = 5 * n; i-- > 0;) /* A, five cycles, backwards */
+			d[i % n] -= d[(i + n - 2) % n] ^ rotl32(d[(i + n - 5) % n], ra[i % 4]);
+		for (size_t i = 3 * n; i-- > 0;) /* B, three cycles, backwards */
+			d[i % n] -= d[(i + 2) % n] ^ rotl32(d[(i + 5) % n], rb[i % 4]);
+	} else {
+		for (size_t i = 0; i < 3 * n; i++)
+			d[i % n] += d[(i + 2) % n] ^ rotl32(d[(i + 5) % n], rb[i % 4]);
+		for (size_t i = 0; i < 5 * n; i++)
+			d[i % n] += d[(i + n - 2) % n] ^ rotl32(d[(i + n - 5) % n], ra[i % 4]);
+	}
+	for (size_t i = 0; i < n; i++)
+		for (int b = 0; b < 4; b++)
+			buf[4 * i + b] = (uint8_t)(d[i] >> (8 * b));
+	if (enc) {
+		assert_int_equal(EVP_CipherUpdate(e, out, &outl, buf, (int)size), 1);
+	} else {
+		for (size_t i = 0; i < size; i++)
+			out[i] = buf[i] ^ sector_key[i % 32];
+	}
+	EVP_CIPHER_CTX_free(e);
+}
+
 static void elephant_known_answer(void **state)
 {
 	(void)state;
@@ -554,6 +633,96 @@ static void elephant_known_answer(void **state)
 	/* Another sector number: another sector key and IV. */
 	assert_int_equal(ssrp_fve_cipher_decrypt(c, out, ct, 0x15169, 1, SECTOR), SSRP_OK);
 	assert_memory_not_equal(out, pt, SECTOR);
+	ssrp_fve_cipher_free(c);
+	/* The reference below gives Windows' answer too. */
+	elephant_reference(out, ct, key, 16, 0x15168, SECTOR, 0);
+	assert_memory_equal(out, pt, SECTOR);
+	elephant_reference(out, pt, key, 16, 0x15168, SECTOR, 1);
+	assert_memory_equal(out, ct, SECTOR);
+}
+
+/* Runs of sectors through the sector cipher equal the reference sector by
+ * sector: both key sizes, 512- and 4096-byte sectors and an odd size (96
+ * bytes: 24 words), runs of 1, 15, 17 and 70 sectors (one diffuser group,
+ * partial ones, more than one batch), out of place and in place, with each
+ * diffuser width this processor has (4 lanes everywhere; 8 and 16 with
+ * AVX2 and AVX-512). */
+static void elephant_run_matches_reference(ssrp_fve_cipher *c, uint16_t method, const uint8_t *key,
+					   size_t key_len, size_t lanes)
+{
+	static const size_t sizes[] = {512, 4096, 96}, counts[] = {1, 15, 17, 70};
+	enum { MAXN = 70 };
+	static uint8_t pt[MAXN * 4096], ct[MAXN * 4096], ref[4096], back[MAXN * 4096];
+	for (size_t i = 0; i < sizeof pt; i++)
+		pt[i] = (uint8_t)(i * 131 + (i >> 11) + 3);
+	for (size_t z = 0; z < 3; z++) {
+		for (size_t m = 0; m < 4; m++) {
+			size_t size = sizes[z], n = counts[m], bytes = n * size;
+			uint64_t first = 1000 + 77 * m;
+			assert_int_equal(ssrp_fve_cipher_encrypt(c, ct, pt, first, n, size), SSRP_OK);
+			for (size_t s = 0; s < n; s++) {
+				elephant_reference(ref, pt + s * size, key, key_len, first + s, size, 1);
+				if (memcmp(ct + s * size, ref, size))
+					fail_msg("method 0x%04x, %zu lanes, %zu-byte sectors: sector %zu "
+						 "of %zu encrypts differently from the reference",
+						 method, lanes, size, s, n);
+				elephant_reference(ref, ct + s * size, key, key_len, first + s, size, 0);
+				assert_memory_equal(ref, pt + s * size, size);
+			}
+			memset(back, 0, bytes);
+			assert_int_equal(ssrp_fve_cipher_decrypt(c, back, ct, first, n, size), SSRP_OK);
+			for (size_t s = 0; s < n; s++)
+				if (memcmp(back + s * size, pt + s * size, size))
+					fail_msg("method 0x%04x, %zu lanes, %zu-byte sectors: sector %zu "
+						 "of %zu decrypts wrong",
+						 method, lanes, size, s, n);
+			memcpy(back, ct, bytes);
+			assert_int_equal(ssrp_fve_cipher_decrypt(c, back, back, first, n, size),
+					 SSRP_OK);
+			assert_memory_equal(back, pt, bytes);
+			memcpy(back, pt, bytes);
+			assert_int_equal(ssrp_fve_cipher_encrypt(c, back, back, first, n, size),
+					 SSRP_OK);
+			assert_memory_equal(back, ct, bytes);
+		}
+	}
+}
+
+static void elephant_matches_reference(void **state)
+{
+	(void)state;
+	static const struct {
+		uint16_t method;
+		size_t key_len;
+	} kinds[] = {{SSRP_FVE_ALG_CBC_ELEPHANT_128, 16}, {SSRP_FVE_ALG_CBC_ELEPHANT_256, 32}};
+	static const size_t widths[] = {4, 8, 16};
+	for (size_t k = 0; k < 2; k++) {
+		uint8_t key[64];
+		test_key(key, sizeof key);
+		ssrp_fve_cipher *c = NULL;
+		assert_int_equal(ssrp_fve_cipher_new(&c, kinds[k].method, key, sizeof key), SSRP_OK);
+		/* the default, the widest this processor has */
+		elephant_run_matches_reference(c, kinds[k].method, key, kinds[k].key_len, 0);
+		for (size_t w = 0; w < 3; w++) {
+			int rc = ssrp_fve_cipher_use_lanes(c, widths[w]);
+			if (rc == SSRP_E_NOTSUPPORTED && widths[w] > 4) {
+				if (k == 0)
+					print_message("no %zu-lane diffuser here: not tried\n", widths[w]);
+				continue;
+			}
+			assert_int_equal(rc, SSRP_OK);
+			elephant_run_matches_reference(c, kinds[k].method, key, kinds[k].key_len,
+						       widths[w]);
+		}
+		assert_int_equal(ssrp_fve_cipher_use_lanes(c, 5), SSRP_E_NOTSUPPORTED);
+		ssrp_fve_cipher_free(c);
+	}
+	/* Only Elephant methods have a diffuser. */
+	uint8_t key[32];
+	test_key(key, sizeof key);
+	ssrp_fve_cipher *c = NULL;
+	assert_int_equal(ssrp_fve_cipher_new(&c, SSRP_FVE_ALG_CBC_256, key, sizeof key), SSRP_OK);
+	assert_int_equal(ssrp_fve_cipher_use_lanes(c, 4), SSRP_E_INVALID);
 	ssrp_fve_cipher_free(c);
 }
 
@@ -756,6 +925,7 @@ int main(void)
 		cmocka_unit_test(xts_tweak_is_sector_number),
 		cmocka_unit_test(xts_refusals),
 		cmocka_unit_test(elephant_known_answer),
+		cmocka_unit_test(elephant_matches_reference),
 		cmocka_unit_test(cbc_matches_definition),
 		cmocka_unit_test(sector_cipher_roundtrips),
 		cmocka_unit_test(guid_layout),
