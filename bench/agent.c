@@ -164,9 +164,12 @@ static int agent(const char *img, const char *journal, const char *tpm_spec, ssr
 {
 	char spec[700];
 	snprintf(spec, sizeof spec, "sim:%s", img);
-	ssrp_agent_options o = {.config_path = config, .volume_spec = spec, .tpm_spec = tpm_spec,
-				.journal_path = journal};
-	memset(r, 0, sizeof *r);
+	ssrp_agent_options o = SSRP_AGENT_OPTIONS_INIT;
+	o.config_path = config;
+	o.volume_spec = spec;
+	o.tpm_spec = tpm_spec;
+	o.journal_path = journal;
+	*r = (ssrp_agent_report)SSRP_AGENT_REPORT_INIT;
 	double t0 = now_ms();
 	int rc = ssrp_agent_run(&o, r);
 	*ms = now_ms() - t0;
@@ -263,7 +266,7 @@ int main(int argc, char **argv)
 		return fail("cannot make the volumes");
 
 	/* 1. warm-up */
-	ssrp_agent_report r;
+	ssrp_agent_report r = SSRP_AGENT_REPORT_INIT;
 	double ms;
 	if (agent(warm_img, warm_j, tpm.spec, &r, &ms))
 		return fail("the warm-up run did not end compliant");

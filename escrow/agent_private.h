@@ -57,11 +57,13 @@ typedef struct agent_ctx {
 				 * password on the volume */
 
 	ssrp_volume *vol;
+	int vol_borrowed; /* opt->volume: the caller closes it */
 	ssrp_volume_status st;
 	ssrp_protector prot[AGENT_MAX_PROT];
 	size_t n_prot;
 
 	ssrp_tpm *tpm;
+	int tpm_borrowed; /* opt->tpm: the caller closes it */
 	int tpm_checked; /* 1 once the TPM answered and is not in lockout */
 
 	char **users; /* primary users; NULL until read */

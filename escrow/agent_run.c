@@ -39,11 +39,13 @@ static void cleanup(agent_ctx *c)
 {
 	if (c->users)
 		ssrp_primary_users_free(c->users);
-	ssrp_volume_close(c->vol);
+	if (!c->vol_borrowed)
+		ssrp_volume_close(c->vol);
 	ssrp_tpm_stats ts;
 	if (c->tpm && c->rep && ssrp_tpm_get_stats(c->tpm, &ts) == SSRP_OK)
 		c->rep->tpm_commands = (unsigned long)ts.commands;
-	ssrp_tpm_close(c->tpm);
+	if (!c->tpm_borrowed)
+		ssrp_tpm_close(c->tpm);
 	agent_journal_close(c); /* after the volume: the lock covers every change */
 	ssrp_free(c->drs_keys);
 	ssrp_cloud_config_free(c->cfg);
@@ -56,7 +58,9 @@ static int setup(agent_ctx *c, const ssrp_agent_options *opt, ssrp_agent_report 
 		 int for_run)
 {
 	memset(c, 0, sizeof *c);
+	unsigned int version = out->version;
 	memset(out, 0, sizeof *out);
+	out->version = version;
 	out->tpm_ready = -1;
 	out->drs_keys = -1;
 	out->state = SSRP_AGENT_FAILED;
@@ -107,14 +111,19 @@ static int setup(agent_ctx *c, const ssrp_agent_options *opt, ssrp_agent_report 
 	else
 		agent_event(c, SSRP_AGENT_STEP_IDENTITY, 0, "this device is %s, %s joined",
 			    c->id.device_id, ssrp_join_type_name(c->id.join));
-	if (!c->volume_spec)
+	if (!c->volume_spec && !opt->volume)
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "no volume to protect: set \"agent\": {\"volume\": ...} in %s "
 				      "or give one (--volume)",
 				      opt->config_path);
 	if ((rc = agent_journal_open(c, for_run)) != SSRP_OK)
 		return rc;
-	rc = ssrp_volume_open(&c->vol, c->volume_spec);
+	if (opt->volume) {
+		c->vol = opt->volume;
+		c->vol_borrowed = 1;
+	} else {
+		rc = ssrp_volume_open(&c->vol, c->volume_spec);
+	}
 	if (!rc)
 		rc = agent_refresh(c);
 	return rc;
@@ -189,8 +198,41 @@ static int finish(agent_ctx *c, int rc, uint64_t t0)
 	return SSRP_OK;
 }
 
+int ssrp_agent_options_init(ssrp_agent_options *opts, unsigned int version)
+{
+	if (!opts || version != SSRP_AGENT_OPTIONS_VERSION)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "agent options version %u is not one this library knows (1 to "
+				      "%u)",
+				      version, SSRP_AGENT_OPTIONS_VERSION);
+	memset(opts, 0, sizeof *opts);
+	opts->version = version;
+	return SSRP_OK;
+}
+
+/* Both structs carry the version the caller was built with. */
+static int check_versions(const ssrp_agent_options *opt, const ssrp_agent_report *out)
+{
+	if (!out)
+		return ssrp_error_set(SSRP_E_INVALID, "the agent needs a report to fill (out is NULL)");
+	if (out->version < 1 || out->version > SSRP_AGENT_REPORT_VERSION)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "agent report version %u is not one this library knows: start "
+				      "from SSRP_AGENT_REPORT_INIT",
+				      out->version);
+	if (opt && (opt->version < 1 || opt->version > SSRP_AGENT_OPTIONS_VERSION))
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "agent options version %u is not one this library knows: start "
+				      "from SSRP_AGENT_OPTIONS_INIT",
+				      opt->version);
+	return SSRP_OK;
+}
+
 int ssrp_agent_run(const ssrp_agent_options *opt, ssrp_agent_report *out)
 {
+	int vrc = check_versions(opt, out);
+	if (vrc)
+		return vrc;
 	uint64_t t0 = ssrp_monotonic_ms();
 	agent_ctx c;
 	int rc = setup(&c, opt, out, 1);
@@ -214,6 +256,9 @@ int ssrp_agent_run(const ssrp_agent_options *opt, ssrp_agent_report *out)
 
 int ssrp_agent_status(const ssrp_agent_options *opt, ssrp_agent_report *out)
 {
+	int vrc = check_versions(opt, out);
+	if (vrc)
+		return vrc;
 	uint64_t t0 = ssrp_monotonic_ms();
 	agent_ctx c;
 	int rc = setup(&c, opt, out, 0);

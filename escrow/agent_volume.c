@@ -57,7 +57,13 @@ int agent_tpm_ready(agent_ctx *c)
 	if (c->tpm_checked)
 		return SSRP_OK;
 	c->rep->tpm_ready = 0;
-	int rc = ssrp_tpm_open(&c->tpm, c->tpm_spec);
+	int rc = SSRP_OK;
+	if (c->opt->tpm) {
+		c->tpm = c->opt->tpm;
+		c->tpm_borrowed = 1;
+	} else {
+		rc = ssrp_tpm_open(&c->tpm, c->tpm_spec);
+	}
 	ssrp_tpm_info info;
 	if (!rc)
 		rc = ssrp_tpm_get_info(c->tpm, &info);

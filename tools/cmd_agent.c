@@ -248,8 +248,7 @@ int ssrp_cmd_agent(int argc, char **argv)
 	if (status && (a.force || a.tpm || a.verify))
 		return cli_usage_error("agent status changes nothing and asks no TPM: drop %s",
 				       a.force ? "--force-association" : a.tpm ? "--tpm" : "--verify");
-	ssrp_agent_options o;
-	memset(&o, 0, sizeof o);
+	ssrp_agent_options o = SSRP_AGENT_OPTIONS_INIT;
 	o.config_path = a.config ? a.config : getenv("SSRP_CONFIG");
 	if (!o.config_path)
 		return cli_usage_error("no configuration: give --config FILE or set SSRP_CONFIG");
@@ -261,7 +260,7 @@ int ssrp_cmd_agent(int argc, char **argv)
 	int quiet = a.quiet || status;
 	o.progress = quiet && !write_hook ? NULL : on_progress;
 	o.progress_ctx = &quiet;
-	ssrp_agent_report r;
+	ssrp_agent_report r = SSRP_AGENT_REPORT_INIT;
 	rc = status ? ssrp_agent_status(&o, &r) : ssrp_agent_run(&o, &r);
 	if (a.json) {
 		int jrc = print_json(&r);

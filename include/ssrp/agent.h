@@ -91,17 +91,35 @@ typedef struct ssrp_agent_event {
 
 typedef void (*ssrp_agent_progress_fn)(const ssrp_agent_event *ev, void *ctx);
 
+/* Versioned as libgit2 does it: start from SSRP_AGENT_OPTIONS_INIT (or
+ * ssrp_agent_options_init()), then set what you need. A library newer than
+ * your header reads only the fields your version has; an older one refuses
+ * a version it does not know, saying so. */
+#define SSRP_AGENT_OPTIONS_VERSION 1
 typedef struct ssrp_agent_options {
+	unsigned int version;     /* SSRP_AGENT_OPTIONS_VERSION */
 	const char *config_path;  /* required: the shared client configuration */
 	/* Overrides of the configuration's "agent" member; NULL: the config's. */
-	const char *volume_spec;  /* "sim:/path/os.img", "wmi:C:" */
+	const char *volume_spec;  /* "bitlk:/dev/sda3?rw", "wmi:C:" */
 	const char *tpm_spec;     /* NULL and none configured: the platform's default TPM */
 	const char *journal_path;
 	int force_association;    /* send the primary users even if nothing changed */
 	int verify;               /* read the service's key list now, whatever the schedule */
 	ssrp_agent_progress_fn progress;
 	void *progress_ctx;
+	/* Already open handles to use instead of opening volume_spec/tpm_spec
+	 * (a vendor's backend opened with ssrp_*_open_backend, or one the host
+	 * keeps open). Borrowed: the agent never closes them; they must not be
+	 * used by another thread during the call. NULL: open from the specs. */
+	ssrp_volume *volume;
+	ssrp_tpm *tpm;
 } ssrp_agent_options;
+
+#define SSRP_AGENT_OPTIONS_INIT {SSRP_AGENT_OPTIONS_VERSION}
+
+/* *opts = SSRP_AGENT_OPTIONS_INIT for that version; SSRP_E_INVALID for a
+ * version this library does not know. */
+SSRP_API int ssrp_agent_options_init(ssrp_agent_options *opts, unsigned int version);
 
 #define SSRP_AGENT_MAX_PROTECTORS 16
 
@@ -114,7 +132,12 @@ typedef struct ssrp_agent_protector {
 	char verified_by[8]; /* "upload" (a 2xx), "drs" (its key list); "" never */
 } ssrp_agent_protector;
 
+/* Filled by the library; the caller sets the version first
+ * (SSRP_AGENT_REPORT_INIT), and the library writes only what that version
+ * has. */
+#define SSRP_AGENT_REPORT_VERSION 1
 typedef struct ssrp_agent_report {
+	unsigned int version;   /* SSRP_AGENT_REPORT_VERSION, set by the caller */
 	ssrp_agent_state state;
 	char reason[512];       /* why not compliant / failed; "" when compliant */
 	char device_id[64];
@@ -145,13 +168,21 @@ typedef struct ssrp_agent_report {
 	char journal_moved_to[1024];
 } ssrp_agent_report;
 
+#define SSRP_AGENT_REPORT_INIT {SSRP_AGENT_REPORT_VERSION}
+
 /* Do whatever is missing, in the order: identity, TPM, TPM protector,
  * recovery password, escrow, protection, association, rotation. Returns
  * SSRP_OK when the run went through its steps (out->state says where the
  * device stands, NOT_YET included), or an error with a sentence when it
  * could not (out->state FAILED, out->reason the same sentence):
  * SSRP_E_BUSY when another run holds the lock, SSRP_E_PERMISSION when
- * another user could have written the journal. */
+ * another user could have written the journal, SSRP_E_INVALID when opt or
+ * out carry a version this library does not know (out untouched then).
+ *
+ * Threads: runs on the caller's thread; calls on different options and
+ * reports may run at once in different threads, but two runs for the same
+ * journal exclude each other through its lock. The progress callback runs
+ * on the caller's thread. */
 SSRP_API int ssrp_agent_run(const ssrp_agent_options *opt, ssrp_agent_report *out);
 
 /* Where the device stands, from the journal and the volume's status alone:

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "sim/cloud/pki.h"
 #include "ssrp/sim.h"
 #include "ssrp/agent.h"
 #include "ssrp/error.h"
@@ -64,9 +65,8 @@ static void write_text(const char *path, const char *text)
 static void test_no_configuration(void **st)
 {
 	(void)st;
-	ssrp_agent_report r;
-	ssrp_agent_options o;
-	memset(&o, 0, sizeof o);
+	ssrp_agent_report r = SSRP_AGENT_REPORT_INIT;
+	ssrp_agent_options o = SSRP_AGENT_OPTIONS_INIT;
 	assert_int_equal(ssrp_agent_run(&o, &r), SSRP_E_INVALID);
 	assert_int_equal(r.state, SSRP_AGENT_FAILED);
 	assert_non_null(strstr(r.reason, "configuration"));
@@ -95,13 +95,13 @@ static void test_not_registered(void **st)
 	events ev;
 	memset(&ev, 0, sizeof ev);
 	ssrp_agent_options o;
-	memset(&o, 0, sizeof o);
+	assert_int_equal(ssrp_agent_options_init(&o, SSRP_AGENT_OPTIONS_VERSION), SSRP_OK);
 	o.config_path = cfg;
 	o.volume_spec = spec;
 	o.journal_path = journal;
 	o.progress = on_event;
 	o.progress_ctx = &ev;
-	ssrp_agent_report r;
+	ssrp_agent_report r = SSRP_AGENT_REPORT_INIT;
 	assert_int_equal(ssrp_agent_run(&o, &r), SSRP_OK);
 	assert_int_equal(r.state, SSRP_AGENT_NOT_REGISTERED);
 	assert_string_equal(ssrp_agent_state_name(r.state), "not-registered");
@@ -127,13 +127,83 @@ static void test_bad_configuration(void **st)
 	char cfg[400];
 	snprintf(cfg, sizeof cfg, "%s/bad.json", dir);
 	write_text(cfg, "{\"tenant_id\":\"t\",\"agent\":{\"volumes\":\"sim:x\"}}");
-	ssrp_agent_options o;
-	memset(&o, 0, sizeof o);
+	ssrp_agent_options o = SSRP_AGENT_OPTIONS_INIT;
 	o.config_path = cfg;
-	ssrp_agent_report r;
+	ssrp_agent_report r = SSRP_AGENT_REPORT_INIT;
 	assert_int_not_equal(ssrp_agent_run(&o, &r), SSRP_OK);
 	assert_int_equal(r.state, SSRP_AGENT_FAILED);
 	assert_non_null(strstr(r.reason, "volumes"));
+}
+
+/* The structs carry their version: one this library does not know is
+ * refused before anything is read or written, naming the fix. */
+static void test_versions_checked(void **st)
+{
+	(void)st;
+	ssrp_agent_options o = SSRP_AGENT_OPTIONS_INIT;
+	o.config_path = "/nonexistent";
+	ssrp_agent_report r;
+	memset(&r, 0x5a, sizeof r);
+	r.version = 0;
+	assert_int_equal(ssrp_agent_run(&o, &r), SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "SSRP_AGENT_REPORT_INIT"));
+	assert_int_equal(r.state, 0x5a5a5a5a); /* untouched */
+	r.version = SSRP_AGENT_REPORT_VERSION + 1;
+	assert_int_equal(ssrp_agent_status(&o, &r), SSRP_E_INVALID);
+	ssrp_agent_report ok = SSRP_AGENT_REPORT_INIT;
+	o.version = SSRP_AGENT_OPTIONS_VERSION + 1;
+	assert_int_equal(ssrp_agent_run(&o, &ok), SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "SSRP_AGENT_OPTIONS_INIT"));
+	assert_int_equal(ssrp_agent_options_init(&o, 0), SSRP_E_INVALID);
+	assert_int_equal(ssrp_agent_options_init(&o, SSRP_AGENT_OPTIONS_VERSION), SSRP_OK);
+	assert_int_equal(o.version, SSRP_AGENT_OPTIONS_VERSION);
+	assert_null(o.config_path);
+}
+
+/* A handle the host opened (any backend, registered or not) is used as
+ * given and left open: the agent borrows it. */
+static void test_borrowed_volume(void **st)
+{
+	(void)st;
+	char cfg[400], img[400], spec[420], journal[400];
+	snprintf(cfg, sizeof cfg, "%s/config-b.json", dir);
+	snprintf(img, sizeof img, "%s/borrowed.img", dir);
+	snprintf(spec, sizeof spec, "bitlk:%s?rw", img);
+	snprintf(journal, sizeof journal, "%s/borrowed.journal", dir);
+	/* a device certificate as the simulated cloud issues them */
+	static const char device_id[] = "0b7c1c2e-1f0e-4c55-9d3e-2f6a8e1d4b21";
+	char text[3000], pem[1100], key[1100], pki_dir[420];
+	snprintf(pki_dir, sizeof pki_dir, "%s/pki", dir);
+	assert_int_equal(mkdir(pki_dir, 0700), 0);
+	cloud_pki pki;
+	assert_int_equal(cloud_pki_setup(&pki, pki_dir, NULL, 0), SSRP_OK);
+	assert_int_equal(cloud_pki_device_cert(&pki, device_id, NULL), SSRP_OK);
+	assert_int_equal(cloud_pki_device_paths(&pki, device_id, pem, sizeof pem, key, sizeof key),
+			 SSRP_OK);
+	cloud_pki_free(&pki);
+	snprintf(text, sizeof text,
+		 "{\"tenant_id\":\"11111111-2222-4333-8444-555555555555\","
+		 "\"device\":{\"device_id\":\"%s\",\"join_type\":\"azuread\","
+		 "\"cert_file\":\"%s\",\"key_file\":\"%s\"},"
+		 "\"agent\":{\"volume\":\"bitlk:/nonexistent\"}}",
+		 device_id, pem, key);
+	write_text(cfg, text);
+	assert_int_equal(ssrp_sim_volume_create(img, 1024 * 1024), SSRP_OK);
+	ssrp_volume *vol = NULL;
+	assert_int_equal(ssrp_volume_open(&vol, spec), SSRP_OK);
+	ssrp_agent_options o = SSRP_AGENT_OPTIONS_INIT;
+	o.config_path = cfg;
+	o.journal_path = journal;
+	o.volume = vol; /* the configured spec would not open */
+	ssrp_agent_report r = SSRP_AGENT_REPORT_INIT;
+	if (ssrp_agent_status(&o, &r) != SSRP_OK)
+		fail_msg("%s", ssrp_error_last());
+	/* read from the borrowed volume: encrypted, no protector yet */
+	assert_int_equal(r.state, SSRP_AGENT_NOT_YET);
+	assert_int_equal(r.protection_on, 0);
+	ssrp_volume_status vs;
+	assert_int_equal(ssrp_volume_get_status(vol, &vs), SSRP_OK); /* still open */
+	ssrp_volume_close(vol);
 }
 
 static void test_state_names(void **st)
@@ -153,6 +223,8 @@ int main(void)
 		cmocka_unit_test(test_not_registered),
 		cmocka_unit_test(test_bad_configuration),
 		cmocka_unit_test(test_state_names),
+		cmocka_unit_test(test_versions_checked),
+		cmocka_unit_test(test_borrowed_volume),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
