@@ -8,9 +8,15 @@
  * passes here is not refused in production:
  *  - adding or removing registered owners/users: delegated only, scope
  *    Directory.AccessAsUser.All, and a user holding a device-admin role;
- *  - assignLicense: application User.ReadWrite.All / Directory.ReadWrite.All
- *    / LicenseAssignment.ReadWrite.All, or a delegated user holding a
- *    licence-admin role with a matching scope;
+ *  - assignLicense: LicenseAssignment.ReadWrite.All, User.ReadWrite.All or
+ *    Directory.ReadWrite.All, application or delegated (not
+ *    Directory.AccessAsUser.All, which its page does not list), delegated
+ *    only for a user holding a licence-admin role;
+ *  - licenseDetails: delegated LicenseAssignment.Read.All, User.Read.All,
+ *    User.ReadWrite.All, Directory.Read.All or Directory.ReadWrite.All, as
+ *    its page lists them, and User.Read for oneself; app-only it is still
+ *    answered with a user-read role (the page says "Not supported"; the
+ *    association engine reads licences app-only);
  *  - ownedDevices: delegated only, User.Read or any user- or
  *    directory-read scope (List ownedDevices); without a device-read
  *    permission the devices come with "limited information": @odata.type
@@ -48,8 +54,11 @@ static const char *const device_admin_roles[] = {"Cloud Device Administrator", "
 static const char *const license_app[] = {"User.ReadWrite.All", "Directory.ReadWrite.All",
 					  "LicenseAssignment.ReadWrite.All", NULL};
 static const char *const license_scopes[] = {"User.ReadWrite.All", "Directory.ReadWrite.All",
-					     "Directory.AccessAsUser.All",
 					     "LicenseAssignment.ReadWrite.All", NULL};
+static const char *const license_read_scopes[] = {"LicenseAssignment.Read.All", "LicenseAssignment.ReadWrite.All",
+						  "User.Read.All", "User.ReadWrite.All", "Directory.Read.All",
+						  "Directory.ReadWrite.All", NULL};
+static const char *const license_details_props[] = {"id", "skuId", "skuPartNumber", "servicePlans", NULL};
 static const char *const license_admin_roles[] = {"Global Administrator", "User Administrator",
 						  "License Administrator", NULL};
 
@@ -475,9 +484,13 @@ static void get_user(graph_req *g, const cloud_user *u)
 
 static void license_details(graph_req *g, const cloud_user *u)
 {
-	if (graph_query_allow(g, 0))
+	if (graph_select_check(g, license_details_props, "microsoft.graph.licenseDetails"))
 		return;
-	if (access_to_user(g, u) != ACCESS_FULL) {
+	int allowed = graph_is_delegated(g)
+			      ? graph_has_permission(g, NULL, license_read_scopes) ||
+					(is_self(g, u) && graph_has_permission(g, NULL, user_read_self_scopes))
+			      : access_to_user(g, u) == ACCESS_FULL;
+	if (!allowed) {
 		graph_denied(g);
 		return;
 	}
@@ -496,9 +509,16 @@ static void license_details(graph_req *g, const cloud_user *u)
 		cJSON *l = cJSON_CreateObject();
 		cJSON *plans = cJSON_CreateArray();
 		bad |= graph_add_array_item(value, l);
-		bad |= graph_add_str(l, "id", id);
-		bad |= graph_add_str(l, "skuId", sku->sku_id);
-		bad |= graph_add_str(l, "skuPartNumber", sku->part_number);
+		if (graph_selected(g, "id"))
+			bad |= graph_add_str(l, "id", id);
+		if (graph_selected(g, "skuId"))
+			bad |= graph_add_str(l, "skuId", sku->sku_id);
+		if (graph_selected(g, "skuPartNumber"))
+			bad |= graph_add_str(l, "skuPartNumber", sku->part_number);
+		if (!graph_selected(g, "servicePlans")) {
+			cJSON_Delete(plans);
+			continue;
+		}
 		bad |= graph_add_item(l, "servicePlans", plans);
 		for (unsigned k = 0; !bad && k < sku->n_plans; k++) {
 			cJSON *p = cJSON_CreateObject();
@@ -753,7 +773,7 @@ static void users_route(graph_req *g)
 	 * validates the URL before it touches the directory. */
 	static const unsigned options[] = {
 		[OP_GET] = GQ_SELECT,
-		[OP_LICENSE_DETAILS] = 0,
+		[OP_LICENSE_DETAILS] = GQ_SELECT,
 		[OP_ASSIGN_LICENSE] = 0,
 		[OP_OWNED_DEVICES] = GQ_FILTER | GQ_SELECT | GQ_TOP | GQ_SKIPTOKEN | GQ_COUNT | GQ_ORDERBY |
 				     GQ_SEARCH,

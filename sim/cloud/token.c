@@ -127,7 +127,7 @@ static const char *const delegated_known[] = {
 	"Device.Read.All", "BitLockerKey.Read.All", "BitLockerKey.ReadBasic.All",
 	"DeviceManagementManagedDevices.Read.All",
 	"DeviceManagementManagedDevices.PrivilegedOperations.All", "Organization.Read.All",
-	"LicenseAssignment.ReadWrite.All", NULL};
+	"LicenseAssignment.Read.All", "LicenseAssignment.ReadWrite.All", NULL};
 
 static const char *const oidc_scopes[] = {"openid", "profile", "email", "offline_access", NULL};
 

@@ -16,9 +16,13 @@
 #define CLOUD_GRAPH_AUDIENCE "https://graph.microsoft.com"
 #define CLOUD_GRAPH_APP_ID "00000003-0000-0000-c000-000000000000"
 #define CLOUD_DEVICELOGIN_URI "https://microsoft.com/devicelogin"
-/* The delegated set "https://graph.microsoft.com/.default" stands for. */
+/* The delegated set "https://graph.microsoft.com/.default" stands for: what
+ * the simulated tenant's administrator has consented for its public clients
+ * (LicenseAssignment.ReadWrite.All for the association service's licence
+ * assignment, which Directory.AccessAsUser.All does not cover). */
 #define CLOUD_DEFAULT_DELEGATED_SCOPES \
-	"User.Read Directory.AccessAsUser.All BitLockerKey.Read.All Device.Read.All"
+	"User.Read Directory.AccessAsUser.All BitLockerKey.Read.All Device.Read.All " \
+	"LicenseAssignment.ReadWrite.All"
 
 /* Sign a person in for a pending device code, as if they had typed
  * user_code at the device-login page and then their UPN and password.

@@ -54,7 +54,12 @@
 #define N_BATCH 300
 #define N_CLI 50
 #define EVIL "x' or userPrincipalName eq 'alice@contoso.example"
-#define SCOPE "https://graph.microsoft.com/Directory.AccessAsUser.All"
+/* The service account's delegated permissions: owner changes
+ * (Directory.AccessAsUser.All) and licence assignment, which
+ * Directory.AccessAsUser.All does not cover. */
+#define SCOPE                                                     \
+	"https://graph.microsoft.com/Directory.AccessAsUser.All " \
+	"https://graph.microsoft.com/LicenseAssignment.ReadWrite.All"
 #define AD_DNS "corp.contoso.example" /* onPremisesDomainName, as Graph gives it */
 
 static char sim_config_path[700];

@@ -820,6 +820,27 @@ static void license_details(void **state)
 	snprintf(url, sizeof url, "/v1.0/users/%s/licenseDetails", f->sec.user2_upn);
 	refused(f, "GET", url, alice_basic, NULL, 403, "Authorization_RequestDenied", DENIED);
 	free(alice_basic);
+	/* LicenseAssignment.Read.All reads anyone's; Directory.AccessAsUser.All
+	 * is not on the page's list. */
+	char *reader = mint(f, CLOUD_PRINCIPAL_USER, f->sec.user_upn, "LicenseAssignment.Read.All");
+	call(f, &r, "GET", url, reader, NULL);
+	expect_status(&r, 200);
+	done(&r);
+	char *broad = mint(f, CLOUD_PRINCIPAL_USER, f->sec.admin_upn, "Directory.AccessAsUser.All");
+	refused(f, "GET", url, broad, NULL, 403, "Authorization_RequestDenied", DENIED);
+	free(broad);
+	/* $select, and nothing that is not a licenseDetails property. */
+	snprintf(url, sizeof url, "/v1.0/users/%s/licenseDetails?$select=skuPartNumber", f->sec.user2_upn);
+	call(f, &r, "GET", url, reader, NULL);
+	expect_status(&r, 200);
+	assert_string_equal(str(value_at(&r, 0), "skuPartNumber"), "INTUNE_A");
+	assert_null(item(value_at(&r, 0), "servicePlans"));
+	assert_null(item(value_at(&r, 0), "skuId"));
+	done(&r);
+	snprintf(url, sizeof url, "/v1.0/users/%s/licenseDetails?$select=shoeSize", f->sec.user2_upn);
+	refused(f, "GET", url, reader, NULL, 400, "BadRequest",
+		"Could not find a property named 'shoeSize' on type 'microsoft.graph.licenseDetails'");
+	free(reader);
 }
 
 
@@ -841,6 +862,23 @@ static void assign_license(void **state)
 	resp r;
 	char *writer = mint(f, CLOUD_PRINCIPAL_APP, NULL, "User.ReadWrite.All");
 	snprintf(url, sizeof url, "/v1.0/users/%s/assignLicense", f->sec.user_upn);
+
+	/* Delegated: a licence administrator with LicenseAssignment.ReadWrite.All
+	 * (or User/Directory.ReadWrite.All), not with Directory.AccessAsUser.All,
+	 * which the assignLicense page does not list; and never without the role. */
+	char *svc_broad = mint(f, CLOUD_PRINCIPAL_USER, f->sec.service_upn, "Directory.AccessAsUser.All");
+	refused(f, "POST", url, svc_broad, "{\"addLicenses\":[],\"removeLicenses\":[]}", 403,
+		"Authorization_RequestDenied", DENIED);
+	free(svc_broad);
+	char *alice_lic = mint(f, CLOUD_PRINCIPAL_USER, f->sec.user_upn, "LicenseAssignment.ReadWrite.All");
+	refused(f, "POST", url, alice_lic, "{\"addLicenses\":[],\"removeLicenses\":[]}", 403,
+		"Authorization_RequestDenied", DENIED);
+	free(alice_lic);
+	char *svc = mint(f, CLOUD_PRINCIPAL_USER, f->sec.service_upn, "LicenseAssignment.ReadWrite.All");
+	call(f, &r, "POST", url, svc, "{\"addLicenses\":[],\"removeLicenses\":[]}");
+	expect_status(&r, 200);
+	done(&r);
+	free(svc);
 
 	call(f, &r, "POST", url, writer, "{\"addLicenses\":[],\"removeLicenses\":[\"" AAD_P1 "\"]}");
 	expect_status(&r, 200);
