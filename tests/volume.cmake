@@ -2,9 +2,8 @@
 # swtpm), the TPM and crash scenarios, dislocker, libbde and cryptsetup as oracles for
 # the on-disk format, and the metadata codec. Included from tests/CMakeLists.txt.
 ssrp_test(integration_volume_conformance
-          SOURCES integration/run_volume_conformance.c integration/volume_conformance.c
-                  ${SWTPM_FIXTURE}
-          LABELS integration LIBS ssrp_sim)
+          SOURCES integration/run_volume_conformance.c ${SWTPM_FIXTURE}
+          LABELS integration LIBS ssrp_conformance ssrp_sim)
 ssrp_test(integration_volume_tpm
           SOURCES integration/test_volume_tpm.c ${SWTPM_FIXTURE}
           LABELS integration LIBS ssrp_sim)

@@ -12,7 +12,7 @@
 
 #include "ssrp/sim.h"
 #include "tests/integration/swtpm_fixture.h"
-#include "tests/integration/tpm_conformance.h"
+#include "ssrp/conformance.h"
 
 int main(int argc, char **argv)
 {
@@ -20,11 +20,11 @@ int main(int argc, char **argv)
 		return 1;
 	setenv("TSS2_LOG", "all+NONE", 0);
 	if (argc > 1)
-		return tpm_conformance_run(argv[1], argv[1]) ? 1 : 0;
+		return ssrp_conformance_tpm_run(argv[1], argv[1]) ? 1 : 0;
 	ssrp_sim_swtpm tpm;
 	swtpm_fixture_start(&tpm);
-	int failed = tpm_conformance_run("tss2 on swtpm", tpm.spec);
-	failed += tpm_conformance_run("tbs core on swtpm", tpm.tbs_spec);
+	int failed = ssrp_conformance_tpm_run("tss2 on swtpm", tpm.spec);
+	failed += ssrp_conformance_tpm_run("tbs core on swtpm", tpm.tbs_spec);
 	swtpm_fixture_stop(&tpm);
 	return failed ? 1 : 0;
 }

@@ -22,7 +22,7 @@
 #include "ssrp/sim.h"
 #include "ssrp/volume.h"
 #include "tests/integration/swtpm_fixture.h"
-#include "tests/integration/volume_conformance.h"
+#include "ssrp/conformance.h"
 
 #define SIM_VOLUME_SIZE (8u * 1024 * 1024)
 
@@ -83,14 +83,14 @@ static int run_sim(void)
 	}
 	int failed = 1;
 	if (!measure_boot(tpm.spec)) {
-		volume_conformance_target target = {
+		ssrp_conformance_volume_target target = {
 			.name = "sim on swtpm",
 			.fresh = sim_fresh,
 			.discard = sim_discard,
 			.ctx = &t,
 			.tpm_spec = tpm.spec,
 		};
-		failed = volume_conformance_run(&target);
+		failed = ssrp_conformance_volume_run(&target);
 	}
 	/* The swtpm state shares the directory; the fixture removes both. */
 	swtpm_fixture_stop(&tpm);
@@ -107,7 +107,7 @@ static const char *tpm_from_env(void)
 static int vendor_fresh(void *ctx, char *spec, size_t cap)
 {
 	snprintf(spec, cap, "%s", (const char *)ctx);
-	return volume_conformance_reset(spec, tpm_from_env());
+	return ssrp_conformance_volume_reset(spec, tpm_from_env());
 }
 
 int main(int argc, char **argv)
@@ -122,11 +122,11 @@ int main(int argc, char **argv)
 	}
 	if (argc == 1)
 		return run_sim();
-	volume_conformance_target target = {
+	ssrp_conformance_volume_target target = {
 		.name = argv[1],
 		.fresh = vendor_fresh,
 		.ctx = argv[1],
 		.tpm_spec = tpm_from_env(),
 	};
-	return volume_conformance_run(&target) ? 1 : 0;
+	return ssrp_conformance_volume_run(&target) ? 1 : 0;
 }

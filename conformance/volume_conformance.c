@@ -1,4 +1,4 @@
-/* The volume backend conformance suite (see volume_conformance.h). Every
+/* The volume backend conformance suite (see ssrp/conformance.h). Every
  * test starts from a volume fresh() gave: protection off, unlocked, no TPM
  * or recovery-password protector. Recovery-password operations stretch the
  * key (about 0.1 s each), so the suite uses few of them. */
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "ssrp/volume.h"
-#include "tests/integration/volume_conformance.h"
+#include "ssrp/conformance.h"
 
 /* Known-answer password (bitlocker-crypto.md) and a second valid one. */
 static const char pw1[] = "111683-110022-683298-209352-468105-648483-571252-334455";
@@ -25,7 +25,7 @@ static const char unknown_id[] = "{0BADC0DE-1234-4321-8765-56789ABCDEF0}";
 
 #define MAX_PROTECTORS 32
 
-static const volume_conformance_target *target;
+static const ssrp_conformance_volume_target *target;
 
 typedef struct vc_state {
 	char spec[1200];
@@ -707,7 +707,7 @@ static void data_round_trips(void **state)
 	ssrp_volume_close(v);
 }
 
-int volume_conformance_reset(const char *spec, const char *tpm_spec)
+int ssrp_conformance_volume_reset(const char *spec, const char *tpm_spec)
 {
 	ssrp_volume *v = NULL;
 	ssrp_volume_status st;
@@ -744,7 +744,7 @@ int volume_conformance_reset(const char *spec, const char *tpm_spec)
 	return rc ? -1 : 0;
 }
 
-int volume_conformance_run(const volume_conformance_target *t)
+int ssrp_conformance_volume_run(const ssrp_conformance_volume_target *t)
 {
 	target = t;
 	const struct CMUnitTest tests[] = {

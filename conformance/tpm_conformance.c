@@ -1,4 +1,4 @@
-/* The TPM backend conformance suite (see tpm_conformance.h). It touches only
+/* The TPM backend conformance suite (see ssrp/conformance.h). It touches only
  * PCR 23 (application use), so it is safe on a real machine's TPM. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <openssl/sha.h>
 
 #include "ssrp/tpm.h"
-#include "tests/integration/tpm_conformance.h"
+#include "ssrp/conformance.h"
 
 #define TEST_PCR 23u
 
@@ -223,7 +223,7 @@ static void damaged_blobs_refused(void **state)
 	ssrp_tpm_close(tpm);
 }
 
-int tpm_conformance_run(const char *group_name, const char *spec)
+int ssrp_conformance_tpm_run(const char *group_name, const char *spec)
 {
 	suite_spec = spec;
 	const struct CMUnitTest tests[] = {
