@@ -540,9 +540,9 @@ int graph_add_context(graph_req *g, cJSON *obj, const char *set, const char *suf
 /* ---- paging ------------------------------------------------------------------------ */
 
 /* A $skiptoken is "ssrp1", 16 hex digits binding it to the request it was
- * made for (path, $filter, $select, $top), then the position in hex. The
- * binding refuses a token replayed against another query, as Graph does,
- * instead of silently returning an unrelated page. */
+ * made for (path, $filter, $select, $top, $orderby, $search), then the
+ * position in hex. The binding refuses a token replayed against another
+ * query, as Graph does, instead of silently returning an unrelated page. */
 static uint64_t page_binding(const graph_req *g)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
@@ -553,8 +553,7 @@ static uint64_t page_binding(const graph_req *g)
 			       g->q.select ? g->q.select : "",
 			       top,
 			       g->q.orderby ? g->q.orderby : "",
-			       g->q.search ? g->q.search : "",
-			       g->q.count ? "count" : ""};
+			       g->q.search ? g->q.search : ""};
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
 		for (const char *p = parts[i]; *p; p++) {
 			char c = *p;

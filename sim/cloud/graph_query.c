@@ -216,7 +216,8 @@ static int prepare_orderby(graph_req *g, const graph_entity_rules *r)
 		return -1;
 	}
 	if (pr->orderby == GQL_ADVANCED && !advanced) {
-		needs_advanced(g, "orderby");
+		graph_error(g, 400, "Request_UnsupportedQuery", "Sorting on '%s' " ADVANCED_HINT,
+			    graph_filter_prop_name((graph_filter_prop)prop));
 		return -1;
 	}
 	/* "Using $filter and $orderby together is supported only with

@@ -723,7 +723,7 @@ static void search_and_orderby(void **state)
 	done(&r);
 	/* Devices sort by displayName only as an advanced query. */
 	refused(f, "GET", "/v1.0/devices?$orderby=displayName", f->app, NULL, 400, "Request_UnsupportedQuery",
-		"Operator 'orderby'");
+		"Sorting on 'displayName' is not supported because the required parameters might be missing");
 	call_ex(f, &r, "GET", "/v1.0/devices?$orderby=displayName&$count=true", f->app, NULL, EVENTUAL, NULL);
 	expect_status(&r, 200);
 	done(&r);
