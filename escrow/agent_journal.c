@@ -7,10 +7,8 @@
  * directory (hal/fs.h ssrp_fs_check_trusted, SSRP_FS_TRUST_OWN_DIR). Even
  * then it is a cache: before protection goes on or a used recovery password
  * is deleted, the escrow is confirmed by the service (agent_confirm.c). */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "escrow/agent_private.h"
 #include "hal/fs.h"
@@ -22,21 +20,6 @@
 
 static const char what[] = "the agent's journal";
 
-/* The directory part of the journal's path into dir; 0 when it has none. */
-static int journal_dir(const char *path, char *dir, size_t cap)
-{
-	snprintf(dir, cap, "%s", path);
-	char *slash = strrchr(dir, '/');
-#ifdef _WIN32
-	char *bs = strrchr(dir, '\\');
-	if (bs && (!slash || bs > slash))
-		slash = bs;
-#endif
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	return 1;
-}
 
 static int refuse(int rc)
 {
@@ -100,15 +83,14 @@ int agent_journal_open(agent_ctx *c, int for_run)
 		 * journal is replaced atomically, so it reads the state before or
 		 * after a running agent's step); with no journal there is nothing
 		 * to judge. */
-		struct stat st;
-		if (stat(c->journal_path, &st) != 0 && errno == ENOENT)
+		if (!ssrp_fs_exists(c->journal_path))
 			return SSRP_OK;
 		if ((rc = ssrp_fs_check_trusted(c->journal_path, what, SSRP_FS_TRUST_OWN_DIR)))
 			return refuse(rc);
 		return load(c, 0);
 	}
 	char dir[1024];
-	if (journal_dir(c->journal_path, dir, sizeof dir))
+	if (ssrp_fs_dirname(c->journal_path, dir, sizeof dir))
 		(void)ssrp_fs_mkdirs(dir, 0700); /* the check below says what is wrong */
 	if ((rc = ssrp_fs_check_trusted(c->journal_path, what, SSRP_FS_TRUST_OWN_DIR)))
 		return refuse(rc);

@@ -14,15 +14,9 @@
 #include "escrow/agent_private.h"
 #include "hal/clock.h"
 #include "hal/mem.h"
+#include "hal/platform_paths.h"
 #include "ssrp/sys/error.h"
 
-#ifdef _WIN32
-#define AGENT_DEFAULT_VOLUME "wmi:C:"
-#define AGENT_DEFAULT_JOURNAL "C:\\ProgramData\\ssrp\\agent.journal"
-#else
-#define AGENT_DEFAULT_VOLUME NULL
-#define AGENT_DEFAULT_JOURNAL "/var/lib/ssrp/agent.journal"
-#endif
 
 static ssrp_association_mode resolve_mode(const ssrp_cloud_config *cfg)
 {
@@ -83,11 +77,11 @@ static int setup(agent_ctx *c, const ssrp_agent_options *opt, ssrp_agent_report 
 	c->idc.primary_users = (const char *const *)cfg->device_primary_users;
 	c->volume_spec = opt->volume_spec ? opt->volume_spec
 			 : cfg->agent.volume ? cfg->agent.volume
-					     : AGENT_DEFAULT_VOLUME;
+					     : ssrp_default_os_volume;
 	c->tpm_spec = opt->tpm_spec ? opt->tpm_spec : cfg->agent.tpm; /* NULL: the default */
 	c->journal_path = opt->journal_path ? opt->journal_path
 			  : cfg->agent.journal ? cfg->agent.journal
-					       : AGENT_DEFAULT_JOURNAL;
+					       : ssrp_default_agent_journal;
 	c->pcr_mask = cfg->agent.pcr_mask;
 	c->assoc_mode = resolve_mode(cfg);
 	snprintf(out->association_mode, sizeof out->association_mode, "%s",

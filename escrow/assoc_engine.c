@@ -4,7 +4,6 @@
  * the caller's thread calls the callbacks and writes the audit lines. One
  * chunk runs on the caller's thread: a single job (the webhook, `assoc
  * run`) goes through the same phases as a batch of ten thousand. */
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,6 +11,7 @@
 #include "escrow/assoc_util.h"
 #include "escrow/audit.h"
 #include "hal/clock.h"
+#include "hal/thread.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
 
@@ -192,8 +192,8 @@ typedef struct run_state {
 	ssrp_assoc *a;
 	const ssrp_assoc_job *jobs;
 	size_t n_jobs, chunk, n_chunks;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	ssrp_mutex lock;
+	ssrp_cond cond;
 	size_t next_chunk; /* to hand out */
 	int stop;          /* a fatal error: the rest fail without trying */
 	char stop_why[600];
@@ -211,11 +211,11 @@ static void do_chunk(run_state *rs, assoc_worker *w, size_t idx, done_chunk *d)
 	ssrp_assoc *a = rs->a;
 	d->first = idx * rs->chunk;
 	d->n = rs->n_jobs - d->first < rs->chunk ? rs->n_jobs - d->first : rs->chunk;
-	pthread_mutex_lock(&rs->lock);
+	ssrp_mutex_lock(&rs->lock);
 	int stop = rs->stop;
 	char why[600];
 	snprintf(why, sizeof why, "%s", rs->stop_why);
-	pthread_mutex_unlock(&rs->lock);
+	ssrp_mutex_unlock(&rs->lock);
 	int rc;
 	if (stop) {
 		rc = assoc_chunk_fail(a, rs->jobs, d->first, d->n, why, &d->recs);
@@ -232,13 +232,13 @@ static void do_chunk(run_state *rs, assoc_worker *w, size_t idx, done_chunk *d)
 	}
 	d->rc = rc;
 	if (rc) {
-		pthread_mutex_lock(&rs->lock);
+		ssrp_mutex_lock(&rs->lock);
 		if (!rs->stop) {
 			rs->stop = 1;
 			rs->stop_rc = rc;
 			snprintf(rs->stop_why, sizeof rs->stop_why, "%s", d->why);
 		}
-		pthread_mutex_unlock(&rs->lock);
+		ssrp_mutex_unlock(&rs->lock);
 	}
 }
 
@@ -247,28 +247,28 @@ static void *worker_main(void *p)
 	worker_arg *wa = p;
 	run_state *rs = wa->rs;
 	for (;;) {
-		pthread_mutex_lock(&rs->lock);
+		ssrp_mutex_lock(&rs->lock);
 		size_t idx = rs->next_chunk < rs->n_chunks ? rs->next_chunk++ : (size_t)-1;
-		pthread_mutex_unlock(&rs->lock);
+		ssrp_mutex_unlock(&rs->lock);
 		if (idx == (size_t)-1)
 			break;
 		done_chunk *d = ssrp_calloc(1, sizeof *d);
 		if (!d) {
 			/* cannot even report: the caller notices the missing chunk */
-			pthread_mutex_lock(&rs->lock);
+			ssrp_mutex_lock(&rs->lock);
 			rs->stop = 1;
 			rs->stop_rc = SSRP_E_NOMEM;
 			snprintf(rs->stop_why, sizeof rs->stop_why, "out of memory");
-			pthread_cond_signal(&rs->cond);
-			pthread_mutex_unlock(&rs->lock);
+			ssrp_cond_signal(&rs->cond);
+			ssrp_mutex_unlock(&rs->lock);
 			continue;
 		}
 		do_chunk(rs, wa->w, idx, d);
-		pthread_mutex_lock(&rs->lock);
+		ssrp_mutex_lock(&rs->lock);
 		*rs->done_tail = d;
 		rs->done_tail = &d->next;
-		pthread_cond_signal(&rs->cond);
-		pthread_mutex_unlock(&rs->lock);
+		ssrp_cond_signal(&rs->cond);
+		ssrp_mutex_unlock(&rs->lock);
 	}
 	return NULL;
 }
@@ -337,9 +337,9 @@ int ssrp_assoc_run(ssrp_assoc *a, const ssrp_assoc_job *jobs, size_t n, ssrp_ass
 
 	if (rs.n_chunks == 1) {
 		done_chunk d = {0};
-		pthread_mutex_init(&rs.lock, NULL);
+		ssrp_mutex_init(&rs.lock);
 		do_chunk(&rs, &a->workers[0], 0, &d);
-		pthread_mutex_destroy(&rs.lock);
+		ssrp_mutex_destroy(&rs.lock);
 		for (size_t i = 0; i < d.recs.n; i++)
 			emit(&e, &d.recs.v[i]);
 		assoc_recs_clear(&d.recs);
@@ -352,14 +352,14 @@ int ssrp_assoc_run(ssrp_assoc *a, const ssrp_assoc_job *jobs, size_t n, ssrp_ass
 	}
 
 	unsigned nw = a->n_workers < rs.n_chunks ? a->n_workers : (unsigned)rs.n_chunks;
-	pthread_t th[ASSOC_MAX_WORKERS];
+	ssrp_thread th[ASSOC_MAX_WORKERS];
 	worker_arg wa[ASSOC_MAX_WORKERS];
 	unsigned started = 0;
-	pthread_mutex_init(&rs.lock, NULL);
-	pthread_cond_init(&rs.cond, NULL);
+	ssrp_mutex_init(&rs.lock);
+	ssrp_cond_init(&rs.cond);
 	for (unsigned i = 0; i < nw; i++) {
 		wa[i] = (worker_arg){.rs = &rs, .w = &a->workers[i]};
-		if (pthread_create(&th[i], NULL, worker_main, &wa[i]) != 0)
+		if (ssrp_thread_start(&th[i], worker_main, &wa[i]) != SSRP_OK)
 			break;
 		started++;
 	}
@@ -370,14 +370,14 @@ int ssrp_assoc_run(ssrp_assoc *a, const ssrp_assoc_job *jobs, size_t n, ssrp_ass
 	}
 	size_t chunks_seen = 0;
 	for (;;) {
-		pthread_mutex_lock(&rs.lock);
+		ssrp_mutex_lock(&rs.lock);
 		while (!rs.done && chunks_seen < rs.n_chunks &&
 		       !(rs.stop_rc == SSRP_E_NOMEM && rs.next_chunk >= rs.n_chunks && started == 0))
-			pthread_cond_wait(&rs.cond, &rs.lock);
+			ssrp_cond_wait(&rs.cond, &rs.lock);
 		done_chunk *list = rs.done;
 		rs.done = NULL;
 		rs.done_tail = &rs.done;
-		pthread_mutex_unlock(&rs.lock);
+		ssrp_mutex_unlock(&rs.lock);
 		if (!list)
 			break;
 		for (done_chunk *d = list, *nx; d; d = nx) {
@@ -402,7 +402,7 @@ int ssrp_assoc_run(ssrp_assoc *a, const ssrp_assoc_job *jobs, size_t n, ssrp_ass
 			break;
 	}
 	for (unsigned i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+		ssrp_thread_join(&th[i]);
 	/* anything queued after the last wait (cannot happen, but never drop) */
 	for (done_chunk *d = rs.done, *nx; d; d = nx) {
 		nx = d->next;
@@ -413,8 +413,8 @@ int ssrp_assoc_run(ssrp_assoc *a, const ssrp_assoc_job *jobs, size_t n, ssrp_ass
 		assoc_recs_clear(&d->recs);
 		ssrp_free(d);
 	}
-	pthread_cond_destroy(&rs.cond);
-	pthread_mutex_destroy(&rs.lock);
+	ssrp_cond_destroy(&rs.cond);
+	ssrp_mutex_destroy(&rs.lock);
 	a->jobs += n;
 	if (chunks_seen < rs.n_chunks && !rc) {
 		rc = SSRP_E_NOMEM;

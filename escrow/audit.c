@@ -1,16 +1,11 @@
-/* escrow/audit.h: one JSON line per decision or refusal, to a file opened
- * O_APPEND (one write(2) per line), to syslog, or to stderr. */
+/* escrow/audit.h: one JSON line per decision or refusal, to a file
+ * appended to (one write per line), the system log or stderr (hal's line
+ * sink). */
 #include "escrow/audit.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <syslog.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -18,14 +13,14 @@
 #include "escrow/utf8.h"
 #include "hal/clock.h"
 #include "hal/fs.h"
+#include "hal/line_sink.h"
 #include "hal/mem.h"
+#include "hal/thread.h"
 #include "ssrp/sys/error.h"
 
 #define REFUSAL_ADDRESSES_MAX 1024
 #define REFUSAL_INTERVAL_DEFAULT_S 60u
 #define OTHER_ADDRESSES "*"
-
-typedef enum { SINK_FILE, SINK_SYSLOG, SINK_STDERR } sink_kind;
 
 /* Refusals from one address in the current interval: the first was
  * written; `count` more are waiting to be written as one line. */
@@ -37,11 +32,9 @@ typedef struct refusal {
 } refusal;
 
 struct ssrp_audit {
-	sink_kind kind;
-	int fd;
-	char *path;
-	pthread_mutex_t lock;
-	pthread_mutex_t refusals_lock;
+	ssrp_line_sink *sink;
+	ssrp_mutex lock;
+	ssrp_mutex refusals_lock;
 	refusal *refusals;
 	size_t n_refusals;
 	unsigned interval_ms;
@@ -55,42 +48,15 @@ int ssrp_audit_open(ssrp_audit **out, const char *spec)
 	ssrp_audit *a = ssrp_calloc(1, sizeof *a);
 	if (!a)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
-	a->fd = -1;
-	if (!strcmp(spec, "-")) {
-		a->kind = SINK_STDERR;
-	} else if (!strcmp(spec, "syslog")) {
-		a->kind = SINK_SYSLOG;
-		openlog("ssrp-assoc", LOG_PID, LOG_AUTH);
-	} else {
-		a->kind = SINK_FILE;
-		/* Only the service may write its audit trail: a file or directory
-		 * others could write is refused, and so is anything but a regular
-		 * file (O_NOFOLLOW, O_NONBLOCK: a link is not followed and a FIFO
-		 * is not waited on). */
-		int rc = ssrp_fs_check_trusted(spec, "audit log", 0);
-		if (rc) {
-			ssrp_free(a);
-			return rc;
-		}
-		a->fd = open(spec, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
-			     0600);
-		struct stat st;
-		if (a->fd < 0 || fstat(a->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-			int e = a->fd < 0 ? errno : 0;
-			if (a->fd >= 0)
-				close(a->fd);
-			ssrp_free(a);
-			return ssrp_error_set(SSRP_E_IO, "cannot open the audit file %s: %s", spec,
-					      e ? strerror(e) : "not a regular file");
-		}
-		if (!(a->path = ssrp_strdup(spec))) {
-			close(a->fd);
-			ssrp_free(a);
-			return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
-		}
+	/* Only the service may write its audit trail (a file: see
+	 * ssrp_line_sink_open). */
+	int rc = ssrp_line_sink_open(&a->sink, spec, "audit log", "ssrp-assoc");
+	if (rc) {
+		ssrp_free(a);
+		return rc;
 	}
-	pthread_mutex_init(&a->lock, NULL);
-	pthread_mutex_init(&a->refusals_lock, NULL);
+	ssrp_mutex_init(&a->lock);
+	ssrp_mutex_init(&a->refusals_lock);
 	a->interval_ms = REFUSAL_INTERVAL_DEFAULT_S * 1000u;
 	*out = a;
 	return SSRP_OK;
@@ -101,12 +67,10 @@ void ssrp_audit_close(ssrp_audit *a)
 	if (!a)
 		return;
 	ssrp_audit_flush_refusals(a, 1);
-	if (a->fd >= 0)
-		close(a->fd);
-	pthread_mutex_destroy(&a->lock);
-	pthread_mutex_destroy(&a->refusals_lock);
+	ssrp_line_sink_close(a->sink);
+	ssrp_mutex_destroy(&a->lock);
+	ssrp_mutex_destroy(&a->refusals_lock);
 	ssrp_free(a->refusals);
-	ssrp_free(a->path);
 	ssrp_free(a);
 }
 
@@ -189,23 +153,10 @@ static int emit(ssrp_audit *a, char *line)
 		return ssrp_error_set(SSRP_E_NOMEM, "audit: out of memory");
 	size_t n = strlen(line);
 	int rc = SSRP_OK;
-	pthread_mutex_lock(&a->lock);
-	if (a->kind == SINK_SYSLOG) {
-		syslog(LOG_INFO, "%s", line);
-	} else {
-		line[n++] = '\n';
-		int fd = a->kind == SINK_FILE ? a->fd : STDERR_FILENO;
-		/* one write(2): O_APPEND keeps lines whole between processes */
-		ssize_t w;
-		do
-			w = write(fd, line, n);
-		while (w < 0 && errno == EINTR);
-		if (w != (ssize_t)n)
-			rc = ssrp_error_set(SSRP_E_IO, "cannot write the audit line to %s: %s",
-					    a->kind == SINK_FILE ? a->path : "stderr",
-					    w < 0 ? strerror(errno) : "short write");
-	}
-	pthread_mutex_unlock(&a->lock);
+	line[n++] = '\n'; /* print_line left room for it */
+	ssrp_mutex_lock(&a->lock);
+	rc = ssrp_line_sink_write(a->sink, line, n);
+	ssrp_mutex_unlock(&a->lock);
 	ssrp_free(line);
 	return rc;
 }
@@ -275,7 +226,7 @@ int ssrp_audit_refusal(ssrp_audit *a, const char *address, const char *detail)
 	address = address && address[0] ? address : "?";
 	uint64_t now = ssrp_monotonic_ms();
 	char *line = NULL, *earlier = NULL;
-	pthread_mutex_lock(&a->refusals_lock);
+	ssrp_mutex_lock(&a->refusals_lock);
 	refusal *r = find_refusal(a, address);
 	if (!r && a->n_refusals >= REFUSAL_ADDRESSES_MAX - 1) {
 		/* Too many addresses at once: the rest share the last entry. */
@@ -296,7 +247,7 @@ int ssrp_audit_refusal(ssrp_audit *a, const char *address, const char *detail)
 	} else {
 		if (!a->refusals &&
 		    !(a->refusals = ssrp_calloc(REFUSAL_ADDRESSES_MAX, sizeof *a->refusals))) {
-			pthread_mutex_unlock(&a->refusals_lock);
+			ssrp_mutex_unlock(&a->refusals_lock);
 			return ssrp_error_set(SSRP_E_NOMEM, "audit: out of memory");
 		}
 		r = &a->refusals[a->n_refusals++];
@@ -305,7 +256,7 @@ int ssrp_audit_refusal(ssrp_audit *a, const char *address, const char *detail)
 		r->count = 0;
 		line = refusal_line(address, 1, detail);
 	}
-	pthread_mutex_unlock(&a->refusals_lock);
+	ssrp_mutex_unlock(&a->refusals_lock);
 	int rc = SSRP_OK;
 	if (earlier)
 		rc = emit(a, earlier);
@@ -322,7 +273,7 @@ int ssrp_audit_flush_refusals(ssrp_audit *a, int all)
 		return SSRP_OK;
 	uint64_t now = ssrp_monotonic_ms();
 	int rc = SSRP_OK;
-	pthread_mutex_lock(&a->refusals_lock);
+	ssrp_mutex_lock(&a->refusals_lock);
 	for (size_t i = 0; i < a->n_refusals;) {
 		refusal *r = &a->refusals[i];
 		if (!all && now - r->since_ms < a->interval_ms) {
@@ -336,6 +287,6 @@ int ssrp_audit_flush_refusals(ssrp_audit *a, int all)
 		/* the interval is over: the address is forgotten */
 		a->refusals[i] = a->refusals[--a->n_refusals];
 	}
-	pthread_mutex_unlock(&a->refusals_lock);
+	ssrp_mutex_unlock(&a->refusals_lock);
 	return rc;
 }

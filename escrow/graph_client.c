@@ -1,22 +1,20 @@
 /* escrow/graph_client.h: tokens, retries, paging and $batch over hal/http. */
 #include "escrow/graph_client.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-#include <openssl/x509.h>
 
 #include "hal/clock.h"
 #include "hal/fs.h"
 #include "hal/http.h"
 #include "hal/mem.h"
+#include "hal/random.h"
+#include "hal/sign.h"
+#include "hal/thread.h"
 #include "hal/text.h"
 #include "ssrp/sys/error.h"
 
@@ -40,7 +38,7 @@ struct ssrp_graph {
 	ssrp_graph_prompt_fn prompt;
 	void *prompt_ctx;
 	unsigned poll_unit_ms;
-	EVP_PKEY *key; /* APP_CERT */
+	ssrp_sign_key *key; /* APP_CERT */
 	char x5t[64];
 	char *token;
 	size_t token_len;
@@ -62,7 +60,7 @@ struct ssrp_graph {
  * client keeps its own access token: Graph answers and throttles each
  * connection's requests as they come. */
 struct ssrp_graph_token_share {
-	pthread_mutex_t mu;
+	ssrp_mutex mu;
 	char *secret;      /* REFRESH_TOKEN: the newest refresh token */
 	size_t secret_len;
 	uint64_t not_before; /* a Retry-After one client was given holds for all */
@@ -211,20 +209,6 @@ static int exchange(ssrp_graph *g, ssrp_http_req *rq, ssrp_http_resp *resp, uint
 
 /* ---- tokens ---------------------------------------------------------------- */
 
-static int base64url(const unsigned char *in, size_t n, char *out, size_t cap)
-{
-	size_t need = 4 * ((n + 2) / 3) + 1;
-	if (need > cap)
-		return -1;
-	int len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-	while (len > 0 && out[len - 1] == '=')
-		len--;
-	out[len] = '\0';
-	for (char *p = out; *p; p++)
-		*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
-	return len;
-}
-
 static int load_app_cert(ssrp_graph *g, const char *cert_file, const char *key_file)
 {
 	char *key_text = NULL;
@@ -232,33 +216,19 @@ static int load_app_cert(ssrp_graph *g, const char *cert_file, const char *key_f
 	int rc = ssrp_secret_file_read(key_file, &key_text, &key_len);
 	if (rc)
 		return rc;
-	BIO *kb = BIO_new_mem_buf(key_text, (int)key_len);
-	g->key = kb ? PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL) : NULL;
-	BIO_free(kb);
+	uint8_t thumb[SSRP_SHA1_LEN];
+	rc = ssrp_sign_key_load(&g->key, key_text, key_len, key_file, cert_file, thumb);
 	ssrp_free_secret(key_text, key_len);
-	if (!g->key || EVP_PKEY_base_id(g->key) != EVP_PKEY_RSA)
-		return ssrp_error_set(SSRP_E_INVALID, "%s holds no RSA private key in PEM form",
-				      key_file);
-	BIO *cb = BIO_new_file(cert_file, "rb");
-	X509 *x = cb ? PEM_read_bio_X509(cb, NULL, NULL, NULL) : NULL;
-	BIO_free(cb);
-	if (!x)
-		return ssrp_error_set(SSRP_E_INVALID, "%s holds no PEM certificate", cert_file);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	int ok = X509_digest(x, EVP_sha1(), md, &mdlen);
-	X509_free(x);
-	if (!ok || base64url(md, mdlen, g->x5t, sizeof g->x5t) < 0)
-		return ssrp_error_set(SSRP_E_GENERIC, "cannot compute the thumbprint of %s",
-				      cert_file);
-	return SSRP_OK;
+	if (!rc && ssrp_base64url(thumb, sizeof thumb, g->x5t, sizeof g->x5t) < 0)
+		rc = ssrp_error_set(SSRP_E_GENERIC, "cannot write the thumbprint of %s", cert_file);
+	return rc;
 }
 
 /* The client assertion: header.claims.signature, RS256, valid 10 minutes. */
 static char *client_assertion(ssrp_graph *g)
 {
 	unsigned char jti_raw[16];
-	if (RAND_bytes(jti_raw, sizeof jti_raw) != 1)
+	if (ssrp_random_bytes(jti_raw, sizeof jti_raw) != 0)
 		return NULL;
 	jti_raw[6] = (unsigned char)((jti_raw[6] & 0x0f) | 0x40);
 	jti_raw[8] = (unsigned char)((jti_raw[8] & 0x3f) | 0x80);
@@ -279,18 +249,14 @@ static char *client_assertion(ssrp_graph *g)
 	char h64[256], c64[1400], sig64[1400];
 	unsigned char sig[1024];
 	size_t siglen = sizeof sig;
-	if (base64url((const unsigned char *)header, strlen(header), h64, sizeof h64) < 0 ||
-	    base64url((const unsigned char *)claims, strlen(claims), c64, sizeof c64) < 0)
+	if (ssrp_base64url((const uint8_t *)header, strlen(header), h64, sizeof h64) < 0 ||
+	    ssrp_base64url((const uint8_t *)claims, strlen(claims), c64, sizeof c64) < 0)
 		return NULL;
 	char *signing = concat(h64, ".", c64, (char *)NULL);
 	if (!signing)
 		return NULL;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, g->key) == 1 &&
-		 EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)signing,
-				strlen(signing)) == 1 &&
-		 base64url(sig, siglen, sig64, sizeof sig64) >= 0;
-	EVP_MD_CTX_free(ctx);
+	int ok = ssrp_sign_rs256(g->key, signing, strlen(signing), sig, &siglen) == SSRP_OK &&
+		 ssrp_base64url(sig, siglen, sig64, sizeof sig64) >= 0;
 	char *jwt = ok ? concat(signing, ".", sig64, (char *)NULL) : NULL;
 	ssrp_free(signing);
 	return jwt;
@@ -822,7 +788,7 @@ static int replace_secret(char **dst, size_t *dst_len, const char *src, size_t l
 static int shared_token(ssrp_graph *g)
 {
 	ssrp_graph_token_share *sh = g->share;
-	pthread_mutex_lock(&sh->mu);
+	ssrp_mutex_lock(&sh->mu);
 	int rc = SSRP_OK;
 	if (sh->not_before > g->token_not_before)
 		g->token_not_before = sh->not_before;
@@ -834,7 +800,7 @@ static int shared_token(ssrp_graph *g)
 		sh->not_before = g->token_not_before;
 	if (rc == SSRP_OK && g->kind == SSRP_GRAPH_AUTH_REFRESH_TOKEN && g->secret)
 		rc = replace_secret(&sh->secret, &sh->secret_len, g->secret, g->secret_len);
-	pthread_mutex_unlock(&sh->mu);
+	ssrp_mutex_unlock(&sh->mu);
 	return rc;
 }
 
@@ -854,11 +820,7 @@ int ssrp_graph_token_share_new(ssrp_graph_token_share **out)
 	*out = ssrp_calloc(1, sizeof **out);
 	if (!*out)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
-	if (pthread_mutex_init(&(*out)->mu, NULL) != 0) {
-		ssrp_free(*out);
-		*out = NULL;
-		return ssrp_error_set(SSRP_E_GENERIC, "cannot make a mutex for shared tokens");
-	}
+	ssrp_mutex_init(&(*out)->mu);
 	return SSRP_OK;
 }
 
@@ -866,7 +828,7 @@ void ssrp_graph_token_share_free(ssrp_graph_token_share *sh)
 {
 	if (!sh)
 		return;
-	pthread_mutex_destroy(&sh->mu);
+	ssrp_mutex_destroy(&sh->mu);
 	if (sh->secret)
 		ssrp_free_secret(sh->secret, sh->secret_len);
 	ssrp_free_secret(sh, sizeof *sh);
@@ -999,7 +961,7 @@ void ssrp_graph_free(ssrp_graph *g)
 	if (g->rt)
 		ssrp_free_secret(g->rt, g->rt_len);
 	ssrp_free(g->save_refresh_file);
-	EVP_PKEY_free(g->key);
+	ssrp_sign_key_free(g->key);
 	ssrp_free_secret(g, sizeof *g);
 }
 

@@ -148,3 +148,24 @@ int ssrp_secret_file_read(const char *path, char **out, size_t *len)
 	*len = got;
 	return SSRP_OK;
 }
+
+int ssrp_fs_exists(const char *path)
+{
+	struct stat st;
+	return !(stat(path, &st) != 0 && errno == ENOENT);
+}
+
+int ssrp_fs_dirname(const char *path, char *dir, size_t cap)
+{
+	snprintf(dir, cap, "%s", path);
+	char *slash = strrchr(dir, '/');
+#ifdef _WIN32
+	char *bs = strrchr(dir, '\\');
+	if (bs && (!slash || bs > slash))
+		slash = bs;
+#endif
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	return 1;
+}

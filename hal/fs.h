@@ -8,6 +8,14 @@
 /* mkdir -p with mode for each directory made; SSRP_E_IO naming the part. */
 int ssrp_fs_mkdirs(const char *dir, mode_t mode);
 
+/* 0 when nothing is at path, 1 when something is (or it cannot tell: the
+ * caller's next step on it says what is wrong). */
+int ssrp_fs_exists(const char *path);
+
+/* The directory part of path into dir (either separator on Windows): 1, or
+ * 0 when path has none (or only the root). */
+int ssrp_fs_dirname(const char *path, char *dir, size_t cap);
+
 /* Replace path with data atomically and durably: a temporary file next to
  * it (mode mode, exclusive, unique per call so threads may race), fsync,
  * rename, fsync the directory. Readers see the old or the new file, and

@@ -1,0 +1,69 @@
+#!/bin/sh
+# ARCHITECTURE.md's layering, checked on the sources:
+# - rooms include only rooms below them (hal <- tpm, bitlocker <- escrow <-
+#   sim, tools), and no production room includes sim/ or tools/;
+# - escrow/ is platform-neutral: C's standard headers and cJSON only, no
+#   #ifdef on a platform (files, locks, logs, threads, crypto are hal's);
+# - the production command's files include nothing from sim/.
+# Each rule is first run on a sample that breaks it, so a rule that cannot
+# fail fails the test.
+#   layering.sh SOURCE_DIR
+set -u
+src=$1
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# includes FILE...: the project's own includes, "room/file.h" -> room
+rooms_included() { sed -n 's/^#include "\([a-z_]*\)\/.*/\1/p' "$@" | sort -u; }
+
+# allowed ROOM LIST FILES...: fails for an include of a room not in LIST
+allowed() {
+	room=$1 list=$2
+	shift 2
+	bad=$(for f in "$@"; do
+		for r in $(rooms_included "$f"); do
+			case " $list " in *" $r "*) ;; *) echo "$f includes $r/" ;; esac
+		done
+	done)
+	[ -z "$bad" ] || { echo "$bad"; return 1; }
+}
+
+# escrow_neutral FILES...: only the C library's headers and cJSON
+std='assert ctype errno float inttypes limits math stdarg stdatomic stdbool stddef stdint stdio stdlib string time'
+escrow_neutral() {
+	bad=$(grep -HoE '#include <[^>]+>' "$@" | while IFS=: read -r f inc; do
+		h=${inc#\#include <}
+		h=${h%>}
+		case "$h" in cjson/cJSON.h) continue ;; esac
+		case " $std " in *" ${h%.h} "*) ;; *) echo "$f includes <$h>" ;; esac
+	done
+	grep -HnE '^#\s*if(def|ndef)?\b.*(_WIN32|__linux__|__APPLE__|_POSIX)' "$@")
+	[ -z "$bad" ] || { echo "$bad"; return 1; }
+}
+
+# The rules can fail: a sample file breaking each.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf '#include "escrow/journal.h"\n' >"$tmp/up.c"
+allowed hal "hal ssrp" "$tmp/up.c" >/dev/null && fail "the room rule accepts hal including escrow/"
+printf '#include <pthread.h>\n' >"$tmp/p.c"
+escrow_neutral "$tmp/p.c" >/dev/null && fail "the platform rule accepts <pthread.h>"
+printf '#ifdef _WIN32\n#endif\n' >"$tmp/w.c"
+escrow_neutral "$tmp/w.c" >/dev/null && fail "the platform rule accepts #ifdef _WIN32"
+
+cd "$src" || exit 1
+allowed hal "hal ssrp" hal/*.c hal/*.h || fail "hal/ includes a room above it"
+allowed tpm "hal tpm ssrp" tpm/*.c tpm/*.h || fail "tpm/ includes a room above it"
+allowed bitlocker "hal bitlocker ssrp" bitlocker/*.c bitlocker/*.h ||
+	fail "bitlocker/ includes a room above it"
+allowed escrow "hal bitlocker escrow ssrp" escrow/*.c escrow/*.h ||
+	fail "escrow/ includes a room above it"
+allowed sim "hal tpm bitlocker sim ssrp" sim/*.c sim/*.h sim/cloud/*.c sim/cloud/*.h ||
+	fail "sim/ includes tools/"
+escrow_neutral escrow/*.c escrow/*.h || fail "escrow/ is not platform-neutral"
+# the production command: every tools/ file but the simulator's
+prod=$(ls tools/*.c tools/*.h | grep -v -E 'tools/(cmd_sim|ssrp_sim)')
+allowed tools "hal escrow ssrp tools" $prod || fail "a production command file includes sim/"
+
+[ "$failures" = 0 ] && echo "ok: the layering ARCHITECTURE.md states holds" && exit 0
+exit 1
