@@ -21,6 +21,10 @@ cleanup() {
 trap cleanup EXIT
 step() { echo "--- $*"; }
 
+step "conformance/ includes only the public headers"
+bad=$(grep -Hn '^#include "' "$top"/conformance/*.c | grep -v '#include "ssrp/[a-z_]*\.h"' || :)
+[ -z "$bad" ] || { echo "$bad"; exit 1; }
+
 cmake --install "$build" --prefix "$prefix" >/dev/null
 libdir=$(ls -d "$prefix"/lib*/ | head -n 1)
 libdir=${libdir%/}
