@@ -14,7 +14,7 @@ int agent_read_users(agent_ctx *c)
 {
 	if (c->users)
 		return SSRP_OK;
-	int rc = ssrp_primary_users_read(&c->idc, &c->users, &c->n_users);
+	int rc = ssrp_platform_read_primary_users(c->plat, &c->idc, &c->users, &c->n_users, NULL);
 	if (rc) {
 		c->users = NULL;
 		c->n_users = 0;

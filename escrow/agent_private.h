@@ -35,6 +35,8 @@ typedef struct agent_ctx {
 	ssrp_agent_report *rep;
 	ssrp_cloud_config *cfg;
 	ssrp_identity_config idc;
+	ssrp_platform *plat;
+	int plat_borrowed; /* opt->platform: the caller closes it */
 	ssrp_device_identity id;
 	const char *volume_spec, *tpm_spec, *journal_path;
 	uint32_t pcr_mask;

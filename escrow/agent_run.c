@@ -33,6 +33,8 @@ static void cleanup(agent_ctx *c)
 {
 	if (c->users)
 		ssrp_primary_users_free(c->users);
+	if (!c->plat_borrowed)
+		ssrp_platform_close(c->plat);
 	if (!c->vol_borrowed)
 		ssrp_volume_close(c->vol);
 	ssrp_tpm_stats ts;
@@ -87,7 +89,13 @@ static int setup(agent_ctx *c, const ssrp_agent_options *opt, ssrp_agent_report 
 	snprintf(out->association_mode, sizeof out->association_mode, "%s",
 		 agent_assoc_mode_name(c->assoc_mode));
 
-	rc = ssrp_identity_read(&c->idc, &c->id);
+	if (opt->platform) {
+		c->plat = opt->platform;
+		c->plat_borrowed = 1;
+	} else if ((rc = ssrp_platform_open(&c->plat, opt->platform_spec)) != SSRP_OK) {
+		return rc;
+	}
+	rc = ssrp_platform_read_identity(c->plat, &c->idc, &c->id);
 	if ((rc == SSRP_E_NOTFOUND) || (!rc && c->id.join == SSRP_JOIN_NONE)) {
 		if (!rc)
 			ssrp_error_set(SSRP_E_NOTFOUND, "this device is not registered in Entra ID");

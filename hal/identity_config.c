@@ -308,28 +308,4 @@ out:
 	return rc;
 }
 
-int ssrp_identity_read(const ssrp_identity_config *cfg, ssrp_device_identity *out)
-{
-	if (!out)
-		return ssrp_error_set(SSRP_E_INVALID, "identity: no output");
-	return ssrp_identity_from_config(cfg, out);
-}
-
-int ssrp_primary_users_read_source(const ssrp_identity_config *cfg, char ***users, size_t *n,
-				   const char **source, const char **note)
-{
-	if (!users || !n)
-		return ssrp_error_set(SSRP_E_INVALID, "primary users: no output");
-	if (source)
-		*source = "config";
-	if (note)
-		*note = NULL;
-	return ssrp_identity_users_from_config(cfg, users, n);
-}
-
-int ssrp_primary_users_read(const ssrp_identity_config *cfg, char ***users, size_t *n)
-{
-	return ssrp_primary_users_read_source(cfg, users, n, NULL, NULL);
-}
-
 #endif

@@ -32,14 +32,6 @@ int ssrp_identity_guid(const char *in, char out[37]);
 /* Append a copy of user to the NULL-terminated list (*users may be NULL). */
 int ssrp_identity_users_add(char ***users, size_t *n, const char *user);
 
-/* ssrp_primary_users_read, also saying where the list came from: *source
- * "sccm" (SCCM's user-device affinity) or "config", and *note NULL or a
- * sentence for a log ("no SCCM client on this device (...): the
- * configuration's list"), static text, no error. Either pointer may be
- * NULL. */
-int ssrp_primary_users_read_source(const ssrp_identity_config *cfg, char ***users, size_t *n,
-				   const char **source, const char **note);
-
 #ifdef _WIN32
 #include <wchar.h>
 /* UTF-16 to UTF-8 into out (cap bytes); SSRP_E_INVALID naming what when it

@@ -26,8 +26,10 @@
 
 #include "hal/identity.h"
 #include "hal/identity_internal.h"
+#include "hal/platform_backends.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
+#include "ssrp/sys/platform.h"
 
 /* ---- lmjoin.h, as the Windows SDK declares it ---------------------------- */
 
@@ -328,13 +330,26 @@ out:
 	return rc;
 }
 
-int ssrp_identity_read(const ssrp_identity_config *cfg, ssrp_device_identity *out)
+/* The "windows" platform backend: the join from NetGetAadJoinInformation
+ * and the machine store's certificate; primary users from SCCM. */
+static int win_open(void *ctx, const char *config)
 {
-	if (!out)
-		return ssrp_error_set(SSRP_E_INVALID, "identity: no output");
-	memset(out, 0, sizeof *out);
-	if (cfg && cfg->device_id)
-		return ssrp_identity_from_config(cfg, out);
+	(void)ctx;
+	if (*config)
+		return ssrp_error_set(SSRP_E_SPEC,
+				      "the windows platform backend takes no configuration ('%s')",
+				      config);
+	return SSRP_OK;
+}
+
+static void win_close(void *ctx)
+{
+	(void)ctx;
+}
+
+static int win_identity(void *ctx, const ssrp_identity_config *cfg, ssrp_device_identity *out)
+{
+	(void)ctx;
 	/* System32 only: never a netapi32.dll planted next to the program. */
 	HMODULE netapi = LoadLibraryExW(L"netapi32.dll", NULL, LOAD_LIBRARY_SEARCH_SYSTEM32);
 	if (!netapi)
@@ -344,45 +359,35 @@ int ssrp_identity_read(const ssrp_identity_config *cfg, ssrp_device_identity *ou
 				      (unsigned long)GetLastError());
 	int rc = read_windows(cfg, netapi, out);
 	FreeLibrary(netapi);
-	if (rc)
-		memset(out, 0, sizeof *out);
 	return rc;
 }
 
-int ssrp_primary_users_read_source(const ssrp_identity_config *cfg, char ***users, size_t *n,
-				   const char **source, const char **note)
+/* SCCM's user-device affinity; NOTFOUND without an SCCM client, so the
+ * core takes the configuration's list. */
+static int win_users(void *ctx, int (*add)(void *list, const char *user), void *list)
 {
-	if (!users || !n)
-		return ssrp_error_set(SSRP_E_INVALID, "primary users: no output");
-	if (source)
-		*source = "config";
-	if (note)
-		*note = NULL;
-	int rc = ssrp_uda_wmi_read(users, n);
-	if (rc == SSRP_OK && *n > 0) {
-		if (source)
-			*source = "sccm";
-		return SSRP_OK;
-	}
-	if (rc == SSRP_OK) {
-		ssrp_primary_users_free(*users);
-		if (note)
-			*note = "SCCM sets no primary user for this device (no CCM_UserAffinity with "
-				"IsUserAffinitySet): the configuration's list is used";
-	} else if (rc == SSRP_E_NOTFOUND) {
-		if (note)
-			*note = "no SCCM client on this device (no "
-				"ROOT\\ccm\\Policy\\Machine\\ActualConfig): the configuration's "
-				"list is used";
-	} else {
-		return rc;
-	}
-	*users = NULL;
-	*n = 0;
-	return ssrp_identity_users_from_config(cfg, users, n);
+	(void)ctx;
+	char **users = NULL;
+	size_t n = 0;
+	int rc = ssrp_uda_wmi_read(&users, &n);
+	for (size_t i = 0; rc == SSRP_OK && i < n; i++)
+		rc = add(list, users[i]);
+	ssrp_primary_users_free(users);
+	return rc;
 }
 
-int ssrp_primary_users_read(const ssrp_identity_config *cfg, char ***users, size_t *n)
-{
-	return ssrp_primary_users_read_source(cfg, users, n, NULL, NULL);
-}
+const ssrp_platform_backend ssrp_platform_backend_windows = {
+	.version = SSRP_PLATFORM_BACKEND_VERSION,
+	.info = {
+		.name = "windows",
+		.description = "Entra ID join (NetGetAadJoinInformation), the device certificate "
+			       "in the machine store, SCCM's primary users (WMI)",
+		.config_help = "nothing: \"windows\"",
+	},
+	.caps = SSRP_PLATFORM_CAP_IDENTITY | SSRP_PLATFORM_CAP_PRIMARY_USERS,
+	.ctx_size = 1,
+	.open = win_open,
+	.close = win_close,
+	.read_identity = win_identity,
+	.read_primary_users = win_users,
+};

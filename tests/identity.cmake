@@ -4,6 +4,7 @@
 # members, the Windows backends cross-built with mingw-w64, and a fuzz target
 # for the configuration parser.
 ssrp_test(unit_identity SOURCES unit/test_identity.c LABELS unit LIBS PkgConfig::CRYPTO)
+ssrp_test(unit_platform SOURCES unit/test_platform.c LABELS unit)
 ssrp_test(unit_config_agent SOURCES unit/test_config_agent.c LABELS unit)
 
 if(TARGET ssrp_cli)

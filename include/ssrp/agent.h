@@ -46,6 +46,7 @@
 #include <stdint.h>
 
 #include "ssrp/error.h"
+#include "ssrp/platform.h"
 #include "ssrp/volume.h"
 
 #ifdef __cplusplus
@@ -113,6 +114,10 @@ typedef struct ssrp_agent_options {
 	 * used by another thread during the call. NULL: open from the specs. */
 	ssrp_volume *volume;
 	ssrp_tpm *tpm;
+	/* The platform (identity, primary users): a spec (NULL: the built-in)
+	 * or a borrowed open handle, as for the volume and the TPM. */
+	const char *platform_spec;
+	ssrp_platform *platform;
 } ssrp_agent_options;
 
 #define SSRP_AGENT_OPTIONS_INIT {SSRP_AGENT_OPTIONS_VERSION}

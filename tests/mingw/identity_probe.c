@@ -8,9 +8,8 @@
  * Exit 0 registered, 2 not registered, 1 error. */
 #include <stdio.h>
 
-#include "hal/identity.h"
-#include "hal/identity_internal.h"
 #include "ssrp/error.h"
+#include "ssrp/platform.h"
 
 int main(int argc, char **argv)
 {
@@ -23,14 +22,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: identity_probe [DEVICE-ID CERT-FILE KEY-FILE]\n");
 		return 1;
 	}
+	ssrp_platform *plat = NULL;
+	if (ssrp_platform_open(&plat, NULL)) { /* the built-in: "windows" */
+		fprintf(stderr, "identity_probe: %s\n", ssrp_error_last());
+		return 1;
+	}
+	printf("platform backend %s\n", ssrp_platform_backend_name(plat));
 	ssrp_device_identity id;
-	int rc = ssrp_identity_read(&cfg, &id);
+	int rc = ssrp_platform_read_identity(plat, &cfg, &id);
 	if (rc == SSRP_E_NOTFOUND) {
 		printf("not registered: %s\n", ssrp_error_last());
+		ssrp_platform_close(plat);
 		return 2;
 	}
 	if (rc) {
 		fprintf(stderr, "identity_probe: %s\n", ssrp_error_last());
+		ssrp_platform_close(plat);
 		return 1;
 	}
 	printf("join %s, device %s, tenant %s, name \"%s\", from %s\n",
@@ -39,16 +46,15 @@ int main(int argc, char **argv)
 	printf("client certificate %s%s%s\n", id.cert, id.key[0] ? ", key " : "", id.key);
 	char **users = NULL;
 	size_t n = 0;
-	const char *source = NULL, *note = NULL;
-	if (ssrp_primary_users_read_source(&cfg, &users, &n, &source, &note)) {
+	const char *source = NULL;
+	if (ssrp_platform_read_primary_users(plat, &cfg, &users, &n, &source)) {
 		fprintf(stderr, "identity_probe: primary users: %s\n", ssrp_error_last());
 		return 1;
 	}
-	if (note)
-		printf("%s\n", note);
 	printf("%zu primary user(s) from %s\n", n, source);
 	for (size_t i = 0; i < n; i++)
 		printf("  %s\n", users[i]);
 	ssrp_primary_users_free(users);
+	ssrp_platform_close(plat);
 	return 0;
 }
