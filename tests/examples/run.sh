@@ -45,6 +45,11 @@ for ex in vendor-tpm vendor-volume; do
 done
 vt=$work/vendor-tpm
 vv=$work/vendor-volume
+# The backends are registered in the shared libssrp the suites call.
+for b in "$vt/audit-tpm-conformance" "$vv/audit-volume-agent"; do
+	objdump -p "$b" | grep -q 'NEEDED.*libssrp\.so\.0' ||
+		{ echo "$b does not use the shared libssrp"; exit 1; }
+done
 
 step "the conformance library through pkg-config"
 # shellcheck disable=SC2046 # word splitting of pkg-config's flags is meant
