@@ -11,7 +11,11 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#ifndef _WIN32
+#include <openssl/ssl.h>
+#endif
 
+#include "hal/curl_global.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
 
@@ -43,6 +47,18 @@ static char *dup_or_null(const char *s)
 	return p;
 }
 
+#ifndef _WIN32
+/* libcurl's OpenSSL backend: OpenSSL keeps decrypted records (a token, a
+ * recovery password) in its buffers unless told to wipe them. */
+static CURLcode cleanse_plaintext(CURL *c, void *ssl_ctx, void *arg)
+{
+	(void)c;
+	(void)arg;
+	SSL_CTX_set_options((SSL_CTX *)ssl_ctx, SSL_OP_CLEANSE_PLAINTEXT);
+	return CURLE_OK;
+}
+#endif
+
 int ssrp_http_new(ssrp_http **out, const ssrp_http_options *opt)
 {
 	if (!out)
@@ -56,14 +72,14 @@ int ssrp_http_new(ssrp_http **out, const ssrp_http_options *opt)
 	if (opt->key_file && *opt->key_file && !opt->cert_file)
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "http: a client key file was given without its certificate");
-	/* Reference counted by libcurl; paired with curl_global_cleanup in free. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return ssrp_error_set(SSRP_E_GENERIC, "http: libcurl failed to initialise");
+	/* Once per process (never cleaned up: libcurl's global state is not
+	 * safe to tear down while another thread may start a client). */
+	int grc = ssrp_curl_global_init();
+	if (grc)
+		return grc;
 	ssrp_http *h = ssrp_calloc(1, sizeof *h);
-	if (!h) {
-		curl_global_cleanup();
+	if (!h)
 		return ssrp_error_set(SSRP_E_NOMEM, "http: out of memory");
-	}
 	h->curl = curl_easy_init();
 	h->ca_file = dup_or_null(opt->ca_file);
 	h->cert_file = dup_or_null(opt->cert_file);
@@ -104,7 +120,6 @@ void ssrp_http_free(ssrp_http *h)
 	ssrp_free(h->cert_file);
 	ssrp_free(h->key_file);
 	ssrp_free(h);
-	curl_global_cleanup();
 }
 
 void ssrp_http_resp_free(ssrp_http_resp *r)
@@ -235,6 +250,10 @@ int ssrp_http_request(ssrp_http *h, const ssrp_http_req *rq, ssrp_http_resp *out
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, out);
 	if (h->connect_to)
 		curl_easy_setopt(c, CURLOPT_CONNECT_TO, h->connect_to);
+#ifndef _WIN32
+	/* CURLE_NOT_BUILT_IN with another TLS backend: nothing to set there */
+	(void)curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, cleanse_plaintext);
+#endif
 	if (h->ca_file)
 		curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
 	if (h->cert_file) {
@@ -245,8 +264,9 @@ int ssrp_http_request(ssrp_http *h, const ssrp_http_req *rq, ssrp_http_resp *out
 	if (!strcmp(rq->method, "GET")) {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	} else {
-		/* CURLOPT_POSTFIELDS points at the caller's buffer: no copy of a
-		 * secret body is made that would need zeroing. */
+		/* CURLOPT_POSTFIELDS points at the caller's buffer; what libcurl
+		 * copies of it (small bodies go through its send buffer) is wiped
+		 * when freed (hal/curl_global.c). */
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
 				 (curl_off_t)(rq->body ? rq->body_len : 0));
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");

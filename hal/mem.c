@@ -1,24 +1,14 @@
-/* Heap hooks and secret-safe zeroing. The allocator is process-wide
- * configuration set once at start-up (like curl_global_init_mem), not state
- * that changes while the library runs. */
+/* The heap (the C library's: ssrp, cJSON and libcurl free each other's
+ * blocks in places, so there is one heap) and secret-safe zeroing. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "hal/mem.h"
 #include "ssrp/buf.h"
 
-static ssrp_allocator allocator = {malloc, realloc, free};
-
-void ssrp_set_allocator(const ssrp_allocator *a)
-{
-	allocator.malloc_fn = a && a->malloc_fn ? a->malloc_fn : malloc;
-	allocator.realloc_fn = a && a->realloc_fn ? a->realloc_fn : realloc;
-	allocator.free_fn = a && a->free_fn ? a->free_fn : free;
-}
-
 void *ssrp_malloc(size_t size)
 {
-	return allocator.malloc_fn(size ? size : 1);
+	return malloc(size ? size : 1);
 }
 
 void *ssrp_calloc(size_t n, size_t size)
@@ -33,13 +23,13 @@ void *ssrp_calloc(size_t n, size_t size)
 
 void *ssrp_realloc(void *p, size_t size)
 {
-	return allocator.realloc_fn(p, size ? size : 1);
+	return realloc(p, size ? size : 1);
 }
 
 void ssrp_free(void *p)
 {
 	if (p)
-		allocator.free_fn(p);
+		free(p);
 }
 
 /* A volatile function pointer keeps the compiler from proving the stores

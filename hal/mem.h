@@ -1,4 +1,4 @@
-/* Internal heap helpers behind the allocator hook (ssrp_set_allocator). */
+/* Internal heap helpers: the C library's heap, and secret-safe freeing. */
 #ifndef SSRP_HAL_MEM_H
 #define SSRP_HAL_MEM_H
 

@@ -13,6 +13,10 @@ typedef struct ssrp_cond {
 typedef struct ssrp_thread {
 	void *handle;
 } ssrp_thread;
+typedef struct ssrp_once {
+	void *init_once; /* an INIT_ONCE, which is one pointer */
+} ssrp_once;
+#define SSRP_ONCE_INIT {0}
 #else
 #include <pthread.h>
 typedef struct ssrp_mutex {
@@ -24,6 +28,10 @@ typedef struct ssrp_cond {
 typedef struct ssrp_thread {
 	pthread_t t;
 } ssrp_thread;
+typedef struct ssrp_once {
+	pthread_once_t o;
+} ssrp_once;
+#define SSRP_ONCE_INIT {PTHREAD_ONCE_INIT}
 #endif
 
 /* Never fail on the platforms ssrp supports (a POSIX mutex with default
@@ -38,6 +46,10 @@ void ssrp_cond_destroy(ssrp_cond *c);
 /* Wait for a signal with m held (released while waiting). */
 void ssrp_cond_wait(ssrp_cond *c, ssrp_mutex *m);
 void ssrp_cond_signal(ssrp_cond *c);
+
+/* Run fn exactly once per ssrp_once, whichever thread comes first; the
+ * others wait until it has run. */
+void ssrp_once_run(ssrp_once *once, void (*fn)(void));
 
 /* Start fn(arg) on a new thread: SSRP_OK, or SSRP_E_GENERIC with the
  * last-error message set. */

@@ -44,6 +44,11 @@ void ssrp_cond_signal(ssrp_cond *c)
 	pthread_cond_signal(&c->c);
 }
 
+void ssrp_once_run(ssrp_once *once, void (*fn)(void))
+{
+	pthread_once(&once->o, fn);
+}
+
 int ssrp_thread_start(ssrp_thread *t, void *(*fn)(void *), void *arg)
 {
 	int e = pthread_create(&t->t, NULL, fn, arg);

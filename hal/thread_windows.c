@@ -44,6 +44,19 @@ void ssrp_cond_signal(ssrp_cond *c)
 	WakeConditionVariable((PCONDITION_VARIABLE)&c->cv);
 }
 
+static BOOL CALLBACK run_once(PINIT_ONCE o, PVOID fn, PVOID *ctx)
+{
+	(void)o;
+	(void)ctx;
+	((void (*)(void))fn)();
+	return TRUE;
+}
+
+void ssrp_once_run(ssrp_once *once, void (*fn)(void))
+{
+	InitOnceExecuteOnce((PINIT_ONCE)&once->init_once, run_once, (PVOID)fn, NULL);
+}
+
 typedef struct start {
 	void *(*fn)(void *);
 	void *arg;

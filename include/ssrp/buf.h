@@ -25,15 +25,6 @@ SSRP_API void ssrp_buf_free(ssrp_buf *buf);
 /** Zero memory in a way the compiler may not optimise away. */
 SSRP_API void ssrp_memzero(void *p, size_t len);
 
-/** Allocator hooks for the layers that use the heap. Set once, before any
- * other ssrp call; NULL members restore the C library's functions. */
-typedef struct ssrp_allocator {
-	void *(*malloc_fn)(size_t size);
-	void *(*realloc_fn)(void *ptr, size_t size);
-	void (*free_fn)(void *ptr);
-} ssrp_allocator;
-
-SSRP_API void ssrp_set_allocator(const ssrp_allocator *allocator);
 
 #ifdef __cplusplus
 }

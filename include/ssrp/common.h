@@ -25,6 +25,24 @@ extern "C" {
 /** The library's version string ("0.1.0"). */
 SSRP_API const char *ssrp_version(void);
 
+/** The library's version as numbers, for a program that checks at run
+ * time what it was linked with. */
+typedef struct ssrp_version_info {
+	int major, minor, patch;
+	const char *string; /* "0.1.0" */
+	const char *tls;    /* the TLS library behind HTTP: libcurl's SSL version text */
+} ssrp_version_info;
+SSRP_API const ssrp_version_info *ssrp_version_info_get(void);
+
+/** Once per process, before threads use the library: initialises libcurl
+ * with memory functions that wipe every block it frees (it copies request
+ * bodies and headers: tokens, secrets, a recovery password on its way to
+ * escrow). Thread-safe and idempotent; the first HTTP client calls it too,
+ * but only a call before anything else in the process initialises libcurl
+ * gets the wiping (libcurl keeps the first caller's memory functions).
+ * SSRP_OK, or a negative error when libcurl cannot start. */
+SSRP_API int ssrp_init(void);
+
 /** Harden the calling process for handling recovery passwords, keys and
  * tokens: no core file may keep them (RLIMIT_CORE 0) and no other process
  * of the same user may read its memory (Linux: not dumpable, so no ptrace

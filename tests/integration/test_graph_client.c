@@ -31,6 +31,7 @@
 #include "tests/integration/sim_helpers.h"
 #include "escrow/config.h"
 #include "escrow/graph_client.h"
+#include "hal/curl_global.h"
 #include "hal/clock.h"
 #include "hal/http.h"
 #include "hal/mem.h"
@@ -621,14 +622,30 @@ static void test_no_secret_in_log(void **st)
 	free(text);
 }
 
+/* libcurl's copies of requests (bodies, the bearer token's header) went
+ * through the wiping free, and the library says what it is. */
+static void test_curl_memory_wiped(void **st)
+{
+	(void)st;
+	assert_true(ssrp_curl_wiped_bytes() > 1000);
+	const ssrp_version_info *v = ssrp_version_info_get();
+	assert_int_equal(v->major, SSRP_VERSION_MAJOR);
+	assert_string_equal(v->string, ssrp_version());
+	assert_non_null(strstr(v->tls, "OpenSSL"));
+}
+
 int main(void)
 {
+	/* first, before anything initialises libcurl */
+	if (ssrp_init() != SSRP_OK)
+		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sim_config_loads),
 		cmocka_unit_test(test_list_devices_paged),
 		cmocka_unit_test(test_filter_escaping),
 		cmocka_unit_test(test_add_owner),
 		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_curl_memory_wiped),
 		cmocka_unit_test(test_retries_honour_retry_after),
 		cmocka_unit_test(test_token_cached),
 		cmocka_unit_test(test_certificate_assertion),
