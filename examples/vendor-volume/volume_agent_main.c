@@ -2,13 +2,15 @@
  * agent on "audit:INNER-VOLUME-SPEC", named by spec like any built-in
  * volume. The first run must make the device compliant through the wrapper
  * (a TPM protector, a recovery password, protection on: each once); the
- * second must change nothing; the status must agree. Exit 0 only when all
- * of it holds. */
+ * second must change nothing; the status must agree, both from the spec and
+ * from an "audit:" volume the program opened itself and lends the agent
+ * (opt.volume: used, never closed). Exit 0 only when all of it holds. */
 #include <stdio.h>
 #include <string.h>
 
 #include <ssrp/agent.h>
 #include <ssrp/error.h>
+#include <ssrp/volume.h>
 
 #include "audit_volume.h"
 
@@ -85,5 +87,25 @@ int main(int argc, char **argv)
 	expect(st.n_protectors == r1.n_protectors &&
 		       !strcmp(st.protectors[0].id, r1.protectors[0].id),
 	       "the status lists other protectors than the run");
+
+	ssrp_volume *vol = NULL;
+	if (ssrp_volume_open(&vol, volume_spec)) {
+		fprintf(stderr, "opening %s: %s\n", volume_spec, ssrp_error_last());
+		return 1;
+	}
+	opt.volume = vol;
+	opt.volume_spec = NULL;
+	audit_volume_counts_get(&before);
+	ssrp_agent_report lent = SSRP_AGENT_REPORT_INIT;
+	show("status on a lent volume", ssrp_agent_status(&opt, &lent), &lent);
+	audit_volume_counts_get(&after);
+	expect(after.opens == before.opens && after.closes == before.closes,
+	       "the agent opened or closed a volume it was lent");
+	expect(after.get_status > before.get_status, "the agent did not use the lent volume");
+	expect(lent.protection_on && lent.n_protectors == st.n_protectors,
+	       "the status on the lent volume disagrees");
+	ssrp_volume_status vs;
+	expect(ssrp_volume_get_status(vol, &vs) == SSRP_OK, "the lent volume is unusable after");
+	ssrp_volume_close(vol);
 	return failures ? 1 : 0;
 }
