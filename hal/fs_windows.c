@@ -1,0 +1,174 @@
+/* hal/fs.h for Windows: directories, atomic replacement (a temporary file
+ * flushed with FlushFileBuffers, then MoveFileExW with write-through, so the
+ * rename is on disk when it returns), secret files, path helpers. */
+#include <stdio.h>
+#include <string.h>
+#include <windows.h>
+
+#include "hal/fs.h"
+#include "hal/mem.h"
+#include "hal/win32_text.h"
+#include "ssrp/sys/error.h"
+
+static int win_error(int code, const char *what, const char *path)
+{
+	char msg[256];
+	return ssrp_error_set(code, "%s %s: %s", what, path,
+			      ssrp_win32_strerror(GetLastError(), msg, sizeof msg));
+}
+
+static int is_sep(char c)
+{
+	return c == '/' || c == '\\';
+}
+
+int ssrp_fs_mkdirs(const char *dir, mode_t mode)
+{
+	(void)mode; /* the directory inherits its parent's ACL */
+	char path[4096];
+	size_t len = dir ? strlen(dir) : 0;
+	if (len == 0 || len >= sizeof path)
+		return ssrp_error_set(SSRP_E_INVALID, "bad directory '%s'", dir ? dir : "");
+	memcpy(path, dir, len + 1);
+	/* Skip a drive ("C:\") so the first directory made is below it. */
+	char *p = path + 1;
+	if (len >= 2 && path[1] == ':')
+		p = path + (len > 2 && is_sep(path[2]) ? 3 : 2);
+	for (;; p++) {
+		if (*p && !is_sep(*p))
+			continue;
+		char saved = *p;
+		*p = '\0';
+		wchar_t *w = ssrp_win32_widen(path);
+		if (!w)
+			return ssrp_error_set(SSRP_E_INVALID, "directory %s is not UTF-8", path);
+		BOOL ok = CreateDirectoryW(w, NULL) || GetLastError() == ERROR_ALREADY_EXISTS;
+		ssrp_free(w);
+		if (!ok)
+			return win_error(SSRP_E_IO, "cannot create directory", path);
+		*p = saved;
+		if (!saved)
+			break;
+	}
+	return SSRP_OK;
+}
+
+int ssrp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	(void)mode; /* the file inherits its directory's ACL */
+	static volatile LONG calls;
+	LONG n = InterlockedIncrement(&calls);
+	wchar_t *wpath = ssrp_win32_widen(path);
+	if (!wpath)
+		return ssrp_error_set(SSRP_E_INVALID, "path %s is not UTF-8", path);
+	DWORD attr = GetFileAttributesW(wpath);
+	if (attr != INVALID_FILE_ATTRIBUTES &&
+	    (attr & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT | FILE_ATTRIBUTE_DEVICE))) {
+		ssrp_free(wpath);
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "%s exists and is not a regular file (%s); ssrp replaces only "
+				      "regular files",
+				      path,
+				      attr & FILE_ATTRIBUTE_REPARSE_POINT ? "a symbolic link or junction"
+				      : attr & FILE_ATTRIBUTE_DIRECTORY   ? "a directory"
+									  : "a device");
+	}
+	char tmp[4096];
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%lu.%ld", path, GetCurrentProcessId(),
+			     (long)n) >= sizeof tmp) {
+		ssrp_free(wpath);
+		return ssrp_error_set(SSRP_E_INVALID, "path '%s' is too long", path);
+	}
+	wchar_t *wtmp = ssrp_win32_widen(tmp);
+	HANDLE h = wtmp ? CreateFileW(wtmp, GENERIC_WRITE, 0, NULL, CREATE_NEW,
+				      FILE_ATTRIBUTE_NORMAL, NULL)
+			: INVALID_HANDLE_VALUE;
+	if (h == INVALID_HANDLE_VALUE) {
+		int rc = win_error(SSRP_E_IO, "cannot create", tmp);
+		ssrp_free(wtmp);
+		ssrp_free(wpath);
+		return rc;
+	}
+	const unsigned char *p = data;
+	BOOL ok = TRUE;
+	while (ok && len) {
+		DWORD chunk = len > 0x40000000u ? 0x40000000u : (DWORD)len, done = 0;
+		ok = WriteFile(h, p, chunk, &done, NULL) && done == chunk;
+		p += done;
+		len -= done;
+	}
+	ok = ok && FlushFileBuffers(h);
+	DWORD err = ok ? 0 : GetLastError();
+	CloseHandle(h);
+	if (ok && !MoveFileExW(wtmp, wpath, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+		ok = FALSE;
+		err = GetLastError();
+	}
+	if (!ok)
+		DeleteFileW(wtmp);
+	ssrp_free(wtmp);
+	ssrp_free(wpath);
+	if (!ok) {
+		char msg[256];
+		return ssrp_error_set(SSRP_E_IO, "cannot write %s: %s", path,
+				      ssrp_win32_strerror(err, msg, sizeof msg));
+	}
+	return SSRP_OK;
+}
+
+/* The file's access is its ACL, which this build does not inspect yet:
+ * a secret file is read like any regular file. */
+int ssrp_secret_file_read(const char *path, char **out, size_t *len)
+{
+	*out = NULL;
+	*len = 0;
+	unsigned char *buf = NULL;
+	size_t n = 0;
+	int rc = ssrp_fs_read_input(path, 65536, &buf, &n);
+	if (rc)
+		return ssrp_error_prefix(rc, "cannot read secret file %s", path);
+	size_t got = n;
+	while (got && (buf[got - 1] == '\n' || buf[got - 1] == '\r'))
+		got--;
+	memset(buf + got, 0, n + 1 - got);
+	if (!got) {
+		ssrp_free_secret(buf, n + 1);
+		return ssrp_error_set(SSRP_E_INVALID, "secret file %s is empty", path);
+	}
+	/* The caller frees *len bytes: hand back an exact copy. */
+	char *exact = ssrp_malloc(got + 1);
+	if (!exact) {
+		ssrp_free_secret(buf, n + 1);
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	}
+	memcpy(exact, buf, got + 1);
+	ssrp_free_secret(buf, n + 1);
+	*out = exact;
+	*len = got;
+	return SSRP_OK;
+}
+
+int ssrp_fs_exists(const char *path)
+{
+	wchar_t *w = ssrp_win32_widen(path);
+	if (!w)
+		return 1;
+	DWORD attr = GetFileAttributesW(w);
+	DWORD e = GetLastError();
+	ssrp_free(w);
+	return !(attr == INVALID_FILE_ATTRIBUTES &&
+		 (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND));
+}
+
+int ssrp_fs_dirname(const char *path, char *dir, size_t cap)
+{
+	snprintf(dir, cap, "%s", path);
+	char *slash = strrchr(dir, '/');
+	char *bs = strrchr(dir, '\\');
+	if (bs && (!slash || bs > slash))
+		slash = bs;
+	if (!slash || slash == dir || (slash == dir + 2 && dir[1] == ':'))
+		return 0;
+	*slash = '\0';
+	return 1;
+}

@@ -1,0 +1,120 @@
+#!/bin/sh
+# run_windows_build.sh SOURCE_DIR OUT_DIR
+# The Windows configuration of the project, for real: configures a build
+# tree with cmake/toolchain-mingw64.cmake against the dependencies
+# scripts/windows-deps builds (cached), builds libssrp.dll (with its import
+# library) and ssrp.exe, checks that they are PE32+ x86-64 and import only
+# Windows system DLLs besides libcurl.dll and libcjson.dll, and runs the
+# command under Wine:
+#   - ssrp.exe version: the project's version;
+#   - ssrp.exe help: the usage, exit 0;
+#   - ssrp.exe tpm info: through Wine's tbs.dll, which has no TPM behind
+#     it: exit 3 (no device) and one sentence on standard error saying so.
+# Every missing part (cross-compiler, Wine, the mirror for the sources) is a
+# failure, not a skip: the bootstrap step installs them.
+set -u
+src=$1
+out=$2
+wine=${SSRP_WINE:-/usr/lib/wine/wine64}
+triple=x86_64-w64-mingw32
+failures=0
+pass() { echo "ok   $1"; }
+fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+die() {
+	echo "FAIL $*"
+	exit 1
+}
+
+command -v "$triple-gcc" >/dev/null 2>&1 || die "$triple-gcc is not installed (scripts/bootstrap)"
+[ -x "$wine" ] || die "$wine is not installed (scripts/bootstrap: wine64)"
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+# --- the build
+deps=$("$src/scripts/windows-deps" 2>"$out/windows-deps.log") ||
+	{ cat "$out/windows-deps.log"; die "scripts/windows-deps could not build the Windows dependencies"; }
+pass "Windows dependencies in $deps"
+build="$out/build"
+launcher=""
+command -v ccache >/dev/null 2>&1 && launcher="-DCMAKE_C_COMPILER_LAUNCHER=ccache"
+# shellcheck disable=SC2086 # launcher is one word or none
+cmake -S "$src" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$src/cmake/toolchain-mingw64.cmake" \
+	-DSSRP_MINGW_DEPS="$deps" -DCMAKE_BUILD_TYPE=Release $launcher >"$out/build.log" 2>&1 &&
+	cmake --build "$build" -j2 >>"$out/build.log" 2>&1 ||
+	{ grep -B2 -A6 -m5 -i 'error' "$out/build.log" || tail -n 40 "$out/build.log"; die "the Windows build failed"; }
+for f in libssrp.dll ssrp.exe; do
+	sh "$src/tests/mingw/check_pe64.sh" "$build/$f" >/dev/null && pass "$f is PE32+ x86-64" ||
+		fail "$f is not a PE32+ x86-64 program"
+done
+[ -s "$build/libssrp.dll.a" ] && pass "libssrp.dll.a (import library) built" ||
+	fail "no import library libssrp.dll.a"
+
+# Only Windows system DLLs below libssrp and the command, libcurl and cJSON
+# (a GCC runtime DLL, libwinpthread, an OpenSSL or zlib DLL would fail).
+system_dlls="kernel32.dll msvcrt.dll advapi32.dll bcrypt.dll crypt32.dll ws2_32.dll ole32.dll"
+system_dlls="$system_dlls oleaut32.dll tbs.dll netapi32.dll"
+for f in libssrp.dll ssrp.exe; do
+	imports=$("$triple-objdump" -p "$build/$f" | sed -n 's/^[[:space:]]*DLL Name: //p' | tr 'A-Z' 'a-z')
+	other=""
+	for dll in $imports; do
+		case " $system_dlls libcurl.dll libcjson.dll " in *" $dll "*) ;; *) other="$other $dll" ;; esac
+	done
+	if [ -z "$imports" ] || [ -n "$other" ]; then
+		fail "$f imports$other (besides Windows system DLLs)${imports:+: }$(echo ${imports:-nothing})"
+	else
+		pass "$f imports only $(echo $imports)"
+	fi
+done
+# The DLL's exports are libssrp's API: ssrp_version is there, hal/'s
+# internals (ssrp_fs_*) are not.
+exports=$("$triple-objdump" -p "$build/libssrp.dll" | sed -n 's/^[[:space:]]*\[ *[0-9]*\] \(ssrp_[A-Za-z0-9_]*\)$/\1/p')
+echo "$exports" | grep -qx ssrp_version && pass "libssrp.dll exports ssrp_version" ||
+	fail "libssrp.dll does not export ssrp_version"
+echo "$exports" | grep -q '^ssrp_fs_' && fail "libssrp.dll exports hal/ internals: $(echo "$exports" | grep '^ssrp_fs_' | head -3)" ||
+	pass "libssrp.dll exports no hal/ internals"
+
+# --- ssrp.exe under Wine
+export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+cleanup() { "$(dirname "$wine")/wineserver" -k >/dev/null 2>&1; }
+trap cleanup EXIT
+run() { # run NAME ARGS...: exit status in $got, output in $out/NAME.out/.err (LF)
+	name=$1
+	shift
+	(cd "$build" && "$wine" ./ssrp.exe "$@") >"$out/$name.crlf" 2>"$out/$name.errcrlf" </dev/null
+	got=$?
+	tr -d '\r' <"$out/$name.crlf" >"$out/$name.out"
+	# Wine's own first-run notes go to stderr too: keep the program's lines.
+	tr -d '\r' <"$out/$name.errcrlf" | grep -v '^wine: ' >"$out/$name.err"
+}
+show() { sed 's/^/  | /' "$out/$1.out" "$out/$1.err" | head -20; }
+version=$(sed -n 's/^project(ssrp VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
+run version version
+if [ "$got" = 0 ] && [ "$(cat "$out/version.out")" = "ssrp $version" ]; then
+	pass "ssrp.exe version: ssrp $version"
+else
+	fail "ssrp.exe version: exit $got, expected \"ssrp $version\""
+	show version
+fi
+run help help
+if [ "$got" = 0 ] && grep -q '^usage: ssrp <command>' "$out/help.out" &&
+	grep -q 'ssrp tpm info' "$out/help.out"; then
+	pass "ssrp.exe help: the usage"
+else
+	fail "ssrp.exe help: exit $got, no usage"
+	show help
+fi
+run tpm_info tpm info
+lines=$(wc -l <"$out/tpm_info.err")
+if [ "$got" = 3 ] && [ "$lines" = 1 ] && [ ! -s "$out/tpm_info.out" ] &&
+	grep -q '^ssrp: no TPM 2.0 found' "$out/tpm_info.err"; then
+	pass "ssrp.exe tpm info without a TPM (Wine's tbs.dll): exit 3, $(cat "$out/tpm_info.err")"
+else
+	fail "ssrp.exe tpm info without a TPM: exit $got (expected 3 and one line \"ssrp: no TPM 2.0 found ...\")"
+	show tpm_info
+fi
+
+if [ "$failures" -ne 0 ]; then
+	echo "$failures check(s) failed"
+	exit 1
+fi
+echo "all checks passed"

@@ -1,0 +1,9 @@
+# The Windows configuration of the project (cmake/windows.cmake) built with
+# mingw-w64 into its own tree: libssrp.dll, its import library and ssrp.exe,
+# importing only Windows system DLLs, libcurl and cJSON, and ssrp.exe run
+# under Wine (version, help, tpm info through Wine's TPM-less tbs.dll). A
+# missing cross-compiler, Wine or dependency mirror fails the test.
+add_test(NAME mingw_windows_build
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mingw/run_windows_build.sh
+                 ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/mingw/windows_build)
+set_tests_properties(mingw_windows_build PROPERTIES LABELS mingw TIMEOUT 1800)
