@@ -1,16 +1,17 @@
 /* ssrp: the backend conformance suites, for backend authors.
  *
- * What any TPM or volume backend must do, checked through the public API
- * only (ssrp/tpm.h, ssrp/volume.h), skipping what the backend's capability
- * bits disclaim after checking that it answers SSRP_E_NOTSUPPORTED. A
- * vendor registers their backend (ssrp_tpm_backend_register,
- * ssrp_volume_backend_register) and runs the suites against its spec.
+ * What any TPM, volume or platform backend must do, checked through the
+ * public API only (ssrp/tpm.h, ssrp/volume.h, ssrp/platform.h), skipping
+ * what the backend's capability bits disclaim after checking that it
+ * answers SSRP_E_NOTSUPPORTED. A
+ * vendor registers their backend (ssrp_*_backend_register) and runs the
+ * suites against its spec.
  *
  * libssrp-conformance is a static library built on cmocka: link it with
  * `pkg-config --libs ssrp-conformance`, or find_package(ssrp COMPONENTS
  * conformance) and the target ssrp::conformance. Each run prints cmocka's
  * report on stdout (CMOCKA_MESSAGE_OUTPUT=tap etc. choose its format). See
- * PORTING.md and examples/vendor-tpm, examples/vendor-volume. */
+ * PORTING.md and examples/vendor-*. */
 #ifndef SSRP_CONFORMANCE_H
 #define SSRP_CONFORMANCE_H
 
@@ -50,6 +51,12 @@ int ssrp_conformance_volume_run(const ssrp_conformance_volume_target *target);
  * fresh() for a vendor's one scratch volume. 0 on success, else a message
  * on stderr. */
 int ssrp_conformance_volume_reset(const char *spec, const char *tpm_spec);
+
+/** Run the platform suite against spec ("name:config"): the identity the
+ * platform gives when nothing is configured, its primary users (or the
+ * configuration's when it keeps none). It only reads. Returns the number of
+ * failed tests. */
+int ssrp_conformance_platform_run(const char *group, const char *spec);
 
 #ifdef __cplusplus
 }

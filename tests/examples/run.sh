@@ -31,7 +31,7 @@ libdir=${libdir%/}
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 sim=$prefix/bin/ssrp-sim
 
-for ex in vendor-tpm vendor-volume; do
+for ex in vendor-tpm vendor-volume vendor-platform; do
 	step "building examples/$ex against the installed ssrp"
 	cmake -S "$top/examples/$ex" -B "$work/$ex" -DCMAKE_PREFIX_PATH="$prefix" \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo >"$work/$ex.log" 2>&1 &&
@@ -45,6 +45,7 @@ for ex in vendor-tpm vendor-volume; do
 done
 vt=$work/vendor-tpm
 vv=$work/vendor-volume
+vp=$work/vendor-platform
 # The backends are registered in the shared libssrp the suites call.
 for b in "$vt/audit-tpm-conformance" "$vv/audit-volume-agent"; do
 	objdump -p "$b" | grep -q 'NEEDED.*libssrp\.so\.0' ||
@@ -79,6 +80,11 @@ if "$vv/audit-volume-conformance" "bitlk:$work/suite.img" >"$work/ro.out" 2>&1; 
 fi
 grep -q "FAILED" "$work/ro.out" || { cat "$work/ro.out"; exit 1; }
 
+step "platform: the installed conformance suite on usersfile:FILE"
+printf '# from the MDM\n\n  CONTOSO\\alice  \nCONTOSO\\bob\nCONTOSO\\alice # again\n' >"$work/users.conf"
+"$vp/users-file-conformance" "$work/users.conf"
+"$vp/users-file-conformance" "$work/no-such-file" >/dev/null
+
 step "the simulated cloud and the association service"
 env_file=$("$sim" cloud start --dir "$work/cloud")
 . "$env_file"
@@ -94,4 +100,9 @@ step "the agent on the audit TPM"
 step "the agent on the audit volume"
 "$vv/audit-volume-agent" "$cfg" "bitlk:$work/agent-volume.img?rw" "$tpm_spec" \
 	"$work/volume.journal"
-echo "both vendor examples built against the installed ssrp, passed the installed conformance suites and served the agent"
+step "the agent on the usersfile platform"
+"$sim" volume create --volume "sim:$work/agent-platform.img" --size 8M >/dev/null
+printf 'CONTOSO\\alice\nCONTOSO\\bob\n' >"$work/agent-users.conf"
+"$vp/users-file-agent" "$cfg" "bitlk:$work/agent-platform.img?rw" "$tpm_spec" \
+	"$work/agent-users.conf" "$work/platform.journal"
+echo "the vendor examples (TPM, volume, platform) built against the installed ssrp, passed the installed conformance suites and served the agent"

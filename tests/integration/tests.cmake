@@ -2,6 +2,8 @@ set(SWTPM_FIXTURE ${CMAKE_CURRENT_SOURCE_DIR}/integration/swtpm_fixture.c)
 ssrp_test(integration_tpm_conformance
           SOURCES integration/run_tpm_conformance.c ${SWTPM_FIXTURE}
           LABELS integration LIBS ssrp_conformance ssrp_sim)
+ssrp_test(integration_platform_conformance SOURCES integration/run_platform_conformance.c
+          LABELS integration LIBS ssrp_conformance)
 ssrp_test(integration_tpm_tss2_swtpm
           SOURCES integration/test_tpm_tss2_swtpm.c ${SWTPM_FIXTURE}
           LABELS integration LIBS ssrp_sim)
