@@ -1,4 +1,8 @@
-/* Small file-system services for the command and the simulators (POSIX). */
+/* Small file-system services for the command and the simulators. POSIX:
+ * fs.c, fs_io.c, fs_lock.c, fs_trust.c; Windows: the *_windows.c files of
+ * the same names, where modes are ignored (files inherit their directory's
+ * ACL) and ssrp_fs_check_trusted refuses with SSRP_E_NOTSUPPORTED (ACLs are
+ * not read yet). */
 #ifndef SSRP_HAL_FS_H
 #define SSRP_HAL_FS_H
 

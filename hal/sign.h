@@ -1,7 +1,8 @@
 /* Signing with a private key, for the portable cores (escrow/'s client
  * assertion, RS256), so they name no crypto library; and base64url, which
- * JWTs are made of. OpenSSL here (sign_openssl.c); a Windows build signs
- * with CNG or a certificate-store key. */
+ * JWTs are made of. OpenSSL: sign_openssl.c; Windows: sign_windows.c (CNG
+ * and crypt32; a PKCS#8 key needs crypt32's PKCS_PRIVATE_KEY_INFO decoder,
+ * which Wine lacks, so there a PKCS#1 key is required). */
 #ifndef SSRP_HAL_SIGN_H
 #define SSRP_HAL_SIGN_H
 

@@ -84,26 +84,32 @@ static int import_pkcs1(ssrp_sign_key *k, const BYTE *der, DWORD der_len)
 	return ok;
 }
 
+enum { KEY_OK, KEY_NONE, KEY_NO_PKCS8_DECODER };
+
 static int import_key(ssrp_sign_key *k, const char *pem, size_t len)
 {
 	DWORD der_len = 0;
 	BYTE *der = pem_to_der(pem, len, &der_len);
 	if (!der)
-		return 0;
-	int ok = import_pkcs1(k, der, der_len);
-	if (!ok) { /* PKCS#8: the PKCS#1 key is inside */
+		return KEY_NONE;
+	int res = import_pkcs1(k, der, der_len) ? KEY_OK : KEY_NONE;
+	if (res != KEY_OK) { /* PKCS#8: the PKCS#1 key is inside */
 		CRYPT_PRIVATE_KEY_INFO *info = NULL;
 		DWORD info_len = 0;
 		if (CryptDecodeObjectEx(ENCODING, PKCS_PRIVATE_KEY_INFO, der, der_len,
 					CRYPT_DECODE_ALLOC_FLAG, NULL, &info, &info_len)) {
-			if (info->Algorithm.pszObjId && !strcmp(info->Algorithm.pszObjId, szOID_RSA_RSA))
-				ok = import_pkcs1(k, info->PrivateKey.pbData, info->PrivateKey.cbData);
+			if (info->Algorithm.pszObjId && !strcmp(info->Algorithm.pszObjId, szOID_RSA_RSA) &&
+			    import_pkcs1(k, info->PrivateKey.pbData, info->PrivateKey.cbData))
+				res = KEY_OK;
 			SecureZeroMemory(info, info_len);
 			LocalFree(info);
+		} else if (GetLastError() == ERROR_FILE_NOT_FOUND) {
+			/* crypt32 without that decoder (Wine's): say so, not "no key". */
+			res = KEY_NO_PKCS8_DECODER;
 		}
 	}
 	ssrp_free_secret(der, der_len);
-	return ok;
+	return res;
 }
 
 static int thumbprint_of(const char *cert_file, uint8_t thumbprint[SSRP_SHA1_LEN])
@@ -140,8 +146,15 @@ int ssrp_sign_key_load(ssrp_sign_key **out, const char *key_pem, size_t key_len,
 		ssrp_free(k);
 		return ssrp_error_set(SSRP_E_GENERIC, "CNG has no RSA provider");
 	}
-	if (!import_key(k, key_pem, key_len)) {
+	int res = import_key(k, key_pem, key_len);
+	if (res != KEY_OK) {
 		ssrp_sign_key_free(k);
+		if (res == KEY_NO_PKCS8_DECODER)
+			return ssrp_error_set(SSRP_E_NOTSUPPORTED,
+					      "%s is a PKCS#8 key, which this system's crypt32 cannot "
+					      "decode; give it as PKCS#1 (\"RSA PRIVATE KEY\": openssl "
+					      "rsa -traditional)",
+					      key_what);
 		return ssrp_error_set(SSRP_E_INVALID, "%s holds no RSA private key in PEM form",
 				      key_what);
 	}
