@@ -120,7 +120,7 @@ typedef struct ssrp_agent_options {
 	ssrp_platform *platform;
 } ssrp_agent_options;
 
-#define SSRP_AGENT_OPTIONS_INIT {SSRP_AGENT_OPTIONS_VERSION}
+#define SSRP_AGENT_OPTIONS_INIT {.version = SSRP_AGENT_OPTIONS_VERSION}
 
 /* *opts = SSRP_AGENT_OPTIONS_INIT for that version; SSRP_E_INVALID for a
  * version this library does not know. */
@@ -173,7 +173,7 @@ typedef struct ssrp_agent_report {
 	char journal_moved_to[1024];
 } ssrp_agent_report;
 
-#define SSRP_AGENT_REPORT_INIT {SSRP_AGENT_REPORT_VERSION}
+#define SSRP_AGENT_REPORT_INIT {.version = SSRP_AGENT_REPORT_VERSION}
 
 /* Do whatever is missing, in the order: identity, TPM, TPM protector,
  * recovery password, escrow, protection, association, rotation. Returns
