@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ssrp/sys/tpm.h"
+#include "ssrp/sys/volume.h"
 #include "tools/cli_main.h"
 #include "tools/cli_util.h"
 #include "tools/cmd_agent.h"
@@ -29,10 +30,9 @@ static const char usage[] =
 	"                                           '-' writes to standard output\n"
 	"  ssrp tpm srk-provision                   persist the SRK at 0x81000001\n"
 	"\n"
-	"Volumes (--volume bitlk:PATH (any BitLocker volume, read-only unless\n"
-	"bitlk:PATH?rw) or $SSRP_VOLUME; locked volumes are unlocked with\n"
-	"--tpm SPEC, --recovery-password-file FILE, --password-file FILE (a user\n"
-	"password; for unlock, read and decrypt) or --startup-key FILE.BEK; '-' is\n"
+	"Volumes (--volume SPEC, see Volume specs below, or $SSRP_VOLUME; locked volumes\n"
+	"are unlocked with --tpm SPEC, --recovery-password-file FILE, --password-file FILE\n"
+	"(a user password; for unlock, read and decrypt) or --startup-key FILE.BEK; '-' is\n"
 	"standard input):\n"
 	"  ssrp volume status [--json]              protection, protectors, reserved regions\n"
 	"  ssrp volume add-tpm [--pcrs 7,11]        seal the volume key to the TPM\n"
@@ -92,6 +92,9 @@ static const char usage[] =
 	"%s"
 	"  a bare TCTI string (swtpm:port=2321) means tss2:<that string>\n"
 	"\n"
+	"Volume specs:\n"
+	"%s"
+	"\n"
 	"Exit codes:\n"
 	"  0 success              4 unseal refused: PCRs differ from the sealed values\n"
 	"  1 other failure        5 TPM in dictionary-attack lockout\n"
@@ -116,7 +119,18 @@ void ssrp_cli_print_help(void)
 	for (size_t i = 0; (r = ssrp_tpm_registered_backend(i)) && n < sizeof specs; i++)
 		n += (size_t)snprintf(specs + n, sizeof specs - n, "  %s: %s\n      config: %s\n",
 				      r->info.name, r->info.description, r->info.config_help);
-	printf(usage, specs);
+	char vspecs[2048];
+	size_t m = 0;
+	vspecs[0] = '\0';
+	for (const ssrp_volume_backend *const *b = ssrp_volume_builtin_backends(); *b; b++)
+		m += (size_t)snprintf(vspecs + m, sizeof vspecs - m, "  %s: %s\n      config: %s\n",
+				      (*b)->info.name, (*b)->info.description,
+				      (*b)->info.config_help);
+	const ssrp_volume_backend *rv;
+	for (size_t i = 0; (rv = ssrp_volume_registered_backend(i)) && m < sizeof vspecs; i++)
+		m += (size_t)snprintf(vspecs + m, sizeof vspecs - m, "  %s: %s\n      config: %s\n",
+				      rv->info.name, rv->info.description, rv->info.config_help);
+	printf(usage, specs, vspecs);
 }
 
 int ssrp_cli_dispatch(int argc, char **argv)
