@@ -35,6 +35,7 @@ typedef struct agent_ctx {
 	ssrp_agent_report *rep;
 	ssrp_cloud_config *cfg;
 	ssrp_identity_config idc;
+	uint64_t started_ms; /* for opt->timeout_ms */
 	ssrp_platform *plat;
 	int plat_borrowed; /* opt->platform: the caller closes it */
 	ssrp_device_identity id;

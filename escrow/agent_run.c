@@ -160,28 +160,58 @@ static int volume_needs_work(agent_ctx *c)
 	return 0;
 }
 
-static int run_steps(agent_ctx *c)
+/* SSRP_E_CANCELLED when the caller asked to stop or the time is up. */
+static int should_stop(agent_ctx *c)
 {
-	int rc = SSRP_OK;
-	forget_stale(c);
-	if (volume_needs_work(c)) {
-		if ((rc = agent_tpm_ready(c)) != SSRP_OK)
-			return rc;
-		if ((rc = agent_step_tpm_protector(c)) != SSRP_OK ||
-		    (rc = agent_step_recovery(c)) != SSRP_OK ||
-		    (rc = agent_step_escrow(c)) != SSRP_OK ||
-		    (rc = agent_step_protection(c)) != SSRP_OK)
+	const ssrp_agent_options *o = c->opt;
+	if (o->cancel && o->cancel(o->cancel_ctx))
+		return ssrp_error_set(SSRP_E_CANCELLED,
+				      "the run was cancelled before its next step; what was done is "
+				      "kept and the next run goes on");
+	if (o->timeout_ms && ssrp_monotonic_ms() - c->started_ms >= o->timeout_ms)
+		return ssrp_error_set(SSRP_E_CANCELLED,
+				      "the run stopped after %lu ms (its time limit) before its next "
+				      "step; what was done is kept and the next run goes on",
+				      o->timeout_ms);
+	return SSRP_OK;
+}
+
+typedef int (*agent_step)(agent_ctx *c);
+
+static int run_list(agent_ctx *c, const agent_step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = should_stop(c);
+		if (!rc)
+			rc = steps[i](c);
+		if (rc)
 			return rc;
 	}
-	if ((rc = agent_step_association(c)) != SSRP_OK)
-		return rc;
-	if ((rc = agent_step_rotation(c)) != SSRP_OK)
-		return rc;
-	if ((rc = agent_step_verify(c)) != SSRP_OK || (rc = agent_step_hygiene(c)) != SSRP_OK)
-		return rc;
-	if (c->journal_dirty && (rc = agent_journal_save(c)) != SSRP_OK)
-		return rc;
 	return SSRP_OK;
+}
+
+static int run_steps(agent_ctx *c)
+{
+	static const agent_step volume_steps[] = {agent_tpm_ready, agent_step_tpm_protector,
+						  agent_step_recovery, agent_step_escrow,
+						  agent_step_protection};
+	static const agent_step other_steps[] = {agent_step_association, agent_step_rotation,
+						 agent_step_verify, agent_step_hygiene};
+	forget_stale(c);
+	int rc = volume_needs_work(c) ? run_list(c, volume_steps, 5) : SSRP_OK;
+	if (!rc)
+		rc = run_list(c, other_steps, 4);
+	/* a stop keeps what the finished steps recorded */
+	if ((!rc || rc == SSRP_E_CANCELLED) && c->journal_dirty) {
+		char why[512];
+		snprintf(why, sizeof why, "%s", ssrp_error_last());
+		int jrc = agent_journal_save(c);
+		if (jrc)
+			return jrc;
+		if (rc)
+			return ssrp_error_set(rc, "%s", why);
+	}
+	return rc;
 }
 
 static int finish(agent_ctx *c, int rc, uint64_t t0)
@@ -238,6 +268,7 @@ int ssrp_agent_run(const ssrp_agent_options *opt, ssrp_agent_report *out)
 	uint64_t t0 = ssrp_monotonic_ms();
 	agent_ctx c;
 	int rc = setup(&c, opt, out, 1);
+	c.started_ms = t0;
 	if (rc || out->state == SSRP_AGENT_NOT_REGISTERED)
 		return finish(&c, rc, t0);
 	rc = run_steps(&c);

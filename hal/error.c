@@ -81,6 +81,7 @@ const char *ssrp_error_name(int code)
 	case SSRP_E_RESERVED: return "reserved region";
 	case SSRP_E_PERMISSION: return "permission denied";
 	case SSRP_E_BUSY: return "busy: another run holds the lock";
+	case SSRP_E_CANCELLED: return "cancelled";
 	default: return "unknown error";
 	}
 }

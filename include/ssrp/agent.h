@@ -118,6 +118,14 @@ typedef struct ssrp_agent_options {
 	 * or a borrowed open handle, as for the volume and the TPM. */
 	const char *platform_spec;
 	ssrp_platform *platform;
+	/* Stopping a run: before each step the agent asks cancel(cancel_ctx)
+	 * (nonzero: stop) and looks at the clock (timeout_ms after the call
+	 * started; 0: no limit). A step under way finishes (its network calls
+	 * have their own time limits), the journal keeps what was done, and
+	 * the run fails with SSRP_E_CANCELLED; the next run goes on from there. */
+	int (*cancel)(void *cancel_ctx);
+	void *cancel_ctx;
+	unsigned long timeout_ms;
 } ssrp_agent_options;
 
 #define SSRP_AGENT_OPTIONS_INIT {.version = SSRP_AGENT_OPTIONS_VERSION}

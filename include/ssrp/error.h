@@ -37,6 +37,7 @@ typedef enum ssrp_error {
 	SSRP_E_RESERVED = -31,      /* the byte range is reserved by the volume format */
 	SSRP_E_PERMISSION = -32,    /* the platform refused: needs more privileges */
 	SSRP_E_BUSY = -33,          /* another run holds the lock: try again later */
+	SSRP_E_CANCELLED = -34,     /* the caller asked to stop, or its time ran out */
 } ssrp_error;
 
 /** The message of the last failure on this thread ("" when there was none). */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -206,6 +207,59 @@ static void test_borrowed_volume(void **st)
 	ssrp_volume_close(vol);
 }
 
+static int cancel_now(void *ctx)
+{
+	(*(int *)ctx)++;
+	return 1;
+}
+
+static int slow_no(void *ctx)
+{
+	(*(int *)ctx)++;
+	struct timespec ts = {0, 3 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	return 0;
+}
+
+/* A run asked to stop, or out of time, stops before its next step with
+ * SSRP_E_CANCELLED, the volume untouched. */
+static void test_cancel_and_timeout(void **st)
+{
+	(void)st;
+	char spec[420];
+	snprintf(spec, sizeof spec, "bitlk:%s/borrowed.img?rw", dir);
+	ssrp_volume *vol = NULL;
+	assert_int_equal(ssrp_volume_open(&vol, spec), SSRP_OK);
+	char cfg[400], journal[400];
+	snprintf(cfg, sizeof cfg, "%s/config-b.json", dir);
+	snprintf(journal, sizeof journal, "%s/cancel.journal", dir);
+	int calls = 0;
+	ssrp_agent_options o = SSRP_AGENT_OPTIONS_INIT;
+	o.config_path = cfg;
+	o.journal_path = journal;
+	o.volume = vol;
+	o.cancel = cancel_now;
+	o.cancel_ctx = &calls;
+	ssrp_agent_report r = SSRP_AGENT_REPORT_INIT;
+	assert_int_equal(ssrp_agent_run(&o, &r), SSRP_E_CANCELLED);
+	assert_int_equal(calls, 1);
+	assert_int_equal(r.state, SSRP_AGENT_FAILED);
+	assert_non_null(strstr(r.reason, "cancelled"));
+	assert_int_equal(r.volume_changes, 0);
+	o.cancel = slow_no;
+	o.timeout_ms = 1;
+	calls = 0;
+	assert_int_equal(ssrp_agent_run(&o, &r), SSRP_E_CANCELLED);
+	assert_int_equal(calls, 1);
+	assert_non_null(strstr(r.reason, "time limit"));
+	ssrp_protector prot[4];
+	size_t n = 0;
+	assert_int_equal(ssrp_volume_list_protectors(vol, prot, 4, &n), SSRP_OK);
+	for (size_t i = 0; i < n; i++)
+		assert_int_not_equal(prot[i].type, SSRP_PROTECTOR_TPM);
+	ssrp_volume_close(vol);
+}
+
 static void test_state_names(void **st)
 {
 	(void)st;
@@ -225,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_state_names),
 		cmocka_unit_test(test_versions_checked),
 		cmocka_unit_test(test_borrowed_volume),
+		cmocka_unit_test(test_cancel_and_timeout),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
