@@ -55,6 +55,11 @@ int ssrp_fs_move_aside(const char *path, char *moved, size_t moved_cap);
  * file (a FIFO, device or directory is refused at once, never waited on);
  * more than max bytes is refused. *out is NUL-terminated (not counted in
  * *len) and freed with ssrp_free_secret(*out, *len + 1). */
+/* Read fd to its end: at most max bytes (SSRP_E_INVALID when larger),
+ * NUL-terminated, in a buffer the caller frees with ssrp_free_secret(*out,
+ * *len + 1); name names it in errors. */
+int ssrp_fs_read_fd(int fd, const char *name, size_t max, unsigned char **out, size_t *len);
+
 int ssrp_fs_read_input(const char *path, size_t max, unsigned char **out, size_t *len);
 
 /* Write an output the user named: "-" is standard output; a character

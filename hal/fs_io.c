@@ -25,63 +25,13 @@ static const char *kind_of(mode_t m)
 			     : "not a regular file";
 }
 
-static int read_all(int fd, const char *name, size_t max, unsigned char **out, size_t *len)
-{
-	size_t cap = 4096 < max + 1 ? 4096 : max + 1, got = 0;
-	unsigned char *buf = ssrp_malloc(cap + 1);
-	if (!buf)
-		return ssrp_error_set(SSRP_E_NOMEM, "out of memory reading %s", name);
-	for (;;) {
-		if (got == cap) {
-			size_t ncap = cap * 2 < max + 1 ? cap * 2 : max + 1;
-			if (ncap == cap) /* read max + 1 bytes: too large */
-				break;
-			unsigned char *n = ssrp_malloc(ncap + 1);
-			if (!n) {
-				ssrp_free_secret(buf, cap + 1);
-				return ssrp_error_set(SSRP_E_NOMEM, "out of memory reading %s", name);
-			}
-			memcpy(n, buf, got);
-			ssrp_free_secret(buf, cap + 1);
-			buf = n;
-			cap = ncap;
-		}
-		ssize_t r = read(fd, buf + got, cap - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			ssrp_free_secret(buf, cap + 1);
-			return ssrp_error_set(SSRP_E_IO, "cannot read %s: %s", name, strerror(e));
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	if (got > max) {
-		ssrp_free_secret(buf, cap + 1);
-		return ssrp_error_set(SSRP_E_INVALID, "%s is larger than %zu bytes", name, max);
-	}
-	/* Hand back an exact-size copy so the caller frees *len + 1 bytes. */
-	unsigned char *exact = ssrp_malloc(got + 1);
-	if (!exact) {
-		ssrp_free_secret(buf, cap + 1);
-		return ssrp_error_set(SSRP_E_NOMEM, "out of memory reading %s", name);
-	}
-	memcpy(exact, buf, got);
-	exact[got] = '\0';
-	ssrp_free_secret(buf, cap + 1);
-	*out = exact;
-	*len = got;
-	return SSRP_OK;
-}
 
 int ssrp_fs_read_input(const char *path, size_t max, unsigned char **out, size_t *len)
 {
 	*out = NULL;
 	*len = 0;
 	if (!strcmp(path, "-"))
-		return read_all(STDIN_FILENO, "standard input", max, out, len);
+		return ssrp_fs_read_fd(STDIN_FILENO, "standard input", max, out, len);
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer; the type
 	 * check below then refuses it. */
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -103,7 +53,7 @@ int ssrp_fs_read_input(const char *path, size_t max, unsigned char **out, size_t
 	int flags = fcntl(fd, F_GETFL);
 	if (flags >= 0)
 		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-	int rc = read_all(fd, path, max, out, len);
+	int rc = ssrp_fs_read_fd(fd, path, max, out, len);
 	close(fd);
 	return rc;
 }

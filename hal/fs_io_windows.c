@@ -15,53 +15,6 @@
 #include "hal/win32_text.h"
 #include "ssrp/sys/error.h"
 
-static int read_all(int fd, const char *name, size_t max, unsigned char **out, size_t *len)
-{
-	size_t cap = 4096 < max + 1 ? 4096 : max + 1, got = 0;
-	unsigned char *buf = ssrp_malloc(cap + 1);
-	if (!buf)
-		return ssrp_error_set(SSRP_E_NOMEM, "out of memory reading %s", name);
-	for (;;) {
-		if (got == cap) {
-			size_t ncap = cap * 2 < max + 1 ? cap * 2 : max + 1;
-			if (ncap == cap)
-				break;
-			unsigned char *n = ssrp_malloc(ncap + 1);
-			if (!n) {
-				ssrp_free_secret(buf, cap + 1);
-				return ssrp_error_set(SSRP_E_NOMEM, "out of memory reading %s", name);
-			}
-			memcpy(n, buf, got);
-			ssrp_free_secret(buf, cap + 1);
-			buf = n;
-			cap = ncap;
-		}
-		size_t want = cap - got > 0x40000000u ? 0x40000000u : cap - got;
-		int r = _read(fd, buf + got, (unsigned)want);
-		if (r < 0) {
-			ssrp_free_secret(buf, cap + 1);
-			return ssrp_error_set(SSRP_E_IO, "cannot read %s: %s", name, strerror(errno));
-		}
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	if (got > max) {
-		ssrp_free_secret(buf, cap + 1);
-		return ssrp_error_set(SSRP_E_INVALID, "%s is larger than %zu bytes", name, max);
-	}
-	unsigned char *exact = ssrp_malloc(got + 1);
-	if (!exact) {
-		ssrp_free_secret(buf, cap + 1);
-		return ssrp_error_set(SSRP_E_NOMEM, "out of memory reading %s", name);
-	}
-	memcpy(exact, buf, got);
-	exact[got] = '\0';
-	ssrp_free_secret(buf, cap + 1);
-	*out = exact;
-	*len = got;
-	return SSRP_OK;
-}
 
 /* GetFileAttributesW of path: INVALID_FILE_ATTRIBUTES with *missing set
  * when nothing is there. */
@@ -96,7 +49,7 @@ int ssrp_fs_read_input(const char *path, size_t max, unsigned char **out, size_t
 	*len = 0;
 	if (!strcmp(path, "-")) {
 		_setmode(_fileno(stdin), _O_BINARY);
-		return read_all(_fileno(stdin), "standard input", max, out, len);
+		return ssrp_fs_read_fd(_fileno(stdin), "standard input", max, out, len);
 	}
 	int missing, bad_name;
 	DWORD a = attributes(path, &missing, &bad_name);
@@ -124,7 +77,7 @@ int ssrp_fs_read_input(const char *path, size_t max, unsigned char **out, size_t
 		_close(fd);
 		return ssrp_error_set(SSRP_E_INVALID, "%s is larger than %zu bytes", path, max);
 	}
-	int rc = read_all(fd, path, max, out, len);
+	int rc = ssrp_fs_read_fd(fd, path, max, out, len);
 	_close(fd);
 	return rc;
 }
