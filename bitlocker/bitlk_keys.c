@@ -1,4 +1,4 @@
-/* Key wrapping and text for the simulated volume (see volume_sim_keys.h). */
+/* Key wrapping and text for BitLocker volumes (see bitlk_keys.h). */
 #include <string.h>
 
 #include "bitlocker/fve_crypto.h"

@@ -1,4 +1,4 @@
-/* Key wrapping for the simulated volume: a key goes into a KEY datum, which
+/* Key wrapping for BitLocker volumes: a key goes into a KEY datum, which
  * AES-256-CCM encrypts under a key-encryption key with a nonce of
  * FILETIME (8) + the metadata's nonce counter (4), as BitLocker does. */
 #ifndef SSRP_BITLOCKER_BITLK_KEYS_H

@@ -1,4 +1,4 @@
-/* The simulated volume's layout (see volume_layout.h). */
+/* A BitLocker volume's layout (see bitlk_layout.h). */
 #include <stdio.h>
 #include <string.h>
 

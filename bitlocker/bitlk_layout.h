@@ -1,4 +1,6 @@
-/* Where things live in a simulated BitLocker volume of a given size.
+/* Where things live in a BitLocker volume of a given size: the placement
+ * ssrp-sim volume create gives a new volume; any volume's own placement
+ * (read from its metadata) maps the view to the disk the same way.
  *
  *   0              volume header (sector 0) and 15 empty sectors
  *   m1 = n/4       metadata copy 1 (64 KiB)      n = size in 64 KiB units
