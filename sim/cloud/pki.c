@@ -139,16 +139,13 @@ static EVP_PKEY *new_key(void)
 }
 
 /* Entra's MS-Organization-Access device keys are RSA-2048 (and Windows'
- * Schannel, as Wine's, loads a PFX client key only in that form). The
- * devices issued in one run share one key: making a 2048-bit key takes
- * tens of milliseconds, minutes for a 1,000-device tenant. Each device
- * still has its own certificate, which is what the Device Registration
- * Service and the association service know it by. */
-static EVP_PKEY *new_device_key(cloud_pki *pki)
+ * Schannel, as Wine's, loads a PFX client key only in that form). Each
+ * device has its own key, as on real devices; making one takes tens of
+ * milliseconds, so a large tenant that needs no device certificates is
+ * started with --device-certs. */
+static EVP_PKEY *new_device_key(void)
 {
-	if (!pki->device_key && !(pki->device_key = EVP_RSA_gen(2048)))
-		return NULL;
-	return EVP_PKEY_up_ref(pki->device_key) == 1 ? pki->device_key : NULL;
+	return EVP_RSA_gen(2048);
 }
 
 /* devices/<deviceId>.pfx: the key and the certificate in the PKCS#12 form
@@ -458,7 +455,6 @@ void cloud_pki_free(cloud_pki *pki)
 	EVP_PKEY_free(pki->ca_key);
 	X509_free(pki->issuer);
 	EVP_PKEY_free(pki->issuer_key);
-	EVP_PKEY_free(pki->device_key);
 	memset(pki, 0, sizeof *pki);
 }
 
@@ -520,7 +516,7 @@ int cloud_pki_device_cert(cloud_pki *pki, const char *device_id, const char *ten
 		EVP_PKEY_free(key);
 		return rc;
 	}
-	key = new_device_key(pki);
+	key = new_device_key();
 	x = key ? make_cert(device_id, key, pki->issuer) : NULL;
 	int bad = !x || add_ext(x, pki->issuer, NID_basic_constraints, "critical,CA:FALSE") ||
 		  add_ext(x, pki->issuer, NID_key_usage, "critical,digitalSignature,keyEncipherment") ||

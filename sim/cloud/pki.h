@@ -54,7 +54,6 @@ typedef struct cloud_pki {
 	X509 *issuer;           /* MS-Organization-Access */
 	EVP_PKEY *issuer_key;
 	int fresh_ca;           /* the CA was made by this setup (old device certs are void) */
-	EVP_PKEY *device_key;   /* the RSA key the devices issued in this run share */
 } cloud_pki;
 
 /* Load or make the CA and the intermediate in dir, and make the server

@@ -46,7 +46,7 @@ cp "$SSRP_SIM_CONFIG" "$work/demo-config.json"
 # The tenant: the demo's users and apps, N generated devices and their keys.
 "$(dirname "$0")/make_report_tenant.sh" "$work/demo.json" "$N" >"$work/tenant.json" ||
 	{ echo "cannot build the tenant"; exit 1; }
-start_cloud --state "$work/tenant.json"
+start_cloud --state "$work/tenant.json" --device-certs 0 # the report needs none
 jq --slurpfile old "$work/demo-config.json" \
 	'.app_id = $old[0].app_id | .app_secret_file = $old[0].app_secret_file' \
 	"$SSRP_SIM_CONFIG" >"$work/config.json"
@@ -127,7 +127,7 @@ expect "request log: no early retry" 0 "$(grep -c '"early_retry":true' "$SSRP_SI
 # without the permission: a clear refusal
 jq '(.apps[] | select(.secretSha256 != null) | .roles) = ["Device.Read.All"]' "$work/tenant.json" >"$work/noperm.json"
 "$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
-start_cloud --state "$work/noperm.json"
+start_cloud --state "$work/noperm.json" --device-certs 0
 jq --slurpfile old "$work/demo-config.json" \
 	'.app_id = $old[0].app_id | .app_secret_file = $old[0].app_secret_file' \
 	"$SSRP_SIM_CONFIG" >"$work/config.json"
