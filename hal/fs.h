@@ -7,6 +7,7 @@
 #define SSRP_HAL_FS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* mkdir -p with mode for each directory made; SSRP_E_IO naming the part. */
@@ -45,6 +46,9 @@ int ssrp_fs_check_trusted(const char *path, const char *what, unsigned flags);
  * or when the process ends. */
 typedef struct ssrp_fs_lock ssrp_fs_lock;
 int ssrp_fs_lock_acquire(ssrp_fs_lock **out, const char *path, unsigned wait_ms);
+/* For the lock's implementations: SSRP_E_BUSY (naming path and wait_ms)
+ * once deadline (monotonic ms) has passed, else a short sleep and SSRP_OK. */
+int ssrp_fs_lock_wait_turn(uint64_t deadline, const char *path, unsigned wait_ms);
 void ssrp_fs_lock_release(ssrp_fs_lock *lock);
 
 /* Move a file we cannot use out of the way, as PATH.corrupt-YYYYMMDDTHHMMSSZ

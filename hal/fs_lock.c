@@ -18,7 +18,6 @@ struct ssrp_fs_lock {
 	int fd;
 };
 
-#define LOCK_POLL_MS 50
 
 int ssrp_fs_lock_acquire(ssrp_fs_lock **out, const char *path, unsigned wait_ms)
 {
@@ -43,15 +42,11 @@ int ssrp_fs_lock_acquire(ssrp_fs_lock **out, const char *path, unsigned wait_ms)
 			close(fd);
 			return ssrp_error_set(SSRP_E_IO, "cannot lock %s: %s", path, strerror(e));
 		}
-		uint64_t now = ssrp_monotonic_ms();
-		if (now >= deadline) {
+		int rc = ssrp_fs_lock_wait_turn(deadline, path, wait_ms);
+		if (rc) {
 			close(fd);
-			return ssrp_error_set(SSRP_E_BUSY,
-					      "another run is in progress (it holds %s); waited %u ms",
-					      path, wait_ms);
+			return rc;
 		}
-		uint64_t left = deadline - now;
-		ssrp_sleep_ms(left < LOCK_POLL_MS ? (unsigned)left : LOCK_POLL_MS);
 	}
 	ssrp_fs_lock *l = ssrp_malloc(sizeof *l);
 	if (!l) {
