@@ -2,7 +2,8 @@
 # A simulated tenant for the escrow report (tests/integration/
 # test_assoc_report.sh, bench/verify.sh) on standard output: the users and
 # apps of DEMO (a state from GET /admin/state of the demo tenant), the app
-# with a secret holding only Device.Read.All and BitLockerKey.ReadBasic.All,
+# with a secret holding only Device.Read.All, User.Read.All (to see owners
+# beyond id: "limited information") and BitLockerKey.ReadBasic.All,
 # and N devices in mixed states, by device number i:
 #   trustType AzureAd, ServerAd, Workplace by i % 3; disabled when i % 11 == 0;
 #   no owner when i % 5 == 0, two when i % 10 == 1, else one;
@@ -37,5 +38,5 @@ BEGIN {
 printf '[%s]' "$(cat "$t/keys.part")" >"$t/keys.json"
 jq --slurpfile d "$t/devices.json" --slurpfile k "$t/keys.json" '
 	.devices = $d[0] | .recoveryKeys = $k[0] | .audit = [] |
-	(.apps[] | select(.secretSha256 != null) | .roles) = ["Device.Read.All", "BitLockerKey.ReadBasic.All"]' \
+	(.apps[] | select(.secretSha256 != null) | .roles) = ["Device.Read.All", "User.Read.All", "BitLockerKey.ReadBasic.All"]' \
 	"$demo"
