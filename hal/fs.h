@@ -1,8 +1,9 @@
 /* Small file-system services for the command and the simulators. POSIX:
  * fs.c, fs_io.c, fs_lock.c, fs_trust.c; Windows: the *_windows.c files of
- * the same names, where modes are ignored (files inherit their directory's
- * ACL) and ssrp_fs_check_trusted refuses with SSRP_E_NOTSUPPORTED (ACLs are
- * not read yet). */
+ * the same names, where files inherit their directory's ACL, a directory
+ * made with mode 0700 gets a private DACL (SYSTEM, Administrators, this
+ * user) and ssrp_fs_check_trusted reads owners and DACLs (fs_trust_windows.c
+ * says how "owner", "group or others" and "sticky" translate). */
 #ifndef SSRP_HAL_FS_H
 #define SSRP_HAL_FS_H
 

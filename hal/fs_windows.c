@@ -5,6 +5,7 @@
 #include <string.h>
 #include <windows.h>
 
+#include "hal/acl_windows.h"
 #include "hal/fs.h"
 #include "hal/mem.h"
 #include "hal/win32_text.h"
@@ -22,13 +23,21 @@ static int is_sep(char c)
 	return c == '/' || c == '\\';
 }
 
+/* A mode without group or other bits (0700) gives each directory made the
+ * private DACL of hal/acl_windows.h; any other inherits its parent's ACL. */
 int ssrp_fs_mkdirs(const char *dir, mode_t mode)
 {
-	(void)mode; /* the directory inherits its parent's ACL */
 	char path[4096];
 	size_t len = dir ? strlen(dir) : 0;
 	if (len == 0 || len >= sizeof path)
 		return ssrp_error_set(SSRP_E_INVALID, "bad directory '%s'", dir ? dir : "");
+	SECURITY_ATTRIBUTES sa = {sizeof sa, NULL, FALSE};
+	if (!(mode & 077)) {
+		int rc = ssrp_win32_private_dir_sd(&sa.lpSecurityDescriptor);
+		if (rc)
+			return rc;
+	}
+	int rc = SSRP_OK;
 	memcpy(path, dir, len + 1);
 	/* Skip a drive ("C:\") so the first directory made is below it. */
 	char *p = path + 1;
@@ -40,17 +49,22 @@ int ssrp_fs_mkdirs(const char *dir, mode_t mode)
 		char saved = *p;
 		*p = '\0';
 		wchar_t *w = ssrp_win32_widen(path);
-		if (!w)
-			return ssrp_error_set(SSRP_E_INVALID, "directory %s is not UTF-8", path);
-		BOOL ok = CreateDirectoryW(w, NULL) || GetLastError() == ERROR_ALREADY_EXISTS;
+		if (!w) {
+			rc = ssrp_error_set(SSRP_E_INVALID, "directory %s is not UTF-8", path);
+			break;
+		}
+		BOOL ok = CreateDirectoryW(w, &sa) || GetLastError() == ERROR_ALREADY_EXISTS;
 		ssrp_free(w);
-		if (!ok)
-			return win_error(SSRP_E_IO, "cannot create directory", path);
+		if (!ok) {
+			rc = win_error(SSRP_E_IO, "cannot create directory", path);
+			break;
+		}
 		*p = saved;
 		if (!saved)
 			break;
 	}
-	return SSRP_OK;
+	LocalFree(sa.lpSecurityDescriptor);
+	return rc;
 }
 
 int ssrp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)

@@ -4,7 +4,19 @@
  *   hal_probe sign KEY.pem CERT.pem DATA   thumbprint (hex) and the RS256
  *                                          signature of DATA (base64url)
  *   hal_probe atomic PATH TEXT             replace PATH with TEXT, read it back
- *   hal_probe lock PATH                    take the run lock, then again */
+ *   hal_probe lock PATH                    take the run lock, then again
+ *   hal_probe trust PATH [own]             ssrp_fs_check_trusted (own:
+ *                                          SSRP_FS_TRUST_OWN_DIR): "trusted"
+ *                                          or the error
+ *   hal_probe mkdir DIR                    ssrp_fs_mkdirs(DIR, 0700)
+ *   hal_probe acl PATH                     owner and DACL as SDDL, as the
+ *                                          system reports them
+ *   hal_probe setacl PATH SDDL             SetNamedSecurityInfoW with the
+ *                                          DACL of SDDL (unprotected) */
+#include <windows.h>
+
+#include <aclapi.h>
+#include <sddl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -82,14 +94,82 @@ static int lock(const char *path)
 	return 0;
 }
 
+static int trust(const char *path, int own)
+{
+	int rc = ssrp_fs_check_trusted(path, "probe", own ? SSRP_FS_TRUST_OWN_DIR : 0);
+	if (rc)
+		return failed(rc);
+	printf("trusted\n");
+	return 0;
+}
+
+static int make_dir(const char *dir)
+{
+	int rc = ssrp_fs_mkdirs(dir, 0700);
+	if (rc)
+		return failed(rc);
+	printf("made\n");
+	return 0;
+}
+
+static int acl(const char *path)
+{
+	wchar_t w[1024];
+	if (!MultiByteToWideChar(CP_UTF8, 0, path, -1, w, 1024))
+		return 1;
+	PSECURITY_DESCRIPTOR sd = NULL;
+	DWORD err = GetNamedSecurityInfoW(w, SE_FILE_OBJECT,
+					  OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
+					  NULL, NULL, NULL, NULL, &sd);
+	char *sddl = NULL;
+	if (err || !ConvertSecurityDescriptorToStringSecurityDescriptorA(
+			   sd, SDDL_REVISION_1, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
+			   &sddl, NULL)) {
+		printf("error %lu\n", err ? err : GetLastError());
+		return 1;
+	}
+	printf("%s\n", sddl);
+	LocalFree(sddl);
+	LocalFree(sd);
+	return 0;
+}
+
+static int set_acl(const char *path, const char *sddl)
+{
+	wchar_t w[1024];
+	PSECURITY_DESCRIPTOR sd = NULL;
+	BOOL present = FALSE, defaulted = FALSE;
+	PACL dacl = NULL;
+	if (!MultiByteToWideChar(CP_UTF8, 0, path, -1, w, 1024) ||
+	    !ConvertStringSecurityDescriptorToSecurityDescriptorA(sddl, SDDL_REVISION_1, &sd, NULL) ||
+	    !GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted)) {
+		printf("error %lu\n", GetLastError());
+		return 1;
+	}
+	DWORD err = SetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL,
+					  dacl, NULL);
+	LocalFree(sd);
+	printf(err ? "error %lu\n" : "set\n", err);
+	return err != 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "setacl"))
+		return set_acl(argv[2], argv[3]);
+	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "own"))) && !strcmp(argv[1], "trust"))
+		return trust(argv[2], argc == 4);
+	if (argc == 3 && !strcmp(argv[1], "mkdir"))
+		return make_dir(argv[2]);
+	if (argc == 3 && !strcmp(argv[1], "acl"))
+		return acl(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "sign"))
 		return sign(argv[2], argv[3], argv[4]);
 	if (argc == 4 && !strcmp(argv[1], "atomic"))
 		return atomic(argv[2], argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "lock"))
 		return lock(argv[2]);
-	fprintf(stderr, "usage: hal_probe sign KEY CERT DATA | atomic PATH TEXT | lock PATH\n");
+	fprintf(stderr, "usage: hal_probe sign KEY CERT DATA | atomic PATH TEXT | lock PATH | "
+			"trust PATH [own] | mkdir DIR | acl PATH | setacl PATH SDDL\n");
 	return 2;
 }

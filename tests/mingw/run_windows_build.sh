@@ -14,7 +14,9 @@
 #     libssrp.a): RS256 over CNG with a PKCS#8 and a PKCS#1 PEM key gives
 #     the signature OpenSSL gives (RSASSA-PKCS1-v1_5 is deterministic) and
 #     the certificate's SHA-1 thumbprint; an atomic replacement reads back;
-#     the run lock excludes a second holder until released.
+#     the run lock excludes a second holder until released;
+#   - the ACL checks (ssrp_fs_check_trusted) and the private directory
+#     ssrp_fs_mkdirs(0700) makes, as far as Wine keeps ACLs (see there).
 # Every missing part (cross-compiler, Wine, the mirror for the sources) is a
 # failure, not a skip: the bootstrap step installs them.
 set -u
@@ -23,8 +25,8 @@ out=$2
 wine=${SSRP_WINE:-/usr/lib/wine/wine64}
 triple=x86_64-w64-mingw32
 failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+pass() { printf 'ok   %s\n' "$1"; }
+fail() { printf 'FAIL %s\n' "$1"; failures=$((failures + 1)); }
 die() {
 	echo "FAIL $*"
 	exit 1
@@ -165,6 +167,81 @@ got_out=$(run_probe atomic "Z:$keys/journal.json" "new text")
 got_out=$(run_probe lock "Z:$keys/run.lock" | tr '\n' ' ')
 [ "$got_out" = "first=held second=busy after release=held " ] &&
 	pass "run lock: $got_out" || fail "run lock: $got_out (expected first=held second=busy after release=held)"
+
+# --- who may write the files that decide what ssrp does (hal/fs_trust_windows.c)
+# Wine 8 keeps no security descriptor for files on the Linux file system:
+# GetNamedSecurityInfoW builds one from the Unix owner and mode (owner: this
+# user, or ANONYMOUS LOGON for another uid; SYSTEM and the owner full;
+# Everyone from the "other" bits, the sticky bit lost), and
+# SetNamedSecurityInfoW turns a DACL into mode bits. So Everyone's write
+# (chmod o+w) and another owner (chown) are what can be shown here; an ACE
+# for BUILTIN\Users is checked only if this Wine keeps it (see below).
+acl="$out/acl"
+rm -rf "$acl" && mkdir -p "$acl" && chmod 755 "$acl"
+wacl="Z:$acl"
+d=$acl
+while [ "$d" != / ]; do
+	# Wine shows a sticky world-writable directory (/tmp) as one Everyone may
+	# empty, which the check rightly refuses: the tree must not be below one.
+	[ -n "$(find "$d" -maxdepth 0 -perm -o+w)" ] &&
+		die "$d is writable by others; build the tree elsewhere for the ACL checks"
+	d=$(dirname "$d")
+done
+probe_out() { (cd "$build" && "$wine" ./hal_probe.exe "$@") 2>/dev/null </dev/null | tr -d '\r'; }
+got_out=$(probe_out mkdir "$wacl/ProgramData/ssrp")
+sddl=$(probe_out acl "$wacl/ProgramData/ssrp")
+mode=$(stat -c %A "$acl/ProgramData/ssrp" 2>/dev/null)
+case "$got_out|$sddl|$mode" in
+made\|*"(A;OICI;FA;;;SY)"*\|d*---) case $sddl in
+	*";WD)"* | *";BU)"* | *";AU)"*) fail "the private directory's DACL lets others in: $sddl" ;;
+	*) pass "ssrp_fs_mkdirs(0700) makes a private directory: $sddl (Unix $mode)" ;;
+	esac ;;
+*) fail "ssrp_fs_mkdirs(0700): $got_out, DACL $sddl, Unix $mode (expected SYSTEM and the owner only)" ;;
+esac
+journal="$acl/ProgramData/ssrp/agent.journal"
+wjournal="$wacl/ProgramData/ssrp/agent.journal"
+got_out=$(probe_out trust "$wjournal" own)
+[ "$got_out" = trusted ] && pass "a journal not yet made, in the private directory: trusted" ||
+	fail "a journal not yet made, in the private directory: $got_out"
+printf '{}' >"$journal" && chmod 644 "$journal"
+got_out=$(probe_out trust "$wjournal" own)
+[ "$got_out" = trusted ] && pass "the journal in the private directory: trusted" ||
+	fail "the journal in the private directory: $got_out"
+chmod o+w "$journal"
+got_out=$(probe_out trust "$wjournal" own)
+case $got_out in
+"error -32: probe file $wjournal can be changed by Everyone (S-1-1-0): its ACL allows"*)
+	pass "a journal Everyone may write is refused: ${got_out#error -32: }" ;;
+*) fail "a journal Everyone may write: $got_out" ;;
+esac
+chmod o-w "$journal"
+chown nobody "$journal"
+got_out=$(probe_out trust "$wjournal" own)
+case $got_out in
+"error -32: probe file $wjournal belongs to NT AUTHORITY\ANONYMOUS LOGON (S-1-5-7), not to"*)
+	pass "a journal another user owns is refused: ${got_out#error -32: }" ;;
+*) fail "a journal another user owns: $got_out" ;;
+esac
+chown "$(id -u)" "$journal"
+mkdir -p "$acl/open" && chmod 757 "$acl/open" && printf '{}' >"$acl/open/config.json"
+got_out=$(probe_out trust "$wacl/open/config.json")
+case $got_out in
+"error -32: probe directory $(printf '%s' "$wacl/open" | tr / '\\') can be changed by Everyone (S-1-1-0)"*)
+	pass "a file in a directory Everyone may empty is refused: ${got_out#error -32: }" ;;
+*) fail "a file in a directory Everyone may empty: $got_out" ;;
+esac
+# An ACE for BUILTIN\Users that allows writing, through SetNamedSecurityInfoW.
+printf '{}' >"$acl/users.json" && chmod 644 "$acl/users.json"
+probe_out setacl "$wacl/users.json" 'D:(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x13019f;;;BU)' >/dev/null
+sddl=$(probe_out acl "$wacl/users.json")
+got_out=$(probe_out trust "$wacl/users.json")
+case $sddl in
+*";BU)"*) case $got_out in
+	*"can be changed by BUILTIN\Users (S-1-5-32-545)"*) pass "a file Users may write is refused: ${got_out#error -32: }" ;;
+	*) fail "a file Users may write ($sddl): $got_out" ;;
+	esac ;;
+*) pass "Wine gap: SetNamedSecurityInfoW kept no ACE for Users (read back $sddl, Unix $(stat -c %A "$acl/users.json")): the Users case is the Everyone one above" ;;
+esac
 
 if [ "$failures" -ne 0 ]; then
 	echo "$failures check(s) failed"
