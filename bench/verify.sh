@@ -42,8 +42,7 @@ cleanup() {
 	[ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
-SSRP_TPM=$("$ssrp_sim" swtpm start --dir "$work/tpm")
-export SSRP_TPM
+tpm=$("$ssrp_sim" swtpm start --dir "$work/tpm")
 start_cloud() {
 	env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" "$@" 2>"$work/cloud.err")
 	. "$env_file"
@@ -81,7 +80,7 @@ done <"$work/devices"
 agent() { # agent I [more]: one run; its HTTPS requests (all to DRS) added to $work/requests
 	d=$work/d$1
 	shift
-	"$ssrp" agent run --json --config "$d/config.json" --volume "bitlk:$d/os.img?rw" \
+	"$ssrp" agent run --tpm "$tpm" --json --config "$d/config.json" --volume "bitlk:$d/os.img?rw" \
 		--journal "$d/agent.journal" "$@" >"$work/run.json" 2>/dev/null || true
 	jq .run.httpRequests "$work/run.json" >>"$work/requests"
 }

@@ -11,6 +11,7 @@
 
 #include "hal/fs.h"
 #include "hal/mem.h"
+#include "hal/platform_paths.h"
 #include "ssrp/sys/error.h"
 #include "tools/cli_util.h"
 
@@ -135,10 +136,7 @@ int cli_parse_pcrs(uint32_t *out, const char *text)
 
 const char *cli_tpm_spec(const char *option)
 {
-	if (option)
-		return option;
-	const char *env = getenv("SSRP_TPM");
-	return env && *env ? env : NULL;
+	return option && *option ? option : NULL;
 }
 
 static const cli_option *find_option(const cli_option *opts, size_t n, const char *arg,
@@ -185,12 +183,16 @@ int cli_parse_options(void *args, const cli_option *opts, size_t n_opts, const c
 
 const char *cli_config_path(const char *given)
 {
-	const char *path = given ? given : getenv("SSRP_CONFIG");
-	if (!path || !*path) {
-		cli_usage_error("no configuration: give --config FILE or set SSRP_CONFIG");
+	if (given && !*given) {
+		cli_usage_error("--config names no file");
 		return NULL;
 	}
-	return path;
+	if (!given && !ssrp_fs_exists(ssrp_default_config_path)) {
+		cli_usage_error("no configuration: give --config FILE (%s does not exist)",
+				ssrp_default_config_path);
+		return NULL;
+	}
+	return given ? given : ssrp_default_config_path;
 }
 
 int cli_load_config(ssrp_cloud_config **cfg, const char *given, const char **path)

@@ -44,8 +44,10 @@ int cli_write_private_file(const char *path, const uint8_t *data, size_t len, in
 /* A whole decimal number from min to max: digits only, overflow refused. */
 int cli_parse_uint(uint64_t *out, const char *text, uint64_t min, uint64_t max);
 
-/* The configuration file: given (--config's value), else $SSRP_CONFIG.
- * NULL, after saying how to name one, when neither does (exit EXIT_USAGE). */
+/* The configuration file: given (--config's value), else the platform's
+ * (/etc/ssrp/config.json). NULL, after saying how to name one, when --config
+ * is empty or the default does not exist (exit EXIT_USAGE). The command reads
+ * no environment variable. */
 const char *cli_config_path(const char *given);
 /* Load the configuration cli_config_path names into *cfg (its path in *path
  * unless path is NULL): 0, EXIT_USAGE when none is named, or cli_fail's exit
@@ -77,7 +79,7 @@ typedef struct cli_option {
 int cli_parse_options(void *args, const cli_option *opts, size_t n_opts, const char **positional,
 		      int max_positional, int *n_positional, int argc, char **argv);
 
-/* The TPM spec: --tpm value, else $SSRP_TPM, else NULL (platform default). */
+/* The TPM spec: --tpm value, else NULL (the platform's TPM). */
 const char *cli_tpm_spec(const char *option);
 
 #endif

@@ -44,9 +44,9 @@ static const char usage[] =
 	"--verify reads it now.\n"
 	"status: where the device stands, from the journal and the volume alone.\n"
 	"\n"
-	"The configuration comes from --config or $SSRP_CONFIG (its \"device\" and \"agent\"\n"
-	"members); --volume, --tpm and --journal override the \"agent\" member; the TPM\n"
-	"defaults to $SSRP_TPM.\n"
+	"The configuration comes from --config (default /etc/ssrp/config.json; its \"device\"\n"
+	"and \"agent\" members); --volume, --tpm and --journal override the \"agent\" member;\n"
+	"the TPM defaults to agent.tpm, else the platform's.\n"
 	"One run at a time: a run waits up to 5 s for another to finish (the lock is the\n"
 	"journal's path + \".lock\"); status takes no lock. The journal must be writable by\n"
 	"this user (or root) only, and its directory too; a journal that cannot be read\n"
@@ -249,9 +249,9 @@ int ssrp_cmd_agent(int argc, char **argv)
 		return cli_usage_error("agent status changes nothing and asks no TPM: drop %s",
 				       a.force ? "--force-association" : a.tpm ? "--tpm" : "--verify");
 	ssrp_agent_options o = SSRP_AGENT_OPTIONS_INIT;
-	o.config_path = a.config ? a.config : getenv("SSRP_CONFIG");
+	o.config_path = cli_config_path(a.config);
 	if (!o.config_path)
-		return cli_usage_error("no configuration: give --config FILE or set SSRP_CONFIG");
+		return EXIT_USAGE;
 	o.volume_spec = a.volume;
 	o.tpm_spec = cli_tpm_spec(a.tpm);
 	o.journal_path = a.journal;

@@ -8,7 +8,7 @@
  *   ssrp assoc login ...   (tools/cmd_assoc_login.c)
  *   ssrp assoc report ...  (tools/cmd_assoc_report.c)
  *
- * The configuration is --config FILE, else $SSRP_CONFIG. One line per
+ * The configuration is --config FILE, else /etc/ssrp/config.json. One line per
  * decision on stdout (--json: one JSON object per line, the audit line's
  * fields); the audit trail goes where assoc.audit says. Exit 0 when every
  * decision is added / already / would-add, 1 when any is unknown, capped,
@@ -25,6 +25,7 @@
 #include "escrow/audit.h"
 #include "escrow/config.h"
 #include "hal/clock.h"
+#include "hal/platform_paths.h"
 #include "hal/mem.h"
 #include "ssrp/buf.h"
 #include "ssrp/sys/error.h"
@@ -44,7 +45,7 @@ static const char usage[] =
 	"       ssrp assoc login ...                          sign the service account in\n"
 	"       ssrp assoc report [--json | --csv | --html FILE]  keys and owners of every device\n"
 	"\n"
-	"All take --config FILE (default: $SSRP_CONFIG). Exit 0 when every user was added,\n"
+	"All take --config FILE (default: /etc/ssrp/config.json). Exit 0 when every user was added,\n"
 	"already there or would be added; 1 when any was unknown, capped, refused or failed;\n"
 	"2 for usage; 6 for malformed input.\n";
 
@@ -194,7 +195,7 @@ static int cmd_handle(const assoc_args *a)
 		char why[600];
 		snprintf(why, sizeof why, "%s", ssrp_error_last());
 		/* still audited: someone sent something */
-		const char *path = a->config ? a->config : getenv("SSRP_CONFIG");
+		const char *path = a->config ? a->config : ssrp_default_config_path;
 		ssrp_cloud_config *cfg = NULL;
 		ssrp_audit *audit = NULL;
 		if (path && !ssrp_cloud_config_load(&cfg, path) &&

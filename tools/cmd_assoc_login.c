@@ -25,7 +25,7 @@ static const char usage[] =
 	"Signs the service account in (a device code to enter at a browser; --username\n"
 	"with --password-file uses the password grant, for the simulator and tests) and\n"
 	"writes its refresh token to the configuration's refresh_token_file (0600).\n"
-	"The configuration comes from --config or $SSRP_CONFIG.\n";
+	"The configuration comes from --config (default /etc/ssrp/config.json).\n";
 
 typedef struct login_args {
 	const char *config, *username, *password_file;

@@ -4,7 +4,7 @@
  *   ssrp-assocd [--config FILE] [--listen HOST:PORT] [--port-file FILE]
  *                    [--workers N] [--dry-run]
  *
- * The configuration is --config, else $SSRP_CONFIG; its "assoc" member
+ * The configuration is --config, else /etc/ssrp/config.json; its "assoc" member
  * names the listen address, the TLS certificate and key files, the device
  * CA and the audit log, and "assoc.serve" its limits (escrow/config.h). SIGTERM or SIGINT stops it: no new connections, the
  * requests in flight are answered, exit 0. */
@@ -34,7 +34,7 @@ static const char usage[] =
 	"MS-Organization-Access, verified against assoc.device_ca_file), asks for its own\n"
 	"primary users to become owners of it; GET /healthz answers {\"status\":\"ok\"}.\n"
 	"\n"
-	"  --config FILE      the client configuration (default $SSRP_CONFIG); its \"assoc\"\n"
+	"  --config FILE      the client configuration (default /etc/ssrp/config.json); its \"assoc\"\n"
 	"                     member gives listen, tls_cert_file, tls_key_file,\n"
 	"                     device_ca_file and audit; \"assoc.serve\" the limits:\n"
 	"                     handshake_timeout_s (5), idle_timeout_s (30),\n"

@@ -3,7 +3,7 @@
  * with it without ever seeing it.
  *
  *   ssrp recover [--config FILE] [--device NAME | --key-id HEX] [--list]
- *                [--json] [--unlock VOLUME] [--username UPN --password-file F]
+ *                [--json] [--unlock VOLUME [--tpm SPEC]] [--username UPN --password-file F]
  *
  * Without --username the sign-in is a device code: the prompt goes to
  * standard error, the password (what was asked for) to standard output. */
@@ -25,7 +25,7 @@
 
 static const char usage[] =
 	"usage: ssrp recover [--config FILE] [--device NAME | --key-id HEX] [--list] [--json]\n"
-	"                    [--unlock VOLUME] [--username UPN --password-file FILE]\n"
+	"                    [--unlock VOLUME [--tpm SPEC]] [--username UPN --password-file FILE]\n"
 	"\n"
 	"Signs you in (a device code to enter at a browser; --username with --password-file\n"
 	"uses the password grant, for the simulator and tests), finds the devices you own\n"
@@ -35,14 +35,16 @@ static const char usage[] =
 	"                   (the recovery screen shows the key id)\n"
 	"  --list           list your devices with their key ids and dates, print no key\n"
 	"  --json           {\"device\",\"keyId\",\"created\",\"recoveryPassword\"}\n"
-	"  --unlock VOLUME  unlock that volume (e.g. sim:IMG) with the key instead of\n"
-	"                   printing it\n"
-	"The configuration comes from --config or $SSRP_CONFIG.\n"
+	"  --unlock VOLUME  unlock that volume (e.g. bitlk:IMG?rw) with the key instead of\n"
+	"                   printing it; with --tpm SPEC, then seal its TPM protector to\n"
+	"                   this boot's PCR values, as BitLocker does after a recovery\n"
+	"                   boot\n"
+	"The configuration comes from --config (default /etc/ssrp/config.json).\n"
 	"Exit codes: 0 ok, 10 refused (not your device, no such key), 8 the key did not\n"
 	"unlock the volume, 2 usage, 1 anything else.\n";
 
 typedef struct recover_args {
-	const char *config, *device, *key_id, *unlock, *username, *password_file;
+	const char *config, *device, *key_id, *unlock, *tpm, *username, *password_file;
 	int list, json, help;
 	const char *positional;
 } recover_args;
@@ -158,7 +160,8 @@ static int print_key(const ssrp_recover_choice *c, const char *password, int jso
 	return EXIT_OK;
 }
 
-static int unlock_volume(const char *spec, const ssrp_recover_choice *c, const char *password)
+static int unlock_volume(const char *spec, const char *tpm_spec, const ssrp_recover_choice *c,
+			 const char *password)
 {
 	ssrp_volume *vol = NULL;
 	int rc = ssrp_volume_open(&vol, spec);
@@ -166,10 +169,10 @@ static int unlock_volume(const char *spec, const ssrp_recover_choice *c, const c
 	if (!rc) {
 		rc = ssrp_volume_unlock_recovery_password(vol, password);
 		/* As BitLocker does after a recovery boot: with a TPM at hand
-		 * ($SSRP_TPM), seal the TPM protector to this boot's PCRs, so
+		 * (--tpm), seal the TPM protector to this boot's PCRs, so
 		 * the next start unlocks by itself again. */
 		ssrp_tpm *tpm = NULL;
-		if (rc == SSRP_OK && cli_tpm_spec(NULL) && ssrp_tpm_open(&tpm, cli_tpm_spec(NULL)) == SSRP_OK)
+		if (rc == SSRP_OK && tpm_spec && ssrp_tpm_open(&tpm, tpm_spec) == SSRP_OK)
 			resealed = ssrp_volume_reseal_tpm_protector(vol, tpm, 0) == SSRP_OK;
 		ssrp_tpm_close(tpm);
 		ssrp_volume_close(vol);
@@ -239,7 +242,7 @@ static int run(const recover_args *a)
 		ex = cli_fail(rc);
 		goto out;
 	}
-	ex = a->unlock ? unlock_volume(a->unlock, &c, password) : print_key(&c, password, a->json);
+	ex = a->unlock ? unlock_volume(a->unlock, cli_tpm_spec(a->tpm), &c, password) : print_key(&c, password, a->json);
 	ssrp_memzero(password, sizeof password);
 out:
 	fflush(stdout);
@@ -257,6 +260,7 @@ int ssrp_cmd_recover(int argc, char **argv)
 		{"--device", CLI_VALUE, offsetof(recover_args, device), NULL},
 		{"--key-id", CLI_VALUE, offsetof(recover_args, key_id), NULL},
 		{"--unlock", CLI_VALUE, offsetof(recover_args, unlock), NULL},
+		{"--tpm", CLI_VALUE, offsetof(recover_args, tpm), NULL},
 		{"--username", CLI_VALUE, offsetof(recover_args, username), NULL},
 		{"--password-file", CLI_VALUE, offsetof(recover_args, password_file), NULL},
 		{"--list", CLI_FLAG, offsetof(recover_args, list), NULL},

@@ -50,8 +50,8 @@ static int parse_args(volume_args *a, int argc, char **argv)
 				   &n_positional, argc, argv);
 	if (rc)
 		return rc;
-	if (!a->volume && !(a->volume = getenv("SSRP_VOLUME")))
-		return cli_usage_error("no volume: give --volume bitlk:PATH (or set SSRP_VOLUME)");
+	if (!a->volume)
+		return cli_usage_error("no volume: give --volume bitlk:PATH");
 	return 0;
 }
 
@@ -131,7 +131,7 @@ static int ensure_unlocked(ssrp_volume *vol, const volume_args *a)
 		return unlock_with_file(vol, a->rp_file);
 	if (!cli_tpm_spec(a->tpm))
 		return ssrp_error_set(SSRP_E_LOCKED,
-				      "the volume is locked: give --tpm SPEC (or SSRP_TPM) or "
+				      "the volume is locked: give --tpm SPEC or "
 				      "--recovery-password-file FILE");
 	return unlock_with_tpm(vol, a);
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Production is not the test bench: the ssrp command and libssrp carry no
-# simulator symbol, no test hook and no server stack, and the library reads
-# nothing from the environment. Each check runs on the simulator's command
+# simulator symbol, no test hook and no server stack, and neither the library
+# nor the production commands read the environment. Each check runs on the simulator's command
 # first, which must fail it (so the check can fail), then on production.
 #   production.sh BUILD_DIR
 set -eu
@@ -40,8 +40,12 @@ $(echo "$found" | head -20)"
 	echo "ok: $(basename "$f") holds no simulator symbol, test hook or server library"
 done
 
-# The library reads no environment variable (a test's knobs would be one).
-if nm -D --undefined-only "$build/libssrp.so" | grep -qw getenv; then
-	fail "libssrp.so calls getenv"
-fi
-echo "ok: libssrp.so reads no environment variable"
+# Neither the library nor the production commands read an environment
+# variable (a test's knobs would be one): settings come from options and the
+# configuration file. ssrp-sim reads its test knobs, so it must fail this.
+reads_env() { nm -D --undefined-only "$1" | grep -qw -e getenv -e secure_getenv; }
+reads_env "$build/ssrp-sim" || fail "the getenv check passed ssrp-sim: it could not fail"
+for f in "$build/libssrp.so" "$build/ssrp" "$build/ssrp-assocd"; do
+	! reads_env "$f" || fail "$(basename "$f") calls getenv"
+	echo "ok: $(basename "$f") reads no environment variable"
+done

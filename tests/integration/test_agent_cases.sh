@@ -49,7 +49,6 @@ tpm_spec=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
 env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" --job-command "$work/job.sh" 2>"$work/cloud.err") ||
 	{ echo "cannot start the simulated cloud:"; cat "$work/cloud.err"; exit 1; }
 . "$env_file"
-export SSRP_TPM="$tpm_spec"
 cfg=$SSRP_SIM_CONFIG
 ct=""
 for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
@@ -65,7 +64,7 @@ jq '.agent = {"association":"webhook"}' "$cfg" >"$work/webhook.json"
 # --- not registered: exit 12, the volume untouched, no journal
 "$ssrp_sim" volume create --volume "sim:$work/a.img" --size 4M >/dev/null 2>&1
 sum=$(sha256sum <"$work/a.img")
-expect "not registered: exit 12" 12 "$(run noreg "$ssrp" agent run --config "$work/nodevice.json" \
+expect "not registered: exit 12" 12 "$(run noreg "$ssrp" agent run --tpm "$tpm_spec" --config "$work/nodevice.json" \
 	--volume "bitlk:$work/a.img?rw" --journal "$work/a.journal")"
 contains "not registered: says so" "$(L).err" "not registered"
 expect "not registered: volume untouched" "$sum" "$(sha256sum <"$work/a.img")"
@@ -84,11 +83,11 @@ expect "no TPM: volume untouched" "$sum" "$(sha256sum <"$work/a.img")"
 # --- protected by hand with two recovery passwords: both escrowed, none added
 v="bitlk:$work/b.img?rw"
 "$ssrp_sim" volume create --volume "sim:$work/b.img" --size 4M >/dev/null 2>&1
-"$ssrp" volume add-tpm --volume "$v" >/dev/null 2>&1
-"$ssrp" volume add-recovery --volume "$v" >/dev/null 2>&1
-"$ssrp" volume add-recovery --volume "$v" >/dev/null 2>&1
-expect "by hand: protection on" 0 "$(run byhand-on "$ssrp" volume protection on --volume "$v")"
-expect "by hand: agent compliant" 0 "$(run byhand "$ssrp" agent run --config "$work/noassoc.json" \
+"$ssrp" volume add-tpm --tpm "$tpm_spec" --volume "$v" >/dev/null 2>&1
+"$ssrp" volume add-recovery --tpm "$tpm_spec" --volume "$v" >/dev/null 2>&1
+"$ssrp" volume add-recovery --tpm "$tpm_spec" --volume "$v" >/dev/null 2>&1
+expect "by hand: protection on" 0 "$(run byhand-on "$ssrp" volume protection --tpm "$tpm_spec" on --volume "$v")"
+expect "by hand: agent compliant" 0 "$(run byhand "$ssrp" agent run --tpm "$tpm_spec" --config "$work/noassoc.json" \
 	--volume "$v" --journal "$work/b.journal" --json)"
 expect "by hand: still two recovery passwords" 2 \
 	"$(jq '[.protectors[] | select(.type=="recovery-password")] | length' "$(L).out")"
@@ -106,7 +105,7 @@ for id in $ids; do
 done
 
 # --- webhook mode: the Automation job makes alice an owner
-expect "webhook: agent compliant" 0 "$(run webhook "$ssrp" agent run --config "$work/webhook.json" \
+expect "webhook: agent compliant" 0 "$(run webhook "$ssrp" agent run --tpm "$tpm_spec" --config "$work/webhook.json" \
 	--volume "$v" --journal "$work/b.journal" --json)"
 contains "webhook: accepted" "$(L).err" "went to the association webhook"
 expect "webhook: one request" 1 "$(jq .run.httpRequests "$(L).out")"
@@ -121,10 +120,10 @@ for _ in $(seq 1 50); do
 	sleep 0.2
 done
 expect "webhook: the job made alice an owner" yes "$alice"
-expect "webhook: next run sends nothing" 0 "$(run webhook2 "$ssrp" agent run --config "$work/webhook.json" \
+expect "webhook: next run sends nothing" 0 "$(run webhook2 "$ssrp" agent run --tpm "$tpm_spec" --config "$work/webhook.json" \
 	--volume "$v" --journal "$work/b.journal" --json)"
 expect "webhook: 0 requests" 0 "$(jq .run.httpRequests "$(L).out")"
-expect "webhook: forced sends again" 0 "$(run webhook3 "$ssrp" agent run --config "$work/webhook.json" \
+expect "webhook: forced sends again" 0 "$(run webhook3 "$ssrp" agent run --tpm "$tpm_spec" --config "$work/webhook.json" \
 	--volume "$v" --journal "$work/b.journal" --json --force-association)"
 expect "webhook: forced, one request" 1 "$(jq .run.httpRequests "$(L).out")"
 

@@ -58,7 +58,6 @@ show() { for f in "$@"; do [ -s "$f" ] && sed 's/^/  | /' "$f" | head -12; done;
 # ---- the parts ---------------------------------------------------------------
 tpm=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/err") ||
 	{ echo "cannot start swtpm:"; cat "$work/err"; exit 1; }
-unset SSRP_TPM # only the agent and the rotation's recovery unlock use the TPM
 env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" 2>"$work/err") ||
 	{ echo "cannot start the simulated cloud:"; cat "$work/err"; exit 1; }
 . "$env_file"
@@ -268,11 +267,11 @@ protectors "$work/rot.img"
 used_id=$(sed -n 's/ recovery-password$//p' "$work/prot" | head -n 1)
 # ... a firmware update changes PCR 7, the TPM no longer unseals, and the
 # user types the escrowed recovery password (BitLocker then seals the TPM
-# protector to the new PCR values: `volume unlock` does with SSRP_TPM).
+# protector to the new PCR values: `volume unlock` does with --tpm).
 "$ssrp" tpm pcr-extend 7 --data "firmware update" --tpm "$tpm" >/dev/null 2>"$work/err" ||
 	{ fail "pcr-extend"; show "$work/err"; }
 grep "^$used_id " "$work/escrowed" | head -n 1 | cut -d' ' -f2 | (umask 077 && cat >"$work/pw")
-SSRP_TPM=$tpm "$ssrp" volume unlock --volume "bitlk:$work/rot.img?rw" --recovery-password-file "$work/pw" \
+"$ssrp" volume unlock --tpm "$tpm" --volume "bitlk:$work/rot.img?rw" --recovery-password-file "$work/pw" \
 	>/dev/null 2>"$work/err" || { fail "recovery unlock"; show "$work/err"; }
 rm -f "$work/pw"
 protectors "$work/rot.img"

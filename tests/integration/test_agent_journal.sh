@@ -61,7 +61,6 @@ tpm_spec=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
 env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" 2>"$work/cloud.err") ||
 	{ echo "cannot start the simulated cloud:"; cat "$work/cloud.err"; exit 1; }
 . "$env_file"
-export SSRP_TPM="$tpm_spec"
 ct=""
 for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
 (umask 077 && printf 'Authorization: Bearer %s\n' "$(cat "$SSRP_SIM_ADMIN_TOKEN_FILE")" >"$work/adm")
@@ -92,7 +91,7 @@ fresh() { # fresh NAME: a new volume $work/NAME.img, its journal directory $work
 agent() { # agent NAME IMG JOURNAL [more]: `agent run --json`
 	n=$1 img=$2 j=$3
 	shift 3
-	run "$n" "$ssrp" agent run --config "$cfg" --volume "bitlk:$img?rw" --journal "$j" --json "$@"
+	run "$n" "$ssrp" agent run --tpm "$tpm_spec" --config "$cfg" --volume "bitlk:$img?rw" --journal "$j" --json "$@"
 }
 dev=$SSRP_SIM_DEVICE_ID
 
@@ -138,8 +137,8 @@ expect "trusted again: compliant" 0 "$(agent trust-ok "$work/t.img" "$J")"
 # ---- a journal is not proof of escrow ---------------------------------------
 fresh f
 J=$work/f/agent.journal
-"$ssrp" volume add-tpm --volume "bitlk:$work/f.img?rw" >/dev/null 2>&1 || fail "add-tpm f"
-"$ssrp" volume add-recovery --volume "bitlk:$work/f.img?rw" >/dev/null 2>&1 || fail "add-recovery f"
+"$ssrp" volume add-tpm --tpm "$tpm_spec" --volume "bitlk:$work/f.img?rw" >/dev/null 2>&1 || fail "add-tpm f"
+"$ssrp" volume add-recovery --tpm "$tpm_spec" --volume "bitlk:$work/f.img?rw" >/dev/null 2>&1 || fail "add-recovery f"
 rp=$(rp_ids "$work/f.img")
 (umask 077 && printf '{"version":1,"device_id":"%s","escrowed":[{"id":"%s","at":1764000000}]}\n' \
 	"$dev" "$rp" >"$J")
@@ -156,7 +155,7 @@ expect "then compliant at no cost" 0 "$(agent forged3 "$work/f.img" "$J")"
 expect "no cost: requests" 0 "$(jq .run.httpRequests "$(L).out")"
 
 # a forged rotation: the escrowed password would go for one never uploaded
-"$ssrp" volume add-recovery --volume "bitlk:$work/f.img?rw" >/dev/null 2>&1 || fail "add-recovery f 2"
+"$ssrp" volume add-recovery --tpm "$tpm_spec" --volume "bitlk:$work/f.img?rw" >/dev/null 2>&1 || fail "add-recovery f 2"
 rp2=$(rp_ids "$work/f.img" | grep -v "^$rp\$")
 (umask 077 && printf '{"version":1,"device_id":"%s","escrowed":[{"id":"%s","at":1764000000},{"id":"%s","at":1764000001}],"rotation":{"used":"%s","new":"%s"}}\n' \
 	"$dev" "$rp" "$rp2" "$rp" "$rp2" >"$J")

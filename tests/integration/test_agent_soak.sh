@@ -190,7 +190,7 @@ run_device() {
 		pw=$([ -n "$id" ] && escrowed_pw "$i" "$id")
 		if [ -n "$pw" ]; then
 			(umask 077 && printf '%s\n' "$pw" >"$d/pw")
-			if SSRP_TPM=$tpm "$ssrp" volume unlock --volume "bitlk:$d/os.img?rw" \
+			if "$ssrp" volume unlock --tpm "$tpm" --volume "bitlk:$d/os.img?rw" \
 				--recovery-password-file "$d/pw" >/dev/null 2>"$d/unlock.err"; then
 				echo "$id" >"$d/used"
 			else

@@ -55,7 +55,6 @@ tpm_spec=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
 env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" 2>"$work/cloud.err") ||
 	{ echo "cannot start the simulated cloud:"; cat "$work/cloud.err"; exit 1; }
 . "$env_file"
-export SSRP_TPM="$tpm_spec"
 cfg=$SSRP_SIM_CONFIG
 audit=$(jq -r .assoc.audit "$cfg")
 "$ssrp_assocd" --config "$cfg" >"$work/log/serve.out" 2>"$work/log/serve.err" &
@@ -72,12 +71,12 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q listening "$work/log/serve.err" && bre
 img=$work/os.img
 vol="bitlk:$img?rw"
 journal=$work/agent.journal
-agent() { "$ssrp" agent run --config "$cfg" --volume "$vol" --journal "$journal" "$@"; }
+agent() { "$ssrp" agent run --tpm "$tpm_spec" --config "$cfg" --volume "$vol" --journal "$journal" "$@"; }
 
 # --- a simulated OS volume with data
 expect "volume created" 0 "$(run create "$ssrp_sim" volume create --volume "sim:$img" --size 8M)"
 head -c 65536 /dev/urandom >"$work/data"
-expect "data written" 0 "$(run write "$ssrp" volume write --volume "$vol" --offset 1048576 --in "$work/data")"
+expect "data written" 0 "$(run write "$ssrp" volume write --tpm "$tpm_spec" --volume "$vol" --offset 1048576 --in "$work/data")"
 
 # --- first run
 expect "first run: compliant" 0 "$(run agent1 agent)"
@@ -107,17 +106,17 @@ expect "second run: 0 unseals" 0 "$(jq -r .run.tpmUnseals "$(cat "$work/last").o
 expect "second run: 0 durable writes" 0 "$(jq -r .run.durableWrites "$(cat "$work/last").out")"
 
 # --- a firmware update: the TPM refuses to unlock
-expect "firmware update measured" 0 "$(run firmware "$ssrp" tpm pcr-extend 7 --data "firmware 2.0")"
-expect "TPM unlock refused (PCR mismatch)" 4 "$(run unlock-tpm "$ssrp" volume unlock --volume "$vol")"
+expect "firmware update measured" 0 "$(run firmware "$ssrp" tpm pcr-extend --tpm "$tpm_spec" 7 --data "firmware 2.0")"
+expect "TPM unlock refused (PCR mismatch)" 4 "$(run unlock-tpm "$ssrp" volume unlock --tpm "$tpm_spec" --volume "$vol")"
 
 # --- alice recovers her own device
 key8=$(echo "$rp1" | tr -d '{' | cut -c1-8)
-expect "alice recovers and unlocks" 0 "$(run recover-alice "$ssrp" recover --config "$cfg" \
+expect "alice recovers and unlocks" 0 "$(run recover-alice "$ssrp" recover --tpm "$tpm_spec" --config "$cfg" \
 	--username "$SSRP_SIM_USER_UPN" --password-file "$SSRP_SIM_USER_PASSWORD_FILE" \
 	--key-id "$key8" --unlock "$vol")"
 contains "resealed" "$(cat "$work/last").out" "sealed its TPM protector"
-expect "TPM unlocks again" 0 "$(run unlock-tpm2 "$ssrp" volume unlock --volume "$vol")"
-expect "data read back" 0 "$(run read "$ssrp" volume read --volume "$vol" --offset 1048576 --length 65536 --out "$work/data.back")"
+expect "TPM unlocks again" 0 "$(run unlock-tpm2 "$ssrp" volume unlock --tpm "$tpm_spec" --volume "$vol")"
+expect "data read back" 0 "$(run read "$ssrp" volume read --tpm "$tpm_spec" --volume "$vol" --offset 1048576 --length 65536 --out "$work/data.back")"
 if cmp -s "$work/data" "$work/data.back"; then pass "data intact"; else fail "data differs"; fi
 expect "status: rotation pending" 11 "$(run status2 "$ssrp" agent status --config "$cfg" --volume "$vol" --journal "$journal" --json)"
 expect "status says rotation" true "$(jq -r .rotationPending "$(cat "$work/last").out")"
@@ -140,7 +139,7 @@ expect "no cost: unseals" 0 "$(jq -r .run.tpmUnseals "$(cat "$work/last").out")"
 
 # --- bob is refused the key
 key8b=$(echo "$rp2" | tr -d '{' | cut -c1-8)
-expect "bob is refused" 10 "$(run recover-bob "$ssrp" recover --config "$cfg" \
+expect "bob is refused" 10 "$(run recover-bob "$ssrp" recover --tpm "$tpm_spec" --config "$cfg" \
 	--username "$SSRP_SIM_USER2_UPN" --password-file "$SSRP_SIM_USER2_PASSWORD_FILE" --key-id "$key8b")"
 
 # --- no secret in any output

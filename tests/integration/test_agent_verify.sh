@@ -57,7 +57,6 @@ contains() { # contains NAME FILE TEXT
 
 tpm_spec=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
 	{ echo "cannot start swtpm:"; cat "$work/tpm.err"; exit 1; }
-export SSRP_TPM="$tpm_spec"
 start_cloud() { # start_cloud [--state FILE]
 	env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" "$@" 2>"$work/cloud.err") ||
 		{ echo "cannot start the simulated cloud:"; cat "$work/cloud.err"; exit 1; }
@@ -94,7 +93,7 @@ config() { # config FILE AGENT-JSON [BASE]: the simulator's configuration with t
 agent() { # agent NAME CONFIG IMG [more]: `agent run --json` with the journal $work/<img name>/
 	n=$1 c=$2 img=$3
 	shift 3
-	run "$n" "$ssrp" agent run --config "$c" --volume "bitlk:$img?rw" \
+	run "$n" "$ssrp" agent run --tpm "$tpm_spec" --config "$c" --volume "bitlk:$img?rw" \
 		--journal "${img%.img}/agent.journal" --json "$@"
 }
 dev=$SSRP_SIM_DEVICE_ID
@@ -187,7 +186,7 @@ done
 expect "3 rotations, retention 0: Entra ID holds exactly the key on the disk" \
 	"$(kid "$(rp_ids "$H")")" "$(cloud_keys "$dev")"
 # keys on the volume are never deleted, even with a damaged journal
-"$ssrp" volume add-recovery --volume "bitlk:$H?rw" >/dev/null 2>&1 || fail "add a second recovery password"
+"$ssrp" volume add-recovery --tpm "$tpm_spec" --volume "bitlk:$H?rw" >/dev/null 2>&1 || fail "add a second recovery password"
 expect "second password: escrowed" 0 "$(agent h4 "$work/ret0.json" "$H")"
 printf 'not a journal' >"$HJ"
 expect "damaged journal, retention 0: compliant" 0 "$(agent h5 "$work/ret0.json" "$H" --verify)"
@@ -241,7 +240,7 @@ expect "200 keys: the simulator holds 200" 200 "$(cloud_keys "$dev" | grep -c .)
 upload 1
 expect "201st key: refused" 409 "$(cat "$work/up.st")"
 contains "201st key: Entra ID's limit named" "$work/up.out" "error_key_limit"
-"$ssrp" volume add-recovery --volume "bitlk:$H?rw" >/dev/null 2>&1 || fail "add a third recovery password"
+"$ssrp" volume add-recovery --tpm "$tpm_spec" --volume "bitlk:$H?rw" >/dev/null 2>&1 || fail "add a third recovery password"
 expect "at the limit, retention -1: not yet (exit 11)" 11 "$(agent l1 "$work/keep.json" "$H")"
 contains "at the limit: reported" "$(L).err" "the most a device can hold"
 expect "at the limit, retention 0: room made, escrowed" 0 "$(agent l2 "$work/ret0.json" "$H")"

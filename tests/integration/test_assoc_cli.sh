@@ -110,15 +110,17 @@ expect "run without --device exits 2" 2 $?
 "$ssrp" assoc run --config "$cfg" --device "$SSRP_SIM_DEVICE_ID" --user a@b --password x >/dev/null 2>"$work/err"
 expect "--password refused" 2 $?
 contains "secret hint" "$work/err" "never taken on the command line"
-SSRP_CONFIG= "$ssrp" assoc run --device "$SSRP_SIM_DEVICE_ID" --user a@b >/dev/null 2>&1
+# The command reads no environment: SSRP_CONFIG names nothing to it.
+SSRP_CONFIG=$cfg "$ssrp" assoc run --device "$SSRP_SIM_DEVICE_ID" --user a@b >/dev/null 2>"$work/err"
 expect "no configuration exits 2" 2 $?
+contains "no configuration: says how to name one" "$work/err" "give --config FILE"
 printf '%s,alice@contoso.example\nnot-a-guid,bob@contoso.example\n' "$SSRP_SIM_DEVICE_ID" >"$work/bad.csv"
 "$ssrp" assoc batch --config "$cfg" --in "$work/bad.csv" >/dev/null 2>"$work/err"
 expect "malformed batch file exits 6" 6 $?
 contains "line number named" "$work/err" "line 2"
 printf '{"deviceId":"%s","users":["CONTOSO\\\\bob"]}\n' "$SSRP_SIM_DEVICE_ID" >"$work/ok.jsonl"
-SSRP_CONFIG=$cfg "$ssrp" assoc batch --in "$work/ok.jsonl" --summary-json >"$work/sum.json" 2>"$work/err"
-expect "batch via SSRP_CONFIG exits 0" 0 $?
+"$ssrp" assoc batch --config "$cfg" --in "$work/ok.jsonl" --summary-json >"$work/sum.json" 2>"$work/err"
+expect "batch exits 0" 0 $?
 expect "summary: already" 1 "$(jq .already "$work/sum.json")"
 contains "summary on stderr" "$work/err" "HTTP requests"
 contains "batch requester" "$audit" '"requester":"batch:ok.jsonl"'

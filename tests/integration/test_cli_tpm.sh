@@ -25,80 +25,79 @@ contains() { # contains NAME FILE TEXT
 		echo "FAIL $1: '$3' not in $2:"; sed 's/^/  | /' "$2"; failures=$((failures + 1)); fi
 }
 
-SSRP_TPM=$("$ssrp_sim" swtpm start --dir "$work/tpm") || { echo "cannot start swtpm"; exit 1; }
-export SSRP_TPM
-case "$SSRP_TPM" in tss2:swtpm:host=127.0.0.1,port=*) echo "ok   start prints the spec" ;;
-	*) echo "FAIL start printed '$SSRP_TPM'"; failures=$((failures + 1)) ;; esac
+tpm=$("$ssrp_sim" swtpm start --dir "$work/tpm") || { echo "cannot start swtpm"; exit 1; }
+case "$tpm" in tss2:swtpm:host=127.0.0.1,port=*) echo "ok   start prints the spec" ;;
+	*) echo "FAIL start printed '$tpm'"; failures=$((failures + 1)) ;; esac
 
-check "info" 0 "$ssrp" tpm info
+check "info" 0 "$ssrp" tpm info --tpm "$tpm"
 contains "info names the family" "$work/out" "family:        2.0"
-check "info --json" 0 "$ssrp" tpm info --json
+check "info --json" 0 "$ssrp" tpm info --tpm "$tpm" --json
 contains "json has the lockout" "$work/out" '"max_tries":'
-check "random" 0 "$ssrp" tpm random 16
+check "random" 0 "$ssrp" tpm random --tpm "$tpm" 16
 [ "$(tr -d '\n' <"$work/out" | wc -c)" -eq 32 ] && echo "ok   random prints 32 hex digits" ||
 	{ echo "FAIL random output"; failures=$((failures + 1)); }
-check "pcr-read" 0 "$ssrp" tpm pcr-read --pcrs 7,11
+check "pcr-read" 0 "$ssrp" tpm pcr-read --tpm "$tpm" --pcrs 7,11
 contains "pcr-read shows PCR 11" "$work/out" "sha256:11 0000000000000000"
-check "pcr-extend" 0 "$ssrp" tpm pcr-extend 11 --data "boot"
-check "pcr-read --json" 0 "$ssrp" tpm pcr-read --pcrs 11 --json
+check "pcr-extend" 0 "$ssrp" tpm pcr-extend --tpm "$tpm" 11 --data "boot"
+check "pcr-read --json" 0 "$ssrp" tpm pcr-read --tpm "$tpm" --pcrs 11 --json
 contains "PCR 11 changed" "$work/out" '"11":'
 
 printf 'correct horse battery staple' >"$work/secret"
-check "seal" 0 "$ssrp" tpm seal --pcrs 7,11 --in "$work/secret" --out "$work/blob"
-check "unseal" 0 "$ssrp" tpm unseal --in "$work/blob" --out "$work/plain"
+check "seal" 0 "$ssrp" tpm seal --tpm "$tpm" --pcrs 7,11 --in "$work/secret" --out "$work/blob"
+check "unseal" 0 "$ssrp" tpm unseal --tpm "$tpm" --in "$work/blob" --out "$work/plain"
 cmp -s "$work/secret" "$work/plain" && echo "ok   unsealed equals sealed" ||
 	{ echo "FAIL unsealed differs"; failures=$((failures + 1)); }
 [ "$(stat -c %a "$work/plain")" = 600 ] && echo "ok   unsealed file is 0600" ||
 	{ echo "FAIL unsealed file mode"; failures=$((failures + 1)); }
-check "unseal to stdout" 0 "$ssrp" tpm unseal --in "$work/blob" --out -
+check "unseal to stdout" 0 "$ssrp" tpm unseal --tpm "$tpm" --in "$work/blob" --out -
 contains "stdout has the secret" "$work/out" "correct horse"
 if grep -rq "correct horse" "$work/err"; then echo "FAIL secret on stderr"; failures=$((failures + 1)); fi
 
 printf 'precious' >"$work/target"
 ln -s "$work/target" "$work/link"
-check "unseal to a symbolic link: refused" 10 "$ssrp" tpm unseal --in "$work/blob" --out "$work/link"
+check "unseal to a symbolic link: refused" 10 "$ssrp" tpm unseal --tpm "$tpm" --in "$work/blob" --out "$work/link"
 contains "  says why" "$work/err" "symbolic link"
 [ -L "$work/link" ] && [ "$(cat "$work/target")" = precious ] && echo "ok   link and target untouched" ||
 	{ echo "FAIL the link or its target changed"; failures=$((failures + 1)); }
-check "unseal through the link when asked" 0 "$ssrp" tpm unseal --in "$work/blob" --out "$work/link" \
+check "unseal through the link when asked" 0 "$ssrp" tpm unseal --tpm "$tpm" --in "$work/blob" --out "$work/link" \
 	--follow-symlink
 cmp -s "$work/secret" "$work/target" && [ -L "$work/link" ] && echo "ok   the target has the secret" ||
 	{ echo "FAIL --follow-symlink"; failures=$((failures + 1)); }
 mkfifo "$work/fifo"
-check "seal --in FIFO: refused at once" 2 timeout 20 "$ssrp" tpm seal --in "$work/fifo" --out "$work/b2"
+check "seal --in FIFO: refused at once" 2 timeout 20 "$ssrp" tpm seal --tpm "$tpm" --in "$work/fifo" --out "$work/b2"
 contains "  says it is a FIFO" "$work/err" "is a FIFO"
-check "random 2^64+1 refused" 2 "$ssrp" tpm random 18446744073709551617
-check "pcr-extend 4294967307 (11 mod 2^32) refused" 2 "$ssrp" tpm pcr-extend 4294967307 --data x
-check "pcr-extend ' 11' refused" 2 "$ssrp" tpm pcr-extend " 11" --data x
+check "random 2^64+1 refused" 2 "$ssrp" tpm random --tpm "$tpm" 18446744073709551617
+check "pcr-extend 4294967307 (11 mod 2^32) refused" 2 "$ssrp" tpm pcr-extend --tpm "$tpm" 4294967307 --data x
+check "pcr-extend ' 11' refused" 2 "$ssrp" tpm pcr-extend --tpm "$tpm" " 11" --data x
 
-check "pcr change" 0 "$ssrp" tpm pcr-extend 11 --data "firmware update"
-check "unseal refused: exit 4" 4 "$ssrp" tpm unseal --in "$work/blob" --out "$work/plain2"
+check "pcr change" 0 "$ssrp" tpm pcr-extend --tpm "$tpm" 11 --data "firmware update"
+check "unseal refused: exit 4" 4 "$ssrp" tpm unseal --tpm "$tpm" --in "$work/blob" --out "$work/plain2"
 contains "refusal names the cause" "$work/err" "firmware update"
 [ ! -e "$work/plain2" ] && echo "ok   nothing written on refusal" ||
 	{ echo "FAIL file written on refusal"; failures=$((failures + 1)); }
 
 head -c 100 "$work/blob" >"$work/short"
-check "truncated blob: exit 6" 6 "$ssrp" tpm unseal --in "$work/short" --out "$work/x"
+check "truncated blob: exit 6" 6 "$ssrp" tpm unseal --tpm "$tpm" --in "$work/short" --out "$work/x"
 contains "truncation named" "$work/err" "truncated"
-check "missing file: exit 1" 1 "$ssrp" tpm unseal --in "$work/none" --out "$work/x"
+check "missing file: exit 1" 1 "$ssrp" tpm unseal --tpm "$tpm" --in "$work/none" --out "$work/x"
 check "bad TCTI: exit 2" 2 "$ssrp" tpm info --tpm "nosuchtcti:x"
-check "unknown option: exit 2" 2 "$ssrp" tpm info --bogus
-check "bad PCR list: exit 2" 2 "$ssrp" tpm pcr-read --pcrs 7,99
-check "seal without --in: exit 2" 2 "$ssrp" tpm seal --out "$work/b"
+check "unknown option: exit 2" 2 "$ssrp" tpm info --tpm "$tpm" --bogus
+check "bad PCR list: exit 2" 2 "$ssrp" tpm pcr-read --tpm "$tpm" --pcrs 7,99
+check "seal without --in: exit 2" 2 "$ssrp" tpm seal --tpm "$tpm" --out "$work/b"
 check "tbs cannot seal: exit 7" 7 "$ssrp_sim" tpm seal --in "$work/secret" --out "$work/b" \
 	--tpm "$(. "$work/tpm/swtpm.env"; echo "$SSRP_TPM_TBS")"
 
-SSRP_TPM=$("$ssrp_sim" swtpm restart --dir "$work/tpm")
-check "after restart PCR 11 is zero again" 0 "$ssrp" tpm pcr-read --pcrs 11
+tpm=$("$ssrp_sim" swtpm restart --dir "$work/tpm")
+check "after restart PCR 11 is zero again" 0 "$ssrp" tpm pcr-read --tpm "$tpm" --pcrs 11
 contains "PCR 11 reset" "$work/out" "sha256:11 0000000000000000000000000000000000000000000000000000000000000000"
-check "sealed before boot measured: still refused" 4 "$ssrp" tpm unseal --in "$work/blob" --out "$work/x"
-check "re-measure boot" 0 "$ssrp" tpm pcr-extend 11 --data "boot"
-check "unseal after restart" 0 "$ssrp" tpm unseal --in "$work/blob" --out "$work/plain3"
+check "sealed before boot measured: still refused" 4 "$ssrp" tpm unseal --tpm "$tpm" --in "$work/blob" --out "$work/x"
+check "re-measure boot" 0 "$ssrp" tpm pcr-extend --tpm "$tpm" 11 --data "boot"
+check "unseal after restart" 0 "$ssrp" tpm unseal --tpm "$tpm" --in "$work/blob" --out "$work/plain3"
 cmp -s "$work/secret" "$work/plain3" && echo "ok   same secret after restart" ||
 	{ echo "FAIL secret differs after restart"; failures=$((failures + 1)); }
 check "status" 0 "$ssrp_sim" swtpm status --dir "$work/tpm"
 check "stop" 0 "$ssrp_sim" swtpm stop --dir "$work/tpm"
-check "no TPM: exit 3" 3 "$ssrp" tpm info
+check "no TPM: exit 3" 3 "$ssrp" tpm info --tpm "$tpm"
 check "help" 0 "$ssrp" help
 contains "help lists exit code 4" "$work/out" "4 unseal refused"
 

@@ -43,8 +43,7 @@ slice() { tail -c +$(($2 + 1)) "$1" | head -c "$3"; }
 
 size=8388608
 img=$work/volume.img
-SSRP_VOLUME="bitlk:$img?rw"
-export SSRP_VOLUME
+vol="bitlk:$img?rw"
 : >"$work/all-stderr"
 
 run "create an 8M volume" "$ssrp_sim" volume create --volume "sim:$img" --size 8M
@@ -55,11 +54,11 @@ set -- 0:20000 1048699:5000 3000000:70000 7000001:12345 $((size - 4096)):4096
 for spot in "$@"; do
 	offset=${spot%%:*} length=${spot##*:}
 	head -c "$length" /dev/urandom >"$work/data.$offset"
-	run "write $length bytes at $offset" "$ssrp" volume write --offset "$offset" \
+	run "write $length bytes at $offset" "$ssrp" volume write --volume "$vol" --offset "$offset" \
 		--in "$work/data.$offset"
 done
 
-run "add a recovery password (--show)" "$ssrp" volume add-recovery --show
+run "add a recovery password (--show)" "$ssrp" volume add-recovery --volume "$vol" --show
 cp "$work/out" "$work/pw"
 password=$(cat "$work/pw")
 case "$password" in
@@ -68,15 +67,14 @@ case "$password" in
 *) fail "--show printed '$password'" ;;
 esac
 
-SSRP_TPM=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>>"$work/all-stderr") ||
+tpm=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>>"$work/all-stderr") ||
 	{ echo "cannot start swtpm"; exit 1; }
-export SSRP_TPM
-run "measure PCR 7" "$ssrp" tpm pcr-extend 7 --data "secure boot policy"
-run "measure PCR 11" "$ssrp" tpm pcr-extend 11 --data "boot manager"
-run "add a TPM protector" "$ssrp" volume add-tpm
-run "protection on" "$ssrp" volume protection on
+run "measure PCR 7" "$ssrp" tpm pcr-extend --tpm "$tpm" 7 --data "secure boot policy"
+run "measure PCR 11" "$ssrp" tpm pcr-extend --tpm "$tpm" 11 --data "boot manager"
+run "add a TPM protector" "$ssrp" volume add-tpm --volume "$vol" --tpm "$tpm"
+run "protection on" "$ssrp" volume protection --volume "$vol" --tpm "$tpm" on
 
-run "status" "$ssrp" volume status
+run "status" "$ssrp" volume status --volume "$vol"
 cp "$work/out" "$work/status"
 rp_id=$(awk '$1 == "protector:" && $3 == "recovery" { print $2 }' "$work/status")
 tpm_id=$(awk '$1 == "protector:" && $3 == "TPM" { print $2 }' "$work/status")
@@ -87,7 +85,7 @@ else
 	fail "status lists $count protector(s): rp '$rp_id', TPM '$tpm_id'"
 	sed 's/^/  | /' "$work/status"
 fi
-run "status --json" "$ssrp" volume status --json
+run "status --json" "$ssrp" volume status --volume "$vol" --json
 cp "$work/out" "$work/status.json"
 
 # ssrp's view of the whole volume: the ranges it serves, read with the
@@ -99,7 +97,7 @@ else fail "status names $(wc -l <"$work/holes") reserved region(s)"; fi
 : >"$work/view"
 pos=0
 read_range() { # read_range OFFSET LENGTH: append ssrp's bytes to the view
-	run "ssrp reads $2 bytes at $1" "$ssrp" volume read --offset "$1" --length "$2" \
+	run "ssrp reads $2 bytes at $1" "$ssrp" volume read --volume "$vol" --offset "$1" --length "$2" \
 		--out "$work/part" --recovery-password-file "$work/pw"
 	if [ -f "$work/part" ]; then cat "$work/part" >>"$work/view"; rm -f "$work/part"; fi
 }
@@ -112,7 +110,7 @@ done <"$work/holes"
 if [ "$(wc -c <"$work/view")" -eq "$size" ]; then ok "ssrp's view has $size bytes"
 else fail "ssrp's view has $(wc -c <"$work/view") bytes"; fi
 first_hole=$(head -n 1 "$work/holes" | cut -d' ' -f1)
-if "$ssrp" volume read --offset "$first_hole" --length 512 --out "$work/x" \
+if "$ssrp" volume read --volume "$vol" --offset "$first_hole" --length 512 --out "$work/x" \
 	--recovery-password-file "$work/pw" >/dev/null 2>"$work/err"; then
 	fail "ssrp read a reserved region"
 else
@@ -174,7 +172,7 @@ if [ "$leaked" -eq 0 ]; then ok "dislocker with a wrong password yields none of 
 else fail "dislocker decrypted data with a wrong password"; fi
 
 # `ssrp volume decrypt` streams the same view in one go.
-run "ssrp volume decrypt" "$ssrp" volume decrypt --out "$work/decrypted" \
+run "ssrp volume decrypt" "$ssrp" volume decrypt --volume "$vol" --out "$work/decrypted" \
 	--recovery-password-file "$work/pw"
 if cmp -s "$work/decrypted" "$work/view"; then ok "ssrp volume decrypt gives ssrp's view"
 else fail "ssrp volume decrypt differs from the view read piece by piece"; fi
@@ -238,7 +236,7 @@ for method in xts-aes-128 xts-aes-256 aes-cbc-128 aes-cbc-256 aes-cbc-diffuser-1
 	run "$method: write" "$ssrp" volume write --volume "bitlk:$mimg?rw" --offset 0 --in "$work/data.0"
 	run "$method: add a recovery password" "$ssrp" volume add-recovery --volume "bitlk:$mimg?rw" --show
 	cp "$work/out" "$work/mpw"
-	run "$method: protection on" "$ssrp" volume protection on --volume "bitlk:$mimg?rw"
+	run "$method: protection on" "$ssrp" volume protection --tpm "$tpm" on --volume "bitlk:$mimg?rw"
 	run "$method: decrypt" "$ssrp" volume decrypt --volume "bitlk:$mimg" \
 		--recovery-password-file "$work/mpw" --out "$work/$method.plain"
 	if slice "$work/$method.plain" 0 20000 | cmp -s - "$work/data.0"; then
