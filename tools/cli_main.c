@@ -1,6 +1,6 @@
 /* The ssrp command's words: parses the first and hands over to a
  * subcommand. The production command (tools/ssrp.c) and the simulator's
- * (tools/ssrp_sim.c) share it. */
+ * (sim/cli/ssrp_sim.c) share it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -28,7 +28,7 @@
 #include "sim/cloud/server.h"
 #include "ssrp/sys/error.h"
 #include "tools/cli_util.h"
-#include "tools/cmd_sim_cloud.h"
+#include "sim/cli/cmd_sim_cloud.h"
 
 #define LOCK_FILE "cloud.lock"
 #define DAEMON_LOG "cloud.log"

@@ -18,7 +18,7 @@
 #include "tools/cli_main.h"
 #include "tools/cli_util.h"
 #include "tools/cmd_agent.h"
-#include "tools/cmd_sim.h"
+#include "sim/cli/cmd_sim.h"
 
 static unsigned long kill_at;
 

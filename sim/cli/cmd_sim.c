@@ -1,14 +1,14 @@
 /* `ssrp-sim swtpm` and `ssrp-sim cloud`: the simulator pieces:
  *   ssrp-sim swtpm start|stop|restart|status --dir DIR [--env]
- *   ssrp-sim cloud start|run|stop|status --dir DIR ...  (tools/cmd_sim_cloud.c)
+ *   ssrp-sim cloud start|run|stop|status --dir DIR ...  (sim/cli/cmd_sim_cloud.c)
  * A thin layer over sim/swtpm.h and sim/cloud/server.h. */
 #include <stdio.h>
 #include <string.h>
 
 #include "sim/swtpm.h"
 #include "tools/cli_util.h"
-#include "tools/cmd_sim.h"
-#include "tools/cmd_sim_cloud.h"
+#include "sim/cli/cmd_sim.h"
+#include "sim/cli/cmd_sim_cloud.h"
 
 static const char usage[] =
 	"usage: ssrp-sim swtpm start   --dir DIR [--env]  start a software TPM keeping its\n"

@@ -1,5 +1,5 @@
-#ifndef SSRP_TOOLS_CMD_SIM_H
-#define SSRP_TOOLS_CMD_SIM_H
+#ifndef SSRP_SIM_CLI_CMD_SIM_H
+#define SSRP_SIM_CLI_CMD_SIM_H
 /* `ssrp-sim swtpm ...` and `ssrp-sim cloud ...`; argv[1] is "swtpm" or
  * "cloud". Returns the exit code. */
 int ssrp_cmd_sim(int argc, char **argv);

@@ -8,7 +8,7 @@
 #include "ssrp/sim.h"
 #include "ssrp/volume.h"
 #include "tools/cli_util.h"
-#include "tools/cmd_sim.h"
+#include "sim/cli/cmd_sim.h"
 
 typedef struct create_args {
 	const char *volume, *size, *method;
