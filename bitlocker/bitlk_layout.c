@@ -24,6 +24,8 @@ int ssrp_bitlk_layout_for(ssrp_bitlk_layout *out, uint64_t size)
 	out->relocated_at = out->copies[0] + SSRP_FVE_REGION;
 	out->relocated_size = SSRP_FVE_RELOCATED_SIZE;
 	out->sector = SSRP_FVE_SECTOR;
+	out->encrypted_size = size;
+	out->converting_size = 0;
 	return SSRP_OK;
 }
 
@@ -40,6 +42,9 @@ int ssrp_bitlk_layout_check(const ssrp_bitlk_layout *l, uint64_t dev_size)
 		     l->relocated_size > l->size || l->relocated_at > dev_size ||
 		     dev_size - l->relocated_at < l->relocated_size))
 		bad = "the relocated sectors";
+	if (!bad && (l->encrypted_size > l->size || l->encrypted_size % l->sector ||
+		     l->converting_size % l->sector || l->converting_size > l->size - l->encrypted_size))
+		bad = "the encrypted part (conversion progress)";
 	if (bad)
 		return ssrp_error_set(SSRP_E_FORMAT,
 				      "volume layout: %s does not fit (size %llu, metadata at "
@@ -66,11 +71,18 @@ uint64_t ssrp_bitlk_layout_physical(const ssrp_bitlk_layout *l, uint64_t s)
 	for (int i = 0; i < 3; i++)
 		if (in_region(offset, l->copies[i], SSRP_FVE_REGION))
 			return UINT64_MAX;
-	if (in_region(offset, l->relocated_at, l->relocated_size))
+	if (in_region(offset, l->relocated_at, l->relocated_size) ||
+	    in_region(offset, l->encrypted_size, l->converting_size))
 		return UINT64_MAX;
 	if (offset < l->relocated_size)
 		return l->relocated_at / l->sector + s;
 	return s;
+}
+
+int ssrp_bitlk_layout_plain(const ssrp_bitlk_layout *l, uint64_t s)
+{
+	uint64_t offset = s * l->sector;
+	return offset >= l->relocated_size && offset >= l->encrypted_size;
 }
 
 size_t ssrp_bitlk_layout_regions(const ssrp_bitlk_layout *l,
@@ -84,5 +96,10 @@ size_t ssrp_bitlk_layout_regions(const ssrp_bitlk_layout *l,
 	out[3].offset = l->relocated_at;
 	out[3].length = l->relocated_size;
 	snprintf(out[3].what, sizeof out[3].what, "relocated boot sectors");
+	if (!l->converting_size)
+		return SSRP_BITLK_LAYOUT_REGIONS - 1;
+	out[4].offset = l->encrypted_size;
+	out[4].length = l->converting_size;
+	snprintf(out[4].what, sizeof out[4].what, "region being converted");
 	return SSRP_BITLK_LAYOUT_REGIONS;
 }

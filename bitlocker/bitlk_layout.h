@@ -10,7 +10,15 @@
  * The decrypted view is as large as the file. Logical sectors 0..15 are
  * stored in the relocated area, encrypted with the tweak of the physical
  * sector that holds them; the metadata copies and the relocated area are
- * holes (zeros) in the view, as dislocker and libbde show them. */
+ * holes (zeros) in the view, as dislocker and libbde show them.
+ *
+ * While Windows converts a volume (encrypting front to back, decrypting
+ * back to front, or paused in between) only the first encrypted_size bytes
+ * are encrypted: the sectors after them are stored as they are and read
+ * and written as they are, and the relocated sectors stay encrypted (Windows
+ * moves them first). The region being converted right now
+ * (converting_size bytes at encrypted_size) is a hole, as dislocker shows
+ * it: its bytes are in flux. */
 #ifndef SSRP_BITLOCKER_BITLK_LAYOUT_H
 #define SSRP_BITLOCKER_BITLK_LAYOUT_H
 
@@ -20,7 +28,7 @@
 #include "ssrp/volume.h"
 
 #define SSRP_BITLK_VOLUME_MIN (1024u * 1024u)
-#define SSRP_BITLK_LAYOUT_REGIONS 4
+#define SSRP_BITLK_LAYOUT_REGIONS 5
 
 typedef struct ssrp_bitlk_layout {
 	uint64_t size;           /* the decrypted view */
@@ -28,6 +36,8 @@ typedef struct ssrp_bitlk_layout {
 	uint64_t relocated_at;   /* where the view's first relocated_size bytes are stored */
 	uint64_t relocated_size;
 	uint32_t sector;         /* 512 or 4096 */
+	uint64_t encrypted_size; /* bytes from the start stored encrypted (size when done) */
+	uint64_t converting_size; /* bytes after them in conversion (a hole), usually 0 */
 } ssrp_bitlk_layout;
 
 /* SSRP_E_INVALID naming the rule when size cannot hold a volume. */
@@ -40,6 +50,9 @@ int ssrp_bitlk_layout_check(const ssrp_bitlk_layout *l, uint64_t dev_size);
 /* The physical sector that stores logical sector s, or UINT64_MAX when s is
  * in a hole. */
 uint64_t ssrp_bitlk_layout_physical(const ssrp_bitlk_layout *l, uint64_t s);
+
+/* 1 when logical sector s is stored as it is (past the encrypted part). */
+int ssrp_bitlk_layout_plain(const ssrp_bitlk_layout *l, uint64_t s);
 
 /* The holes in the view, for ssrp_volume_reserved_regions. */
 size_t ssrp_bitlk_layout_regions(const ssrp_bitlk_layout *l,

@@ -151,11 +151,16 @@ void ssrp_bitlk_store_close(ssrp_bitlk_store *s)
 static int take_layout(ssrp_bitlk_store *s, const ssrp_fve_metadata *md)
 {
 	ssrp_bitlk_layout *l = &s->layout;
-	l->size = md->volume_size;
+	l->sector = s->boot.sector_size;
+	/* Done converting, the encrypted size is the volume's; part-way, the
+	 * volume is the whole device, as cryptsetup maps it. */
+	int done = md->state == SSRP_FVE_STATE_ENCRYPTED && md->next_state == SSRP_FVE_STATE_ENCRYPTED;
+	l->size = done ? md->volume_size : s->dev_size / l->sector * l->sector;
+	l->encrypted_size = md->volume_size;
+	l->converting_size = md->state == SSRP_FVE_STATE_SWITCHING ? md->convert_size : 0;
 	memcpy(l->copies, md->copies, sizeof l->copies);
 	l->relocated_at = md->relocated_at;
 	l->relocated_size = md->relocated_size;
-	l->sector = s->boot.sector_size;
 	int rc = ssrp_bitlk_layout_check(l, s->dev_size);
 	return rc ? rc : map_volume(s);
 }

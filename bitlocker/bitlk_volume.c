@@ -238,11 +238,12 @@ static int bitlk_status(void *ctx, ssrp_volume_status *out)
 	out->protection = has_protection(v, SSRP_FVE_PROTECT_CLEAR_KEY) ? SSRP_PROTECTION_OFF
 									 : SSRP_PROTECTION_ON;
 	out->encryption_method = v->md->method;
-	/* Where a conversion stopped is not recorded in a form ssrp reads. */
-	out->percent_encrypted = v->md->state == SSRP_FVE_STATE_ENCRYPTED &&
-					 v->md->next_state == SSRP_FVE_STATE_ENCRYPTED
-				 ? 100
-				 : -1;
+	const ssrp_bitlk_layout *l = &v->store.layout;
+	out->percent_encrypted = l->encrypted_size >= l->size ? 100
+				 : (int)(l->encrypted_size * 100 / l->size);
+	out->conversion_state = v->md->state;
+	out->conversion_next_state = v->md->next_state;
+	out->encrypted_size = l->encrypted_size;
 	out->locked = !v->unlocked;
 	out->last_unlock_recovery = (v->md->flags & SSRP_FVE_FLAG_LAST_UNLOCK_RECOVERY) != 0;
 	if (out->last_unlock_recovery)
@@ -613,15 +614,35 @@ static int bitlk_protection_off(void *ctx)
 	return rc ? rc : commit(v, 1, NULL);
 }
 
-/* Logical sectors first.. that are stored in consecutive physical sectors;
- * *phys gets the first one's. */
-static size_t run_length(const bitlk_volume *v, uint64_t first, uint64_t last, uint64_t *phys)
+/* Logical sectors first.. that are stored in consecutive physical sectors,
+ * all encrypted or all as they are; *phys gets the first one's, *plain
+ * says which. */
+static size_t run_length(const bitlk_volume *v, uint64_t first, uint64_t last, uint64_t *phys,
+			 int *plain)
 {
-	*phys = ssrp_bitlk_layout_physical(&v->store.layout, first);
+	const ssrp_bitlk_layout *l = &v->store.layout;
+	*phys = ssrp_bitlk_layout_physical(l, first);
+	*plain = ssrp_bitlk_layout_plain(l, first);
 	size_t n = 1;
-	while (first + n <= last && ssrp_bitlk_layout_physical(&v->store.layout, first + n) == *phys + n)
+	while (first + n <= last && ssrp_bitlk_layout_physical(l, first + n) == *phys + n &&
+	       ssrp_bitlk_layout_plain(l, first + n) == *plain)
 		n++;
 	return n;
+}
+
+/* k sectors from in to out: through the cipher, or copied when they are
+ * stored as they are (a conversion not finished). */
+static int code(const bitlk_volume *v, uint8_t *out, const uint8_t *in, uint64_t phys, size_t k,
+		int plain, int encrypting)
+{
+	size_t sector = v->store.layout.sector;
+	if (plain) {
+		if (out != in)
+			memcpy(out, in, k * sector);
+		return SSRP_OK;
+	}
+	return encrypting ? ssrp_fve_cipher_encrypt(v->cipher, out, in, phys, k, sector)
+			  : ssrp_fve_cipher_decrypt(v->cipher, out, in, phys, k, sector);
 }
 
 /* Whole sectors go straight between the caller's buffer and the mapped
@@ -640,7 +661,8 @@ static int transfer(bitlk_volume *v, uint64_t offset, uint8_t *buf, size_t len, 
 		uint64_t first = offset / sector;
 		size_t skip = (size_t)(offset % sector);
 		uint64_t last = (offset + len - 1) / sector, phys;
-		size_t n = run_length(v, first, last, &phys);
+		int plain;
+		size_t n = run_length(v, first, last, &phys, &plain);
 		if (phys == UINT64_MAX) /* a hole: the core refuses these ranges */
 			return ssrp_error_set(SSRP_E_RESERVED, "sector %llu is reserved",
 					      (unsigned long long)first);
@@ -651,16 +673,16 @@ static int transfer(bitlk_volume *v, uint64_t offset, uint8_t *buf, size_t len, 
 			bytes = k * sector;
 			/* Reads go through pread and decrypt in place: faulting the
 			 * mapping in would allocate pages for a sparse file's holes. */
-			rc = writing ? ssrp_fve_cipher_encrypt(v->cipher, disk, buf, phys, k, sector)
+			rc = writing ? code(v, disk, buf, phys, k, plain, 1)
 				     : ssrp_bitlk_store_pread(&v->store, buf, bytes, phys * sector);
 			if (!rc && !writing)
-				rc = ssrp_fve_cipher_decrypt(v->cipher, buf, buf, phys, k, sector);
+				rc = code(v, buf, buf, phys, k, plain, 0);
 		} else {
 			bytes = sector - skip < len ? sector - skip : len;
-			rc = ssrp_fve_cipher_decrypt(v->cipher, v->io, disk, phys, 1, sector);
+			rc = code(v, v->io, disk, phys, 1, plain, 0);
 			if (rc == SSRP_OK && writing) {
 				memcpy(v->io + skip, buf, bytes);
-				rc = ssrp_fve_cipher_encrypt(v->cipher, disk, v->io, phys, 1, sector);
+				rc = code(v, disk, v->io, phys, 1, plain, 1);
 			} else if (rc == SSRP_OK) {
 				memcpy(buf, v->io + skip, bytes);
 			}

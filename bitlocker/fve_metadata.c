@@ -223,6 +223,7 @@ int ssrp_fve_metadata_encode(uint8_t *out, size_t cap, size_t *out_len,
 	le16(h + 0x0C, md->state ? md->state : STATE_ENCRYPTED);
 	le16(h + 0x0E, md->next_state ? md->next_state : STATE_ENCRYPTED);
 	le64(h + 0x10, md->volume_size);
+	le32(h + 0x18, md->convert_size);
 	le32(h + 0x1C, md->header_sectors ? md->header_sectors : SSRP_FVE_RELOCATED_SECTORS);
 	for (int i = 0; i < 3; i++)
 		le64(h + 0x20 + 8 * i, md->copies[i]);
@@ -560,6 +561,7 @@ int ssrp_fve_metadata_parse(ssrp_fve_metadata *out, const uint8_t *in, size_t le
 	out->next_state = rd16(in + 0x0E);
 	out->header_sectors = rd32(in + 0x1C);
 	out->volume_size = rd64(in + 0x10);
+	out->convert_size = rd32(in + 0x18);
 	for (int i = 0; i < 3; i++)
 		out->copies[i] = rd64(in + 0x20 + 8 * i);
 	out->relocated_at = rd64(in + 0x38);

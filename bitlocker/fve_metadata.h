@@ -52,6 +52,7 @@
 #define SSRP_FVE_STATE_DECRYPTED 1
 #define SSRP_FVE_STATE_SWITCHING 2
 #define SSRP_FVE_STATE_ENCRYPTED 4
+#define SSRP_FVE_STATE_EOW 3 /* "encrypt on write" activated */
 #define SSRP_FVE_STATE_PAUSED 5
 
 /* After the CRC32 Windows writes an AES-CCM datum (VMK-keyed) over the
@@ -94,7 +95,9 @@ typedef struct ssrp_fve_vmk {
 
 typedef struct ssrp_fve_metadata {
 	/* Block header */
-	uint64_t volume_size;    /* encrypted volume size: the decrypted view */
+	uint64_t volume_size;    /* encrypted volume size: bytes from the start that are
+				  * encrypted (the whole view once the conversion is done) */
+	uint32_t convert_size;   /* bytes past volume_size being converted (state SWITCHING) */
 	uint64_t copies[3];      /* offsets of the metadata copies */
 	uint64_t relocated_at;   /* where the first sectors of the volume are stored */
 	uint16_t state, next_state; /* SSRP_FVE_STATE_* */

@@ -154,6 +154,22 @@ static const char *protection_name(ssrp_protection p)
 	return p == SSRP_PROTECTION_ON ? "on" : p == SSRP_PROTECTION_OFF ? "off" : "unknown";
 }
 
+/* BitLocker's conversion state, in words. */
+static const char *conversion_name(uint16_t state, uint16_t next)
+{
+	int decrypting = next == SSRP_VOLUME_CONVERSION_DECRYPTED;
+	switch (state) {
+	case SSRP_VOLUME_CONVERSION_DECRYPTED: return "decrypted";
+	case SSRP_VOLUME_CONVERSION_CONVERTING: return decrypting ? "decrypting" : "encrypting";
+	case SSRP_VOLUME_CONVERSION_ENCRYPT_ON_WRITE: return "encrypt on write";
+	case SSRP_VOLUME_CONVERSION_ENCRYPTED:
+		return next == SSRP_VOLUME_CONVERSION_ENCRYPTED ? "encrypted" : "encrypted, changing";
+	case SSRP_VOLUME_CONVERSION_PAUSED:
+		return decrypting ? "decryption paused" : "encryption paused";
+	default: return "unknown";
+	}
+}
+
 static int cmd_status(ssrp_volume *vol, const volume_args *a)
 {
 	ssrp_volume_status st;
@@ -188,6 +204,15 @@ static int cmd_status(ssrp_volume *vol, const volume_args *a)
 		cJSON_AddBoolToObject(root, "to_go", st.to_go);
 		cJSON_AddBoolToObject(root, "used_space_only", st.used_space_only);
 		cJSON_AddNumberToObject(root, "metadata_copies_ok", st.metadata_copies_ok);
+		if (st.conversion_state) {
+			cJSON_AddStringToObject(root, "conversion_state",
+						conversion_name(st.conversion_state,
+								st.conversion_next_state));
+			cJSON_AddNumberToObject(root, "conversion_state_code", st.conversion_state);
+			cJSON_AddNumberToObject(root, "conversion_next_state_code",
+						st.conversion_next_state);
+			cJSON_AddNumberToObject(root, "encrypted_size", (double)st.encrypted_size);
+		}
 		cJSON *arr = cJSON_AddArrayToObject(root, "protectors");
 		for (size_t i = 0; i < n; i++) {
 			cJSON *p = cJSON_CreateObject();
@@ -215,6 +240,10 @@ static int cmd_status(ssrp_volume *vol, const volume_args *a)
 		printf("protection:    %s\n", protection_name(st.protection));
 		printf("encryption:    %s, %d%% encrypted\n",
 		       ssrp_volume_method_name(st.encryption_method), st.percent_encrypted);
+		if (st.conversion_state)
+			printf("conversion:    %s, %llu bytes encrypted\n",
+			       conversion_name(st.conversion_state, st.conversion_next_state),
+			       (unsigned long long)st.encrypted_size);
 		printf("lock:          %s\n", st.locked ? "locked" : "unlocked");
 		printf("size:          %llu bytes", (unsigned long long)st.size);
 		if (st.sector_size)

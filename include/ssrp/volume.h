@@ -92,7 +92,19 @@ typedef struct ssrp_volume_status {
 	int used_space_only;        /* encrypted on write: only used space was encrypted */
 	int metadata_copies_ok;     /* 0..3 metadata copies intact and current */
 	char metadata_note[512];    /* damaged copies, or what opening repaired; "" */
+	/* The conversion (SSRP_VOLUME_CONVERSION_*): the state now and the one it
+	 * goes to, and the bytes from the start that are encrypted (the rest is
+	 * stored as it is); 0 where a backend cannot tell. */
+	uint16_t conversion_state, conversion_next_state;
+	uint64_t encrypted_size;
 } ssrp_volume_status;
+
+/* BitLocker's conversion states (ssrp_volume_status.conversion_state). */
+#define SSRP_VOLUME_CONVERSION_DECRYPTED 1
+#define SSRP_VOLUME_CONVERSION_CONVERTING 2 /* encrypting or decrypting: see the next state */
+#define SSRP_VOLUME_CONVERSION_ENCRYPT_ON_WRITE 3
+#define SSRP_VOLUME_CONVERSION_ENCRYPTED 4
+#define SSRP_VOLUME_CONVERSION_PAUSED 5
 
 /** Open the volume named by spec. */
 SSRP_API int ssrp_volume_open(ssrp_volume **out, const char *spec);
