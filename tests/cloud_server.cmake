@@ -32,7 +32,8 @@ if(VALGRIND AND NOT SSRP_SANITIZE AND NOT SSRP_FUZZ)
   add_test(NAME valgrind_cloud_server
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_cloud_valgrind.sh
                    $<TARGET_FILE:ssrp_cli> ${VALGRIND})
-  set_tests_properties(valgrind_cloud_server PROPERTIES LABELS valgrind TIMEOUT 600)
+  set_tests_properties(valgrind_cloud_server PROPERTIES LABELS valgrind TIMEOUT 600
+                       ENVIRONMENT "${SSRP_VALGRIND_ENV}")
 endif()
 
 # Microsoft's own client libraries (MSAL Node, @azure/identity, the Graph JS

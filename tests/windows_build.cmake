@@ -6,4 +6,6 @@
 add_test(NAME mingw_windows_build
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mingw/run_windows_build.sh
                  ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR}/mingw/windows_build)
-set_tests_properties(mingw_windows_build PROPERTIES LABELS mingw TIMEOUT 1800)
+# Needs the fixture mingw_deps (tests/windows_deps.cmake, included first).
+set_tests_properties(mingw_windows_build PROPERTIES LABELS mingw TIMEOUT 1800
+                     FIXTURES_REQUIRED mingw_deps COST 240)

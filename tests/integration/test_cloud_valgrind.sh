@@ -25,7 +25,7 @@ if [ "$valgrind" = - ]; then
 		--state-out "$work/dump.json" >"$work/out" 2>"$work/err" &
 else
 	"$valgrind" --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-		--track-origins=yes --log-file="$work/valgrind.log" \
+		--log-file="$work/valgrind.log" \
 		"$ssrp_sim" cloud run --dir "$work/cloud" --job-command "$work/job.sh" \
 		--state-out "$work/dump.json" >"$work/out" 2>"$work/err" &
 fi
