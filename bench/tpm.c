@@ -475,7 +475,7 @@ static int ssrp_block(const ssrp_sim_swtpm *sw, int warmup, double *samples, int
 	int ret = 0;
 	for (int i = 0; i < warmup && !ret; i++)
 		ret = ssrp_round(tpm);
-	ssrp_tpm_stats before = {0}, after = {0};
+	ssrp_tpm_stats before = SSRP_TPM_STATS_INIT, after = SSRP_TPM_STATS_INIT;
 	int stats = ssrp_tpm_get_stats(tpm, &before) == SSRP_OK;
 	for (int i = 0; i < n && !ret; i++) {
 		double t0 = now_ms();

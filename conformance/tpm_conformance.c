@@ -45,7 +45,7 @@ static void reports_info(void **state)
 {
 	(void)state;
 	ssrp_tpm *tpm = open_tpm();
-	ssrp_tpm_info info;
+	ssrp_tpm_info info = SSRP_TPM_INFO_INIT;
 	if (lacks(tpm, SSRP_TPM_CAP_INFO)) {
 		assert_int_equal(ssrp_tpm_get_info(tpm, &info), SSRP_E_NOTSUPPORTED);
 		ssrp_tpm_close(tpm);

@@ -37,7 +37,7 @@ static void cleanup(agent_ctx *c)
 		ssrp_platform_close(c->plat);
 	if (!c->vol_borrowed)
 		ssrp_volume_close(c->vol);
-	ssrp_tpm_stats ts;
+	ssrp_tpm_stats ts = SSRP_TPM_STATS_INIT;
 	if (c->tpm && c->rep && ssrp_tpm_get_stats(c->tpm, &ts) == SSRP_OK)
 		c->rep->tpm_commands = (unsigned long)ts.commands;
 	if (!c->tpm_borrowed)

@@ -64,7 +64,7 @@ int agent_tpm_ready(agent_ctx *c)
 	} else {
 		rc = ssrp_tpm_open(&c->tpm, c->tpm_spec);
 	}
-	ssrp_tpm_info info;
+	ssrp_tpm_info info = SSRP_TPM_INFO_INIT;
 	if (!rc)
 		rc = ssrp_tpm_get_info(c->tpm, &info);
 	if (!rc && !info.present)

@@ -71,7 +71,7 @@ static void pcr_list(char *dst, size_t size, uint32_t mask)
 
 static int cmd_info(ssrp_tpm *tpm, const tpm_args *a)
 {
-	ssrp_tpm_info info;
+	ssrp_tpm_info info = SSRP_TPM_INFO_INIT;
 	int rc = ssrp_tpm_get_info(tpm, &info);
 	if (rc)
 		return cli_fail(rc);

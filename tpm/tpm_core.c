@@ -132,8 +132,7 @@ static int explain_lockout(ssrp_tpm *tpm, int rc)
 		return rc;
 	char message[1024];
 	snprintf(message, sizeof message, "%s", ssrp_error_last());
-	ssrp_tpm_info info;
-	memset(&info, 0, sizeof info);
+	ssrp_tpm_info info = SSRP_TPM_INFO_INIT;
 	if (tpm->backend->get_info(tpm->ctx, &info) != SSRP_OK || !info.max_auth_fail)
 		return ssrp_error_set(rc, "%s", message);
 	uint32_t over = info.lockout_counter >= info.max_auth_fail
@@ -165,15 +164,35 @@ static int explain_lockout(ssrp_tpm *tpm, int rc)
 		rc = explain_lockout((tpm), rc);                                       \
 	} while (0)
 
+/* A caller's struct version: SSRP_OK when this library knows it. */
+static int known_version(const char *what, unsigned int version, unsigned int current,
+			 const char *init)
+{
+	if (version >= 1 && version <= current)
+		return SSRP_OK;
+	return ssrp_error_set(SSRP_E_INVALID,
+			      "%s version %u is not one this library knows (1..%u): start from %s",
+			      what, version, current, init);
+}
+
 int ssrp_tpm_get_info(ssrp_tpm *tpm, ssrp_tpm_info *out)
 {
 	int rc;
 	if (!tpm || !out)
 		return ssrp_error_set(SSRP_E_INVALID, "ssrp_tpm_get_info: NULL argument");
+	if ((rc = known_version("ssrp_tpm_info", out->version, SSRP_TPM_INFO_VERSION,
+				"SSRP_TPM_INFO_INIT")))
+		return rc;
 	if (!tpm->backend->get_info)
 		return unsupported(tpm, "report TPM information");
-	memset(out, 0, sizeof *out);
-	WITH_RETRY(tpm, tpm->backend->get_info(tpm->ctx, out));
+	/* The backend fills this library's layout; the caller gets its own
+	 * version's fields (version 1 is all of them so far). */
+	ssrp_tpm_info full = SSRP_TPM_INFO_INIT;
+	WITH_RETRY(tpm, tpm->backend->get_info(tpm->ctx, &full));
+	if (rc == SSRP_OK) {
+		full.version = out->version;
+		*out = full;
+	}
 	return rc;
 }
 
@@ -319,13 +338,16 @@ int ssrp_tpm_get_stats(ssrp_tpm *tpm, ssrp_tpm_stats *out)
 {
 	if (!tpm || !out)
 		return ssrp_error_set(SSRP_E_INVALID, "ssrp_tpm_get_stats: NULL argument");
-	memset(out, 0, sizeof *out);
-	if (tpm->backend->get_stats) {
-		int rc = tpm->backend->get_stats(tpm->ctx, out);
-		if (rc)
-			return rc;
-	}
-	out->retries += tpm->core_retries;
+	int rc = known_version("ssrp_tpm_stats", out->version, SSRP_TPM_STATS_VERSION,
+			       "SSRP_TPM_STATS_INIT");
+	if (rc)
+		return rc;
+	ssrp_tpm_stats full = SSRP_TPM_STATS_INIT;
+	if (tpm->backend->get_stats && (rc = tpm->backend->get_stats(tpm->ctx, &full)))
+		return rc;
+	full.retries += tpm->core_retries;
+	full.version = out->version;
+	*out = full;
 	return SSRP_OK;
 }
 

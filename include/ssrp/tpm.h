@@ -58,7 +58,14 @@ typedef struct ssrp_tpm_bank {
 	uint32_t pcr_mask; /* bit n set: PCR n is allocated in this bank */
 } ssrp_tpm_bank;
 
+/* Caller-allocated results carry a version, as ssrp_agent_report does: the
+ * caller starts from the *_INIT macro, and the library writes only what that
+ * version has (an application built against an older header keeps its
+ * layout); a version this library does not know is refused, the struct left
+ * untouched. New fields are only ever appended, with a new version. */
+#define SSRP_TPM_INFO_VERSION 1
 typedef struct ssrp_tpm_info {
+	unsigned int version;  /* SSRP_TPM_INFO_VERSION, set by the caller */
 	int present;           /* 1 when a TPM answered */
 	char family[8];        /* "2.0" */
 	uint32_t manufacturer_id;
@@ -77,17 +84,25 @@ typedef struct ssrp_tpm_info {
 	int in_lockout;            /* 1 when the TPM refuses DA-protected use */
 } ssrp_tpm_info;
 
+#define SSRP_TPM_INFO_INIT {.version = SSRP_TPM_INFO_VERSION}
+
+/* A fixed format (one bank's digests), not versioned: it never grows. */
 typedef struct ssrp_pcr_values {
 	uint16_t alg;   /* the bank read: SSRP_TPM_ALG_SHA256 */
 	uint32_t mask;  /* PCRs whose value is in digest[] */
 	uint8_t digest[SSRP_TPM_PCR_COUNT][32];
 } ssrp_pcr_values;
 
-/* Counters a backend keeps; for benchmarks and the agent's report. */
+/* Counters a backend keeps; for benchmarks and the agent's report.
+ * Versioned as ssrp_tpm_info. */
+#define SSRP_TPM_STATS_VERSION 1
 typedef struct ssrp_tpm_stats {
+	unsigned int version; /* SSRP_TPM_STATS_VERSION, set by the caller */
 	uint64_t commands; /* TPM commands sent since open */
 	uint64_t retries;  /* commands the TPM asked to resend */
 } ssrp_tpm_stats;
+
+#define SSRP_TPM_STATS_INIT {.version = SSRP_TPM_STATS_VERSION}
 
 /** Open the TPM named by spec (see the top of this header). NULL or "" means
  * the platform default: "tbs" on Windows, "tss2:" elsewhere. */
@@ -100,6 +115,8 @@ SSRP_API void ssrp_tpm_close(ssrp_tpm *tpm);
 SSRP_API const char *ssrp_tpm_backend_name(const ssrp_tpm *tpm);
 SSRP_API uint32_t ssrp_tpm_capabilities(const ssrp_tpm *tpm);
 
+/** What the TPM is and its lockout state, into *out, which the caller set
+ * up with SSRP_TPM_INFO_INIT. SSRP_E_INVALID for an unknown version. */
 SSRP_API int ssrp_tpm_get_info(ssrp_tpm *tpm, ssrp_tpm_info *out);
 
 /** Fill out[0..len) with random bytes from the TPM. */
@@ -128,6 +145,7 @@ SSRP_API int ssrp_tpm_unseal(ssrp_tpm *tpm, ssrp_buf *out_secret, const uint8_t 
  * *out_created (may be NULL) says whether this call created it. */
 SSRP_API int ssrp_tpm_srk_provision(ssrp_tpm *tpm, int *out_created);
 
+/** The handle's counters, into *out set up with SSRP_TPM_STATS_INIT. */
 SSRP_API int ssrp_tpm_get_stats(ssrp_tpm *tpm, ssrp_tpm_stats *out);
 
 /** "sha256" for SSRP_TPM_ALG_SHA256 and so on; "unknown" otherwise. */

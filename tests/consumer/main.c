@@ -11,7 +11,7 @@ int main(int argc, char **argv)
 	int rc = ssrp_tpm_open(&tpm, spec);
 	printf("ssrp %s: open '%s' -> %d (%s)\n", ssrp_version(), spec, rc, ssrp_error_last());
 	if (rc == SSRP_OK) {
-		ssrp_tpm_info info;
+		ssrp_tpm_info info = SSRP_TPM_INFO_INIT;
 		rc = ssrp_tpm_get_info(tpm, &info);
 		printf("family %s, manufacturer %s\n", info.family, info.manufacturer);
 		ssrp_tpm_close(tpm);

@@ -52,7 +52,7 @@ static void test_info(void **state)
 	(void)state;
 	ssrp_tpm *tpm = open_tbs();
 	assert_string_equal(ssrp_tpm_backend_name(tpm), "tbs-socket");
-	ssrp_tpm_info info;
+	ssrp_tpm_info info = SSRP_TPM_INFO_INIT;
 	if (ssrp_tpm_get_info(tpm, &info) != SSRP_OK)
 		fail_msg("get_info: %s", ssrp_error_last());
 	assert_int_equal(info.present, 1);
@@ -73,7 +73,7 @@ static void test_info(void **state)
 static void test_info_matches_tss2(void **state)
 {
 	(void)state;
-	ssrp_tpm_info a, b;
+	ssrp_tpm_info a = SSRP_TPM_INFO_INIT, b = SSRP_TPM_INFO_INIT;
 	ssrp_tpm *tpm = open_tbs();
 	assert_int_equal(ssrp_tpm_get_info(tpm, &a), SSRP_OK);
 	ssrp_tpm_close(tpm); /* swtpm serves one client at a time */
@@ -117,7 +117,7 @@ static void test_random(void **state)
 	assert_false(all_zero(a, sizeof a));
 	assert_false(all_zero(a + 32, 32)); /* the second chunk was filled too */
 	assert_memory_not_equal(a, b, sizeof a);
-	ssrp_tpm_stats stats;
+	ssrp_tpm_stats stats = SSRP_TPM_STATS_INIT;
 	assert_int_equal(ssrp_tpm_get_stats(tpm, &stats), SSRP_OK);
 	assert_int_equal(stats.commands, 4); /* 32 bytes per GetRandom */
 	ssrp_tpm_close(tpm);
@@ -142,7 +142,7 @@ static void test_pcr_read_all(void **state)
 		else if (!all_zero(v.digest[pcr], 32))
 			fail_msg("PCR %u of a fresh swtpm is not zero", pcr);
 	}
-	ssrp_tpm_stats stats;
+	ssrp_tpm_stats stats = SSRP_TPM_STATS_INIT;
 	assert_int_equal(ssrp_tpm_get_stats(tpm, &stats), SSRP_OK);
 	assert_int_equal(stats.commands, 3);
 	ssrp_tpm_close(tpm);

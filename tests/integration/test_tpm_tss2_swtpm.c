@@ -152,7 +152,7 @@ static void persistent_srk_absent_then_present(void **state)
 	ssrp_buf_free(&out);
 	assert_int_equal(ssrp_tpm_unseal(tpm, &out, before.data, before.len), SSRP_OK);
 	ssrp_buf_free(&out);
-	ssrp_tpm_stats st;
+	ssrp_tpm_stats st = SSRP_TPM_STATS_INIT;
 	assert_int_equal(ssrp_tpm_get_stats(tpm, &st), SSRP_OK);
 	assert_true(st.commands > 10);
 	ssrp_buf_free(&before);

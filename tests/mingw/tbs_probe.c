@@ -19,7 +19,7 @@ int main(int argc, char **argv)
 	if (ssrp_tpm_open(&tpm, spec))
 		return fail("open");
 
-	ssrp_tpm_info info;
+	ssrp_tpm_info info = SSRP_TPM_INFO_INIT;
 	uint8_t random[16];
 	ssrp_pcr_values pcrs;
 	int rc = 0;

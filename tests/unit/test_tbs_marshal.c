@@ -341,7 +341,7 @@ static void test_get_random_short_answers(void **state)
 	assert_int_equal(ssrp_tpm_get_random(tpm, out, sizeof out), SSRP_OK);
 	for (int i = 0; i < 40; i++)
 		assert_int_equal(out[i], i);
-	ssrp_tpm_stats stats;
+	ssrp_tpm_stats stats = SSRP_TPM_STATS_INIT;
 	assert_int_equal(ssrp_tpm_get_stats(tpm, &stats), SSRP_OK);
 	assert_int_equal(stats.commands, 3);
 	assert_int_equal(stats.retries, 0);
@@ -422,7 +422,7 @@ static void test_get_info(void **state)
 	fake f = {0};
 	script_info(&f, 1u << 9, 2);
 	ssrp_tpm *tpm = open_fake(&f);
-	ssrp_tpm_info info;
+	ssrp_tpm_info info = SSRP_TPM_INFO_INIT;
 	assert_int_equal(ssrp_tpm_get_info(tpm, &info), SSRP_OK);
 	assert_int_equal(info.present, 1);
 	assert_string_equal(info.family, "2.0");
@@ -443,7 +443,7 @@ static void test_get_info(void **state)
 	assert_int_equal(info.banks[0].alg, SSRP_TPM_ALG_SHA1);
 	assert_int_equal(info.banks[1].alg, SSRP_TPM_ALG_SHA256);
 	assert_int_equal(info.banks[1].pcr_mask, 0xFFFFFF);
-	ssrp_tpm_stats stats;
+	ssrp_tpm_stats stats = SSRP_TPM_STATS_INIT;
 	assert_int_equal(ssrp_tpm_get_stats(tpm, &stats), SSRP_OK);
 	assert_int_equal(stats.commands, 4);
 	finish(tpm, &f);
@@ -463,7 +463,7 @@ static void test_retry_then_success(void **state)
 	uint8_t out[8];
 	assert_int_equal(ssrp_tpm_get_random(tpm, out, sizeof out), SSRP_OK);
 	assert_int_equal(out[7], 8);
-	ssrp_tpm_stats stats;
+	ssrp_tpm_stats stats = SSRP_TPM_STATS_INIT;
 	assert_int_equal(ssrp_tpm_get_stats(tpm, &stats), SSRP_OK);
 	assert_int_equal(stats.commands, 2);
 	assert_int_equal(stats.retries, 1);
@@ -715,7 +715,7 @@ static void run_bad_properties(const char *name, const msg *rsp, const char *nee
 	expect_get_capability(s, 6, 0x100, 13);
 	s->rsp = *rsp;
 	ssrp_tpm *tpm = open_fake(&f);
-	ssrp_tpm_info info;
+	ssrp_tpm_info info = SSRP_TPM_INFO_INIT;
 	int rc = ssrp_tpm_get_info(tpm, &info);
 	if (rc != SSRP_E_TPM || !strstr(ssrp_error_last(), needle))
 		fail_msg("%s: got %d \"%s\"; expected SSRP_E_TPM with \"%s\"", name, rc,

@@ -65,6 +65,8 @@ static void fake_close(void *ctx)
 static int fake_info(void *ctx, ssrp_tpm_info *out)
 {
 	(void)ctx;
+	if (out->version != SSRP_TPM_INFO_VERSION || out->present) /* zeroed, versioned */
+		return ssrp_error_set(SSRP_E_INVALID, "fake: the core handed a bad ssrp_tpm_info");
 	out->present = 1;
 	strcpy(out->family, "2.0");
 	out->lockout_counter = 5;
@@ -156,7 +158,7 @@ static void busy_then_ok_is_retried(void **state)
 	uint8_t buf[8];
 	assert_int_equal(ssrp_tpm_get_random(tpm, buf, sizeof buf), SSRP_OK);
 	assert_int_equal(buf[0], 0xA5);
-	ssrp_tpm_stats st;
+	ssrp_tpm_stats st = SSRP_TPM_STATS_INIT;
 	assert_int_equal(ssrp_tpm_get_stats(tpm, &st), SSRP_OK);
 	assert_int_equal(st.retries, 2);
 	ssrp_tpm_close(tpm);
@@ -169,9 +171,38 @@ static void busy_forever_gives_up(void **state)
 	uint8_t buf[8];
 	assert_int_equal(ssrp_tpm_get_random(tpm, buf, sizeof buf), SSRP_E_TPM_BUSY);
 	assert_non_null(strstr(ssrp_error_last(), "still busy after 5 tries"));
-	ssrp_tpm_stats st;
+	ssrp_tpm_stats st = SSRP_TPM_STATS_INIT;
 	ssrp_tpm_get_stats(tpm, &st);
 	assert_int_equal(st.retries, 4); /* five tries, four resends */
+	ssrp_tpm_close(tpm);
+}
+
+/* A struct from a header this library does not know (or one the caller did
+ * not initialise) is refused before anything is written into it. */
+static void result_versions_are_checked(void **state)
+{
+	(void)state;
+	ssrp_tpm *tpm = open_fake("ok,ok,ok,ok");
+	ssrp_tpm_info info;
+	memset(&info, 0x5A, sizeof info);
+	info.version = 0;
+	assert_int_equal(ssrp_tpm_get_info(tpm, &info), SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "SSRP_TPM_INFO_INIT"));
+	assert_int_equal(info.present, 0x5A5A5A5A);
+	info.version = SSRP_TPM_INFO_VERSION + 1;
+	assert_int_equal(ssrp_tpm_get_info(tpm, &info), SSRP_E_INVALID);
+	assert_int_equal(info.present, 0x5A5A5A5A);
+	ssrp_tpm_info ok = SSRP_TPM_INFO_INIT;
+	assert_int_equal(ssrp_tpm_get_info(tpm, &ok), SSRP_OK);
+	assert_int_equal(ok.version, SSRP_TPM_INFO_VERSION);
+	assert_int_equal(ok.present, 1);
+
+	ssrp_tpm_stats st;
+	memset(&st, 0x5A, sizeof st);
+	st.version = 7;
+	assert_int_equal(ssrp_tpm_get_stats(tpm, &st), SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "SSRP_TPM_STATS_INIT"));
+	assert_int_equal(st.commands, 0x5A5A5A5A5A5A5A5Aull);
 	ssrp_tpm_close(tpm);
 }
 
@@ -384,6 +415,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(busy_then_ok_is_retried),
 		cmocka_unit_test(busy_forever_gives_up),
+		cmocka_unit_test(result_versions_are_checked),
 		cmocka_unit_test(lockout_says_for_how_long),
 		cmocka_unit_test(other_failures_are_not_retried),
 		cmocka_unit_test(random_is_chunked),

@@ -64,7 +64,8 @@ typedef struct ssrp_tpm_backend {
 	/* Required. Release everything open() acquired; never fails. */
 	void (*close)(void *ctx);
 
-	/* SSRP_TPM_CAP_INFO. Fill what the TPM reports; present = 1. */
+	/* SSRP_TPM_CAP_INFO. Fill what the TPM reports; present = 1. out arrives
+	 * zeroed but for its version (this library's); leave that alone. */
 	int (*get_info)(void *ctx, ssrp_tpm_info *out);
 	/* SSRP_TPM_CAP_RANDOM. len is at most 32; the core loops. */
 	int (*get_random)(void *ctx, uint8_t *out, size_t len);
@@ -83,7 +84,7 @@ typedef struct ssrp_tpm_backend {
 	/* Optional (no capability bit): command counters. `retries` counts
 	 * only resends the backend (or the stack below it) made itself; the
 	 * core adds its own resends of SSRP_E_TPM_BUSY answers. */
-	int (*get_stats)(void *ctx, ssrp_tpm_stats *out);
+	int (*get_stats)(void *ctx, ssrp_tpm_stats *out); /* out as get_info's */
 } ssrp_tpm_backend;
 
 /** Open a TPM through a backend table the caller supplies: a vendor's own
