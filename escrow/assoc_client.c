@@ -206,25 +206,6 @@ void ssrp_assoc_client_summary(const ssrp_assoc_client_result *r, char *buf, siz
 
 /* ---- sending ------------------------------------------------------------------ */
 
-/* The assoc options are the retry options under another name. */
-static void retry_options(ssrp_retry_options *r, const ssrp_assoc_client_options *opt)
-{
-	memset(r, 0, sizeof *r);
-	if (!opt)
-		return;
-	r->max_attempts = opt->max_attempts;
-	r->deadline_ms = opt->deadline_ms;
-	r->backoff_base_ms = opt->backoff_base_ms;
-	r->backoff_cap_ms = opt->backoff_cap_ms;
-	r->timeout_ms = opt->timeout_ms;
-	r->jitter_seed = opt->jitter_seed;
-}
-
-static int retryable(long st)
-{
-	return st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
-}
-
 /* Wipe the thread's error message before setting ours: hal/http's
  * transport messages name the URL, which for a webhook holds its token. */
 static void scrub_error(void)
@@ -268,11 +249,11 @@ static int refusal(const char *where, const ssrp_http_resp *resp, ssrp_assoc_cli
 	int code = st == 403				? SSRP_E_REFUSED
 		   : st == 401				? SSRP_E_PERMISSION
 		   : st == 404				? SSRP_E_NOTFOUND
-		   : retryable(st) || st >= 500	? SSRP_E_IO
+		   : ssrp_retry_status(st) || st >= 500	? SSRP_E_IO
 							: SSRP_E_INVALID;
 	if (!out->error_code[0] && !msg[0])
 		return ssrp_error_set(code, "%s answered HTTP %ld%s", where, st,
-				      retryable(st) ? " (still, after retrying)" : "");
+				      ssrp_retry_status(st) ? " (still, after retrying)" : "");
 	return ssrp_error_set(code, "%s refused (HTTP %ld): %s%s%s", where, st, out->error_code,
 			      out->error_code[0] && msg[0] ? ": " : "", msg);
 }
@@ -332,8 +313,9 @@ int ssrp_assoc_client_send_service(const ssrp_cloud_config *cfg, const char *dev
 				      "the configuration has no device certificate "
 				      "(\"device.cert_file\", \"device.key_file\"); the "
 				      "association service knows a device by it");
-	ssrp_retry_options ro;
-	retry_options(&ro, opt);
+	ssrp_retry_options ro = {0};
+	if (opt)
+		ro = *opt;
 	size_t ul = strlen(cfg->assoc.url);
 	const char *sep = ul && cfg->assoc.url[ul - 1] == '/' ? "" : "/";
 	size_t cap = ul + strlen(sep) + sizeof SSRP_ASSOC_SERVICE_PATH;
@@ -405,8 +387,9 @@ int ssrp_assoc_client_send_webhook(const ssrp_cloud_config *cfg, const char *dev
 		return ssrp_error_set(SSRP_E_INVALID, "%s does not hold an https:// webhook URL",
 				      cfg->webhook_url_file);
 	}
-	ssrp_retry_options ro;
-	retry_options(&ro, opt);
+	ssrp_retry_options ro = {0};
+	if (opt)
+		ro = *opt;
 	char *body = ssrp_assoc_request_body(device_id, device_name, users, n_users);
 	ssrp_http *h = NULL;
 	if (!body) {

@@ -7,12 +7,9 @@
  * Both send the request body of escrow/assoc.h:
  *   {"deviceId":"<guid>","users":["CONTOSO\\alice",...],"deviceName":"..."}
  *
- * Retries: 429, 500, 502, 503, 504 and transport failures are sent again,
- * never before the Retry-After the answer carried (seconds), otherwise after
- * a capped exponential backoff with jitter, at most max_attempts times and
- * never past the deadline. Repeating is safe: the service's decisions are
- * idempotent, and a repeated webhook call only starts another job that
- * finds everything done.
+ * Retries: escrow/http_retry.h's rules. Repeating is safe: the service's
+ * decisions are idempotent, and a repeated webhook call only starts another
+ * job that finds everything done.
  *
  * Nothing here logs. The webhook URL is a secret (its query string is the
  * token): it is read from cfg->webhook_url_file (refusing group/other
@@ -24,20 +21,15 @@
 #include <stdint.h>
 
 #include "escrow/config.h"
+#include "escrow/http_retry.h"
 
 /* The service's path under cfg->assoc.url. */
 #define SSRP_ASSOC_SERVICE_PATH "v1/associate"
 /* Longest request body the service accepts. */
 #define SSRP_ASSOC_SERVICE_MAX_BODY (64u * 1024u)
 
-typedef struct ssrp_assoc_client_options {
-	unsigned max_attempts;    /* 0: 5 */
-	unsigned deadline_ms;     /* all attempts and waits; 0: 120 s */
-	unsigned backoff_base_ms; /* 0: 1 s */
-	unsigned backoff_cap_ms;  /* 0: 30 s */
-	long timeout_ms;          /* one exchange; 0: 60 s */
-	uint64_t jitter_seed;     /* 0: from the clock */
-} ssrp_assoc_client_options;
+/* The retry engine's options (escrow/http_retry.h). */
+typedef ssrp_retry_options ssrp_assoc_client_options;
 
 /* One decision as the service reported it; every string is malloc'd and
  * never NULL ("" when the service left it out). */

@@ -1,5 +1,6 @@
 /* escrow/graph_client.h: tokens, retries, paging and $batch over hal/http. */
 #include "escrow/graph_client.h"
+#include "escrow/http_retry.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,7 +48,6 @@ struct ssrp_graph {
 	 * no token request is sent before it */
 	uint64_t token_not_before;
 	ssrp_graph_options opt;
-	uint64_t rng;
 	ssrp_graph_error err;
 	ssrp_graph_stats stats;
 	ssrp_graph_token_share *share; /* NULL: a credential of its own */
@@ -130,81 +130,14 @@ char *ssrp_graph_filter_eq(const char *prefix, const char *prop, const char *val
 	return out;
 }
 
-static uint64_t xorshift(uint64_t *s)
+/* One call's retries on this client's connection, counted in its stats. */
+static int exchange(ssrp_graph *g, ssrp_retry *r, ssrp_http_req *rq, ssrp_http_resp *resp)
 {
-	uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ull;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
-
-unsigned ssrp_graph_backoff_ms(unsigned attempt, unsigned base_ms, unsigned cap_ms, uint64_t *rng)
-{
-	if (attempt < 1)
-		attempt = 1;
-	uint64_t d = base_ms;
-	for (unsigned i = 1; i < attempt && d < cap_ms; i++)
-		d *= 2;
-	if (d > cap_ms)
-		d = cap_ms;
-	/* Equal jitter: never less than half the step, so retries keep
-	 * spreading out, but clients that failed together do not return
-	 * together. */
-	uint64_t half = d / 2;
-	return (unsigned)(d - half + (half ? xorshift(rng) % (half + 1) : 0));
-}
-
-/* Rounded up: waiting a fraction of a millisecond short would be early. */
-static unsigned seconds_to_ms(double s)
-{
-	double ms = s * 1000.0;
-	unsigned w = (unsigned)ms;
-	return (double)w < ms ? w + 1 : w;
-}
-
-static int retryable_status(long st)
-{
-	return st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
-}
-
-static uint64_t deadline_of(const ssrp_graph *g)
-{
-	return ssrp_monotonic_ms() + g->opt.deadline_ms;
-}
-
-/* Send rq, retrying per the rules in the header, until an answer that is
- * final, the attempts run out or the next wait would cross the deadline.
- * Returns ssrp_http_request's code for the last attempt; *attempts counts. */
-static int exchange(ssrp_graph *g, ssrp_http_req *rq, ssrp_http_resp *resp, uint64_t deadline,
-		    unsigned *attempts)
-{
-	for (unsigned n = 1;; n++) {
-		*attempts = n;
-		uint64_t now = ssrp_monotonic_ms();
-		long left = now < deadline ? (long)(deadline - now) : 1;
-		rq->timeout_ms = left < g->opt.timeout_ms ? left : g->opt.timeout_ms;
-		int rc = ssrp_http_request(g->http, rq, resp);
-		if (rc == SSRP_OK && resp->status == 429)
-			g->stats.throttled++;
-		int again = rc == SSRP_E_IO || (rc == SSRP_OK && retryable_status(resp->status));
-		if (!again || n >= g->opt.max_attempts)
-			return rc;
-		unsigned wait;
-		if (resp->retry_after >= 0)
-			wait = seconds_to_ms(resp->retry_after);
-		else
-			wait = ssrp_graph_backoff_ms(n, g->opt.backoff_base_ms, g->opt.backoff_cap_ms,
-						     &g->rng);
-		/* Never retry before Retry-After: if the wait does not fit in the
-		 * deadline, stop with the answer we have. */
-		if (ssrp_monotonic_ms() + wait >= deadline)
-			return rc;
-		ssrp_http_resp_free(resp);
-		g->stats.retries++;
-		ssrp_sleep_ms(wait);
-	}
+	unsigned waits = r->waits, throttled = r->throttled;
+	int rc = ssrp_retry_send(r, g->http, rq, resp);
+	g->stats.retries += r->waits - waits;
+	g->stats.throttled += r->throttled - throttled;
+	return rc;
 }
 
 /* ---- tokens ---------------------------------------------------------------- */
@@ -520,7 +453,7 @@ static void read_token_error(ssrp_graph *g, const cJSON *o)
 static int accept_token(ssrp_graph *g, cJSON *o, uint64_t t0);
 
 /* POST form to the login host's path; the answer parsed (NULL if not JSON). */
-static int login_post(ssrp_graph *g, const char *path, const char *form, uint64_t deadline,
+static int login_post(ssrp_graph *g, const char *path, const char *form, ssrp_retry *r,
 		      cJSON **out)
 {
 	char url[600];
@@ -530,9 +463,9 @@ static int login_post(ssrp_graph *g, const char *path, const char *form, uint64_
 	ssrp_http_req rq = {.method = "POST", .url = url, .headers = headers, .body = form,
 			    .body_len = strlen(form)};
 	ssrp_http_resp resp;
-	unsigned attempts = 0;
 	g->stats.token_requests++;
-	int rc = exchange(g, &rq, &resp, deadline, &attempts);
+	int rc = exchange(g, r, &rq, &resp);
+	unsigned attempts = r->attempts;
 	g->err.status = resp.status;
 	snprintf(g->err.request_id, sizeof g->err.request_id, "%s", resp.request_id);
 	*out = rc ? NULL : cJSON_ParseWithLength(resp.body, resp.body_len);
@@ -565,7 +498,9 @@ static int device_code_sign_in(ssrp_graph *g)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	}
 	cJSON *o = NULL;
-	int rc = login_post(g, "devicecode", form, deadline_of(g), &o);
+	ssrp_retry r;
+	ssrp_retry_begin(&r, &g->opt);
+	int rc = login_post(g, "devicecode", form, &r, &o);
 	ssrp_free(form);
 	if (rc) {
 		ssrp_free(id);
@@ -616,9 +551,10 @@ static int device_code_sign_in(ssrp_graph *g)
 			break;
 		}
 		ssrp_sleep_ms((unsigned)wait);
-		uint64_t call_deadline = deadline_of(g);
-		rc = login_post(g, "token", form, call_deadline < expires_at ? call_deadline : expires_at,
-				&o);
+		ssrp_retry_begin(&r, &g->opt);
+		if (r.deadline > expires_at)
+			r.deadline = expires_at;
+		rc = login_post(g, "token", form, &r, &o);
 		if (rc) {
 			rc = ssrp_error_prefix(rc, "waiting for the device-code sign-in");
 			break;
@@ -712,10 +648,12 @@ static int fetch_token(ssrp_graph *g)
 		return device_code_sign_in(g);
 	/* A Retry-After that outlived the last call still holds: wait it out
 	 * if the deadline allows, else fail without sending. */
+	ssrp_retry r;
+	ssrp_retry_begin(&r, &g->opt);
 	uint64_t now = ssrp_monotonic_ms();
 	if (g->token_not_before > now) {
 		uint64_t wait = g->token_not_before - now;
-		if (now + wait >= deadline_of(g))
+		if (now + wait >= r.deadline)
 			return ssrp_error_set(SSRP_E_IO,
 					      "the token endpoint asked for %llu ms more before the "
 					      "next request, beyond this call's deadline",
@@ -733,13 +671,13 @@ static int fetch_token(ssrp_graph *g)
 	ssrp_http_req rq = {.method = "POST", .url = url, .headers = headers, .body = form,
 			    .body_len = strlen(form)};
 	ssrp_http_resp resp;
-	unsigned attempts = 0;
 	uint64_t t0 = ssrp_monotonic_ms();
 	g->stats.token_requests++;
-	int rc = exchange(g, &rq, &resp, deadline_of(g), &attempts);
+	int rc = exchange(g, &r, &rq, &resp);
+	unsigned attempts = r.attempts;
 	free_secret_str(form);
-	if (rc == SSRP_OK && retryable_status(resp.status) && resp.retry_after >= 0)
-		g->token_not_before = ssrp_monotonic_ms() + seconds_to_ms(resp.retry_after);
+	if (rc == SSRP_OK && ssrp_retry_status(resp.status) && resp.retry_after >= 0)
+		g->token_not_before = ssrp_monotonic_ms() + ssrp_retry_wait_ms(&r, resp.retry_after);
 	g->err.status = resp.status;
 	snprintf(g->err.request_id, sizeof g->err.request_id, "%s", resp.request_id);
 	if (rc) {
@@ -851,20 +789,9 @@ int ssrp_graph_new(ssrp_graph **out, const ssrp_cloud_config *cfg, const ssrp_gr
 	ssrp_graph *g = ssrp_calloc(1, sizeof *g);
 	if (!g)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
-	if (opt)
-		g->opt = *opt;
-	if (!g->opt.deadline_ms)
-		g->opt.deadline_ms = 120000;
-	if (!g->opt.max_attempts)
-		g->opt.max_attempts = 10;
-	if (!g->opt.backoff_base_ms)
-		g->opt.backoff_base_ms = 500;
-	if (!g->opt.backoff_cap_ms)
-		g->opt.backoff_cap_ms = 30000;
-	if (!g->opt.timeout_ms)
-		g->opt.timeout_ms = 60000;
-	g->rng = g->opt.jitter_seed ? g->opt.jitter_seed
-				     : (ssrp_monotonic_ms() * 0x9e3779b97f4a7c15ull) | 1;
+	ssrp_retry defaults;
+	ssrp_retry_begin(&defaults, opt);
+	g->opt = defaults.opt;
 	g->kind = auth->kind;
 	snprintf(g->tenant, sizeof g->tenant, "%s", cfg->tenant_id);
 	snprintf(g->login_host, sizeof g->login_host, "%s",
@@ -1052,9 +979,9 @@ int ssrp_graph_request(ssrp_graph *g, const char *method, const char *path, cons
 		ssrp_free(url);
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	}
-	uint64_t deadline = deadline_of(g);
+	ssrp_retry r;
+	ssrp_retry_begin(&r, &g->opt);
 	ssrp_http_resp resp = {0};
-	unsigned attempts = 0;
 	int rc = SSRP_OK, token_failed = 0;
 	/* A second pass only after a 401: the cached token may have been revoked
 	 * or expired early. */
@@ -1074,7 +1001,7 @@ int ssrp_graph_request(ssrp_graph *g, const char *method, const char *path, cons
 		ssrp_http_req rq = {.method = method, .url = url, .headers = headers, .body = text,
 				    .body_len = text ? strlen(text) : 0};
 		g->stats.graph_requests++;
-		rc = exchange(g, &rq, &resp, deadline, &attempts);
+		rc = exchange(g, &r, &rq, &resp);
 		free_secret_str(auth);
 		if (rc == SSRP_OK && resp.status == 401 && pass == 0) {
 			free_secret_str(g->token);
@@ -1087,6 +1014,7 @@ int ssrp_graph_request(ssrp_graph *g, const char *method, const char *path, cons
 	if (text)
 		ssrp_free_secret(text, strlen(text));
 	ssrp_free(url);
+	unsigned attempts = r.attempts;
 	if (rc) {
 		ssrp_http_resp_free(&resp);
 		if (token_failed) /* its message already says what happened */
@@ -1333,9 +1261,11 @@ int ssrp_graph_batch(ssrp_graph *g, const ssrp_graph_batch_req *reqs, size_t n,
 	size_t pending[SSRP_GRAPH_BATCH_MAX], m = n;
 	for (size_t i = 0; i < n; i++)
 		pending[i] = i;
-	uint64_t deadline = deadline_of(g);
-	for (unsigned round = 1;; round++) {
+	ssrp_retry r;
+	ssrp_retry_begin(&r, &g->opt);
+	for (;;) {
 		double ra = -1;
+		r.attempts++; /* a round: its POST keeps retries of its own */
 		rc = batch_once(g, reqs, pending, m, results, &ra);
 		if (rc) {
 			ssrp_graph_batch_results_free(results, n);
@@ -1343,18 +1273,19 @@ int ssrp_graph_batch(ssrp_graph *g, const ssrp_graph_batch_req *reqs, size_t n,
 		}
 		size_t again = 0;
 		for (size_t k = 0; k < m; k++)
-			if (retryable_status(results[pending[k]].status))
+			if (ssrp_retry_status(results[pending[k]].status))
 				pending[again++] = pending[k];
-		if (!again || round >= g->opt.max_attempts)
+		if (!again || r.attempts >= r.opt.max_attempts)
 			return SSRP_OK;
-		unsigned wait = ra >= 0 ? seconds_to_ms(ra)
-				       : ssrp_graph_backoff_ms(round, g->opt.backoff_base_ms,
-							       g->opt.backoff_cap_ms, &g->rng);
-		if (ssrp_monotonic_ms() + wait >= deadline)
+		int p = ssrp_retry_pause(&r, ssrp_retry_wait_ms(&r, ra));
+		if (p == 1)
 			return SSRP_OK; /* the throttled ones keep their 429/5xx */
+		if (p) {
+			ssrp_graph_batch_results_free(results, n);
+			return p;
+		}
 		m = again;
 		g->stats.retries++;
-		ssrp_sleep_ms(wait);
 	}
 }
 
@@ -1373,9 +1304,11 @@ int ssrp_graph_batch_all(ssrp_graph *g, const ssrp_graph_batch_req *reqs, size_t
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		pending[i] = i;
-	uint64_t deadline = deadline_of(g);
-	for (unsigned round = 1;; round++) {
+	ssrp_retry r;
+	ssrp_retry_begin(&r, &g->opt);
+	for (;;) {
 		double ra = -1;
+		r.attempts++; /* a round: each POST keeps retries of its own */
 		for (size_t at = 0; at < m; at += SSRP_GRAPH_BATCH_MAX) {
 			size_t part = m - at < SSRP_GRAPH_BATCH_MAX ? m - at : SSRP_GRAPH_BATCH_MAX;
 			if (batch_once(g, reqs, pending + at, part, results, &ra) == SSRP_OK)
@@ -1391,20 +1324,16 @@ int ssrp_graph_batch_all(ssrp_graph *g, const ssrp_graph_batch_req *reqs, size_t
 		}
 		size_t again = 0;
 		for (size_t k = 0; k < m; k++)
-			if (retryable_status(results[pending[k]].status))
+			if (ssrp_retry_status(results[pending[k]].status))
 				pending[again++] = pending[k];
-		if (!again || round >= g->opt.max_attempts)
+		if (!again || r.attempts >= r.opt.max_attempts)
 			break;
 		/* one wait for all: the longest Retry-After among them */
-		unsigned wait = ra >= 0 ? seconds_to_ms(ra)
-				       : ssrp_graph_backoff_ms(round, g->opt.backoff_base_ms,
-							       g->opt.backoff_cap_ms, &g->rng);
-		if (ssrp_monotonic_ms() + wait >= deadline)
-			break; /* the throttled ones keep their 429/5xx */
+		if ((rc = ssrp_retry_pause(&r, ssrp_retry_wait_ms(&r, ra))))
+			break; /* 1: the throttled ones keep their 429/5xx */
 		m = again;
 		g->stats.retries++;
-		ssrp_sleep_ms(wait);
 	}
 	ssrp_free(pending);
-	return SSRP_OK;
+	return rc == SSRP_E_CANCELLED ? rc : SSRP_OK;
 }

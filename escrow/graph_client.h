@@ -12,11 +12,9 @@
  * is reused until 5 minutes before it expires; a 401 from Graph drops it
  * and the request is sent once more with a fresh one.
  *
- * Retries: 429, 500, 502, 503, 504 and transport failures are retried,
- * never before the Retry-After the answer carried (seconds, fractional
- * allowed), otherwise after a capped exponential backoff with jitter, all
- * under an overall deadline per call. Transport failures are retried for
- * POST too: the POSTs this client makes are token requests, $ref adds
+ * Retries: escrow/http_retry.h's rules, under one deadline per call (a
+ * request with its token fetch and its second pass after a 401; a $batch
+ * with its rounds). Transport failures are retried for POST too: the POSTs this client makes are token requests, $ref adds
  * (a repeat reads as "already there") and $batch of those.
  *
  * Errors read like a sentence and keep Graph's code, message and
@@ -32,6 +30,7 @@
 #include <cjson/cJSON.h>
 
 #include "escrow/config.h"
+#include "escrow/http_retry.h"
 
 typedef struct ssrp_graph ssrp_graph;
 
@@ -70,14 +69,9 @@ typedef struct ssrp_graph_auth {
 	const char *save_refresh_file;
 } ssrp_graph_auth;
 
-typedef struct ssrp_graph_options {
-	unsigned deadline_ms;     /* per call, retries included; 0: 120 s */
-	unsigned max_attempts;    /* 0: 10 */
-	unsigned backoff_base_ms; /* 0: 500 */
-	unsigned backoff_cap_ms;  /* 0: 30 s */
-	uint64_t jitter_seed;     /* 0: from the clock */
-	long timeout_ms;          /* one HTTP exchange; 0: 60 s */
-} ssrp_graph_options;
+/* The retry engine's options (deadline per call, attempts, backoff,
+ * Retry-After cap, cancel). */
+typedef ssrp_retry_options ssrp_graph_options;
 
 /* Graph's side of the last failure of this client. */
 typedef struct ssrp_graph_error {
@@ -198,11 +192,5 @@ typedef enum ssrp_graph_poll {
 	SSRP_GRAPH_POLL_DENIED,    /* access_denied / authorization_declined */
 } ssrp_graph_poll;
 ssrp_graph_poll ssrp_graph_devicecode_poll_classify(long status, const cJSON *answer);
-
-/* The wait before attempt number attempt (1 = the first retry) when the
- * answer gave no Retry-After: min(cap, base * 2^(attempt-1)), of which the
- * upper half is jittered from *rng (a xorshift state, never 0). */
-unsigned ssrp_graph_backoff_ms(unsigned attempt, unsigned base_ms, unsigned cap_ms,
-			       uint64_t *rng);
 
 #endif

@@ -1,28 +1,150 @@
-/* One HTTP request with ssrp's retry rules (see http_retry.h). Nothing here
- * logs; the thread's error message is whatever the last attempt left. */
+/* The retry engine (see http_retry.h). Nothing here logs; the thread's
+ * error message is whatever the last attempt left. */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
-#include "escrow/graph_client.h"
 #include "escrow/http_retry.h"
 #include "hal/clock.h"
 #include "hal/http.h"
 #include "ssrp/error.h"
 #include "ssrp/sys/error.h"
 
-static int retryable_status(long st)
+#define CANCEL_SLICE_MS 100u
+
+void ssrp_retry_begin(ssrp_retry *r, const ssrp_retry_options *opt)
+{
+	memset(r, 0, sizeof *r);
+	if (opt)
+		r->opt = *opt;
+	ssrp_retry_options *o = &r->opt;
+	if (!o->max_attempts)
+		o->max_attempts = 10;
+	if (!o->deadline_ms)
+		o->deadline_ms = 120000;
+	if (!o->backoff_base_ms)
+		o->backoff_base_ms = 500;
+	if (!o->backoff_cap_ms)
+		o->backoff_cap_ms = 30000;
+	if (o->timeout_ms <= 0)
+		o->timeout_ms = 60000;
+	if (!o->retry_after_cap_ms)
+		o->retry_after_cap_ms = SSRP_RETRY_AFTER_CAP_MS;
+	uint64_t now = ssrp_monotonic_ms();
+	r->rng = o->jitter_seed ? o->jitter_seed : (now * 0x9e3779b97f4a7c15ull) | 1;
+	r->deadline = now + o->deadline_ms;
+}
+
+int ssrp_retry_status(long st)
 {
 	return st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
 }
 
-/* Rounded up: waiting a fraction of a millisecond short would be early. */
-static unsigned seconds_to_ms(double s)
+static uint64_t xorshift(uint64_t *s)
 {
-	double ms = s * 1000.0;
-	if (ms >= 4e9)
-		return 4000000000u;
+	uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ull;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*s = x;
+	return x;
+}
+
+unsigned ssrp_retry_backoff_ms(unsigned attempt, unsigned base_ms, unsigned cap_ms, uint64_t *rng)
+{
+	if (attempt < 1)
+		attempt = 1;
+	uint64_t d = base_ms;
+	for (unsigned i = 1; i < attempt && d < cap_ms; i++)
+		d *= 2;
+	if (d > cap_ms)
+		d = cap_ms;
+	/* Equal jitter: never less than half the step, so retries keep
+	 * spreading out, but clients that failed together do not return
+	 * together. */
+	uint64_t half = d / 2;
+	return (unsigned)(d - half + (half ? xorshift(rng) % (half + 1) : 0));
+}
+
+unsigned ssrp_retry_wait_ms(ssrp_retry *r, double retry_after)
+{
+	if (!(retry_after >= 0)) /* NaN too */
+		return ssrp_retry_backoff_ms(r->attempts, r->opt.backoff_base_ms,
+					     r->opt.backoff_cap_ms, &r->rng);
+	double cap = r->opt.retry_after_cap_ms;
+	double ms = retry_after * 1000.0;
+	if (ms >= cap)
+		return r->opt.retry_after_cap_ms;
+	/* Rounded up: waiting a fraction of a millisecond short would be early. */
 	unsigned w = (unsigned)ms;
 	return (double)w < ms ? w + 1 : w;
+}
+
+static int cancelled(const ssrp_retry *r)
+{
+	return r->opt.cancel && r->opt.cancel(r->opt.cancel_ctx);
+}
+
+int ssrp_retry_pause(ssrp_retry *r, unsigned wait_ms)
+{
+	uint64_t now = ssrp_monotonic_ms();
+	if (now + wait_ms >= r->deadline)
+		return 1;
+	uint64_t until = now + wait_ms;
+	r->waits++;
+	for (;;) {
+		if (cancelled(r))
+			return ssrp_error_set(SSRP_E_CANCELLED,
+					      "stopped on request while waiting to send again");
+		now = ssrp_monotonic_ms();
+		if (now >= until)
+			return SSRP_OK;
+		uint64_t left = until - now;
+		ssrp_sleep_ms(!r->opt.cancel || left < CANCEL_SLICE_MS ? (unsigned)left
+								      : CANCEL_SLICE_MS);
+	}
+}
+
+int ssrp_retry_send_once(ssrp_retry *r, ssrp_http *h, ssrp_http_req *rq, ssrp_http_resp *resp)
+{
+	if (cancelled(r)) {
+		memset(resp, 0, sizeof *resp);
+		resp->retry_after = -1;
+		return ssrp_error_set(SSRP_E_CANCELLED, "stopped on request before sending");
+	}
+	r->attempts++;
+	/* One exchange never runs past the deadline either. */
+	uint64_t now = ssrp_monotonic_ms();
+	long left = now < r->deadline ? (long)(r->deadline - now) : 1;
+	long caller_timeout = rq->timeout_ms;
+	rq->timeout_ms = left < r->opt.timeout_ms ? left : r->opt.timeout_ms;
+	int rc = ssrp_http_request(h, rq, resp);
+	rq->timeout_ms = caller_timeout;
+	if (rc == SSRP_OK && resp->status == 429)
+		r->throttled++;
+	return rc;
+}
+
+int ssrp_retry_send(ssrp_retry *r, ssrp_http *h, ssrp_http_req *rq, ssrp_http_resp *resp)
+{
+	for (;;) {
+		int rc = ssrp_retry_send_once(r, h, rq, resp);
+		int again = rc == SSRP_E_IO || (rc == SSRP_OK && ssrp_retry_status(resp->status));
+		if (!again || r->attempts >= r->opt.max_attempts)
+			return rc;
+		/* A Retry-After counts only with an answer (also one cut short
+		 * after its headers). */
+		unsigned wait = ssrp_retry_wait_ms(r, resp->status ? resp->retry_after : -1);
+		int p = ssrp_retry_pause(r, wait);
+		if (p == 1)
+			return rc; /* stop with the answer we have rather than ask early */
+		ssrp_http_resp_free(resp);
+		if (p == SSRP_E_CANCELLED) {
+			memset(resp, 0, sizeof *resp);
+			resp->retry_after = -1;
+			return p;
+		}
+	}
 }
 
 int ssrp_http_request_retrying(ssrp_http *h, ssrp_http_req *rq, ssrp_http_resp *resp,
@@ -34,47 +156,10 @@ int ssrp_http_request_retrying(ssrp_http *h, ssrp_http_req *rq, ssrp_http_resp *
 		return ssrp_error_set(SSRP_E_INVALID, "http: no response structure");
 	if (!h || !rq)
 		return ssrp_http_request(h, rq, resp); /* resets resp, says what is missing */
-	ssrp_retry_options o = {0};
-	if (opt)
-		o = *opt;
-	if (!o.max_attempts)
-		o.max_attempts = 5;
-	if (!o.deadline_ms)
-		o.deadline_ms = 120000;
-	if (!o.backoff_base_ms)
-		o.backoff_base_ms = 1000;
-	if (!o.backoff_cap_ms)
-		o.backoff_cap_ms = 30000;
-	if (o.timeout_ms <= 0)
-		o.timeout_ms = 60000;
-	uint64_t rng = o.jitter_seed ? o.jitter_seed : ssrp_monotonic_ms() * 2654435761u + 1;
-	long caller_timeout = rq->timeout_ms;
-	uint64_t deadline = ssrp_monotonic_ms() + o.deadline_ms;
-	int rc;
-	for (unsigned n = 1;; n++) {
-		if (attempts)
-			*attempts = n;
-		/* One exchange never runs past the deadline either. */
-		uint64_t now = ssrp_monotonic_ms();
-		long left = now < deadline ? (long)(deadline - now) : 1;
-		rq->timeout_ms = left < o.timeout_ms ? left : o.timeout_ms;
-		rc = ssrp_http_request(h, rq, resp);
-		int again = rc == SSRP_E_IO || (rc == SSRP_OK && retryable_status(resp->status));
-		if (!again || n >= o.max_attempts)
-			break;
-		/* A Retry-After came with the answer (also with one cut short
-		 * after its headers): never earlier than that. */
-		unsigned wait = resp->status && resp->retry_after >= 0
-					? seconds_to_ms(resp->retry_after)
-					: ssrp_graph_backoff_ms(n, o.backoff_base_ms,
-								o.backoff_cap_ms, &rng);
-		/* If the wait does not fit in the deadline, stop with the answer
-		 * we have rather than ask early. */
-		if (ssrp_monotonic_ms() + wait >= deadline)
-			break;
-		ssrp_http_resp_free(resp);
-		ssrp_sleep_ms(wait);
-	}
-	rq->timeout_ms = caller_timeout;
+	ssrp_retry r;
+	ssrp_retry_begin(&r, opt);
+	int rc = ssrp_retry_send(&r, h, rq, resp);
+	if (attempts)
+		*attempts = r.attempts;
 	return rc;
 }

@@ -37,6 +37,7 @@
 #include "escrow/config.h"
 #include "escrow/drs.h"
 #include "escrow/graph_client.h"
+#include "hal/clock.h"
 #include "hal/http.h"
 #include "hal/identity.h"
 #include "ssrp/error.h"
@@ -464,6 +465,74 @@ static void test_retries_never_early(void **st)
 	assert_int_equal(early, 0);
 }
 
+/* One Retry-After rule for every caller: an answer asking for an hour is
+ * waited the cap (here 300 ms), not given up on at once, by the Device
+ * Registration client (upload and key list), the Graph client's token
+ * request, its request and its $batch parts alike. */
+static void test_retry_after_capped(void **st)
+{
+	(void)st;
+	ssrp_device_identity id;
+	identity_of(&id, demo_id, demo_cert, demo_key);
+	ssrp_retry_options capped = {.jitter_seed = 5, .deadline_ms = 20000,
+				     .retry_after_cap_ms = 300};
+	ssrp_drs_result res;
+	set_faults("POST drs/manage/*:429:3600@1");
+	uint64_t t0 = ssrp_monotonic_ms();
+	if (ssrp_drs_upload(cfg, &id, "{5a1b2c3d-0000-4000-8000-00000000d50c}", new_password(),
+			    NULL, &capped, &res))
+		fail_msg("DRS upload: %s", ssrp_error_last());
+	uint64_t took = ssrp_monotonic_ms() - t0;
+	assert_int_equal(res.attempts, 2);
+	if (took < 300 || took > 10000)
+		fail_msg("the DRS upload took %llu ms, not the 300 ms cap",
+			 (unsigned long long)took);
+
+	set_faults("GET drs/manage/*:503:3600@1");
+	static ssrp_drs_keys keys;
+	if (ssrp_drs_list_keys(cfg, &id, &capped, &keys, &res))
+		fail_msg("DRS key list: %s", ssrp_error_last());
+	assert_int_equal(res.attempts, 2);
+
+	ssrp_graph_auth auth = {.kind = SSRP_GRAPH_AUTH_PASSWORD, .username = admin_upn,
+				.password_file = admin_pw_file,
+				.scope = "https://graph.microsoft.com/BitLockerKey.ReadBasic.All"};
+	ssrp_graph *g = NULL;
+	if (ssrp_graph_new(&g, cfg, &auth, &capped))
+		fail_msg("graph: %s", ssrp_error_last());
+	set_faults("login/*:429:3600@1; GET graph/v1.0/informationProtection/*:429:3600@1");
+	char path[300];
+	snprintf(path, sizeof path,
+		 "/v1.0/informationProtection/bitlocker/recoveryKeys?$filter=deviceId%%20eq%%20'%s'",
+		 demo_id);
+	cJSON *o = NULL;
+	t0 = ssrp_monotonic_ms();
+	if (ssrp_graph_get(g, path, &o))
+		fail_msg("Graph GET: %s", ssrp_error_last());
+	took = ssrp_monotonic_ms() - t0;
+	cJSON_Delete(o);
+	ssrp_graph_stats gs;
+	ssrp_graph_get_stats(g, &gs);
+	assert_int_equal(gs.throttled, 2); /* the token endpoint's and Graph's */
+	assert_int_equal(gs.retries, 2);
+	if (took < 600 || took > 15000)
+		fail_msg("the Graph GET took %llu ms, not two 300 ms caps",
+			 (unsigned long long)took);
+
+	/* a $batch part asked to wait an hour is sent again 300 ms later */
+	set_faults("GET graph*/informationProtection/*:429:3600@1");
+	ssrp_graph_batch_req br = {.method = "GET", .url = path + strlen("/v1.0")};
+	ssrp_graph_batch_result out;
+	if (ssrp_graph_batch(g, &br, 1, &out))
+		fail_msg("Graph $batch: %s", ssrp_error_last());
+	assert_int_equal(out.status, 200);
+	ssrp_graph_batch_results_free(&out, 1);
+	ssrp_graph_get_stats(g, &gs);
+	assert_int_equal(gs.throttled, 3);
+	set_faults("");
+	ssrp_graph_free(g);
+}
+
 static void test_bad_arguments(void **st)
 {
 	(void)st;
@@ -654,7 +723,7 @@ int main(void)
 		cmocka_unit_test(test_upload_visible),	     cmocka_unit_test(test_repeat_is_harmless),
 		cmocka_unit_test(test_other_device_refused), cmocka_unit_test(test_retries_never_early),
 		cmocka_unit_test(test_bad_arguments),	     cmocka_unit_test(test_list_keys),
-		cmocka_unit_test(test_delete_keys),
+		cmocka_unit_test(test_delete_keys),	     cmocka_unit_test(test_retry_after_capped),
 		cmocka_unit_test(test_no_password_anywhere),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -55,8 +55,8 @@ static void test_backoff(void **st)
 	uint64_t a = 12345, b = 12345;
 	unsigned seq_a[12], seq_b[12];
 	for (unsigned i = 0; i < 12; i++) {
-		seq_a[i] = ssrp_graph_backoff_ms(i + 1, 500, 30000, &a);
-		seq_b[i] = ssrp_graph_backoff_ms(i + 1, 500, 30000, &b);
+		seq_a[i] = ssrp_retry_backoff_ms(i + 1, 500, 30000, &a);
+		seq_b[i] = ssrp_retry_backoff_ms(i + 1, 500, 30000, &b);
 	}
 	/* the same seed gives the same schedule */
 	assert_memory_equal(seq_a, seq_b, sizeof seq_a);
@@ -71,12 +71,12 @@ static void test_backoff(void **st)
 	uint64_t c = 999;
 	int differ = 0;
 	for (unsigned i = 0; i < 12; i++)
-		differ |= ssrp_graph_backoff_ms(i + 1, 500, 30000, &c) != seq_a[i];
+		differ |= ssrp_retry_backoff_ms(i + 1, 500, 30000, &c) != seq_a[i];
 	assert_true(differ);
 	/* capped, never zero for a non-zero base */
 	uint64_t d = 7;
-	assert_true(ssrp_graph_backoff_ms(40, 500, 30000, &d) <= 30000);
-	assert_true(ssrp_graph_backoff_ms(1, 1, 30000, &d) >= 1);
+	assert_true(ssrp_retry_backoff_ms(40, 500, 30000, &d) <= 30000);
+	assert_true(ssrp_retry_backoff_ms(1, 1, 30000, &d) >= 1);
 }
 
 static void test_retry_after(void **st)

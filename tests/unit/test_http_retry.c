@@ -3,7 +3,8 @@
  * sooner than a second later; a 503 without one after the backoff; a 400
  * is final; a Retry-After that does not fit the deadline stops at once; the
  * deadline bounds backoff and a slow exchange alike; a dropped connection
- * and a refused one are retried. */
+ * and a refused one are retried; a Retry-After above the cap is waited the
+ * cap; the caller's cancel ends a wait. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -294,6 +295,57 @@ static void test_arguments(void **st)
 	ssrp_http_free(h);
 }
 
+/* Asked before each send: the second one says stop. */
+static int stop_after_one(void *ctx)
+{
+	int *asked = ctx;
+	return ++*asked > 1;
+}
+
+static void test_cap_and_cancel(void **st)
+{
+	(void)st;
+	long status;
+	unsigned attempts;
+	uint64_t elapsed;
+	/* Retry-After 30 above a 200 ms cap: waited 200 ms, then sent again */
+	pthread_mutex_lock(&lock);
+	int before = script("/late503")->n;
+	pthread_mutex_unlock(&lock);
+	ssrp_retry_options opt = {.jitter_seed = 3, .deadline_ms = 5000, .max_attempts = 2,
+				  .retry_after_cap_ms = 200};
+	assert_int_equal(send_to("/late503", &opt, &status, &attempts, &elapsed), SSRP_OK);
+	assert_int_equal(attempts, 2);
+	pthread_mutex_lock(&lock);
+	seen *s = script("/late503");
+	assert_int_equal(s->n - before, 2);
+	uint64_t gap = s->at[s->n - 1] - s->at[s->n - 2];
+	pthread_mutex_unlock(&lock);
+	if (gap < 200 || elapsed > 3000)
+		fail_msg("a capped Retry-After gave a gap of %llu ms, %llu in all",
+			 (unsigned long long)gap, (unsigned long long)elapsed);
+
+	/* the caller's cancel ends the wait for Retry-After 1 at once */
+	int asked = 0;
+	ssrp_retry_options o2 = {.jitter_seed = 3, .cancel = stop_after_one, .cancel_ctx = &asked};
+	ssrp_http_options ho = {.ca_file = server.ca_path};
+	ssrp_http *h = NULL;
+	assert_int_equal(ssrp_http_new(&h, &ho), 0);
+	char url[128];
+	snprintf(url, sizeof url, "https://localhost:%d/late503", server.port);
+	ssrp_http_req rq = {.method = "GET", .url = url};
+	ssrp_http_resp resp;
+	uint64_t t0 = ssrp_monotonic_ms();
+	assert_int_equal(ssrp_http_request_retrying(h, &rq, &resp, &o2, &attempts),
+			 SSRP_E_CANCELLED);
+	assert_int_equal(attempts, 1);
+	assert_int_equal(resp.status, 0);
+	if (ssrp_monotonic_ms() - t0 > 2000)
+		fail_msg("the cancel took %llu ms", (unsigned long long)(ssrp_monotonic_ms() - t0));
+	ssrp_http_resp_free(&resp);
+	ssrp_http_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_transport_failures_retried),
 		cmocka_unit_test(test_arguments),
+		cmocka_unit_test(test_cap_and_cancel),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
