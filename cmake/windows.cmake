@@ -79,7 +79,10 @@ add_executable(ssrp_cli tools/ssrp.c
   tools/cmd_tpm.c
   tools/cmd_volume.c
   tools/cmd_volume_data.c)
-set_target_properties(ssrp_cli PROPERTIES OUTPUT_NAME ssrp)
+# mingw-w64 links every executable with --out-implib: named after ssrp.exe
+# by default, that import library would be libssrp.dll.a and replace the
+# DLL's (a program linked to it would import ssrp.exe).
+set_target_properties(ssrp_cli PROPERTIES OUTPUT_NAME ssrp IMPORT_PREFIX "" IMPORT_SUFFIX ".exe.a")
 target_include_directories(ssrp_cli PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}
                            ${CMAKE_CURRENT_SOURCE_DIR}/include)
 target_link_libraries(ssrp_cli PRIVATE ssrp_static PkgConfig::CURL PkgConfig::CJSON

@@ -107,9 +107,38 @@ static int is_device_cert(PCCERT_CONTEXT cert, const char *device_id)
 	       strcmp(cn, SSRP_IDENTITY_ISSUER_CN) == 0;
 }
 
+/* The certificate of a PFX (PKCS#12) file without a password: the one
+ * with a private key. The key is not kept (PKCS12_NO_PERSIST_KEY): only the
+ * names are read here; Schannel loads the file itself for TLS. */
+static PCCERT_CONTEXT pfx_cert(BYTE *data, DWORD len)
+{
+	CRYPT_DATA_BLOB blob = {len, data};
+	if (!PFXIsPFXBlob(&blob))
+		return NULL;
+	HCERTSTORE store = PFXImportCertStore(&blob, L"", PKCS12_NO_PERSIST_KEY);
+	if (!store)
+		store = PFXImportCertStore(&blob, NULL, PKCS12_NO_PERSIST_KEY);
+	if (!store)
+		return NULL;
+	PCCERT_CONTEXT c = NULL, found = NULL;
+	while (!found && (c = CertEnumCertificatesInStore(store, c))) {
+		DWORD kl = 0;
+		if (CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, NULL, &kl) ||
+		    CertGetCertificateContextProperty(c, CERT_NCRYPT_KEY_HANDLE_PROP_ID, NULL, &kl) ||
+		    CertGetCertificateContextProperty(c, CERT_KEY_CONTEXT_PROP_ID, NULL, &kl))
+			found = CertDuplicateCertificateContext(c);
+	}
+	if (c)
+		CertFreeCertificateContext(c);
+	CertCloseStore(store, 0);
+	return found;
+}
+
 /* The portable path's check on Windows: the certificate's names with
- * crypt32. Whether the key file holds the certificate's key is left to the
- * TLS handshake: crypt32 reads no PEM private keys. */
+ * crypt32. cert_file is PEM, or a PFX file holding the certificate and its
+ * key (what Schannel takes as a file: then key_file names the same file).
+ * Whether the key matches the certificate is left to the TLS handshake:
+ * crypt32 reads no PEM private keys. */
 int ssrp_identity_check_files(const char *device_id, const char *cert_file, const char *key_file)
 {
 	(void)key_file;
@@ -128,9 +157,12 @@ int ssrp_identity_check_files(const char *device_id, const char *cert_file, cons
 				 NULL))
 		cert = CertCreateCertificateContext(X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, der,
 						    der_len);
+	else
+		cert = pfx_cert((BYTE *)pem, (DWORD)len);
 	if (!cert)
 		return ssrp_error_set(SSRP_E_FORMAT,
-				      "the device certificate file %s holds no PEM certificate",
+				      "the device certificate file %s holds no PEM certificate, nor "
+				      "a PFX with a certificate and its key and no password",
 				      cert_file);
 	char cn[256], id[37];
 	int rc = SSRP_OK;

@@ -53,8 +53,12 @@ for f in libssrp.dll ssrp.exe; do
 	sh "$src/tests/mingw/check_pe64.sh" "$build/$f" >/dev/null && pass "$f is PE32+ x86-64" ||
 		fail "$f is not a PE32+ x86-64 program"
 done
-[ -s "$build/libssrp.dll.a" ] && pass "libssrp.dll.a (import library) built" ||
-	fail "no import library libssrp.dll.a"
+# The import library names the DLL (mingw-w64 writes one for ssrp.exe too:
+# it must not take libssrp.dll.a's name).
+[ -s "$build/libssrp.dll.a" ] && strings "$build/libssrp.dll.a" | grep -qx libssrp.dll &&
+	! strings "$build/libssrp.dll.a" | grep -qx ssrp.exe &&
+	pass "libssrp.dll.a (import library) built, for libssrp.dll" ||
+	fail "no import library libssrp.dll.a for libssrp.dll: $(strings "$build/libssrp.dll.a" 2>/dev/null | grep -x '[a-z]*ssrp\.[a-z]*' | tr '\n' ' ')"
 
 # Only Windows system DLLs below libssrp and the command, libcurl and cJSON
 # (a GCC runtime DLL, libwinpthread, an OpenSSL or zlib DLL would fail).

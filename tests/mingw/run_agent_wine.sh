@@ -1,0 +1,189 @@
+#!/bin/sh
+# run_agent_wine.sh SOURCE_DIR WINDOWS_BUILD OUT_DIR SSRP_SIM
+# The device agent under Wine with real parts, in the Windows build tree
+# mingw_windows_build made (WINDOWS_BUILD: libssrp.dll, its import library,
+# ssrp.exe; not configured again here):
+#   - TPM: a swtpm on the Linux side (ssrp-sim swtpm) reached through TPM
+#     Base Services: tests/mingw/tbs_socket_dll.c is built as tbs.dll next
+#     to the programs and chosen over Wine's TPM-less one
+#     (WINEDLLOVERRIDES=tbs=n), so the production tbs transport and command
+#     core talk to it. ssrp.exe tpm info names swtpm; ssrp.exe tpm pcr-read
+#     gives the value a Linux tss2 client extended into PCR 11.
+#   - the agent: tests/mingw/agent_wine.c, built against libssrp.dll's
+#     import library and the public headers only, registers its own volume
+#     backend (Wine has no BitLocker WMI class; the on-disk codec is not in
+#     the Windows build) and runs ssrp_agent_run against the simulated cloud
+#     (Schannel, the simulator's CA from the configuration, the device's PFX
+#     for mutual TLS to DRS). The first run adds a TPM protector and a
+#     recovery password, escrows it and turns protection on; the tenant
+#     (the simulator's /admin/state) then holds exactly that password for
+#     the device; the second run changes nothing and sends no request.
+#   - the journal: written by the Windows file code in the private
+#     directory ssrp_fs_mkdirs(0700) makes; when Everyone may write it, the
+#     next run refuses it by name and changes nothing.
+# Every missing part is a failure, not a skip.
+set -u
+src=$1
+build=$2
+out=$3
+ssrp_sim=$4
+wine=${SSRP_WINE:-/usr/lib/wine/wine64}
+triple=x86_64-w64-mingw32
+failures=0
+pass() { printf 'ok   %s\n' "$1"; }
+fail() { printf 'FAIL %s\n' "$1"; failures=$((failures + 1)); }
+die() {
+	printf 'FAIL %s\n' "$*"
+	exit 1
+}
+
+command -v "$triple-gcc" >/dev/null 2>&1 || die "$triple-gcc is not installed (scripts/bootstrap)"
+[ -x "$wine" ] || die "$wine is not installed (scripts/bootstrap: wine64)"
+command -v jq >/dev/null 2>&1 || die "jq is not installed (scripts/bootstrap)"
+for f in libssrp.dll libssrp.dll.a ssrp.exe libcurl.dll libcjson.dll; do
+	[ -s "$build/$f" ] || die "$build/$f is missing: mingw_windows_build builds the Windows tree"
+done
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+# --- the programs, in one directory (Windows loads DLLs from the program's)
+app="$out/app"
+rm -rf "$app" && mkdir -p "$app"
+cp "$build/ssrp.exe" "$build/libssrp.dll" "$build/libcurl.dll" "$build/libcjson.dll" "$app/"
+"$triple-gcc" -std=c11 -O2 -Wall -Wextra -Werror -shared -o "$app/tbs.dll" \
+	"$src/tests/mingw/tbs_socket_dll.c" -lws2_32 -static-libgcc >"$out/tbs_dll.log" 2>&1 ||
+	{ cat "$out/tbs_dll.log"; die "tbs.dll did not build"; }
+"$triple-gcc" -std=c11 -O2 -Wall -Wextra -Werror -I"$src/include" -o "$app/agent_wine.exe" \
+	"$src/tests/mingw/agent_wine.c" "$build/libssrp.dll.a" -static-libgcc >"$out/agent_wine.log" 2>&1 ||
+	{ cat "$out/agent_wine.log"; die "agent_wine.exe did not build"; }
+imports=$("$triple-objdump" -p "$app/agent_wine.exe" | sed -n 's/^[[:space:]]*DLL Name: //p' | tr 'A-Z' 'a-z' | sort | tr '\n' ' ')
+case " $imports" in
+*" libssrp.dll "*) pass "agent_wine.exe is linked to libssrp.dll (imports: $imports)" ;;
+*) fail "agent_wine.exe does not import libssrp.dll (imports: $imports)" ;;
+esac
+
+# --- swtpm and the simulated cloud on loopback
+work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-mingw-agent.XXXXXX")
+export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;tbs=n"
+cleanup() {
+	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
+	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
+	"$(dirname "$wine")/wineserver" -k >/dev/null 2>&1
+	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+"$ssrp_sim" swtpm start --dir "$work/tpm" >"$work/swtpm.out" 2>&1 ||
+	{ cat "$work/swtpm.out"; die "cannot start swtpm"; }
+. "$work/tpm/swtpm.env"
+export SSRP_TEST_TBS_SOCKET="127.0.0.1:$SSRP_SWTPM_PORT"
+env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" 2>"$work/cloud.err") ||
+	{ cat "$work/cloud.err"; die "cannot start the simulated cloud"; }
+. "$env_file"
+
+run() { # run NAME PROGRAM ARGS...: exit status in $got, output in $out/NAME.out/.err (LF)
+	name=$1
+	shift
+	(cd "$app" && "$wine" "$@") >"$out/$name.crlf" 2>"$out/$name.errcrlf" </dev/null
+	got=$?
+	tr -d '\r' <"$out/$name.crlf" >"$out/$name.out"
+	tr -d '\r' <"$out/$name.errcrlf" | grep -v '^wine: ' >"$out/$name.err"
+}
+show() { sed 's/^/  | /' "$out/$1.out" "$out/$1.err" | head -20; }
+
+# --- ssrp.exe through TPM Base Services to swtpm
+run tpm_info ./ssrp.exe tpm info
+if [ "$got" = 0 ] && grep -q '^backend: *tbs$' "$out/tpm_info.out" &&
+	grep -q '^vendor: *SW   TPM$' "$out/tpm_info.out"; then
+	pass "ssrp.exe tpm info through TBS: swtpm ($(grep '^manufacturer:' "$out/tpm_info.out" | tr -s ' '))"
+else
+	fail "ssrp.exe tpm info through TBS: exit $got, not swtpm"
+	show tpm_info
+fi
+"$ssrp_sim" tpm pcr-extend 11 --data "ssrp windows test" --tpm "$SSRP_TPM" >/dev/null 2>&1 ||
+	die "a Linux tss2 client could not extend PCR 11"
+want=$("$ssrp_sim" tpm pcr-read --pcrs 11 --tpm "$SSRP_TPM" 2>/dev/null | sed -n 's/^sha256:11 //p')
+run pcr_read ./ssrp.exe tpm pcr-read --pcrs 11
+have=$(sed -n 's/^sha256:11 //p' "$out/pcr_read.out")
+if [ "$got" = 0 ] && [ -n "$want" ] && [ "$have" = "$want" ] &&
+	[ "$want" != 0000000000000000000000000000000000000000000000000000000000000000 ]; then
+	pass "ssrp.exe tpm pcr-read 11 through TBS: $have, as tss2 reads it after its extend"
+else
+	fail "ssrp.exe tpm pcr-read 11 through TBS: exit $got, \"$have\" (tss2 reads \"$want\")"
+	show pcr_read
+fi
+
+# --- the agent
+dir="$out/agent"
+rm -rf "$dir" && mkdir -p "$dir" && chmod 755 "$dir"
+pfx="${SSRP_SIM_DEVICE_CERT%.pem}.pfx"
+[ -s "$pfx" ] || die "the simulator wrote no device PFX ($pfx)"
+cp "$SSRP_SIM_CA" "$dir/ca.pem" && cp "$pfx" "$dir/device.pfx"
+ct=""
+for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
+jq -n --arg t "$SSRP_SIM_TENANT_ID" --arg dom "$SSRP_SIM_TENANT_DOMAIN" --arg ca "Z:$dir/ca.pem" \
+	--arg pfx "Z:$dir/device.pfx" --arg id "$SSRP_SIM_DEVICE_ID" --arg name "$SSRP_SIM_DEVICE_NAME" \
+	--arg ct "$SSRP_SIM_CONNECT_TO" '{tenant_id: $t, tenant_domain: $dom,
+	  hosts: {login: "login.microsoftonline.com", graph: "graph.microsoft.com",
+	          drs: "enterpriseregistration.windows.net"},
+	  ca_file: $ca, connect_to: ($ct | split(" ")),
+	  device: {device_id: $id, cert_file: $pfx, key_file: $pfx, join_type: "azuread",
+	           display_name: $name}}' >"$dir/config.json" || die "jq could not write the configuration"
+chmod 644 "$dir/config.json"
+printf 'protection off\nkey %s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >"$dir/volume.state"
+journal="$dir/ProgramData/ssrp/agent.journal"
+agent() { run "$1" ./agent_wine.exe "Z:$dir/config.json" "Z:$dir/volume.state" tbs "Z:$journal" "$2"; }
+agent agent_runs 2
+first=$(grep '^first run:' "$out/agent_runs.out")
+second=$(grep '^second run:' "$out/agent_runs.out")
+case $first in
+*"rc=ok state=compliant protection=on protectors=2 escrowed=1 "*)
+	pass "first run through libssrp.dll: ${first#first run: }" ;;
+*) fail "first run: ${first:-none}"; show agent_runs ;;
+esac
+case $second in
+*"rc=ok state=compliant protection=on protectors=2 escrowed=1 volume_changes=0 http_requests=0 "*)
+	pass "second run changes nothing: ${second#second run: }" ;;
+*) fail "second run: ${second:-none}"; show agent_runs ;;
+esac
+[ "$got" = 0 ] || fail "agent_wine.exe exited $got"
+
+# The tenant holds the volume's recovery password, under its protector's id.
+(umask 077 && printf 'Authorization: Bearer %s\n' "$(cat "$SSRP_SIM_ADMIN_TOKEN_FILE")" >"$work/adm")
+# shellcheck disable=SC2086 # the entries hold no spaces
+curl -sS $ct --cacert "$SSRP_SIM_CA" -H @"$work/adm" -o "$work/state.json" \
+	"https://graph.microsoft.com/admin/state" || die "cannot read the simulated tenant"
+escrowed=$(jq -r --arg d "$SSRP_SIM_DEVICE_ID" \
+	'[.recoveryKeys[] | select(.deviceId==$d) | "\(.id) \(.key)"] | join(",")' "$work/state.json")
+on_volume=$(tr -d '\r' <"$dir/volume.state" | sed -n 's/^recovery {\([^}]*\)} \(.*\)$/\1 \2/p' | tr 'A-Z' 'a-z')
+if [ -n "$on_volume" ] && [ "$escrowed" = "$on_volume" ]; then
+	pass "the tenant holds the volume's one recovery password under its protector id (${on_volume%% *})"
+else
+	fail "the tenant holds \"$(echo "$escrowed" | sed 's/ [0-9-]*/ <password>/g')\", not the volume's one password"
+fi
+
+# The journal, in the private directory the agent made.
+mode=$(stat -c %A "$dir/ProgramData/ssrp" 2>/dev/null)
+if [ -s "$journal" ] && case $mode in d*---) true ;; *) false ;; esac &&
+	[ -z "$(find "$dir/ProgramData/ssrp" -name '*.tmp.*')" ]; then
+	pass "the journal written in a private directory ($mode), no temporary file left"
+else
+	fail "the journal: $(ls -la "$dir/ProgramData/ssrp" 2>&1 | tr '\n' ' ')"
+fi
+cp "$dir/volume.state" "$work/volume.before"
+chmod o+w "$journal"
+agent agent_refused 1
+case $(cat "$out/agent_refused.out") in
+*"rc=permission denied state=failed"*"$journal"*"Everyone (S-1-1-0)"*)
+	if cmp -s "$dir/volume.state" "$work/volume.before"; then
+		pass "a journal Everyone may write is refused, nothing changed: $(sed -n 's/.*reason=//p' "$out/agent_refused.out" | cut -c1-160)..."
+	else
+		fail "a refused journal, yet the volume changed"
+	fi ;;
+*) fail "a journal Everyone may write: $(cat "$out/agent_refused.out")"; show agent_refused ;;
+esac
+
+if [ "$failures" -ne 0 ]; then
+	echo "$failures check(s) failed"
+	exit 1
+fi
+echo "all checks passed"
