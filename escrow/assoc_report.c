@@ -111,7 +111,21 @@ static int owners_batch(ssrp_graph *g, ssrp_report *r, size_t from, size_t n)
 		}
 		size_t len = 1;
 		const cJSON *o;
-		cJSON_ArrayForEach(o, v) len += strlen(str(o, "userPrincipalName")) + 2;
+		cJSON_ArrayForEach(o, v) {
+			/* "limited information": a user as id and type, its name null */
+			if (!strcmp(str(o, "@odata.type"), "#microsoft.graph.user") &&
+			    !*str(o, "userPrincipalName")) {
+				rc = ssrp_error_set(SSRP_E_PERMISSION,
+						    "Graph listed the owners of device %s without their "
+						    "names: the app needs the application permission "
+						    "User.Read.All to read owners",
+						    d->device_id);
+				break;
+			}
+			len += strlen(str(o, "userPrincipalName")) + 2;
+		}
+		if (rc)
+			break;
 		if (!(d->owners = ssrp_malloc(len))) {
 			rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 			break;
