@@ -11,6 +11,7 @@
 #include "bitlocker/volume_backends.h"
 #include "hal/mem.h"
 #include "hal/registry.h"
+#include "hal/secmem.h"
 
 struct ssrp_volume {
 	const ssrp_volume_backend *backend;
@@ -99,15 +100,17 @@ int ssrp_volume_open_backend(ssrp_volume **out, const ssrp_volume_backend *b, co
 	int rc = check_table(b);
 	if (rc)
 		return rc;
+	/* The backend's state holds the volume's keys (the VMK) while it is
+	 * open: kept out of core dumps and swap. */
 	ssrp_volume *v = ssrp_calloc(1, sizeof *v);
-	if (!v || !(v->ctx = ssrp_calloc(1, b->ctx_size ? b->ctx_size : 1))) {
+	if (!v || !(v->ctx = ssrp_secmem_alloc(b->ctx_size))) {
 		ssrp_free(v);
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory opening a volume");
 	}
 	v->backend = b;
 	rc = b->open(v->ctx, config ? config : "");
 	if (rc) {
-		ssrp_free_secret(v->ctx, b->ctx_size);
+		ssrp_secmem_free(v->ctx, b->ctx_size);
 		ssrp_free(v);
 		return rc;
 	}
@@ -138,7 +141,7 @@ void ssrp_volume_close(ssrp_volume *v)
 	if (!v)
 		return;
 	v->backend->close(v->ctx);
-	ssrp_free_secret(v->ctx, v->backend->ctx_size);
+	ssrp_secmem_free(v->ctx, v->backend->ctx_size);
 	ssrp_free(v);
 }
 

@@ -48,6 +48,11 @@ SSRP_API int ssrp_init(void);
  * of the same user may read its memory (Linux: not dumpable, so no ptrace
  * and no /proc/PID/mem). The ssrp commands call it first thing; a host
  * application decides for itself, since it changes the whole process.
+ * Without it, the library still keeps an open volume's keys (its backend's
+ * state, where the VMK lives) in pages marked not to be dumped and, where
+ * the process may lock memory, locked out of swap; other secrets (recovery
+ * passwords, tokens) are zeroed when freed but sit in ordinary heap memory,
+ * and OpenSSL's expanded key schedules in OpenSSL's.
  * SSRP_OK, or SSRP_E_NOTSUPPORTED where the platform has no such switch. */
 SSRP_API int ssrp_harden_process(void);
 

@@ -3,3 +3,4 @@ ssrp_test(unit_tpm_blob SOURCES unit/test_tpm_blob.c LABELS unit)
 ssrp_test(unit_tools_cli SOURCES unit/test_tools_cli.c ${PROJECT_SOURCE_DIR}/tools/cli_util.c
           LABELS unit)
 ssrp_test(unit_fs SOURCES unit/test_fs.c LABELS unit)
+ssrp_test(unit_secmem SOURCES unit/test_secmem.c LABELS unit)
