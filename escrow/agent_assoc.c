@@ -1,7 +1,11 @@
 /* The agent's association step: the device's primary users to ssrp's
  * association service (device certificate) or to an Automation webhook,
  * again only when they changed, the mode changed, the interval passed or
- * the caller forces it. */
+ * the caller forces it. To the service the same request carries the
+ * device's report (escrow/device_report.h): its recovery passwords and its
+ * verdict, so a change to those is also sent on the next run, and a
+ * compliant device that changed nothing still makes no request. The step
+ * runs after the others, so the report says what this run left. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -47,9 +51,11 @@ int agent_step_association(agent_ctx *c)
 	memset(&res, 0, sizeof res);
 	const char *name = c->id.display_name[0] ? c->id.display_name : NULL;
 	const char *const *users = (const char *const *)c->users;
+	ssrp_device_report report;
+	agent_device_report(c, &report);
 	if (c->assoc_mode == SSRP_ASSOCIATION_SERVICE)
-		rc = ssrp_assoc_client_send_service(c->cfg, c->id.device_id, name, users, c->n_users,
-						    &ao, &res);
+		rc = ssrp_assoc_client_send_report(c->cfg, c->id.device_id, name, users, c->n_users,
+						   &report, &ao, &res);
 	else
 		rc = ssrp_assoc_client_send_webhook(c->cfg, c->id.device_id, name, users, c->n_users,
 						    &ao, &res);
@@ -68,7 +74,7 @@ int agent_step_association(agent_ctx *c)
 	ssrp_assoc_client_summary(&res, summary, sizeof summary);
 	ssrp_assoc_client_result_free(&res);
 	ssrp_journal *j = &c->journal;
-	memcpy(j->assoc_users_sha256, c->users_hash, sizeof j->assoc_users_sha256);
+	agent_assoc_hash(c, j->assoc_users_sha256);
 	j->assoc_at = (int64_t)time(NULL);
 	snprintf(j->assoc_mode, sizeof j->assoc_mode, "%s", mode);
 	if ((rc = agent_journal_save(c)) != SSRP_OK)

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "escrow/config.h"
+#include "escrow/device_report.h"
 #include "escrow/drs.h"
 #include "escrow/journal.h"
 #include "hal/fs.h"
@@ -100,6 +101,13 @@ void agent_not_yet(agent_ctx *c, const char *fmt, ...)
 void agent_assess(agent_ctx *c);
 /* 1 when the association must be sent (users read already). */
 int agent_assoc_due(const agent_ctx *c);
+/* What keeps the volume from being compliant (a sentence), NULL when
+ * nothing: the assessment without this run's troubles or the association. */
+const char *agent_disk_problem(const agent_ctx *c);
+/* The report the association carries to the service. */
+void agent_device_report(const agent_ctx *c, ssrp_device_report *r);
+/* The journal's assoc_users_sha256 once the association went through. */
+void agent_assoc_hash(const agent_ctx *c, char out[65]);
 const char *agent_assoc_mode_name(ssrp_association_mode m);
 
 /* agent_volume.c */

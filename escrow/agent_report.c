@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "escrow/agent_private.h"
+#include "escrow/assoc.h"
 
 const char *ssrp_agent_state_name(ssrp_agent_state s)
 {
@@ -49,12 +50,71 @@ void agent_not_yet(agent_ctx *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+const char *agent_disk_problem(const agent_ctx *c)
+{
+	size_t unescrowed = 0, recovery = 0;
+	for (size_t i = 0; i < c->n_prot; i++) {
+		if (c->prot[i].type != SSRP_PROTECTOR_RECOVERY_PASSWORD)
+			continue;
+		recovery++;
+		unescrowed += !ssrp_journal_escrowed_at(&c->journal, c->prot[i].id);
+	}
+	if (!agent_count(c, SSRP_PROTECTOR_TPM))
+		return "the volume has no TPM protector yet";
+	if (!recovery)
+		return "the volume has no recovery password yet";
+	if (unescrowed)
+		return "a recovery password is not yet escrowed to Entra ID";
+	if (c->st.protection != SSRP_PROTECTION_ON)
+		return "protection is not on yet";
+	if (agent_rotation_used(c))
+		return "a recovery password that has been used is still on the volume";
+	return NULL;
+}
+
+void agent_device_report(const agent_ctx *c, ssrp_device_report *r)
+{
+	memset(r, 0, sizeof *r);
+	snprintf(r->state, sizeof r->state, "%s",
+		 c->not_yet || agent_disk_problem(c) ? "not-yet" : "compliant");
+	r->verified_at = c->journal.verified_at;
+	for (size_t i = 0; i < c->n_prot && r->n < SSRP_DEVICE_REPORT_MAX_PROTECTORS; i++)
+		if (c->prot[i].type == SSRP_PROTECTOR_RECOVERY_PASSWORD)
+			snprintf(r->protectors[r->n++], sizeof r->protectors[0], "%s", c->prot[i].id);
+}
+
+/* What the last association must have carried: the users, and for the
+ * service the disk's report (its recovery passwords, their escrow, the
+ * verdict), so a change to either is sent on the next run. */
+void agent_assoc_hash(const agent_ctx *c, char out[65])
+{
+	if (c->assoc_mode != SSRP_ASSOCIATION_SERVICE) {
+		memcpy(out, c->users_hash, 65);
+		return;
+	}
+	char disk[40 * AGENT_MAX_PROT + 64];
+	size_t used = (size_t)snprintf(disk, sizeof disk, "report:%s",
+				       agent_disk_problem(c) ? "not-yet" : "compliant");
+	for (size_t i = 0; i < c->n_prot && used < sizeof disk; i++)
+		if (c->prot[i].type == SSRP_PROTECTOR_RECOVERY_PASSWORD)
+			used += (size_t)snprintf(disk + used, sizeof disk - used, " %s",
+						 c->prot[i].id);
+	const char *parts[SSRP_ASSOC_MAX_USERS + 1];
+	size_t n = 0;
+	for (; n < c->n_users && n < SSRP_ASSOC_MAX_USERS; n++)
+		parts[n] = c->users[n];
+	parts[n++] = disk;
+	ssrp_journal_users_hash(out, parts, n);
+}
+
 int agent_assoc_due(const agent_ctx *c)
 {
 	if (c->assoc_mode == SSRP_ASSOCIATION_OFF || !c->users || !c->n_users)
 		return 0;
 	const ssrp_journal *j = &c->journal;
-	if (strcmp(j->assoc_users_sha256, c->users_hash) ||
+	char hash[65];
+	agent_assoc_hash(c, hash);
+	if (strcmp(j->assoc_users_sha256, hash) ||
 	    strcmp(j->assoc_mode, agent_assoc_mode_name(c->assoc_mode)))
 		return 1;
 	unsigned long interval = c->cfg->agent.association_interval_s;

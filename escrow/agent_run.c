@@ -15,6 +15,7 @@
 #include "hal/clock.h"
 #include "hal/mem.h"
 #include "hal/platform_paths.h"
+#include "hal/struct_version.h"
 #include "ssrp/sys/error.h"
 
 
@@ -195,8 +196,9 @@ static int run_steps(agent_ctx *c)
 	static const agent_step volume_steps[] = {agent_tpm_ready, agent_step_tpm_protector,
 						  agent_step_recovery, agent_step_escrow,
 						  agent_step_protection};
-	static const agent_step other_steps[] = {agent_step_association, agent_step_rotation,
-						 agent_step_verify, agent_step_hygiene};
+	/* the association last: the report it carries tells what this run left */
+	static const agent_step other_steps[] = {agent_step_rotation, agent_step_verify,
+						 agent_step_hygiene, agent_step_association};
 	forget_stale(c);
 	int rc = volume_needs_work(c) ? run_list(c, volume_steps, 5) : SSRP_OK;
 	if (!rc)
@@ -247,17 +249,12 @@ static int check_versions(const ssrp_agent_options *opt, const ssrp_agent_report
 {
 	if (!out)
 		return ssrp_error_set(SSRP_E_INVALID, "the agent needs a report to fill (out is NULL)");
-	if (out->version < 1 || out->version > SSRP_AGENT_REPORT_VERSION)
-		return ssrp_error_set(SSRP_E_INVALID,
-				      "agent report version %u is not one this library knows: start "
-				      "from SSRP_AGENT_REPORT_INIT",
-				      out->version);
-	if (opt && (opt->version < 1 || opt->version > SSRP_AGENT_OPTIONS_VERSION))
-		return ssrp_error_set(SSRP_E_INVALID,
-				      "agent options version %u is not one this library knows: start "
-				      "from SSRP_AGENT_OPTIONS_INIT",
-				      opt->version);
-	return SSRP_OK;
+	int rc = ssrp_struct_version_check("agent report", out->version,
+					   SSRP_AGENT_REPORT_VERSION, "SSRP_AGENT_REPORT_INIT");
+	if (!rc && opt)
+		rc = ssrp_struct_version_check("agent options", opt->version,
+					       SSRP_AGENT_OPTIONS_VERSION, "SSRP_AGENT_OPTIONS_INIT");
+	return rc;
 }
 
 int ssrp_agent_run(const ssrp_agent_options *opt, ssrp_agent_report *out)

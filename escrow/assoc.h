@@ -139,7 +139,8 @@ void ssrp_assoc_get_stats(const ssrp_assoc *a, ssrp_assoc_stats *out);
 /* The request body a device sends (to ssrp's service or to an Automation
  * webhook):
  *   {"deviceId":"<guid>","users":["CONTOSO\\alice","bob@contoso.example"],
- *    "deviceName":"DESKTOP-1"}          (deviceName optional, informative)
+ *    "deviceName":"DESKTOP-1",          (deviceName optional, informative)
+ *    "report":{...}}                    (optional: escrow/device_report.h)
  * At most SSRP_ASSOC_MAX_USERS users, each at most 256 bytes. */
 #define SSRP_ASSOC_MAX_USERS 16
 typedef struct ssrp_assoc_request {
@@ -148,6 +149,8 @@ typedef struct ssrp_assoc_request {
 	char **users;      /* n_users entries */
 	size_t n_users;
 	char *webhook_name; /* WebhookData only, else "" */
+	/* The device's "report" (escrow/device_report.h); NULL when none. */
+	struct ssrp_device_report *report;
 } ssrp_assoc_request;
 
 /* Parse a request body; SSRP_E_FORMAT naming the member at fault. */

@@ -7,6 +7,7 @@
 
 #include "escrow/assoc.h"
 #include "escrow/assoc_client.h"
+#include "escrow/device_report.h"
 #include "escrow/http_retry.h"
 #include "hal/http.h"
 #include "hal/mem.h"
@@ -258,6 +259,24 @@ static int refusal(const char *where, const ssrp_http_resp *resp, ssrp_assoc_cli
 			      out->error_code[0] && msg[0] ? ": " : "", msg);
 }
 
+/* The request body with the device's report added (body is freed). */
+static char *with_report(char *body, const ssrp_device_report *report)
+{
+	cJSON *o = body ? cJSON_Parse(body) : NULL;
+	cJSON *r = o ? ssrp_device_report_json(report) : NULL;
+	ssrp_free(body);
+	if (!r || !cJSON_AddItemToObject(o, "report", r)) {
+		cJSON_Delete(r);
+		cJSON_Delete(o);
+		return NULL;
+	}
+	char *text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	char *copy = text ? ssrp_strdup(text) : NULL;
+	cJSON_free(text);
+	return copy;
+}
+
 static int check_request(const ssrp_cloud_config *cfg, const char **device_id,
 			 const char *const *users, size_t n_users)
 {
@@ -295,6 +314,15 @@ int ssrp_assoc_client_send_service(const ssrp_cloud_config *cfg, const char *dev
 				   const ssrp_assoc_client_options *opt,
 				   ssrp_assoc_client_result *out)
 {
+	return ssrp_assoc_client_send_report(cfg, device_id, device_name, users, n_users, NULL,
+					     opt, out);
+}
+
+int ssrp_assoc_client_send_report(const ssrp_cloud_config *cfg, const char *device_id,
+				  const char *device_name, const char *const *users, size_t n_users,
+				  const ssrp_device_report *report,
+				  const ssrp_assoc_client_options *opt, ssrp_assoc_client_result *out)
+{
 	if (!out)
 		return ssrp_error_set(SSRP_E_INVALID, "no result structure");
 	memset(out, 0, sizeof *out);
@@ -321,6 +349,8 @@ int ssrp_assoc_client_send_service(const ssrp_cloud_config *cfg, const char *dev
 	size_t cap = ul + strlen(sep) + sizeof SSRP_ASSOC_SERVICE_PATH;
 	char *url = ssrp_malloc(cap);
 	char *body = ssrp_assoc_request_body(device_id, device_name, users, n_users);
+	if (body && report)
+		body = with_report(body, report);
 	ssrp_http *h = NULL;
 	if (!url || !body) {
 		ssrp_free(url);

@@ -79,6 +79,14 @@ int ssrp_assoc_client_send_service(const ssrp_cloud_config *cfg, const char *dev
 				   const ssrp_assoc_client_options *opt,
 				   ssrp_assoc_client_result *out);
 
+/* The same with the device's report (escrow/device_report.h) as the
+ * request's "report" member; report NULL: none. */
+struct ssrp_device_report;
+int ssrp_assoc_client_send_report(const ssrp_cloud_config *cfg, const char *device_id,
+				  const char *device_name, const char *const *users, size_t n_users,
+				  const struct ssrp_device_report *report,
+				  const ssrp_assoc_client_options *opt, ssrp_assoc_client_result *out);
+
 /* POST the same body to the webhook URL read from cfg->webhook_url_file.
  * SSRP_OK on 202 {"JobIds":["<id>"]} (out->job_id); the job decides later,
  * so there are no decisions here. Errors as above, plus SSRP_E_PERMISSION

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitlocker/guid.h"
 #include "escrow/assoc_report.h"
 #include "hal/mem.h"
 #include "hal/text.h"
@@ -65,6 +66,17 @@ static ssrp_report_device *find(ssrp_report *r, const char *device_id)
 	return bsearch(&key, r->devices, r->n, sizeof *r->devices, by_device_id);
 }
 
+/* A key of d: mark the reported protector it is the key of. */
+static void match_reported(ssrp_report_device *d, const char *key_id)
+{
+	char kid[SSRP_GUID_TEXT_LEN + 1];
+	if (!d->reported || ssrp_guid_canonical(kid, key_id) != SSRP_OK)
+		return;
+	for (size_t i = 0; i < d->reported->n; i++)
+		if (!strcmp(d->reported->protectors[i], kid))
+			d->in_entra[i] = 1;
+}
+
 static int add_key(const cJSON *item, void *ctx)
 {
 	ssrp_report *r = ctx;
@@ -74,6 +86,7 @@ static int add_key(const cJSON *item, void *ctx)
 		r->orphan_keys++;
 		return SSRP_OK;
 	}
+	match_reported(d, str(item, "id"));
 	/* Graph writes every createdDateTime the same way: the text orders
 	 * as the time does. */
 	const char *t = str(item, "createdDateTime");
@@ -153,7 +166,25 @@ void ssrp_assoc_report_free(ssrp_report *r)
 	memset(r, 0, sizeof *r);
 }
 
+/* Each report to its device; those of devices not listed are counted. */
+static void attach_reports(ssrp_report *r, const ssrp_device_reports *reports)
+{
+	for (size_t i = 0; reports && i < reports->n; i++) {
+		ssrp_report_device *d = find(r, reports->v[i]->device_id);
+		if (d)
+			d->reported = reports->v[i];
+		else
+			r->reported_unknown++;
+	}
+}
+
 int ssrp_assoc_report_build(ssrp_graph *g, ssrp_report *out)
+{
+	return ssrp_assoc_report_build_with(g, NULL, out);
+}
+
+int ssrp_assoc_report_build_with(ssrp_graph *g, const ssrp_device_reports *reports,
+				 ssrp_report *out)
 {
 	memset(out, 0, sizeof *out);
 	devlist l = {0};
@@ -166,6 +197,7 @@ int ssrp_assoc_report_build(ssrp_graph *g, ssrp_report *out)
 	}
 	if (out->n)
 		qsort(out->devices, out->n, sizeof *out->devices, by_device_id);
+	attach_reports(out, reports);
 	if ((rc = ssrp_graph_list(g, KEYS_PATH, add_key, out)) != SSRP_OK) {
 		ssrp_error_prefix(rc, "the recovery keys' metadata could not be read");
 		goto fail;
@@ -180,6 +212,15 @@ int ssrp_assoc_report_build(ssrp_graph *g, ssrp_report *out)
 		out->no_key += d->n_keys == 0;
 		out->no_owner += d->n_owners == 0;
 		out->near_limit += d->n_keys >= SSRP_REPORT_NEAR_LIMIT;
+	}
+	for (size_t i = 0; i < out->n; i++) {
+		ssrp_report_device *d = &out->devices[i];
+		if (!d->reported)
+			continue;
+		out->reported++;
+		for (size_t k = 0; k < d->reported->n; k++)
+			d->n_lacking += !d->in_entra[k];
+		out->lacking += d->n_lacking > 0;
 	}
 	ssrp_graph_stats st;
 	ssrp_graph_get_stats(g, &st);

@@ -8,6 +8,7 @@
 
 #include "escrow/assoc.h"
 #include "escrow/assoc_util.h"
+#include "escrow/device_report.h"
 #include "escrow/utf8.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
@@ -53,6 +54,7 @@ void ssrp_assoc_request_free(ssrp_assoc_request *r)
 		ssrp_free(r->users[i]);
 	ssrp_free(r->users);
 	ssrp_free(r->webhook_name);
+	ssrp_free(r->report);
 	ssrp_free(r);
 }
 
@@ -124,7 +126,7 @@ static int repeated(const cJSON *obj, const cJSON *member)
 
 static int from_object(ssrp_assoc_request *r, const cJSON *o, const char *what)
 {
-	const cJSON *it, *dev = NULL, *users = NULL, *name = NULL;
+	const cJSON *it, *dev = NULL, *users = NULL, *name = NULL, *report = NULL;
 	cJSON_ArrayForEach(it, o) {
 		if (repeated(o, it))
 			return ssrp_error_set(SSRP_E_FORMAT, "%s: \"%.*s\" appears twice", what,
@@ -135,6 +137,8 @@ static int from_object(ssrp_assoc_request *r, const cJSON *o, const char *what)
 			users = it;
 		else if (!strcmp(it->string, "deviceName"))
 			name = it;
+		else if (!strcmp(it->string, "report"))
+			report = it;
 		else
 			return ssrp_error_set(SSRP_E_FORMAT, "%s: unknown member \"%.*s\"", what,
 					      ssrp_utf8_prefix(it->string, 40), it->string);
@@ -172,6 +176,12 @@ static int from_object(ssrp_assoc_request *r, const cJSON *o, const char *what)
 		if (!(r->users[i] = ssrp_strdup(it->valuestring)))
 			return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 		r->n_users = (size_t)++i;
+	}
+	if (report) {
+		if (!(r->report = ssrp_calloc(1, sizeof *r->report)))
+			return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+		if (ssrp_device_report_parse(report, r->report) != SSRP_OK)
+			return ssrp_error_prefix(SSRP_E_FORMAT, "%s", what);
 	}
 	return SSRP_OK;
 }

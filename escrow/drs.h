@@ -41,6 +41,10 @@ int ssrp_drs_upload(const ssrp_cloud_config *cfg, const ssrp_device_identity *id
 		    const char *protector_id, const char *password, const char *volume_type,
 		    const ssrp_retry_options *opt, ssrp_drs_result *out);
 
+/* "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)", as Microsoft's
+ * services write times, into Unix seconds: 0, or -1 when it is not one. */
+int ssrp_iso8601_parse(const char *s, int64_t *out);
+
 /* Entra ID keeps at most 200 recovery keys per device. */
 #define SSRP_DRS_MAX_KEYS 200
 

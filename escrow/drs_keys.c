@@ -44,8 +44,7 @@ static int digits(const char *s, int n, unsigned *v)
 	return 0;
 }
 
-/* "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)" into Unix seconds. */
-static int parse_iso8601(const char *s, int64_t *out)
+int ssrp_iso8601_parse(const char *s, int64_t *out)
 {
 	unsigned y, mo, d, h, mi, sec, oh = 0, om = 0;
 	if (strlen(s) < 20 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
@@ -136,7 +135,7 @@ static int parse_key(ssrp_drs_key *k, const cJSON *e, const char *where)
 	if (!ct)
 		return BAD("\"%s\" has no \"creationtime\"", where);
 	if (cJSON_IsString(ct)) {
-		if (parse_iso8601(ct->valuestring, &k->created))
+		if (ssrp_iso8601_parse(ct->valuestring, &k->created))
 			return BAD("\"%s.creationtime\" is not an ISO 8601 time with a zone", where);
 	} else if (cJSON_IsNumber(ct)) {
 		double v = ct->valuedouble;

@@ -34,6 +34,23 @@ add_test(NAME integration_agent_verify
 set_tests_properties(integration_agent_verify PROPERTIES LABELS integration TIMEOUT 400
                      SKIP_RETURN_CODE 77)
 
+# What a device reports and the service keeps, and the key reads of an
+# audit log: parsers and the cache.
+ssrp_test(unit_device_report SOURCES unit/test_device_report.c LABELS unit LIBS PkgConfig::CJSON)
+if(SSRP_FUZZ)
+  ssrp_fuzz(fuzz_device_report ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_device_report.c
+            ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/device_report PkgConfig::CJSON)
+endif()
+
+# The device's report on its association call: its recovery protector ids
+# and verdict kept by ssrp-assocd (--state-dir), no extra request, `ssrp
+# assoc report --reports` showing a protector Entra ID lacks, a damaged
+# cache moved aside and rebuilt, bad reports refused.
+add_test(NAME integration_agent_report
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_agent_report.sh $<TARGET_FILE:ssrp_cli>)
+set_tests_properties(integration_agent_report PROPERTIES LABELS integration TIMEOUT 300
+                     SKIP_RETURN_CODE 77)
+
 # The administrator's report of escrow (`ssrp assoc report`) against a
 # simulated tenant of 1,000 devices in mixed states: every count exact
 # against the tenant file, CSV and HTML escaping, at most 0.1 Graph

@@ -415,6 +415,9 @@ static enum MHD_Result body_in(assoc_server *srv, struct MHD_Connection *conn, r
 					      r->device, r->areq->device_id),
 			     NULL, NULL, 0);
 	}
+	if (r->areq->report && reports_put(&srv->reports, r->device, r->areq->report) != SSRP_OK)
+		fprintf(stderr, "ssrp-assocd: the report of device %s was not kept: %s\n", r->device,
+			ssrp_error_last());
 	int status = queue_submit(&srv->queue, r);
 	if (!status)
 		return MHD_YES; /* suspended until decided */
@@ -595,6 +598,7 @@ static void *watchdog_main(void *arg)
 		queue_drop_abandoned(&srv->queue);
 		if (srv->audit)
 			ssrp_audit_flush_refusals(srv->audit, 0);
+		reports_flush(&srv->reports, 0);
 	}
 	return NULL;
 }
@@ -718,6 +722,7 @@ static void server_free(assoc_server *srv)
 	free(srv->queue.by_device);
 	if (srv->conns_made)
 		conns_destroy(&srv->conns);
+	reports_close(&srv->reports);
 	ssrp_audit_close(srv->audit);
 	if (srv->key_pem)
 		ssrp_free_secret(srv->key_pem, srv->key_len);
@@ -783,7 +788,7 @@ int assoc_server_start(assoc_server **out, const assoc_server_config *c)
 		goto fail;
 	}
 	srv->conns_made = 1;
-	if ((rc = make_queue(srv)) || (rc = start_workers(srv, workers)) ||
+	if ((rc = reports_open(&srv->reports, c->state_dir)) || (rc = make_queue(srv)) || (rc = start_workers(srv, workers)) ||
 	    (rc = start_mhd(srv, host, port)))
 		goto fail;
 	if (pthread_create(&srv->watchdog, NULL, watchdog_main, srv)) {

@@ -13,6 +13,9 @@
  *                        "relation","outcome","licence","licence_plan",
  *                        "detail"}]}; 503 (Retry-After) when the run itself
  *                        could not go on, with the decisions made.
+ *                        A "report" in the body (escrow/device_report.h) is
+ *                        kept as the device's latest, in state_dir's
+ *                        device-reports.json (written every few seconds).
  *   GET /healthz         200 {"status":"ok"}, no certificate needed.
  *   anything else        401 without a valid certificate, else 404 / 405.
  *   429 (Retry-After)    this device's request with other users is being
@@ -51,6 +54,7 @@ typedef struct assoc_server_config {
 	const char *listen;           /* "HOST:PORT", "[v6]:PORT"; NULL: cfg's assoc.listen */
 	int dry_run;
 	unsigned workers;             /* 0: 16 */
+	const char *state_dir;        /* the devices' report cache; NULL: /var/lib/ssrp */
 } assoc_server_config;
 
 /* Check the configuration, make the engines, load the certificates and

@@ -14,6 +14,7 @@
 
 #include "escrow/assoc.h"
 #include "escrow/audit.h"
+#include "escrow/device_report.h"
 #include "tools/assoc_server.h"
 
 #define ASSOC_CN_MAX 128
@@ -118,6 +119,34 @@ void queue_get_stats(assoc_queue *q, queue_stats *out);
  * and resumes their connections. */
 void *queue_worker_main(void *arg);
 
+/* ---- the devices' reports (assoc_server_reports.c) ------------------------- */
+
+/* The latest report of each device (escrow/device_report.h), kept in
+ * memory and written now and then, atomically, to STATE_DIR/
+ * device-reports.json. Nothing else about a device is kept, and the file
+ * can be lost: devices report again. */
+typedef struct report_cache {
+	pthread_mutex_t lock;
+	int made;
+	ssrp_device_reports all;
+	char path[1024]; /* "" when the reports are kept in memory only */
+	int dirty;
+	uint64_t written_ms, complained_ms;
+} report_cache;
+
+/* Load what state_dir (NULL: SSRP_DEVICE_REPORTS_DEFAULT_DIR) holds; a
+ * file that is not the cache is moved aside and said on stderr, a missing
+ * directory too (then the reports live in memory only). Fails only when
+ * out of resources. */
+int reports_open(report_cache *c, const char *state_dir);
+/* Keep device's report (device: the certificate's device id). */
+int reports_put(report_cache *c, const char *device, const ssrp_device_report *r);
+/* Write the file when something changed, at most every
+ * REPORTS_WRITE_EVERY_MS unless force; a failure is said on stderr (at most
+ * once a minute) and tried again later. */
+void reports_flush(report_cache *c, int force);
+void reports_close(report_cache *c);
+
 /* ---- the server -------------------------------------------------------------- */
 
 typedef struct worker {
@@ -148,6 +177,7 @@ struct assoc_server {
 	pthread_t watchdog;
 	int watchdog_started;
 	atomic_int stop_watchdog;
+	report_cache reports;
 	/* The workers' engines share each credential (escrow/assoc.h). */
 	ssrp_graph_token_share *reader_tokens, *writer_tokens;
 };

@@ -1,5 +1,8 @@
-/* `ssrp assoc report [--config F] [--json | --csv | --html FILE]`: the
- * administrator's report over escrow/assoc_report.h. Text (default) gives
+/* `ssrp assoc report [--config F] [--json | --csv | --html FILE]
+ * [--reports FILE] [--audit FILE [--days N]]`: the administrator's report
+ * over escrow/assoc_report.h, joined with the devices' reports that
+ * ssrp-assocd keeps (escrow/device_report.h) and the key reads of an audit
+ * log (escrow/key_reads.h). Text (default) gives
  * the summary lines and the devices that need attention; --json and --csv
  * every device on standard output; --html FILE a page with both. Text from
  * the directory is escaped for each format (a CSV cell that a spreadsheet
@@ -9,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "escrow/assoc_report.h"
+#include "escrow/key_reads.h"
 #include "hal/fs.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
@@ -21,6 +26,7 @@
 
 static const char usage[] =
 	"usage: ssrp assoc report [--config FILE] [--json | --csv | --html FILE]\n"
+	"                         [--reports FILE] [--audit FILE [--days N]]\n"
 	"\n"
 	"Every device in the tenant: its join type, the BitLocker recovery keys Entra ID\n"
 	"holds for it (count, newest, oldest; never a key) and its registered owners; then\n"
@@ -28,10 +34,18 @@ static const char usage[] =
 	"up themselves) and those near Entra ID's limit of 200 keys. Read with the\n"
 	"configuration's app credential (app_id with app_secret_file or app_cert_file;\n"
 	"application permissions Device.Read.All and BitLockerKey.ReadBasic.All).\n"
+	"\n"
+	"  --reports FILE  the devices' reports ssrp-assocd keeps (default\n"
+	"                  " SSRP_DEVICE_REPORTS_DEFAULT_DIR "/" SSRP_DEVICE_REPORTS_FILE "): each device that reported\n"
+	"                  shows the recovery protector ids on its disk and whether Entra ID\n"
+	"                  holds a key of each; then the devices whose disk holds one it lacks\n"
+	"  --audit FILE    the tenant's audit log, one JSON entry a line (Graph's\n"
+	"                  directoryAudits): \"Read BitLocker key\" entries are counted\n"
+	"  --days N        the window for --audit: the last N days (default 30)\n"
 	"Exit 0 when read, 1 when Graph could not be read, 2 for usage.\n";
 
 typedef struct report_args {
-	const char *config, *html;
+	const char *config, *html, *reports, *audit, *days;
 	int json, csv, help;
 	const char *positional;
 } report_args;
@@ -101,8 +115,19 @@ static const char *join_word(const char *trust)
 					     : "unknown";
 }
 
-static void summary(text *t, const ssrp_report *r)
+/* The report and what was joined to it. */
+typedef struct view {
+	const ssrp_report *r;
+	const char *reports_path;
+	size_t reports_skipped;
+	const char *audit_path; /* NULL: key reads not counted */
+	unsigned days;
+	ssrp_key_reads kr;
+} view;
+
+static void summary(text *t, const view *v)
 {
+	const ssrp_report *r = v->r;
 	put(t, "devices:                %zu\n", r->n);
 	put(t, "recovery keys:          %zu (%zu of devices no longer in the directory)\n", r->keys,
 	    r->orphan_keys);
@@ -111,23 +136,75 @@ static void summary(text *t, const ssrp_report *r)
 	    r->no_owner);
 	put(t, "devices near the limit: %zu (%d or more of the 200 keys Entra ID keeps)\n",
 	    r->near_limit, SSRP_REPORT_NEAR_LIMIT);
+	put(t, "devices that reported:  %zu (device reports in %s", r->reported, v->reports_path);
+	if (r->reported_unknown)
+		put(t, "; %zu of devices not in the directory", r->reported_unknown);
+	if (v->reports_skipped)
+		put(t, "; %zu unreadable entries skipped", v->reports_skipped);
+	put(t, ")\n");
+	put(t, "devices whose disk holds a protector Entra lacks: %zu\n", r->lacking);
+	if (!v->audit_path) {
+		put(t, "keys read in the last %u days: not counted (give --audit FILE)\n", v->days);
+		return;
+	}
+	put(t, "keys read in the last %u days: %lu (audit log %s: %lu earlier or later, %lu "
+	       "other entries, %lu lines skipped",
+	    v->days, v->kr.reads, v->audit_path, v->kr.reads_other, v->kr.other, v->kr.bad);
+	if (v->kr.bad)
+		put(t, ", the first at line %lu: %s", v->kr.first_bad, v->kr.first_bad_why);
+	put(t, ")\n");
 }
 
-static void as_text(text *t, const ssrp_report *r)
+/* "{id} (in Entra ID), {id} (NOT in Entra ID)" */
+static void put_protectors(text *t, const ssrp_report_device *d)
 {
-	summary(t, r);
+	for (size_t k = 0; d->reported && k < d->reported->n; k++)
+		put(t, "%s%s (%s)", k ? ", " : "", d->reported->protectors[k],
+		    d->in_entra[k] ? "in Entra ID" : "NOT in Entra ID");
+}
+
+static void as_text(text *t, const view *v)
+{
+	const ssrp_report *r = v->r;
+	summary(t, v);
 	for (size_t i = 0; i < r->n; i++) {
 		const ssrp_report_device *d = &r->devices[i];
-		if (d->n_keys && d->n_owners && d->n_keys < SSRP_REPORT_NEAR_LIMIT)
+		if (d->n_keys && d->n_owners && d->n_keys < SSRP_REPORT_NEAR_LIMIT && !d->n_lacking)
 			continue;
-		put(t, "%s %s (%s): %zu key%s, %s%s\n", d->device_id, d->name,
+		put(t, "%s %s (%s): %zu key%s, %s%s", d->device_id, d->name,
 		    join_word(d->trust_type), d->n_keys, d->n_keys == 1 ? "" : "s",
 		    d->n_owners ? "owners " : "no owner", d->owners ? d->owners : "");
+		if (d->n_lacking) {
+			put(t, "; on its disk: ");
+			put_protectors(t, d);
+		}
+		put(t, "\n");
 	}
 }
 
-static char *as_json(const ssrp_report *r)
+static void json_reported(cJSON *e, const ssrp_report_device *d)
 {
+	if (!d->reported) {
+		cJSON_AddNullToObject(e, "reported");
+		return;
+	}
+	cJSON *o = cJSON_AddObjectToObject(e, "reported");
+	cJSON_AddStringToObject(o, "state", d->reported->state);
+	cJSON_AddNumberToObject(o, "verifiedAt", (double)d->reported->verified_at);
+	cJSON_AddNumberToObject(o, "receivedAt", (double)d->reported->received_at);
+	cJSON_AddNumberToObject(o, "protectorsLacking", (double)d->n_lacking);
+	cJSON *a = cJSON_AddArrayToObject(o, "protectors");
+	for (size_t k = 0; a && k < d->reported->n; k++) {
+		cJSON *p = cJSON_CreateObject();
+		cJSON_AddItemToArray(a, p);
+		cJSON_AddStringToObject(p, "id", d->reported->protectors[k]);
+		cJSON_AddBoolToObject(p, "inEntra", d->in_entra[k]);
+	}
+}
+
+static char *as_json(const view *v)
+{
+	const ssrp_report *r = v->r;
 	cJSON *o = cJSON_CreateObject();
 	cJSON *s = cJSON_AddObjectToObject(o, "summary");
 	cJSON_AddNumberToObject(s, "devices", (double)r->n);
@@ -136,6 +213,20 @@ static char *as_json(const ssrp_report *r)
 	cJSON_AddNumberToObject(s, "devicesWithoutKey", (double)r->no_key);
 	cJSON_AddNumberToObject(s, "devicesWithoutOwner", (double)r->no_owner);
 	cJSON_AddNumberToObject(s, "devicesNearKeyLimit", (double)r->near_limit);
+	cJSON_AddNumberToObject(s, "devicesReported", (double)r->reported);
+	cJSON_AddNumberToObject(s, "devicesLackingProtector", (double)r->lacking);
+	cJSON_AddNumberToObject(s, "reportsOfUnknownDevices", (double)r->reported_unknown);
+	cJSON_AddNumberToObject(s, "reportsSkipped", (double)v->reports_skipped);
+	if (v->audit_path) {
+		cJSON *k = cJSON_AddObjectToObject(s, "keyReads");
+		cJSON_AddNumberToObject(k, "days", v->days);
+		cJSON_AddNumberToObject(k, "reads", (double)v->kr.reads);
+		cJSON_AddNumberToObject(k, "readsOutsideWindow", (double)v->kr.reads_other);
+		cJSON_AddNumberToObject(k, "otherEntries", (double)v->kr.other);
+		cJSON_AddNumberToObject(k, "linesSkipped", (double)v->kr.bad);
+	} else {
+		cJSON_AddNullToObject(s, "keyReads");
+	}
 	cJSON_AddNumberToObject(s, "graphRequests", (double)r->graph_requests);
 	cJSON *a = cJSON_AddArrayToObject(o, "devices");
 	for (size_t i = 0; a && i < r->n; i++) {
@@ -157,16 +248,18 @@ static char *as_json(const ssrp_report *r)
 		}
 		cJSON_AddNumberToObject(e, "owners", (double)d->n_owners);
 		cJSON_AddStringToObject(e, "ownerUpns", d->owners ? d->owners : "");
+		json_reported(e, d);
 	}
 	char *out = cJSON_Print(o);
 	cJSON_Delete(o);
 	return out;
 }
 
-static void as_csv(text *t, const ssrp_report *r)
+static void as_csv(text *t, const view *v)
 {
+	const ssrp_report *r = v->r;
 	put(t, "deviceId,displayName,trustType,accountEnabled,keys,newestKey,oldestKey,owners,"
-	       "ownerUpns\r\n");
+	       "ownerUpns,reportedState,protectors,protectorsLacking\r\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const ssrp_report_device *d = &r->devices[i];
 		put(t, "%s,", d->device_id);
@@ -174,24 +267,36 @@ static void as_csv(text *t, const ssrp_report *r)
 		put(t, ",%s,%s,%zu,%s,%s,%zu,", d->trust_type, d->enabled ? "true" : "false",
 		    d->n_keys, d->newest, d->oldest, d->n_owners);
 		put_csv(t, d->owners ? d->owners : "");
-		put(t, "\r\n");
+		if (d->reported) {
+			text p = {0};
+			put_protectors(&p, d);
+			put(t, ",%s,", d->reported->state);
+			put_csv(t, p.s ? p.s : "");
+			t->failed |= p.failed;
+			ssrp_free(p.s);
+			put(t, ",%zu\r\n", d->n_lacking);
+		} else {
+			put(t, ",,,\r\n");
+		}
 	}
 }
 
-static void as_html(text *t, const ssrp_report *r)
+static void as_html(text *t, const view *v)
 {
+	const ssrp_report *r = v->r;
 	put(t, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	       "<title>BitLocker escrow report</title></head><body>\n"
 	       "<h1>BitLocker escrow report</h1>\n<pre>");
 	text s = {0};
-	summary(&s, r);
+	summary(&s, v);
 	if (s.failed)
 		t->failed = 1;
 	else if (s.s)
 		put_html(t, s.s);
 	ssrp_free(s.s);
 	put(t, "</pre>\n<table>\n<tr><th>deviceId</th><th>name</th><th>join</th><th>keys</th>"
-	       "<th>newest</th><th>oldest</th><th>owners</th></tr>\n");
+	       "<th>newest</th><th>oldest</th><th>owners</th><th>reported</th>"
+	       "<th>protectors on its disk</th></tr>\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const ssrp_report_device *d = &r->devices[i];
 		put(t, "<tr><td>%s</td><td>", d->device_id);
@@ -199,9 +304,38 @@ static void as_html(text *t, const ssrp_report *r)
 		put(t, "</td><td>%s</td><td>%zu</td><td>%s</td><td>%s</td><td>",
 		    join_word(d->trust_type), d->n_keys, d->newest, d->oldest);
 		put_html(t, d->owners ? d->owners : "");
+		put(t, "</td><td>%s</td><td>", d->reported ? d->reported->state : "");
+		put_protectors(t, d);
 		put(t, "</td></tr>\n");
 	}
 	put(t, "</table>\n</body></html>\n");
+}
+
+/* The devices' reports and the audit log's key reads into v. */
+static int join_extras(view *v, ssrp_device_reports *reports, const report_args *a)
+{
+	char why[300];
+	int rc = ssrp_device_reports_load(reports, v->reports_path, &v->reports_skipped, why,
+					  sizeof why);
+	if (rc)
+		return ssrp_error_prefix(rc, "the device reports (--reports)");
+	if (v->reports_skipped)
+		fprintf(stderr, "ssrp assoc report: %s: %zu entr%s skipped (the first: %s)\n",
+			v->reports_path, v->reports_skipped, v->reports_skipped == 1 ? "y" : "ies",
+			why);
+	if (!a->audit)
+		return SSRP_OK;
+	int64_t now = (int64_t)time(NULL);
+	rc = ssrp_key_reads_count(a->audit, now - (int64_t)v->days * 86400, now, &v->kr);
+	if (rc)
+		return rc;
+	v->audit_path = a->audit;
+	if (v->kr.bad)
+		fprintf(stderr,
+			"ssrp assoc report: %s: %lu line%s skipped (the first, line %lu: %s)\n",
+			a->audit, v->kr.bad, v->kr.bad == 1 ? "" : "s", v->kr.first_bad,
+			v->kr.first_bad_why);
+	return SSRP_OK;
 }
 
 int ssrp_cmd_assoc_report(int argc, char **argv)
@@ -209,6 +343,9 @@ int ssrp_cmd_assoc_report(int argc, char **argv)
 	static const cli_option opts[] = {
 		{"--config", CLI_VALUE, offsetof(report_args, config), NULL},
 		{"--html", CLI_VALUE, offsetof(report_args, html), NULL},
+		{"--reports", CLI_VALUE, offsetof(report_args, reports), NULL},
+		{"--audit", CLI_VALUE, offsetof(report_args, audit), NULL},
+		{"--days", CLI_VALUE, offsetof(report_args, days), NULL},
 		{"--json", CLI_FLAG, offsetof(report_args, json), NULL},
 		{"--csv", CLI_FLAG, offsetof(report_args, csv), NULL},
 		{"--help", CLI_FLAG, offsetof(report_args, help), NULL},
@@ -227,6 +364,26 @@ int ssrp_cmd_assoc_report(int argc, char **argv)
 	}
 	if (a.json + a.csv + (a.html != NULL) > 1)
 		return cli_usage_error("give one of --json, --csv and --html FILE");
+	view v;
+	memset(&v, 0, sizeof v);
+	v.days = 30;
+	v.reports_path = a.reports ? a.reports
+				   : SSRP_DEVICE_REPORTS_DEFAULT_DIR "/" SSRP_DEVICE_REPORTS_FILE;
+	if (a.days) {
+		uint64_t d;
+		if (!a.audit)
+			return cli_usage_error("--days counts key reads in --audit FILE: give both");
+		if (cli_parse_uint(&d, a.days, 1, 36500) != 0)
+			return cli_usage_error("--days: expected a number of days from 1 to 36500, "
+					       "not '%s'",
+					       a.days);
+		v.days = (unsigned)d;
+	}
+	ssrp_device_reports reports = {0};
+	if ((rc = join_extras(&v, &reports, &a)) != SSRP_OK) {
+		ssrp_device_reports_free(&reports);
+		return cli_fail(rc);
+	}
 	ssrp_cloud_config *cfg = NULL;
 	if ((rc = cli_load_config(&cfg, a.config, NULL)) != 0)
 		return rc;
@@ -237,6 +394,7 @@ int ssrp_cmd_assoc_report(int argc, char **argv)
 		auth.kind = SSRP_GRAPH_AUTH_APP_SECRET;
 	else {
 		ssrp_cloud_config_free(cfg);
+		ssrp_device_reports_free(&reports);
 		return cli_fail(ssrp_error_set(SSRP_E_INVALID,
 					       "the report reads the directory with an app credential: "
 					       "give app_id with app_secret_file or app_cert_file in "
@@ -247,27 +405,31 @@ int ssrp_cmd_assoc_report(int argc, char **argv)
 	memset(&r, 0, sizeof r);
 	rc = ssrp_graph_new(&g, cfg, &auth, NULL);
 	if (!rc)
-		rc = ssrp_assoc_report_build(g, &r);
+		rc = ssrp_assoc_report_build_with(g, &reports, &r);
 	ssrp_graph_free(g);
 	ssrp_cloud_config_free(cfg);
-	if (rc)
+	if (rc) {
+		ssrp_device_reports_free(&reports);
 		return cli_fail(rc);
+	}
+	v.r = &r;
 	text t = {0};
 	char *json = NULL;
 	if (a.json) {
-		if (!(json = as_json(&r)))
+		if (!(json = as_json(&v)))
 			t.failed = 1;
 		else
 			put(&t, "%s\n", json);
 		cJSON_free(json);
 	} else if (a.csv) {
-		as_csv(&t, &r);
+		as_csv(&t, &v);
 	} else if (a.html) {
-		as_html(&t, &r);
+		as_html(&t, &v);
 	} else {
-		as_text(&t, &r);
+		as_text(&t, &v);
 	}
 	ssrp_assoc_report_free(&r);
+	ssrp_device_reports_free(&reports);
 	if (t.failed) {
 		ssrp_free(t.s);
 		return cli_fail(ssrp_error_set(SSRP_E_NOMEM, "out of memory"));

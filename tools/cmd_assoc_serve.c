@@ -2,7 +2,7 @@
  * foreground (tools/assoc_server.h does the work).
  *
  *   ssrp-assocd [--config FILE] [--listen HOST:PORT] [--port-file FILE]
- *                    [--workers N] [--dry-run]
+ *                    [--workers N] [--state-dir DIR] [--dry-run]
  *
  * The configuration is --config, else /etc/ssrp/config.json; its "assoc" member
  * names the listen address, the TLS certificate and key files, the device
@@ -28,7 +28,7 @@
 
 static const char usage[] =
 	"usage: ssrp-assocd [--config FILE] [--listen HOST:PORT] [--port-file FILE]\n"
-	"                        [--workers N] [--dry-run]\n"
+	"                        [--workers N] [--state-dir DIR] [--dry-run]\n"
 	"\n"
 	"Serve POST /v1/associate over HTTPS: a device, known by its certificate (issued by\n"
 	"MS-Organization-Access, verified against assoc.device_ca_file), asks for its own\n"
@@ -45,12 +45,15 @@ static const char usage[] =
 	"  --port-file FILE   write the port there once listening\n"
 	"  --workers N        engine runs at once (default 16), each worker keeping its own\n"
 	"                     Graph clients and deciding up to batch_max devices per run\n"
+	"  --state-dir DIR    where the devices' latest reports (their recovery protector ids\n"
+	"                     and verdict, sent with their requests) are kept for `ssrp assoc\n"
+	"                     report`, as DIR/device-reports.json (default /var/lib/ssrp)\n"
 	"  --dry-run          decide and report, change nothing in the directory\n"
 	"\n"
 	"Runs until SIGTERM or SIGINT, then answers the requests in flight and exits 0.\n";
 
 typedef struct serve_args {
-	const char *config, *listen, *port_file, *workers;
+	const char *config, *listen, *port_file, *workers, *state_dir;
 	int dry_run, help;
 } serve_args;
 
@@ -62,6 +65,7 @@ static const cli_option options[] = {
 	{"--listen", CLI_VALUE, offsetof(serve_args, listen), NULL},
 	{"--port-file", CLI_VALUE, offsetof(serve_args, port_file), NULL},
 	{"--workers", CLI_VALUE, offsetof(serve_args, workers), NULL},
+	{"--state-dir", CLI_VALUE, offsetof(serve_args, state_dir), NULL},
 	{"--dry-run", CLI_FLAG, offsetof(serve_args, dry_run), NULL},
 	{"--key", CLI_REFUSE_SECRET, 0, key_hint},
 	{"--tls-key", CLI_REFUSE_SECRET, 0, key_hint},
@@ -111,7 +115,8 @@ int ssrp_cmd_assoc_serve(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	assoc_server_config sc = {
-		.cfg = cfg, .listen = a.listen, .dry_run = a.dry_run, .workers = workers};
+		.cfg = cfg, .listen = a.listen, .dry_run = a.dry_run, .workers = workers,
+		.state_dir = a.state_dir};
 	assoc_server *srv = NULL;
 	if ((rc = assoc_server_start(&srv, &sc)) != SSRP_OK) {
 		int code = cli_fail(rc);

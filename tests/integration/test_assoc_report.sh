@@ -1,6 +1,10 @@
 #!/bin/sh
 # `ssrp assoc report` against a simulated tenant of 1,000 devices in mixed
-# states (SSRP_REPORT_DEVICES changes the number): Entra joined, hybrid
+# states (SSRP_REPORT_DEVICES changes the number), with the devices'
+# reports ssrp-assocd keeps (some with a protector Entra lacks, some of
+# devices not in the directory, some not reports) and an audit log with key
+# reads inside and outside the last 30 days and lines that are not entries:
+# Entra joined, hybrid
 # joined and registered; no key, a few keys, 150+ keys; no owner, one, two;
 # a display name that needs escaping in CSV
 # (a formula) and HTML. The simulator's tenant file is the oracle: jq
@@ -44,8 +48,9 @@ cp "$SSRP_SIM_CONFIG" "$work/demo-config.json"
 "$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
 
 # The tenant: the demo's users and apps, N generated devices and their keys.
-"$(dirname "$0")/make_report_tenant.sh" "$work/demo.json" "$N" >"$work/tenant.json" ||
-	{ echo "cannot build the tenant"; exit 1; }
+now=$(date +%s)
+"$(dirname "$0")/make_report_tenant.sh" "$work/demo.json" "$N" "$work/reports.json" "$work/audit.jsonl" "$now" \
+	>"$work/tenant.json" || { echo "cannot build the tenant"; exit 1; }
 start_cloud --state "$work/tenant.json" --device-certs 0 # the report needs none
 jq --slurpfile old "$work/demo-config.json" \
 	'.app_id = $old[0].app_id | .app_secret_file = $old[0].app_secret_file' \
@@ -62,15 +67,65 @@ jq '
 	 devicesWithoutOwner: ([.devices[] | select(.registeredOwners | length == 0)] | length),
 	 devicesNearKeyLimit: ([$kd | group_by(.)[] | select(length >= 150) | .[0] | select(. as $x | $ids | index($x))] | length)}' \
 	"$work/tenant.json" >"$work/expected.json"
+# ... and from the devices' reports: a report is of a device in the
+# directory with GUID protectors; a protector Entra lacks has no key of
+# that id for that device
+jq -n --slurpfile t "$work/tenant.json" --slurpfile r "$work/reports.json" '
+	def guid: test("^\\{[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}\\}$");
+	($t[0].devices | map(.deviceId)) as $ids |
+	($t[0].recoveryKeys | map("\(.deviceId) \(.id | ascii_upcase)") | map({(.): true}) | add) as $have |
+	[$r[0].devices[] | select((.deviceId | test("^[0-9a-f-]{36}$")) and all(.protectors[]; guid))] as $ok |
+	[$ok[] | select(.deviceId as $x | $ids | index($x))] as $known |
+	{devicesReported: ($known | length),
+	 reportsOfUnknownDevices: (($ok | length) - ($known | length)),
+	 reportsSkipped: (($r[0].devices | length) - ($ok | length)),
+	 devicesLackingProtector: ([$known[] | . as $d | select(any(.protectors[];
+		$have["\($d.deviceId) \(. | ltrimstr("{") | rtrimstr("}"))"] | not))] | length),
+	 lacking: ([$known[] | . as $d | {(.deviceId): [.protectors[] |
+		select($have["\($d.deviceId) \(. | ltrimstr("{") | rtrimstr("}"))"] | not)]}] | add)}' \
+	>"$work/expected-reports.json"
+# ... and from the audit log: key reads in the last 30 days, by both shapes
+jq -R -n --argjson now "$now" '
+	[inputs | select(test("^\\s*$") | not) | (try fromjson catch null)] as $lines |
+	# skipped: not an object, no activity, or a key read without a time
+	([$lines[] | select(type != "object" or (.activityDisplayName // .action) == null or
+		((.activityDisplayName // .action) == "Read BitLocker key" and
+		 ((.activityDateTime // .time) | try fromdateiso8601 catch null) == null))] | length) as $bad |
+	[$lines[] | select(type == "object") |
+	 {a: (.activityDisplayName // .action), t: (.activityDateTime // .time)} |
+	 select(.a == "Read BitLocker key") | (.t | try fromdateiso8601 catch null) | select(. != null)] as $reads |
+	{reads: ([$reads[] | select(. >= $now - 30 * 86400 and . <= $now)] | length),
+	 linesSkipped: $bad,
+	 readsOutsideWindow: ([$reads[] | select(. < $now - 30 * 86400 or . > $now)] | length)}' \
+	"$work/audit.jsonl" >"$work/expected-reads.json"
 jq '[.recoveryKeys | group_by(.deviceId)[] | {(.[0].deviceId): {keys: length,
 	newest: (map(.createdDateTime) | max), oldest: (map(.createdDateTime) | min)}}] | add' \
 	"$work/tenant.json" >"$work/expected-keys.json"
 
-"$ssrp" assoc report --config "$work/config.json" --json >"$work/report.json" 2>"$work/report.err"
+extras="--reports $work/reports.json --audit $work/audit.jsonl --days 30"
+"$ssrp" assoc report --config "$work/config.json" --json $extras >"$work/report.json" 2>"$work/report.err"
 expect "report --json: exit 0" 0 $?
 for f in devices keys orphanKeys devicesWithoutKey devicesWithoutOwner devicesNearKeyLimit; do
 	expect "summary $f" "$(jq ".$f" "$work/expected.json")" "$(jq ".summary.$f" "$work/report.json")"
 done
+for f in devicesReported reportsOfUnknownDevices reportsSkipped devicesLackingProtector; do
+	expect "summary $f" "$(jq ".$f" "$work/expected-reports.json")" "$(jq ".summary.$f" "$work/report.json")"
+done
+[ "$(jq .devicesLackingProtector "$work/expected-reports.json")" -gt 0 ] &&
+	[ "$(jq .devicesReported "$work/expected-reports.json")" -gt "$(jq .devicesLackingProtector "$work/expected-reports.json")" ] &&
+	pass "the tenant has reported devices with and without a protector Entra lacks" ||
+	fail "the tenant's reports do not mix both kinds"
+expect "device by device: the protectors Entra lacks" "$(jq -c '.lacking' "$work/expected-reports.json")" \
+	"$(jq -c '[.devices[] | select(.reported) | {(.deviceId): [.reported.protectors[] | select(.inEntra | not) | .id]}] | add' "$work/report.json")"
+for f in reads readsOutsideWindow; do
+	expect "key reads: $f" "$(jq ".$f" "$work/expected-reads.json")" "$(jq ".summary.keyReads.$f" "$work/report.json")"
+done
+[ "$(jq .reads "$work/expected-reads.json")" -gt 0 ] && [ "$(jq .readsOutsideWindow "$work/expected-reads.json")" -gt 0 ] &&
+	pass "the audit log has key reads inside and outside the window" || fail "the audit log's reads are not mixed"
+expect "key reads: bad lines skipped and counted" "$(jq .linesSkipped "$work/expected-reads.json")" \
+	"$(jq .summary.keyReads.linesSkipped "$work/report.json")"
+grep -q "lines skipped (the first, line" "$work/report.err" && pass "key reads: the skipped lines said on stderr" ||
+	fail "key reads: no word of the skipped lines"
 # device by device: keys, newest, oldest, owners, join type
 bad=$(jq -n --slurpfile r "$work/report.json" --slurpfile t "$work/tenant.json" \
 	--slurpfile k "$work/expected-keys.json" '
@@ -89,8 +144,12 @@ if [ "$reqs" -gt 0 ] && [ $((reqs * 10)) -le "$devs" ]; then
 else fail "Graph requests: $reqs for $devs devices"; fi
 
 # text: the summary lines
-"$ssrp" assoc report --config "$work/config.json" >"$work/report.txt" 2>&1
+"$ssrp" assoc report --config "$work/config.json" $extras >"$work/report.txt" 2>&1
 expect "text: exit 0" 0 $?
+grep -q "^devices whose disk holds a protector Entra lacks: $(jq .devicesLackingProtector "$work/expected-reports.json")$" "$work/report.txt" &&
+	pass "text: devices whose disk holds a protector Entra lacks" || fail "text: devices whose disk holds a protector Entra lacks"
+grep -q "^keys read in the last 30 days: $(jq .reads "$work/expected-reads.json") " "$work/report.txt" &&
+	pass "text: keys read in the last 30 days" || fail "text: keys read in the last 30 days"
 grep -q "^devices with no key:    $(jq .devicesWithoutKey "$work/expected.json")$" "$work/report.txt" &&
 	pass "text: devices with no key" || fail "text: devices with no key"
 grep -q "^devices near the limit: $(jq .devicesNearKeyLimit "$work/expected.json") " "$work/report.txt" &&
@@ -117,7 +176,7 @@ grep -q '<b>quoted' "$work/report.html" && fail "html: markup from the directory
 
 # a throttled Graph changes no count
 admin POST /admin/faults "graph/v1.0/\$batch:429:0.3@2; graph/v1.0/devices*:503@1" >/dev/null
-"$ssrp" assoc report --config "$work/config.json" --json >"$work/report2.json" 2>"$work/report2.err"
+"$ssrp" assoc report --config "$work/config.json" --json $extras >"$work/report2.json" 2>"$work/report2.err"
 expect "throttled: exit 0" 0 $?
 admin POST /admin/faults "" >/dev/null
 expect "throttled: the same devices and counts" "$(jq -c '.devices' "$work/report.json")" \
