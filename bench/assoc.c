@@ -154,7 +154,7 @@ static int write_state(const char *path, long devices, const char *app_secret,
 		   "\"servicePlans\":[{\"servicePlanId\":\"" PLAN_AAD_P1
 		   "\",\"servicePlanName\":\"AAD_PREMIUM\"}]}],\n");
 	fprintf(f, "\"apps\":[{\"appId\":\"" APP_ID "\",\"displayName\":\"ssrp association\","
-		   "\"secretSha256\":\"%s\",\"roles\":[\"User.Read.All\",\"Device.Read.All\"]},\n"
+		   "\"secretSha256\":\"%s\",\"roles\":[\"User.Read.All\",\"Device.Read.All\",\"LicenseAssignment.Read.All\"]},\n"
 		   "{\"appId\":\"" PUBLIC_ID "\",\"displayName\":\"ssrp public client\","
 		   "\"publicClient\":true}],\n",
 		app_hex);

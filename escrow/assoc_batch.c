@@ -1,14 +1,14 @@
 /* escrow/assoc_private.h: one chunk of jobs through Graph $batch in three
  * phases, each packed 20 inner requests to a POST:
  *   1. resolve: users (by UPN, or by onPremisesSamAccountName as an advanced
- *      query, taken only when onPremisesDomainName proves the domain) and
- *      devices (by deviceId), app-only;
- *   2. read: the devices' registered owners (and users) and the users'
- *      licences, app-only;
+ *      query, taken only when onPremisesDomainName proves the domain), with
+ *      their assignedLicenses when licences are checked, devices (by
+ *      deviceId), and once per run the tenant's subscribedSkus, app-only;
+ *   2. read: the devices' registered owners (and users), app-only;
  *   3. change: $ref adds and licence assignments, delegated (the service
  *      account), skipped in a dry run.
  * Users resolved once stay in the worker's cache for the rest of the run,
- * so a user with many devices costs one lookup and one licence read. */
+ * so a user with many devices costs one lookup, licences included. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +38,7 @@ typedef struct uentry {
 	char *sam, *domain; /* by_sam */
 	lstate lic;
 	ssrp_assoc_licence licence;
+	cJSON *assigned; /* assignedLicenses as Graph gave them, until decided */
 	char *plan, *lic_detail;
 	int assign_queued;
 } uentry;
@@ -57,6 +58,7 @@ static void uentry_free(uentry *e)
 	ssrp_free(e->domain);
 	ssrp_free(e->plan);
 	ssrp_free(e->lic_detail);
+	cJSON_Delete(e->assigned);
 	ssrp_free(e);
 }
 
@@ -252,7 +254,7 @@ typedef struct jstate {
 	uentry **users;
 } jstate;
 
-typedef enum { K_USER, K_SAM, K_DEVICE, K_REFS, K_LICENCE, K_ADD, K_ASSIGN } kind;
+typedef enum { K_USER, K_SAM, K_DEVICE, K_SKUS, K_REFS, K_ADD, K_ASSIGN } kind;
 
 typedef struct preq {
 	kind k;
@@ -286,6 +288,7 @@ typedef struct chunk {
 	size_t rec_u_cap;
 	plist p;
 	int oom;
+	int skus_claimed; /* this chunk reads the run's subscribedSkus */
 } chunk;
 
 static const char *const rel_name[2] = {"registeredOwners", "registeredUsers"};
@@ -443,6 +446,14 @@ static void on_user(chunk *c, const preq *r, long st, const cJSON *body, const c
 	}
 	u->state = U_FOUND;
 	set_str(&u->id, str_of(hit, "id"));
+	if (ac->licence != SSRP_ASSOC_LICENCE_OFF && u->lic == L_NONE) {
+		const cJSON *al = cJSON_GetObjectItemCaseSensitive(hit, "assignedLicenses");
+		cJSON_Delete(u->assigned);
+		u->assigned = NULL;
+		if (cJSON_IsArray(al) && !(u->assigned = cJSON_Duplicate(al, 1)))
+			c->oom = 1;
+		u->lic = L_PENDING;
+	}
 	const char *upn = str_of(hit, "userPrincipalName");
 	if (upn)
 		set_str(&u->upn, upn);
@@ -547,34 +558,44 @@ static void on_refs(chunk *c, const preq *r, long st, const cJSON *body, const c
 	rs->read = 1;
 }
 
-static void on_licence(chunk *c, const preq *r, long st, const cJSON *body, const char *err)
+/* The run's catalogue: every page of subscribedSkus (one, in practice). */
+static void on_skus(chunk *c, const preq *r, long st, const cJSON *body, const char *err)
 {
-	uentry *u = r->u;
-	u->lic = L_DONE;
-	const cJSON *value = cJSON_GetObjectItemCaseSensitive(body, "value");
+	cJSON *value = cJSON_DetachItemFromObjectCaseSensitive((cJSON *)body, "value");
 	if (err || st != 200 || !cJSON_IsArray(value)) {
-		u->licence = SSRP_ASSOC_LICENCE_ERROR;
-		set_fmt(&u->lic_detail, part_error(r, st, body, err));
+		char *why = part_error(r, st, body, err);
+		char *text = st == 403 ? fmt("%s; reading the tenant's subscriptions needs the "
+					     "application permission LicenseAssignment.Read.All "
+					     "(or Organization.Read.All or Directory.Read.All)",
+					     why ? why : "")
+				       : NULL;
+		assoc_skus_settle(&c->a->skus, NULL, text ? text : why);
+		ssrp_free(text);
+		ssrp_free(why);
+		cJSON_Delete(value);
 		return;
 	}
-	char *const *plans = c->a->cfg->assoc.licence_plans;
-	const cJSON *sku, *plan;
-	cJSON_ArrayForEach(sku, value) {
-		cJSON_ArrayForEach(plan, cJSON_GetObjectItemCaseSensitive(sku, "servicePlans")) {
-			const char *name = str_of(plan, "servicePlanName");
-			const char *prov = str_of(plan, "provisioningStatus");
-			if (!name || (prov && ssrp_ascii_ieq(prov, "Disabled")))
-				continue;
-			for (char *const *p = plans; p && *p; p++) {
-				if (ssrp_ascii_ieq(*p, name)) {
-					u->licence = SSRP_ASSOC_LICENCE_OK;
-					set_str(&u->plan, *p);
-					return;
-				}
-			}
+	const char *next = str_of(body, "@odata.nextLink");
+	char *link = next ? ssrp_strdup(next) : NULL;
+	while (link) {
+		cJSON *page = NULL;
+		int rc = ssrp_graph_get(c->w->reader, link, &page);
+		ssrp_free(link);
+		link = NULL;
+		if (rc) {
+			assoc_skus_settle(&c->a->skus, NULL, ssrp_error_last());
+			cJSON_Delete(value);
+			return;
 		}
+		cJSON *more = cJSON_DetachItemFromObjectCaseSensitive(page, "value"), *it;
+		while (cJSON_IsArray(more) && (it = cJSON_DetachItemViaPointer(more, more->child)))
+			cJSON_AddItemToArray(value, it);
+		cJSON_Delete(more);
+		next = str_of(page, "@odata.nextLink");
+		link = next ? ssrp_strdup(next) : NULL;
+		cJSON_Delete(page);
 	}
-	u->licence = SSRP_ASSOC_LICENCE_MISSING;
+	assoc_skus_settle(&c->a->skus, value, NULL);
 }
 
 static void on_add(chunk *c, const preq *r, long st, const cJSON *body, const char *err)
@@ -613,8 +634,8 @@ static void dispatch(chunk *c, const preq *r, long st, const cJSON *body, const 
 	case K_USER:
 	case K_SAM: on_user(c, r, st, body, err); break;
 	case K_DEVICE: on_device(c, r, st, body, err); break;
+	case K_SKUS: on_skus(c, r, st, body, err); break;
 	case K_REFS: on_refs(c, r, st, body, err); break;
-	case K_LICENCE: on_licence(c, r, st, body, err); break;
 	case K_ADD: on_add(c, r, st, body, err); break;
 	case K_ASSIGN: on_assign(c, r, st, body, err); break;
 	}
@@ -666,6 +687,8 @@ out:
 static void phase_resolve(chunk *c)
 {
 	const ssrp_assoc_config *ac = &c->a->cfg->assoc;
+	int lic = ac->licence != SSRP_ASSOC_LICENCE_OFF;
+	size_t lookups = 0;
 	for (size_t j = 0; j < c->n && !c->oom; j++) {
 		const ssrp_assoc_job *job = &c->jobs[c->first + j];
 		jstate *js = &c->js[j];
@@ -704,8 +727,13 @@ static void phase_resolve(chunk *c)
 			if (mrc == SSRP_OK) {
 				set_str(&u->upn, upn);
 				char *f = ssrp_graph_filter_eq("/users", "userPrincipalName", upn);
-				if ((r = plist_add(c, K_USER, cat(f, "&$select=id,userPrincipalName"))))
+				if ((r = plist_add(c, K_USER,
+						   cat(f, lic ? "&$select=id,userPrincipalName,"
+								"assignedLicenses"
+							      : "&$select=id,userPrincipalName")))) {
 					r->u = u;
+					lookups++;
+				}
 				ssrp_free(f);
 			} else if (mrc == SSRP_E_NOTFOUND && ac->sam_lookup) {
 				const char *bs = strchr(job->users[k], '\\');
@@ -714,11 +742,16 @@ static void phase_resolve(chunk *c)
 				set_fmt(&u->domain, fmt("%.*s", (int)(bs - job->users[k]), job->users[k]));
 				char *f = ssrp_graph_filter_eq("/users", "onPremisesSamAccountName", u->sam);
 				if ((r = plist_add(c, K_SAM,
-						   cat(f, "&$select=id,userPrincipalName,"
-							  "onPremisesSamAccountName,onPremisesDomainName"
-							  "&$count=true")))) {
+						   cat(f, lic ? "&$select=id,userPrincipalName,"
+								"onPremisesSamAccountName,"
+								"onPremisesDomainName,assignedLicenses"
+								"&$count=true"
+							      : "&$select=id,userPrincipalName,"
+								"onPremisesSamAccountName,"
+								"onPremisesDomainName&$count=true")))) {
 					r->u = u;
 					r->headers = advanced_query;
+					lookups++;
 				}
 				ssrp_free(f);
 			} else if (mrc == SSRP_E_NOTFOUND) {
@@ -735,13 +768,20 @@ static void phase_resolve(chunk *c)
 			}
 		}
 	}
+	/* the users' licences are decided against the tenant's subscriptions:
+	 * the first chunk with users to look up reads them for the run */
+	if (lic && lookups && !c->oom && assoc_skus_claim(&c->a->skus)) {
+		c->skus_claimed = 1;
+		plist_add(c, K_SKUS,
+			  ssrp_strdup("/subscribedSkus?$select=skuId,skuPartNumber,"
+				      "capabilityStatus,servicePlans"));
+	}
 }
 
 static void phase_read(chunk *c)
 {
 	const ssrp_assoc_config *ac = &c->a->cfg->assoc;
 	for (size_t j = 0; j < c->n && !c->oom; j++) {
-		const ssrp_assoc_job *job = &c->jobs[c->first + j];
 		jstate *js = &c->js[j];
 		if (js->dev != D_FOUND)
 			continue;
@@ -756,16 +796,42 @@ static void phase_read(chunk *c)
 				r->rel = rel;
 			}
 		}
-		if (ac->licence == SSRP_ASSOC_LICENCE_OFF)
-			continue;
+	}
+}
+
+/* Each user found in this chunk holds one of assoc.licence_plans or not,
+ * by its assignedLicenses and the run's subscribedSkus. */
+static void decide_licences(chunk *c)
+{
+	char *const *plans = c->a->cfg->assoc.licence_plans;
+	const cJSON *skus = NULL;
+	char why[600] = "";
+	int waited = 0;
+	for (size_t j = 0; j < c->n; j++) {
+		const ssrp_assoc_job *job = &c->jobs[c->first + j];
 		for (size_t k = 0; k < job->n_users; k++) {
-			uentry *u = js->users[k];
-			if (u->state != U_FOUND || u->lic != L_NONE || !ssrp_assoc_is_guid(u->id))
+			uentry *u = c->js[j].users[k];
+			if (u->lic != L_PENDING)
 				continue;
-			u->lic = L_PENDING;
-			preq *r = plist_add(c, K_LICENCE, fmt("/users/%s/licenseDetails", u->id));
-			if (r)
-				r->u = u;
+			if (!waited++)
+				skus = assoc_skus_wait(&c->a->skus, why, sizeof why);
+			u->lic = L_DONE;
+			const char *plan = NULL;
+			if (!skus) {
+				u->licence = SSRP_ASSOC_LICENCE_ERROR;
+				set_fmt(&u->lic_detail,
+					fmt("the tenant's subscriptions were not read: %.500s", why));
+			} else if (!cJSON_IsArray(u->assigned)) {
+				u->licence = SSRP_ASSOC_LICENCE_ERROR;
+				set_fmt(&u->lic_detail,
+					fmt("Graph answered %.300s without assignedLicenses", u->upn));
+			} else {
+				u->licence = assoc_licence_of(u->assigned, skus, plans, &plan);
+				if (plan)
+					set_str(&u->plan, plan);
+			}
+			cJSON_Delete(u->assigned);
+			u->assigned = NULL;
 		}
 	}
 }
@@ -976,12 +1042,18 @@ int assoc_chunk_run(ssrp_assoc *a, assoc_worker *w, const ssrp_assoc_job *jobs, 
 	if (!(c.js = ssrp_calloc(n ? n : 1, sizeof *c.js)))
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	phase_resolve(&c);
-	if (!c.oom && (rc = run_phase(&c, w->reader)))
+	if (!c.oom)
+		rc = run_phase(&c, w->reader);
+	if (c.skus_claimed) /* settled by its answer, unless it was never sent */
+		assoc_skus_settle(&a->skus, NULL, rc ? ssrp_error_last() : "out of memory");
+	if (rc)
 		goto fail;
 	if (!c.oom)
 		phase_read(&c);
 	if (!c.oom && (rc = run_phase(&c, w->reader)))
 		goto fail;
+	if (!c.oom)
+		decide_licences(&c);
 	if (!c.oom)
 		phase_decide(&c);
 	if (!c.oom)

@@ -94,6 +94,7 @@ int ssrp_assoc_new(ssrp_assoc **out, const ssrp_cloud_config *cfg, const ssrp_as
 	if (!a)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	a->cfg = cfg;
+	assoc_skus_init(&a->skus);
 	a->opt = o;
 	a->opt.reader = a->opt.writer = NULL; /* the caller's structs need not outlive us */
 	a->reader_auth = reader;
@@ -103,6 +104,7 @@ int ssrp_assoc_new(ssrp_assoc **out, const ssrp_cloud_config *cfg, const ssrp_as
 		a->n_workers = ASSOC_MAX_WORKERS;
 	int rc;
 	if (!(a->requester = ssrp_strdup(o.requester ? o.requester : "cli"))) {
+		assoc_skus_free(&a->skus);
 		ssrp_free(a);
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	}
@@ -133,6 +135,7 @@ void ssrp_assoc_free(ssrp_assoc *a)
 		ssrp_graph_token_share_free(a->reader_tokens);
 		ssrp_graph_token_share_free(a->writer_tokens);
 	}
+	assoc_skus_free(&a->skus);
 	ssrp_free(a->requester);
 	ssrp_free(a);
 }
@@ -315,6 +318,7 @@ int ssrp_assoc_run(ssrp_assoc *a, const ssrp_assoc_job *jobs, size_t n, ssrp_ass
 					      i + 1);
 	for (unsigned i = 0; i < ASSOC_MAX_WORKERS; i++)
 		assoc_worker_reset(&a->workers[i]);
+	assoc_skus_reset(&a->skus);
 	if (n == 0)
 		return SSRP_OK;
 	run_state rs = {.a = a, .jobs = jobs, .n_jobs = n};

@@ -6,7 +6,10 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
+
 #include "escrow/assoc.h"
+#include "hal/thread.h"
 
 #define ASSOC_MAX_WORKERS 32
 #define ASSOC_CHUNK_MAX 100 /* devices a worker takes at once */
@@ -37,6 +40,16 @@ typedef struct assoc_recs {
 	size_t n, cap;
 } assoc_recs;
 
+/* The tenant's subscriptions (the "value" of GET /subscribedSkus) for the
+ * licence check, read once per run (assoc_licence.c). */
+typedef struct assoc_skus {
+	ssrp_mutex lock;
+	ssrp_cond cond;
+	int state;
+	cJSON *value;
+	char *why; /* why it could not be read */
+} assoc_skus;
+
 struct ssrp_assoc {
 	const ssrp_cloud_config *cfg;
 	ssrp_assoc_options opt;
@@ -49,6 +62,7 @@ struct ssrp_assoc {
 	unsigned n_workers;
 	assoc_worker workers[ASSOC_MAX_WORKERS];
 	unsigned long jobs, decisions;
+	assoc_skus skus;
 };
 
 /* Make the worker's clients if it has none yet. */
@@ -66,5 +80,23 @@ int assoc_chunk_run(ssrp_assoc *a, assoc_worker *w, const ssrp_assoc_job *jobs, 
 int assoc_chunk_fail(const ssrp_assoc *a, const ssrp_assoc_job *jobs, size_t first, size_t n,
 		     const char *why, assoc_recs *out);
 void assoc_recs_clear(assoc_recs *r);
+
+void assoc_skus_init(assoc_skus *s);
+void assoc_skus_free(assoc_skus *s);
+/* Forget the previous run's catalogue (no worker running). */
+void assoc_skus_reset(assoc_skus *s);
+/* 1 when the caller is the one to read the catalogue (nobody has yet). */
+int assoc_skus_claim(assoc_skus *s);
+/* The claimer's answer: value (taken) or NULL and why. Wakes the waiters;
+ * after the first call, further calls are ignored. */
+void assoc_skus_settle(assoc_skus *s, cJSON *value, const char *why);
+/* The catalogue, once read (waits while another worker reads it); NULL
+ * with why when it could not be read. */
+const cJSON *assoc_skus_wait(assoc_skus *s, char *why, size_t cap);
+/* OK with *plan the first of plans a user holds: a service plan of one of
+ * the assigned SKUs (active in skus, the plan neither in the assignment's
+ * disabledPlans nor Disabled for the tenant); else MISSING. */
+ssrp_assoc_licence assoc_licence_of(const cJSON *assigned, const cJSON *skus,
+				    char *const *plans, const char **plan);
 
 #endif

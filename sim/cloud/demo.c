@@ -119,6 +119,7 @@ int cloud_state_new_demo(cloud_state **out, cloud_demo_secrets *sec)
 	 * (Intune Administrator) and licence assignment (License Administrator). */
 	static const char *const service_roles[] = {"Intune Administrator", "License Administrator", NULL};
 	static const char *const app_roles[] = {"User.Read.All", "Device.Read.All", "BitLockerKey.Read.All",
+						"LicenseAssignment.Read.All",
 						NULL};
 	static const char *const p1[] = {SKU_AAD_P1, NULL};
 	static const char *const intune[] = {SKU_INTUNE, NULL};

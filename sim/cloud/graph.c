@@ -825,13 +825,16 @@ void graph_route(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs, in
 	int directory = segment_is(g.seg[0], "users") || segment_is(g.seg[0], "me") ||
 			segment_is(g.seg[0], "devices");
 	int keys = graph_streq_ci(g.seg[0], "informationProtection");
-	if (!directory && !keys) {
+	int skus = graph_streq_ci(g.seg[0], "subscribedSkus");
+	if (!directory && !keys && !skus) {
 		graph_bad_segment(&g, g.seg[0]);
 		goto out;
 	}
 	cloud_state_lock(ctx->state);
 	if (directory)
 		graph_directory_handle(&g);
+	else if (skus)
+		graph_skus_handle(&g);
 	else
 		graph_keys_handle(&g);
 	cloud_state_unlock(ctx->state);

@@ -12,11 +12,16 @@
  *    Directory.ReadWrite.All, application or delegated (not
  *    Directory.AccessAsUser.All, which its page does not list), delegated
  *    only for a user holding a licence-admin role;
- *  - licenseDetails: delegated LicenseAssignment.Read.All, User.Read.All,
- *    User.ReadWrite.All, Directory.Read.All or Directory.ReadWrite.All, as
- *    its page lists them, and User.Read for oneself; app-only it is still
- *    answered with a user-read role (the page says "Not supported"; the
- *    association engine reads licences app-only);
+ *  - licenseDetails: delegated only (application: "Not supported", 403),
+ *    LicenseAssignment.Read.All, User.Read.All, User.ReadWrite.All,
+ *    Directory.Read.All or Directory.ReadWrite.All, as its page lists them,
+ *    and User.Read for oneself; app-only readers use the user's
+ *    assignedLicenses and subscribedSkus (graph_skus.c);
+ *  - registeredOwners / registeredUsers: listed with a device-read
+ *    permission; an owner the caller may not read as a user (app-only
+ *    without User.Read.All, User.ReadWrite.All, Directory.Read.All or
+ *    Directory.ReadWrite.All; delegated without a user-read scope) comes
+ *    with "limited information": @odata.type and id, the rest null;
  *  - ownedDevices: delegated only, User.Read or any user- or
  *    directory-read scope (List ownedDevices); without a device-read
  *    permission the devices come with "limited information": @odata.type
@@ -263,11 +268,6 @@ static cJSON *user_item(graph_req *g, const graph_collection *c, const void *it)
 	return user_json(g, it, (user_access)c->level, 0);
 }
 
-static cJSON *user_item_typed(graph_req *g, const graph_collection *c, const void *it)
-{
-	return user_json(g, it, (user_access)c->level, 1);
-}
-
 static cJSON *device_item(graph_req *g, const graph_collection *c, const void *it)
 {
 	(void)c;
@@ -280,12 +280,13 @@ static cJSON *device_item_typed(graph_req *g, const graph_collection *c, const v
 	return device_json(g, it, 1);
 }
 
-/* A device as a caller without device-read permission sees it in a
- * directoryObject collection: type and id, the rest null. */
-static cJSON *device_item_limited(graph_req *g, const graph_collection *c, const void *it)
+/* "Limited information" (permissions overview: Limited information
+ * returned for inaccessible member objects): an object the caller may not
+ * read, in a directoryObject collection, keeps @odata.type and id; every
+ * other property it would show is null. Takes full. */
+static cJSON *limited(cJSON *full)
 {
-	(void)c;
-	cJSON *full = device_json(g, it, 1), *o = full ? cJSON_CreateObject() : NULL;
+	cJSON *o = full ? cJSON_CreateObject() : NULL;
 	int bad = !o;
 	for (const cJSON *m = full ? full->child : NULL; !bad && m; m = m->next) {
 		int kept = !strcmp(m->string, "@odata.type") || !strcmp(m->string, "id");
@@ -297,6 +298,23 @@ static cJSON *device_item_limited(graph_req *g, const graph_collection *c, const
 		return NULL;
 	}
 	return o;
+}
+
+/* A device as a caller without device-read permission sees it. */
+static cJSON *device_item_limited(graph_req *g, const graph_collection *c, const void *it)
+{
+	(void)c;
+	return limited(device_json(g, it, 1));
+}
+
+/* An owner or registered user: in full, or (a caller who may read
+ * devices but not users) limited. */
+static cJSON *ref_user_item(graph_req *g, const graph_collection *c, const void *it)
+{
+	user_access a = access_to_user(g, it);
+	if (a == ACCESS_NONE)
+		return limited(user_json(g, it, ACCESS_FULL, 1));
+	return user_json(g, it, a, c->level);
 }
 
 static const void *user_at(graph_req *g, const void *arg, size_t pos)
@@ -404,10 +422,8 @@ static void list_device_refs(graph_req *g, const cloud_device *d, int owners, in
 	graph_search *s;
 	if (list_query_checks(g, user_props, &user_rules, &f, &s))
 		return;
-	/* Device-read permission lets a caller see who owns a device. */
-	user_access access = access_to_user(g, NULL);
-	if (access == ACCESS_NONE)
-		access = ACCESS_BASIC;
+	/* Device-read permission lists who owns a device; each owner shows
+	 * as much as the caller may read of users (ref_user_item). */
 	id_list l = {owners ? d->owners : d->users};
 	graph_collection c = {.set = cast ? "users" : "directoryObjects",
 			      .count = owners ? d->n_owners : d->n_users,
@@ -416,8 +432,8 @@ static void list_device_refs(graph_req *g, const cloud_device *d, int owners, in
 			      .filter = f,
 			      .search = s,
 			      .get = user_get,
-			      .item = cast ? user_item : user_item_typed,
-			      .level = (int)access,
+			      .item = ref_user_item,
+			      .level = !cast, /* @odata.type in a directoryObject collection */
 			      .allow_top = 1};
 	graph_send_collection(g, &c);
 	graph_filter_free(f);
@@ -486,11 +502,8 @@ static void license_details(graph_req *g, const cloud_user *u)
 {
 	if (graph_select_check(g, license_details_props, "microsoft.graph.licenseDetails"))
 		return;
-	int allowed = graph_is_delegated(g)
-			      ? graph_has_permission(g, NULL, license_read_scopes) ||
-					(is_self(g, u) && graph_has_permission(g, NULL, user_read_self_scopes))
-			      : access_to_user(g, u) == ACCESS_FULL;
-	if (!allowed) {
+	if (!graph_has_permission(g, NULL, license_read_scopes) &&
+	    !(is_self(g, u) && graph_has_permission(g, NULL, user_read_self_scopes))) {
 		graph_denied(g);
 		return;
 	}
@@ -781,6 +794,7 @@ static void users_route(graph_req *g)
 	if (graph_query_allow(g, options[op]))
 		return;
 	if ((op == OP_ASSIGN_LICENSE && !may_assign_licenses(g)) ||
+	    (op == OP_LICENSE_DETAILS && !graph_is_delegated(g)) ||
 	    (op == OP_OWNED_DEVICES &&
 	     (!graph_is_delegated(g) || !graph_has_permission(g, NULL, owned_devices_scopes)))) {
 		graph_denied(g);

@@ -207,6 +207,8 @@ int graph_add_array_item(cJSON *array, cJSON *item);
 
 /* users, me, devices (graph_directory.c) */
 void graph_directory_handle(graph_req *g);
+/* subscribedSkus[/{id}] (graph_skus.c) */
+void graph_skus_handle(graph_req *g);
 /* informationProtection/bitlocker/recoveryKeys (graph_keys.c) */
 void graph_keys_handle(graph_req *g);
 /* POST $batch (graph_batch.c); called without the lock. */

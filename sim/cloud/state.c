@@ -616,6 +616,27 @@ const cloud_sku *cloud_sku_find(cloud_state *s, const char *sku_id)
 	return NULL;
 }
 
+size_t cloud_sku_count(cloud_state *s)
+{
+	return s->skus.n;
+}
+
+const cloud_sku *cloud_sku_at(cloud_state *s, size_t index)
+{
+	return index < s->skus.n ? s->skus.items[index] : NULL;
+}
+
+size_t cloud_sku_consumed(cloud_state *s, const char *sku_id)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->users.n; i++) {
+		const cloud_user *u = s->users.items[i];
+		for (unsigned k = 0; k < u->n_licenses; k++)
+			n += !cloud_ascii_casecmp(u->licenses[k], sku_id);
+	}
+	return n;
+}
+
 int cloud_user_add_license(cloud_state *s, cloud_user *u, const char *sku_id)
 {
 	const cloud_sku *k = cloud_sku_find(s, sku_id);

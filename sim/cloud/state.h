@@ -181,6 +181,10 @@ int cloud_user_has_role(const cloud_user *u, const char *role);
 int cloud_user_add_license(cloud_state *s, cloud_user *u, const char *sku_id);
 int cloud_user_remove_license(cloud_user *u, const char *sku_id);
 const cloud_sku *cloud_sku_find(cloud_state *s, const char *sku_id);
+/* The tenant's SKUs in the state's order, and how many users hold one. */
+size_t cloud_sku_count(cloud_state *s);
+const cloud_sku *cloud_sku_at(cloud_state *s, size_t index);
+size_t cloud_sku_consumed(cloud_state *s, const char *sku_id);
 
 cloud_device *cloud_device_find(cloud_state *s, const char *object_id);
 cloud_device *cloud_device_find_by_device_id(cloud_state *s, const char *device_id);

@@ -87,7 +87,7 @@ svc_hex=$(sha256sum <"$work/svc-password" | cut -d' ' -f1)
 {
 	printf '{"tenant":{"id":"%s","domain":"%s"},\n' "$TENANT_ID" "$DOMAIN"
 	printf '"skus":[{"skuId":"%s","skuPartNumber":"AAD_PREMIUM","servicePlans":[{"servicePlanId":"%s","servicePlanName":"AAD_PREMIUM"}]}],\n' "$SKU" "$PLAN"
-	printf '"apps":[{"appId":"%s","displayName":"ssrp association","secretSha256":"%s","roles":["User.Read.All","Device.Read.All"]},' "$APP_ID" "$app_hex"
+	printf '"apps":[{"appId":"%s","displayName":"ssrp association","secretSha256":"%s","roles":["User.Read.All","Device.Read.All","LicenseAssignment.Read.All"]},' "$APP_ID" "$app_hex"
 	printf '{"appId":"%s","displayName":"ssrp public client","publicClient":true}],\n' "$PUBLIC_ID"
 	printf '"users":[{"id":"%s","userPrincipalName":"ssrp-svc@%s","displayName":"ssrp service","passwordSha256":"%s","roles":["Intune Administrator","License Administrator"]}\n' "$SVC_ID" "$DOMAIN" "$svc_hex"
 	i=0

@@ -47,6 +47,8 @@
 #define APP_ID "0a0a0a0a-0000-4000-8000-0000000000a1"
 #define APP_SECRET "assoc-app-SECRET-do-not-log-5d1"
 #define PUBLIC_ID "0a0a0a0a-0000-4000-8000-0000000000a2"
+/* an app that reads users and devices but not the tenant's subscriptions */
+#define APP_NO_SKUS "0a0a0a0a-0000-4000-8000-0000000000a3"
 #define SVC_PW "Svc-pw-secret-do-not-log-9"
 #define ALICE_PW "Alice-pw-secret-do-not-log-2"
 #define SKU_P1 "078d2b04-f1bd-4111-bbd4-b4b1b354cef4"
@@ -211,6 +213,16 @@ static char *seed_json(void)
 	sha256_hex(APP_SECRET, hex);
 	cJSON_AddStringToObject(a, "secretSha256", hex);
 	cJSON *roles = cJSON_AddArrayToObject(a, "roles");
+	cJSON_AddItemToArray(roles, cJSON_CreateString("User.Read.All"));
+	cJSON_AddItemToArray(roles, cJSON_CreateString("Device.Read.All"));
+	/* the licence check's subscribedSkus */
+	cJSON_AddItemToArray(roles, cJSON_CreateString("LicenseAssignment.Read.All"));
+	cJSON_AddItemToArray(apps, a);
+	a = cJSON_CreateObject();
+	cJSON_AddStringToObject(a, "appId", APP_NO_SKUS);
+	cJSON_AddStringToObject(a, "displayName", "ssrp association without licence read");
+	cJSON_AddStringToObject(a, "secretSha256", hex);
+	roles = cJSON_AddArrayToObject(a, "roles");
 	cJSON_AddItemToArray(roles, cJSON_CreateString("User.Read.All"));
 	cJSON_AddItemToArray(roles, cJSON_CreateString("Device.Read.All"));
 	cJSON_AddItemToArray(apps, a);
@@ -923,11 +935,18 @@ static void test_batch(void **st)
 		jobs[i] = (ssrp_assoc_job){.device_id = devs[i], .users = &ulist[2 * i], .n_users = 2};
 	}
 	got *g = calloc(1, sizeof *g);
-	assert_int_equal(ssrp_assoc_run(a, jobs, N_BATCH, collect, g), 0);
+	/* The run reads subscribedSkus once, whatever the workers: a second
+	 * read would fail, and its users' licences with it. */
+	sim_admin_post(sim_config_path, admin_token, "/admin/faults",
+		       "GET graph/v1.0/subscribedSkus:503@2+");
+	int rc = ssrp_assoc_run(a, jobs, N_BATCH, collect, g);
+	sim_admin_post(sim_config_path, admin_token, "/admin/faults", "");
+	assert_int_equal(rc, 0);
 	assert_int_equal(g->n, 2 * N_BATCH);
 	for (int i = 0; i < g->n; i++)
-		if (g->d[i].outcome != SSRP_ASSOC_ADDED)
-			fail_msg("%s: %s", g->d[i].user, g->d[i].detail);
+		if (g->d[i].outcome != SSRP_ASSOC_ADDED || g->d[i].licence != SSRP_ASSOC_LICENCE_OK)
+			fail_msg("%s: %s (licence %s)", g->d[i].user, g->d[i].detail,
+				 ssrp_assoc_licence_name(g->d[i].licence));
 	ssrp_assoc_stats s;
 	ssrp_assoc_get_stats(a, &s);
 	double rpd = (double)s.http_requests / N_BATCH;
@@ -948,6 +967,84 @@ static void test_batch(void **st)
 		assert_int_equal(g->d[i].outcome, SSRP_ASSOC_ALREADY);
 	free(g);
 	free(jobs);
+	ssrp_assoc_free(a);
+	ssrp_cloud_config_free(cfg);
+}
+
+/* Request-log lines (the simulator's requests.jsonl) so far. */
+static int log_lines(int *batches, int *tokens)
+{
+	char path[700];
+	snprintf(path, sizeof path, "%s/requests.jsonl", dir);
+	char *text = sim_read_text(path);
+	assert_non_null(text);
+	int n = 0;
+	*batches = *tokens = 0;
+	for (char *l = text, *nl; *l; l = nl + 1) {
+		if (!(nl = strchr(l, '\n')))
+			break;
+		*nl = '\0';
+		n++;
+		*batches += strstr(l, "\"path\":\"/v1.0/$batch\"") != NULL;
+		*tokens += strstr(l, "/oauth2/v2.0/token\"") != NULL;
+		assert_null(strstr(l, "licenseDetails"));
+	}
+	free(text);
+	return n;
+}
+
+/* The licence check reads what Graph serves app-only: the user's
+ * assignedLicenses with the lookup and the tenant's subscribedSkus (not
+ * licenseDetails, delegated only), in as many requests as before: one
+ * token and two $batch posts for one device, dry run. */
+static void test_licence_app_only(void **st)
+{
+	(void)st;
+	ssrp_cloud_config *cfg = config();
+	ssrp_assoc *a = engine(cfg, 1, 0, NULL);
+	const char *users[] = {"alice@contoso.example", "dave@contoso.example",
+			       "bob@contoso.example"};
+	got *g = calloc(1, sizeof *g);
+	int b0, t0, b1, t1;
+	int n0 = log_lines(&b0, &t0);
+	run1(a, D_DRY, users, 3, g);
+	int n1 = log_lines(&b1, &t1);
+	fprintf(stderr, "licence check, one device, 3 users: %d HTTP requests (%d $batch, %d token)\n",
+		n1 - n0, b1 - b0, t1 - t0);
+	assert_int_equal(n1 - n0, 3);
+	assert_int_equal(b1 - b0, 2);
+	assert_int_equal(t1 - t0, 1);
+	expect(g, "alice@contoso.example", SSRP_ASSOC_WOULD_ADD, SSRP_ASSOC_LICENCE_OK);
+	assert_string_equal(g->d[find(g, "alice@contoso.example")].plan, "AAD_PREMIUM");
+	expect(g, "bob@contoso.example", SSRP_ASSOC_WOULD_ADD, SSRP_ASSOC_LICENCE_OK);
+	assert_string_equal(g->d[find(g, "bob@contoso.example")].plan, "INTUNE_A");
+	expect(g, "dave@contoso.example", SSRP_ASSOC_WOULD_ADD, SSRP_ASSOC_LICENCE_MISSING);
+	ssrp_assoc_stats s;
+	ssrp_assoc_get_stats(a, &s);
+	assert_int_equal(s.http_requests, 3);
+	ssrp_assoc_free(a);
+	ssrp_cloud_config_free(cfg);
+
+	/* Without a permission to read subscribedSkus the licence is an error
+	 * naming it; the owner decision stands. */
+	char *text = sim_read_text(config_path);
+	cJSON *c = cJSON_Parse(text);
+	free(text);
+	cJSON_ReplaceItemInObject(c, "app_id", cJSON_CreateString(APP_NO_SKUS));
+	text = cJSON_PrintUnformatted(c);
+	cJSON_Delete(c);
+	cfg = NULL;
+	if (ssrp_cloud_config_parse(&cfg, text, "test configuration"))
+		fail_msg("config: %s", ssrp_error_last());
+	free(text);
+	a = engine(cfg, 1, 0, NULL);
+	run1(a, D_DRY, users, 3, g);
+	expect(g, "alice@contoso.example", SSRP_ASSOC_WOULD_ADD, SSRP_ASSOC_LICENCE_ERROR);
+	expect_detail(g, "alice@contoso.example", "GET /subscribedSkus (HTTP 403)");
+	expect_detail(g, "alice@contoso.example", "Authorization_RequestDenied");
+	expect_detail(g, "alice@contoso.example", "LicenseAssignment.Read.All");
+	expect(g, "dave@contoso.example", SSRP_ASSOC_WOULD_ADD, SSRP_ASSOC_LICENCE_ERROR);
+	free(g);
 	ssrp_assoc_free(a);
 	ssrp_cloud_config_free(cfg);
 }
@@ -1049,6 +1146,7 @@ int main(void)
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_licence_assign),
+		cmocka_unit_test(test_licence_app_only),
 		cmocka_unit_test(test_refused_change_fails),
 		cmocka_unit_test(test_token_expiry),
 		cmocka_unit_test(test_batch),

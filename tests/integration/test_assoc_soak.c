@@ -258,7 +258,7 @@ static void write_tenant(const char *path)
 		   "\"servicePlans\":[{\"servicePlanId\":\"" PLAN_AAD_P1
 		   "\",\"servicePlanName\":\"AAD_PREMIUM\"}]}],\n");
 	fprintf(f, "\"apps\":[{\"appId\":\"" APP_ID "\",\"displayName\":\"ssrp association\","
-		   "\"secretSha256\":\"%s\",\"roles\":[\"User.Read.All\",\"Device.Read.All\"]},"
+		   "\"secretSha256\":\"%s\",\"roles\":[\"User.Read.All\",\"Device.Read.All\",\"LicenseAssignment.Read.All\"]},"
 		   "{\"appId\":\"" PUBLIC_ID "\",\"displayName\":\"ssrp public client\","
 		   "\"publicClient\":true}],\n",
 		app_hex);

@@ -788,7 +788,14 @@ static void license_details(void **state)
 	char url[512];
 	resp r;
 	snprintf(url, sizeof url, "/v1.0/users/%s/licenseDetails", f->sec.user_upn);
-	call(f, &r, "GET", url, f->app, NULL);
+	/* Application: "Not supported" on the page, whatever the app holds. */
+	refused(f, "GET", url, f->app, NULL, 403, "Authorization_RequestDenied", DENIED);
+	char *app_all = mint(f, CLOUD_PRINCIPAL_APP, NULL,
+			     "LicenseAssignment.ReadWrite.All Directory.ReadWrite.All User.ReadWrite.All");
+	refused(f, "GET", url, app_all, NULL, 403, "Authorization_RequestDenied", DENIED);
+	free(app_all);
+	char *reader = mint(f, CLOUD_PRINCIPAL_USER, f->sec.user_upn, "LicenseAssignment.Read.All");
+	call(f, &r, "GET", url, reader, NULL);
 	expect_status(&r, 200);
 	assert_non_null(strstr(str(r.j, "@odata.context"), "/licenseDetails"));
 	assert_true(value_count(&r) >= 1);
@@ -822,7 +829,6 @@ static void license_details(void **state)
 	free(alice_basic);
 	/* LicenseAssignment.Read.All reads anyone's; Directory.AccessAsUser.All
 	 * is not on the page's list. */
-	char *reader = mint(f, CLOUD_PRINCIPAL_USER, f->sec.user_upn, "LicenseAssignment.Read.All");
 	call(f, &r, "GET", url, reader, NULL);
 	expect_status(&r, 200);
 	done(&r);
@@ -906,7 +912,9 @@ static void assign_license(void **state)
 	done(&r);
 	/* The change is in the directory, not only in the answer. */
 	snprintf(url, sizeof url, "/v1.0/users/%s/licenseDetails", f->alice_id);
-	call(f, &r, "GET", url, f->app, NULL);
+	char *lic_reader = mint(f, CLOUD_PRINCIPAL_USER, f->sec.admin_upn, "LicenseAssignment.Read.All");
+	call(f, &r, "GET", url, lic_reader, NULL);
+	free(lic_reader);
 	assert_int_equal(value_count(&r), 2);
 	int found = 0;
 	for (int i = 0; i < value_count(&r); i++)
@@ -969,6 +977,120 @@ static void assign_license(void **state)
 }
 
 /* ---- devices ---------------------------------------------------------------------- */
+
+/* The subscribedSku whose skuId is sku in a List subscribedSkus answer. */
+static const cJSON *sku_in(const resp *r, const char *sku)
+{
+	const cJSON *k;
+	cJSON_ArrayForEach(k, item(r->j, "value"))
+	{
+		if (str(k, "skuId") && !strcmp(str(k, "skuId"), sku))
+			return k;
+	}
+	fail_msg("no subscribedSku %s", sku);
+	return NULL;
+}
+
+static double num(const cJSON *o, const char *name)
+{
+	const cJSON *v = item(o, name);
+	assert_true(cJSON_IsNumber(v));
+	return v->valuedouble;
+}
+
+static void subscribed_skus(void **state)
+{
+	fx *f = *state;
+	resp r;
+	char want_id[2 * CLOUD_ID_LEN + 2], url[256];
+	snprintf(want_id, sizeof want_id, "%s_%s", cloud_state_tenant_id(f->ctx.state), AAD_P1);
+
+	/* List subscribedSkus' permissions, application and delegated alike:
+	 * LicenseAssignment.Read.All, Organization.Read(Write).All,
+	 * Directory.Read(Write).All; a user-read role is not enough. */
+	refused(f, "GET", "/v1.0/subscribedSkus", f->app, NULL, 403, "Authorization_RequestDenied", DENIED);
+	char *user_rw = mint(f, CLOUD_PRINCIPAL_APP, NULL, "User.ReadWrite.All Device.ReadWrite.All");
+	refused(f, "GET", "/v1.0/subscribedSkus", user_rw, NULL, 403, "Authorization_RequestDenied", DENIED);
+	free(user_rw);
+	refused(f, "GET", "/v1.0/subscribedSkus", f->alice, NULL, 403, "Authorization_RequestDenied", DENIED);
+	static const char *const granted[] = {"LicenseAssignment.Read.All", "Organization.Read.All",
+					      "Organization.ReadWrite.All", "Directory.Read.All",
+					      "Directory.ReadWrite.All"};
+	for (size_t i = 0; i < sizeof granted / sizeof granted[0]; i++) {
+		for (int delegated = 0; delegated < 2; delegated++) {
+			char *t = mint(f, delegated ? CLOUD_PRINCIPAL_USER : CLOUD_PRINCIPAL_APP,
+				       delegated ? f->sec.admin_upn : NULL, granted[i]);
+			call(f, &r, "GET", "/v1.0/subscribedSkus", t, NULL);
+			if (r.rs.status != 200)
+				fail_msg("%s (%s): %d", granted[i], delegated ? "delegated" : "app", r.rs.status);
+			done(&r);
+			free(t);
+		}
+	}
+
+	/* The resource's shape: both demo SKUs, AAD_PREMIUM held by alice. */
+	char *reader = mint(f, CLOUD_PRINCIPAL_APP, NULL, "LicenseAssignment.Read.All");
+	call(f, &r, "GET", "/v1.0/subscribedSkus", reader, NULL);
+	expect_status(&r, 200);
+	assert_string_equal(str(r.j, "@odata.context"),
+			    "https://graph.microsoft.com/v1.0/$metadata#subscribedSkus");
+	assert_int_equal(value_count(&r), 2);
+	const cJSON *k = sku_in(&r, AAD_P1);
+	assert_string_equal(str(k, "id"), want_id);
+	assert_string_equal(str(k, "skuPartNumber"), "AAD_PREMIUM");
+	assert_string_equal(str(k, "appliesTo"), "User");
+	assert_string_equal(str(k, "capabilityStatus"), "Enabled");
+	assert_string_equal(str(k, "accountId"), cloud_state_tenant_id(f->ctx.state));
+	assert_true(num(k, "consumedUnits") == 1);
+	const cJSON *pre = item(k, "prepaidUnits");
+	assert_true(num(pre, "enabled") >= 1);
+	assert_true(num(pre, "suspended") == 0 && num(pre, "warning") == 0 && num(pre, "lockedOut") == 0);
+	const cJSON *plan = cJSON_GetArrayItem(item(k, "servicePlans"), 0);
+	assert_non_null(str(plan, "servicePlanId"));
+	assert_string_equal(str(plan, "servicePlanName"), "AAD_PREMIUM");
+	assert_string_equal(str(plan, "provisioningStatus"), "Success");
+	assert_string_equal(str(plan, "appliesTo"), "User");
+	assert_true(cJSON_IsArray(item(k, "subscriptionIds")));
+	done(&r);
+
+	/* consumedUnits counts the users holding it, as they change. */
+	char *writer = mint(f, CLOUD_PRINCIPAL_APP, NULL, "LicenseAssignment.ReadWrite.All");
+	snprintf(url, sizeof url, "/v1.0/users/%s/assignLicense", f->sec.user2_upn);
+	call(f, &r, "POST", url, writer, "{\"addLicenses\":[{\"skuId\":\"" AAD_P1 "\"}],\"removeLicenses\":[]}");
+	expect_status(&r, 200);
+	done(&r);
+	free(writer);
+	call(f, &r, "GET", "/v1.0/subscribedSkus", reader, NULL);
+	assert_true(num(sku_in(&r, AAD_P1), "consumedUnits") == 2);
+	done(&r);
+
+	/* $select only ("does not support $filter"). */
+	call(f, &r, "GET", "/v1.0/subscribedSkus?$select=skuId,servicePlans", reader, NULL);
+	expect_status(&r, 200);
+	assert_string_equal(str(r.j, "@odata.context"),
+			    "https://graph.microsoft.com/v1.0/$metadata#subscribedSkus(skuId,servicePlans)");
+	k = sku_in(&r, INTUNE_A);
+	assert_null(item(k, "skuPartNumber"));
+	assert_null(item(k, "id"));
+	assert_true(cJSON_IsArray(item(k, "servicePlans")));
+	done(&r);
+	refused(f, "GET", "/v1.0/subscribedSkus?$select=shoeSize", reader, NULL, 400, "BadRequest",
+		"Could not find a property named 'shoeSize' on type 'microsoft.graph.subscribedSku'");
+	refused(f, "GET", "/v1.0/subscribedSkus?$filter=skuPartNumber%20eq%20'INTUNE_A'", reader, NULL, 400,
+		"BadRequest", "Query option 'Filter' is not allowed");
+	refused(f, "GET", "/v1.0/subscribedSkus?$top=1", reader, NULL, 400, "BadRequest", "Query option 'Top' is not allowed");
+	refused(f, "POST", "/v1.0/subscribedSkus", reader, "{}", 405, "Request_BadRequest", "not allowed");
+
+	/* Get subscribedSku by its id. */
+	snprintf(url, sizeof url, "/v1.0/subscribedSkus/%s?$select=skuPartNumber", want_id);
+	call(f, &r, "GET", url, reader, NULL);
+	expect_status(&r, 200);
+	assert_string_equal(str(r.j, "skuPartNumber"), "AAD_PREMIUM");
+	done(&r);
+	snprintf(url, sizeof url, "/v1.0/subscribedSkus/%s", AAD_P1);
+	refused(f, "GET", url, reader, NULL, 404, "Request_ResourceNotFound", AAD_P1);
+	free(reader);
+}
 
 static void devices_get(void **state)
 {
@@ -1295,6 +1417,83 @@ static void registered_owners(void **state)
 	free(ghost);
 	free(app_rw);
 	free(admin_narrow);
+}
+
+/* "Limited information": a caller that may read devices but not users
+ * sees each owner as @odata.type and id, every other property null. */
+static void owners_limited(void **state)
+{
+	fx *f = *state;
+	resp r;
+	char url[512];
+	snprintf(url, sizeof url, "/v1.0/devices/%s/registeredOwners/$ref", f->device_oid);
+	char *body = ref_body("directoryObjects", f->alice_id);
+	call(f, &r, "POST", url, f->admin, body);
+	expect_status(&r, 204);
+	done(&r);
+	free(body);
+	snprintf(url, sizeof url, "/v1.0/devices/%s/registeredOwners?$select=id,userPrincipalName",
+		 f->device_oid);
+
+	char *dev_only = mint(f, CLOUD_PRINCIPAL_APP, NULL, "Device.Read.All BitLockerKey.ReadBasic.All");
+	call(f, &r, "GET", url, dev_only, NULL);
+	expect_status(&r, 200);
+	assert_int_equal(value_count(&r), 1);
+	const cJSON *o = value_at(&r, 0);
+	assert_string_equal(str(o, "@odata.type"), "#microsoft.graph.user");
+	assert_string_equal(str(o, "id"), f->alice_id);
+	assert_true(cJSON_IsNull(item(o, "userPrincipalName")));
+	assert_int_equal(cJSON_GetArraySize(o), 3);
+	done(&r);
+	/* without $select: the default set, all null but id */
+	snprintf(url, sizeof url, "/v1.0/devices/%s/registeredOwners", f->device_oid);
+	call(f, &r, "GET", url, dev_only, NULL);
+	o = value_at(&r, 0);
+	assert_string_equal(str(o, "id"), f->alice_id);
+	assert_true(cJSON_IsNull(item(o, "displayName")));
+	assert_true(cJSON_IsNull(item(o, "userPrincipalName")));
+	done(&r);
+	/* the cast to users too */
+	snprintf(url, sizeof url, "/v1.0/devices/%s/registeredOwners/microsoft.graph.user", f->device_oid);
+	call(f, &r, "GET", url, dev_only, NULL);
+	expect_status(&r, 200);
+	assert_true(cJSON_IsNull(item(value_at(&r, 0), "userPrincipalName")));
+	done(&r);
+	free(dev_only);
+
+	/* A user-read permission shows the owner: app-only User.Read.All (or
+	 * Directory.Read.All); delegated User.ReadBasic.All or more. */
+	snprintf(url, sizeof url, "/v1.0/devices/%s/registeredOwners?$select=id,userPrincipalName",
+		 f->device_oid);
+	static const struct {
+		int delegated;
+		const char *perms;
+	} full[] = {{0, "Device.Read.All User.Read.All"},
+		    {0, "Directory.Read.All"},
+		    {1, "Device.Read.All User.ReadBasic.All"},
+		    {1, "Directory.AccessAsUser.All"}};
+	for (size_t i = 0; i < sizeof full / sizeof full[0]; i++) {
+		char *t = mint(f, full[i].delegated ? CLOUD_PRINCIPAL_USER : CLOUD_PRINCIPAL_APP,
+			       full[i].delegated ? f->sec.user2_upn : NULL, full[i].perms);
+		call(f, &r, "GET", url, t, NULL);
+		expect_status(&r, 200);
+		if (!str(value_at(&r, 0), "userPrincipalName") ||
+		    strcmp(str(value_at(&r, 0), "userPrincipalName"), f->sec.user_upn))
+			fail_msg("%s: the owner's userPrincipalName is not shown", full[i].perms);
+		done(&r);
+		free(t);
+	}
+	/* delegated with a device-read scope alone: others limited, oneself in full */
+	char *bob_dev = mint(f, CLOUD_PRINCIPAL_USER, f->sec.user2_upn, "Device.Read.All");
+	call(f, &r, "GET", url, bob_dev, NULL);
+	assert_true(cJSON_IsNull(item(value_at(&r, 0), "userPrincipalName")));
+	done(&r);
+	free(bob_dev);
+	char *alice_dev = mint(f, CLOUD_PRINCIPAL_USER, f->sec.user_upn, "Device.Read.All User.Read");
+	call(f, &r, "GET", url, alice_dev, NULL);
+	assert_string_equal(str(value_at(&r, 0), "userPrincipalName"), f->sec.user_upn);
+	done(&r);
+	free(alice_dev);
 }
 
 static void owned_devices(void **state)
@@ -1821,10 +2020,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(users_permissions, setup, teardown),
 		cmocka_unit_test_setup_teardown(license_details, setup, teardown),
 		cmocka_unit_test_setup_teardown(assign_license, setup, teardown),
+		cmocka_unit_test_setup_teardown(subscribed_skus, setup, teardown),
 		cmocka_unit_test_setup_teardown(devices_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(devices_paging, setup, teardown),
 		cmocka_unit_test_setup_teardown(filter_escaping, setup, teardown),
 		cmocka_unit_test_setup_teardown(registered_owners, setup, teardown),
+		cmocka_unit_test_setup_teardown(owners_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(owned_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(keys_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(keys_get, setup, teardown),
