@@ -276,6 +276,11 @@ int ssrp_bitlk_store_write_metadata(ssrp_bitlk_store *s, ssrp_fve_metadata *md, 
 {
 	if (!s->writable)
 		return refuse_read_only(s);
+	if (!vmk)
+		return ssrp_error_set(SSRP_E_LOCKED,
+				      "%s: the metadata's validation datum is sealed with the volume "
+				      "master key, so changing it needs the volume unlocked first",
+				      s->path);
 	if (md->unmodelled)
 		return ssrp_error_set(SSRP_E_NOTSUPPORTED,
 				      "%s: the metadata holds %u entries ssrp does not model (a "
@@ -285,13 +290,12 @@ int ssrp_bitlk_store_write_metadata(ssrp_bitlk_store *s, ssrp_fve_metadata *md, 
 	if (!region)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory writing metadata");
 	uint8_t nonce[12];
-	if (vmk)
-		ssrp_bitlk_next_nonce(nonce, md);
+	ssrp_bitlk_next_nonce(nonce, md);
 	md->sequence++;
 	size_t used = 0;
 	int rc = ssrp_fve_metadata_encode(region, SSRP_FVE_REGION - SSRP_FVE_VALIDATION_LEN, &used,
 					  md);
-	if (rc == SSRP_OK && vmk)
+	if (rc == SSRP_OK)
 		rc = ssrp_fve_metadata_seal(region, SSRP_FVE_REGION, &used, vmk, nonce);
 	size_t len = (used + SSRP_FVE_SECTOR - 1) / SSRP_FVE_SECTOR * SSRP_FVE_SECTOR;
 	for (int i = 0; rc == SSRP_OK && i < 3; i++)

@@ -59,9 +59,9 @@ void ssrp_bitlk_store_close(ssrp_bitlk_store *s);
 int ssrp_bitlk_store_read_metadata(ssrp_bitlk_store *s, ssrp_fve_metadata *out);
 /* Write the copy read back over damaged or stale ones, byte for byte. */
 int ssrp_bitlk_store_repair(ssrp_bitlk_store *s);
-/* Bump the sequence and write all three copies, one after another; with
- * vmk, sealed with the validation structure Windows writes (without it,
- * only the CRC: the volume is locked and the VMK unknown). */
+/* Bump the sequence and write all three copies, one after another, each
+ * sealed with the validation structure Windows writes (AES-CCM under the
+ * VMK): without vmk (a locked volume) nothing is written (SSRP_E_LOCKED). */
 int ssrp_bitlk_store_write_metadata(ssrp_bitlk_store *s, ssrp_fve_metadata *md, const uint8_t *vmk);
 /* Check the copy read against its validation datum (see
  * ssrp_fve_metadata_verify), naming the copy when it fails. */

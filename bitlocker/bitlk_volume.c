@@ -119,8 +119,10 @@ static int new_vmk(bitlk_volume *v, ssrp_fve_vmk **out, uint16_t protection)
 	return SSRP_OK;
 }
 
-/* Commit a new entry (already filled) and write the metadata; on failure
- * the in-memory metadata is re-read so it matches the disk again. */
+/* Commit a new entry (already filled) and write the metadata, sealed under
+ * the VMK (callers check the volume is unlocked before changing anything);
+ * on failure the in-memory metadata is re-read so it matches the disk
+ * again. */
 static int commit(bitlk_volume *v, int added, char out_id[SSRP_PROTECTOR_ID_LEN + 1])
 {
 	if (added)
@@ -407,6 +409,10 @@ static int bitlk_delete(void *ctx, const char *id)
 	int i = find_vmk(v, id);
 	if (i < 0)
 		return SSRP_E_NOTFOUND;
+	int rc = require_unlocked(v, "remove a protector (the metadata is sealed with the volume "
+				     "master key)");
+	if (rc)
+		return rc;
 	ssrp_fve_metadata *md = v->md;
 	if (!memcmp(md->vmks[i].guid, md->used_recovery, 16)) {
 		/* Rotation done: the used password is gone. */
@@ -581,6 +587,12 @@ static int bitlk_protection_on(void *ctx)
 {
 	bitlk_volume *v = ctx;
 	ssrp_fve_metadata *md = v->md;
+	if (!has_protection(v, SSRP_FVE_PROTECT_CLEAR_KEY))
+		return SSRP_OK;
+	int rc = require_unlocked(v, "turn protection on (the metadata is sealed with the volume "
+				     "master key)");
+	if (rc)
+		return rc;
 	size_t kept = 0;
 	for (size_t i = 0; i < md->n_vmks; i++) {
 		if (md->vmks[i].protection == SSRP_FVE_PROTECT_CLEAR_KEY) {
@@ -591,8 +603,6 @@ static int bitlk_protection_on(void *ctx)
 			memcpy(&md->vmks[kept], &md->vmks[i], sizeof md->vmks[i]);
 		kept++;
 	}
-	if (kept == md->n_vmks)
-		return SSRP_OK;
 	md->n_vmks = kept;
 	return commit(v, 0, NULL);
 }

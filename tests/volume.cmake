@@ -14,6 +14,8 @@ ssrp_test(unit_bitlocker_fve_metadata SOURCES unit/test_fve_metadata.c LABELS un
           LIBS PkgConfig::ZLIB)
 # A wrapped FVEK altered on disk: tampering (exit 6), not a wrong password.
 ssrp_test(unit_volume_tamper SOURCES unit/test_volume_tamper.c LABELS unit)
+# A change to a locked volume is refused (no VMK, no validation datum); unlocked, it is sealed.
+ssrp_test(unit_bitlk_locked_write SOURCES unit/test_bitlk_locked_write.c LABELS unit)
 
 # Only the ssrp command; exits 77 (skip) when dislocker, libbde-utils, cryptsetup-bin or
 # swtpm is not installed.

@@ -41,7 +41,16 @@ static void alter_fvek(const char *path)
 	assert_int_equal(ssrp_bitlk_store_open(&s, path, 1, NULL), SSRP_OK);
 	assert_int_equal(ssrp_bitlk_store_read_metadata(&s, &md), SSRP_OK);
 	md.fvek.ct[3] ^= 0x10;
-	assert_int_equal(ssrp_bitlk_store_write_metadata(&s, &md, NULL), SSRP_OK);
+	/* Without the VMK only the CRC form can be written; ssrp itself
+	 * refuses to. */
+	assert_int_equal(ssrp_bitlk_store_write_metadata(&s, &md, NULL), SSRP_E_LOCKED);
+	static uint8_t region[SSRP_FVE_REGION];
+	size_t len = 0;
+	memset(region, 0, sizeof region);
+	assert_int_equal(ssrp_fve_metadata_encode(region, sizeof region, &len, &md), SSRP_OK);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ssrp_bitlk_store_pwrite(&s, region, sizeof region, s.boot.copies[i]),
+				 SSRP_OK);
 	ssrp_bitlk_store_close(&s);
 }
 
