@@ -20,10 +20,13 @@ const secret = (name) => {
 };
 
 const tenantId = randomUUID();
+// Microsoft Entra ID P1, as Microsoft's licensing reference names it.
+const sku = { skuId: '078d2b04-f1bd-4111-bbd4-b4b1b354cef4', skuPartNumber: 'AAD_PREMIUM',
+	      servicePlans: [{ servicePlanId: '41781fb2-bc02-4b7c-bd55-b576c07bb09d', servicePlanName: 'AAD_PREMIUM' }] };
 const alice = { id: randomUUID(), userPrincipalName: `alice@${domain}`, displayName: 'Alice Anders' };
 const users = [
 	{ ...alice, onPremisesSamAccountName: 'alice', onPremisesDomainName: 'corp.contoso.example',
-	  usageLocation: 'US', passwordSha256: sha256(secret('alice-password')) },
+	  usageLocation: 'US', passwordSha256: sha256(secret('alice-password')), assignedLicenses: [sku.skuId] },
 ];
 // Enough users for several pages at $top=10.
 for (let i = 1; i <= 24; i++) {
@@ -34,9 +37,12 @@ for (let i = 1; i <= 24; i++) {
 }
 const confidential = { appId: randomUUID(), servicePrincipalId: randomUUID() };
 const publicClient = { appId: randomUUID() };
+// Reads devices only: their owners come as "limited information".
+const deviceReader = { appId: randomUUID() };
 const device = { id: randomUUID(), deviceId: randomUUID() };
 const state = {
 	tenant: { id: tenantId, domain, createdDateTime: '2019-03-04T05:06:07Z' },
+	skus: [sku],
 	users,
 	devices: [{ id: device.id, deviceId: device.deviceId, displayName: 'COMPAT-PC01', operatingSystem: 'Windows',
 		    accountEnabled: true, registeredOwners: [alice.id] }],
@@ -44,7 +50,9 @@ const state = {
 		{ appId: confidential.appId, servicePrincipalId: confidential.servicePrincipalId,
 		  displayName: 'client compatibility (confidential)', secretSha256: sha256(secret('app-secret')),
 		  certificatePem: readFileSync(certFile, 'utf8'), publicClient: false,
-		  roles: ['User.Read.All', 'Device.Read.All'] },
+		  roles: ['User.Read.All', 'Device.Read.All', 'LicenseAssignment.Read.All'] },
+		{ appId: deviceReader.appId, displayName: 'client compatibility (devices only)',
+		  secretSha256: sha256(secret('device-reader-secret')), publicClient: false, roles: ['Device.Read.All'] },
 		{ appId: publicClient.appId, displayName: 'client compatibility (public)', publicClient: true },
 	],
 };
@@ -54,4 +62,6 @@ writeFileSync(join(dir, 'ids.json'), JSON.stringify({
 	alice: { id: alice.id, upn: alice.userPrincipalName, name: alice.displayName, passwordFile: 'alice-password' },
 	confidential: { ...confidential, secretFile: 'app-secret' },
 	publicClient, device,
+	deviceReader: { ...deviceReader, secretFile: 'device-reader-secret' },
+	sku: { skuId: sku.skuId, skuPartNumber: sku.skuPartNumber, plan: sku.servicePlans[0].servicePlanName },
 }));

@@ -46,7 +46,7 @@ export NODE_EXTRA_CA_CERTS="$SSRP_SIM_CA"
 export SSRP_COMPAT_DIR="$work/tenant"
 
 failures=0
-for script in ${SSRP_COMPAT_SCRIPTS:-msal-confidential msal-public identity-graph graph-queries jose-tokens}; do
+for script in ${SSRP_COMPAT_SCRIPTS:-msal-confidential msal-public identity-graph graph-queries graph-licences jose-tokens}; do
 	echo "== $script"
 	timeout 180 node "$here/$script.mjs" || { failures=$((failures + 1)); echo "FAIL $script"; }
 done
