@@ -106,3 +106,25 @@ install(TARGETS ssrp ssrp_static ssrp_cli
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY include/ssrp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         PATTERN sim.h EXCLUDE)
+
+# ssrp.msi with wixl (msitools): packaging/ssrp.wxs over the files above and
+# the scheduled task's definition, which schtasks reads as UTF-16.
+find_program(SSRP_WIXL wixl)
+find_program(SSRP_ICONV iconv)
+if(SSRP_WIXL AND SSRP_ICONV)
+  add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/ssrp-task.xml
+    COMMAND ${SSRP_ICONV} -f UTF-8 -t UTF-16 ${CMAKE_CURRENT_SOURCE_DIR}/packaging/ssrp-task.xml
+            > ${CMAKE_BINARY_DIR}/ssrp-task.xml
+    DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/packaging/ssrp-task.xml VERBATIM)
+  add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/ssrp.msi
+    # wixl finds an absolute Source path nowhere: the files are named from
+    # the build directory, relative.
+    COMMAND ${SSRP_WIXL} -a x64 -D Version=${PROJECT_VERSION} -D BuildDir=.
+            -o ${CMAKE_BINARY_DIR}/ssrp.msi ${CMAKE_CURRENT_SOURCE_DIR}/packaging/ssrp.wxs
+    WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+    DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/packaging/ssrp.wxs ${CMAKE_BINARY_DIR}/ssrp-task.xml
+            ssrp ssrp_cli VERBATIM)
+  add_custom_target(ssrp_msi ALL DEPENDS ${CMAKE_BINARY_DIR}/ssrp.msi)
+else()
+  message(STATUS "wixl or iconv not found: no ssrp.msi (scripts/bootstrap installs wixl)")
+endif()

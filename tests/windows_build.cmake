@@ -9,12 +9,13 @@ add_test(NAME mingw_windows_build
 # Needs the fixture mingw_deps (tests/windows_deps.cmake, included first).
 set_tests_properties(mingw_windows_build PROPERTIES LABELS mingw TIMEOUT 1800
                      FIXTURES_REQUIRED mingw_deps COST 240)
-# The agent under Wine in the tree mingw_windows_build made (not configured
-# again): ssrp.exe through TPM Base Services to swtpm, and a program built
-# against libssrp.dll running the agent against the simulated cloud
-# (tests/mingw/run_agent_wine.sh).
+# The tests below run in the tree mingw_windows_build made (not configured
+# again): the agent under Wine, ssrp.exe through TPM Base Services to swtpm
+# and a program built against libssrp.dll running the agent against the
+# simulated cloud (tests/mingw/run_agent_wine.sh); ssrp.msi read back and
+# installed under Wine (tests/mingw/run_msi.sh).
+set_tests_properties(mingw_windows_build PROPERTIES FIXTURES_SETUP mingw_windows_tree)
 if(TARGET ssrp_sim_cli)
-  set_tests_properties(mingw_windows_build PROPERTIES FIXTURES_SETUP mingw_windows_tree)
   add_test(NAME mingw_windows_agent
            COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mingw/run_agent_wine.sh ${PROJECT_SOURCE_DIR}
                    ${CMAKE_CURRENT_BINARY_DIR}/mingw/windows_build/build
@@ -22,3 +23,9 @@ if(TARGET ssrp_sim_cli)
   set_tests_properties(mingw_windows_agent PROPERTIES LABELS mingw TIMEOUT 600
                        FIXTURES_REQUIRED mingw_windows_tree)
 endif()
+add_test(NAME mingw_windows_msi
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mingw/run_msi.sh ${PROJECT_SOURCE_DIR}
+                 ${CMAKE_CURRENT_BINARY_DIR}/mingw/windows_build/build
+                 ${CMAKE_CURRENT_BINARY_DIR}/mingw/windows_msi)
+set_tests_properties(mingw_windows_msi PROPERTIES LABELS mingw TIMEOUT 600
+                     FIXTURES_REQUIRED mingw_windows_tree)

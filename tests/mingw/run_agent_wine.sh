@@ -45,6 +45,7 @@ for f in libssrp.dll libssrp.dll.a ssrp.exe libcurl.dll libcjson.dll; do
 done
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
+build=$(cd "$build" && pwd)
 
 # --- the programs, in one directory (Windows loads DLLs from the program's)
 app="$out/app"

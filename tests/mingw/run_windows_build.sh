@@ -1,11 +1,12 @@
 #!/bin/sh
 # run_windows_build.sh SOURCE_DIR OUT_DIR
-# The Windows configuration of the project, for real: configures a build
-# tree with cmake/toolchain-mingw64.cmake against the dependencies
-# scripts/windows-deps builds (cached), builds libssrp.dll (with its import
-# library) and ssrp.exe, checks that they are PE32+ x86-64 and import only
-# Windows system DLLs besides libcurl.dll and libcjson.dll, and runs the
-# command under Wine:
+# The Windows configuration of the project, for real: scripts/build-windows
+# configures a build tree with cmake/toolchain-mingw64.cmake against the
+# dependencies scripts/windows-deps builds (cached) and builds libssrp.dll
+# (with its import library), ssrp.exe and ssrp.msi; this checks that they
+# are PE32+ x86-64 and import only Windows system DLLs besides libcurl.dll
+# and libcjson.dll, and runs the command under Wine (ssrp.msi is checked by
+# run_msi.sh):
 #   - ssrp.exe version: the project's version;
 #   - ssrp.exe help: the usage, exit 0;
 #   - ssrp.exe tpm info: through Wine's tbs.dll, which has no TPM behind
@@ -42,13 +43,8 @@ deps=$("$src/scripts/windows-deps" 2>"$out/windows-deps.log") ||
 	{ cat "$out/windows-deps.log"; die "scripts/windows-deps could not build the Windows dependencies"; }
 pass "Windows dependencies in $deps"
 build="$out/build"
-launcher=""
-command -v ccache >/dev/null 2>&1 && launcher="-DCMAKE_C_COMPILER_LAUNCHER=ccache"
-# shellcheck disable=SC2086 # launcher is one word or none
-cmake -S "$src" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$src/cmake/toolchain-mingw64.cmake" \
-	-DSSRP_MINGW_DEPS="$deps" -DCMAKE_BUILD_TYPE=Release $launcher >"$out/build.log" 2>&1 &&
-	cmake --build "$build" -j2 >>"$out/build.log" 2>&1 ||
-	{ grep -B2 -A6 -m5 -i 'error' "$out/build.log" || tail -n 40 "$out/build.log"; die "the Windows build failed"; }
+"$src/scripts/build-windows" "$build" >"$out/build.log" 2>&1 ||
+	{ grep -B2 -A6 -m5 -i 'error' "$out/build.log" || tail -n 40 "$out/build.log"; die "scripts/build-windows failed"; }
 for f in libssrp.dll ssrp.exe; do
 	sh "$src/tests/mingw/check_pe64.sh" "$build/$f" >/dev/null && pass "$f is PE32+ x86-64" ||
 		fail "$f is not a PE32+ x86-64 program"
