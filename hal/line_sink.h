@@ -1,7 +1,7 @@
 /* Where an audit trail's lines go: standard error, the system log, or a
  * file appended to. POSIX: line_sink_posix.c (O_APPEND, syslog); Windows:
- * line_sink_windows.c (FILE_APPEND_DATA; "syslog" refused: no Event Log
- * source is registered yet). */
+ * line_sink_windows.c (FILE_APPEND_DATA; "syslog" is the Event Log's
+ * Application log, source ident). */
 #ifndef SSRP_HAL_LINE_SINK_H
 #define SSRP_HAL_LINE_SINK_H
 

@@ -12,7 +12,10 @@
  *   hal_probe acl PATH                     owner and DACL as SDDL, as the
  *                                          system reports them
  *   hal_probe setacl PATH SDDL             SetNamedSecurityInfoW with the
- *                                          DACL of SDDL (unprotected) */
+ *                                          DACL of SDDL (unprotected)
+ *   hal_probe sink SPEC IDENT LINE         write LINE (a newline added) to
+ *                                          the line sink SPEC ("syslog": the
+ *                                          Event Log, source IDENT) */
 #include <windows.h>
 
 #include <aclapi.h>
@@ -21,6 +24,7 @@
 #include <string.h>
 
 #include "hal/fs.h"
+#include "hal/line_sink.h"
 #include "hal/mem.h"
 #include "hal/sign.h"
 #include "ssrp/sys/error.h"
@@ -153,8 +157,27 @@ static int set_acl(const char *path, const char *sddl)
 	return err != 0;
 }
 
+static int sink(const char *spec, const char *ident, const char *text)
+{
+	ssrp_line_sink *s = NULL;
+	char line[1024];
+	snprintf(line, sizeof line, "%s\n", text);
+	int rc = ssrp_line_sink_open(&s, spec, "probe log", ident);
+	if (!rc)
+		rc = ssrp_line_sink_write(s, line, strlen(line));
+	if (rc) {
+		ssrp_line_sink_close(s);
+		return failed(rc);
+	}
+	printf("written to %s\n", ssrp_line_sink_name(s));
+	ssrp_line_sink_close(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 5 && !strcmp(argv[1], "sink"))
+		return sink(argv[2], argv[3], argv[4]);
 	if (argc == 4 && !strcmp(argv[1], "setacl"))
 		return set_acl(argv[2], argv[3]);
 	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "own"))) && !strcmp(argv[1], "trust"))
@@ -170,6 +193,6 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "lock"))
 		return lock(argv[2]);
 	fprintf(stderr, "usage: hal_probe sign KEY CERT DATA | atomic PATH TEXT | lock PATH | "
-			"trust PATH [own] | mkdir DIR | acl PATH | setacl PATH SDDL\n");
+			"trust PATH [own] | mkdir DIR | acl PATH | setacl PATH SDDL | sink SPEC IDENT LINE\n");
 	return 2;
 }

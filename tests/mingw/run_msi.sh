@@ -15,7 +15,8 @@
 #     and leaves nothing; with CONFIGFILE=PATH that file becomes
 #     %ProgramData%\ssrp\config.json (over a ssrp-config.json next to the
 #     MSI); the files land under Program Files\ssrp; the task "ssrp agent"
-#     is registered; msiexec /x removes the files and the task. Then
+#     and the Event Log source ssrp-assoc are registered; msiexec /x removes
+#     the files and the task. Then
 #     ssrp-config.json next to the MSI is taken when no property names one.
 # Wine's icacls.exe is a dummy and its Task Scheduler keeps neither the
 # triggers, the principal nor the action of a task: those are checked in
@@ -97,6 +98,12 @@ else
 	fail "sequence: $(tr '\t\n' ' ;' <"$out/Sequence.idt")"
 fi
 
+reg=$(msiinfo export "$msi" Registry | tr -d '\r' | awk -F'\t' '$2 == 2 { print $3 "|" $4 "|" $5 }' | sort | tr '\n' ' ')
+want='SYSTEM\CurrentControlSet\Services\EventLog\Application\ssrp-assoc|EventMessageFile|[System64Folder]EventCreate.exe '
+want="${want}SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\ssrp-assoc|TypesSupported|#7 "
+[ "$reg" = "$want" ] && pass "the Event Log source ssrp-assoc: EventCreate.exe's messages, types 7" ||
+	fail "the Registry table: $reg"
+
 # --- installed under Wine
 export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 cleanup() { "$(dirname "$wine")/wineserver" -k >/dev/null 2>&1; }
@@ -138,6 +145,13 @@ for f in ssrp.exe libssrp.dll libcurl.dll libcjson.dll; do
 done
 [ $same = 1 ] && pass "Program Files\\ssrp holds the build's ssrp.exe and DLLs" ||
 	fail "Program Files\\ssrp: $(ls "$drive/Program Files/ssrp" 2>&1 | tr '\n' ' ')"
+evreg=$("$wine" reg query 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\ssrp-assoc' \
+	/v EventMessageFile 2>/dev/null </dev/null | tr -d '\r' | sed -n 's/^ *EventMessageFile *REG_SZ *//p')
+case $evreg in
+?:\\windows\\system32\\EventCreate.exe | ?:\\windows\\system32\\eventcreate.exe)
+	pass "the Event Log source is registered: EventMessageFile $evreg" ;;
+*) fail "the Event Log source: EventMessageFile \"$evreg\"" ;;
+esac
 if [ -f "$task_file" ] && python3 -c 'import sys; t = open(sys.argv[1], "rb").read().decode("utf-8-sig")
 sys.exit(0 if "IgnoreNew" in t and "BitLocker recovery password" in t else 1)' "$task_file"; then
 	pass "the task \"ssrp agent\" is registered (Wine keeps its description and IgnoreNew; not its triggers, principal or action)"

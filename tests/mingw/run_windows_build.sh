@@ -16,6 +16,7 @@
 #     the signature OpenSSL gives (RSASSA-PKCS1-v1_5 is deterministic) and
 #     the certificate's SHA-1 thumbprint; an atomic replacement reads back;
 #     the run lock excludes a second holder until released;
+#   - an audit line to "syslog": the Event Log, as far as Wine shows it;
 #   - the ACL checks (ssrp_fs_check_trusted) and the private directory
 #     ssrp_fs_mkdirs(0700) makes, as far as Wine keeps ACLs (see there).
 # Every missing part (cross-compiler, Wine, the mirror for the sources) is a
@@ -167,6 +168,25 @@ got_out=$(run_probe atomic "Z:$keys/journal.json" "new text")
 got_out=$(run_probe lock "Z:$keys/run.lock" | tr '\n' ' ')
 [ "$got_out" = "first=held second=busy after release=held " ] &&
 	pass "run lock: $got_out" || fail "run lock: $got_out (expected first=held second=busy after release=held)"
+
+# --- "syslog" on Windows: the Event Log. Wine's RegisterEventSourceW and
+# ReportEventW are stubs that log no event, but ReportEventW traces its
+# arguments and string on the eventlog channel: the event type
+# (0x0004, information), category 0, event ID 1 and the one line.
+line='audit: {"event":"assoc","device":"probe"}'
+(cd "$build" && WINEDEBUG=fixme+advapi,trace+eventlog "$wine" ./hal_probe.exe sink syslog ssrp-assoc "$line") \
+	>"$out/eventlog.out" 2>"$out/eventlog.err" </dev/null
+got=$?
+tr -d '\r' <"$out/eventlog.out" >"$out/eventlog.txt"
+if [ "$got" = 0 ] && grep -qx 'written to the Event Log' "$out/eventlog.txt" &&
+	grep -q 'RegisterEventSourceW ((null),L"ssrp-assoc")' "$out/eventlog.err" &&
+	grep -q 'ReportEventW ([0-9A-F]*,0x0004,0x0000,0x00000001,0*,0x0001,' "$out/eventlog.err" &&
+	grep -qF 'trace:eventlog:ReportEventW L"audit: {\"event\":\"assoc\",\"device\":\"probe\"}"' "$out/eventlog.err"; then
+	pass "an audit line to \"syslog\": ReportEventW, source ssrp-assoc, information, event ID 1, the line as its string"
+else
+	fail "an audit line to \"syslog\" (the Event Log): exit $got, $(cat "$out/eventlog.txt")"
+	grep -i 'eventlog\|EventSource' "$out/eventlog.err" | head -5 | sed 's/^/  | /'
+fi
 
 # --- who may write the files that decide what ssrp does (hal/fs_trust_windows.c)
 # Wine 8 keeps no security descriptor for files on the Linux file system:
