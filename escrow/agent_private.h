@@ -101,9 +101,10 @@ void agent_not_yet(agent_ctx *c, const char *fmt, ...)
 void agent_assess(agent_ctx *c);
 /* 1 when the association must be sent (users read already). */
 int agent_assoc_due(const agent_ctx *c);
-/* What keeps the volume from being compliant (a sentence), NULL when
- * nothing: the assessment without this run's troubles or the association. */
-const char *agent_disk_problem(const agent_ctx *c);
+/* What keeps the volume from being compliant (a sentence, possibly in
+ * buf), NULL when nothing: the verdict without this run's troubles or the
+ * association. */
+const char *agent_disk_problem(const agent_ctx *c, char *buf, size_t cap);
 /* The report the association carries to the service. */
 void agent_device_report(const agent_ctx *c, ssrp_device_report *r);
 /* The journal's assoc_users_sha256 once the association went through. */

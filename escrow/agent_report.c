@@ -50,7 +50,7 @@ void agent_not_yet(agent_ctx *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-const char *agent_disk_problem(const agent_ctx *c)
+const char *agent_disk_problem(const agent_ctx *c, char *buf, size_t cap)
 {
 	size_t unescrowed = 0, recovery = 0;
 	for (size_t i = 0; i < c->n_prot; i++) {
@@ -63,8 +63,11 @@ const char *agent_disk_problem(const agent_ctx *c)
 		return "the volume has no TPM protector yet";
 	if (!recovery)
 		return "the volume has no recovery password yet";
-	if (unescrowed)
-		return "a recovery password is not yet escrowed to Entra ID";
+	if (unescrowed) {
+		snprintf(buf, cap, "%zu recovery password%s not yet escrowed to Entra ID",
+			 unescrowed, unescrowed == 1 ? " is" : "s are");
+		return buf;
+	}
 	if (c->st.protection != SSRP_PROTECTION_ON)
 		return "protection is not on yet";
 	if (agent_rotation_used(c))
@@ -74,9 +77,10 @@ const char *agent_disk_problem(const agent_ctx *c)
 
 void agent_device_report(const agent_ctx *c, ssrp_device_report *r)
 {
+	char why[160];
 	memset(r, 0, sizeof *r);
 	snprintf(r->state, sizeof r->state, "%s",
-		 c->not_yet || agent_disk_problem(c) ? "not-yet" : "compliant");
+		 c->not_yet || agent_disk_problem(c, why, sizeof why) ? "not-yet" : "compliant");
 	r->verified_at = c->journal.verified_at;
 	for (size_t i = 0; i < c->n_prot && r->n < SSRP_DEVICE_REPORT_MAX_PROTECTORS; i++)
 		if (c->prot[i].type == SSRP_PROTECTOR_RECOVERY_PASSWORD)
@@ -92,9 +96,10 @@ void agent_assoc_hash(const agent_ctx *c, char out[65])
 		memcpy(out, c->users_hash, 65);
 		return;
 	}
-	char disk[40 * AGENT_MAX_PROT + 64];
+	char disk[40 * AGENT_MAX_PROT + 64], why[160];
 	size_t used = (size_t)snprintf(disk, sizeof disk, "report:%s",
-				       agent_disk_problem(c) ? "not-yet" : "compliant");
+				       agent_disk_problem(c, why, sizeof why) ? "not-yet"
+										: "compliant");
 	for (size_t i = 0; i < c->n_prot && used < sizeof disk; i++)
 		if (c->prot[i].type == SSRP_PROTECTOR_RECOVERY_PASSWORD)
 			used += (size_t)snprintf(disk + used, sizeof disk - used, " %s",
@@ -130,17 +135,11 @@ void agent_assess(agent_ctx *c)
 	const ssrp_journal *j = &c->journal;
 	r->protection_on = c->st.protection == SSRP_PROTECTION_ON;
 	r->n_protectors = 0;
-	size_t unescrowed = 0, recovery = 0, tpm = 0;
 	for (size_t i = 0; i < c->n_prot; i++) {
 		const ssrp_protector *p = &c->prot[i];
 		int64_t at = p->type == SSRP_PROTECTOR_RECOVERY_PASSWORD
 				     ? ssrp_journal_escrowed_at(j, p->id)
 				     : 0;
-		if (p->type == SSRP_PROTECTOR_RECOVERY_PASSWORD) {
-			recovery++;
-			unescrowed += at == 0;
-		}
-		tpm += p->type == SSRP_PROTECTOR_TPM;
 		if (r->n_protectors < SSRP_AGENT_MAX_PROTECTORS) {
 			ssrp_agent_protector *o = &r->protectors[r->n_protectors++];
 			memcpy(o->id, p->id, sizeof o->id);
@@ -162,21 +161,9 @@ void agent_assess(agent_ctx *c)
 	r->last_verification = j->verified_at;
 	r->next_verification = j->verified_at ? agent_next_verification(c) : c->now;
 
-	const char *why = NULL;
 	char buf[160];
-	if (!tpm)
-		why = "the volume has no TPM protector yet";
-	else if (!recovery)
-		why = "the volume has no recovery password yet";
-	else if (unescrowed) {
-		snprintf(buf, sizeof buf, "%zu recovery password%s not yet escrowed to Entra ID",
-			 unescrowed, unescrowed == 1 ? " is" : "s are");
-		why = buf;
-	} else if (!r->protection_on)
-		why = "protection is not on yet";
-	else if (r->rotation_pending)
-		why = "a recovery password that has been used is still on the volume";
-	else if (r->association_pending)
+	const char *why = agent_disk_problem(c, buf, sizeof buf);
+	if (!why && r->association_pending)
 		why = "the primary users have not reached the association service yet";
 	if (c->not_yet) {
 		r->state = SSRP_AGENT_NOT_YET;
