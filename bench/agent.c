@@ -331,7 +331,7 @@ int main(int argc, char **argv)
 	double open_ms[MAX_RUNS], tpm_ms[MAX_RUNS];
 	for (int i = 0; i < steady; i++) {
 		ssrp_volume *v = NULL;
-		ssrp_volume_status vst;
+		ssrp_volume_status vst = SSRP_VOLUME_STATUS_INIT;
 		double t0 = now_ms();
 		if (ssrp_volume_open(&v, vspec) == SSRP_OK)
 			ssrp_volume_get_status(v, &vst);

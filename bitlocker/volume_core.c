@@ -12,6 +12,7 @@
 #include "hal/mem.h"
 #include "hal/registry.h"
 #include "hal/secmem.h"
+#include "hal/struct_version.h"
 
 struct ssrp_volume {
 	const ssrp_volume_backend *backend;
@@ -172,10 +173,22 @@ static int unsupported(const ssrp_volume *v, const char *what)
 int ssrp_volume_get_status(ssrp_volume *v, ssrp_volume_status *out)
 {
 	REQUIRE(v, get_status, "report status");
-	memset(out, 0, sizeof *out);
-	out->percent_encrypted = -1;
-	out->last_unlock_recovery = -1;
-	return v->backend->get_status(v->ctx, out);
+	if (!out)
+		return ssrp_error_set(SSRP_E_INVALID, "ssrp_volume_get_status: out is NULL");
+	int rc = ssrp_struct_version_check("ssrp_volume_status", out->version,
+					   SSRP_VOLUME_STATUS_VERSION, "SSRP_VOLUME_STATUS_INIT");
+	if (rc)
+		return rc;
+	/* The backend fills this library's layout; the caller gets its own
+	 * version's fields (version 1 is all of them so far), also what a
+	 * failing backend filled before it failed. */
+	ssrp_volume_status full = SSRP_VOLUME_STATUS_INIT;
+	full.percent_encrypted = -1;
+	full.last_unlock_recovery = -1;
+	rc = v->backend->get_status(v->ctx, &full);
+	full.version = out->version;
+	*out = full;
+	return rc;
 }
 
 int ssrp_volume_list_protectors(ssrp_volume *v, ssrp_protector *out, size_t cap, size_t *out_n)
@@ -448,7 +461,7 @@ int ssrp_volume_reserved_regions(ssrp_volume *v, ssrp_volume_region *out, size_t
  * the region: both readers show zeros there, so data written would be lost. */
 static int check_range(ssrp_volume *v, uint64_t offset, size_t len, const char *verb)
 {
-	ssrp_volume_status st;
+	ssrp_volume_status st = SSRP_VOLUME_STATUS_INIT;
 	int rc = ssrp_volume_get_status(v, &st);
 	if (rc)
 		return rc;

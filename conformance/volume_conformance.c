@@ -79,7 +79,7 @@ static ssrp_tpm *open_tpm(void)
 
 static ssrp_volume_status status(ssrp_volume *v)
 {
-	ssrp_volume_status st;
+	ssrp_volume_status st = SSRP_VOLUME_STATUS_INIT;
 	OK(ssrp_volume_get_status(v, &st));
 	return st;
 }
@@ -187,7 +187,7 @@ static void names_itself(void **state)
 static void fresh_volume_status(void **state)
 {
 	ssrp_volume *v = open_vol(*state);
-	ssrp_volume_status st;
+	ssrp_volume_status st = SSRP_VOLUME_STATUS_INIT;
 	if (lacks(v, SSRP_VOLUME_CAP_STATUS)) {
 		REFUSES(ssrp_volume_get_status(v, &st), SSRP_E_NOTSUPPORTED, NULL);
 		ssrp_volume_close(v);
@@ -710,7 +710,7 @@ static void data_round_trips(void **state)
 int ssrp_conformance_volume_reset(const char *spec, const char *tpm_spec)
 {
 	ssrp_volume *v = NULL;
-	ssrp_volume_status st;
+	ssrp_volume_status st = SSRP_VOLUME_STATUS_INIT;
 	int rc = ssrp_volume_open(&v, spec);
 	if (!rc)
 		rc = ssrp_volume_get_status(v, &st);

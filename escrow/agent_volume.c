@@ -26,6 +26,7 @@ void agent_before_write(agent_ctx *c, int volume_change)
 
 int agent_refresh(agent_ctx *c)
 {
+	c->st = (ssrp_volume_status)SSRP_VOLUME_STATUS_INIT;
 	int rc = ssrp_volume_get_status(c->vol, &c->st);
 	if (!rc)
 		rc = ssrp_volume_list_protectors(c->vol, c->prot, AGENT_MAX_PROT, &c->n_prot);

@@ -123,7 +123,7 @@ static int unlock_with_given(ssrp_volume *vol, const volume_args *a, int *given)
 /* Unlock when locked: the recovery password file if given, else the TPM. */
 static int ensure_unlocked(ssrp_volume *vol, const volume_args *a)
 {
-	ssrp_volume_status st;
+	ssrp_volume_status st = SSRP_VOLUME_STATUS_INIT;
 	int rc = ssrp_volume_get_status(vol, &st);
 	if (rc || !st.locked)
 		return rc;
@@ -172,7 +172,7 @@ static const char *conversion_name(uint16_t state, uint16_t next)
 
 static int cmd_status(ssrp_volume *vol, const volume_args *a)
 {
-	ssrp_volume_status st;
+	ssrp_volume_status st = SSRP_VOLUME_STATUS_INIT;
 	ssrp_protector *ps = NULL;
 	ssrp_volume_region regions[8];
 	size_t n = 0, n_regions = 0;
@@ -489,7 +489,7 @@ int ssrp_cmd_volume(int argc, char **argv)
 						    : a.volume);
 		if (rc)
 			return cli_fail(rc);
-		ssrp_volume_status st;
+		ssrp_volume_status st = SSRP_VOLUME_STATUS_INIT;
 		if (!commands[i].read_only && ssrp_volume_get_status(vol, &st) == SSRP_OK &&
 		    st.metadata_note[0])
 			fprintf(stderr, "ssrp: %s: metadata %s\n", a.volume, st.metadata_note);

@@ -46,7 +46,7 @@ static const ssrp_volume_region *next_region(const ssrp_volume_region *r, size_t
 int cli_volume_stream_decrypted(ssrp_volume *vol, const char *path)
 {
 	enum { CHUNK = 4 << 20 };
-	ssrp_volume_status st;
+	ssrp_volume_status st = SSRP_VOLUME_STATUS_INIT;
 	ssrp_volume_region regions[16];
 	size_t n_regions = 0;
 	int rc = ssrp_volume_get_status(vol, &st);

@@ -6,6 +6,7 @@
 
 #include "hal/clock.h"
 #include "hal/mem.h"
+#include "hal/struct_version.h"
 #include "ssrp/sys/tpm.h"
 #include "tpm/blob.h"
 #include "tpm/tpm_backends.h"
@@ -164,24 +165,13 @@ static int explain_lockout(ssrp_tpm *tpm, int rc)
 		rc = explain_lockout((tpm), rc);                                       \
 	} while (0)
 
-/* A caller's struct version: SSRP_OK when this library knows it. */
-static int known_version(const char *what, unsigned int version, unsigned int current,
-			 const char *init)
-{
-	if (version >= 1 && version <= current)
-		return SSRP_OK;
-	return ssrp_error_set(SSRP_E_INVALID,
-			      "%s version %u is not one this library knows (1..%u): start from %s",
-			      what, version, current, init);
-}
-
 int ssrp_tpm_get_info(ssrp_tpm *tpm, ssrp_tpm_info *out)
 {
 	int rc;
 	if (!tpm || !out)
 		return ssrp_error_set(SSRP_E_INVALID, "ssrp_tpm_get_info: NULL argument");
-	if ((rc = known_version("ssrp_tpm_info", out->version, SSRP_TPM_INFO_VERSION,
-				"SSRP_TPM_INFO_INIT")))
+	if ((rc = ssrp_struct_version_check("ssrp_tpm_info", out->version, SSRP_TPM_INFO_VERSION,
+					    "SSRP_TPM_INFO_INIT")))
 		return rc;
 	if (!tpm->backend->get_info)
 		return unsupported(tpm, "report TPM information");
@@ -338,8 +328,8 @@ int ssrp_tpm_get_stats(ssrp_tpm *tpm, ssrp_tpm_stats *out)
 {
 	if (!tpm || !out)
 		return ssrp_error_set(SSRP_E_INVALID, "ssrp_tpm_get_stats: NULL argument");
-	int rc = known_version("ssrp_tpm_stats", out->version, SSRP_TPM_STATS_VERSION,
-			       "SSRP_TPM_STATS_INIT");
+	int rc = ssrp_struct_version_check("ssrp_tpm_stats", out->version, SSRP_TPM_STATS_VERSION,
+					   "SSRP_TPM_STATS_INIT");
 	if (rc)
 		return rc;
 	ssrp_tpm_stats full = SSRP_TPM_STATS_INIT;

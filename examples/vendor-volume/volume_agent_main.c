@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 	expect(after.get_status > before.get_status, "the agent did not use the lent volume");
 	expect(lent.protection_on && lent.n_protectors == st.n_protectors,
 	       "the status on the lent volume disagrees");
-	ssrp_volume_status vs;
+	ssrp_volume_status vs = SSRP_VOLUME_STATUS_INIT;
 	expect(ssrp_volume_get_status(vol, &vs) == SSRP_OK, "the lent volume is unusable after");
 	ssrp_volume_close(vol);
 	return failures ? 1 : 0;

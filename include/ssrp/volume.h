@@ -59,6 +59,8 @@ typedef enum ssrp_protector_type {
 	SSRP_PROTECTOR_SMART_CARD = 7, /* a certificate (public key), BitLocker's 0x1000 */
 } ssrp_protector_type;
 
+/* ssrp_protector and ssrp_volume_region fill arrays the caller allocates, so
+ * their layout is fixed while the SONAME is (abi_check fails on a change). */
 typedef struct ssrp_protector {
 	char id[SSRP_PROTECTOR_ID_LEN + 1];
 	ssrp_protector_type type;
@@ -73,7 +75,13 @@ typedef struct ssrp_volume_region {
 	char what[48];   /* "metadata copy 1", "relocated boot sectors" */
 } ssrp_volume_region;
 
+/* Versioned as ssrp_tpm_info (ssrp/tpm.h): start from SSRP_VOLUME_STATUS_INIT;
+ * the library writes only what the caller's version has and refuses a
+ * version it does not know. Fields are only ever appended, with a new
+ * version. */
+#define SSRP_VOLUME_STATUS_VERSION 1
 typedef struct ssrp_volume_status {
+	unsigned int version;       /* SSRP_VOLUME_STATUS_VERSION, set by the caller */
 	ssrp_protection protection;
 	uint16_t encryption_method; /* 0x8004 XTS-AES-128, 0x8005 XTS-AES-256, 0 none,
 				     * SSRP_VOLUME_METHOD_UNKNOWN */
@@ -86,7 +94,7 @@ typedef struct ssrp_volume_status {
 	/* The recovery-password protector that unlocked it when
 	 * last_unlock_recovery is 1, else "". */
 	char last_unlock_recovery_id[SSRP_PROTECTOR_ID_LEN + 1];
-	/* Appended: what the on-disk format says (0 where a backend cannot tell). */
+	/* What the on-disk format says (0 where a backend cannot tell). */
 	uint32_t sector_size;       /* 512 or 4096 */
 	int to_go;                  /* a BitLocker To Go volume (FAT discovery sector) */
 	int used_space_only;        /* encrypted on write: only used space was encrypted */
@@ -98,6 +106,8 @@ typedef struct ssrp_volume_status {
 	uint16_t conversion_state, conversion_next_state;
 	uint64_t encrypted_size;
 } ssrp_volume_status;
+
+#define SSRP_VOLUME_STATUS_INIT {.version = SSRP_VOLUME_STATUS_VERSION}
 
 /* BitLocker's conversion states (ssrp_volume_status.conversion_state). */
 #define SSRP_VOLUME_CONVERSION_DECRYPTED 1
@@ -112,6 +122,8 @@ SSRP_API void ssrp_volume_close(ssrp_volume *vol);
 SSRP_API const char *ssrp_volume_backend_name(const ssrp_volume *vol);
 SSRP_API uint32_t ssrp_volume_capabilities(const ssrp_volume *vol);
 
+/** Where the volume stands, into *out set up with SSRP_VOLUME_STATUS_INIT;
+ * SSRP_E_INVALID for a version this library does not know (out untouched). */
 SSRP_API int ssrp_volume_get_status(ssrp_volume *vol, ssrp_volume_status *out);
 
 /** Protectors into out[0..cap); *out_n gets how many there are. With out

@@ -202,7 +202,7 @@ static void test_borrowed_volume(void **st)
 	/* read from the borrowed volume: encrypted, no protector yet */
 	assert_int_equal(r.state, SSRP_AGENT_NOT_YET);
 	assert_int_equal(r.protection_on, 0);
-	ssrp_volume_status vs;
+	ssrp_volume_status vs = SSRP_VOLUME_STATUS_INIT;
 	assert_int_equal(ssrp_volume_get_status(vol, &vs), SSRP_OK); /* still open */
 	ssrp_volume_close(vol);
 }

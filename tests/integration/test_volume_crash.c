@@ -379,7 +379,7 @@ static void verify(const char *path, op_kind op, const pset *before, const pset 
 		   const char *target, int after, const char *context)
 {
 	pset got;
-	ssrp_volume_status st;
+	ssrp_volume_status st = SSRP_VOLUME_STATUS_INIT;
 	ssrp_volume *v = open_volume(path);
 	list_set(v, &got);
 	OK(ssrp_volume_get_status(v, &st));

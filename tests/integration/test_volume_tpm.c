@@ -139,7 +139,7 @@ static void firmware_update_needs_the_recovery_password(void **state)
 
 	OK(ssrp_tpm_pcr_extend(tpm, 11, "firmware update", 15));
 	v = open_volume(f);
-	ssrp_volume_status st;
+	ssrp_volume_status st = SSRP_VOLUME_STATUS_INIT;
 	OK(ssrp_volume_get_status(v, &st));
 	assert_true(st.locked);
 	assert_int_equal(ssrp_volume_unlock_tpm(v, tpm), SSRP_E_TPM_PCR_MISMATCH);
@@ -205,7 +205,7 @@ static void same_boot_after_restart_unlocks(void **state)
 	tpm = open_tpm(f);
 	OK(ssrp_volume_unlock_tpm(v, tpm));
 	ssrp_tpm_close(tpm);
-	ssrp_volume_status st;
+	ssrp_volume_status st = SSRP_VOLUME_STATUS_INIT;
 	OK(ssrp_volume_get_status(v, &st));
 	assert_false(st.locked);
 	assert_false(st.last_unlock_recovery);

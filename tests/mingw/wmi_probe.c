@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 		return fail("open");
 
 	int rc = 0;
-	ssrp_volume_status st;
+	ssrp_volume_status st = SSRP_VOLUME_STATUS_INIT;
 	if (ssrp_volume_get_status(vol, &st)) {
 		rc = fail("status");
 	} else {

@@ -41,7 +41,9 @@ typedef struct ssrp_volume_backend {
 	/* Required. Release everything, zero key material; never fails. */
 	void (*close)(void *ctx);
 
-	/* SSRP_VOLUME_CAP_STATUS */
+	/* SSRP_VOLUME_CAP_STATUS. out arrives in this library's layout with its
+	 * version set, zeroed but for percent_encrypted and last_unlock_recovery
+	 * (-1: unknown); leave the version alone. */
 	int (*get_status)(void *ctx, ssrp_volume_status *out);
 
 	/* SSRP_VOLUME_CAP_PROTECTORS. list: fill out[0..cap) and set *out_n to
