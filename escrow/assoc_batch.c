@@ -824,7 +824,8 @@ static void decide_licences(chunk *c)
 			} else if (!cJSON_IsArray(u->assigned)) {
 				u->licence = SSRP_ASSOC_LICENCE_ERROR;
 				set_fmt(&u->lic_detail,
-					fmt("Graph answered %.300s without assignedLicenses", u->upn));
+					fmt("Graph answered %.300s without assignedLicenses",
+					    u->upn ? u->upn : u->key));
 			} else {
 				u->licence = assoc_licence_of(u->assigned, skus, plans, &plan);
 				if (plan)
