@@ -23,6 +23,11 @@ int ssrp_win32_sid_trusted(const char *sid, const char *user_sid);
  * SSRP_E_IO. */
 int ssrp_win32_private_dir_sd(PSECURITY_DESCRIPTOR *out);
 
+/* A secret file's owner and DACL (fs_trust_windows.c): owned by a trusted
+ * principal, and no ACE lets anyone else read, write or delete it.
+ * SSRP_E_PERMISSION naming what, the file, the trustee and the fix. */
+int ssrp_win32_check_secret_file(const char *path, const char *what);
+
 /* "DOMAIN\name (SID)" or the SID alone when it has no name here, into buf. */
 const char *ssrp_win32_sid_describe(PSID sid, char *buf, size_t cap);
 

@@ -82,7 +82,8 @@ int ssrp_fs_write_output(const char *path, const void *data, size_t len, mode_t 
 int ssrp_fs_write_all(int fd, const char *name, const void *data, size_t len);
 
 /* Read a secret file: refuses one readable or writable by group or others
- * ("chmod 600 PATH"), strips one trailing newline. *out is freed with
+ * ("chmod 600 PATH"; Windows: by anyone but SYSTEM, Administrators and this
+ * user, read from its DACL), strips one trailing newline. *out is freed with
  * ssrp_free_secret(*out, *len). */
 int ssrp_secret_file_read(const char *path, char **out, size_t *len);
 

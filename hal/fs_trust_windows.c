@@ -41,11 +41,15 @@
 #define WRITES_OWN_DIR \
 	(REPLACES_ENTRY | FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | GENERIC_WRITE)
 
-enum kind { FILE_ITSELF, DIRECTORY, OWN_DIRECTORY };
+#define READS_SECRET (WRITES_FILE | FILE_READ_DATA | GENERIC_READ)
+
+/* SECRET_FILE: a secret file (ssrp_secret_file_read), which nobody else may
+ * read either: the Windows form of mode 0600. */
+enum kind { FILE_ITSELF, DIRECTORY, OWN_DIRECTORY, SECRET_FILE };
 
 static const char *kind_name(enum kind k)
 {
-	return k == FILE_ITSELF ? "file" : "directory";
+	return k == FILE_ITSELF || k == SECRET_FILE ? "file" : "directory";
 }
 
 static int sid_string(PSID sid, char *buf, size_t cap)
@@ -73,6 +77,8 @@ static const char *right_name(DWORD mask)
 		return "deleting what is in it (FILE_DELETE_CHILD)";
 	if (mask & DELETE)
 		return "deleting or renaming it (DELETE)";
+	if (mask & (FILE_READ_DATA | GENERIC_READ))
+		return "reading";
 	return "adding files to it";
 }
 
@@ -110,7 +116,10 @@ static int check_acl(const char *what, enum kind k, const char *path, const char
 				    what, kind_name(k), path, path);
 		goto out;
 	}
-	DWORD mask = k == FILE_ITSELF ? WRITES_FILE : k == DIRECTORY ? REPLACES_ENTRY : WRITES_OWN_DIR;
+	DWORD mask = k == FILE_ITSELF	 ? WRITES_FILE
+		     : k == SECRET_FILE	 ? READS_SECRET
+		     : k == DIRECTORY	 ? REPLACES_ENTRY
+					 : WRITES_OWN_DIR;
 	for (DWORD i = 0; i < dacl->AceCount; i++) {
 		ACE_HEADER *ace = NULL;
 		if (!GetAce(dacl, i, (void **)&ace))
@@ -126,13 +135,14 @@ static int check_acl(const char *what, enum kind k, const char *path, const char
 		    !strcmp(sid, "S-1-3-0") /* CREATOR OWNER */ || ssrp_win32_sid_trusted(sid, user))
 			continue;
 		rc = ssrp_error_set(SSRP_E_PERMISSION,
-				    "%s %s %s can be changed by %s: its ACL allows %s (access mask "
-				    "0x%08lx%s), so anyone in it could have changed it: remove that "
+				    "%s %s %s can be %s by %s: its ACL allows %s (access mask "
+				    "0x%08lx%s), so anyone in it could have %s it: remove that "
 				    "entry (%sicacls \"%s\" /remove:g *%s)",
-				    what, kind_name(k), path,
+				    what, kind_name(k), path, k == SECRET_FILE ? "read" : "changed",
 				    ssrp_win32_sid_describe(trustee, who, sizeof who),
 				    right_name(allow->Mask & mask), (unsigned long)allow->Mask,
 				    ace->AceFlags & INHERITED_ACE ? ", inherited" : "",
+				    k == SECRET_FILE ? "read or changed" : "changed",
 				    ace->AceFlags & INHERITED_ACE
 					    ? "it is inherited: first icacls \"PATH\" /inheritance:d, then "
 					    : "",
@@ -239,4 +249,11 @@ int ssrp_fs_check_trusted(const char *path, const char *what, unsigned flags)
 			return SSRP_OK; /* the root */
 		sep[sep == dir + 2 && dir[1] == ':'] = '\0'; /* C:\work goes up to C:\ itself */
 	}
+}
+
+int ssrp_win32_check_secret_file(const char *path, const char *what)
+{
+	char user[SECURITY_MAX_SID_SIZE * 4];
+	int rc = ssrp_win32_process_user_sid(user, sizeof user);
+	return rc ? rc : check_acl(what, SECRET_FILE, path, user);
 }

@@ -130,15 +130,18 @@ int ssrp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t 
 	return SSRP_OK;
 }
 
-/* The file's access is its ACL, which this build does not inspect yet:
- * a secret file is read like any regular file. */
+/* Mode 0600 on Windows: nobody but SYSTEM, Administrators and this user
+ * may read or change the file (its owner and DACL). */
 int ssrp_secret_file_read(const char *path, char **out, size_t *len)
 {
 	*out = NULL;
 	*len = 0;
 	unsigned char *buf = NULL;
 	size_t n = 0;
-	int rc = ssrp_fs_read_input(path, 65536, &buf, &n);
+	int rc = ssrp_win32_check_secret_file(path, "secret");
+	if (rc)
+		return rc;
+	rc = ssrp_fs_read_input(path, 65536, &buf, &n);
 	if (rc)
 		return ssrp_error_prefix(rc, "cannot read secret file %s", path);
 	size_t got = n;

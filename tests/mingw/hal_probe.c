@@ -13,6 +13,7 @@
  *                                          system reports them
  *   hal_probe setacl PATH SDDL             SetNamedSecurityInfoW with the
  *                                          DACL of SDDL (unprotected)
+ *   hal_probe secret PATH                  ssrp_secret_file_read: its length
  *   hal_probe sink SPEC IDENT LINE         write LINE (a newline added) to
  *                                          the line sink SPEC ("syslog": the
  *                                          Event Log, source IDENT) */
@@ -174,8 +175,22 @@ static int sink(const char *spec, const char *ident, const char *text)
 	return 0;
 }
 
+static int secret(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc = ssrp_secret_file_read(path, &text, &len);
+	if (rc)
+		return failed(rc);
+	printf("read %zu bytes\n", len);
+	ssrp_free_secret(text, len);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "secret"))
+		return secret(argv[2]);
 	if (argc == 5 && !strcmp(argv[1], "sink"))
 		return sink(argv[2], argv[3], argv[4]);
 	if (argc == 4 && !strcmp(argv[1], "setacl"))
@@ -193,6 +208,6 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "lock"))
 		return lock(argv[2]);
 	fprintf(stderr, "usage: hal_probe sign KEY CERT DATA | atomic PATH TEXT | lock PATH | "
-			"trust PATH [own] | mkdir DIR | acl PATH | setacl PATH SDDL | sink SPEC IDENT LINE\n");
+			"trust PATH [own] | mkdir DIR | acl PATH | setacl PATH SDDL | secret PATH | sink SPEC IDENT LINE\n");
 	return 2;
 }

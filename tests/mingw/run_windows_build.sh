@@ -250,6 +250,18 @@ case $got_out in
 	pass "a file in a directory Everyone may empty is refused: ${got_out#error -32: }" ;;
 *) fail "a file in a directory Everyone may empty: $got_out" ;;
 esac
+# Secret files (ssrp_secret_file_read): mode 0600 is "nobody else may read".
+printf 'client-secret\n' >"$acl/secret" && chmod 600 "$acl/secret"
+got_out=$(probe_out secret "$wacl/secret")
+[ "$got_out" = "read 13 bytes" ] && pass "a secret file only its owner may read: read" ||
+	fail "a secret file only its owner may read: $got_out"
+chmod 644 "$acl/secret"
+got_out=$(probe_out secret "$wacl/secret")
+case $got_out in
+"error -32: secret file $wacl/secret can be read by Everyone (S-1-1-0): its ACL allows reading"*)
+	pass "a secret file Everyone may read is refused: ${got_out#error -32: }" ;;
+*) fail "a secret file Everyone may read: $got_out" ;;
+esac
 # An ACE for BUILTIN\Users that allows writing, through SetNamedSecurityInfoW.
 printf '{}' >"$acl/users.json" && chmod 644 "$acl/users.json"
 probe_out setacl "$wacl/users.json" 'D:(A;;FA;;;SY)(A;;FA;;;BA)(A;;0x13019f;;;BU)' >/dev/null
