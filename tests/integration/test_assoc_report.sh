@@ -9,7 +9,8 @@
 # a display name that needs escaping in CSV
 # (a formula) and HTML. The simulator's tenant file is the oracle: jq
 # counts from it what the report must say, device by device. The app
-# reading it holds only Device.Read.All and BitLockerKey.ReadBasic.All.
+# reading it holds only Device.Read.All, User.Read.All (owners' names) and
+# BitLockerKey.ReadBasic.All.
 # Also: --csv parses back (python3's csv module, when present), the HTML
 # escapes the display name, Graph requests per device stay at most 0.1,
 # and a throttled Graph (429 with Retry-After) changes no count.
