@@ -27,7 +27,7 @@ rm -f "$exe"
 	-Wno-missing-field-initializers -D__USE_MINGW_ANSI_STDIO=1 \
 	-I"$src/include" -I"$src" -o "$exe" \
 	"$src/hal/error.c" "$src/hal/mem.c" "$src/hal/clock.c" "$src/hal/crypto_bcrypt.c" \
-	"$src/tpm/tpm_core.c" "$src/tpm/tpm_rc.c" "$src/tpm/tpm_spec.c" "$src/tpm/tpm_builtin_windows.c" "$src/hal/registry.c" "$src/tpm/tpm_info.c" \
+	"$src/tpm/tpm_core.c" "$src/tpm/tpm_rc.c" "$src/tpm/tpm_spec.c" "$src/tpm/tpm_builtin_windows.c" "$src/hal/registry.c" "$src/hal/struct_version.c" "$src/tpm/tpm_info.c" \
 	"$src/tpm/blob.c" "$src/tpm/tpm2_marshal.c" "$src/tpm/backend_tbs.c" \
 	"$src/tpm/tbs_transport_windows.c" \
 	"$src/tests/mingw/tbs_probe.c" -ltbs -lbcrypt || fail "the Windows build failed"

@@ -18,6 +18,8 @@
 #     recovery password, escrows it and turns protection on; the tenant
 #     (the simulator's /admin/state) then holds exactly that password for
 #     the device; the second run changes nothing and sends no request.
+#   - ssrp.exe agent run with no device configured: Wine's netapi32 has no
+#     NetGetAadJoinInformation, which it says, exit 1, nothing made;
 #   - the journal: written by the Windows file code in the private
 #     directory ssrp_fs_mkdirs(0700) makes; when Everyone may write it, the
 #     next run refuses it by name and changes nothing.
@@ -169,6 +171,19 @@ if [ -s "$journal" ] && case $mode in d*---) true ;; *) false ;; esac &&
 	pass "the journal written in a private directory ($mode), no temporary file left"
 else
 	fail "the journal: $(ls -la "$dir/ProgramData/ssrp" 2>&1 | tr '\n' ' ')"
+fi
+# The production ssrp.exe without a configured device asks Windows
+# (NetGetAadJoinInformation), which Wine's netapi32 lacks: one sentence,
+# exit 1, nothing made.
+jq 'del(.device)' "$dir/config.json" >"$dir/no-device.json" && chmod 644 "$dir/no-device.json"
+run no_device ./ssrp.exe agent run --config "Z:$dir/no-device.json" --tpm tbs --volume wmi:C: \
+	--journal "Z:$dir/no-device/agent.journal"
+if [ "$got" = 1 ] && [ ! -e "$dir/no-device" ] &&
+	grep -qx 'ssrp: this Windows has no NetGetAadJoinInformation .*"device" member instead' "$out/no_device.err"; then
+	pass "Wine gap: ssrp.exe agent run without a configured device: exit 1, nothing made, $(cat "$out/no_device.err")"
+else
+	fail "ssrp.exe agent run without a configured device: exit $got"
+	show no_device
 fi
 cp "$dir/volume.state" "$work/volume.before"
 chmod o+w "$journal"
