@@ -59,9 +59,8 @@ static void identity_from_the_platform(void **state)
 {
 	(void)state;
 	ssrp_platform *p = open_platform();
-	ssrp_identity_config cfg;
-	memset(&cfg, 0, sizeof cfg);
-	ssrp_device_identity id;
+	ssrp_identity_config cfg = SSRP_IDENTITY_CONFIG_INIT;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	int rc = ssrp_platform_read_identity(p, &cfg, &id);
 	if (lacks(p, SSRP_PLATFORM_CAP_IDENTITY) || rc == SSRP_E_NOTFOUND) {
 		assert_int_equal(rc, SSRP_E_NOTFOUND);
@@ -80,8 +79,7 @@ static void identity_from_the_platform(void **state)
 
 static void read_users(ssrp_platform *p, char ***users, size_t *n, const char **source)
 {
-	ssrp_identity_config cfg;
-	memset(&cfg, 0, sizeof cfg);
+	ssrp_identity_config cfg = SSRP_IDENTITY_CONFIG_INIT;
 	cfg.primary_users = fallback_users;
 	if (ssrp_platform_read_primary_users(p, &cfg, users, n, source) != SSRP_OK)
 		fail_msg("reading the primary users: %s", ssrp_error_last());

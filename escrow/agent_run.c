@@ -71,6 +71,7 @@ static int setup(agent_ctx *c, const ssrp_agent_options *opt, ssrp_agent_report 
 	if (rc)
 		return rc;
 	const ssrp_cloud_config *cfg = c->cfg;
+	c->idc = (ssrp_identity_config)SSRP_IDENTITY_CONFIG_INIT;
 	c->idc.tenant_id = cfg->tenant_id;
 	c->idc.device_id = cfg->device_id;
 	c->idc.cert_file = cfg->device_cert_file;
@@ -96,6 +97,7 @@ static int setup(agent_ctx *c, const ssrp_agent_options *opt, ssrp_agent_report 
 	} else if ((rc = ssrp_platform_open(&c->plat, opt->platform_spec)) != SSRP_OK) {
 		return rc;
 	}
+	c->id = (ssrp_device_identity)SSRP_DEVICE_IDENTITY_INIT;
 	rc = ssrp_platform_read_identity(c->plat, &c->idc, &c->id);
 	if ((rc == SSRP_E_NOTFOUND) || (!rc && c->id.join == SSRP_JOIN_NONE)) {
 		if (!rc)

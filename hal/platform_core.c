@@ -10,6 +10,7 @@
 #include "hal/mem.h"
 #include "hal/platform_backends.h"
 #include "hal/registry.h"
+#include "hal/struct_version.h"
 #include "ssrp/sys/platform.h"
 
 struct ssrp_platform {
@@ -136,19 +137,47 @@ uint32_t ssrp_platform_capabilities(const ssrp_platform *p)
 	return p ? p->backend->caps : 0;
 }
 
+/* The caller's configuration in this library's layout (fields a version
+ * lacks stay NULL); NULL stays NULL. */
+static int current_config(const ssrp_identity_config *given, ssrp_identity_config *full,
+			  const ssrp_identity_config **use)
+{
+	*use = NULL;
+	if (!given)
+		return SSRP_OK;
+	int rc = ssrp_struct_version_check("ssrp_identity_config", given->version,
+					   SSRP_IDENTITY_CONFIG_VERSION, "SSRP_IDENTITY_CONFIG_INIT");
+	if (rc)
+		return rc;
+	*full = *given; /* version 1 is all of it so far */
+	*use = full;
+	return SSRP_OK;
+}
+
 int ssrp_platform_read_identity(ssrp_platform *p, const ssrp_identity_config *cfg,
 				ssrp_device_identity *out)
 {
 	if (!out)
 		return ssrp_error_set(SSRP_E_INVALID, "identity: no output");
-	if ((cfg && cfg->device_id) || !p || !(p->backend->caps & SSRP_PLATFORM_CAP_IDENTITY))
-		return ssrp_identity_from_config(cfg, out); /* NOTFOUND when it names none */
-	memset(out, 0, sizeof *out);
-	int rc = p->backend->read_identity(p->ctx, cfg, out);
+	ssrp_identity_config cfg_full;
+	int rc = ssrp_struct_version_check("ssrp_device_identity", out->version,
+					   SSRP_DEVICE_IDENTITY_VERSION, "SSRP_DEVICE_IDENTITY_INIT");
+	if (!rc)
+		rc = current_config(cfg, &cfg_full, &cfg);
 	if (rc)
-		memset(out, 0, sizeof *out);
-	else if (!out->source[0])
-		snprintf(out->source, sizeof out->source, "%s", p->backend->info.name);
+		return rc;
+	ssrp_device_identity full = SSRP_DEVICE_IDENTITY_INIT;
+	if ((cfg && cfg->device_id) || !p || !(p->backend->caps & SSRP_PLATFORM_CAP_IDENTITY)) {
+		rc = ssrp_identity_from_config(cfg, &full); /* NOTFOUND when it names none */
+	} else {
+		rc = p->backend->read_identity(p->ctx, cfg, &full);
+		if (rc)
+			full = (ssrp_device_identity)SSRP_DEVICE_IDENTITY_INIT;
+		else if (!full.source[0])
+			snprintf(full.source, sizeof full.source, "%s", p->backend->info.name);
+	}
+	full.version = out->version;
+	*out = full;
 	return rc;
 }
 
@@ -175,6 +204,10 @@ int ssrp_platform_read_primary_users(ssrp_platform *p, const ssrp_identity_confi
 		return ssrp_error_set(SSRP_E_INVALID, "primary users: no output");
 	*users = NULL;
 	*n = 0;
+	ssrp_identity_config cfg_full;
+	int vrc = current_config(cfg, &cfg_full, &cfg);
+	if (vrc)
+		return vrc;
 	if (p && (p->backend->caps & SSRP_PLATFORM_CAP_PRIMARY_USERS)) {
 		user_list l = {ssrp_calloc(1, sizeof(char *)), 0}; /* an empty list */
 		int rc = l.users ? p->backend->read_primary_users(p->ctx, add_user, &l)

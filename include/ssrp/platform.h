@@ -38,8 +38,13 @@ typedef enum ssrp_join_type {
 SSRP_API const char *ssrp_join_type_name(ssrp_join_type t);
 
 /* What the configuration says (its "device" member and tenant_id). Every
- * member may be NULL. */
+ * member but the version may be NULL. Versioned as ssrp_tpm_info (ssrp/tpm.h):
+ * start from SSRP_IDENTITY_CONFIG_INIT (or set .version =
+ * SSRP_IDENTITY_CONFIG_VERSION); the library reads only what that version
+ * has and refuses one it does not know. */
+#define SSRP_IDENTITY_CONFIG_VERSION 1
 typedef struct ssrp_identity_config {
+	unsigned int version;     /* SSRP_IDENTITY_CONFIG_VERSION */
 	const char *tenant_id;
 	const char *device_id, *cert_file, *key_file;
 	const char *join_type;    /* "azuread", "hybrid", "registered" */
@@ -47,7 +52,12 @@ typedef struct ssrp_identity_config {
 	const char *const *primary_users; /* NULL-terminated */
 } ssrp_identity_config;
 
+#define SSRP_IDENTITY_CONFIG_INIT {.version = SSRP_IDENTITY_CONFIG_VERSION}
+
+/* Filled by the library into the caller's SSRP_DEVICE_IDENTITY_INIT. */
+#define SSRP_DEVICE_IDENTITY_VERSION 1
 typedef struct ssrp_device_identity {
+	unsigned int version;   /* SSRP_DEVICE_IDENTITY_VERSION, set by the caller */
 	ssrp_join_type join;
 	char device_id[64];     /* the Entra deviceId (GUID, lower case) */
 	char tenant_id[64];
@@ -59,6 +69,8 @@ typedef struct ssrp_device_identity {
 	char key[1024];
 	char source[16];        /* "config", or the backend's name */
 } ssrp_device_identity;
+
+#define SSRP_DEVICE_IDENTITY_INIT {.version = SSRP_DEVICE_IDENTITY_VERSION}
 
 typedef struct ssrp_platform ssrp_platform;
 

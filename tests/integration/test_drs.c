@@ -328,7 +328,7 @@ static const ssrp_retry_options quick = {.jitter_seed = 11, .backoff_base_ms = 1
 static void test_upload_visible(void **st)
 {
 	(void)st;
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	identity_of(&id, demo_id, demo_cert, demo_key);
 	const char *pw = new_password();
 	ssrp_drs_result res;
@@ -375,7 +375,7 @@ static void test_upload_visible(void **st)
 static void test_repeat_is_harmless(void **st)
 {
 	(void)st;
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	identity_of(&id, demo_id, demo_cert, demo_key);
 	const char *pw = new_password();
 	for (int i = 0; i < 3; i++) {
@@ -394,7 +394,7 @@ static void test_repeat_is_harmless(void **st)
 static void test_other_device_refused(void **st)
 {
 	(void)st;
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	/* the demo device's id, another device's certificate */
 	identity_of(&id, demo_id, other_cert, other_key);
 	const char *pw = new_password();
@@ -422,7 +422,7 @@ static void test_other_device_refused(void **st)
 static void test_retries_never_early(void **st)
 {
 	(void)st;
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	identity_of(&id, demo_id, demo_cert, demo_key);
 	int from = log_lines(-1, NULL, NULL);
 	set_faults("POST drs/manage/*:429:1@1");
@@ -472,7 +472,7 @@ static void test_retries_never_early(void **st)
 static void test_retry_after_capped(void **st)
 {
 	(void)st;
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	identity_of(&id, demo_id, demo_cert, demo_key);
 	ssrp_retry_options capped = {.jitter_seed = 5, .deadline_ms = 20000,
 				     .retry_after_cap_ms = 300};
@@ -536,7 +536,7 @@ static void test_retry_after_capped(void **st)
 static void test_bad_arguments(void **st)
 {
 	(void)st;
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	identity_of(&id, demo_id, demo_cert, demo_key);
 	int before = log_lines(-1, NULL, NULL);
 	const char *pw = new_password();
@@ -550,7 +550,7 @@ static void test_bad_arguments(void **st)
 	assert_non_null(strstr(ssrp_error_last(), KID3));
 	assert_int_equal(ssrp_drs_upload(cfg, &id, KID3, pw, "XYZ", &quick, &res), SSRP_E_INVALID);
 	keep_message();
-	ssrp_device_identity none;
+	ssrp_device_identity none = SSRP_DEVICE_IDENTITY_INIT;
 	memset(&none, 0, sizeof none);
 	assert_int_equal(ssrp_drs_upload(cfg, &none, KID3, pw, NULL, &quick, &res),
 			 SSRP_E_INVALID);
@@ -574,7 +574,7 @@ static void test_bad_arguments(void **st)
 static void test_list_keys(void **st)
 {
 	(void)st;
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	identity_of(&id, demo_id, demo_cert, demo_key);
 	ssrp_drs_keys *keys = calloc(1, sizeof *keys);
 	assert_non_null(keys);
@@ -633,7 +633,7 @@ static void test_list_keys(void **st)
 	assert_int_equal(early, 0);
 
 	/* not registered: nothing is sent */
-	ssrp_device_identity none;
+	ssrp_device_identity none = SSRP_DEVICE_IDENTITY_INIT;
 	memset(&none, 0, sizeof none);
 	from = log_lines(-1, NULL, NULL);
 	assert_int_equal(ssrp_drs_list_keys(cfg, &none, &quick, keys, &res), SSRP_E_INVALID);
@@ -647,7 +647,7 @@ static void test_list_keys(void **st)
 static void test_delete_keys(void **st)
 {
 	(void)st;
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	identity_of(&id, demo_id, demo_cert, demo_key);
 	ssrp_drs_keys *keys = calloc(1, sizeof *keys);
 	assert_non_null(keys);

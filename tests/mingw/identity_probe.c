@@ -13,7 +13,7 @@
 
 int main(int argc, char **argv)
 {
-	ssrp_identity_config cfg = {0};
+	ssrp_identity_config cfg = SSRP_IDENTITY_CONFIG_INIT;
 	if (argc == 4) {
 		cfg.device_id = argv[1];
 		cfg.cert_file = argv[2];
@@ -28,7 +28,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("platform backend %s\n", ssrp_platform_backend_name(plat));
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	int rc = ssrp_platform_read_identity(plat, &cfg, &id);
 	if (rc == SSRP_E_NOTFOUND) {
 		printf("not registered: %s\n", ssrp_error_last());

@@ -149,7 +149,7 @@ static int teardown(void **st)
 
 static ssrp_identity_config config(const char *cert, const char *key)
 {
-	ssrp_identity_config c = {.tenant_id = TENANT_ID,
+	ssrp_identity_config c = {.version = SSRP_IDENTITY_CONFIG_VERSION, .tenant_id = TENANT_ID,
 				  .device_id = DEVICE_ID_UPPER,
 				  .cert_file = cert,
 				  .key_file = key,
@@ -175,7 +175,7 @@ static void test_registered(void **st)
 {
 	(void)st;
 	ssrp_identity_config c = config(good_cert, good_key);
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	assert_int_equal(ssrp_identity_read(&c, &id), SSRP_OK);
 	assert_int_equal(id.join, SSRP_JOIN_AZUREAD);
 	assert_string_equal(id.device_id, DEVICE_ID); /* braces gone, lower case */
@@ -195,7 +195,7 @@ static void test_join_types(void **st)
 	for (int i = 0; i < 3; i++) {
 		ssrp_identity_config c = config(good_cert, good_key);
 		c.join_type = names[i];
-		ssrp_device_identity id;
+		ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 		assert_int_equal(ssrp_identity_read(&c, &id), SSRP_OK);
 		assert_int_equal(id.join, types[i]);
 		assert_string_equal(ssrp_join_type_name(id.join), names[i]);
@@ -204,7 +204,7 @@ static void test_join_types(void **st)
 	assert_string_equal(ssrp_join_type_name((ssrp_join_type)42), "none");
 	ssrp_identity_config c = config(good_cert, good_key);
 	c.join_type = "domain";
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	expect_error(ssrp_identity_read(&c, &id), SSRP_E_INVALID, "join_type", "domain", NULL);
 	assert_int_equal(id.join, SSRP_JOIN_NONE);
 }
@@ -213,8 +213,9 @@ static void test_not_registered(void **st)
 {
 	(void)st;
 	ssrp_device_identity id;
-	memset(&id, 0x55, sizeof id);
-	ssrp_identity_config c = {.tenant_id = TENANT_ID};
+	memset(&id, 0x55, sizeof id); /* the library clears what it does not fill */
+	id.version = SSRP_DEVICE_IDENTITY_VERSION;
+	ssrp_identity_config c = {.version = SSRP_IDENTITY_CONFIG_VERSION, .tenant_id = TENANT_ID};
 	expect_error(ssrp_identity_read(&c, &id), SSRP_E_NOTFOUND, "not registered", "device_id",
 		     "cert_file", "key_file", NULL);
 	assert_int_equal(id.join, SSRP_JOIN_NONE);
@@ -228,7 +229,7 @@ static void test_bad_device_id(void **st)
 {
 	(void)st;
 	ssrp_identity_config c = config(good_cert, good_key);
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	const char *bad[] = {"dev", "5b0e6c1d-2a3f-4e5d-8c7b-9a0f1e2d3c4", ("{" DEVICE_ID),
 			     "5b0e6c1d_2a3f-4e5d-8c7b-9a0f1e2d3c4b", "5b0e6c1d-2a3f-4e5d-8c7b-9a0f1e2d3c4g",
 			     ""};
@@ -247,7 +248,7 @@ static void test_wrong_cn(void **st)
 {
 	(void)st;
 	ssrp_identity_config c = config(other_cn_cert, other_cn_key);
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	expect_error(ssrp_identity_read(&c, &id), SSRP_E_INVALID, other_cn_cert, "not this device",
 		     "CN=" DEVICE_ID, NULL);
 	/* the same certificate is fine for the device it names */
@@ -260,7 +261,7 @@ static void test_wrong_issuer(void **st)
 {
 	(void)st;
 	ssrp_identity_config c = config(other_issuer_cert, other_issuer_key);
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	expect_error(ssrp_identity_read(&c, &id), SSRP_E_INVALID, other_issuer_cert,
 		     "CN=MS-Organization-Access", NULL);
 }
@@ -269,7 +270,7 @@ static void test_key_mismatch(void **st)
 {
 	(void)st;
 	ssrp_identity_config c = config(good_cert, stranger_key);
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	expect_error(ssrp_identity_read(&c, &id), SSRP_E_BAD_KEY, stranger_key, good_cert,
 		     "does not belong", NULL);
 	assert_string_equal(id.cert, "");
@@ -282,7 +283,7 @@ static void test_key_mismatch(void **st)
 static void test_files(void **st)
 {
 	(void)st;
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	ssrp_identity_config c = config(missing, good_key);
 	expect_error(ssrp_identity_read(&c, &id), SSRP_E_IO, missing, "does not exist",
 		     "certificate", NULL);

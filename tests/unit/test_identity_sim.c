@@ -101,6 +101,7 @@ static int teardown(void **st)
 static ssrp_identity_config from_config(const ssrp_cloud_config *c)
 {
 	ssrp_identity_config ic = {
+		.version = SSRP_IDENTITY_CONFIG_VERSION,
 		.tenant_id = c->tenant_id,
 		.device_id = c->device_id,
 		.cert_file = c->device_cert_file,
@@ -119,7 +120,7 @@ static void test_simulator_config(void **st)
 	if (ssrp_cloud_config_load(&c, sim_config))
 		fail_msg("loading %s: %s", sim_config, ssrp_error_last());
 	ssrp_identity_config ic = from_config(c);
-	ssrp_device_identity id;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	if (ssrp_identity_read(&ic, &id))
 		fail_msg("the simulator's device: %s", ssrp_error_last());
 	assert_int_equal(id.join, SSRP_JOIN_AZUREAD);
@@ -165,8 +166,8 @@ static void test_every_issued_certificate(void **st)
 		snprintf(cert, sizeof cert, "%s/%s.pem", device_dir, ids[i]);
 		snprintf(key, sizeof key, "%s/%s.key", device_dir, ids[i]);
 		snprintf(other_key, sizeof other_key, "%s/%s.key", device_dir, ids[(i + 1) % n]);
-		ssrp_identity_config ic = {.device_id = ids[i], .cert_file = cert, .key_file = key};
-		ssrp_device_identity id;
+		ssrp_identity_config ic = {.version = SSRP_IDENTITY_CONFIG_VERSION, .device_id = ids[i], .cert_file = cert, .key_file = key};
+		ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 		if (ssrp_identity_read(&ic, &id))
 			fail_msg("device %s: %s", ids[i], ssrp_error_last());
 		assert_string_equal(id.device_id, ids[i]);
@@ -188,8 +189,8 @@ static void test_every_issued_certificate(void **st)
 	char cert[800], key[800];
 	snprintf(cert, sizeof cert, "%s/%s.pem", device_dir, SEED_DEVICE "3");
 	snprintf(key, sizeof key, "%s/%s.key", device_dir, SEED_DEVICE "3");
-	ssrp_identity_config ic = {.device_id = SEED_DEVICE "3", .cert_file = cert, .key_file = key};
-	ssrp_device_identity id;
+	ssrp_identity_config ic = {.version = SSRP_IDENTITY_CONFIG_VERSION, .device_id = SEED_DEVICE "3", .cert_file = cert, .key_file = key};
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	assert_int_equal(ssrp_identity_read(&ic, &id), SSRP_E_IO);
 	assert_non_null(strstr(ssrp_error_last(), cert));
 	assert_non_null(strstr(ssrp_error_last(), "does not exist"));

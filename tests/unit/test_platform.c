@@ -68,8 +68,8 @@ static void registered_and_opened_by_spec(void **state)
 	ssrp_platform *p = NULL;
 	assert_int_equal(ssrp_platform_open(&p, "vendor-platform:2"), SSRP_OK);
 	assert_string_equal(ssrp_platform_backend_name(p), "vendor-platform");
-	ssrp_device_identity id;
-	ssrp_identity_config none = {0};
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
+	ssrp_identity_config none = SSRP_IDENTITY_CONFIG_INIT;
 	assert_int_equal(ssrp_platform_read_identity(p, &none, &id), SSRP_OK);
 	assert_int_equal(id.join, SSRP_JOIN_HYBRID);
 	assert_string_equal(id.source, "vendor-platform");
@@ -77,7 +77,7 @@ static void registered_and_opened_by_spec(void **state)
 	size_t n = 0;
 	const char *source = NULL;
 	static const char *const configured[] = {"carol@contoso.example", NULL};
-	ssrp_identity_config cfg = {.primary_users = configured};
+	ssrp_identity_config cfg = {.version = SSRP_IDENTITY_CONFIG_VERSION, .primary_users = configured};
 	assert_int_equal(ssrp_platform_read_primary_users(p, &cfg, &users, &n, &source), SSRP_OK);
 	assert_int_equal(n, 2);
 	assert_string_equal(users[0], "CONTOSO\\alice");
@@ -111,8 +111,9 @@ static void configured_device_wins(void **state)
 	assert_int_equal(ssrp_platform_open_backend(&p, &vendor_backend, ""), SSRP_OK);
 	/* the configuration names a device: its rules apply, not the
 	 * platform's answer (here: no certificate, so refused) */
-	ssrp_identity_config cfg = {.device_id = "0b7c1c2e-1f0e-4c55-9d3e-2f6a8e1d4b21"};
-	ssrp_device_identity id;
+	ssrp_identity_config cfg = {.version = SSRP_IDENTITY_CONFIG_VERSION,
+				    .device_id = "0b7c1c2e-1f0e-4c55-9d3e-2f6a8e1d4b21"};
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	assert_int_equal(ssrp_platform_read_identity(p, &cfg, &id), SSRP_E_INVALID);
 	assert_non_null(strstr(ssrp_error_last(), "device.cert_file"));
 	ssrp_platform_close(p);
@@ -121,9 +122,39 @@ static void configured_device_wins(void **state)
 	assert_int_equal(ssrp_platform_open(&p, NULL), SSRP_OK);
 	assert_string_equal(ssrp_platform_backend_name(p), "config");
 	assert_int_equal(ssrp_platform_capabilities(p), 0);
-	ssrp_identity_config none = {0};
+	ssrp_identity_config none = SSRP_IDENTITY_CONFIG_INIT;
 	assert_int_equal(ssrp_platform_read_identity(p, &none, &id), SSRP_E_NOTFOUND);
 	assert_non_null(strstr(ssrp_error_last(), "not registered"));
+	ssrp_platform_close(p);
+}
+
+/* Structs from a header this library does not know, or not initialised,
+ * are refused before anything is read or written. */
+static void versions_checked(void **state)
+{
+	(void)state;
+	ssrp_platform *p = NULL;
+	assert_int_equal(ssrp_platform_open_backend(&p, &vendor_backend, "2"), SSRP_OK);
+	ssrp_identity_config cfg = SSRP_IDENTITY_CONFIG_INIT;
+	ssrp_device_identity id;
+	memset(&id, 0x5A, sizeof id);
+	id.version = 0;
+	assert_int_equal(ssrp_platform_read_identity(p, &cfg, &id), SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "SSRP_DEVICE_IDENTITY_INIT"));
+	assert_int_equal(id.device_id[0], 0x5A);
+	id.version = SSRP_DEVICE_IDENTITY_VERSION;
+	cfg.version = SSRP_IDENTITY_CONFIG_VERSION + 1;
+	assert_int_equal(ssrp_platform_read_identity(p, &cfg, &id), SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "SSRP_IDENTITY_CONFIG_INIT"));
+	assert_int_equal(id.device_id[0], 0x5A);
+	char **users = NULL;
+	size_t n = 0;
+	assert_int_equal(ssrp_platform_read_primary_users(p, &cfg, &users, &n, NULL), SSRP_E_INVALID);
+	assert_null(users);
+	cfg.version = SSRP_IDENTITY_CONFIG_VERSION;
+	assert_int_equal(ssrp_platform_read_identity(p, &cfg, &id), SSRP_OK);
+	assert_int_equal(id.version, SSRP_DEVICE_IDENTITY_VERSION);
+	assert_string_equal(id.source, "vendor-platform");
 	ssrp_platform_close(p);
 }
 
@@ -154,6 +185,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(registered_and_opened_by_spec),
 		cmocka_unit_test(configured_device_wins),
+		cmocka_unit_test(versions_checked),
 		cmocka_unit_test(tables_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

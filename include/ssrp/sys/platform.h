@@ -38,6 +38,8 @@ typedef struct ssrp_platform_backend {
 	 * only when the configuration names no device (configured is what it
 	 * says otherwise: tenant, display name). SSRP_OK with out->join !=
 	 * NONE when registered; SSRP_E_NOTFOUND with a sentence when not. */
+	/* configured (NULL when none) and out come in this library's layout,
+	 * out zeroed but for its version: leave that alone. */
 	int (*read_identity)(void *ctx, const ssrp_identity_config *configured,
 			     ssrp_device_identity *out);
 	/* SSRP_PLATFORM_CAP_PRIMARY_USERS: call add(list, user) for each user
