@@ -3,6 +3,8 @@
 # Included from tests/CMakeLists.txt when ssrp_cloud exists.
 ssrp_test(unit_graph_client SOURCES unit/test_graph_unit.c LABELS unit)
 
+# Its memcheck run takes the application's RSA key from the openssl command
+# (tests/test_rsa_key.h); everything else runs as in the plain run.
 ssrp_test(integration_graph_client SOURCES integration/test_graph_client.c integration/sim_helpers.c
           LABELS integration LIBS PkgConfig::CJSON PkgConfig::CRYPTO)
 foreach(t integration_graph_client valgrind_integration_graph_client)

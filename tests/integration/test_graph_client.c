@@ -29,6 +29,7 @@
 #include <openssl/x509.h>
 
 #include "tests/integration/sim_helpers.h"
+#include "tests/test_rsa_key.h"
 #include "escrow/config.h"
 #include "escrow/graph_client.h"
 #include "hal/curl_global.h"
@@ -77,7 +78,7 @@ static void sha256_hex(const char *s, char out[65])
 /* An RSA key and a self-signed certificate for the certificate assertion. */
 static void make_app_cert(const char *cert_path, const char *key_path)
 {
-	EVP_PKEY *k = EVP_RSA_gen(2048);
+	EVP_PKEY *k = test_rsa_key();
 	assert_non_null(k);
 	X509 *x = X509_new();
 	ASN1_INTEGER_set(X509_get_serialNumber(x), 7);

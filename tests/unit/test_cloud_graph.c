@@ -20,6 +20,7 @@
 #include "sim/cloud/cloud.h"
 #include "sim/cloud/faults.h"
 #include "ssrp/error.h"
+#include "tests/test_rsa_key.h"
 
 #define NOW 1750000000ull
 #define DENIED "Insufficient privileges to complete the operation."
@@ -102,7 +103,7 @@ static void refresh_ids(fx *f)
 static int group_setup(void **state)
 {
 	(void)state;
-	signing_key = EVP_RSA_gen(2048);
+	signing_key = test_rsa_key();
 	return signing_key ? 0 : -1;
 }
 
@@ -338,7 +339,7 @@ static void bearer_token_required(void **state)
 	done(&r);
 	fake_now = NOW;
 	/* Another key's signature. */
-	EVP_PKEY *other = EVP_RSA_gen(2048);
+	EVP_PKEY *other = test_rsa_key();
 	assert_non_null(other);
 	f->ctx.token_key = other;
 	char *forged = mint(f, CLOUD_PRINCIPAL_APP, NULL, APP_ROLES);

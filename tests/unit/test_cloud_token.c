@@ -24,6 +24,7 @@
 #include "sim/cloud/cloud_util.h"
 #include "sim/cloud/jwt.h"
 #include "sim/cloud/token.h"
+#include "tests/test_rsa_key.h"
 #include "ssrp/error.h"
 
 #define TENANT "11111111-2222-4333-8444-555555555555"
@@ -96,9 +97,9 @@ static void thumb(char *out, size_t cap, X509 *x, const EVP_MD *md)
 static int group_setup(void **unused)
 {
 	(void)unused;
-	fx.token_key = EVP_RSA_gen(2048);
-	fx.cert_key = EVP_RSA_gen(2048);
-	fx.other_key = EVP_RSA_gen(2048);
+	fx.token_key = test_rsa_key();
+	fx.cert_key = test_rsa_key();
+	fx.other_key = test_rsa_key();
 	if (!fx.token_key || !fx.cert_key || !fx.other_key)
 		return -1;
 	fx.cert = self_signed(fx.cert_key);
