@@ -1,5 +1,6 @@
 /* escrow/recover.h: a person's own devices, their keys, and one key read. */
 #include "escrow/recover.h"
+#include "escrow/strutil.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -45,17 +46,6 @@ static int id_ok(const char *s, size_t cap)
 	return n > 0 && n < cap;
 }
 
-/* Copy s into dst, control characters (terminal escapes) made spaces. */
-static void copy_printable(char *dst, size_t cap, const char *s)
-{
-	size_t i = 0;
-	for (; s[i] && i + 1 < cap; i++) {
-		unsigned char c = (unsigned char)s[i];
-		dst[i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
-	}
-	dst[i] = '\0';
-}
-
 static void zero_strings(cJSON *o)
 {
 	for (; o; o = o->next) {
@@ -95,7 +85,7 @@ int ssrp_recover_connect(ssrp_graph **out, const ssrp_cloud_config *cfg,
 	else
 		snprintf(scope, sizeof scope,
 			 "https://%s/User.Read https://%s/Device.Read.All "
-			 "https://%s/BitLockerKey.Read.All offline_access",
+			 "https://%s/BitLockerKey.Read.All offline_access openid profile",
 			 cfg->graph_host, cfg->graph_host, cfg->graph_host);
 	ssrp_graph_auth auth = {.scope = scope, .save_refresh_file = how->save_refresh_file};
 	if (how->username) {
@@ -122,13 +112,19 @@ int ssrp_recover_whoami(ssrp_graph *g, char *upn, size_t cap)
 	cJSON *me = NULL;
 	/* the sign-in first, so it does not eat the request's deadline */
 	int rc = ssrp_graph_token(g);
-	if (!rc)
-		rc = ssrp_graph_get(g, "/v1.0/me?$select=userPrincipalName", &me);
+	if (rc)
+		return rc;
+	const ssrp_oauth_user *who = ssrp_graph_signed_in(g);
+	if (who && who->upn[0]) {
+		ssrp_copy_printable(upn, cap, who->upn);
+		return SSRP_OK;
+	}
+	rc = ssrp_graph_get(g, "/v1.0/me?$select=userPrincipalName", &me);
 	if (rc)
 		return rc;
 	const cJSON *u = cJSON_GetObjectItemCaseSensitive(me, "userPrincipalName");
 	if (cJSON_IsString(u) && u->valuestring[0])
-		copy_printable(upn, cap, u->valuestring);
+		ssrp_copy_printable(upn, cap, u->valuestring);
 	else
 		rc = ssrp_error_set(SSRP_E_FORMAT, "Graph answered /me without a userPrincipalName");
 	cJSON_Delete(me);
@@ -169,7 +165,7 @@ int ssrp_recover_parse_device(ssrp_recover_list *l, const cJSON *item)
 	memset(d, 0, sizeof *d);
 	snprintf(d->object_id, sizeof d->object_id, "%s", id);
 	snprintf(d->device_id, sizeof d->device_id, "%s", device_id ? device_id : "");
-	copy_printable(d->name, sizeof d->name, name ? name : "");
+	ssrp_copy_printable(d->name, sizeof d->name, name ? name : "");
 	return SSRP_OK;
 }
 
@@ -194,9 +190,9 @@ int ssrp_recover_parse_key_item(ssrp_recover_device *dev, const cJSON *item)
 	ssrp_recover_key *k = &nk[dev->n_keys++];
 	memset(k, 0, sizeof *k);
 	snprintf(k->id, sizeof k->id, "%s", id);
-	copy_printable(k->created, sizeof k->created, created ? created : "");
+	ssrp_copy_printable(k->created, sizeof k->created, created ? created : "");
 	if (cJSON_IsString(vt))
-		copy_printable(k->volume_type, sizeof k->volume_type, vt->valuestring);
+		ssrp_copy_printable(k->volume_type, sizeof k->volume_type, vt->valuestring);
 	else if (cJSON_IsNumber(vt))
 		snprintf(k->volume_type, sizeof k->volume_type, "%d", vt->valueint);
 	return SSRP_OK;

@@ -52,7 +52,8 @@ typedef struct ssrp_recover_signin {
 	void *prompt_ctx;
 	const char *save_refresh_file; /* optional: keep the refresh token there */
 	const char *scope; /* NULL: User.Read Device.Read.All BitLockerKey.Read.All
-			    * on the Graph host, and offline_access */
+			    * on the Graph host, offline_access, and openid
+			    * profile (the id_token that names who signed in) */
 } ssrp_recover_signin;
 
 /* A Graph client for the person. The sign-in itself happens at the first
@@ -62,7 +63,10 @@ typedef struct ssrp_recover_signin {
 int ssrp_recover_connect(ssrp_graph **out, const ssrp_cloud_config *cfg,
 			 const ssrp_recover_signin *how, const ssrp_graph_options *opt);
 
-/* The signed-in person's userPrincipalName. */
+/* The signed-in person's user name: preferred_username from the id_token
+ * the sign-in returned (checked: our tenant, our client, not expired),
+ * else Graph's /me userPrincipalName when the sign-in carried none (a
+ * scope without openid). Signs in first if that has not happened yet. */
 int ssrp_recover_whoami(ssrp_graph *g, char *upn, size_t cap);
 
 /* The devices the person owns, each with its keys (newest first). */

@@ -2,6 +2,8 @@
 # login`) and the device-code sign-in of the Graph client. Included from
 # tests/CMakeLists.txt when ssrp_cloud exists.
 ssrp_test(unit_recover SOURCES unit/test_recover_unit.c LABELS unit LIBS PkgConfig::CJSON)
+# Who signed in, from the sign-in's id_token.
+ssrp_test(unit_oauth_id_token SOURCES unit/test_oauth_id_token.c LABELS unit)
 
 # The device-code polling against a scripted local HTTPS server.
 if(TARGET PkgConfig::MHD)

@@ -7,7 +7,9 @@
 # after the owner is registered; ambiguous and unknown prefixes; several keys
 # without a terminal; a device-code sign-in end to end (the code read from
 # stderr, approved through /admin/devicelogin); --unlock of a simulated
-# volume without the password in any output; assoc login writing a refresh
+# volume without the password in any output; the name of who signed in
+# taken from the sign-in's id_token, no Graph /me request (assoc login, whose
+# sign-in asks no openid, falls back to /me); assoc login writing a refresh
 # token file that then works; passwords never accepted on the command line.
 set -u
 ssrp=$1
@@ -162,6 +164,8 @@ expect "device-code recover exits 0" 0 "$?"
 bg=""
 contains "device-code result" "$work/dc.out" "\"recoveryPassword\":\"$rp1\""
 contains "device-code signed in alice" "$work/dc.err" "signed in as $SSRP_SIM_USER_UPN"
+# who signed in comes from the sign-in's id_token: Graph was never asked /me
+lacks "no /me request for the name" "$SSRP_SIM_LOG" '"path":"/v1.0/me"'
 
 # --- --unlock a simulated volume with the escrowed key
 img=$work/vol.img
@@ -190,6 +194,8 @@ sed "s|\"refresh_token_file\":[^,]*|\"refresh_token_file\": \"$work/svc-rt\"|" "
 	--password-file "$SSRP_SIM_SERVICE_PASSWORD_FILE" >"$work/out" 2>"$work/err"
 expect "assoc login" 0 "$?"
 contains "who signed in" "$work/out" "signed in as $SSRP_SIM_SERVICE_UPN"
+# its sign-in asks no openid scope, so no id_token: the name came from /me
+contains "assoc login asked /me" "$SSRP_SIM_LOG" '"path":"/v1.0/me"'
 contains "where it went" "$work/out" "$work/svc-rt"
 expect "refresh token file 0600" 600 "$(stat -c %a "$work/svc-rt" 2>/dev/null)"
 lacks "the token is not printed" "$work/out" "$(cat "$work/svc-rt")"
