@@ -176,6 +176,10 @@ int ssrp_bitlk_store_read_metadata(ssrp_bitlk_store *s, ssrp_fve_metadata *out)
 	}
 	int best = -1, valid = 0, rc = SSRP_OK;
 	uint64_t seqs[3] = {0, 0, 0};
+	/* Windows' metadata has no sequence: copies of one sequence must also
+	 * hold the same block (the stored CRC-32 tells), else the first valid
+	 * one (written first) is the newest and the others are behind. */
+	uint32_t crcs[3] = {0, 0, 0};
 	for (int i = 0; i < 3; i++) {
 		uint64_t at = s->boot.copies[i];
 		s->copy_ok[i] = 0;
@@ -194,6 +198,8 @@ int ssrp_bitlk_store_read_metadata(ssrp_bitlk_store *s, ssrp_fve_metadata *out)
 		}
 		valid++;
 		seqs[i] = copy->sequence;
+		const uint8_t *c = region + copy->content_len + 4;
+		crcs[i] = c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24;
 		if (best < 0 || copy->sequence > out->sequence) {
 			best = i;
 			memcpy(out, copy, sizeof *copy);
@@ -212,13 +218,13 @@ int ssrp_bitlk_store_read_metadata(ssrp_bitlk_store *s, ssrp_fve_metadata *out)
 				      (unsigned long long)s->boot.copies[1], s->copy_note[1],
 				      (unsigned long long)s->boot.copies[2], s->copy_note[2]);
 	for (int i = 0; i < 3; i++) {
-		s->copy_ok[i] = !s->copy_note[i][0] && seqs[i] == seqs[best];
+		s->copy_ok[i] = !s->copy_note[i][0] && seqs[i] == seqs[best] && crcs[i] == crcs[best];
 		if (!s->copy_note[i][0] && !s->copy_ok[i])
 			snprintf(s->copy_note[i], sizeof s->copy_note[i],
 				 "behind copy %d (an update was cut off)", best + 1);
 	}
 	s->chosen = best;
-	s->copies_in_step = valid == 3 && seqs[0] == seqs[1] && seqs[1] == seqs[2];
+	s->copies_in_step = s->copy_ok[0] && s->copy_ok[1] && s->copy_ok[2];
 	rc = take_layout(s, out);
 	if (rc)
 		return ssrp_error_prefix(rc, "%s: metadata copy %d", s->path, best + 1);
@@ -243,8 +249,7 @@ static int refuse_read_only(const ssrp_bitlk_store *s)
 			      s->path);
 }
 
-/* One copy's write: the encoded block, rounded up to whole sectors (the
- * rest of the region is never read), made durable before the next. */
+/* One copy's write: its whole region, made durable before the next. */
 static int write_region(ssrp_bitlk_store *s, const uint8_t *buf, size_t len, uint64_t offset)
 {
 	if (s->write_region)
@@ -257,7 +262,7 @@ int ssrp_bitlk_store_repair(ssrp_bitlk_store *s)
 {
 	if (!s->writable)
 		return refuse_read_only(s);
-	size_t len = (s->block_len + SSRP_FVE_SECTOR - 1) / SSRP_FVE_SECTOR * SSRP_FVE_SECTOR;
+	size_t len = SSRP_FVE_REGION; /* the chosen copy's region, as it is */
 	int rc = SSRP_OK;
 	for (int i = 0; rc == SSRP_OK && i < 3; i++)
 		if (!s->copy_ok[i])
@@ -281,11 +286,6 @@ int ssrp_bitlk_store_write_metadata(ssrp_bitlk_store *s, ssrp_fve_metadata *md, 
 				      "%s: the metadata's validation datum is sealed with the volume "
 				      "master key, so changing it needs the volume unlocked first",
 				      s->path);
-	if (md->unmodelled)
-		return ssrp_error_set(SSRP_E_NOTSUPPORTED,
-				      "%s: the metadata holds %u entries ssrp does not model (a "
-				      "Windows-made volume); rewriting it would lose them",
-				      s->path, md->unmodelled);
 	uint8_t *region = ssrp_calloc(1, SSRP_FVE_REGION);
 	if (!region)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory writing metadata");
@@ -293,11 +293,19 @@ int ssrp_bitlk_store_write_metadata(ssrp_bitlk_store *s, ssrp_fve_metadata *md, 
 	ssrp_bitlk_next_nonce(nonce, md);
 	md->sequence++;
 	size_t used = 0;
-	int rc = ssrp_fve_metadata_encode(region, SSRP_FVE_REGION - SSRP_FVE_VALIDATION_LEN, &used,
-					  md);
+	/* Metadata holding entries ssrp does not model (Windows') is edited
+	 * in place, keeping them; ssrp's own is encoded from the model. */
+	int rc = md->unmodelled ? ssrp_fve_metadata_rewrite(region,
+							     SSRP_FVE_REGION - SSRP_FVE_VALIDATION_LEN,
+							     &used, s->block, SSRP_FVE_REGION, md)
+				: ssrp_fve_metadata_encode(region,
+							   SSRP_FVE_REGION - SSRP_FVE_VALIDATION_LEN,
+							   &used, md);
 	if (rc == SSRP_OK)
 		rc = ssrp_fve_metadata_seal(region, SSRP_FVE_REGION, &used, vmk, nonce);
-	size_t len = (used + SSRP_FVE_SECTOR - 1) / SSRP_FVE_SECTOR * SSRP_FVE_SECTOR;
+	/* The whole region, zeros after the block: a block that shrank leaves
+	 * nothing stale behind, and the three copies are alike byte for byte. */
+	size_t len = SSRP_FVE_REGION;
 	for (int i = 0; rc == SSRP_OK && i < 3; i++)
 		rc = write_region(s, region, len, s->boot.copies[i]);
 	if (rc == SSRP_OK) {
@@ -314,6 +322,8 @@ int ssrp_bitlk_store_write_metadata(ssrp_bitlk_store *s, ssrp_fve_metadata *md, 
 			md->content_len = back->content_len;
 			md->has_validation = back->has_validation;
 			md->validation = back->validation;
+			for (size_t i = 0; i < md->n_vmks; i++)
+				md->vmks[i].changed = 0;
 		}
 		ssrp_free_secret(back, back ? sizeof *back : 0);
 		ssrp_error_clear();

@@ -115,6 +115,7 @@ static int new_vmk(bitlk_volume *v, ssrp_fve_vmk **out, uint16_t protection)
 		return rc;
 	k->filetime = ssrp_filetime_now();
 	k->protection = protection;
+	k->changed = 1;
 	*out = k;
 	return SSRP_OK;
 }
@@ -336,7 +337,9 @@ static int bitlk_reseal_tpm(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask)
 		return rc;
 	for (size_t i = 0; i < v->md->n_vmks; i++) {
 		ssrp_fve_vmk *k = &v->md->vmks[i];
-		if (k->protection != SSRP_FVE_PROTECT_TPM)
+		/* Only ssrp's sealed blobs: Windows' TPM protector is Windows' own. */
+		if (k->protection != SSRP_FVE_PROTECT_TPM || k->tpm_blob_len < 8 ||
+		    memcmp(k->tpm_blob, "SSRPSEAL", 8))
 			continue;
 		ssrp_buf blob = SSRP_BUF_INIT;
 		rc = ssrp_tpm_seal(tpm, &blob, v->vmk, sizeof v->vmk, pcr_mask);
@@ -348,6 +351,7 @@ static int bitlk_reseal_tpm(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask)
 			ssrp_memzero(k->tpm_blob, sizeof k->tpm_blob);
 			memcpy(k->tpm_blob, blob.data, blob.len);
 			k->tpm_blob_len = (uint16_t)blob.len;
+			k->changed = 1;
 			rc = commit(v, 0, NULL);
 		}
 		ssrp_buf_free(&blob);

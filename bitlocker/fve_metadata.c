@@ -592,6 +592,73 @@ int ssrp_fve_metadata_parse(ssrp_fve_metadata *out, const uint8_t *in, size_t le
 	return parse_entries(&ps, out, BLOCK_HEADER + (size_t)ds_size);
 }
 
+static const ssrp_fve_vmk *vmk_by_guid(const ssrp_fve_metadata *md, const uint8_t *guid)
+{
+	for (size_t i = 0; i < md->n_vmks; i++)
+		if (!memcmp(md->vmks[i].guid, guid, 16))
+			return &md->vmks[i];
+	return NULL;
+}
+
+/* Whether old's protector entries include guid. */
+static int has_vmk_datum(const parser *ps, size_t end, const uint8_t *guid)
+{
+	size_t pos = ENTRIES_AT;
+	datum d;
+	while (next_datum(ps, &pos, end, &d, "entries") == 1)
+		if (d.entry_type == ET_VMK && d.size >= 0x24 && !memcmp(d.p + 8, guid, 16))
+			return 1;
+	return 0;
+}
+
+int ssrp_fve_metadata_rewrite(uint8_t *out, size_t cap, size_t *out_len, const uint8_t *old,
+			      size_t old_len, const ssrp_fve_metadata *md)
+{
+	unsigned ignored = 0;
+	parser ps = {old, &ignored};
+	if (old_len < ENTRIES_AT + 8 || cap < ENTRIES_AT || memcmp(old, "-FVE-FS-", 8))
+		return ssrp_error_set(SSRP_E_FORMAT, "metadata: the block to rewrite is not one");
+	size_t end = BLOCK_HEADER + (size_t)rd32(old + BLOCK_HEADER);
+	if (end < ENTRIES_AT || end > old_len)
+		return ssrp_error_set(SSRP_E_FORMAT, "metadata: the block to rewrite has no dataset");
+	writer w = {out, cap, 0, 0};
+	put(&w, old, ENTRIES_AT);
+	size_t pos = ENTRIES_AT;
+	datum d;
+	int rc;
+	while ((rc = next_datum(&ps, &pos, end, &d, "entries")) == 1) {
+		const ssrp_fve_vmk *k = d.entry_type == ET_VMK && d.size >= 0x24
+						? vmk_by_guid(md, d.p + 8)
+						: NULL;
+		if (d.entry_type == ET_VMK && (!k || k->changed))
+			continue; /* removed, or encoded below */
+		put(&w, d.p, d.size);
+	}
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < md->n_vmks; i++)
+		if (md->vmks[i].changed || !has_vmk_datum(&ps, end, md->vmks[i].guid))
+			put_vmk(&w, &md->vmks[i]);
+	size_t entries_end = w.pos;
+	size_t content = (w.pos + 15) & ~(size_t)15;
+	take(&w, content - w.pos);
+	uint8_t *trailer = take(&w, 8);
+	if (w.overflow || !trailer || content / 16 > 0xFFFF)
+		return ssrp_error_set(SSRP_E_BUFSIZE,
+				      "metadata: the entries do not fit in a %u-byte region",
+				      SSRP_FVE_REGION);
+	uint32_t ds_size = (uint32_t)(entries_end - BLOCK_HEADER);
+	le16(out + 0x08, (uint16_t)(content / 16));
+	le32(out + BLOCK_HEADER, ds_size);
+	le32(out + BLOCK_HEADER + 12, ds_size);
+	le32(out + BLOCK_HEADER + 32, md->next_nonce);
+	le16(trailer, 8);
+	le16(trailer + 2, 2);
+	le32(trailer + 4, (uint32_t)crc32(0L, out, (uInt)content));
+	*out_len = w.pos;
+	return SSRP_OK;
+}
+
 int ssrp_fve_metadata_seal(uint8_t *out, size_t cap, size_t *out_len, const uint8_t vmk[32],
 			   const uint8_t nonce[12])
 {

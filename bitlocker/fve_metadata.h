@@ -91,6 +91,9 @@ typedef struct ssrp_fve_vmk {
 	/* TPM: the sealed blob. */
 	uint16_t tpm_blob_len;
 	uint8_t tpm_blob[SSRP_FVE_MAX_TPM_BLOB];
+	/* Encode this entry from the model when rewriting a block: it is new or
+	 * was changed (ssrp_fve_metadata_rewrite keeps the others' bytes). */
+	int changed;
 } ssrp_fve_vmk;
 
 typedef struct ssrp_fve_metadata {
@@ -140,6 +143,17 @@ typedef struct ssrp_fve_boot {
  * bytes used (the rest of the region should be zero). */
 int ssrp_fve_metadata_encode(uint8_t *out, size_t cap, size_t *out_len,
 			     const ssrp_fve_metadata *md);
+
+/* Rewrite a parsed block (old, as read) to hold md's protectors while
+ * keeping every other byte Windows wrote: each entry that is not a
+ * protector, and each protector md still has and did not change, is copied
+ * as it is; protectors md no longer has are dropped; changed and new ones
+ * (vmk.changed) are encoded from md. The block header and the dataset
+ * header keep their fields but for the sizes and md's next nonce counter.
+ * Like ssrp_fve_metadata_encode, out gets the block and the CRC trailer
+ * (seal it afterwards). */
+int ssrp_fve_metadata_rewrite(uint8_t *out, size_t cap, size_t *out_len, const uint8_t *old,
+			      size_t old_len, const ssrp_fve_metadata *md);
 
 /* Parse and check one copy (len bytes from its offset, normally
  * SSRP_FVE_REGION). Every refusal is SSRP_E_FORMAT naming the field and

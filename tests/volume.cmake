@@ -59,3 +59,12 @@ add_test(NAME integration_volume_conversion
                  ${CMAKE_CURRENT_SOURCE_DIR}/data/bitlk-windows.tar.xz)
 set_tests_properties(integration_volume_conversion PROPERTIES LABELS integration TIMEOUT 300
                      SKIP_RETURN_CODE 77)
+
+# Protectors added to and removed from a copy of a Windows-made volume,
+# checked with cryptsetup, dislocker-file and libbde. Only the ssrp command
+# (and ssrp-sim for the swtpm).
+add_test(NAME integration_volume_windows_change
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_volume_windows_change.sh
+                 $<TARGET_FILE:ssrp_cli> ${CMAKE_CURRENT_SOURCE_DIR}/data/bitlk-windows.tar.xz)
+set_tests_properties(integration_volume_windows_change PROPERTIES LABELS integration TIMEOUT 300
+                     SKIP_RETURN_CODE 77)

@@ -336,7 +336,13 @@ static int cmd_remove(ssrp_volume *vol, const volume_args *a)
 {
 	if (!a->id)
 		return cli_usage_error("volume remove needs --id ID");
-	int rc = ssrp_volume_delete_protector(vol, a->id);
+	/* The metadata is sealed with the volume master key: unlock first. */
+	int given = 0;
+	int rc = unlock_with_given(vol, a, &given);
+	if (!rc && !given)
+		rc = ensure_unlocked(vol, a);
+	if (!rc)
+		rc = ssrp_volume_delete_protector(vol, a->id);
 	if (rc)
 		return cli_fail(rc);
 	fprintf(stderr, "removed protector %s\n", a->id);

@@ -62,6 +62,30 @@ static void normalize(ssrp_fve_metadata *m)
 	}
 }
 
+/* The block edited in place as a Windows-made one is: without its first
+ * protector, the others kept byte for byte or (every other one) encoded
+ * from the model. The result must parse, sealed, with no more protectors
+ * than the model keeps. */
+static void rewrite_without_first(const uint8_t *in, size_t len)
+{
+	if (!model.n_vmks)
+		return;
+	memmove(&model.vmks[0], &model.vmks[1], (model.n_vmks - 1) * sizeof model.vmks[0]);
+	model.n_vmks--;
+	for (size_t i = 0; i < model.n_vmks; i++)
+		model.vmks[i].changed = (int)(i & 1);
+	size_t n = 0;
+	int rc = ssrp_fve_metadata_rewrite(encoded, sizeof encoded - SSRP_FVE_VALIDATION_LEN, &n, in,
+					   len, &model);
+	if (rc == SSRP_E_BUFSIZE)
+		return;
+	if (rc != SSRP_OK)
+		abort(); /* it parsed, so it rewrites */
+	if (ssrp_fve_metadata_seal(encoded, sizeof encoded, &n, vmk, nonce) != SSRP_OK ||
+	    ssrp_fve_metadata_parse(&again, encoded, n) != SSRP_OK || again.n_vmks > model.n_vmks)
+		abort();
+}
+
 static void check(const uint8_t *in, size_t len)
 {
 	int rc = ssrp_fve_metadata_parse(&model, in, len);
@@ -90,6 +114,7 @@ static void check(const uint8_t *in, size_t len)
 	normalize(&again);
 	if (memcmp(&again, &model, sizeof model))
 		abort();
+	rewrite_without_first(in, len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
