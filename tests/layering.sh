@@ -1,7 +1,8 @@
 #!/bin/sh
 # ARCHITECTURE.md's layering, checked on the sources:
 # - rooms include only rooms below them (hal <- tpm, bitlocker <- escrow <-
-#   sim, tools), and no production room includes sim/ or tools/;
+#   sim, tools; hal <- server <- sim, tools), and no production room includes
+#   sim/ or tools/;
 # - escrow/ is platform-neutral: C's standard headers and cJSON only, no
 #   #ifdef on a platform (files, locks, logs, threads, crypto are hal's);
 # - the production commands' files (tools/) include nothing from sim/; the
@@ -50,7 +51,7 @@ allowed hal "hal ssrp" "$tmp/up.c" >/dev/null && fail "the room rule accepts hal
 printf '#include <pthread.h>\n' >"$tmp/p.c"
 escrow_neutral "$tmp/p.c" >/dev/null && fail "the platform rule accepts <pthread.h>"
 printf '#include "sim/swtpm.h"\n' >"$tmp/s.c"
-allowed tools "hal escrow ssrp tools" "$tmp/s.c" >/dev/null &&
+allowed tools "hal escrow server ssrp tools" "$tmp/s.c" >/dev/null &&
 	fail "the production command rule accepts tools/ including sim/"
 printf '#ifdef _WIN32\n#endif\n' >"$tmp/w.c"
 escrow_neutral "$tmp/w.c" >/dev/null && fail "the platform rule accepts #ifdef _WIN32"
@@ -62,14 +63,16 @@ allowed bitlocker "hal bitlocker ssrp" bitlocker/*.c bitlocker/*.h ||
 	fail "bitlocker/ includes a room above it"
 allowed escrow "hal bitlocker escrow ssrp" escrow/*.c escrow/*.h ||
 	fail "escrow/ includes a room above it"
-allowed sim "hal tpm bitlocker sim ssrp" sim/*.c sim/*.h sim/cloud/*.c sim/cloud/*.h ||
+allowed server "hal server ssrp" server/*.c server/*.h ||
+	fail "server/ includes a room above it"
+allowed sim "hal tpm bitlocker server sim ssrp" sim/*.c sim/*.h sim/cloud/*.c sim/cloud/*.h ||
 	fail "sim/ includes tools/"
 # the simulator's command sits on top of everything: every ssrp word, plus its own
-allowed sim "hal tpm bitlocker escrow sim ssrp tools" sim/cli/*.c sim/cli/*.h ||
+allowed sim "hal tpm bitlocker escrow server sim ssrp tools" sim/cli/*.c sim/cli/*.h ||
 	fail "sim/cli/ includes a room it should not"
 escrow_neutral escrow/*.c escrow/*.h || fail "escrow/ is not platform-neutral"
 # the production commands: every tools/ file (the simulator's command lives in sim/cli/)
-allowed tools "hal escrow ssrp tools" tools/*.c tools/*.h ||
+allowed tools "hal escrow server ssrp tools" tools/*.c tools/*.h ||
 	fail "a production command file includes sim/"
 
 [ "$failures" = 0 ] && echo "ok: the layering ARCHITECTURE.md states holds" && exit 0

@@ -17,7 +17,6 @@
 
 #include <cjson/cJSON.h>
 #include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <microhttpd.h>
 
 #include "escrow/assoc.h"
@@ -25,11 +24,11 @@
 #include "escrow/audit.h"
 #include "hal/clock.h"
 #include "hal/mem.h"
+#include "server/device_cert.h"
 #include "ssrp/error.h"
 #include "ssrp/sys/error.h"
 #include "tools/assoc_server_private.h"
 
-#define DEVICE_ISSUER_CN "MS-Organization-Access"
 #define CN_MAX ASSOC_CN_MAX
 /* Workers mostly wait on Graph: a throttled part of a $batch call holds
  * its whole run for the Retry-After. */
@@ -154,74 +153,7 @@ static int read_text(const char *path, const char *what, char **out, size_t *len
 static void check_client_cert(struct MHD_Connection *conn, conn_rec *cc)
 {
 	cc->checked = 1;
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (!ci || !ci->tls_session) {
-		snprintf(cc->reason, sizeof cc->reason, "no TLS session");
-		return;
-	}
-	gnutls_session_t session = (gnutls_session_t)ci->tls_session;
-	unsigned int n = 0, status = 0;
-	const gnutls_datum_t *peers = gnutls_certificate_type_get(session) == GNUTLS_CRT_X509
-					      ? gnutls_certificate_get_peers(session, &n)
-					      : NULL;
-	if (!peers || n == 0) {
-		snprintf(cc->reason, sizeof cc->reason, "no client certificate was presented");
-		return;
-	}
-	gnutls_typed_vdata_st purpose = {
-		.type = GNUTLS_DT_KEY_PURPOSE_OID,
-		.data = (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT,
-	};
-	if (gnutls_certificate_verify_peers(session, &purpose, 1, &status) < 0 || status != 0) {
-		gnutls_datum_t txt = {NULL, 0};
-		if (status && gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509,
-									    &txt, 0) >= 0 &&
-		    txt.data)
-			snprintf(cc->reason, sizeof cc->reason,
-				 "the client certificate does not verify against the device CA: %s",
-				 (const char *)txt.data);
-		else
-			snprintf(cc->reason, sizeof cc->reason,
-				 "the client certificate does not verify against the device CA");
-		gnutls_free(txt.data);
-		return;
-	}
-	gnutls_x509_crt_t crt;
-	if (gnutls_x509_crt_init(&crt) < 0) {
-		snprintf(cc->reason, sizeof cc->reason, "out of memory");
-		return;
-	}
-	char issuer[256] = "", cn[CN_MAX] = "";
-	size_t il = sizeof issuer, cl = sizeof cn;
-	if (gnutls_x509_crt_import(crt, &peers[0], GNUTLS_X509_FMT_DER) < 0) {
-		snprintf(cc->reason, sizeof cc->reason, "the client certificate cannot be read");
-	} else if (gnutls_x509_crt_get_issuer_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
-							 issuer, &il) < 0 ||
-		   strcmp(issuer, DEVICE_ISSUER_CN) != 0) {
-		snprintf(cc->reason, sizeof cc->reason,
-			 "the client certificate was not issued by " DEVICE_ISSUER_CN
-			 " (issuer CN '%.100s')",
-			 issuer);
-	} else if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn,
-						 &cl) < 0 ||
-		   !cn[0]) {
-		snprintf(cc->reason, sizeof cc->reason,
-			 "the client certificate has no subject CN (the device id)");
-	} else {
-		int plain = 1;
-		for (const char *p = cn; *p; p++)
-			if (!isalnum((unsigned char)*p) && *p != '-' && *p != '{' && *p != '}')
-				plain = 0;
-		if (!plain) {
-			snprintf(cc->reason, sizeof cc->reason,
-				 "the client certificate's subject CN is not a device id");
-		} else {
-			memcpy(cc->cn, cn, sizeof cn);
-			cc->ok = 1;
-		}
-	}
-	gnutls_x509_crt_deinit(crt);
+	cc->ok = ssrp_device_cert_check(conn, cc->cn, sizeof cc->cn, cc->reason, sizeof cc->reason);
 }
 
 /* ---- answering ------------------------------------------------------------------ */
@@ -351,7 +283,7 @@ static enum MHD_Result headers_in(assoc_server *srv, struct MHD_Connection *conn
 			fprintf(stderr, "ssrp assoc serve: audit: %s\n", ssrp_error_last());
 		return reply(srv, conn, 401,
 			     assoc_error_json("Unauthorized",
-					      "A device certificate issued by " DEVICE_ISSUER_CN
+					      "A device certificate issued by " SSRP_DEVICE_ISSUER_CN
 					      " is required: %s.",
 					      why),
 			     NULL, NULL, 1);

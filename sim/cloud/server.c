@@ -27,7 +27,6 @@
 
 #include <cjson/cJSON.h>
 #include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -43,6 +42,7 @@
 #include "hal/fs.h"
 #include "sim/cloud/token_cache.h"
 #include "hal/mem.h"
+#include "server/device_cert.h"
 #include "sim/cloud/server.h"
 #include "sim/cloud/token.h"
 #include "ssrp/sys/error.h"
@@ -685,38 +685,13 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
 	return (ssize_t)n;
 }
 
-/* The subject CN of a client certificate that verifies against our CA and
- * was issued by the MS-Organization-Access intermediate. */
+/* The subject CN of a device certificate, checked as the association
+ * service checks it (server/device_cert.c). */
 static void check_client_cert(struct MHD_Connection *conn, conn_ctx *cc)
 {
 	cc->checked = 1;
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	if (!ci || !ci->tls_session)
-		return;
-	gnutls_session_t session = (gnutls_session_t)ci->tls_session;
-	if (gnutls_certificate_type_get(session) != GNUTLS_CRT_X509)
-		return;
-	unsigned int n = 0, status = 0;
-	const gnutls_datum_t *peers = gnutls_certificate_get_peers(session, &n);
-	if (!peers || n == 0)
-		return;
-	if (gnutls_certificate_verify_peers2(session, &status) < 0 || status != 0)
-		return;
-	gnutls_x509_crt_t crt;
-	if (gnutls_x509_crt_init(&crt) < 0)
-		return;
-	char issuer[128], cn[sizeof cc->cn];
-	size_t il = sizeof issuer, cl = sizeof cn;
-	if (gnutls_x509_crt_import(crt, &peers[0], GNUTLS_X509_FMT_DER) >= 0 &&
-	    gnutls_x509_crt_get_issuer_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, issuer,
-						  &il) >= 0 &&
-	    !strcmp(issuer, CLOUD_PKI_DEVICE_ISSUER_CN) &&
-	    gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &cl) >= 0) {
-		memcpy(cc->cn, cn, sizeof cn);
-		cc->has_cn = 1;
-	}
-	gnutls_x509_crt_deinit(crt);
+	char why[256];
+	cc->has_cn = ssrp_device_cert_check(conn, cc->cn, sizeof cc->cn, why, sizeof why);
 }
 
 static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key,
