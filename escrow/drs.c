@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "bitlocker/guid.h"
+#include "bitlocker/recovery_password.h"
 #include "escrow/drs.h"
 #include "escrow/http_retry.h"
 #include "hal/http.h"
@@ -18,7 +19,6 @@
 
 #define WHERE "the Device Registration Service"
 #define KID_LEN 36   /* a GUID without braces */
-#define RP_TEXT_LEN 55 /* 8 groups of 6 digits and 7 dashes */
 #define BODY_CAP 192
 
 /* "{GUID}" or "GUID", any case → "GUID" upper case (BitLocker's own
@@ -38,9 +38,9 @@ static int protector_kid(const char *in, char kid[KID_LEN + 1], char named[KID_L
  * that nothing else ends up in the body. */
 static int password_shape_ok(const char *pw)
 {
-	if (!pw || strlen(pw) != RP_TEXT_LEN)
+	if (!pw || strlen(pw) != SSRP_RP_TEXT_LEN)
 		return 0;
-	for (size_t i = 0; i < RP_TEXT_LEN; i++) {
+	for (size_t i = 0; i < SSRP_RP_TEXT_LEN; i++) {
 		if (i % 7 == 6 ? pw[i] != '-' : !(pw[i] >= '0' && pw[i] <= '9'))
 			return 0;
 	}
