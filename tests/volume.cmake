@@ -68,3 +68,10 @@ add_test(NAME integration_volume_windows_change
                  $<TARGET_FILE:ssrp_cli> ${CMAKE_CURRENT_SOURCE_DIR}/data/bitlk-windows.tar.xz)
 set_tests_properties(integration_volume_windows_change PROPERTIES LABELS integration TIMEOUT 300
                      SKIP_RETURN_CODE 77)
+
+# volume decrypt --out: created complete or not at all, never over a file
+# (or through a link) unless --force.
+add_test(NAME integration_volume_decrypt_out
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_volume_decrypt_out.sh
+                 $<TARGET_FILE:ssrp_cli> ${CMAKE_CURRENT_SOURCE_DIR}/data/bitlk-windows.tar.xz)
+set_tests_properties(integration_volume_decrypt_out PROPERTIES LABELS integration TIMEOUT 300)

@@ -22,10 +22,12 @@
 #include "ssrp/volume.h"
 #include "tools/cli_util.h"
 #include "tools/cmd_recover.h"
+#include "tools/cmd_volume_data.h"
 
 static const char usage[] =
 	"usage: ssrp recover [--config FILE] [--device NAME | --key-id HEX] [--list] [--json]\n"
-	"                    [--unlock VOLUME [--tpm SPEC]] [--username UPN --password-file FILE]\n"
+	"                    [--unlock VOLUME [--tpm SPEC] [--out FILE|- [--force]]]\n"
+	"                    [--username UPN --password-file FILE]\n"
 	"\n"
 	"Signs you in (a device code to enter at a browser; --username with --password-file\n"
 	"uses the password grant, for the simulator and tests), finds the devices you own\n"
@@ -39,13 +41,17 @@ static const char usage[] =
 	"                   printing it; with --tpm SPEC, then seal its TPM protector to\n"
 	"                   this boot's PCR values, as BitLocker does after a recovery\n"
 	"                   boot\n"
+	"  --out FILE|-     with --unlock: then write the decrypted volume, as Windows\n"
+	"                   sees it, to FILE (complete or not at all; an existing FILE\n"
+	"                   only with --force) or standard output: a dead machine's disk\n"
+	"                   rescued without anyone seeing its password\n"
 	"The configuration comes from --config (default /etc/ssrp/config.json).\n"
 	"Exit codes: 0 ok, 10 refused (not your device, no such key), 8 the key did not\n"
 	"unlock the volume, 2 usage, 1 anything else.\n";
 
 typedef struct recover_args {
-	const char *config, *device, *key_id, *unlock, *tpm, *username, *password_file;
-	int list, json, help;
+	const char *config, *device, *key_id, *unlock, *tpm, *username, *password_file, *out;
+	int list, json, help, force;
 	const char *positional;
 } recover_args;
 
@@ -161,11 +167,13 @@ static int print_key(const ssrp_recover_choice *c, const char *password, int jso
 }
 
 static int unlock_volume(const char *spec, const char *tpm_spec, const ssrp_recover_choice *c,
-			 const char *password)
+			 const char *password, const char *out, int force)
 {
 	ssrp_volume *vol = NULL;
 	int rc = ssrp_volume_open(&vol, spec);
 	int resealed = 0;
+	/* With the volume on standard output, what happened goes to stderr. */
+	FILE *say = out && !strcmp(out, "-") ? stderr : stdout;
 	if (!rc) {
 		rc = ssrp_volume_unlock_recovery_password(vol, password);
 		/* As BitLocker does after a recovery boot: with a TPM at hand
@@ -175,16 +183,26 @@ static int unlock_volume(const char *spec, const char *tpm_spec, const ssrp_reco
 		if (rc == SSRP_OK && tpm_spec && ssrp_tpm_open(&tpm, tpm_spec) == SSRP_OK)
 			resealed = ssrp_volume_reseal_tpm_protector(vol, tpm, 0) == SSRP_OK;
 		ssrp_tpm_close(tpm);
+		if (rc) {
+			ssrp_error_prefix(rc, "the recovery key %s of %s did not unlock %s",
+					  c->key->id, c->device->name, spec);
+		} else if (out && (rc = cli_volume_stream_decrypted(vol, out, force))) {
+			ssrp_error_prefix(rc, "unlocked %s, but its decrypted volume was not written",
+					  spec);
+		}
 		ssrp_volume_close(vol);
-	}
-	if (rc) {
+	} else {
 		ssrp_error_prefix(rc, "the recovery key %s of %s did not unlock %s", c->key->id,
 				  c->device->name, spec);
-		return cli_fail(rc);
 	}
-	printf("unlocked %s with the recovery key %s of %s\n", spec, c->key->id, c->device->name);
+	if (rc)
+		return cli_fail(rc);
+	fprintf(say, "unlocked %s with the recovery key %s of %s\n", spec, c->key->id,
+		c->device->name);
 	if (resealed)
-		printf("sealed its TPM protector to this boot's PCR values again\n");
+		fprintf(say, "sealed its TPM protector to this boot's PCR values again\n");
+	if (out && strcmp(out, "-"))
+		fprintf(say, "wrote the decrypted volume to %s\n", out);
 	return EXIT_OK;
 }
 
@@ -242,7 +260,7 @@ static int run(const recover_args *a)
 		ex = cli_fail(rc);
 		goto out;
 	}
-	ex = a->unlock ? unlock_volume(a->unlock, cli_tpm_spec(a->tpm), &c, password) : print_key(&c, password, a->json);
+	ex = a->unlock ? unlock_volume(a->unlock, cli_tpm_spec(a->tpm), &c, password, a->out, a->force) : print_key(&c, password, a->json);
 	ssrp_memzero(password, sizeof password);
 out:
 	fflush(stdout);
@@ -263,6 +281,8 @@ int ssrp_cmd_recover(int argc, char **argv)
 		{"--tpm", CLI_VALUE, offsetof(recover_args, tpm), NULL},
 		{"--username", CLI_VALUE, offsetof(recover_args, username), NULL},
 		{"--password-file", CLI_VALUE, offsetof(recover_args, password_file), NULL},
+		{"--out", CLI_VALUE, offsetof(recover_args, out), NULL},
+		{"--force", CLI_FLAG, offsetof(recover_args, force), NULL},
 		{"--list", CLI_FLAG, offsetof(recover_args, list), NULL},
 		{"--json", CLI_FLAG, offsetof(recover_args, json), NULL},
 		{"--help", CLI_FLAG, offsetof(recover_args, help), NULL},
@@ -291,6 +311,8 @@ int ssrp_cmd_recover(int argc, char **argv)
 	if (a.list && (a.device || a.key_id || a.unlock))
 		return cli_usage_error("recover: --list prints every key id; it takes no --device, "
 				       "--key-id or --unlock");
+	if ((a.out || a.force) && !a.unlock)
+		return cli_usage_error("recover: --out and --force go with --unlock VOLUME");
 	if (a.unlock && a.json)
 		return cli_usage_error("recover: --unlock prints no password, so no --json");
 	return run(&a);

@@ -18,7 +18,7 @@
 typedef struct volume_args {
 	const char *volume, *tpm, *rp_file, *password_file, *id, *in, *out, *pcrs;
 	const char *offset, *length, *startup_key;
-	int json, show, follow_symlink;
+	int json, show, follow_symlink, force;
 	const char *positional;
 } volume_args;
 
@@ -40,6 +40,7 @@ static int parse_args(volume_args *a, int argc, char **argv)
 		{"--json", CLI_FLAG, offsetof(volume_args, json), NULL},
 		{"--show", CLI_FLAG, offsetof(volume_args, show), NULL},
 		{"--follow-symlink", CLI_FLAG, offsetof(volume_args, follow_symlink), NULL},
+		{"--force", CLI_FLAG, offsetof(volume_args, force), NULL},
 		{"--startup-key", CLI_VALUE, offsetof(volume_args, startup_key), NULL},
 		{"--recovery-password", CLI_REFUSE_SECRET, 0, secret_hint},
 		{"--password", CLI_REFUSE_SECRET, 0, secret_hint},
@@ -453,7 +454,7 @@ static int cmd_decrypt(ssrp_volume *vol, const volume_args *a)
 	if (!rc && !given)
 		rc = ensure_unlocked(vol, a);
 	if (!rc)
-		rc = cli_volume_stream_decrypted(vol, a->out);
+		rc = cli_volume_stream_decrypted(vol, a->out, a->force);
 	return rc ? cli_fail(rc) : EXIT_OK;
 }
 

@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hal/mem.h"
@@ -43,7 +45,72 @@ static const ssrp_volume_region *next_region(const ssrp_volume_region *r, size_t
 	return best;
 }
 
-int cli_volume_stream_decrypted(ssrp_volume *vol, const char *path)
+/* Where the view goes: standard output, an existing device (written in
+ * place, only with force), or a new file created under a temporary name
+ * beside path and put in place once complete. */
+typedef struct out_file {
+	int fd, to_stdout, in_place;
+	char tmp[4200];
+} out_file;
+
+static int out_open(out_file *o, const char *path, int force)
+{
+	struct stat sb;
+	memset(o, 0, sizeof *o);
+	o->fd = -1;
+	if (!strcmp(path, "-")) {
+		o->to_stdout = 1;
+		o->fd = STDOUT_FILENO;
+		return SSRP_OK;
+	}
+	int exists = lstat(path, &sb) == 0;
+	if (exists && !force)
+		return ssrp_error_set(SSRP_E_REFUSED,
+				      "%s exists: decrypt never overwrites a file unless --force is "
+				      "given",
+				      path);
+	if (exists && (S_ISBLK(sb.st_mode) || S_ISCHR(sb.st_mode))) {
+		o->in_place = 1;
+		o->fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (o->fd < 0)
+			return ssrp_error_set(SSRP_E_IO, "cannot open %s: %s", path, strerror(errno));
+		return SSRP_OK;
+	}
+	if ((size_t)snprintf(o->tmp, sizeof o->tmp, "%s.ssrp-XXXXXX", path) >= sizeof o->tmp)
+		return ssrp_error_set(SSRP_E_INVALID, "the output path is too long");
+	o->fd = mkstemp(o->tmp); /* mode 0600, beside path: the same file system */
+	if (o->fd < 0)
+		return ssrp_error_set(SSRP_E_IO, "cannot create a file beside %s: %s", path,
+				      strerror(errno));
+	return SSRP_OK;
+}
+
+/* Make the output durable and, for a new file, put it under path: link()
+ * never replaces a file that appeared meanwhile; force renames over it. */
+static int out_finish(out_file *o, const char *path, int force, int rc)
+{
+	if (o->to_stdout)
+		return rc;
+	if (!rc && fsync(o->fd))
+		rc = ssrp_error_set(SSRP_E_IO, "flushing %s: %s", path, strerror(errno));
+	close(o->fd);
+	if (o->in_place)
+		return rc;
+	if (!rc && force && rename(o->tmp, path))
+		rc = ssrp_error_set(SSRP_E_IO, "cannot put the output at %s: %s", path,
+				    strerror(errno));
+	if (!rc && !force && link(o->tmp, path))
+		rc = ssrp_error_set(errno == EEXIST ? SSRP_E_REFUSED : SSRP_E_IO,
+				    "cannot put the output at %s: %s%s", path, strerror(errno),
+				    errno == EEXIST ? " (decrypt never overwrites a file unless "
+						      "--force is given)"
+						    : "");
+	if (rc || !force)
+		unlink(o->tmp); /* ours: never leave half a volume behind */
+	return rc;
+}
+
+int cli_volume_stream_decrypted(ssrp_volume *vol, const char *path, int force)
 {
 	enum { CHUNK = 4 << 20 };
 	ssrp_volume_status st = SSRP_VOLUME_STATUS_INIT;
@@ -56,12 +123,9 @@ int cli_volume_stream_decrypted(ssrp_volume *vol, const char *path)
 		rc = ssrp_error_set(SSRP_E_BUFSIZE, "the volume has %zu reserved regions", n_regions);
 	if (rc)
 		return rc;
-	int to_stdout = !strcmp(path, "-");
-	int fd = to_stdout ? STDOUT_FILENO
-			   : open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return ssrp_error_set(SSRP_E_IO, "cannot create %s: %s%s", path, strerror(errno),
-				      errno == EEXIST ? " (decrypt never overwrites a file)" : "");
+	out_file o;
+	if ((rc = out_open(&o, path, force)))
+		return rc;
 	uint8_t *buf = ssrp_malloc(CHUNK);
 	if (!buf)
 		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
@@ -80,16 +144,9 @@ int cli_volume_stream_decrypted(ssrp_volume *vol, const char *path)
 			rc = ssrp_volume_read(vol, offset, buf, len);
 		}
 		if (!rc)
-			rc = write_all(fd, buf, len, to_stdout ? "standard output" : path);
+			rc = write_all(o.fd, buf, len, o.to_stdout ? "standard output" : path);
 		offset += len;
 	}
 	ssrp_free_secret(buf, buf ? CHUNK : 0);
-	if (!rc && !to_stdout && fsync(fd))
-		rc = ssrp_error_set(SSRP_E_IO, "flushing %s: %s", path, strerror(errno));
-	if (!to_stdout) {
-		close(fd);
-		if (rc)
-			unlink(path); /* it is ours: never leave half a volume behind */
-	}
-	return rc;
+	return out_finish(&o, path, force, rc);
 }

@@ -12,9 +12,11 @@
 const char *cli_volume_spec_read_only(char *out, size_t cap, const char *spec);
 
 /* Every byte of the unlocked volume's decrypted view, in order, to path
- * ("-": standard output; a file is created, never overwritten, mode 0600):
- * reserved regions (metadata, relocated sectors) as zeros, as Windows and
- * the other readers show them. */
-int cli_volume_stream_decrypted(ssrp_volume *vol, const char *path);
+ * ("-": standard output): reserved regions (metadata, relocated sectors) as
+ * zeros, as Windows and the other readers show them. A file is written
+ * under a temporary name beside path (mode 0600) and appears at path only
+ * once complete; an existing path is refused (SSRP_E_REFUSED) unless force,
+ * which replaces a file or writes into a device. */
+int cli_volume_stream_decrypted(ssrp_volume *vol, const char *path, int force);
 
 #endif

@@ -187,6 +187,15 @@ lacks "no password on stderr" "$work/err" "$vpw"
 "$ssrp" volume status --volume "bitlk:$img?rw" --json >"$work/status" 2>&1
 contains "the volume records a recovery unlock" "$work/status" '"last_unlock_recovery":	true'
 expect "a key that does not fit the volume" 8 "$(recover $alice --key-id 1A2B3C4D-0000 --unlock "bitlk:$img?rw")"
+# --out: the decrypted volume, the same bytes `ssrp volume decrypt` writes
+expect "recover --unlock --out" 0 "$(recover $alice --key-id "$prefix" --unlock "bitlk:$img" --out "$work/rescued")"
+contains "rescue message" "$work/out" "wrote the decrypted volume to $work/rescued"
+"$ssrp" volume decrypt --volume "bitlk:$img" --recovery-password-file "$work/vpw" \
+	--out "$work/direct" 2>"$work/err" || fail "volume decrypt"
+cmp -s "$work/rescued" "$work/direct" && pass "recover --out writes the decrypted volume" ||
+	fail "recover --out differs from volume decrypt"
+expect "recover --out never overwrites" 10 "$(recover $alice --key-id "$prefix" --unlock "bitlk:$img" --out "$work/rescued")"
+rm -f "$work/rescued" "$work/direct"
 
 # --- assoc login: the service account's refresh token
 sed "s|\"refresh_token_file\":[^,]*|\"refresh_token_file\": \"$work/svc-rt\"|" "$cfg" >"$work/svc.json"
