@@ -40,7 +40,9 @@ typedef struct ssrp_journal {
 	int64_t verified_at; /* the last run that found every recovery password in
 			      * the service's key list; 0 never */
 	int verify_pending;  /* a verification began (or failed) and is owed */
-	char assoc_users_sha256[65]; /* of the sorted, lower-cased user list; "" never */
+	char assoc_users_sha256[65]; /* of the sorted, lower-cased user list (and,
+				      * to ssrp's service, of the device's report:
+				      * agent_assoc_hash); "" never */
 	int64_t assoc_at;
 	char assoc_mode[16];
 	char rotation_used[SSRP_PROTECTOR_ID_LEN + 1]; /* "" when no rotation is under way */
