@@ -642,14 +642,59 @@ static void test_drs_upload_and_key_reads(void **st)
 	free(other);
 }
 
+/* Uploads keys cafecafe-...-000000000000 up to n - 1 for device CAP_DEVICE
+ * with the curl command, one native process: the same requests
+ * drs_upload() makes. */
+static void drs_upload_with_curl_command(int n)
+{
+	char id[37], cert[700], key[700], conf[300];
+	device_id(id, CAP_DEVICE);
+	device_files(&S, CAP_DEVICE, cert, key);
+	snprintf(conf, sizeof conf, "%s/drs-upload.curlrc", work);
+	FILE *f = fopen(conf, "w");
+	assert_non_null(f);
+	for (int k = 0; k < n; k++) {
+		if (k)
+			fprintf(f, "next\n");
+		for (const struct curl_slist *e = S.connect_to; e; e = e->next)
+			fprintf(f, "connect-to = \"%s\"\n", e->data);
+		fprintf(f, "cacert = \"%s\"\ncert = \"%s\"\nkey = \"%s\"\n", S.ca, cert, key);
+		fprintf(f, "header = \"Content-Type: application/x-www-form-urlencoded\"\n");
+		fprintf(f, "data = \"{\\\"key\\\":\\\"%s\\\",\\\"kid\\\":"
+			   "\\\"cafecafe-0000-4000-8000-%012d\\\",\\\"vol\\\":\\\"OSV\\\"}\"\n",
+			RECOVERY_PASSWORD, k);
+		fprintf(f, "output = \"/dev/null\"\nwrite-out = \"%%{http_code}\\n\"\n");
+		fprintf(f, "url = \"https://enterpriseregistration.windows.net/manage/contoso.example/"
+			   "device/%s?api-version=1.0\"\n",
+			id);
+	}
+	fclose(f);
+	char cmd[400], line[64];
+	snprintf(cmd, sizeof cmd, "curl -sS --config '%s'", conf);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	int ok = 0;
+	while (fgets(line, sizeof line, p))
+		ok += !strcmp(line, "200\n");
+	assert_int_equal(pclose(p), 0);
+	unlink(conf);
+	assert_int_equal(ok, n);
+}
+
 /* Entra keeps at most 200 recovery keys a device; the 201st is refused,
  * replacing an existing one is not. A path naming another tenant is
- * refused too. */
+ * refused too. Under memcheck the first 199 keys go up through the curl
+ * command (a process memcheck does not follow), 199 TLS handshakes less in
+ * this one; the server counts them as any others, and the 200th, the
+ * refused 201st and the replacement go through libcurl here as before. */
 static void test_drs_limits(void **st)
 {
 	(void)st;
 	char kid[40];
-	for (int k = 0; k < 200; k++) {
+	int first = getenv("SSRP_UNDER_VALGRIND") ? 199 : 0;
+	if (first)
+		drs_upload_with_curl_command(first);
+	for (int k = first; k < 200; k++) {
 		snprintf(kid, sizeof kid, "cafecafe-0000-4000-8000-%012d", k);
 		resp r = drs_upload(CAP_DEVICE, CAP_DEVICE, kid);
 		EXPECT_STATUS(r, 200);
