@@ -600,15 +600,16 @@ static const ssrp_fve_vmk *vmk_by_guid(const ssrp_fve_metadata *md, const uint8_
 	return NULL;
 }
 
-/* Whether old's protector entries include guid. */
-static int has_vmk_datum(const parser *ps, size_t end, const uint8_t *guid)
+/* How many of old's protector entries carry guid. */
+static int vmk_datums(const parser *ps, size_t end, const uint8_t *guid)
 {
 	size_t pos = ENTRIES_AT;
 	datum d;
+	int n = 0;
 	while (next_datum(ps, &pos, end, &d, "entries") == 1)
 		if (d.entry_type == ET_VMK && d.size >= 0x24 && !memcmp(d.p + 8, guid, 16))
-			return 1;
-	return 0;
+			n++;
+	return n;
 }
 
 int ssrp_fve_metadata_rewrite(uint8_t *out, size_t cap, size_t *out_len, const uint8_t *old,
@@ -621,11 +622,22 @@ int ssrp_fve_metadata_rewrite(uint8_t *out, size_t cap, size_t *out_len, const u
 	size_t end = BLOCK_HEADER + (size_t)rd32(old + BLOCK_HEADER);
 	if (end < ENTRIES_AT || end > old_len)
 		return ssrp_error_set(SSRP_E_FORMAT, "metadata: the block to rewrite has no dataset");
-	writer w = {out, cap, 0, 0};
-	put(&w, old, ENTRIES_AT);
 	size_t pos = ENTRIES_AT;
 	datum d;
 	int rc;
+	/* Entries are told apart by their protector id: two sharing one
+	 * cannot be kept or dropped one by one. */
+	while ((rc = next_datum(&ps, &pos, end, &d, "entries")) == 1)
+		if (d.entry_type == ET_VMK && d.size >= 0x24 && vmk_datums(&ps, end, d.p + 8) > 1)
+			return ssrp_error_set(SSRP_E_FORMAT,
+					      "metadata: two protector entries share one id (at 0x%zx), "
+					      "so a change cannot tell them apart",
+					      d.at);
+	if (rc < 0)
+		return rc;
+	writer w = {out, cap, 0, 0};
+	put(&w, old, ENTRIES_AT);
+	pos = ENTRIES_AT;
 	while ((rc = next_datum(&ps, &pos, end, &d, "entries")) == 1) {
 		const ssrp_fve_vmk *k = d.entry_type == ET_VMK && d.size >= 0x24
 						? vmk_by_guid(md, d.p + 8)
@@ -637,7 +649,7 @@ int ssrp_fve_metadata_rewrite(uint8_t *out, size_t cap, size_t *out_len, const u
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < md->n_vmks; i++)
-		if (md->vmks[i].changed || !has_vmk_datum(&ps, end, md->vmks[i].guid))
+		if (md->vmks[i].changed || !vmk_datums(&ps, end, md->vmks[i].guid))
 			put_vmk(&w, &md->vmks[i]);
 	size_t entries_end = w.pos;
 	size_t content = (w.pos + 15) & ~(size_t)15;

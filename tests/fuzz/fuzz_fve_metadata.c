@@ -64,8 +64,8 @@ static void normalize(ssrp_fve_metadata *m)
 
 /* The block edited in place as a Windows-made one is: without its first
  * protector, the others kept byte for byte or (every other one) encoded
- * from the model. The result must parse, sealed, with no more protectors
- * than the model keeps. */
+ * from the model. The result must parse, sealed, with exactly the
+ * protectors the model keeps. */
 static void rewrite_without_first(const uint8_t *in, size_t len)
 {
 	if (!model.n_vmks)
@@ -77,12 +77,12 @@ static void rewrite_without_first(const uint8_t *in, size_t len)
 	size_t n = 0;
 	int rc = ssrp_fve_metadata_rewrite(encoded, sizeof encoded - SSRP_FVE_VALIDATION_LEN, &n, in,
 					   len, &model);
-	if (rc == SSRP_E_BUFSIZE)
-		return;
+	if (rc == SSRP_E_BUFSIZE || (rc == SSRP_E_FORMAT && ssrp_error_last()[0]))
+		return; /* full, or two protectors share an id */
 	if (rc != SSRP_OK)
-		abort(); /* it parsed, so it rewrites */
+		abort();
 	if (ssrp_fve_metadata_seal(encoded, sizeof encoded, &n, vmk, nonce) != SSRP_OK ||
-	    ssrp_fve_metadata_parse(&again, encoded, n) != SSRP_OK || again.n_vmks > model.n_vmks)
+	    ssrp_fve_metadata_parse(&again, encoded, n) != SSRP_OK || again.n_vmks != model.n_vmks)
 		abort();
 }
 
