@@ -15,6 +15,20 @@
 #include "hal/secmem.h"
 #include "ssrp/sys/volume.h"
 
+/* AddressSanitizer's mlock interceptor does nothing and answers success, so
+ * under ASan a lock cannot be seen in smaps (the plain and valgrind runs
+ * check it). */
+#if defined(__SANITIZE_ADDRESS__)
+#define LOCK_VISIBLE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LOCK_VISIBLE 0
+#endif
+#endif
+#ifndef LOCK_VISIBLE
+#define LOCK_VISIBLE 1
+#endif
+
 /* The VmFlags line of the mapping holding p, in flags; 0 when no mapping
  * holds p. */
 static int mapping_flags(const void *p, char *flags, size_t cap)
@@ -64,7 +78,7 @@ static void block_is_private_and_goes_away(void **state)
 	assert_true(has_flag(flags, "dd")); /* MADV_DONTDUMP */
 	if (geteuid() == 0)                 /* root may lock without a limit */
 		assert_true(ssrp_secmem_locked(p));
-	if (ssrp_secmem_locked(p))
+	if (ssrp_secmem_locked(p) && LOCK_VISIBLE)
 		assert_true(has_flag(flags, "lo"));
 	ssrp_secmem_free(p, 100);
 	assert_false(mapping_flags(p, flags, sizeof flags)); /* unmapped */
@@ -108,7 +122,7 @@ static void volume_state_is_key_memory(void **state)
 	char flags[512];
 	assert_true(mapping_flags(seen_ctx, flags, sizeof flags));
 	assert_true(has_flag(flags, "dd"));
-	if (geteuid() == 0)
+	if (geteuid() == 0 && LOCK_VISIBLE)
 		assert_true(has_flag(flags, "lo"));
 	ssrp_volume_close(v);
 	assert_false(mapping_flags(seen_ctx, flags, sizeof flags));
