@@ -7,7 +7,8 @@ ssrp_test(unit_cloud_faults SOURCES unit/test_cloud_faults.c LABELS unit LIBS ss
 # libcurl against a server started with `ssrp sim cloud start`. Its memcheck
 # run sends the first 199 of the 200 keys of the key-limit case with the curl
 # command (a native process); every other request, the 200th key, the
-# refused 201st and the replacement go through libcurl under memcheck.
+# refused 201st and the replacement go through libcurl under memcheck; in
+# the 16-thread case each thread uploads two keys rather than eight.
 ssrp_test(integration_cloud_client SOURCES integration/test_cloud_client.c integration/sim_helpers.c
           LABELS integration LIBS PkgConfig::CURL PkgConfig::CJSON PkgConfig::CRYPTO
                                   Threads::Threads)

@@ -1071,6 +1071,7 @@ static int count_owners(const cJSON *state, int device)
 
 typedef struct worker_arg {
 	int index;
+	int keys; /* keys to upload */
 	char *admin_token;
 	int owner_204, shared_204, shared_400, keys_200;
 } worker_arg;
@@ -1089,7 +1090,7 @@ static void *worker(void *p)
 	w->shared_204 += r.cc == CURLE_OK && r.status == 204;
 	w->shared_400 += r.cc == CURLE_OK && r.status == 400;
 	resp_free(&r);
-	for (int k = 0; k < KEYS_PER_THREAD; k++) {
+	for (int k = 0; k < w->keys; k++) {
 		char kid[40];
 		snprintf(kid, sizeof kid, "c0c0c0c0-%04d-4000-8000-%012d", w->index, k);
 		r = drs_upload(w->index, w->index, kid);
@@ -1102,6 +1103,9 @@ static void *worker(void *p)
 static void test_concurrency(void **st)
 {
 	(void)st;
+	/* Under memcheck, which runs one thread at a time, each thread uploads
+	 * two keys rather than eight: the same requests, every count as exact. */
+	int keys = getenv("SSRP_UNDER_VALGRIND") ? 2 : KEYS_PER_THREAD;
 	cJSON *before = fetch_state(&S);
 	char *adm = user_token(0);
 	pthread_t t[N_THREADS];
@@ -1109,6 +1113,7 @@ static void test_concurrency(void **st)
 	for (int i = 0; i < N_THREADS; i++) {
 		memset(&w[i], 0, sizeof w[i]);
 		w[i].index = i;
+		w[i].keys = keys;
 		w[i].admin_token = adm;
 		assert_int_equal(pthread_create(&t[i], NULL, worker, &w[i]), 0);
 	}
@@ -1124,12 +1129,12 @@ static void test_concurrency(void **st)
 	assert_int_equal(owner_204, N_THREADS * 3);
 	assert_int_equal(shared_204, 1);
 	assert_int_equal(shared_400, N_THREADS - 1);
-	assert_int_equal(keys_200, N_THREADS * KEYS_PER_THREAD);
+	assert_int_equal(keys_200, N_THREADS * keys);
 	cJSON *after = fetch_state(&S);
 	for (int i = 0; i < N_THREADS; i++) {
 		char dev[37];
 		device_id(dev, i);
-		assert_int_equal(count_keys(after, dev) - count_keys(before, dev), KEYS_PER_THREAD);
+		assert_int_equal(count_keys(after, dev) - count_keys(before, dev), keys);
 		assert_int_equal(count_owners(after, i) - count_owners(before, i),
 				 3 + (i == 15 ? 1 : 0));
 	}
