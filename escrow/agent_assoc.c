@@ -46,7 +46,7 @@ int agent_step_association(agent_ctx *c)
 	if (!c->opt->force_association && !agent_assoc_due(c))
 		return SSRP_OK;
 	ssrp_assoc_client_options ao;
-	memset(&ao, 0, sizeof ao);
+	agent_retry_options(c, &ao);
 	ssrp_assoc_client_result res;
 	memset(&res, 0, sizeof res);
 	const char *name = c->id.display_name[0] ? c->id.display_name : NULL;

@@ -39,7 +39,7 @@ int agent_list_keys(agent_ctx *c, int fresh)
 		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	} else {
 		ssrp_retry_options ro;
-		memset(&ro, 0, sizeof ro);
+		agent_retry_options(c, &ro);
 		ssrp_drs_result res;
 		memset(&res, 0, sizeof res);
 		rc = ssrp_drs_list_keys(c->cfg, &c->id, &ro, c->drs_keys, &res);

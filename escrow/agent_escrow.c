@@ -12,6 +12,7 @@
 int agent_fatal(int rc)
 {
 	return rc == SSRP_E_LOCKED || rc == SSRP_E_TPM_PCR_MISMATCH || rc == SSRP_E_TPM_ABSENT ||
+	       rc == SSRP_E_CANCELLED ||
 	       rc == SSRP_E_TPM_LOCKOUT;
 }
 
@@ -25,7 +26,7 @@ int agent_escrow_one(agent_ctx *c, const char *id)
 	if (rc)
 		return rc;
 	ssrp_retry_options ro;
-	memset(&ro, 0, sizeof ro);
+	agent_retry_options(c, &ro);
 	ssrp_drs_result res;
 	memset(&res, 0, sizeof res);
 	rc = ssrp_drs_upload(c->cfg, &c->id, id, (const char *)pw.data, c->cfg->agent.volume_type,

@@ -80,7 +80,7 @@ static size_t delete_old(agent_ctx *c)
 	while (done < n) {
 		size_t chunk = n - done < SSRP_DRS_MAX_DELETE ? n - done : SSRP_DRS_MAX_DELETE;
 		ssrp_retry_options ro;
-		memset(&ro, 0, sizeof ro);
+		agent_retry_options(c, &ro);
 		ssrp_drs_result res;
 		memset(&res, 0, sizeof res);
 		size_t removed = 0;

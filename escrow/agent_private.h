@@ -140,6 +140,10 @@ int agent_fatal(int rc);
 /* Upload protector id's password; on a 2xx record it (journal saved, and
  * confirmed for this run). SSRP_OK when escrowed; otherwise an error (the
  * run goes on unless agent_fatal). */
+/* The run's network calls: the caller's cancel, and a deadline no later
+ * than the run's time limit (agent_run.c). */
+void agent_retry_options(const agent_ctx *c, ssrp_retry_options *ro);
+
 int agent_escrow_one(agent_ctx *c, const char *id);
 int agent_step_escrow(agent_ctx *c);
 

@@ -163,6 +163,19 @@ static int volume_needs_work(agent_ctx *c)
 	return 0;
 }
 
+void agent_retry_options(const agent_ctx *c, ssrp_retry_options *ro)
+{
+	memset(ro, 0, sizeof *ro);
+	ro->cancel = c->opt->cancel;
+	ro->cancel_ctx = c->opt->cancel_ctx;
+	if (c->opt->timeout_ms) {
+		uint64_t used = ssrp_monotonic_ms() - c->started_ms;
+		uint64_t left = used < c->opt->timeout_ms ? c->opt->timeout_ms - used : 1;
+		ro->deadline_ms = left < SSRP_RETRY_DEFAULT_DEADLINE_MS ? (unsigned)left
+									: SSRP_RETRY_DEFAULT_DEADLINE_MS;
+	}
+}
+
 /* SSRP_E_CANCELLED when the caller asked to stop or the time is up. */
 static int should_stop(agent_ctx *c)
 {

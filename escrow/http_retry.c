@@ -21,7 +21,7 @@ void ssrp_retry_begin(ssrp_retry *r, const ssrp_retry_options *opt)
 	if (!o->max_attempts)
 		o->max_attempts = 10;
 	if (!o->deadline_ms)
-		o->deadline_ms = 120000;
+		o->deadline_ms = SSRP_RETRY_DEFAULT_DEADLINE_MS;
 	if (!o->backoff_base_ms)
 		o->backoff_base_ms = 500;
 	if (!o->backoff_cap_ms)

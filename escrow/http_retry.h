@@ -24,10 +24,12 @@
 #include "hal/http.h"
 
 #define SSRP_RETRY_AFTER_CAP_MS 60000u
+#define SSRP_RETRY_DEFAULT_DEADLINE_MS 120000u
 
 typedef struct ssrp_retry_options {
 	unsigned max_attempts;       /* 0: 10 */
-	unsigned deadline_ms;        /* all attempts and waits of one call; 0: 120 s */
+	unsigned deadline_ms;        /* all attempts and waits of one call; 0: 120 s
+				      * (SSRP_RETRY_DEFAULT_DEADLINE_MS) */
 	unsigned backoff_base_ms;    /* 0: 500 ms */
 	unsigned backoff_cap_ms;     /* 0: 30 s */
 	long timeout_ms;             /* one exchange; 0: 60 s */

@@ -120,9 +120,11 @@ typedef struct ssrp_agent_options {
 	ssrp_platform *platform;
 	/* Stopping a run: before each step the agent asks cancel(cancel_ctx)
 	 * (nonzero: stop) and looks at the clock (timeout_ms after the call
-	 * started; 0: no limit). A step under way finishes (its network calls
-	 * have their own time limits), the journal keeps what was done, and
-	 * the run fails with SSRP_E_CANCELLED; the next run goes on from there. */
+	 * started; 0: no limit). Its network calls ask cancel too, before each
+	 * send and while waiting to retry, and end by the time limit; a volume
+	 * or TPM operation under way finishes. The journal keeps what was done,
+	 * and the run fails with SSRP_E_CANCELLED; the next run goes on from
+	 * there. */
 	int (*cancel)(void *cancel_ctx);
 	void *cancel_ctx;
 	unsigned long timeout_ms;

@@ -1046,7 +1046,8 @@ int cloud_devicecode_add(cloud_state *s, const cloud_device_code *dc, uint64_t n
 	for (size_t i = 0; i < s->n_codes; i++)
 		if (s->codes[i].expires > now)
 			s->codes[kept++] = s->codes[i];
-	ssrp_memzero(s->codes + kept, (s->n_codes - kept) * sizeof *s->codes);
+	if (s->codes) /* none yet: no pointer arithmetic on NULL */
+		ssrp_memzero(s->codes + kept, (s->n_codes - kept) * sizeof *s->codes);
 	s->n_codes = kept;
 	if (s->n_codes == CLOUD_MAX_DEVICE_CODES)
 		return ssrp_error_set(SSRP_E_REFUSED, "%d device codes are already pending",
