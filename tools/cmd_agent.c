@@ -31,7 +31,8 @@ enum {
 
 static const char usage[] =
 	"usage: ssrp agent run [--config FILE] [--volume SPEC] [--tpm SPEC] [--journal FILE]\n"
-	"                      [--force-association] [--verify] [--json] [--quiet]\n"
+	"                      [--force-association] [--verify] [--timeout SECONDS] [--json]\n"
+	"                      [--quiet]\n"
 	"       ssrp agent status [--config FILE] [--volume SPEC] [--journal FILE] [--json]\n"
 	"\n"
 	"run: make this device compliant: a TPM protector, a recovery password escrowed to\n"
@@ -41,7 +42,8 @@ static const char usage[] =
 	"Every agent.verify_interval_s (a day) and after every escrow or rotation, the\n"
 	"service's key list is read: a recovery password missing there is escrowed again\n"
 	"and keys of ones gone from the volume are deleted after agent.key_retention_days;\n"
-	"--verify reads it now.\n"
+	"--verify reads it now. --timeout stops the run after that many seconds: its\n"
+	"network calls end by then, what was done is kept, and the next run goes on.\n"
 	"status: where the device stands, from the journal and the volume alone.\n"
 	"\n"
 	"The configuration comes from --config (default /etc/ssrp/config.json; its \"device\"\n"
@@ -56,7 +58,7 @@ static const char usage[] =
 	"ready, 2 usage, 1 any other failure.\n";
 
 typedef struct agent_args {
-	const char *config, *volume, *tpm, *journal;
+	const char *config, *volume, *tpm, *journal, *timeout;
 	int force, verify, json, quiet, help;
 	const char *positional;
 } agent_args;
@@ -218,6 +220,7 @@ int ssrp_cmd_agent(int argc, char **argv)
 		{"--journal", CLI_VALUE, offsetof(agent_args, journal), NULL},
 		{"--force-association", CLI_FLAG, offsetof(agent_args, force), NULL},
 		{"--verify", CLI_FLAG, offsetof(agent_args, verify), NULL},
+		{"--timeout", CLI_VALUE, offsetof(agent_args, timeout), NULL},
 		{"--json", CLI_FLAG, offsetof(agent_args, json), NULL},
 		{"--quiet", CLI_FLAG, offsetof(agent_args, quiet), NULL},
 		{"--help", CLI_FLAG, offsetof(agent_args, help), NULL},
@@ -257,6 +260,14 @@ int ssrp_cmd_agent(int argc, char **argv)
 	o.journal_path = a.journal;
 	o.force_association = a.force;
 	o.verify = a.verify;
+	if (a.timeout) {
+		uint64_t seconds;
+		if (status)
+			return cli_usage_error("agent status makes no network call: drop --timeout");
+		if (cli_parse_uint(&seconds, a.timeout, 1, 86400))
+			return cli_usage_error("--timeout takes whole seconds, 1 to 86400");
+		o.timeout_ms = (unsigned long)(seconds * 1000);
+	}
 	int quiet = a.quiet || status;
 	o.progress = quiet && !write_hook ? NULL : on_progress;
 	o.progress_ctx = &quiet;

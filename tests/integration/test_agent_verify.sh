@@ -14,7 +14,8 @@
 #     150 keys; the 200-key limit refused by the simulator and reported;
 #   - agent.rotate_after_days: not before, and rotated (add, escrow,
 #     verify, delete) once the escrow is that old;
-#   - faults (429 with Retry-After, 503, connection resets) on the key list
+#   - faults (429 with Retry-After, 503, connection resets) on the key list;
+#     --timeout ends a run whose key list answers 429 with a long Retry-After
 #     and the deletion: no key lost, and no retry earlier than Retry-After
 #     (the simulator's request log).
 # usage: test_agent_verify.sh SSRP_BINARY
@@ -162,6 +163,22 @@ contains "key list unreadable: says so" "$(L).err" "the escrow could not be veri
 faults ""
 expect "key list readable again: the next run escrows it" 0 "$(agent fy "$work/day.json" "$V")"
 expect "key list readable again: Entra ID holds the key" "$(kid "$rp")" "$(cloud_keys "$dev")"
+
+# ---- --timeout: the run's network calls end by its time limit -----------------
+# Every key-list read answers 429 with a Retry-After of 8 s: without the time
+# limit reaching the retry engine the run would wait it out.
+faults "GET drs/manage/*:429:8@1+"
+t0=$(date +%s)
+ft_rc=$(agent ft "$work/day.json" "$V" --verify --timeout 2)
+took=$(($(date +%s) - t0))
+faults ""
+case $ft_rc in 0) fail "timeout: the run claimed the key list was read" ;;
+*) pass "timeout: the run did not claim a verification (exit $ft_rc)" ;; esac
+if [ "$took" -le 5 ]; then pass "timeout: it ended after $took s, within its 2 s limit"
+else fail "timeout: it ended after $took s, not by its 2 s limit"; fi
+expect "timeout: --timeout 0 is refused" 2 "$(agent f0 "$work/day.json" "$V" --timeout 0)"
+sleep $((9 - took)) # the Retry-After was for this device: the next request waits it out
+expect "after the timeout: the next run is compliant" 0 "$(agent fw "$work/day.json" "$V" --verify)"
 
 # ---- hygiene ------------------------------------------------------------------
 config "$work/ret0.json" '{"key_retention_days":0}'
