@@ -18,6 +18,14 @@
 #define O_CLOEXEC _O_NOINHERIT
 #endif
 
+/* No symbolic links that an unprivileged caller could plant (as O_NOFOLLOW
+ * above), and no block devices as files: lstat is stat, S_ISBLK never. */
+#include <sys/stat.h>
+#define lstat stat
+#ifndef S_ISBLK
+#define S_ISBLK(m) 0
+#endif
+
 static inline int ssrp_compat_setenv(const char *name, const char *value, int overwrite)
 {
 	if (!overwrite && getenv(name))

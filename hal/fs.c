@@ -155,6 +155,15 @@ int ssrp_fs_exists(const char *path)
 	return !(stat(path, &st) != 0 && errno == ENOENT);
 }
 
+int ssrp_fs_move_noreplace(const char *from, const char *to)
+{
+	if (link(from, to))
+		return ssrp_error_set(errno == EEXIST ? SSRP_E_REFUSED : SSRP_E_IO,
+				      "cannot put the file at %s: %s", to, strerror(errno));
+	unlink(from);
+	return SSRP_OK;
+}
+
 int ssrp_fs_dirname(const char *path, char *dir, size_t cap)
 {
 	snprintf(dir, cap, "%s", path);

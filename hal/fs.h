@@ -18,6 +18,12 @@ int ssrp_fs_mkdirs(const char *dir, mode_t mode);
  * caller's next step on it says what is wrong). */
 int ssrp_fs_exists(const char *path);
 
+/* Give the file at from the name to, never replacing what is at to (even
+ * one that appeared a moment ago): SSRP_OK (from is gone), SSRP_E_REFUSED
+ * with a sentence when to exists, SSRP_E_IO otherwise (from stays). POSIX:
+ * link then unlink; Windows: MoveFileExW without MOVEFILE_REPLACE_EXISTING. */
+int ssrp_fs_move_noreplace(const char *from, const char *to);
+
 /* The directory part of path into dir (either separator on Windows): 1, or
  * 0 when path has none (or only the root). */
 int ssrp_fs_dirname(const char *path, char *dir, size_t cap);

@@ -177,6 +177,21 @@ int ssrp_fs_exists(const char *path)
 		 (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND));
 }
 
+int ssrp_fs_move_noreplace(const char *from, const char *to)
+{
+	wchar_t *wfrom = ssrp_win32_widen(from), *wto = ssrp_win32_widen(to);
+	BOOL ok = wfrom && wto && MoveFileExW(wfrom, wto, MOVEFILE_WRITE_THROUGH);
+	DWORD e = GetLastError();
+	ssrp_free(wfrom);
+	ssrp_free(wto);
+	if (ok)
+		return SSRP_OK;
+	if (e == ERROR_ALREADY_EXISTS || e == ERROR_FILE_EXISTS)
+		return ssrp_error_set(SSRP_E_REFUSED, "cannot put the file at %s: it exists", to);
+	return ssrp_error_set(SSRP_E_IO, "cannot put the file at %s (Windows error %lu)", to,
+			      (unsigned long)e);
+}
+
 int ssrp_fs_dirname(const char *path, char *dir, size_t cap)
 {
 	snprintf(dir, cap, "%s", path);

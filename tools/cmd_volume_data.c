@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hal/fs.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
 #include "tools/cmd_volume_data.h"
@@ -85,8 +86,8 @@ static int out_open(out_file *o, const char *path, int force)
 	return SSRP_OK;
 }
 
-/* Make the output durable and, for a new file, put it under path: link()
- * never replaces a file that appeared meanwhile; force renames over it. */
+/* Make the output durable and, for a new file, put it under path without
+ * replacing a file that appeared meanwhile; force renames over it. */
 static int out_finish(out_file *o, const char *path, int force, int rc)
 {
 	if (o->to_stdout)
@@ -99,13 +100,9 @@ static int out_finish(out_file *o, const char *path, int force, int rc)
 	if (!rc && force && rename(o->tmp, path))
 		rc = ssrp_error_set(SSRP_E_IO, "cannot put the output at %s: %s", path,
 				    strerror(errno));
-	if (!rc && !force && link(o->tmp, path))
-		rc = ssrp_error_set(errno == EEXIST ? SSRP_E_REFUSED : SSRP_E_IO,
-				    "cannot put the output at %s: %s%s", path, strerror(errno),
-				    errno == EEXIST ? " (decrypt never overwrites a file unless "
-						      "--force is given)"
-						    : "");
-	if (rc || !force)
+	if (!rc && !force && (rc = ssrp_fs_move_noreplace(o->tmp, path)) == SSRP_E_REFUSED)
+		ssrp_error_prefix(rc, "decrypt never overwrites a file unless --force is given");
+	if (rc)
 		unlink(o->tmp); /* ours: never leave half a volume behind */
 	return rc;
 }
