@@ -72,7 +72,8 @@ cleanup() {
 	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
 	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
 	"$(dirname "$wine")/wineserver" -k >/dev/null 2>&1
-	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work"; else rm -rf "$work"; fi
+	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work ${dir:-}"
+	else rm -rf "$work" ${dir:+"$dir"}; fi
 }
 trap cleanup EXIT
 "$ssrp_sim" swtpm start --dir "$work/tpm" >"$work/swtpm.out" 2>&1 ||
@@ -116,7 +117,8 @@ else
 fi
 
 # --- the agent
-dir="$out/agent"
+# No directory above the journal may be writable by others (private_dir.sh).
+dir=$(sh "$src/tests/mingw/private_dir.sh" "$out") || die "no private directory for the agent's files"
 rm -rf "$dir" && mkdir -p "$dir" && chmod 755 "$dir"
 pfx="${SSRP_SIM_DEVICE_CERT%.pem}.pfx"
 [ -s "$pfx" ] || die "the simulator wrote no device PFX ($pfx)"

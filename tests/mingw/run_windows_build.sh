@@ -196,17 +196,10 @@ fi
 # SetNamedSecurityInfoW turns a DACL into mode bits. So Everyone's write
 # (chmod o+w) and another owner (chown) are what can be shown here; an ACE
 # for BUILTIN\Users is checked only if this Wine keeps it (see below).
-acl="$out/acl"
-rm -rf "$acl" && mkdir -p "$acl" && chmod 755 "$acl"
+# No directory above these files may be writable by others (private_dir.sh).
+acl=$(sh "$src/tests/mingw/private_dir.sh" "$out") || die "no private directory for the ACL checks"
+cleanup() { "$(dirname "$wine")/wineserver" -k >/dev/null 2>&1; rm -rf "$acl"; }
 wacl="Z:$acl"
-d=$acl
-while [ "$d" != / ]; do
-	# Wine shows a sticky world-writable directory (/tmp) as one Everyone may
-	# empty, which the check rightly refuses: the tree must not be below one.
-	[ -n "$(find "$d" -maxdepth 0 -perm -o+w)" ] &&
-		die "$d is writable by others; build the tree elsewhere for the ACL checks"
-	d=$(dirname "$d")
-done
 probe_out() { (cd "$build" && "$wine" ./hal_probe.exe "$@") 2>/dev/null </dev/null | tr -d '\r'; }
 got_out=$(probe_out mkdir "$wacl/ProgramData/ssrp")
 sddl=$(probe_out acl "$wacl/ProgramData/ssrp")
