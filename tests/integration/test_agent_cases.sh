@@ -5,58 +5,17 @@
 # association through an Automation webhook whose job runs `ssrp assoc
 # handle` (alice becomes an owner); and no secret in any output.
 set -u
-ssrp=$1
-ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
-ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
-work=$(mktemp -d)
-cleanup() {
-	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
-	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
-failures=0
-mkdir -p "$work/log"
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-run() { # run NAME CMD...: exit status; output in $work/log/NAME.{out,err}
-	name=$1
-	shift
-	"$@" >"$work/log/$name.out" 2>"$work/log/$name.err" </dev/null
-	rc=$?
-	echo "$work/log/$name" >"$work/last"
-	echo $rc
-}
-L() { cat "$work/last"; }
-expect() { # expect NAME WANT GOT
-	if [ "$3" = "$2" ]; then pass "$1"; else
-		fail "$1: got '$3', expected '$2'"
-		sed 's/^/  | /' "$(L).out" "$(L).err" 2>/dev/null | head -20
-	fi
-}
-contains() { # contains NAME FILE TEXT
-	if grep -qF -- "$3" "$2"; then pass "$1"; else
-		fail "$1: '$3' not in $2"; sed 's/^/  | /' "$2" | head -12; fi
-}
+. "$(dirname "$0")/agent_lib.sh"
+agent_lib_init agent-cases "$1"
 
 cat >"$work/job.sh" <<EOS
 #!/bin/sh
 exec "$ssrp" assoc handle --config "$work/cloud/config.json" --json
 EOS
 chmod 700 "$work/job.sh"
-tpm_spec=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
-	{ echo "cannot start swtpm:"; cat "$work/tpm.err"; exit 1; }
-env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" --job-command "$work/job.sh" 2>"$work/cloud.err") ||
-	{ echo "cannot start the simulated cloud:"; cat "$work/cloud.err"; exit 1; }
-. "$env_file"
+start_swtpm
+start_cloud --job-command "$work/job.sh"
 cfg=$SSRP_SIM_CONFIG
-ct=""
-for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
-(umask 077 && printf 'Authorization: Bearer %s\n' "$(cat "$SSRP_SIM_ADMIN_TOKEN_FILE")" >"$work/adm")
-state() {
-	curl -sS $ct --cacert "$SSRP_SIM_CA" -H @"$work/adm" -o "$work/state.json" \
-		"https://graph.microsoft.com/admin/state"
-}
 jq 'del(.device)' "$cfg" >"$work/nodevice.json"
 jq '.agent = {"association":"off"}' "$cfg" >"$work/noassoc.json"
 jq '.agent = {"association":"webhook"}' "$cfg" >"$work/webhook.json"

@@ -18,75 +18,17 @@
 # usage: test_agent_journal.sh SSRP_BINARY (runs as root for the chown cases;
 # as another user those are skipped).
 set -u
-ssrp=$1
-ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
-ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
-command -v jq >/dev/null 2>&1 || { echo "jq is needed"; exit 77; }
-command -v swtpm >/dev/null 2>&1 || { echo "swtpm is needed"; exit 77; }
+. "$(dirname "$0")/agent_lib.sh"
+agent_lib_init agent-journal "$1"
 command -v flock >/dev/null 2>&1 || { echo "flock is needed"; exit 77; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-agent-journal.XXXXXX")
-cleanup() {
-	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
-	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
-	[ -n "${holder:-}" ] && kill "$holder" 2>/dev/null
-	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-failures=0
-mkdir -p "$work/log"
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-run() { # run NAME CMD...: exit status; output in $work/log/NAME.{out,err}
-	name=$1
-	shift
-	"$@" >"$work/log/$name.out" 2>"$work/log/$name.err" </dev/null
-	rc=$?
-	echo "$work/log/$name" >"$work/last"
-	echo $rc
-}
-L() { cat "$work/last"; }
-expect() { # expect NAME WANT GOT
-	if [ "$3" = "$2" ]; then pass "$1"; else
-		fail "$1: got '$3', expected '$2'"
-		sed 's/^/  | /' "$(L).out" "$(L).err" 2>/dev/null | head -20
-	fi
-}
-contains() { # contains NAME FILE TEXT
-	if grep -qF -- "$3" "$2"; then pass "$1"; else
-		fail "$1: '$3' not in $2"; sed 's/^/  | /' "$2" | head -12; fi
-}
+test_cleanup() { [ -n "${holder:-}" ] && kill "$holder" 2>/dev/null; }
 
-tpm_spec=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
-	{ echo "cannot start swtpm:"; cat "$work/tpm.err"; exit 1; }
-env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" 2>"$work/cloud.err") ||
-	{ echo "cannot start the simulated cloud:"; cat "$work/cloud.err"; exit 1; }
-. "$env_file"
-ct=""
-for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
-(umask 077 && printf 'Authorization: Bearer %s\n' "$(cat "$SSRP_SIM_ADMIN_TOKEN_FILE")" >"$work/adm")
+start_swtpm
+start_cloud
 cfg=$work/config.json
 jq '.agent = {"association":"off"}' "$SSRP_SIM_CONFIG" >"$cfg"
-faults() { # faults SPEC: the simulator's fault script ("" clears it)
-	st=$(curl -sS $ct --cacert "$SSRP_SIM_CA" -H @"$work/adm" -o /dev/null -w '%{http_code}' \
-		-X POST --data-binary "$1" "https://graph.microsoft.com/admin/faults")
-	[ "$st" = 200 ] || [ "$st" = 204 ] || fail "POST /admin/faults answered $st"
-}
 in_cloud() { # in_cloud ID: the device id Entra ID has the key under, or ""
-	curl -sS $ct --cacert "$SSRP_SIM_CA" -H @"$work/adm" -o "$work/state.json" \
-		"https://graph.microsoft.com/admin/state"
-	k=$(echo "$1" | tr -d '{}' | tr 'A-Z' 'a-z')
-	jq -r --arg k "$k" '.recoveryKeys[] | select(.id==$k) | .deviceId' "$work/state.json"
-	rm -f "$work/state.json"
-}
-vstatus() { # vstatus IMG FIELD-FILTER: from `ssrp volume status --json` of a copy
-	cp "$1" "$work/peek.img"
-	"$ssrp" volume status --volume "bitlk:$work/peek.img?rw" --json 2>/dev/null | jq -r "$2"
-}
-rp_ids() { vstatus "$1" '.protectors[] | select(.type=="recovery password") | .id'; }
-fresh() { # fresh NAME: a new volume $work/NAME.img, its journal directory $work/NAME (0700)
-	"$ssrp_sim" volume create --volume "sim:$work/$1.img" --size 4M >/dev/null 2>&1 ||
-		fail "volume create $1"
-	mkdir -m 700 "$work/$1"
+	admin GET /admin/state | jq -r --arg k "$(kid "$1")" '.recoveryKeys[] | select(.id==$k) | .deviceId'
 }
 agent() { # agent NAME IMG JOURNAL [more]: `agent run --json`
 	n=$1 img=$2 j=$3

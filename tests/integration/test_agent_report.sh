@@ -14,77 +14,22 @@
 #     naming the member.
 # usage: test_agent_report.sh SSRP_BINARY
 set -u
-ssrp=$1
-ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
-ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
-command -v jq >/dev/null 2>&1 || { echo "jq is needed"; exit 77; }
-command -v swtpm >/dev/null 2>&1 || { echo "swtpm is needed"; exit 77; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-agent-report.XXXXXX")
-serve_pid=""
-stop_serve() {
-	[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
-	serve_pid=""
-}
-cleanup() {
-	stop_serve
-	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
-	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
-	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-failures=0
-mkdir -p "$work/log"
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-run() { # run NAME CMD...: exit status; output in $work/log/NAME.{out,err}
-	name=$1
-	shift
-	"$@" >"$work/log/$name.out" 2>"$work/log/$name.err" </dev/null
-	rc=$?
-	echo "$work/log/$name" >"$work/last"
-	echo $rc
-}
-L() { cat "$work/last"; }
-expect() { # expect NAME WANT GOT
-	if [ "$3" = "$2" ]; then pass "$1"; else
-		fail "$1: got '$3', expected '$2'"
-		sed 's/^/  | /' "$(L).out" "$(L).err" 2>/dev/null | head -30
-	fi
-}
-contains() { # contains NAME FILE TEXT
-	if grep -qF -- "$3" "$2"; then pass "$1"; else
-		fail "$1: '$3' not in $2"; sed 's/^/  | /' "$2" | head -12; fi
-}
-
-tpm_spec=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
-	{ echo "cannot start swtpm:"; cat "$work/tpm.err"; exit 1; }
-env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" 2>"$work/cloud.err") ||
-	{ echo "cannot start the simulated cloud:"; cat "$work/cloud.err"; exit 1; }
-. "$env_file"
-ct=""
-for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
-(umask 077 && printf 'Authorization: Bearer %s\n' "$(cat "$SSRP_SIM_ADMIN_TOKEN_FILE")" >"$work/adm")
-admin() { # admin METHOD PATH [BODY]
-	curl -sS $ct --cacert "$SSRP_SIM_CA" -H @"$work/adm" -X "$1" ${3+--data-binary "$3"} \
-		"https://graph.microsoft.com$2"
-}
-kid() { echo "$1" | tr -d '{}' | tr 'A-Z' 'a-z'; }
+. "$(dirname "$0")/agent_lib.sh"
+agent_lib_init agent-report "$1"
+start_swtpm
+start_cloud
 dev=$SSRP_SIM_DEVICE_ID
 cfg=$work/config.json
 jq '.agent = {}' "$SSRP_SIM_CONFIG" >"$cfg"   # association: the service (assoc.url)
-# the report reads the tenant app-only with these (the demo app's roles)
-admin GET /admin/state | jq '(.apps[] | select(.secretSha256 != null) | .roles) |= (. + ["Device.Read.All", "User.Read.All", "BitLockerKey.ReadBasic.All"] | unique)' >"$work/tenant.json"
-admin PUT /admin/state "@$work/tenant.json" >/dev/null
+# the report reads the tenant app-only: the demo app holds Device.Read.All,
+# User.Read.All and BitLockerKey.Read.All
+admin GET /admin/state | jq -e '.apps[] | select(.secretSha256 != null) | .roles |
+	index("Device.Read.All") and index("User.Read.All") and index("BitLockerKey.Read.All")' >/dev/null ||
+	fail "the demo app lacks the report's permissions"
 state=$work/state
 mkdir -m 700 "$state"
 cache=$state/device-reports.json
-start_serve() {
-	: >"$work/log/serve.err"
-	"$ssrp_assocd" --config "$cfg" --state-dir "$state" >"$work/log/serve.out" 2>>"$work/log/serve.err" &
-	serve_pid=$!
-	for _ in $(seq 1 50); do grep -q listening "$work/log/serve.err" && return; sleep 0.1; done
-	fail "ssrp-assocd did not start"; cat "$work/log/serve.err"
-}
+serve() { start_serve --config "$cfg" --state-dir "$state"; }
 # the cache, once it names the device with N protectors (the service writes
 # it every few seconds)
 cached() { # cached N: the device's entry
@@ -104,15 +49,15 @@ agent() { # agent NAME [more]
 report() { # report NAME [more]: `assoc report --json` with the cache
 	run "$1" "$ssrp" assoc report --config "$cfg" --reports "$cache" --json
 }
-rp_ids() { jq -r '.protectors[] | select(.type=="recovery-password") | .id' "$1" | sort; }
-start_serve
+reported_rps() { jq -r '.protectors[] | select(.type=="recovery-password") | .id' "$1" | sort; }
+serve
 "$ssrp_sim" volume create --volume "sim:$work/os.img" --size 4M >/dev/null 2>&1 || fail "volume create"
 mkdir -m 700 "$work/j"
 
 # ---- the report rides on the association ----------------------------------------
 expect "first run: compliant" 0 "$(agent a1)"
 expect "first run: escrow, key list, association" 3 "$(jq .run.httpRequests "$(L).out")"
-rp=$(rp_ids "$(L).out")
+rp=$(reported_rps "$(L).out")
 e=$(cached 1)
 expect "cache: the device's recovery protector" "$rp" "$(echo "$e" | jq -r '.protectors[0]')"
 expect "cache: compliant" compliant "$(echo "$e" | jq -r .state)"
@@ -125,7 +70,7 @@ expect "second run: no request at all" 0 "$(jq .run.httpRequests "$(L).out")"
 	fail "add-recovery by hand"
 expect "a recovery password added by hand: compliant" 0 "$(agent a3)"
 expect "added by hand: escrow, key list, association (no extra request)" 3 "$(jq .run.httpRequests "$(L).out")"
-rps=$(rp_ids "$(L).out")
+rps=$(reported_rps "$(L).out")
 e=$(cached 2)
 expect "cache: both protectors" "$rps" "$(echo "$e" | jq -r '.protectors[]' | sort)"
 agent a4 >/dev/null
@@ -156,7 +101,7 @@ expect "no reports file: exit 0, none reported" "0 0" \
 # ---- a cache that is not one ------------------------------------------------------
 stop_serve
 printf 'not a cache {' >"$cache"
-start_serve
+serve
 contains "garbage cache: said on start" "$work/log/serve.err" "ignoring the device reports"
 [ -n "$(ls "$state" | grep 'device-reports.json.corrupt-')" ] && pass "garbage cache: moved aside" ||
 	fail "garbage cache: not moved aside: $(ls "$state")"
@@ -165,7 +110,7 @@ expect "garbage cache: rebuilt from the next report" "$rps" "$(cached 2 | jq -r 
 stop_serve
 jq -c '.devices += [{"deviceId":"not-a-guid","state":"compliant","protectors":[]}]' "$cache" >"$work/c.json" &&
 	cp "$work/c.json" "$cache"
-start_serve
+serve
 contains "bad entry: skipped and counted" "$work/log/serve.err" "1 device report ignored"
 contains "bad entry: the good one kept" "$work/log/serve.err" "1 device report from"
 expect "bad entry: report exit 0" 0 "$(report r6)"

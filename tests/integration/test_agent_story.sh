@@ -13,22 +13,8 @@
 # journal, the request log, the association audit) is searched for the
 # recovery passwords, tokens and the webhook token: none may appear.
 set -u
-ssrp=$1
-ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
-ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
-work=$(mktemp -d)
-serve_pid=""
-cleanup() {
-	[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
-	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
-	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
-failures=0
-mkdir -p "$work/log"
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
+. "$(dirname "$0")/agent_lib.sh"
+agent_lib_init agent-story "$1"
 n=0
 run() { # run NAME CMD...: exit status; output in $work/log/NN-NAME.{out,err}
 	n=$((n + 1))
@@ -39,34 +25,11 @@ run() { # run NAME CMD...: exit status; output in $work/log/NN-NAME.{out,err}
 	echo "$work/log/$name" >"$work/last"
 	echo $rc
 }
-expect() { # expect NAME WANT GOT
-	if [ "$3" = "$2" ]; then pass "$1"; else
-		fail "$1: got '$3', expected '$2'"
-		sed 's/^/  | /' "$(cat "$work/last").out" "$(cat "$work/last").err" 2>/dev/null | head -20
-	fi
-}
-contains() { # contains NAME FILE TEXT
-	if grep -qF -- "$3" "$2"; then pass "$1"; else
-		fail "$1: '$3' not in $2"; sed 's/^/  | /' "$2" | head -12; fi
-}
-
-tpm_spec=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
-	{ echo "cannot start swtpm:"; cat "$work/tpm.err"; exit 1; }
-env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" 2>"$work/cloud.err") ||
-	{ echo "cannot start the simulated cloud:"; cat "$work/cloud.err"; exit 1; }
-. "$env_file"
+start_swtpm
+start_cloud
 cfg=$SSRP_SIM_CONFIG
 audit=$(jq -r .assoc.audit "$cfg")
-"$ssrp_assocd" --config "$cfg" >"$work/log/serve.out" 2>"$work/log/serve.err" &
-serve_pid=$!
-ct=""
-for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
-(umask 077 && printf 'Authorization: Bearer %s\n' "$(cat "$SSRP_SIM_ADMIN_TOKEN_FILE")" >"$work/adm")
-state() { # the tenant as /admin/state has it, into $work/state.json (kept out of the greps)
-	curl -sS $ct --cacert "$SSRP_SIM_CA" -H @"$work/adm" -o "$work/state.json" \
-		"https://graph.microsoft.com/admin/state"
-}
-for _ in 1 2 3 4 5 6 7 8 9 10; do grep -q listening "$work/log/serve.err" && break; sleep 0.2; done
+start_serve --config "$cfg"
 
 img=$work/os.img
 vol="bitlk:$img?rw"
@@ -143,8 +106,7 @@ expect "bob is refused" 10 "$(run recover-bob "$ssrp" recover --tpm "$tpm_spec" 
 	--username "$SSRP_SIM_USER2_UPN" --password-file "$SSRP_SIM_USER2_PASSWORD_FILE" --key-id "$key8b")"
 
 # --- no secret in any output
-kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
-serve_pid=""
+stop_serve
 cp "$journal" "$work/log/journal"
 cp "$SSRP_SIM_LOG" "$work/log/requests.jsonl"
 [ -f "$audit" ] && cp "$audit" "$work/log/assoc-audit.jsonl"

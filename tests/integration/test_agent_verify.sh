@@ -20,74 +20,14 @@
 #     (the simulator's request log).
 # usage: test_agent_verify.sh SSRP_BINARY
 set -u
-ssrp=$1
-ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
-ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
-command -v jq >/dev/null 2>&1 || { echo "jq is needed"; exit 77; }
-command -v swtpm >/dev/null 2>&1 || { echo "swtpm is needed"; exit 77; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-agent-verify.XXXXXX")
-cleanup() {
-	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
-	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
-	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-failures=0
-mkdir -p "$work/log"
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-run() { # run NAME CMD...: exit status; output in $work/log/NAME.{out,err}
-	name=$1
-	shift
-	"$@" >"$work/log/$name.out" 2>"$work/log/$name.err" </dev/null
-	rc=$?
-	echo "$work/log/$name" >"$work/last"
-	echo $rc
-}
-L() { cat "$work/last"; }
-expect() { # expect NAME WANT GOT
-	if [ "$3" = "$2" ]; then pass "$1"; else
-		fail "$1: got '$3', expected '$2'"
-		sed 's/^/  | /' "$(L).out" "$(L).err" 2>/dev/null | head -30
-	fi
-}
-contains() { # contains NAME FILE TEXT
-	if grep -qF -- "$3" "$2"; then pass "$1"; else
-		fail "$1: '$3' not in $2"; sed 's/^/  | /' "$2" | head -12; fi
-}
-
-tpm_spec=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
-	{ echo "cannot start swtpm:"; cat "$work/tpm.err"; exit 1; }
-start_cloud() { # start_cloud [--state FILE]
-	env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" "$@" 2>"$work/cloud.err") ||
-		{ echo "cannot start the simulated cloud:"; cat "$work/cloud.err"; exit 1; }
-	. "$env_file"
-	ct=""
-	for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
-	(umask 077 && printf 'Authorization: Bearer %s\n' "$(cat "$SSRP_SIM_ADMIN_TOKEN_FILE")" >"$work/adm")
-}
+. "$(dirname "$0")/agent_lib.sh"
+agent_lib_init agent-verify "$1"
+start_swtpm
 start_cloud
-admin() { # admin METHOD PATH [BODY]: the body on stdout; fails the test on a non-2xx
-	st=$(curl -sS $ct --cacert "$SSRP_SIM_CA" -H @"$work/adm" -o "$work/admin.out" \
-		-w '%{http_code}' -X "$1" ${3+--data-binary "$3"} "https://graph.microsoft.com$2")
-	case $st in 2*) cat "$work/admin.out" ;; *) fail "$1 $2 answered $st" ;; esac
-}
-faults() { admin POST /admin/faults "$1" >/dev/null; }
-kid() { echo "$1" | tr -d '{}' | tr 'A-Z' 'a-z'; }
 cloud_keys() { # cloud_keys DEVICE: the key ids Entra ID holds for it, sorted
 	admin GET /admin/state | jq -r --arg d "$1" '.recoveryKeys[] | select(.deviceId==$d) | .id' | sort
 }
 delete_in_entra() { admin POST /admin/keys/delete "{\"kids\":[\"$(kid "$1")\"]}" >/dev/null; }
-vstatus() { # vstatus IMG FILTER: from `ssrp volume status --json` of a copy
-	cp "$1" "$work/peek.img"
-	"$ssrp" volume status --volume "bitlk:$work/peek.img?rw" --json 2>/dev/null | jq -r "$2"
-}
-rp_ids() { vstatus "$1" '.protectors[] | select(.type=="recovery password") | .id'; }
-fresh() { # fresh NAME: a new volume $work/NAME.img, journal directory $work/NAME (0700)
-	"$ssrp_sim" volume create --volume "sim:$work/$1.img" --size 4M >/dev/null 2>&1 ||
-		fail "volume create $1"
-	mkdir -m 700 "$work/$1"
-}
 config() { # config FILE AGENT-JSON [BASE]: the simulator's configuration with that agent member
 	jq --argjson a "$2" '.agent = ({"association":"off"} + $a)' "${3:-$SSRP_SIM_CONFIG}" >"$1"
 }
