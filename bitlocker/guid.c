@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bitlocker/guid.h"
+#include "hal/hex.h"
 #include "hal/random.h"
 #include "ssrp/sys/error.h"
 
@@ -22,17 +23,6 @@ static const uint8_t text_pos[SSRP_GUID_LEN] = {
 static int is_dash_pos(size_t i)
 {
 	return i == 8 || i == 13 || i == 18 || i == 23;
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 void ssrp_guid_format(char out[SSRP_GUID_TEXT_LEN + 1], const uint8_t guid[SSRP_GUID_LEN])
@@ -73,7 +63,7 @@ int ssrp_guid_parse(uint8_t guid[SSRP_GUID_LEN], const char *text)
 				      "XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX (36, or 38 with braces)",
 				      text, len);
 	for (size_t i = 0; i < BARE_LEN; i++) {
-		if (is_dash_pos(i) ? t[i] != '-' : hex_value(t[i]) < 0)
+		if (is_dash_pos(i) ? t[i] != '-' : ssrp_hex_value((unsigned char)t[i]) < 0)
 			return ssrp_error_set(SSRP_E_INVALID,
 					      "GUID '%.40s': character %zu ('%c') should be %s", text,
 					      (size_t)(t - text) + i + 1,
@@ -81,7 +71,8 @@ int ssrp_guid_parse(uint8_t guid[SSRP_GUID_LEN], const char *text)
 					      is_dash_pos(i) ? "'-'" : "a hex digit");
 	}
 	for (size_t b = 0; b < SSRP_GUID_LEN; b++)
-		guid[b] = (uint8_t)(hex_value(t[text_pos[b]]) << 4 | hex_value(t[text_pos[b] + 1]));
+		guid[b] = (uint8_t)(ssrp_hex_value((unsigned char)t[text_pos[b]]) << 4 |
+				   ssrp_hex_value((unsigned char)t[text_pos[b] + 1]));
 	return SSRP_OK;
 }
 

@@ -14,6 +14,7 @@
 #include "bitlocker/guid.h"
 #include "hal/crypto.h"
 #include "hal/fs.h"
+#include "hal/hex.h"
 #include "hal/mem.h"
 #include "ssrp/error.h"
 #include "ssrp/sys/error.h"
@@ -503,12 +504,7 @@ void ssrp_journal_users_hash(char out[65], const char *const *users, size_t n)
 		}
 		uint8_t md[SSRP_SHA256_LEN];
 		if (ssrp_sha256(md, joined, used) == 0) {
-			static const char hex[] = "0123456789abcdef";
-			for (size_t i = 0; i < SSRP_SHA256_LEN; i++) {
-				out[2 * i] = hex[md[i] >> 4];
-				out[2 * i + 1] = hex[md[i] & 15];
-			}
-			out[64] = '\0';
+			ssrp_hex_encode(out, md, SSRP_SHA256_LEN);
 		}
 		ssrp_free(joined);
 	}

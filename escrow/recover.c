@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hal/hex.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
 
@@ -31,17 +32,12 @@ static int ascii_caseeq(const char *a, const char *b)
 	return *a == *b;
 }
 
-static int is_hex(int c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /* An id safe in a URL path: hex digits and dashes, shorter than cap. */
 static int id_ok(const char *s, size_t cap)
 {
 	size_t n = 0;
 	for (; s[n]; n++)
-		if (!is_hex((unsigned char)s[n]) && s[n] != '-')
+		if (ssrp_hex_value((unsigned char)s[n]) < 0 && s[n] != '-')
 			return 0;
 	return n > 0 && n < cap;
 }
@@ -290,7 +286,7 @@ static size_t prefix_digits(const char *prefix, char *out, size_t cap)
 	for (const char *p = prefix; *p; p++) {
 		if (*p == '-' || *p == '{' || *p == '}')
 			continue;
-		if (!is_hex((unsigned char)*p) || n + 1 >= cap)
+		if (ssrp_hex_value((unsigned char)*p) < 0 || n + 1 >= cap)
 			return 0;
 		out[n++] = (char)lower((unsigned char)*p);
 	}

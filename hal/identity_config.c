@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hal/hex.h"
 #include "hal/identity_internal.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
@@ -38,17 +39,6 @@ const char *ssrp_join_type_name(ssrp_join_type t)
 	return "none";
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int ssrp_identity_guid(const char *in, char out[37])
 {
 	if (!in)
@@ -62,9 +52,9 @@ int ssrp_identity_guid(const char *in, char out[37])
 		return -1;
 	for (size_t i = 0; i < 36; i++) {
 		int dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? in[i] != '-' : hexval(in[i]) < 0)
+		if (dash ? in[i] != '-' : ssrp_hex_value((unsigned char)in[i]) < 0)
 			return -1;
-		out[i] = dash ? '-' : "0123456789abcdef"[hexval(in[i])];
+		out[i] = dash ? '-' : "0123456789abcdef"[ssrp_hex_value((unsigned char)in[i])];
 	}
 	out[36] = '\0';
 	return 0;

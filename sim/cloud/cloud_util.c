@@ -1,20 +1,10 @@
 /* Text helpers for the simulated cloud (see cloud_util.h). */
 #include <string.h>
 
+#include "hal/hex.h"
 #include "hal/mem.h"
 #include "sim/cloud/cloud_util.h"
 #include "ssrp/sys/error.h"
-
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static int ascii_lower(int c)
 {
@@ -29,7 +19,7 @@ int cloud_id_valid(const char *text, size_t len)
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (text[i] != '-')
 				return 0;
-		} else if (hex_value((unsigned char)text[i]) < 0) {
+		} else if (ssrp_hex_value((unsigned char)text[i]) < 0) {
 			return 0;
 		}
 	}
@@ -165,31 +155,6 @@ int cloud_time_parse_iso(uint64_t *out, const char *text)
 	return SSRP_OK;
 }
 
-/* ---- hex -------------------------------------------------------------------- */
-
-void cloud_hex_encode(char *out, const uint8_t *data, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hex[data[i] >> 4];
-		out[2 * i + 1] = hex[data[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-int cloud_hex_decode(uint8_t *out, size_t n, const char *text)
-{
-	if (!text || strlen(text) != 2 * n)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hex_value((unsigned char)text[2 * i]), lo = hex_value((unsigned char)text[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 /* ---- percent-decoding and forms ------------------------------------------- */
 
 int cloud_percent_decode(char *out, size_t cap, const char *in, size_t len, int plus_is_space)
@@ -201,8 +166,8 @@ int cloud_percent_decode(char *out, size_t cap, const char *in, size_t len, int 
 		int c = (unsigned char)in[i];
 		if (c == '%') {
 			/* Both hex digits must lie inside in[0..len). */
-			int hi = i + 2 < len ? hex_value((unsigned char)in[i + 1]) : -1;
-			int lo = hi >= 0 ? hex_value((unsigned char)in[i + 2]) : -1;
+			int hi = i + 2 < len ? ssrp_hex_value((unsigned char)in[i + 1]) : -1;
+			int lo = hi >= 0 ? ssrp_hex_value((unsigned char)in[i + 2]) : -1;
 			if (hi < 0 || lo < 0) {
 				out[0] = '\0';
 				return ssrp_error_set(SSRP_E_FORMAT,

@@ -27,11 +27,6 @@ int cloud_time_parse_iso(uint64_t *out, const char *text);
 /* Civil time pieces of t, UTC (no time zone database involved). */
 void cloud_time_split(uint64_t t, int *year, int *month, int *day, int *hour, int *min, int *sec);
 
-/* Lower-case hex of n bytes into out (2n + 1 bytes). */
-void cloud_hex_encode(char *out, const uint8_t *data, size_t n);
-/* Exactly 2n hex digits (either case) into n bytes; -1 otherwise. */
-int cloud_hex_decode(uint8_t *out, size_t n, const char *text);
-
 /* Percent-decode in[0..len) into out (cap bytes with the NUL); '+' becomes a
  * space when plus_is_space. Returns the decoded length, SSRP_E_FORMAT for a
  * bad escape or an encoded NUL, SSRP_E_BUFSIZE when out is too small (out is

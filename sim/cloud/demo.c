@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "hal/crypto.h"
+#include "hal/hex.h"
 #include "hal/mem.h"
 #include "hal/random.h"
 #include "sim/cloud/cloud_util.h"
@@ -44,7 +45,7 @@ static int random_hex(char *out, size_t bytes)
 	uint8_t raw[32];
 	if (bytes > sizeof raw || ssrp_random_bytes(raw, bytes) != SSRP_OK)
 		return ssrp_error_set(SSRP_E_GENERIC, "demo tenant: no random bytes");
-	cloud_hex_encode(out, raw, bytes);
+	ssrp_hex_encode(out, raw, bytes);
 	return SSRP_OK;
 }
 
@@ -55,7 +56,7 @@ static int add_hash(cJSON *o, const char *name, const char *secret)
 	char hex[2 * SSRP_SHA256_LEN + 1];
 	if (ssrp_sha256(h, secret, strlen(secret)) != 0)
 		return 0;
-	cloud_hex_encode(hex, h, sizeof h);
+	ssrp_hex_encode(hex, h, sizeof h);
 	return cJSON_AddStringToObject(o, name, hex) != NULL;
 }
 

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "hal/hex.h"
 #include "hal/mem.h"
 #include "hal/text.h"
 #include "sim/cloud/cloud_util.h"
@@ -83,15 +84,6 @@ int graph_lower_id(char out[CLOUD_ID_LEN + 1], const char *in)
 	for (size_t i = 0; i <= n; i++)
 		out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] - 'A' + 'a') : in[i];
 	return 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1; /* skiptokens are written in lower case only */
 }
 
 char *graph_pct_decode(const char *s, size_t len, int plus_space)
@@ -579,7 +571,8 @@ int graph_page_begin(graph_req *g, int allow_top, size_t *start, size_t *size)
 	int ok = n > 21 && n <= 21 + 16 && strncmp(t, "ssrp1", 5) == 0 && strncmp(t + 5, want, 16) == 0;
 	uint64_t pos = 0;
 	for (size_t i = 21; ok && i < n; i++) {
-		int v = hexval(t[i]);
+		/* skiptokens are written in lower case only */
+		int v = t[i] >= 'A' && t[i] <= 'F' ? -1 : ssrp_hex_value((unsigned char)t[i]);
 		if (v < 0)
 			ok = 0;
 		else

@@ -40,6 +40,7 @@
 #include "sim/cloud/pki.h"
 #include "sim/cloud/reqlog.h"
 #include "hal/fs.h"
+#include "hal/hex.h"
 #include "sim/cloud/token_cache.h"
 #include "hal/mem.h"
 #include "server/device_cert.h"
@@ -714,14 +715,6 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 	return MHD_YES;
 }
 
-static int hexval(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-				      : -1;
-}
-
 /* Split the raw request target into a percent-decoded path (in place in a
  * copy) and the raw query. -1 on a bad escape or an encoded NUL. */
 static int split_target(req_ctx *r, char **path, const char **query)
@@ -746,8 +739,8 @@ static int split_target(req_ctx *r, char **path, const char **query)
 	size_t o = 0;
 	for (size_t i = 0; i < pl; i++) {
 		if (t[i] == '%') {
-			int hi = i + 2 < pl + 1 ? hexval(t[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(t[i + 2]) : -1;
+			int hi = i + 2 < pl + 1 ? ssrp_hex_value((unsigned char)t[i + 1]) : -1;
+			int lo = hi >= 0 ? ssrp_hex_value((unsigned char)t[i + 2]) : -1;
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 				free(out);
 				return -1;

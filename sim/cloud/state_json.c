@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "hal/hex.h"
 #include "hal/mem.h"
 #include "sim/cloud/cloud_util.h"
 #include "sim/cloud/state_private.h"
@@ -203,7 +204,7 @@ static int get_sha256(const cJSON *obj, const char *path, const char *name, int 
 	int rc = get_string(obj, path, name, required, 64, &v);
 	if (rc != SSRP_OK || !v)
 		return rc;
-	if (cloud_hex_decode(out, 32, v) != 0)
+	if (ssrp_hex_decode(out, 32, v) != 0)
 		return bad(path, name, "must be 64 hex digits (a SHA-256)");
 	*has = 1;
 	return SSRP_OK;
@@ -921,7 +922,7 @@ static void add_time(dumper *d, cJSON *o, const char *name, uint64_t t)
 static void add_hash(dumper *d, cJSON *o, const char *name, const uint8_t h[32])
 {
 	char hex[65];
-	cloud_hex_encode(hex, h, 32);
+	ssrp_hex_encode(hex, h, 32);
 	add_str(d, o, name, hex);
 }
 

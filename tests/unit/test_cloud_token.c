@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "hal/crypto.h"
+#include "hal/hex.h"
 #include "sim/cloud/cloud.h"
 #include "sim/cloud/cloud_util.h"
 #include "sim/cloud/jwt.h"
@@ -64,7 +65,7 @@ static char *sha256_hex(const char *text)
 	uint8_t h[32];
 	assert_int_equal(ssrp_sha256(h, text, strlen(text)), 0);
 	char *out = hex[next++ % 4];
-	cloud_hex_encode(out, h, 32);
+	ssrp_hex_encode(out, h, 32);
 	return out;
 }
 
