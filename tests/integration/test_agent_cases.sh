@@ -5,8 +5,8 @@
 # association through an Automation webhook whose job runs `ssrp assoc
 # handle` (alice becomes an owner); and no secret in any output.
 set -u
-. "$(dirname "$0")/agent_lib.sh"
-agent_lib_init agent-cases "$1"
+. "$(dirname "$0")/test_lib.sh"
+test_lib_init agent-cases "$1"
 
 cat >"$work/job.sh" <<EOS
 #!/bin/sh

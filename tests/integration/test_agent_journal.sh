@@ -18,8 +18,8 @@
 # usage: test_agent_journal.sh SSRP_BINARY (runs as root for the chown cases;
 # as another user those are skipped).
 set -u
-. "$(dirname "$0")/agent_lib.sh"
-agent_lib_init agent-journal "$1"
+. "$(dirname "$0")/test_lib.sh"
+test_lib_init agent-journal "$1"
 command -v flock >/dev/null 2>&1 || { echo "flock is needed"; exit 77; }
 test_cleanup() { [ -n "${holder:-}" ] && kill "$holder" 2>/dev/null; }
 

@@ -14,8 +14,8 @@
 #     naming the member.
 # usage: test_agent_report.sh SSRP_BINARY
 set -u
-. "$(dirname "$0")/agent_lib.sh"
-agent_lib_init agent-report "$1"
+. "$(dirname "$0")/test_lib.sh"
+test_lib_init agent-report "$1"
 start_swtpm
 start_cloud
 dev=$SSRP_SIM_DEVICE_ID

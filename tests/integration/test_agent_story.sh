@@ -13,8 +13,8 @@
 # journal, the request log, the association audit) is searched for the
 # recovery passwords, tokens and the webhook token: none may appear.
 set -u
-. "$(dirname "$0")/agent_lib.sh"
-agent_lib_init agent-story "$1"
+. "$(dirname "$0")/test_lib.sh"
+test_lib_init agent-story "$1"
 n=0
 run() { # run NAME CMD...: exit status; output in $work/log/NN-NAME.{out,err}
 	n=$((n + 1))

@@ -20,8 +20,8 @@
 #     (the simulator's request log).
 # usage: test_agent_verify.sh SSRP_BINARY
 set -u
-. "$(dirname "$0")/agent_lib.sh"
-agent_lib_init agent-verify "$1"
+. "$(dirname "$0")/test_lib.sh"
+test_lib_init agent-verify "$1"
 start_swtpm
 start_cloud
 cloud_keys() { # cloud_keys DEVICE: the key ids Entra ID holds for it, sorted

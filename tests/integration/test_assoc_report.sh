@@ -16,46 +16,17 @@
 # and a throttled Graph (429 with Retry-After) changes no count.
 # usage: test_assoc_report.sh SSRP_BINARY
 set -u
-ssrp=$1
-ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
-ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
-command -v jq >/dev/null 2>&1 || { echo "jq is needed"; exit 77; }
+. "$(dirname "$0")/test_lib.sh"
+test_lib_init assoc-report "$1"
 N=${SSRP_REPORT_DEVICES:-1000}
-work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-assoc-report.XXXXXX")
-cleanup() {
-	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
-	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-expect() { if [ "$3" = "$2" ]; then pass "$1"; else fail "$1: got '$3', expected '$2'"; fi; }
-
-start_cloud() {
-	env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" "$@" 2>"$work/cloud.err") ||
-		{ echo "cannot start the simulated cloud:"; cat "$work/cloud.err"; exit 1; }
-	. "$env_file"
-	ct=""
-	for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
-}
-admin() { # admin METHOD PATH [BODY]
-	curl -sS $ct --cacert "$SSRP_SIM_CA" -H "Authorization: Bearer $(cat "$SSRP_SIM_ADMIN_TOKEN_FILE")" \
-		-X "$1" ${3+--data-binary "$3"} "https://graph.microsoft.com$2"
-}
-start_cloud
-admin GET /admin/state >"$work/demo.json"
-cp "$SSRP_SIM_CONFIG" "$work/demo-config.json"
-"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
+demo_tenant --device-certs 0
 
 # The tenant: the demo's users and apps, N generated devices and their keys.
 now=$(date +%s)
 "$(dirname "$0")/make_report_tenant.sh" "$work/demo.json" "$N" "$work/reports.json" "$work/audit.jsonl" "$now" \
 	>"$work/tenant.json" || { echo "cannot build the tenant"; exit 1; }
 start_cloud --state "$work/tenant.json" --device-certs 0 # the report needs none
-jq --slurpfile old "$work/demo-config.json" \
-	'.app_id = $old[0].app_id | .app_secret_file = $old[0].app_secret_file' \
-	"$SSRP_SIM_CONFIG" >"$work/config.json"
+demo_app_config "$work/config.json"
 
 # The oracle, from the tenant file.
 jq '
@@ -186,11 +157,9 @@ expect "request log: no early retry" 0 "$(grep -c '"early_retry":true' "$SSRP_SI
 
 # without the permission: a clear refusal
 jq '(.apps[] | select(.secretSha256 != null) | .roles) = ["Device.Read.All"]' "$work/tenant.json" >"$work/noperm.json"
-"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
+stop_cloud
 start_cloud --state "$work/noperm.json" --device-certs 0
-jq --slurpfile old "$work/demo-config.json" \
-	'.app_id = $old[0].app_id | .app_secret_file = $old[0].app_secret_file' \
-	"$SSRP_SIM_CONFIG" >"$work/config.json"
+demo_app_config "$work/config.json"
 "$ssrp" assoc report --config "$work/config.json" >/dev/null 2>"$work/noperm.err"
 expect "no BitLockerKey permission: exit 1" 1 $?
 grep -q "recovery keys' metadata could not be read" "$work/noperm.err" &&

@@ -1,32 +1,32 @@
-# Shared by the agent's shell tests (sourced, not run): the commands, a work
-# directory removed at exit, the pass/fail bookkeeping, and the real parts
-# every one of them starts (swtpm, the simulated cloud, ssrp-assocd).
+# Shared by the shell tests of the agent and the association service
+# (sourced, not run): the commands, a work directory removed at exit, the
+# pass/fail bookkeeping, and the real parts they start (swtpm, the
+# simulated cloud, ssrp-assocd).
 #
-#   . "$(dirname "$0")/agent_lib.sh"
-#   agent_lib_init NAME SSRP_BINARY   # $work, $ssrp, $ssrp_sim, $ssrp_assocd
+#   . "$(dirname "$0")/test_lib.sh"
+#   test_lib_init NAME SSRP_BINARY    # $work, $ssrp, $ssrp_sim, $ssrp_assocd
 #   start_swtpm                       # $tpm_spec
 #   start_cloud [cloud start options] # the simulator's env file sourced; $ct
 #
 # A test adds to the exit clean-up by defining test_cleanup(). SSRP_TEST_KEEP
 # keeps the work directory.
 
-agent_lib_init() { # agent_lib_init NAME SSRP_BINARY
+test_lib_init() { # test_lib_init NAME SSRP_BINARY
 	ssrp=$2
 	ssrp_sim="$(dirname "$ssrp")/ssrp-sim"   # the simulator's command
 	ssrp_assocd="$(dirname "$ssrp")/ssrp-assocd"
 	command -v jq >/dev/null 2>&1 || { echo "jq is needed"; exit 77; }
-	command -v swtpm >/dev/null 2>&1 || { echo "swtpm is needed"; exit 77; }
 	work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-$1.XXXXXX")
 	serve_pid=""
 	failures=0
 	mkdir -p "$work/log"
-	trap agent_lib_cleanup EXIT
+	trap test_lib_cleanup EXIT
 }
 
-agent_lib_cleanup() {
+test_lib_cleanup() {
 	command -v test_cleanup >/dev/null 2>&1 && test_cleanup
 	stop_serve
-	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
+	stop_cloud
 	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
 	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work"; else rm -rf "$work"; fi
 }
@@ -41,7 +41,7 @@ run() { # run NAME CMD...: exit status; output in $work/log/NAME.{out,err}
 	echo "$work/log/$name" >"$work/last"
 	echo $rc
 }
-L() { cat "$work/last"; }
+L() { cat "$work/last" 2>/dev/null; }
 expect() { # expect NAME WANT GOT
 	if [ "$3" = "$2" ]; then pass "$1"; else
 		fail "$1: got '$3', expected '$2'"
@@ -53,6 +53,7 @@ contains() { # contains NAME FILE TEXT
 		fail "$1: '$3' not in $2"; sed 's/^/  | /' "$2" | head -12; fi
 }
 start_swtpm() {
+	command -v swtpm >/dev/null 2>&1 || { echo "swtpm is needed"; exit 77; }
 	tpm_spec=$("$ssrp_sim" swtpm start --dir "$work/tpm" 2>"$work/tpm.err") ||
 		{ echo "cannot start swtpm:"; cat "$work/tpm.err"; exit 1; }
 }
@@ -64,6 +65,18 @@ start_cloud() { # start_cloud [cloud start options]: also $ct and the admin head
 	ct=""
 	for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
 	(umask 077 && printf 'Authorization: Bearer %s\n' "$(cat "$SSRP_SIM_ADMIN_TOKEN_FILE")" >"$work/adm")
+}
+
+stop_cloud() { "$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1; }
+demo_tenant() { # demo_tenant [cloud start options]: the demo tenant into $work/demo.json, its configuration $work/demo-config.json
+	start_cloud "$@"
+	admin GET /admin/state >"$work/demo.json"
+	cp "$SSRP_SIM_CONFIG" "$work/demo-config.json"
+	stop_cloud
+}
+demo_app_config() { # demo_app_config OUT: the running cloud's configuration with the demo app's id and secret
+	jq --slurpfile old "$work/demo-config.json" \
+		'.app_id = $old[0].app_id | .app_secret_file = $old[0].app_secret_file' "$SSRP_SIM_CONFIG" >"$1"
 }
 
 start_serve() { # start_serve [ssrp-assocd options]: the association service, until it listens
