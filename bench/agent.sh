@@ -16,7 +16,7 @@ bench_init agent.sh "$@"
 shift "$bench_shift"
 bench_require swtpm "swtpm swtpm-tools"
 
-cmake --build "$build" --target bench_agent ssrp_cli >&2
+cmake --build "$build" --target bench_agent ssrp_sim_cli ssrp_assocd >&2
 TSS2_LOG=${TSS2_LOG:-all+NONE}
 export TSS2_LOG
 exec "$build/bench/bench_agent" --ssrp "$build/ssrp-sim" --assocd "$build/ssrp-assocd" "$@"

@@ -78,13 +78,6 @@ typedef struct opts {
 	const char *keep;
 } opts;
 
-typedef struct sim {
-	char dir[1024];
-	int started;
-	int port;
-	char ca[1100], log[1100], admin_token_file[1100], config[1100];
-} sim;
-
 typedef struct phase_log {
 	long requests, graph, login, throttled, early, faults;
 } phase_log;
@@ -207,11 +200,11 @@ static int write_batch(const char *path, long first, long count)
 
 /* ---- the simulator -------------------------------------------------------- */
 
-static int sim_start(const opts *o, sim *s, const char *state)
+static int sim_start(const opts *o, bench_cloud *s, const char *state)
 {
-	memset(s, 0, sizeof *s);
-	snprintf(s->dir, sizeof s->dir, "%s/cloud", work);
-	char faults[256], out[700], err[700];
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s/cloud", work);
+	char faults[256];
 	/* The 429s first: the first rule that fires decides, so a throttled
 	 * request is answered at once and every other one LATENCY ms late. */
 	if (o->throttle_rate > 0)
@@ -219,74 +212,14 @@ static int sim_start(const opts *o, sim *s, const char *state)
 			 o->throttle_rate, o->latency_ms);
 	else
 		snprintf(faults, sizeof faults, "graph/*:latency:%d", o->latency_ms);
-	snprintf(out, sizeof out, "%s/sim-start.out", work);
-	snprintf(err, sizeof err, "%s/sim-start.err", work);
-	char *argv[] = {(char *)o->ssrp, "cloud", "start", "--dir", s->dir,
-			"--state", (char *)state, "--device-certs", "0", "--faults", faults, NULL};
-	if (bench_run(argv, out, err) != 0) {
-		char *e = bench_read_file(err, NULL);
-		fprintf(stderr, "bench_assoc: the simulated cloud did not start: %s\n", e ? e : "");
-		free(e);
-		return -1;
-	}
-	s->started = 1;
-	char path[1100], v[64];
-	snprintf(path, sizeof path, "%s/cloud.env", s->dir);
-	char *text = bench_read_file(path, NULL);
-	int rc = -1;
-	if (text) {
-		rc = bench_env_value(text, "SSRP_SIM_PORT", v, sizeof v) ||
-		     bench_env_value(text, "SSRP_SIM_CA", s->ca, sizeof s->ca) ||
-		     bench_env_value(text, "SSRP_SIM_LOG", s->log, sizeof s->log) ||
-		     bench_env_value(text, "SSRP_SIM_CONFIG", s->config, sizeof s->config) ||
-		     bench_env_value(text, "SSRP_SIM_ADMIN_TOKEN_FILE", s->admin_token_file,
-				     sizeof s->admin_token_file)
-			     ? -1
-			     : 0;
-		if (!rc)
-			s->port = atoi(v);
-	}
-	free(text);
-	if (rc)
-		fprintf(stderr, "bench_assoc: cannot read %s\n", path);
-	return rc;
+	char *extra[] = {"--state", (char *)state, "--device-certs", "0", "--faults", faults, NULL};
+	return bench_cloud_start(s, o->ssrp, dir, extra, "bench_assoc");
 }
 
-static void sim_stop(const opts *o, sim *s)
-{
-	if (!s->started)
-		return;
-	char *argv[] = {(char *)o->ssrp, "cloud", "stop", "--dir", s->dir, NULL};
-	bench_run(argv, NULL, NULL);
-	s->started = 0;
-}
-
-typedef struct membuf {
-	char *p;
-	size_t len, cap;
-} membuf;
-
-static size_t on_body(char *p, size_t size, size_t n, void *cls)
-{
-	membuf *b = cls;
-	size_t add = size * n;
-	if (b->len + add + 1 > b->cap) {
-		size_t cap = (b->len + add + 1) * 2;
-		char *q = realloc(b->p, cap);
-		if (!q)
-			return 0;
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, add);
-	b->len += add;
-	b->p[b->len] = '\0';
-	return add;
-}
 
 /* A request to the simulator by its real host name; the body in *out. */
-static long sim_curl(const sim *s, const char *host, const char *url, const char *post,
-		     const char *bearer, membuf *out)
+static long sim_curl(const bench_cloud *s, const char *host, const char *url, const char *post,
+		     const char *bearer, bench_body *out)
 {
 	char connect[300], auth[600];
 	snprintf(connect, sizeof connect, "%s:443:127.0.0.1:%d", host, s->port);
@@ -304,7 +237,7 @@ static long sim_curl(const sim *s, const char *host, const char *url, const char
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	if (post)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bench_body_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)out);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
 	long status = 0;
@@ -321,7 +254,7 @@ static long sim_curl(const sim *s, const char *host, const char *url, const char
 
 /* The service account's refresh token, by the password grant to the
  * public client, written to path (0600). */
-static int get_refresh_token(const sim *s, const char *password, const char *path)
+static int get_refresh_token(const bench_cloud *s, const char *password, const char *path)
 {
 	CURL *esc = curl_easy_init();
 	char *pw = curl_easy_escape(esc, password, 0);
@@ -333,7 +266,7 @@ static int get_refresh_token(const sim *s, const char *password, const char *pat
 	curl_free(pw);
 	curl_free(scope);
 	curl_easy_cleanup(esc);
-	membuf b = {0};
+	bench_body b = {0};
 	long st = sim_curl(s, "login.microsoftonline.com",
 			   "https://login.microsoftonline.com/" TENANT_ID "/oauth2/v2.0/token", body,
 			   NULL, &b);
@@ -355,7 +288,7 @@ static int get_refresh_token(const sim *s, const char *password, const char *pat
 /* The configuration: the simulator's config.json plus the app, the public
  * client, the service account's refresh token and the "assoc" member.
  * *graph_text gets the same without "assoc" (what the naive client loads). */
-static int write_config(const sim *s, const char *path, char **graph_text)
+static int write_config(const bench_cloud *s, const char *path, char **graph_text)
 {
 	char *text = bench_read_file(s->config, NULL);
 	cJSON *cfg = text ? cJSON_Parse(text) : NULL;
@@ -396,7 +329,7 @@ static int write_config(const sim *s, const char *path, char **graph_text)
 /* ---- the request log ------------------------------------------------------- */
 
 /* Count the log's lines in [from, to) (byte offsets). */
-static int read_log(const sim *s, long from, long to, phase_log *pl)
+static int read_log(const bench_cloud *s, long from, long to, phase_log *pl)
 {
 	memset(pl, 0, sizeof *pl);
 	size_t len;
@@ -651,14 +584,14 @@ static long trailing_index(const char *guid)
 
 /* Devices [0, touched) must have exactly their two users as owners, the
  * rest none. The number of devices that do not into *wrong. */
-static int check_state(const sim *s, long devices, long touched, long *wrong)
+static int check_state(const bench_cloud *s, long devices, long touched, long *wrong)
 {
 	*wrong = 0;
 	char *admin = bench_read_file(s->admin_token_file, NULL);
 	if (!admin)
 		return -1;
 	admin[strcspn(admin, "\r\n")] = '\0';
-	membuf b = {0};
+	bench_body b = {0};
 	long st = sim_curl(s, "graph.microsoft.com", "https://graph.microsoft.com/admin/state", NULL,
 			   admin, &b);
 	OPENSSL_cleanse(admin, strlen(admin));
@@ -774,7 +707,7 @@ int main(int argc, char **argv)
 	snprintf(batch, sizeof batch, "%s/batch.jsonl", work);
 
 	int failed = 1;
-	sim s = {0};
+	bench_cloud s = {0};
 	char *graph_text = NULL;
 	char app_secret[65], svc_password[65];
 	if (random_hex(app_secret, 24) || random_hex(svc_password, 24) ||
@@ -860,7 +793,7 @@ int main(int argc, char **argv)
 	       met ? "true" : "false");
 	failed = 0;
 out:
-	sim_stop(&o, &s);
+	bench_cloud_stop(&s, o.ssrp);
 	OPENSSL_cleanse(app_secret, sizeof app_secret);
 	OPENSSL_cleanse(svc_password, sizeof svc_password);
 	free(graph_text);

@@ -16,5 +16,5 @@ set -eu
 bench_init assoc.sh "$@"
 shift "$bench_shift"
 
-cmake --build "$build" --target bench_assoc ssrp_cli >&2
+cmake --build "$build" --target bench_assoc ssrp_sim_cli >&2
 exec "$build/bench/bench_assoc" --ssrp "$build/ssrp-sim" "$@"

@@ -76,3 +76,72 @@ char *bench_read_file(const char *path, size_t *len)
 		*len = got;
 	return s;
 }
+
+int bench_cloud_start(bench_cloud *c, const char *ssrp_sim, const char *dir, char *const extra[],
+		      const char *who)
+{
+	memset(c, 0, sizeof *c);
+	snprintf(c->dir, sizeof c->dir, "%s", dir);
+	char *argv[32] = {(char *)ssrp_sim, "cloud", "start", "--dir", c->dir};
+	size_t n = 5;
+	for (size_t i = 0; extra && extra[i] && n + 1 < sizeof argv / sizeof *argv; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	char out[1100], err[1100];
+	snprintf(out, sizeof out, "%s.start.out", dir);
+	snprintf(err, sizeof err, "%s.start.err", dir);
+	if (bench_run(argv, out, err) != 0) {
+		char *e = bench_read_file(err, NULL);
+		fprintf(stderr, "%s: the simulated cloud did not start: %s\n", who, e ? e : "");
+		free(e);
+		return -1;
+	}
+	c->started = 1;
+	char path[1100], port[64], pid[64];
+	snprintf(path, sizeof path, "%s/cloud.env", dir);
+	char *text = bench_read_file(path, NULL);
+	int rc = !text || bench_env_value(text, "SSRP_SIM_PORT", port, sizeof port) ||
+			 bench_env_value(text, "SSRP_SIM_PID", pid, sizeof pid) ||
+			 bench_env_value(text, "SSRP_SIM_CA", c->ca, sizeof c->ca) ||
+			 bench_env_value(text, "SSRP_SIM_LOG", c->log, sizeof c->log) ||
+			 bench_env_value(text, "SSRP_SIM_CONFIG", c->config, sizeof c->config) ||
+			 bench_env_value(text, "SSRP_SIM_ADMIN_TOKEN_FILE", c->admin_token_file,
+					 sizeof c->admin_token_file)
+		     ? -1
+		     : 0;
+	free(text);
+	if (rc) {
+		fprintf(stderr, "%s: cannot read %s\n", who, path);
+		return -1;
+	}
+	c->port = atoi(port);
+	c->pid = atol(pid);
+	return 0;
+}
+
+void bench_cloud_stop(bench_cloud *c, const char *ssrp_sim)
+{
+	if (!c->started)
+		return;
+	char *argv[] = {(char *)ssrp_sim, "cloud", "stop", "--dir", c->dir, NULL};
+	bench_run(argv, NULL, NULL);
+	c->started = 0;
+}
+
+size_t bench_body_write(char *p, size_t size, size_t n, void *cls)
+{
+	bench_body *b = cls;
+	size_t add = size * n;
+	if (b->len + add + 1 > b->cap) {
+		size_t cap = (b->len + add + 1) * 2;
+		char *q = realloc(b->p, cap);
+		if (!q)
+			return 0;
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, add);
+	b->len += add;
+	b->p[b->len] = '\0';
+	return add;
+}

@@ -23,4 +23,32 @@ char *bench_read_file(const char *path, size_t *len);
  * or longer than cap - 1. */
 int bench_env_value(const char *text, const char *name, char *out, size_t cap);
 
+/* The simulated cloud a benchmark runs (`ssrp-sim cloud start --dir DIR`)
+ * and what its env file says. */
+typedef struct bench_cloud {
+	char dir[1024];
+	int started;
+	int port;
+	long pid;
+	char ca[1100], log[1100], config[1100], admin_token_file[1100];
+} bench_cloud;
+
+/* Start it in dir with the extra arguments (NULL-terminated: --state,
+ * --faults, ...), its output in DIR.start.out and DIR.start.err; 0, or -1
+ * with a message that begins with who. */
+int bench_cloud_start(bench_cloud *c, const char *ssrp_sim, const char *dir, char *const extra[],
+		      const char *who);
+
+/* Stop it, if it was started. */
+void bench_cloud_stop(bench_cloud *c, const char *ssrp_sim);
+
+/* A response body libcurl appends to (CURLOPT_WRITEFUNCTION
+ * bench_body_write, CURLOPT_WRITEDATA a bench_body starting {0});
+ * NUL-terminated; free(p). */
+typedef struct bench_body {
+	char *p;
+	size_t len, cap;
+} bench_body;
+size_t bench_body_write(char *p, size_t size, size_t n, void *cls);
+
 #endif

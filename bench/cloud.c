@@ -213,30 +213,6 @@ static int run(char *const argv[], char *out, size_t cap)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int env_value(const char *dir, const char *name, char *out, size_t cap)
-{
-	char path[1024];
-	snprintf(path, sizeof path, "%s/cloud.env", dir);
-	char *text = bench_read_file(path, NULL);
-	if (!text)
-		return -1;
-	char key[64];
-	snprintf(key, sizeof key, "%s='", name);
-	char *p = strstr(text, key);
-	int rc = -1;
-	if (p) {
-		p += strlen(key);
-		size_t n = strcspn(p, "'");
-		if (n < cap) {
-			memcpy(out, p, n);
-			out[n] = '\0';
-			rc = 0;
-		}
-	}
-	free(text);
-	return rc;
-}
-
 static long vm_rss_kib(long pid)
 {
 	char path[64], line[256];
@@ -251,55 +227,11 @@ static long vm_rss_kib(long pid)
 	return kib;
 }
 
-typedef struct sim {
-	char dir[1024];
-	long pid;
-	int port;
-	char ca[1100];
-} sim;
-
-static int sim_start(const opts *o, sim *s, const char *dir, const char *state)
-{
-	memset(s, 0, sizeof *s);
-	snprintf(s->dir, sizeof s->dir, "%s", dir);
-	char *argv[] = {(char *)o->ssrp, "cloud", "start", "--dir", (char *)dir, "--state",
-			(char *)state, "--device-certs", "0", NULL};
-	char out[2048], v[64];
-	if (run(argv, out, sizeof out) != 0)
-		return -1;
-	if (env_value(dir, "SSRP_SIM_PID", v, sizeof v))
-		return -1;
-	s->pid = atol(v);
-	if (env_value(dir, "SSRP_SIM_PORT", v, sizeof v))
-		return -1;
-	s->port = atoi(v);
-	return env_value(dir, "SSRP_SIM_CA", s->ca, sizeof s->ca);
-}
-
-static void sim_stop(const opts *o, sim *s)
-{
-	char out[1024];
-	char *argv[] = {(char *)o->ssrp, "cloud", "stop", "--dir", s->dir, NULL};
-	if (s->pid)
-		run(argv, out, sizeof out);
-	s->pid = 0;
-}
-
-static size_t on_body(char *p, size_t size, size_t n, void *cls)
-{
-	char *buf = cls;
-	size_t len = strlen(buf), add = size * n;
-	if (len + add < 8192) {
-		memcpy(buf + len, p, add);
-		buf[len + add] = '\0';
-	}
-	return size * n;
-}
-
 /* An app-only token from the simulator, written to path (0600). */
-static int get_token(const sim *s, const char *path)
+static int get_token(const bench_cloud *s, const char *path)
 {
-	char body[8192] = "", connect[128];
+	bench_body body = {0};
+	char connect[128];
 	snprintf(connect, sizeof connect, "login.microsoftonline.com:443:127.0.0.1:%d", s->port);
 	struct curl_slist *ct = curl_slist_append(NULL, connect);
 	CURL *c = curl_easy_init();
@@ -311,23 +243,25 @@ static int get_token(const sim *s, const char *path)
 			 "grant_type=client_credentials&client_id=" APP_ID
 			 "&client_secret=" APP_SECRET
 			 "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bench_body_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
 	CURLcode cc = curl_easy_perform(c);
 	curl_easy_cleanup(c);
 	curl_slist_free_all(ct);
-	char *t = strstr(body, "\"access_token\":\"");
+	char *t = body.p ? strstr(body.p, "\"access_token\":\"") : NULL;
 	if (cc != CURLE_OK || !t) {
-		fprintf(stderr, "bench_cloud: no token (%s): %.300s\n", curl_easy_strerror(cc), body);
+		fprintf(stderr, "bench_cloud: no token (%s): %.300s\n", curl_easy_strerror(cc),
+			body.p ? body.p : "");
+		free(body.p);
 		return -1;
 	}
 	t += 16;
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd == -1)
-		return -1;
 	size_t n = strcspn(t, "\"");
-	ssize_t w = write(fd, t, n);
-	close(fd);
+	ssize_t w = fd == -1 ? -1 : write(fd, t, n);
+	if (fd != -1)
+		close(fd);
+	free(body.p);
 	return w == (ssize_t)n ? 0 : -1;
 }
 
@@ -464,7 +398,7 @@ int main(int argc, char **argv)
 	snprintf(batch_lua, sizeof batch_lua, "%s/batch.lua", work);
 
 	int failed = 1;
-	sim small = {0}, big = {0};
+	bench_cloud small = {0}, big = {0};
 	pid_t ref_pid = 0;
 	if (write_state(small_state, 1, 1) || write_state(big_state, o.users, o.devices)) {
 		fprintf(stderr, "bench_cloud: cannot write the tenants in %s\n", work);
@@ -472,11 +406,11 @@ int main(int argc, char **argv)
 	}
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (sim_start(&o, &small, small_dir, small_state) ||
-	    sim_start(&o, &big, big_dir, big_state)) {
-		fprintf(stderr, "bench_cloud: cannot start the simulated cloud (see %s)\n", work);
+	char *small_args[] = {"--state", small_state, "--device-certs", "0", NULL};
+	char *big_args[] = {"--state", big_state, "--device-certs", "0", NULL};
+	if (bench_cloud_start(&small, o.ssrp, small_dir, small_args, "bench_cloud") ||
+	    bench_cloud_start(&big, o.ssrp, big_dir, big_args, "bench_cloud"))
 		goto out;
-	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double start_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (get_token(&big, token) || write_lua(get_lua, token, o.users, 0) ||
@@ -573,8 +507,8 @@ out:
 		kill(ref_pid, SIGTERM);
 		waitpid(ref_pid, NULL, 0);
 	}
-	sim_stop(&o, &small);
-	sim_stop(&o, &big);
+	bench_cloud_stop(&small, o.ssrp);
+	bench_cloud_stop(&big, o.ssrp);
 	if (!o.keep && !failed) {
 		char cmd[700];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);

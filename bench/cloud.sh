@@ -16,5 +16,5 @@ bench_init cloud.sh "$@"
 shift "$bench_shift"
 bench_require wrk "wrk"
 
-cmake --build "$build" --target bench_cloud ssrp_cli >&2
+cmake --build "$build" --target bench_cloud ssrp_sim_cli >&2
 exec "$build/bench/bench_cloud" --ssrp "$build/ssrp-sim" "$@"

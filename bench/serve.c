@@ -74,7 +74,8 @@
 #define PLAN_AAD_P1 "41781fb2-bc02-4b7c-bd55-b576c07bb09d"
 
 typedef struct opts {
-	const char *ssrp;
+	const char *ssrp;   /* ssrp-sim: the simulated cloud */
+	const char *assocd; /* ssrp-assocd: the service measured */
 	long devices, reference, attackers;
 	double duration_s;
 	int latency_ms;
@@ -82,12 +83,6 @@ typedef struct opts {
 	const char *workers; /* NULL: the service's default */
 	const char *keep;
 } opts;
-
-typedef struct sim {
-	char dir[1024];
-	int started, port;
-	char ca[1100], log[1100], config[1100];
-} sim;
 
 typedef struct phase_log {
 	long requests, graph, login, throttled, early;
@@ -201,83 +196,25 @@ static int write_state(const char *path, long devices, const char *app_secret,
 
 /* ---- the simulator -------------------------------------------------------- */
 
-static int sim_start(const opts *o, sim *s, const char *state)
+static int sim_start(const opts *o, bench_cloud *s, const char *state)
 {
-	memset(s, 0, sizeof *s);
-	snprintf(s->dir, sizeof s->dir, "%s/cloud", work);
-	char faults[256], out[700], err[700];
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s/cloud", work);
+	char faults[256];
 	/* The 429s first: the first rule that fires decides. */
 	if (o->throttle_rate > 0)
 		snprintf(faults, sizeof faults, "graph/*:429:1@rate=%g,seed=7;graph/*:latency:%d",
 			 o->throttle_rate, o->latency_ms);
 	else
 		snprintf(faults, sizeof faults, "graph/*:latency:%d", o->latency_ms);
-	snprintf(out, sizeof out, "%s/sim-start.out", work);
-	snprintf(err, sizeof err, "%s/sim-start.err", work);
-	char *argv[] = {(char *)o->ssrp, "cloud", "start", "--dir", s->dir,
-			"--state",       (char *)state, "--faults", faults,  NULL};
-	if (bench_run(argv, out, err) != 0) {
-		char *e = bench_read_file(err, NULL);
-		fprintf(stderr, "bench_serve: the simulated cloud did not start: %s\n", e ? e : "");
-		free(e);
-		return -1;
-	}
-	s->started = 1;
-	char path[1100], v[64];
-	snprintf(path, sizeof path, "%s/cloud.env", s->dir);
-	char *text = bench_read_file(path, NULL);
-	int rc = -1;
-	if (text) {
-		rc = bench_env_value(text, "SSRP_SIM_PORT", v, sizeof v) ||
-		     bench_env_value(text, "SSRP_SIM_CA", s->ca, sizeof s->ca) ||
-		     bench_env_value(text, "SSRP_SIM_LOG", s->log, sizeof s->log) ||
-		     bench_env_value(text, "SSRP_SIM_CONFIG", s->config, sizeof s->config)
-			     ? -1
-			     : 0;
-		if (!rc)
-			s->port = atoi(v);
-	}
-	free(text);
-	if (rc)
-		fprintf(stderr, "bench_serve: cannot read %s\n", path);
-	return rc;
+	char *extra[] = {"--state", (char *)state, "--faults", faults, NULL};
+	return bench_cloud_start(s, o->ssrp, dir, extra, "bench_serve");
 }
 
-static void sim_stop(const opts *o, sim *s)
-{
-	if (!s->started)
-		return;
-	char *argv[] = {(char *)o->ssrp, "cloud", "stop", "--dir", s->dir, NULL};
-	bench_run(argv, NULL, NULL);
-	s->started = 0;
-}
-
-typedef struct membuf {
-	char *p;
-	size_t len, cap;
-} membuf;
-
-static size_t on_body(char *p, size_t size, size_t n, void *cls)
-{
-	membuf *b = cls;
-	size_t add = size * n;
-	if (b->len + add + 1 > b->cap) {
-		size_t cap = (b->len + add + 1) * 2;
-		char *q = realloc(b->p, cap);
-		if (!q)
-			return 0;
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, add);
-	b->len += add;
-	b->p[b->len] = '\0';
-	return add;
-}
 
 /* The service account's refresh token, by the password grant to the
  * public client, written to path (0600). */
-static int get_refresh_token(const sim *s, const char *password, const char *path)
+static int get_refresh_token(const bench_cloud *s, const char *password, const char *path)
 {
 	CURL *c = curl_easy_init();
 	char *pw = curl_easy_escape(c, password, 0);
@@ -290,13 +227,13 @@ static int get_refresh_token(const sim *s, const char *password, const char *pat
 	curl_free(scope);
 	snprintf(connect, sizeof connect, "login.microsoftonline.com:443:127.0.0.1:%d", s->port);
 	struct curl_slist *ct = curl_slist_append(NULL, connect);
-	membuf b = {0};
+	bench_body b = {0};
 	curl_easy_setopt(c, CURLOPT_URL,
 			 "https://login.microsoftonline.com/" TENANT_ID "/oauth2/v2.0/token");
 	curl_easy_setopt(c, CURLOPT_CONNECT_TO, ct);
 	curl_easy_setopt(c, CURLOPT_CAINFO, s->ca);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bench_body_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, (void *)&b);
 	long st = 0;
 	if (curl_easy_perform(c) == CURLE_OK)
@@ -321,7 +258,7 @@ static int get_refresh_token(const sim *s, const char *password, const char *pat
 /* The service's configuration: the simulator's, plus the app, the service
  * account and the "assoc" member's domains; serve_limits (JSON, or NULL
  * for the defaults) as assoc.serve. */
-static int write_config(const sim *s, const char *path, const char *serve_limits)
+static int write_config(const bench_cloud *s, const char *path, const char *serve_limits)
 {
 	char *text = bench_read_file(s->config, NULL);
 	cJSON *cfg = text ? cJSON_Parse(text) : NULL;
@@ -363,7 +300,7 @@ static int write_config(const sim *s, const char *path, const char *serve_limits
 
 /* ---- the request log ------------------------------------------------------- */
 
-static int read_log(const sim *s, long from, long to, phase_log *pl)
+static int read_log(const bench_cloud *s, long from, long to, phase_log *pl)
 {
 	memset(pl, 0, sizeof *pl);
 	size_t len;
@@ -411,9 +348,7 @@ static int service_start(const opts *o, service *sv, const char *config, const c
 	unlink(port_file);
 	char *argv[12];
 	int n = 0;
-	argv[n++] = (char *)o->ssrp;
-	argv[n++] = "assoc";
-	argv[n++] = "serve";
+	argv[n++] = (char *)o->assocd;
 	argv[n++] = "--config";
 	argv[n++] = (char *)config;
 	argv[n++] = "--listen";
@@ -600,7 +535,7 @@ typedef struct device_creds {
 	EVP_PKEY *key;
 } device_creds;
 
-static int load_creds(const sim *s, long dev, device_creds *c)
+static int load_creds(const bench_cloud *s, long dev, device_creds *c)
 {
 	char id[64], path[1200];
 	snprintf(id, sizeof id, DEVICE_ID_FMT, dev);
@@ -731,7 +666,7 @@ static short dev_step(dev_conn *d, int *ok)
 
 /* Devices [first, first+count) ask about themselves, device k at start +
  * k * spacing_s; answer times into r. */
-static int run_devices(const sim *s, int port, long first, long count, double spacing_s,
+static int run_devices(const bench_cloud *s, int port, long first, long count, double spacing_s,
 		       storm_result *r)
 {
 	memset(r, 0, sizeof *r);
@@ -845,7 +780,7 @@ out:
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: bench_serve --ssrp PATH [--devices N] [--duration S] [--attackers N]\n"
+		"usage: bench_serve --ssrp PATH --assocd PATH [--devices N] [--duration S] [--attackers N]\n"
 		"                   [--reference-devices N] [--workers N] [--latency-ms MS]\n"
 		"                   [--throttle-rate R] [--keep DIR]\n");
 	return 2;
@@ -861,7 +796,7 @@ typedef struct phase {
 
 /* One phase: the service with serve_limits, devices [first, first+count)
  * at the storm's rate, an attacker when attackers > 0. */
-static int run_phase(const opts *o, const sim *s, const char *name, const char *serve_limits,
+static int run_phase(const opts *o, const bench_cloud *s, const char *name, const char *serve_limits,
 		     long first, long count, long attackers, phase *ph, attacker *atk)
 {
 	char config[700];
@@ -899,13 +834,15 @@ static int run_phase(const opts *o, const sim *s, const char *name, const char *
 
 int main(int argc, char **argv)
 {
-	opts o = {NULL, 10000, 1000, 1000, 60.0, 20, 0.01, NULL, NULL};
+	opts o = {NULL, NULL, 10000, 1000, 1000, 60.0, 20, 0.01, NULL, NULL};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
 			return usage();
 		if (!strcmp(a, "--ssrp"))
 			o.ssrp = v;
+		else if (!strcmp(a, "--assocd"))
+			o.assocd = v;
 		else if (!strcmp(a, "--devices"))
 			o.devices = atol(v);
 		else if (!strcmp(a, "--duration"))
@@ -926,7 +863,7 @@ int main(int argc, char **argv)
 			return usage();
 		i++;
 	}
-	if (!o.ssrp || o.devices < 1 || o.reference < 1 || o.attackers < 0 || o.duration_s <= 0 ||
+	if (!o.ssrp || !o.assocd || o.devices < 1 || o.reference < 1 || o.attackers < 0 || o.duration_s <= 0 ||
 	    o.latency_ms < 0 || o.throttle_rate < 0 || o.throttle_rate >= 1)
 		return usage();
 	signal(SIGPIPE, SIG_IGN);
@@ -948,7 +885,7 @@ int main(int argc, char **argv)
 	snprintf(rt_file, sizeof rt_file, "%s/service-refresh-token", work);
 
 	int failed = 1;
-	sim s = {0};
+	bench_cloud s = {0};
 	char app_secret[65], svc_password[65];
 	phase ref = {0}, storm = {0};
 	attacker atk = {0};
@@ -1037,7 +974,7 @@ int main(int argc, char **argv)
 	free(line);
 	failed = 0;
 out:
-	sim_stop(&o, &s);
+	bench_cloud_stop(&s, o.ssrp);
 	if (!o.keep) {
 		char *rm[] = {"rm", "-rf", work, NULL};
 		bench_run(rm, NULL, NULL);

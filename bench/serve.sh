@@ -16,5 +16,5 @@ set -eu
 bench_init serve.sh "$@"
 shift "$bench_shift"
 
-cmake --build "$build" --target bench_serve ssrp_cli >&2
-exec "$build/bench/bench_serve" --ssrp "$build/ssrp-sim" "$@"
+cmake --build "$build" --target bench_serve ssrp_sim_cli ssrp_assocd >&2
+exec "$build/bench/bench_serve" --ssrp "$build/ssrp-sim" --assocd "$build/ssrp-assocd" "$@"
