@@ -22,11 +22,10 @@
 
 #include "escrow/config.h"
 #include "escrow/http_retry.h"
+#include "ssrp/assoc.h"
 
-/* The service's path under cfg->assoc.url. */
-#define SSRP_ASSOC_SERVICE_PATH "v1/associate"
-/* Longest request body the service accepts. */
-#define SSRP_ASSOC_SERVICE_MAX_BODY (64u * 1024u)
+/* SSRP_ASSOC_SERVICE_PATH (under cfg->assoc.url) and
+ * SSRP_ASSOC_SERVICE_MAX_BODY: public, ssrp/assoc.h. */
 
 /* The retry engine's options (escrow/http_retry.h). */
 typedef ssrp_retry_options ssrp_assoc_client_options;

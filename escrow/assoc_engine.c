@@ -13,6 +13,7 @@
 #include "hal/clock.h"
 #include "hal/thread.h"
 #include "hal/mem.h"
+#include "hal/struct_version.h"
 #include "ssrp/sys/error.h"
 
 #define PROGRESS_EVERY_MS 250
@@ -45,13 +46,40 @@ const char *ssrp_assoc_licence_name(ssrp_assoc_licence l)
 	return "unknown";
 }
 
+int ssrp_assoc_options_init(ssrp_assoc_options *o, unsigned int version)
+{
+	int rc = ssrp_struct_version_check("ssrp_assoc_options", version,
+					   SSRP_ASSOC_OPTIONS_VERSION, "SSRP_ASSOC_OPTIONS_INIT");
+	if (rc)
+		return rc;
+	memset(o, 0, sizeof *o);
+	o->version = version;
+	return SSRP_OK;
+}
+
 int ssrp_assoc_new(ssrp_assoc **out, const ssrp_cloud_config *cfg, const ssrp_assoc_options *opt)
+{
+	return ssrp_assoc_new_tuned(out, cfg, opt, NULL);
+}
+
+int ssrp_assoc_new_tuned(ssrp_assoc **out, const ssrp_cloud_config *cfg,
+			 const ssrp_assoc_options *opt, const ssrp_assoc_tuning *tuning)
 {
 	if (!out || !cfg)
 		return ssrp_error_set(SSRP_E_INVALID, "assoc: no configuration");
 	*out = NULL;
 	const ssrp_assoc_config *ac = &cfg->assoc;
-	ssrp_assoc_options o = opt ? *opt : (ssrp_assoc_options){0};
+	ssrp_assoc_options o = SSRP_ASSOC_OPTIONS_INIT;
+	if (opt) {
+		int vrc = ssrp_struct_version_check("ssrp_assoc_options", opt->version,
+						    SSRP_ASSOC_OPTIONS_VERSION,
+						    "SSRP_ASSOC_OPTIONS_INIT");
+		if (vrc)
+			return vrc;
+		o = *opt;
+	}
+	const ssrp_assoc_tuning none = {0};
+	const ssrp_assoc_tuning *t = tuning ? tuning : &none;
 	if (!ac->as_owner && !ac->as_user)
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "the configuration registers users as neither owner nor user "
@@ -68,8 +96,8 @@ int ssrp_assoc_new(ssrp_assoc **out, const ssrp_cloud_config *cfg, const ssrp_as
 				      "assoc.licence_sku must be a skuId (a GUID), not \"%.60s\"",
 				      ac->licence_sku);
 	ssrp_graph_auth reader = {0}, writer = {0};
-	if (o.reader) {
-		reader = *o.reader;
+	if (t->reader) {
+		reader = *t->reader;
 	} else if (cfg->app_id && cfg->app_cert_file) {
 		reader.kind = SSRP_GRAPH_AUTH_APP_CERT;
 	} else if (cfg->app_id && cfg->app_secret_file) {
@@ -79,8 +107,8 @@ int ssrp_assoc_new(ssrp_assoc **out, const ssrp_cloud_config *cfg, const ssrp_as
 				      "the configuration has no app credential to read the directory: "
 				      "give app_id with app_secret_file or app_cert_file");
 	}
-	if (o.writer) {
-		writer = *o.writer;
+	if (t->writer) {
+		writer = *t->writer;
 	} else if (!o.dry_run) {
 		if (!cfg->refresh_token_file || !cfg->public_client_id)
 			return ssrp_error_set(SSRP_E_INVALID,
@@ -96,7 +124,9 @@ int ssrp_assoc_new(ssrp_assoc **out, const ssrp_cloud_config *cfg, const ssrp_as
 	a->cfg = cfg;
 	assoc_skus_init(&a->skus);
 	a->opt = o;
-	a->opt.reader = a->opt.writer = NULL; /* the caller's structs need not outlive us */
+	a->graph_opt = t->graph;
+	if (o.graph_deadline_ms)
+		a->graph_opt.deadline_ms = o.graph_deadline_ms;
 	a->reader_auth = reader;
 	a->writer_auth = writer;
 	a->n_workers = o.concurrency ? o.concurrency : 4;
@@ -144,25 +174,31 @@ int assoc_worker_ready(ssrp_assoc *a, assoc_worker *w)
 {
 	int rc;
 	if (!w->reader) {
-		if ((rc = ssrp_graph_new(&w->reader, a->cfg, &a->reader_auth, &a->opt.graph)))
+		if ((rc = ssrp_graph_new(&w->reader, a->cfg, &a->reader_auth, &a->graph_opt)))
 			return ssrp_error_prefix(rc, "cannot set up the directory reader");
 		ssrp_graph_use_token_share(w->reader, a->reader_tokens);
 	}
 	if (!a->opt.dry_run && !w->writer) {
-		if ((rc = ssrp_graph_new(&w->writer, a->cfg, &a->writer_auth, &a->opt.graph)))
+		if ((rc = ssrp_graph_new(&w->writer, a->cfg, &a->writer_auth, &a->graph_opt)))
 			return ssrp_error_prefix(rc, "cannot set up the service account's client");
 		ssrp_graph_use_token_share(w->writer, a->writer_tokens);
 	}
 	return SSRP_OK;
 }
 
-void ssrp_assoc_get_stats(const ssrp_assoc *a, ssrp_assoc_stats *out)
+int ssrp_assoc_get_stats(const ssrp_assoc *a, ssrp_assoc_stats *out)
 {
 	if (!out)
-		return;
+		return ssrp_error_set(SSRP_E_INVALID, "assoc: no stats to fill");
+	unsigned int version = out->version;
+	int rc = ssrp_struct_version_check("ssrp_assoc_stats", version, SSRP_ASSOC_STATS_VERSION,
+					   "SSRP_ASSOC_STATS_INIT");
+	if (rc)
+		return rc;
 	memset(out, 0, sizeof *out);
+	out->version = version;
 	if (!a)
-		return;
+		return SSRP_OK;
 	out->jobs = a->jobs;
 	out->decisions = a->decisions;
 	for (unsigned i = 0; i < ASSOC_MAX_WORKERS; i++) {
@@ -179,6 +215,7 @@ void ssrp_assoc_get_stats(const ssrp_assoc *a, ssrp_assoc_stats *out)
 			out->retries += s.retries;
 		}
 	}
+	return SSRP_OK;
 }
 
 /* ---- a run ---------------------------------------------------------------- */

@@ -53,6 +53,7 @@ typedef struct assoc_skus {
 struct ssrp_assoc {
 	const ssrp_cloud_config *cfg;
 	ssrp_assoc_options opt;
+	ssrp_graph_options graph_opt; /* every Graph client's retry options */
 	char *requester;
 	ssrp_graph_auth reader_auth, writer_auth;
 	/* The workers' clients of each credential share their tokens: one

@@ -7,6 +7,7 @@
 #include "bitlocker/guid.h"
 #include "escrow/assoc_report.h"
 #include "hal/mem.h"
+#include "hal/struct_version.h"
 #include "hal/text.h"
 #include "ssrp/error.h"
 #include "ssrp/sys/error.h"
@@ -163,7 +164,9 @@ void ssrp_assoc_report_free(ssrp_report *r)
 		ssrp_free(r->devices[i].owners);
 	}
 	ssrp_free(r->devices);
+	unsigned int version = r->version;
 	memset(r, 0, sizeof *r);
+	r->version = version;
 }
 
 /* Each report to its device; those of devices not listed are counted. */
@@ -186,7 +189,9 @@ int ssrp_assoc_report_build(ssrp_graph *g, ssrp_report *out)
 int ssrp_assoc_report_build_with(ssrp_graph *g, const ssrp_device_reports *reports,
 				 ssrp_report *out)
 {
+	unsigned int version = out->version;
 	memset(out, 0, sizeof *out);
+	out->version = version;
 	devlist l = {0};
 	int rc = ssrp_graph_list(g, DEVICES_PATH, add_device, &l);
 	out->devices = l.v;
@@ -228,5 +233,31 @@ int ssrp_assoc_report_build_with(ssrp_graph *g, const ssrp_device_reports *repor
 	return SSRP_OK;
 fail:
 	ssrp_assoc_report_free(out);
+	return rc;
+}
+
+int ssrp_assoc_report_read(const ssrp_cloud_config *cfg, const ssrp_device_reports *reports,
+			   ssrp_report *out)
+{
+	if (!cfg || !out)
+		return ssrp_error_set(SSRP_E_INVALID, "report: no configuration or report");
+	int rc = ssrp_struct_version_check("ssrp_report", out->version, SSRP_REPORT_VERSION,
+					   "SSRP_REPORT_INIT");
+	if (rc)
+		return rc;
+	ssrp_graph_auth auth = {0};
+	if (cfg->app_id && cfg->app_cert_file)
+		auth.kind = SSRP_GRAPH_AUTH_APP_CERT;
+	else if (cfg->app_id && cfg->app_secret_file)
+		auth.kind = SSRP_GRAPH_AUTH_APP_SECRET;
+	else
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "the report reads the directory with an app credential: give "
+				      "app_id with app_secret_file or app_cert_file in the "
+				      "configuration");
+	ssrp_graph *g = NULL;
+	if ((rc = ssrp_graph_new(&g, cfg, &auth, NULL)) == SSRP_OK)
+		rc = ssrp_assoc_report_build_with(g, reports, out);
+	ssrp_graph_free(g);
 	return rc;
 }

@@ -92,6 +92,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ssrp/config.h"
+
 #define SSRP_HOST_LOGIN "login.microsoftonline.com"
 #define SSRP_HOST_GRAPH "graph.microsoft.com"
 #define SSRP_HOST_DRS "enterpriseregistration.windows.net"
@@ -161,7 +163,8 @@ typedef struct ssrp_agent_config {
 	unsigned long rotate_after_days; /* 0: off */
 } ssrp_agent_config;
 
-typedef struct ssrp_cloud_config {
+/* The public ssrp_cloud_config (ssrp/config.h) is this, opaque there. */
+struct ssrp_cloud_config {
 	char *tenant_id, *tenant_domain;
 	char *login_host, *graph_host, *drs_host; /* never NULL after a load */
 	char *ca_file;
@@ -175,17 +178,9 @@ typedef struct ssrp_cloud_config {
 	char *webhook_url_file;
 	ssrp_assoc_config assoc;
 	ssrp_agent_config agent;
-} ssrp_cloud_config;
+};
 
-/* Parse JSON text; origin names it in messages (a path). SSRP_E_INVALID
- * with the member at fault. */
-int ssrp_cloud_config_parse(ssrp_cloud_config **out, const char *json, const char *origin);
-/* Read and parse a file. */
-int ssrp_cloud_config_load(ssrp_cloud_config **out, const char *path);
-void ssrp_cloud_config_free(ssrp_cloud_config *cfg);
-
-/* Read a secret named by the configuration (refusing group/other access);
- * free with ssrp_free_secret(*out, *len). */
-int ssrp_cloud_config_secret(const char *path, char **out, size_t *len);
+/* Loading, freeing, reading members and secrets: the public calls of
+ * ssrp/config.h. */
 
 #endif

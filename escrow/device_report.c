@@ -2,11 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bitlocker/guid.h"
 #include "escrow/device_report.h"
 #include "hal/fs.h"
 #include "hal/mem.h"
+#include "ssrp/assoc.h"
 #include "ssrp/sys/error.h"
 
 static int bad(const char *where, const char *fmt, const char *detail)
@@ -333,4 +335,43 @@ int ssrp_device_reports_parse(ssrp_device_reports *c, const char *text, size_t l
 	}
 	c->n = kept;
 	return SSRP_OK;
+}
+
+/* ---- the public cache (ssrp/assoc_report.h) ------------------------------- */
+
+int ssrp_device_reports_new(ssrp_device_reports **out)
+{
+	if (!out)
+		return ssrp_error_set(SSRP_E_INVALID, "device reports: no output");
+	if (!(*out = ssrp_calloc(1, sizeof **out)))
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	return SSRP_OK;
+}
+
+void ssrp_device_reports_destroy(ssrp_device_reports *c)
+{
+	ssrp_device_reports_free(c);
+	ssrp_free(c);
+}
+
+size_t ssrp_device_reports_count(const ssrp_device_reports *c)
+{
+	return c ? c->n : 0;
+}
+
+int ssrp_device_reports_keep(ssrp_device_reports *c, const char *device_id,
+			     const ssrp_device_report *r)
+{
+	if (!c || !r)
+		return ssrp_error_set(SSRP_E_INVALID, "device reports: no cache or report");
+	if (!device_id || strlen(device_id) != 36 || !ssrp_assoc_is_guid(device_id))
+		return ssrp_error_set(SSRP_E_INVALID, "device id '%.40s' is not a GUID",
+				      device_id ? device_id : "");
+	ssrp_device_report k = *r;
+	for (size_t i = 0; i <= 36; i++) {
+		char ch = device_id[i];
+		k.device_id[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+	}
+	k.received_at = (int64_t)time(NULL);
+	return ssrp_device_reports_put(c, &k);
 }

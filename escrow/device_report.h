@@ -26,22 +26,11 @@
 
 #include <cjson/cJSON.h>
 
-#define SSRP_DEVICE_REPORT_MAX_PROTECTORS 32
-#define SSRP_DEVICE_REPORTS_MAX 200000u
-#define SSRP_DEVICE_REPORTS_MAX_FILE (64u * 1024u * 1024u)
-/* Where ssrp-assocd keeps the cache and `ssrp assoc report` looks for it
- * when not told otherwise. */
-#define SSRP_DEVICE_REPORTS_DEFAULT_DIR "/var/lib/ssrp"
-#define SSRP_DEVICE_REPORTS_FILE "device-reports.json"
+#include "ssrp/assoc_report.h"
 
-typedef struct ssrp_device_report {
-	char device_id[37];  /* lower case; the cache's key */
-	char state[16];      /* "compliant" | "not-yet" */
-	int64_t verified_at; /* Unix seconds; 0 never */
-	int64_t received_at; /* the service: when it arrived */
-	size_t n;
-	char protectors[SSRP_DEVICE_REPORT_MAX_PROTECTORS][39]; /* "{XXXXXXXX-...}" */
-} ssrp_device_report;
+/* SSRP_DEVICE_REPORT_MAX_PROTECTORS, SSRP_DEVICE_REPORTS_MAX, the default
+ * directory and file name, ssrp_device_report: public, ssrp/assoc_report.h. */
+#define SSRP_DEVICE_REPORTS_MAX_FILE (64u * 1024u * 1024u)
 
 /* The wire member: parse v (untrusted) into out, device_id left ""; or
  * SSRP_E_FORMAT naming what is wrong ("report.protectors[2]: ..."). */
@@ -49,11 +38,13 @@ int ssrp_device_report_parse(const cJSON *v, ssrp_device_report *out);
 /* The wire member for r (NULL when out of memory). */
 cJSON *ssrp_device_report_json(const ssrp_device_report *r);
 
-/* The cache: sorted by device_id. */
-typedef struct ssrp_device_reports {
+/* The cache: sorted by device_id (opaque in ssrp/assoc_report.h, whose
+ * calls make, fill, write and read one; here also a value the library's
+ * own code keeps, emptied with ssrp_device_reports_free). */
+struct ssrp_device_reports {
 	ssrp_device_report **v;
 	size_t n, cap;
-} ssrp_device_reports;
+};
 
 /* Keep r (r->device_id set) as its device's latest, replacing an older
  * one; when SSRP_DEVICE_REPORTS_MAX devices are kept, the one received
@@ -62,15 +53,8 @@ int ssrp_device_reports_put(ssrp_device_reports *c, const ssrp_device_report *r)
 const ssrp_device_report *ssrp_device_reports_find(const ssrp_device_reports *c,
 						   const char *device_id);
 void ssrp_device_reports_free(ssrp_device_reports *c);
-/* The file's text (malloc'd, ssrp_free) or NULL when out of memory. */
-char *ssrp_device_reports_text(const ssrp_device_reports *c, size_t *len);
-/* Read path into c (emptied first). A missing file is an empty cache
- * (SSRP_OK). Text that is not the cache's is SSRP_E_FORMAT naming what is
- * wrong, c left empty; entries that are not reports are skipped, counted in
- * *skipped, the first one's fault in why (cap bytes). */
-int ssrp_device_reports_load(ssrp_device_reports *c, const char *path, size_t *skipped,
-			     char *why, size_t cap);
-/* The same over the file's text (len bytes); path only names it. */
+/* ssrp_device_reports_load over the file's text (len bytes); path only
+ * names it. */
 int ssrp_device_reports_parse(ssrp_device_reports *c, const char *text, size_t len,
 			      const char *path, size_t *skipped, char *why, size_t cap);
 

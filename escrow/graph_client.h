@@ -1,9 +1,8 @@
 /* The Microsoft Graph client: JSON requests with retries, paging and
  * $batch, with the access token of an OAuth client (escrow/oauth_client.h:
  * the grants, the token cache, the refresh-token keeper, who signed in)
- * over the same connection. Internal for now (escrow/, the command and the
- * association service use it); it moves to include/ssrp/graph.h once the
- * association and retrieval work has settled its shape.
+ * over the same connection. The handle, its sign-in and the token share
+ * are public (ssrp/graph.h); requests, paging and $batch are internal.
  *
  * A 401 from Graph drops the cached token and the request is sent once
  * more with a fresh one.
@@ -30,7 +29,7 @@
 #include "escrow/http_retry.h"
 #include "escrow/oauth_client.h"
 
-typedef struct ssrp_graph ssrp_graph;
+/* ssrp_graph, ssrp_graph_token, ssrp_graph_free: public, ssrp/graph.h. */
 
 /* The retry engine's options (deadline per call, attempts, backoff,
  * Retry-After cap, cancel). */
@@ -43,15 +42,12 @@ typedef struct ssrp_graph_stats {
 
 int ssrp_graph_new(ssrp_graph **out, const ssrp_cloud_config *cfg, const ssrp_graph_auth *auth,
 		   const ssrp_graph_options *opt);
-void ssrp_graph_free(ssrp_graph *g);
 const ssrp_graph_error *ssrp_graph_last_error(const ssrp_graph *g);
 void ssrp_graph_get_stats(const ssrp_graph *g, ssrp_graph_stats *out);
 
 /* Share the credential with other clients (escrow/oauth_client.h). */
 void ssrp_graph_use_token_share(ssrp_graph *g, ssrp_graph_token_share *sh);
 
-/* Make sure a valid token is cached (fetching one if needed). */
-int ssrp_graph_token(ssrp_graph *g);
 /* Who signed in, from the sign-in's id_token (the scope asked for openid);
  * NULL when no token answer carried one that passed its checks. */
 const ssrp_oauth_user *ssrp_graph_signed_in(const ssrp_graph *g);

@@ -8,6 +8,7 @@
 #include "escrow/drs.h"
 #include "escrow/key_reads.h"
 #include "hal/mem.h"
+#include "hal/struct_version.h"
 #include "ssrp/sys/error.h"
 
 static void skip(ssrp_key_reads *out, unsigned long line, const char *why)
@@ -64,12 +65,17 @@ static void one_line(ssrp_key_reads *out, unsigned long n, const char *s, size_t
 
 int ssrp_key_reads_count(const char *path, int64_t since, int64_t until, ssrp_key_reads *out)
 {
-	memset(out, 0, sizeof *out);
+	if (!path || !out)
+		return ssrp_error_set(SSRP_E_INVALID, "key reads: no audit log or counts");
+	int rc = ssrp_struct_version_check("ssrp_key_reads", out->version, SSRP_KEY_READS_VERSION,
+					   "SSRP_KEY_READS_INIT");
+	if (rc)
+		return rc;
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return ssrp_error_set(SSRP_E_IO, "cannot open the audit log '%s': %s", path,
 				      strerror(errno));
-	int rc = ssrp_key_reads_count_stream(f, since, until, out);
+	rc = ssrp_key_reads_count_stream(f, since, until, out);
 	int failed = ferror(f);
 	fclose(f);
 	if (!rc && failed)
@@ -79,7 +85,9 @@ int ssrp_key_reads_count(const char *path, int64_t since, int64_t until, ssrp_ke
 
 int ssrp_key_reads_count_stream(FILE *f, int64_t since, int64_t until, ssrp_key_reads *out)
 {
+	unsigned int version = out->version;
 	memset(out, 0, sizeof *out);
+	out->version = version;
 	char *line = ssrp_malloc(SSRP_KEY_READS_MAX_LINE + 1);
 	if (!line)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");

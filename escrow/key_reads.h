@@ -18,23 +18,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ssrp/assoc_report.h"
+
 #define SSRP_KEY_READ_ACTIVITY "Read BitLocker key"
 /* Longer lines are skipped as bad. */
 #define SSRP_KEY_READS_MAX_LINE (64u * 1024u)
 
-typedef struct ssrp_key_reads {
-	unsigned long reads;       /* key reads in [since, until] */
-	unsigned long reads_other; /* key reads outside it */
-	unsigned long other;       /* entries that are not key reads */
-	unsigned long bad;         /* lines skipped */
-	unsigned long first_bad;   /* the first one's number (1-based); 0 none */
-	char first_bad_why[120];
-} ssrp_key_reads;
-
-/* Count path's key reads between since and until (Unix seconds). SSRP_OK
- * unless the file cannot be read (SSRP_E_IO naming it). */
-int ssrp_key_reads_count(const char *path, int64_t since, int64_t until, ssrp_key_reads *out);
-/* The same over an open stream, read to its end. */
+/* ssrp_key_reads, ssrp_key_reads_count: public, ssrp/assoc_report.h. */
+/* ssrp_key_reads_count over an open stream, read to its end. */
 int ssrp_key_reads_count_stream(FILE *f, int64_t since, int64_t until, ssrp_key_reads *out);
 
 #endif

@@ -26,6 +26,7 @@
 #include "escrow/config.h"
 #include "escrow/http_retry.h"
 #include "hal/http.h"
+#include "ssrp/graph.h"
 
 typedef enum ssrp_graph_auth_kind {
 	SSRP_GRAPH_AUTH_APP_SECRET = 1, /* config app_id + app_secret_file */
@@ -35,10 +36,8 @@ typedef enum ssrp_graph_auth_kind {
 	SSRP_GRAPH_AUTH_DEVICE_CODE,    /* public_client_id; a person signs in in a browser */
 } ssrp_graph_auth_kind;
 
-/* DEVICE_CODE: tell the person where to go and what to type. message is
- * the sign-in service's own sentence (control characters blanked). */
-typedef void (*ssrp_graph_prompt_fn)(const char *verification_uri, const char *user_code,
-				     const char *message, void *ctx);
+/* DEVICE_CODE: ssrp_graph_prompt_fn (ssrp/graph.h) tells the person where
+ * to go and what to type. */
 
 typedef struct ssrp_graph_auth {
 	ssrp_graph_auth_kind kind;
@@ -70,15 +69,8 @@ typedef struct ssrp_graph_error {
 	char request_id[64];
 } ssrp_graph_error;
 
-/* Clients of the same credential in several threads (one client per
- * thread, as libcurl wants) share it: their token requests go one at a
- * time, so a throttled token endpoint never sees one client's request
- * inside another's Retry-After, and a rotated refresh token has one keeper
- * (the next client to renew starts from it). Each client keeps its own
- * access token. The share must outlive the clients using it. */
-typedef struct ssrp_graph_token_share ssrp_graph_token_share;
-int ssrp_graph_token_share_new(ssrp_graph_token_share **out);
-void ssrp_graph_token_share_free(ssrp_graph_token_share *sh);
+/* ssrp_graph_token_share: a credential shared by the clients of several
+ * threads (public, ssrp/graph.h). */
 
 /* Who signed in, from the id_token of a delegated sign-in (PASSWORD,
  * DEVICE_CODE, REFRESH_TOKEN with openid asked for). Strings are "" when

@@ -9,6 +9,7 @@
 
 #include "hal/hex.h"
 #include "hal/mem.h"
+#include "hal/struct_version.h"
 #include "ssrp/sys/error.h"
 
 #define OWNED_PATH "/v1.0/me/ownedDevices?$select=id,deviceId,displayName"
@@ -69,12 +70,33 @@ static void append(char *out, size_t cap, const char *s)
 
 /* ---- signing in ------------------------------------------------------------ */
 
+int ssrp_recover_signin_init(ssrp_recover_signin *s, unsigned int version)
+{
+	int rc = ssrp_struct_version_check("ssrp_recover_signin", version,
+					   SSRP_RECOVER_SIGNIN_VERSION, "SSRP_RECOVER_SIGNIN_INIT");
+	if (rc)
+		return rc;
+	memset(s, 0, sizeof *s);
+	s->version = version;
+	return SSRP_OK;
+}
+
 int ssrp_recover_connect(ssrp_graph **out, const ssrp_cloud_config *cfg,
-			 const ssrp_recover_signin *how, const ssrp_graph_options *opt)
+			 const ssrp_recover_signin *how)
+{
+	return ssrp_recover_connect_with(out, cfg, how, NULL);
+}
+
+int ssrp_recover_connect_with(ssrp_graph **out, const ssrp_cloud_config *cfg,
+			      const ssrp_recover_signin *how, const ssrp_graph_options *opt)
 {
 	if (!out || !cfg || !how)
 		return ssrp_error_set(SSRP_E_INVALID, "recover: no configuration or sign-in");
 	*out = NULL;
+	int vrc = ssrp_struct_version_check("ssrp_recover_signin", how->version,
+					    SSRP_RECOVER_SIGNIN_VERSION, "SSRP_RECOVER_SIGNIN_INIT");
+	if (vrc)
+		return vrc;
 	char scope[512];
 	if (how->scope)
 		snprintf(scope, sizeof scope, "%s", how->scope);
@@ -251,7 +273,13 @@ int ssrp_recover_list_devices(ssrp_graph *g, ssrp_recover_list *out)
 {
 	if (!g || !out)
 		return ssrp_error_set(SSRP_E_INVALID, "recover: list needs a client and a result");
+	unsigned int version = out->version;
+	int vrc = ssrp_struct_version_check("ssrp_recover_list", version, SSRP_RECOVER_LIST_VERSION,
+					    "SSRP_RECOVER_LIST_INIT");
+	if (vrc)
+		return vrc;
 	memset(out, 0, sizeof *out);
+	out->version = version;
 	int rc = ssrp_graph_token(g); /* the sign-in, outside any request's deadline */
 	if (!rc)
 		rc = ssrp_graph_list(g, OWNED_PATH, on_device, out);

@@ -4,9 +4,10 @@
 
 #include <stdint.h>
 
+#include "ssrp/clock.h"
+
 void ssrp_sleep_ms(unsigned ms);
-/* Milliseconds from an arbitrary fixed point; never goes backwards. */
-uint64_t ssrp_monotonic_ms(void);
+/* ssrp_monotonic_ms: public, in ssrp/clock.h. */
 /* Wall-clock time as a Windows FILETIME (100 ns units since 1601). */
 uint64_t ssrp_filetime_now(void);
 /* FILETIME → Unix seconds (0 for 0). */

@@ -3,7 +3,8 @@
  * the same names, where files inherit their directory's ACL, a directory
  * made with mode 0700 gets a private DACL (SYSTEM, Administrators, this
  * user) and ssrp_fs_check_trusted reads owners and DACLs (fs_trust_windows.c
- * says how "owner", "group or others" and "sticky" translate). */
+ * says how "owner", "group or others" and "sticky" translate). The calls a
+ * program outside the library may use are public, in ssrp/file.h. */
 #ifndef SSRP_HAL_FS_H
 #define SSRP_HAL_FS_H
 
@@ -11,30 +12,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ssrp/file.h"
+
 /* mkdir -p with mode for each directory made; SSRP_E_IO naming the part. */
 int ssrp_fs_mkdirs(const char *dir, mode_t mode);
-
-/* 0 when nothing is at path, 1 when something is (or it cannot tell: the
- * caller's next step on it says what is wrong). */
-int ssrp_fs_exists(const char *path);
-
-/* Give the file at from the name to, never replacing what is at to (even
- * one that appeared a moment ago): SSRP_OK (from is gone), SSRP_E_REFUSED
- * with a sentence when to exists, SSRP_E_IO otherwise (from stays). POSIX:
- * link then unlink; Windows: MoveFileExW without MOVEFILE_REPLACE_EXISTING. */
-int ssrp_fs_move_noreplace(const char *from, const char *to);
 
 /* The directory part of path into dir (either separator on Windows): 1, or
  * 0 when path has none (or only the root). */
 int ssrp_fs_dirname(const char *path, char *dir, size_t cap);
-
-/* Replace path with data atomically and durably: a temporary file next to
- * it (mode mode, exclusive, unique per call so threads may race), fsync,
- * rename, fsync the directory. Readers see the old or the new file, and
- * after a crash the file is one of the two. Only a regular file (or no file)
- * is replaced: a symbolic link, device, FIFO or directory at path is
- * refused (SSRP_E_INVALID) and left as it is. */
-int ssrp_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
 /* Refuse a file that decides what the program does (configuration, the
  * agent's journal) when someone else could have written it: the file (when
@@ -58,30 +43,10 @@ int ssrp_fs_lock_acquire(ssrp_fs_lock **out, const char *path, unsigned wait_ms)
 int ssrp_fs_lock_wait_turn(uint64_t deadline, const char *path, unsigned wait_ms);
 void ssrp_fs_lock_release(ssrp_fs_lock *lock);
 
-/* Move a file we cannot use out of the way, as PATH.corrupt-YYYYMMDDTHHMMSSZ
- * (a counter is added if that exists); the new name goes to moved. */
-int ssrp_fs_move_aside(const char *path, char *moved, size_t moved_cap);
-
-/* Read a whole input: "-" is standard input; a path must name a regular
- * file (a FIFO, device or directory is refused at once, never waited on);
- * more than max bytes is refused. *out is NUL-terminated (not counted in
- * *len) and freed with ssrp_free_secret(*out, *len + 1). */
 /* Read fd to its end: at most max bytes (SSRP_E_INVALID when larger),
  * NUL-terminated, in a buffer the caller frees with ssrp_free_secret(*out,
  * *len + 1); name names it in errors. */
 int ssrp_fs_read_fd(int fd, const char *name, size_t max, unsigned char **out, size_t *len);
-
-int ssrp_fs_read_input(const char *path, size_t max, unsigned char **out, size_t *len);
-
-/* Write an output the user named: "-" is standard output; a character
- * device or a FIFO is written in place (a FIFO without a reader is refused,
- * not waited on); a regular file, or none yet, is replaced atomically
- * (ssrp_fs_write_atomic); a symbolic link is refused unless flags has
- * SSRP_FS_FOLLOW_SYMLINK (then its target is treated as above); anything
- * else (block device, directory, socket) is refused. */
-#define SSRP_FS_FOLLOW_SYMLINK 1u
-int ssrp_fs_write_output(const char *path, const void *data, size_t len, mode_t mode,
-			 unsigned flags);
 
 /* write(2) all of data to fd, resuming after EINTR and short writes;
  * SSRP_E_IO naming name. */

@@ -1,4 +1,4 @@
-/* Internal heap helpers: the C library's heap, and secret-safe freeing. */
+/* Internal heap helpers beyond the public ones of ssrp/buf.h. */
 #ifndef SSRP_HAL_MEM_H
 #define SSRP_HAL_MEM_H
 
@@ -6,12 +6,8 @@
 
 #include "ssrp/buf.h"
 
-void *ssrp_malloc(size_t size);
-void *ssrp_calloc(size_t n, size_t size);
-void *ssrp_realloc(void *p, size_t size);
-void ssrp_free(void *p);
-/* Zero len bytes at p, then free p. */
-void ssrp_free_secret(void *p, size_t len);
+/* ssrp_malloc, ssrp_calloc, ssrp_realloc, ssrp_free, ssrp_free_secret:
+ * public, in ssrp/buf.h. */
 /* A copy of s through the allocator hook; NULL when out of memory. */
 char *ssrp_strdup(const char *s);
 /* Copy len bytes into a fresh allocation owned by buf; -1 when out of memory. */

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -19,14 +18,14 @@
 #include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
-#include "escrow/assoc.h"
-#include "escrow/assoc_client.h"
-#include "escrow/audit.h"
-#include "hal/clock.h"
-#include "hal/mem.h"
+#include <ssrp/assoc.h>
+#include <ssrp/buf.h>
+#include <ssrp/clock.h>
+#include <ssrp/config.h>
 #include "server/device_cert.h"
-#include "ssrp/error.h"
-#include "ssrp/sys/error.h"
+#include <ssrp/error.h>
+#include <ssrp/sys/error.h>
+#include <ssrp/text.h>
 #include "tools/assoc_server_private.h"
 
 #define CN_MAX ASSOC_CN_MAX
@@ -333,7 +332,7 @@ static enum MHD_Result body_in(assoc_server *srv, struct MHD_Connection *conn, r
 			     assoc_error_json("BadRequest", "The request body is not valid: %s", msg),
 			     NULL, NULL, 0);
 	}
-	if (strcasecmp(r->areq->device_id, r->device) != 0) {
+	if (!ssrp_ascii_ieq(r->areq->device_id, r->device)) {
 		/* A device may only ask about itself: refused, nothing decided. */
 		char detail[400];
 		snprintf(detail, sizeof detail,
@@ -474,15 +473,14 @@ static int start_workers(assoc_server *srv, unsigned n)
 	int share_rc = ssrp_graph_token_share_new(&srv->reader_tokens);
 	if (share_rc || (share_rc = ssrp_graph_token_share_new(&srv->writer_tokens)))
 		return share_rc;
-	ssrp_assoc_options opt = {
-		.reader_tokens = srv->reader_tokens,
-		.writer_tokens = srv->writer_tokens,
-		.dry_run = srv->dry_run,
-		.concurrency = 1,
-		.requester = "assoc-serve",
-		.audit = NULL, /* audited per request, with its requester */
-		.graph = {.deadline_ms = GRAPH_DEADLINE_MS},
-	};
+	ssrp_assoc_options opt = SSRP_ASSOC_OPTIONS_INIT;
+	opt.reader_tokens = srv->reader_tokens;
+	opt.writer_tokens = srv->writer_tokens;
+	opt.dry_run = srv->dry_run;
+	opt.concurrency = 1;
+	opt.requester = "assoc-serve";
+	opt.audit = NULL; /* audited per request, with its requester */
+	opt.graph_deadline_ms = GRAPH_DEADLINE_MS;
 	for (unsigned i = 0; i < n; i++) {
 		int rc = ssrp_assoc_new(&srv->workers[i].engine, srv->cfg, &opt);
 		if (rc)
@@ -555,7 +553,7 @@ static int make_queue(assoc_server *srv)
 
 /* Room for max_connections descriptors: the soft limit raised as far as
  * the hard one allows, else fewer connections (said on stderr). */
-static void fit_descriptors(ssrp_assoc_serve_config *l)
+static void fit_descriptors(ssrp_assoc_serve_limits *l)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -669,23 +667,31 @@ int assoc_server_start(assoc_server **out, const assoc_server_config *c)
 	const ssrp_cloud_config *cfg = c ? c->cfg : NULL;
 	if (!cfg)
 		return ssrp_error_set(SSRP_E_INVALID, "no configuration");
-	const ssrp_assoc_config *ac = &cfg->assoc;
-	if (!ac->tls_cert_file || !ac->tls_key_file)
+	const char *tls_cert = ssrp_cloud_config_string(cfg, "assoc.tls_cert_file");
+	const char *tls_key = ssrp_cloud_config_string(cfg, "assoc.tls_key_file");
+	const char *device_ca = ssrp_cloud_config_string(cfg, "assoc.device_ca_file");
+	const char *audit = ssrp_cloud_config_string(cfg, "assoc.audit");
+	const char *cfg_listen = ssrp_cloud_config_string(cfg, "assoc.listen");
+	if (!tls_cert || !tls_key)
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "the configuration has no \"assoc.tls_cert_file\" and "
 				      "\"assoc.tls_key_file\" (the service's certificate)");
-	if (!ac->device_ca_file)
+	if (!device_ca)
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "the configuration has no \"assoc.device_ca_file\" (the CA "
 				      "that issues device certificates)");
-	if (!ac->serve.max_connections || !ac->serve.batch_max)
+	ssrp_assoc_serve_limits limits = SSRP_ASSOC_SERVE_LIMITS_INIT;
+	int rc = ssrp_cloud_config_serve_limits(cfg, &limits);
+	if (rc)
+		return rc;
+	if (!limits.max_connections || !limits.batch_max)
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "the configuration's assoc.serve limits are not set (load it "
 				      "with ssrp_cloud_config_load)");
-	const char *listen = c->listen ? c->listen : ac->listen ? ac->listen : "127.0.0.1:8443";
+	const char *listen = c->listen ? c->listen : cfg_listen ? cfg_listen : "127.0.0.1:8443";
 	char host[256];
 	int port = 0;
-	int rc = assoc_parse_listen(listen, host, sizeof host, &port);
+	rc = assoc_parse_listen(listen, host, sizeof host, &port);
 	if (rc)
 		return rc;
 	unsigned workers = c->workers ? c->workers : WORKERS_DEFAULT;
@@ -696,20 +702,20 @@ int assoc_server_start(assoc_server **out, const assoc_server_config *c)
 	if (!srv)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	srv->cfg = cfg;
-	srv->limits = ac->serve;
+	srv->limits = limits;
 	srv->dry_run = c->dry_run;
 	atomic_init(&srv->in_flight, 0);
 	atomic_init(&srv->draining, 0);
 	size_t len = 0;
-	if ((rc = read_text(ac->tls_cert_file, "the TLS certificate", &srv->cert_pem, &len)) ||
-	    (rc = read_text(ac->device_ca_file, "the device CA file", &srv->trust_pem, &len)))
+	if ((rc = read_text(tls_cert, "the TLS certificate", &srv->cert_pem, &len)) ||
+	    (rc = read_text(device_ca, "the device CA file", &srv->trust_pem, &len)))
 		goto fail;
 	/* The key: a secret file (no group or other access). */
-	if ((rc = ssrp_cloud_config_secret(ac->tls_key_file, &srv->key_pem, &srv->key_len))) {
+	if ((rc = ssrp_cloud_config_secret(tls_key, &srv->key_pem, &srv->key_len))) {
 		ssrp_error_prefix(rc, "cannot read the TLS key (assoc.tls_key_file)");
 		goto fail;
 	}
-	if ((rc = ssrp_audit_open(&srv->audit, ac->audit ? ac->audit : "-"))) {
+	if ((rc = ssrp_audit_open(&srv->audit, audit ? audit : "-"))) {
 		ssrp_error_prefix(rc, "cannot open the audit log (assoc.audit)");
 		goto fail;
 	}

@@ -45,7 +45,7 @@
 
 #include <stddef.h>
 
-#include "escrow/config.h"
+#include <ssrp/config.h>
 
 typedef struct assoc_server assoc_server;
 

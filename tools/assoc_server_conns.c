@@ -12,10 +12,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "hal/clock.h"
+#include <ssrp/clock.h>
 #include "tools/assoc_server_private.h"
 
-int conns_init(conn_table *t, const ssrp_assoc_serve_config *sc)
+int conns_init(conn_table *t, const ssrp_assoc_serve_limits *sc)
 {
 	memset(t, 0, sizeof *t);
 	if (pthread_mutex_init(&t->lock, NULL))

@@ -12,9 +12,8 @@
 
 #include <microhttpd.h>
 
-#include "escrow/assoc.h"
-#include "escrow/audit.h"
-#include "escrow/device_report.h"
+#include <ssrp/assoc.h>
+#include <ssrp/assoc_report.h>
 #include "tools/assoc_server.h"
 
 #define ASSOC_CN_MAX 128
@@ -51,7 +50,7 @@ typedef struct conn_table {
 	conn_stats stats;
 } conn_table;
 
-int conns_init(conn_table *t, const ssrp_assoc_serve_config *sc);
+int conns_init(conn_table *t, const ssrp_assoc_serve_limits *sc);
 void conns_destroy(conn_table *t);
 /* MHD's connection notifications: record or forget, and apply the
  * per-address limit and the reserve (a refused or shed client is written
@@ -121,14 +120,14 @@ void *queue_worker_main(void *arg);
 
 /* ---- the devices' reports (assoc_server_reports.c) ------------------------- */
 
-/* The latest report of each device (escrow/device_report.h), kept in
+/* The latest report of each device (ssrp/assoc_report.h), kept in
  * memory and written now and then, atomically, to STATE_DIR/
  * device-reports.json. Nothing else about a device is kept, and the file
  * can be lost: devices report again. */
 typedef struct report_cache {
 	pthread_mutex_t lock;
 	int made;
-	ssrp_device_reports all;
+	ssrp_device_reports *all;
 	char path[1024]; /* "" when the reports are kept in memory only */
 	int dirty;
 	uint64_t written_ms, complained_ms;
@@ -158,7 +157,7 @@ typedef struct worker {
 
 struct assoc_server {
 	const ssrp_cloud_config *cfg;
-	ssrp_assoc_serve_config limits;
+	ssrp_assoc_serve_limits limits;
 	int dry_run;
 	struct MHD_Daemon *mhd;
 	char *cert_pem, *key_pem, *trust_pem;

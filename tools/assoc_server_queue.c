@@ -8,19 +8,18 @@
  * devices share the engine's $batch calls. A request whose client has gone
  * leaves its group; a group nobody waits for is dropped before it starts. */
 #define _GNU_SOURCE /* POLLRDHUP: the peer closed its end, seen without reading */
-#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
 
-#include "hal/clock.h"
-#include "ssrp/error.h"
+#include <ssrp/clock.h>
+#include <ssrp/error.h>
+#include <ssrp/text.h>
 #include "tools/assoc_server_private.h"
 
 #define BUSY_RETRY_AFTER "30"  /* the queue is full */
@@ -30,7 +29,7 @@
 struct assoc_group {
 	assoc_group *next;  /* the waiting list */
 	assoc_group *hnext; /* the device's bucket */
-	char device[ASSOC_CN_MAX]; /* lower case */
+	char device[ASSOC_CN_MAX]; /* as the certificate names it; compared without case */
 	char shown[ASSOC_CN_MAX];  /* as its certificate has it */
 	char *key;                 /* what is asked: the users, in order */
 	ssrp_assoc_request *areq;  /* the first request's */
@@ -43,15 +42,17 @@ struct assoc_group {
 static unsigned bucket_of(const assoc_queue *q, const char *device)
 {
 	unsigned h = 2166136261u;
-	for (const char *p = device; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (const char *p = device; *p; p++) {
+		unsigned c = (unsigned char)*p;
+		h = (h ^ (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c)) * 16777619u;
+	}
 	return h % q->n_buckets;
 }
 
 static assoc_group *find(assoc_queue *q, const char *device)
 {
 	for (assoc_group *g = q->by_device[bucket_of(q, device)]; g; g = g->hnext)
-		if (!strcmp(g->device, device))
+		if (ssrp_ascii_ieq(g->device, device))
 			return g;
 	return NULL;
 }
@@ -105,11 +106,7 @@ static int answer_now(req_ctx *r, int status, char *json, const char *retry_afte
 int queue_submit(assoc_queue *q, req_ctx *r)
 {
 	assoc_server *srv = q->srv;
-	char device[ASSOC_CN_MAX];
-	size_t i = 0;
-	for (; r->device[i] && i + 1 < sizeof device; i++)
-		device[i] = (char)tolower((unsigned char)r->device[i]);
-	device[i] = '\0';
+	const char *device = r->device; /* compared without case */
 	char *key = request_key(r->areq);
 	if (!key)
 		return answer_now(r, 503, assoc_error_json("ServiceUnavailable", "Out of memory."),
@@ -132,7 +129,7 @@ int queue_submit(assoc_queue *q, req_ctx *r)
 		if (!fresh) {
 			q->stats.shared++;
 		} else {
-			memcpy(g->device, device, sizeof device);
+			snprintf(g->device, sizeof g->device, "%s", device);
 			snprintf(g->shown, sizeof g->shown, "%s", r->device);
 			g->key = key;
 			key = NULL;
@@ -218,12 +215,7 @@ void queue_drop_abandoned(assoc_queue *q)
 				continue;
 			req_ctx *r = rs[i];
 			/* find and unlink it from its group */
-			char device[ASSOC_CN_MAX];
-			size_t k = 0;
-			for (; r->device[k] && k + 1 < sizeof device; k++)
-				device[k] = (char)tolower((unsigned char)r->device[k]);
-			device[k] = '\0';
-			assoc_group *g = find(q, device);
+			assoc_group *g = find(q, r->device);
 			if (!g)
 				continue;
 			req_ctx **pp = &g->waiters;
@@ -279,7 +271,7 @@ static void on_decision(const ssrp_assoc_decision *d, void *arg)
 	assoc_group *g = NULL;
 	for (size_t i = 0; i < c->n && !g; i++)
 		if (c->jobs[i].device_id == d->device_id ||
-		    !strcasecmp(c->jobs[i].device_id, d->device_id))
+		    ssrp_ascii_ieq(c->jobs[i].device_id, d->device_id))
 			g = c->groups[i];
 	if (!g)
 		return;

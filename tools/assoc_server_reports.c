@@ -5,10 +5,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "hal/clock.h"
-#include "hal/fs.h"
-#include "hal/mem.h"
-#include "ssrp/sys/error.h"
+#include <ssrp/buf.h>
+#include <ssrp/clock.h>
+#include <ssrp/file.h>
+#include <ssrp/sys/error.h>
 #include "tools/assoc_server_private.h"
 
 #define REPORTS_WRITE_EVERY_MS 2000u
@@ -20,6 +20,9 @@ int reports_open(report_cache *c, const char *state_dir)
 	if (pthread_mutex_init(&c->lock, NULL))
 		return ssrp_error_set(SSRP_E_GENERIC, "cannot make a lock");
 	c->made = 1;
+	int rc = ssrp_device_reports_new(&c->all);
+	if (rc)
+		return rc;
 	const char *dir = state_dir ? state_dir : SSRP_DEVICE_REPORTS_DEFAULT_DIR;
 	struct stat st;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -32,7 +35,7 @@ int reports_open(report_cache *c, const char *state_dir)
 	snprintf(c->path, sizeof c->path, "%s/" SSRP_DEVICE_REPORTS_FILE, dir);
 	size_t skipped = 0;
 	char why[300];
-	int rc = ssrp_device_reports_load(&c->all, c->path, &skipped, why, sizeof why);
+	rc = ssrp_device_reports_load(c->all, c->path, &skipped, why, sizeof why);
 	if (rc == SSRP_E_NOMEM)
 		return rc;
 	if (rc) {
@@ -43,7 +46,6 @@ int reports_open(report_cache *c, const char *state_dir)
 			"devices report\n",
 			ssrp_error_last(), mrc ? "could not move it aside" : "moved aside as ",
 			mrc ? "" : moved);
-		ssrp_device_reports_free(&c->all);
 		return SSRP_OK;
 	}
 	if (skipped)
@@ -51,24 +53,16 @@ int reports_open(report_cache *c, const char *state_dir)
 			"ssrp-assocd: %s: %zu device report%s ignored (the first: %s); they are "
 			"rebuilt as devices report\n",
 			c->path, skipped, skipped == 1 ? "" : "s", why);
-	fprintf(stderr, "ssrp-assocd: %zu device report%s from %s\n", c->all.n,
-		c->all.n == 1 ? "" : "s", c->path);
+	fprintf(stderr, "ssrp-assocd: %zu device report%s from %s\n",
+		ssrp_device_reports_count(c->all), ssrp_device_reports_count(c->all) == 1 ? "" : "s",
+		c->path);
 	return SSRP_OK;
 }
 
 int reports_put(report_cache *c, const char *device, const ssrp_device_report *r)
 {
-	ssrp_device_report k = *r;
-	size_t n = strlen(device);
-	if (n != 36)
-		return ssrp_error_set(SSRP_E_INVALID, "device id '%.40s' is not a GUID", device);
-	for (size_t i = 0; i <= n; i++) {
-		char ch = device[i];
-		k.device_id[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
-	}
-	k.received_at = (int64_t)time(NULL);
 	pthread_mutex_lock(&c->lock);
-	int rc = ssrp_device_reports_put(&c->all, &k);
+	int rc = ssrp_device_reports_keep(c->all, device, r);
 	if (!rc)
 		c->dirty = 1;
 	pthread_mutex_unlock(&c->lock);
@@ -86,7 +80,7 @@ void reports_flush(report_cache *c, int force)
 		return;
 	}
 	size_t len = 0;
-	char *text = ssrp_device_reports_text(&c->all, &len);
+	char *text = ssrp_device_reports_text(c->all, &len);
 	c->dirty = 0;
 	c->written_ms = now;
 	pthread_mutex_unlock(&c->lock);
@@ -113,7 +107,8 @@ void reports_close(report_cache *c)
 	if (!c->made)
 		return;
 	reports_flush(c, 1);
-	ssrp_device_reports_free(&c->all);
+	ssrp_device_reports_destroy(c->all);
+	c->all = NULL;
 	pthread_mutex_destroy(&c->lock);
 	c->made = 0;
 }

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ssrp/sys/tpm.h"
-#include "ssrp/sys/volume.h"
+#include <ssrp/sys/tpm.h>
+#include <ssrp/sys/volume.h>
 #include "tools/cli_main.h"
 #include "tools/cli_util.h"
 #include "tools/cmd_agent.h"

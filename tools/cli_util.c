@@ -9,10 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hal/fs.h"
-#include "hal/mem.h"
-#include "hal/platform_paths.h"
-#include "ssrp/sys/error.h"
+#include <ssrp/buf.h>
+#include <ssrp/file.h>
+#include <ssrp/sys/error.h>
 #include "tools/cli_util.h"
 
 int cli_fail(int rc)
@@ -187,12 +186,12 @@ const char *cli_config_path(const char *given)
 		cli_usage_error("--config names no file");
 		return NULL;
 	}
-	if (!given && !ssrp_fs_exists(ssrp_default_config_path)) {
+	if (!given && !ssrp_fs_exists(ssrp_config_default_path())) {
 		cli_usage_error("no configuration: give --config FILE (%s does not exist)",
-				ssrp_default_config_path);
+				ssrp_config_default_path());
 		return NULL;
 	}
-	return given ? given : ssrp_default_config_path;
+	return given ? given : ssrp_config_default_path();
 }
 
 int cli_load_config(ssrp_cloud_config **cfg, const char *given, const char **path)

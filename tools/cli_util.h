@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "escrow/config.h"
-#include "ssrp/buf.h"
+#include <ssrp/buf.h>
+#include <ssrp/config.h>
 
 /* Exit codes, documented in `ssrp help`. */
 enum {

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "ssrp/agent.h"
-#include "ssrp/sys/error.h"
+#include <ssrp/agent.h>
+#include <ssrp/sys/error.h>
 #include "tools/cli_util.h"
 #include "tools/cmd_agent.h"
 

@@ -1,4 +1,4 @@
-/* `ssrp assoc`: the association engine (escrow/assoc.h) from the command
+/* `ssrp assoc`: the association engine (ssrp/assoc.h) from the command
  * line.
  *
  *   ssrp assoc handle [--dry-run] [--json]         Automation WebhookData on stdin
@@ -20,15 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "escrow/assoc.h"
-#include "escrow/assoc_util.h"
-#include "escrow/audit.h"
-#include "escrow/config.h"
-#include "hal/clock.h"
-#include "hal/platform_paths.h"
-#include "hal/mem.h"
-#include "ssrp/buf.h"
-#include "ssrp/sys/error.h"
+#include <ssrp/assoc.h>
+#include <ssrp/buf.h>
+#include <ssrp/clock.h>
+#include <ssrp/config.h>
+#include <ssrp/buf.h>
+#include <ssrp/sys/error.h>
 #include "tools/cli_util.h"
 #include "tools/cmd_assoc.h"
 #include "tools/cmd_assoc_login.h"
@@ -146,12 +143,15 @@ static int setup(const assoc_args *a, const char *requester, ssrp_cloud_config *
 		return EXIT_USAGE;
 	int rc = ssrp_cloud_config_load(cfg, path);
 	if (!rc)
-		rc = ssrp_audit_open(audit, (*cfg)->assoc.audit);
+		rc = ssrp_audit_open(audit, ssrp_cloud_config_string(*cfg, "assoc.audit"));
 	if (rc) {
 		cli_fail(rc);
 		return EXIT_FAILURE_;
 	}
-	ssrp_assoc_options o = {.dry_run = a->dry_run, .requester = requester, .audit = *audit};
+	ssrp_assoc_options o = SSRP_ASSOC_OPTIONS_INIT;
+	o.dry_run = a->dry_run;
+	o.requester = requester;
+	o.audit = *audit;
 	if (a->concurrency) {
 		uint64_t n = 0;
 		if (cli_parse_uint(&n, a->concurrency, 1, 32))
@@ -195,11 +195,11 @@ static int cmd_handle(const assoc_args *a)
 		char why[600];
 		snprintf(why, sizeof why, "%s", ssrp_error_last());
 		/* still audited: someone sent something */
-		const char *path = a->config ? a->config : ssrp_default_config_path;
+		const char *path = a->config ? a->config : ssrp_config_default_path();
 		ssrp_cloud_config *cfg = NULL;
 		ssrp_audit *audit = NULL;
 		if (path && !ssrp_cloud_config_load(&cfg, path) &&
-		    !ssrp_audit_open(&audit, cfg->assoc.audit))
+		    !ssrp_audit_open(&audit, ssrp_cloud_config_string(cfg, "assoc.audit")))
 			ssrp_audit_event(audit, "webhook", "bad-request", NULL, why);
 		ssrp_audit_close(audit);
 		ssrp_cloud_config_free(cfg);
@@ -288,7 +288,7 @@ static int cmd_batch(const assoc_args *a)
 		rc = ssrp_assoc_run(eng, jobs->jobs, jobs->n, print_decision, &t);
 		double secs = (double)(ssrp_monotonic_ms() - t0) / 1000.0;
 		fflush(stdout);
-		ssrp_assoc_stats st;
+		ssrp_assoc_stats st = SSRP_ASSOC_STATS_INIT;
 		ssrp_assoc_get_stats(eng, &st);
 		double dps = secs > 0 ? (double)jobs->n / secs : 0;
 		double rpd = jobs->n ? (double)st.http_requests / (double)jobs->n : 0;

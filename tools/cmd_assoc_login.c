@@ -12,10 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "escrow/config.h"
-#include "escrow/graph_client.h"
-#include "escrow/recover.h"
-#include "ssrp/sys/error.h"
+#include <ssrp/assoc.h>
+#include <ssrp/config.h>
+#include <ssrp/sys/error.h>
 #include "tools/cli_util.h"
 #include "tools/cmd_assoc_login.h"
 
@@ -48,33 +47,21 @@ static int run(const login_args *a)
 	int rc = cli_load_config(&cfg, a->config, &config);
 	if (rc)
 		return rc;
-	if (!cfg->refresh_token_file) {
+	const char *keep = ssrp_cloud_config_string(cfg, "refresh_token_file");
+	if (!keep) {
 		ssrp_cloud_config_free(cfg);
 		return cli_fail(ssrp_error_set(SSRP_E_INVALID,
 					       "%s has no \"refresh_token_file\": name the file where "
 					       "the service account's refresh token is to be kept",
 					       config));
 	}
-	ssrp_graph_auth auth = {.kind = a->username ? SSRP_GRAPH_AUTH_PASSWORD
-						    : SSRP_GRAPH_AUTH_DEVICE_CODE,
-				.username = a->username,
-				.password_file = a->password_file,
-				.prompt = show_code,
-				.save_refresh_file = cfg->refresh_token_file};
-	ssrp_graph *g = NULL;
 	char upn[256] = "";
-	rc = ssrp_graph_new(&g, cfg, &auth, NULL);
-	if (!rc)
-		rc = ssrp_graph_token(g); /* the sign-in; writes the refresh token */
-	if (!rc)
-		rc = ssrp_recover_whoami(g, upn, sizeof upn);
+	rc = ssrp_assoc_login(cfg, a->username, a->password_file, show_code, NULL, upn, sizeof upn);
 	int ex = EXIT_OK;
 	if (rc)
 		ex = cli_fail(rc);
 	else
-		printf("signed in as %s; its refresh token is in %s (mode 0600)\n", upn,
-		       cfg->refresh_token_file);
-	ssrp_graph_free(g);
+		printf("signed in as %s; its refresh token is in %s (mode 0600)\n", upn, keep);
 	ssrp_cloud_config_free(cfg);
 	return ex;
 }

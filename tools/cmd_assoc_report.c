@@ -1,8 +1,7 @@
 /* `ssrp assoc report [--config F] [--json | --csv | --html FILE]
  * [--reports FILE] [--audit FILE [--days N]]`: the administrator's report
- * over escrow/assoc_report.h, joined with the devices' reports that
- * ssrp-assocd keeps (escrow/device_report.h) and the key reads of an audit
- * log (escrow/key_reads.h). Text (default) gives
+ * over ssrp/assoc_report.h, joined with the devices' reports that
+ * ssrp-assocd keeps and the key reads of an audit log (the same header). Text (default) gives
  * the summary lines and the devices that need attention; --json and --csv
  * every device on standard output; --html FILE a page with both. Text from
  * the directory is escaped for each format (a CSV cell that a spreadsheet
@@ -16,11 +15,11 @@
 
 #include <cjson/cJSON.h>
 
-#include "escrow/assoc_report.h"
-#include "escrow/key_reads.h"
-#include "hal/fs.h"
-#include "hal/mem.h"
-#include "ssrp/sys/error.h"
+#include <ssrp/assoc_report.h>
+#include <ssrp/buf.h>
+#include <ssrp/config.h>
+#include <ssrp/file.h>
+#include <ssrp/sys/error.h>
 #include "tools/cli_util.h"
 #include "tools/cmd_assoc_report.h"
 
@@ -367,6 +366,7 @@ int ssrp_cmd_assoc_report(int argc, char **argv)
 		return cli_usage_error("give one of --json, --csv and --html FILE");
 	view v;
 	memset(&v, 0, sizeof v);
+	v.kr = (ssrp_key_reads)SSRP_KEY_READS_INIT;
 	v.days = 30;
 	v.reports_path = a.reports ? a.reports
 				   : SSRP_DEVICE_REPORTS_DEFAULT_DIR "/" SSRP_DEVICE_REPORTS_FILE;
@@ -380,37 +380,22 @@ int ssrp_cmd_assoc_report(int argc, char **argv)
 					       a.days);
 		v.days = (unsigned)d;
 	}
-	ssrp_device_reports reports = {0};
-	if ((rc = join_extras(&v, &reports, &a)) != SSRP_OK) {
-		ssrp_device_reports_free(&reports);
+	ssrp_device_reports *reports = NULL;
+	if ((rc = ssrp_device_reports_new(&reports)) != SSRP_OK ||
+	    (rc = join_extras(&v, reports, &a)) != SSRP_OK) {
+		ssrp_device_reports_destroy(reports);
 		return cli_fail(rc);
 	}
 	ssrp_cloud_config *cfg = NULL;
-	if ((rc = cli_load_config(&cfg, a.config, NULL)) != 0)
+	if ((rc = cli_load_config(&cfg, a.config, NULL)) != 0) {
+		ssrp_device_reports_destroy(reports);
 		return rc;
-	ssrp_graph_auth auth = {0};
-	if (cfg->app_id && cfg->app_cert_file)
-		auth.kind = SSRP_GRAPH_AUTH_APP_CERT;
-	else if (cfg->app_id && cfg->app_secret_file)
-		auth.kind = SSRP_GRAPH_AUTH_APP_SECRET;
-	else {
-		ssrp_cloud_config_free(cfg);
-		ssrp_device_reports_free(&reports);
-		return cli_fail(ssrp_error_set(SSRP_E_INVALID,
-					       "the report reads the directory with an app credential: "
-					       "give app_id with app_secret_file or app_cert_file in "
-					       "the configuration"));
 	}
-	ssrp_graph *g = NULL;
-	ssrp_report r;
-	memset(&r, 0, sizeof r);
-	rc = ssrp_graph_new(&g, cfg, &auth, NULL);
-	if (!rc)
-		rc = ssrp_assoc_report_build_with(g, &reports, &r);
-	ssrp_graph_free(g);
+	ssrp_report r = SSRP_REPORT_INIT;
+	rc = ssrp_assoc_report_read(cfg, reports, &r);
 	ssrp_cloud_config_free(cfg);
 	if (rc) {
-		ssrp_device_reports_free(&reports);
+		ssrp_device_reports_destroy(reports);
 		return cli_fail(rc);
 	}
 	v.r = &r;
@@ -430,7 +415,7 @@ int ssrp_cmd_assoc_report(int argc, char **argv)
 		as_text(&t, &v);
 	}
 	ssrp_assoc_report_free(&r);
-	ssrp_device_reports_free(&reports);
+	ssrp_device_reports_destroy(reports);
 	if (t.failed) {
 		ssrp_free(t.s);
 		return cli_fail(ssrp_error_set(SSRP_E_NOMEM, "out of memory"));

@@ -6,7 +6,7 @@
  *
  * The configuration is --config, else /etc/ssrp/config.json; its "assoc" member
  * names the listen address, the TLS certificate and key files, the device
- * CA and the audit log, and "assoc.serve" its limits (escrow/config.h). SIGTERM or SIGINT stops it: no new connections, the
+ * CA and the audit log, and "assoc.serve" its limits (`ssrp help`). SIGTERM or SIGINT stops it: no new connections, the
  * requests in flight are answered, exit 0. */
 #include <errno.h>
 #include <pthread.h>
@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "escrow/config.h"
-#include "hal/fs.h"
-#include "ssrp/error.h"
-#include "ssrp/sys/error.h"
+#include <ssrp/config.h>
+#include <ssrp/file.h>
+#include <ssrp/error.h>
+#include <ssrp/sys/error.h>
 #include "tools/assoc_server.h"
 #include "tools/cli_util.h"
 #include "tools/cmd_assoc_serve.h"

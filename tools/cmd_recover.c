@@ -14,12 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "escrow/config.h"
-#include "escrow/recover.h"
-#include "hal/mem.h"
-#include "ssrp/sys/error.h"
-#include "ssrp/tpm.h"
-#include "ssrp/volume.h"
+#include <ssrp/buf.h>
+#include <ssrp/config.h>
+#include <ssrp/recover.h>
+#include <ssrp/sys/error.h>
+#include <ssrp/tpm.h>
+#include <ssrp/volume.h>
 #include "tools/cli_util.h"
 #include "tools/cmd_recover.h"
 #include "tools/cmd_volume_data.h"
@@ -212,13 +212,15 @@ static int run(const recover_args *a)
 	int rc = cli_load_config(&cfg, a->config, NULL);
 	if (rc)
 		return rc;
-	ssrp_recover_signin how = {.username = a->username, .password_file = a->password_file,
+	ssrp_recover_signin how = {.version = SSRP_RECOVER_SIGNIN_VERSION,
+				   .username = a->username,
+				   .password_file = a->password_file,
 				   .prompt = show_code};
 	ssrp_graph *g = NULL;
-	ssrp_recover_list list = {0};
+	ssrp_recover_list list = SSRP_RECOVER_LIST_INIT;
 	int ex = EXIT_OK;
 	char upn[256];
-	rc = ssrp_recover_connect(&g, cfg, &how, NULL);
+	rc = ssrp_recover_connect(&g, cfg, &how);
 	if (!rc)
 		rc = ssrp_graph_token(g); /* the sign-in */
 	if (!rc)
@@ -254,7 +256,7 @@ static int run(const recover_args *a)
 		ex = cli_fail(rc);
 		goto out;
 	}
-	char password[SSRP_RP_TEXT_LEN + 1];
+	char password[SSRP_RECOVER_PASSWORD_LEN + 1];
 	rc = ssrp_recover_fetch_key(g, c.key->id, password);
 	if (rc) {
 		ex = cli_fail(rc);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ssrp/tpm.h"
+#include <ssrp/tpm.h>
 #include "tools/cli_util.h"
 #include "tools/cmd_tpm.h"
 

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hal/mem.h"
-#include "ssrp/sys/error.h"
-#include "ssrp/volume.h"
+#include <ssrp/buf.h>
+#include <ssrp/sys/error.h>
+#include <ssrp/volume.h>
 #include "tools/cli_util.h"
 #include "tools/cmd_volume.h"
 #include "tools/cmd_volume_data.h"

@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hal/fs.h"
-#include "hal/mem.h"
-#include "ssrp/sys/error.h"
+#include <ssrp/buf.h>
+#include <ssrp/file.h>
+#include <ssrp/sys/error.h>
 #include "tools/cmd_volume_data.h"
 
 const char *cli_volume_spec_read_only(char *out, size_t cap, const char *spec)

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "ssrp/volume.h"
+#include <ssrp/volume.h>
 
 /* spec with the "ro" option for a sim: volume (bitlk: is read-only unless
  * asked); other specs unchanged. Returns out, or spec when it does not fit. */

@@ -3,7 +3,7 @@
  * libssrp alone: no simulator, no HTTPS server (ssrp-assocd), no test hook. */
 #include <stdlib.h>
 
-#include "ssrp/common.h"
+#include <ssrp/common.h>
 #include "tools/cli_main.h"
 
 int main(int argc, char **argv)

@@ -4,7 +4,7 @@
  * HTTPS server, libmicrohttpd or GnuTLS. Options: `ssrp-assocd --help`. */
 #include <stdlib.h>
 
-#include "ssrp/common.h"
+#include <ssrp/common.h>
 #include "tools/cmd_assoc_serve.h"
 
 int main(int argc, char **argv)

@@ -447,11 +447,11 @@ static const ssrp_graph_auth svc_auth = {.kind = SSRP_GRAPH_AUTH_PASSWORD,
 static ssrp_assoc *engine(const ssrp_cloud_config *cfg, int dry_run, unsigned conc,
 			  const ssrp_graph_auth *writer)
 {
-	ssrp_assoc_options o = {.dry_run = dry_run, .concurrency = conc, .requester = "test",
-				.writer = writer,
-				.graph = {.jitter_seed = 7, .backoff_base_ms = 50}};
+	ssrp_assoc_options o = {.version = SSRP_ASSOC_OPTIONS_VERSION, .dry_run = dry_run,
+				.concurrency = conc, .requester = "test"};
+	ssrp_assoc_tuning t = {.writer = writer, .graph = {.jitter_seed = 7, .backoff_base_ms = 50}};
 	ssrp_assoc *a = NULL;
-	if (ssrp_assoc_new(&a, cfg, &o))
+	if (ssrp_assoc_new_tuned(&a, cfg, &o, &t))
 		fail_msg("engine: %s", ssrp_error_last());
 	return a;
 }
@@ -559,7 +559,7 @@ static void test_added_already_unknown(void **st)
 	expect(g, EVIL, SSRP_ASSOC_UNKNOWN_USER, SSRP_ASSOC_LICENCE_NOT_CHECKED);
 	/* a quote in a real UPN is escaped and found; no licence: "missing" */
 	expect(g, "o'brien@contoso.example", SSRP_ASSOC_ADDED, SSRP_ASSOC_LICENCE_MISSING);
-	ssrp_assoc_stats s;
+	ssrp_assoc_stats s = SSRP_ASSOC_STATS_INIT;
 	ssrp_assoc_get_stats(a, &s);
 	/* two tokens and three $batch posts: resolve, read, add */
 	assert_int_equal(s.token_requests, 2);
@@ -570,7 +570,7 @@ static void test_added_already_unknown(void **st)
 	expect(g, "CONTOSO\\alice", SSRP_ASSOC_ALREADY, SSRP_ASSOC_LICENCE_OK);
 	expect(g, "bob@contoso.example", SSRP_ASSOC_ALREADY, SSRP_ASSOC_LICENCE_OK);
 	expect(g, "o'brien@contoso.example", SSRP_ASSOC_ALREADY, SSRP_ASSOC_LICENCE_MISSING);
-	ssrp_assoc_stats s2;
+	ssrp_assoc_stats s2 = SSRP_ASSOC_STATS_INIT;
 	ssrp_assoc_get_stats(a, &s2);
 	assert_int_equal(s2.token_requests, 2); /* cached */
 	assert_int_equal(s2.http_requests - s.http_requests, 2); /* nothing to add */
@@ -808,7 +808,7 @@ static void test_dry_run(void **st)
 	expect(g, "alice@contoso.example", SSRP_ASSOC_WOULD_ADD, SSRP_ASSOC_LICENCE_OK);
 	expect(g, "carol@contoso.example", SSRP_ASSOC_WOULD_ADD, SSRP_ASSOC_LICENCE_WOULD_ASSIGN);
 	assert_int_equal(g->d[0].dry_run, 1);
-	ssrp_assoc_stats s;
+	ssrp_assoc_stats s = SSRP_ASSOC_STATS_INIT;
 	ssrp_assoc_get_stats(a, &s);
 	assert_int_equal(s.token_requests, 1);
 	cJSON *state = admin_state();
@@ -906,7 +906,7 @@ static void test_token_expiry(void **st)
 	got *g = calloc(1, sizeof *g);
 	run1(a, D_EXPIRE, u1, 1, g);
 	expect(g, "alice@contoso.example", SSRP_ASSOC_ADDED, SSRP_ASSOC_LICENCE_OK);
-	ssrp_assoc_stats s1, s2;
+	ssrp_assoc_stats s1 = SSRP_ASSOC_STATS_INIT, s2 = SSRP_ASSOC_STATS_INIT;
 	ssrp_assoc_get_stats(a, &s1);
 	assert_int_equal(s1.token_requests, 2);
 	admin_post("/admin/tokens/expire");
@@ -948,7 +948,7 @@ static void test_batch(void **st)
 		if (g->d[i].outcome != SSRP_ASSOC_ADDED || g->d[i].licence != SSRP_ASSOC_LICENCE_OK)
 			fail_msg("%s: %s (licence %s)", g->d[i].user, g->d[i].detail,
 				 ssrp_assoc_licence_name(g->d[i].licence));
-	ssrp_assoc_stats s;
+	ssrp_assoc_stats s = SSRP_ASSOC_STATS_INIT;
 	ssrp_assoc_get_stats(a, &s);
 	double rpd = (double)s.http_requests / N_BATCH;
 	fprintf(stderr, "batch: %d devices, %lu HTTP requests (%lu token), %.3f per device\n",
@@ -1020,7 +1020,7 @@ static void test_licence_app_only(void **st)
 	expect(g, "bob@contoso.example", SSRP_ASSOC_WOULD_ADD, SSRP_ASSOC_LICENCE_OK);
 	assert_string_equal(g->d[find(g, "bob@contoso.example")].plan, "INTUNE_A");
 	expect(g, "dave@contoso.example", SSRP_ASSOC_WOULD_ADD, SSRP_ASSOC_LICENCE_MISSING);
-	ssrp_assoc_stats s;
+	ssrp_assoc_stats s = SSRP_ASSOC_STATS_INIT;
 	ssrp_assoc_get_stats(a, &s);
 	assert_int_equal(s.http_requests, 3);
 	ssrp_assoc_free(a);
@@ -1081,7 +1081,7 @@ static void test_throttled_parts_retried_together(void **st)
 	for (int i = 0; i < g->n; i++)
 		if (g->d[i].outcome != SSRP_ASSOC_ALREADY)
 			fail_msg("%s: %s", g->d[i].user, g->d[i].detail);
-	ssrp_assoc_stats s;
+	ssrp_assoc_stats s = SSRP_ASSOC_STATS_INIT;
 	ssrp_assoc_get_stats(a, &s);
 	fprintf(stderr, "throttled parts: %lu 429s, %lu retried posts\n", s.throttled, s.retries);
 	assert_true(s.throttled >= 10); /* the faults fired */

@@ -120,10 +120,11 @@ static void upload_key(void)
 static ssrp_graph *person(const char *upn, const char *pw_file)
 {
 	ssrp_cloud_config *cfg = config();
-	ssrp_recover_signin how = {.username = upn, .password_file = pw_file};
+	ssrp_recover_signin how = {.version = SSRP_RECOVER_SIGNIN_VERSION, .username = upn,
+				   .password_file = pw_file};
 	ssrp_graph_options opt = {.jitter_seed = 7, .deadline_ms = 120000};
 	ssrp_graph *g = NULL;
-	if (ssrp_recover_connect(&g, cfg, &how, &opt))
+	if (ssrp_recover_connect_with(&g, cfg, &how, &opt))
 		fail_msg("connect: %s", ssrp_error_last());
 	ssrp_cloud_config_free(cfg);
 	return g;
@@ -180,7 +181,7 @@ static void test_owner_and_stranger(void **st)
 	assert_string_equal(upn, alice);
 
 	/* before: nobody owns the device */
-	ssrp_recover_list l;
+	ssrp_recover_list l = SSRP_RECOVER_LIST_INIT;
 	ssrp_recover_choice c;
 	assert_int_equal(ssrp_recover_list_devices(a, &l), 0);
 	assert_int_equal(l.n, 0);

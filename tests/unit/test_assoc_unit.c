@@ -136,9 +136,14 @@ static void test_assoc_new_checks(void **st)
 	ssrp_cloud_config *c = load("{\"licence\":\"assign\"}");
 	assert_non_null(c);
 	ssrp_assoc *a = NULL;
-	ssrp_assoc_options o = {.dry_run = 1};
+	ssrp_assoc_options o = {.version = SSRP_ASSOC_OPTIONS_VERSION, .dry_run = 1};
 	assert_int_equal(ssrp_assoc_new(&a, c, &o), SSRP_E_INVALID);
 	assert_non_null(strstr(ssrp_error_last(), "licence_sku"));
+	/* options not started from SSRP_ASSOC_OPTIONS_INIT: refused, saying so */
+	ssrp_assoc_options unversioned = {.dry_run = 1};
+	assert_int_equal(ssrp_assoc_new(&a, c, &unversioned), SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "SSRP_ASSOC_OPTIONS_INIT"));
+	assert_null(a);
 	ssrp_cloud_config_free(c);
 	/* no app credential */
 	c = load(NULL);

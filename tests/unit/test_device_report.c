@@ -184,7 +184,7 @@ static void count(const char *text, ssrp_key_reads *kr)
 static void test_key_reads(void **st)
 {
 	(void)st;
-	ssrp_key_reads kr;
+	ssrp_key_reads kr = SSRP_KEY_READS_INIT;
 	count("{\"activityDisplayName\":\"Read BitLocker key\",\"activityDateTime\":\"2026-12-01T09:30:00Z\"}\n"
 	      "{\"activityDisplayName\":\"Read BitLocker key\",\"activityDateTime\":\"2026-12-01T09:30:00.1234567+01:00\"}\r\n"
 	      "{\"action\":\"Read BitLocker key\",\"time\":\"2026-11-01T00:00:00Z\"}\n"
@@ -217,6 +217,11 @@ static void test_key_reads(void **st)
 	assert_int_equal(kr.bad, 1);
 	assert_int_equal(kr.reads, 1);
 	assert_int_equal(ssrp_key_reads_count("/nonexistent/audit.jsonl", 0, 1, &kr), SSRP_E_IO);
+	/* counts without a version (not from SSRP_KEY_READS_INIT) are refused */
+	ssrp_key_reads unversioned = {0};
+	assert_int_equal(ssrp_key_reads_count("/nonexistent/audit.jsonl", 0, 1, &unversioned),
+			 SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "SSRP_KEY_READS_INIT"));
 }
 
 int main(void)
