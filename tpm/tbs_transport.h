@@ -9,8 +9,8 @@
  *
  * Ownership: an open function fills *out; whoever holds the struct calls
  * close(t) exactly once. The struct may be copied: the built-in transports
- * keep their state behind t (the socket state allocated with ssrp_malloc,
- * the TBS context handle itself). */
+ * keep their state behind t, allocated with ssrp_malloc (the socket state;
+ * the TBS calls' table and context handle). */
 #ifndef SSRP_TBS_TRANSPORT_H
 #define SSRP_TBS_TRANSPORT_H
 

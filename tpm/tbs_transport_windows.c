@@ -1,23 +1,22 @@
 /* The tbs backend's Windows transport: TPM Base Services (tbs.dll), the way
  * Windows shares its TPM between processes. Compiled only for Windows; link
- * with -ltbs. The handle TBS gives is the transport's whole state, so
- * nothing is allocated. */
+ * with -ltbs.
+ *
+ * Tbsi_Context_Create, Tbsip_Submit_Command and Tbsip_Context_Close are in
+ * tbs.dll since Windows Vista and imported as usual; Tbsi_GetDeviceInfo
+ * only since Windows 8, so it is looked up at run time in the tbs.dll those
+ * imports loaded: on an older Windows the open fails with a sentence
+ * instead of the program not starting. The calls go through a table
+ * (ssrp_tbs_api, tpm/tbs_windows.h) that a test fills with a scripted TBS.
+ * The transport's state is that table and the context handle. */
 #include <windows.h>
 #include <tbs.h>
 
 #include <string.h>
 
+#include "hal/mem.h"
 #include "tpm/tbs_transport.h"
-
-/* From Microsoft's tbs.h (Windows 8 and later), missing from mingw-w64's.
- * The structs get our own names, so that a tbs.h which does have them
- * cannot clash; their layouts are the documented ones. A tbs.h that
- * defines TPM_VERSION_20 also declares Tbsi_GetDeviceInfo. */
-#ifndef TPM_VERSION_20
-#define TPM_VERSION_12 1
-#define TPM_VERSION_20 2
-TBS_RESULT WINAPI Tbsi_GetDeviceInfo(UINT32 Size, PVOID Info);
-#endif
+#include "tpm/tbs_windows.h"
 
 typedef struct ssrp_tbs_context_params2 { /* TBS_CONTEXT_PARAMS2 */
 	UINT32 version;
@@ -30,13 +29,6 @@ typedef struct ssrp_tbs_context_params2 { /* TBS_CONTEXT_PARAMS2 */
 		UINT32 asUINT32;
 	};
 } ssrp_tbs_context_params2;
-
-typedef struct ssrp_tpm_device_info { /* TPM_DEVICE_INFO */
-	UINT32 structVersion;
-	UINT32 tpmVersion;
-	UINT32 tpmInterfaceType;
-	UINT32 tpmImpRevision;
-} ssrp_tpm_device_info;
 
 /* TBS result codes (Microsoft's "TBS Return Codes"), by number because
  * winerror.h defines them as signed HRESULTs and not all of them. */
@@ -87,16 +79,22 @@ static int tbs_error(TBS_RESULT result, const char *what)
 			      (unsigned long)result);
 }
 
+typedef struct tbs_conn {
+	ssrp_tbs_api api;
+	TBS_HCONTEXT context;
+} tbs_conn;
+
 static int tbs_submit(void *t, const uint8_t *cmd, size_t cmd_len, uint8_t *rsp, size_t rsp_cap,
 		      size_t *rsp_len)
 {
+	tbs_conn *conn = t;
 	*rsp_len = 0;
 	if (cmd_len > UINT32_MAX || rsp_cap > UINT32_MAX)
 		return ssrp_error_set(SSRP_E_INVALID, "a TPM command buffer over 4 GiB");
 	UINT32 len = (UINT32)rsp_cap;
-	TBS_RESULT result = Tbsip_Submit_Command((TBS_HCONTEXT)t, TBS_COMMAND_LOCALITY_ZERO,
-						 TBS_COMMAND_PRIORITY_NORMAL, cmd, (UINT32)cmd_len,
-						 rsp, &len);
+	TBS_RESULT result = conn->api.submit_command(conn->context, TBS_COMMAND_LOCALITY_ZERO,
+						     TBS_COMMAND_PRIORITY_NORMAL, cmd,
+						     (UINT32)cmd_len, rsp, &len);
 	if (result != TBS_SUCCESS)
 		return tbs_error(result, "sending a TPM command through TBS");
 	if (len > rsp_cap)
@@ -109,16 +107,25 @@ static int tbs_submit(void *t, const uint8_t *cmd, size_t cmd_len, uint8_t *rsp,
 
 static void tbs_close(void *t)
 {
-	if (t)
-		Tbsip_Context_Close((TBS_HCONTEXT)t);
+	tbs_conn *conn = t;
+	if (!conn)
+		return;
+	conn->api.context_close(conn->context);
+	ssrp_free(conn);
 }
 
-int ssrp_tbs_transport_open_windows(ssrp_tbs_transport *out)
+int ssrp_tbs_transport_open_api(ssrp_tbs_transport *out, const ssrp_tbs_api *api)
 {
 	memset(out, 0, sizeof *out);
+	if (!api->get_device_info)
+		return ssrp_error_set(SSRP_E_NOTSUPPORTED,
+				      "this Windows' TPM Base Services (tbs.dll) has no "
+				      "Tbsi_GetDeviceInfo: ssrp reaches a TPM 2.0 through TBS on "
+				      "Windows 8 or later");
 	ssrp_tpm_device_info info;
 	memset(&info, 0, sizeof info);
-	TBS_RESULT result = Tbsi_GetDeviceInfo(sizeof info, &info);
+	info.structVersion = TPM_VERSION_20; /* "must be set to TPM_VERSION_20" (TPM_DEVICE_INFO) */
+	TBS_RESULT result = api->get_device_info(sizeof info, &info);
 	if (result != TBS_SUCCESS)
 		return tbs_error(result, NULL);
 	if (info.tpmVersion != TPM_VERSION_20)
@@ -130,12 +137,32 @@ int ssrp_tbs_transport_open_windows(ssrp_tbs_transport *out)
 	memset(&params, 0, sizeof params);
 	params.version = TPM_VERSION_20; /* as Microsoft documents for PARAMS2 */
 	params.includeTpm20 = 1;
-	TBS_HCONTEXT context = NULL;
-	result = Tbsi_Context_Create((const TBS_CONTEXT_PARAMS *)&params, &context);
-	if (result != TBS_SUCCESS)
+	tbs_conn *conn = ssrp_calloc(1, sizeof *conn);
+	if (!conn)
+		return ssrp_error_set(SSRP_E_NOMEM, "out of memory opening TPM Base Services");
+	conn->api = *api;
+	result = api->context_create((const TBS_CONTEXT_PARAMS *)&params, &conn->context);
+	if (result != TBS_SUCCESS) {
+		ssrp_free(conn);
 		return tbs_error(result, NULL);
-	out->t = context;
+	}
+	out->t = conn;
 	out->submit = tbs_submit;
 	out->close = tbs_close;
 	return SSRP_OK;
+}
+
+int ssrp_tbs_transport_open_windows(ssrp_tbs_transport *out)
+{
+	ssrp_tbs_api api = {
+		.context_create = Tbsi_Context_Create,
+		.submit_command = Tbsip_Submit_Command,
+		.context_close = Tbsip_Context_Close,
+	};
+	/* The module the imports above loaded; never NULL while they are. */
+	HMODULE tbs = GetModuleHandleW(L"tbs.dll");
+	if (tbs)
+		api.get_device_info =
+			(ssrp_tbs_get_device_info_fn)(void (*)(void))GetProcAddress(tbs, "Tbsi_GetDeviceInfo");
+	return ssrp_tbs_transport_open_api(out, &api);
 }
