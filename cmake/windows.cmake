@@ -99,6 +99,10 @@ endforeach()
 add_custom_command(TARGET ssrp_cli POST_BUILD
   COMMAND ${CMAKE_COMMAND} -E copy_if_different ${SSRP_WIN_DEP_DLLS} $<TARGET_FILE_DIR:ssrp_cli>)
 
+# The portable unit tests as Windows programs, run under Wine by the Linux
+# build's mingw tests (target windows_unit_tests, not part of "all").
+include(${CMAKE_CURRENT_SOURCE_DIR}/tests/windows_unit.cmake)
+
 install(FILES ${SSRP_WIN_DEP_DLLS} DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS ssrp ssrp_static ssrp_cli
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
