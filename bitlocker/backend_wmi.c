@@ -1,9 +1,10 @@
 /* The wmi volume backend: BitLocker on Windows through WMI's
  * Win32_EncryptableVolume class (namespace
  * ROOT\CIMV2\Security\MicrosoftVolumeEncryption), in C over the COM vtables.
- * The config is a drive letter, "C:". Compiled only for Windows, never on
- * other systems (hence the #error below rather than an empty file); link
- * with -lole32 -loleaut32 -lwbemuuid.
+ * The config is a drive letter, "C:", optionally followed by "?pcrs" (see
+ * wmi_add_tpm_protector). Compiled only for Windows, never on other systems
+ * (hence the #error below rather than an empty file); link with -lole32
+ * -loleaut32 -lwbemuuid.
  *
  * Every operation runs one method of the volume's instance with
  * IWbemServices::ExecMethod and reads its uint32 ReturnValue, an HRESULT
@@ -16,9 +17,15 @@
  * already a single-threaded apartment, use the volume from that thread only.
  * Close it on the thread that opened it, so COM's initialization is undone.
  *
- * Not here: CoInitializeSecurity. It is process-wide and may be called once,
- * so it belongs to the application; the blanket set on each proxy below is
- * what this namespace needs. */
+ * COM security (hal/wmi_windows.h): open sets the process's level with
+ * CoInitializeSecurity (packet privacy, impersonation). That call can be
+ * made once per process; when the host program (or COM itself) made it
+ * first, RPC_E_TOO_LATE is fine: the packet-privacy blanket set on the
+ * IWbemServices proxy and on the query's enumerator is what this namespace
+ * needs, whatever the process default.
+ *
+ * The COM calls go through a table (ssrp_wmi_api): ole32's here, a
+ * scripted WMI in tests/mingw/unit_wmi_volume.c. */
 #ifndef _WIN32
 #error "bitlocker/backend_wmi.c is the Windows WMI backend; build it for Windows only"
 #endif
@@ -30,9 +37,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bitlocker/backend_wmi.h"
 #include "bitlocker/fve_errors.h"
 #include "bitlocker/volume_backends.h"
 #include "hal/mem.h"
+#include "hal/wmi_windows.h"
 
 /* How long to wait for the volume query's answer (IEnumWbemClassObject::Next). */
 #define QUERY_TIMEOUT_MS 120000
@@ -40,11 +49,12 @@
 #define NAME_MAX_LEN 48
 
 typedef struct wmi_ctx {
+	ssrp_wmi_com com;        /* COM's initialization, undone by close */
 	IWbemServices *services;
 	IWbemClassObject *klass; /* Win32_EncryptableVolume: the methods' parameter signatures */
 	BSTR path;               /* the volume instance's __PATH */
-	int com_owned;           /* CoInitializeEx succeeded here: close owes CoUninitialize */
-	DWORD com_thread;        /* ...on this thread, the one that called it */
+	int os_volume;           /* the drive Windows runs from */
+	int send_pcrs;           /* "?pcrs": the caller's PCRs as PlatformValidationProfile */
 	char drive[3];           /* "C:" */
 } wmi_ctx;
 
@@ -217,6 +227,33 @@ static int put_string(IWbemClassObject *in, const WCHAR *name, BSTR value, const
 	return SSRP_OK;
 }
 
+/* Set uint32 property name of in to value (WMI takes uint32 as VT_I4). */
+static int put_u32(IWbemClassObject *in, const WCHAR *name, uint32_t value, const char *method)
+{
+	VARIANT v;
+	VariantInit(&v);
+	v.vt = VT_I4;
+	v.lVal = (LONG)value;
+	HRESULT hr = in->lpVtbl->Put(in, name, 0, &v, 0);
+	if (FAILED(hr))
+		return ssrp_fve_error_set((uint32_t)hr, "wmi backend: setting a parameter of %s",
+					  method);
+	return SSRP_OK;
+}
+
+/* A fresh in-parameters object for method with its one uint32 parameter
+ * name = value. */
+static int in_params_u32(wmi_ctx *c, const char *method, const WCHAR *name, uint32_t value,
+			 IWbemClassObject **out)
+{
+	int rc = in_params(c, method, out);
+	if (rc == SSRP_OK && (rc = put_u32(*out, name, value, method)) != SSRP_OK) {
+		(*out)->lpVtbl->Release(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
 /* Run method on the volume with in-parameters in (NULL: none given). A local
  * failure is returned as an ssrp error. Otherwise SSRP_OK, with *status the
  * failing HRESULT of ExecMethod or of the method's ReturnValue (no error set
@@ -315,43 +352,17 @@ static int read_new_id(IWbemClassObject *out, char out_id[SSRP_PROTECTOR_ID_LEN 
 
 /* ---- open and close ---- */
 
-/* Blanket for a proxy to the provider: the namespace refuses calls below
- * packet privacy, and methods act as the caller (impersonation). */
-static HRESULT set_blanket(IUnknown *proxy)
-{
-	return CoSetProxyBlanket(proxy, RPC_C_AUTHN_DEFAULT, RPC_C_AUTHZ_NONE,
-				 COLE_DEFAULT_PRINCIPAL, RPC_C_AUTHN_LEVEL_PKT_PRIVACY,
-				 RPC_C_IMP_LEVEL_IMPERSONATE, NULL, EOAC_NONE);
-}
+#define BITLOCKER_NAMESPACE L"ROOT\\CIMV2\\Security\\MicrosoftVolumeEncryption"
 
 static int connect_wmi(wmi_ctx *c)
 {
-	IWbemLocator *locator = NULL;
-	HRESULT hr = CoCreateInstance(&CLSID_WbemLocator, NULL, CLSCTX_INPROC_SERVER,
-				      &IID_IWbemLocator, (void **)&locator);
-	if (FAILED(hr))
-		return ssrp_fve_error_set((uint32_t)hr, "wmi backend: creating the WMI locator");
-	BSTR ns = SysAllocString(L"ROOT\\CIMV2\\Security\\MicrosoftVolumeEncryption");
-	if (!ns) {
-		locator->lpVtbl->Release(locator);
-		return nomem("connecting to WMI");
-	}
-	/* USE_MAX_WAIT: ConnectServer gives up after two minutes instead of
-	 * waiting forever for a stuck WMI service. */
-	hr = locator->lpVtbl->ConnectServer(locator, ns, NULL, NULL, NULL,
-					    WBEM_FLAG_CONNECT_USE_MAX_WAIT, NULL, NULL,
-					    &c->services);
-	SysFreeString(ns);
-	locator->lpVtbl->Release(locator);
+	const char *step = "";
+	HRESULT hr = ssrp_wmi_connect(c->com.api, BITLOCKER_NAMESPACE, &c->services, &step);
 	if (FAILED(hr))
 		return ssrp_fve_error_set((uint32_t)hr,
-					  "wmi backend: connecting to WMI namespace "
-					  "ROOT\\CIMV2\\Security\\MicrosoftVolumeEncryption");
-	hr = set_blanket((IUnknown *)c->services);
-	if (FAILED(hr))
-		return ssrp_fve_error_set((uint32_t)hr,
-					  "wmi backend: setting packet privacy on the WMI "
-					  "connection");
+					  "wmi backend: %s (namespace "
+					  "ROOT\\CIMV2\\Security\\MicrosoftVolumeEncryption)",
+					  step);
 
 	BSTR cls = SysAllocString(L"Win32_EncryptableVolume");
 	if (!cls)
@@ -391,11 +402,8 @@ static int find_volume(wmi_ctx *c)
 					  "Win32_EncryptableVolume",
 					  c->drive[0]);
 	/* The enumerator is a proxy of its own and needs the blanket too
-	 * ("Setting the Security on IWbemServices and Other Proxies");
-	 * E_NOINTERFACE says it is no proxy, so there is nothing to set. */
-	hr = set_blanket((IUnknown *)rows);
-	if (hr == E_NOINTERFACE)
-		hr = S_OK;
+	 * ("Setting the Security on IWbemServices and Other Proxies"). */
+	hr = ssrp_wmi_secure(c->com.api, (IUnknown *)rows);
 	IWbemClassObject *row = NULL;
 	ULONG got = 0;
 	if (SUCCEEDED(hr))
@@ -435,35 +443,39 @@ static void wmi_close(void *ctx)
 	SysFreeString(c->path);
 	/* CoUninitialize balances CoInitializeEx only on the same thread;
 	 * closed elsewhere, that thread keeps its COM initialization. */
-	if (c->com_owned && c->com_thread == GetCurrentThreadId())
-		CoUninitialize();
+	ssrp_wmi_com_end(&c->com);
 	memset(c, 0, sizeof *c);
 }
 
-static int wmi_open(void *ctx, const char *config)
+/* Whether drive ("C:") holds the running Windows. */
+static int is_os_drive(const char drive[3])
+{
+	WCHAR dir[MAX_PATH];
+	UINT n = GetSystemWindowsDirectoryW(dir, MAX_PATH);
+	return n >= 2 && n < MAX_PATH && dir[1] == L':' &&
+	       (char)(dir[0] & ~0x20) == drive[0];
+}
+
+int ssrp_wmi_volume_open_api(void *ctx, const char *config, const ssrp_wmi_api *api)
 {
 	wmi_ctx *c = ctx;
 	if (!config || !((config[0] >= 'A' && config[0] <= 'Z') ||
 			 (config[0] >= 'a' && config[0] <= 'z')) ||
-	    config[1] != ':' || config[2])
+	    config[1] != ':' || (config[2] && strcmp(config + 2, "?pcrs")))
 		return ssrp_error_set(SSRP_E_SPEC,
-				      "wmi backend: '%s' is not a drive letter; use \"wmi:C:\"",
+				      "wmi backend: '%s' is not a drive letter with an optional "
+				      "\"?pcrs\"; use \"wmi:C:\" or \"wmi:C:?pcrs\"",
 				      config ? config : "");
 	c->drive[0] = (char)(config[0] & ~0x20); /* upper case */
 	c->drive[1] = ':';
 	c->drive[2] = 0;
+	c->send_pcrs = config[2] != 0;
+	c->os_volume = is_os_drive(c->drive);
 
-	/* S_FALSE: COM was already initialized on this thread in the same mode;
-	 * the call still counts and must be balanced. RPC_E_CHANGED_MODE: the
-	 * caller made this thread a single-threaded apartment; use it as it is
-	 * and leave uninitializing to them. */
-	HRESULT hr = CoInitializeEx(NULL, COINIT_MULTITHREADED);
-	if (hr == S_OK || hr == S_FALSE) {
-		c->com_owned = 1;
-		c->com_thread = GetCurrentThreadId();
-	} else if (hr != RPC_E_CHANGED_MODE) {
-		return ssrp_fve_error_set((uint32_t)hr, "wmi backend: initializing COM");
-	}
+	const char *step = "";
+	HRESULT hr = ssrp_wmi_com_begin(&c->com, api, &step);
+	if (FAILED(hr))
+		return ssrp_fve_error_set((uint32_t)hr, "wmi backend: %s", step);
 
 	int rc = connect_wmi(c);
 	if (rc == SSRP_OK)
@@ -471,6 +483,11 @@ static int wmi_open(void *ctx, const char *config)
 	if (rc)
 		wmi_close(c); /* the core does not call close after a failed open */
 	return rc;
+}
+
+static int wmi_open(void *ctx, const char *config)
+{
+	return ssrp_wmi_volume_open_api(ctx, config, &ssrp_wmi_ole32);
 }
 
 /* ---- status ---- */
@@ -504,9 +521,14 @@ static int wmi_get_status(void *ctx, ssrp_volume_status *out)
 	else
 		out->locked = value == 1; /* 0 unlocked, 1 locked */
 
-	/* PrecisionFactor left out: the percentage comes as a whole number. */
-	IWbemClassObject *conv = NULL;
-	rc = run_status(c, "GetConversionStatus", NULL, &conv, &status);
+	/* PrecisionFactor, an [in] parameter, 0: the percentage as a whole
+	 * number (n: in units of 10^-n percent). */
+	IWbemClassObject *conv = NULL, *in = NULL;
+	rc = in_params_u32(c, "GetConversionStatus", L"PrecisionFactor", 0, &in);
+	if (rc == SSRP_OK)
+		rc = run_status(c, "GetConversionStatus", in, &conv, &status);
+	if (in)
+		in->lpVtbl->Release(in);
 	if (rc)
 		return rc;
 	if (status && status != SSRP_HR_FVE_E_LOCKED_VOLUME)
@@ -638,16 +660,10 @@ static int wmi_list_protectors(void *ctx, ssrp_protector *out, size_t cap, size_
 	return rc;
 }
 
-static int wmi_add_tpm_protector(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask,
-				 char out_id[SSRP_PROTECTOR_ID_LEN + 1])
+/* PlatformValidationProfile = the PCRs of pcr_mask, a uint8[]: a SAFEARRAY
+ * of VT_UI1. */
+static int put_profile(IWbemClassObject *in, uint32_t pcr_mask, const char *method)
 {
-	wmi_ctx *c = ctx;
-	static const char method[] = "ProtectKeyWithTPM";
-	/* Windows seals BitLocker's key with its own TPM stack; ssrp's TPM
-	 * handle has nothing to do here. */
-	(void)tpm;
-	if (!pcr_mask)
-		pcr_mask = SSRP_TPM_PCRS_DEFAULT; /* the core passes it already; 0 stays safe */
 	/* ProtectKeyWithTPM: PCR indices 0..23, and 11 must be among them. */
 	if (pcr_mask >> 24)
 		return ssrp_error_set(SSRP_E_INVALID,
@@ -664,18 +680,11 @@ static int wmi_add_tpm_protector(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask,
 	for (uint8_t pcr = 0; pcr < 24; pcr++)
 		if (pcr_mask & (1u << pcr))
 			pcrs[n++] = pcr;
-
-	IWbemClassObject *in = NULL, *out = NULL;
-	int rc = in_params(c, method, &in);
-	if (rc)
-		return rc;
-	/* PlatformValidationProfile is uint8[]: a SAFEARRAY of VT_UI1. */
 	SAFEARRAY *sa = SafeArrayCreateVector(VT_UI1, 0, n);
 	void *data = NULL;
 	if (!sa || FAILED(SafeArrayAccessData(sa, &data))) {
 		if (sa)
 			SafeArrayDestroy(sa);
-		in->lpVtbl->Release(in);
 		return nomem("building the PCR profile");
 	}
 	memcpy(data, pcrs, n);
@@ -687,8 +696,41 @@ static int wmi_add_tpm_protector(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask,
 	HRESULT hr = in->lpVtbl->Put(in, L"PlatformValidationProfile", 0, &v, 0);
 	VariantClear(&v); /* destroys sa; Put made its own copy */
 	if (FAILED(hr))
-		rc = ssrp_fve_error_set((uint32_t)hr, "wmi backend: setting a parameter of %s",
-					method);
+		return ssrp_fve_error_set((uint32_t)hr, "wmi backend: setting a parameter of %s",
+					  method);
+	return SSRP_OK;
+}
+
+/* Without "?pcrs" the profile is left out: Windows then takes the one
+ * Group Policy sets ("Configure TPM platform validation profile"), or its
+ * own default, and refuses an explicit profile that differs from Group
+ * Policy's (E_INVALIDARG). The default mask (7, 11) stands for "not
+ * configured"; any other mask without "?pcrs" is refused rather than
+ * dropped. */
+static int wmi_add_tpm_protector(void *ctx, ssrp_tpm *tpm, uint32_t pcr_mask,
+				 char out_id[SSRP_PROTECTOR_ID_LEN + 1])
+{
+	wmi_ctx *c = ctx;
+	static const char method[] = "ProtectKeyWithTPM";
+	/* Windows seals BitLocker's key with its own TPM stack; ssrp's TPM
+	 * handle has nothing to do here. */
+	(void)tpm;
+	if (!pcr_mask)
+		pcr_mask = SSRP_TPM_PCRS_DEFAULT; /* the core passes it already; 0 stays safe */
+	if (!c->send_pcrs && pcr_mask != SSRP_TPM_PCRS_DEFAULT)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "wmi backend: PCR mask 0x%06lx was asked for, but \"wmi:%s\" "
+				      "leaves the TPM protector's platform validation profile to "
+				      "Windows (Group Policy, else its default); use \"wmi:%s?pcrs\" "
+				      "to send these PCRs",
+				      (unsigned long)pcr_mask, c->drive, c->drive);
+
+	IWbemClassObject *in = NULL, *out = NULL;
+	int rc = in_params(c, method, &in);
+	if (rc)
+		return rc;
+	if (c->send_pcrs)
+		rc = put_profile(in, pcr_mask, method);
 	if (rc == SSRP_OK)
 		rc = run(c, method, in, &out);
 	in->lpVtbl->Release(in);
@@ -854,9 +896,23 @@ static int wmi_protection_on(void *ctx)
 
 static int wmi_protection_off(void *ctx)
 {
-	/* DisableCount left out: suspended until protection_on, not for a
-	 * number of restarts (DisableKeyProtectors). */
-	return run(ctx, "DisableKeyProtectors", NULL, NULL);
+	wmi_ctx *c = ctx;
+	static const char method[] = "DisableKeyProtectors";
+	/* Suspended until protection_on. On the OS volume DisableKeyProtectors
+	 * takes DisableCount, the restarts after which Windows resumes
+	 * protection by itself; left out, the count is Windows' choice
+	 * (Suspend-BitLocker's is one restart), so 0 is sent: until
+	 * EnableKeyProtectors. The parameter exists on OS volumes only; a data
+	 * volume stays suspended until EnableKeyProtectors anyway. */
+	if (!c->os_volume)
+		return run(c, method, NULL, NULL);
+	IWbemClassObject *in = NULL;
+	int rc = in_params_u32(c, method, L"DisableCount", 0, &in);
+	if (rc == SSRP_OK)
+		rc = run(c, method, in, NULL);
+	if (in)
+		in->lpVtbl->Release(in);
+	return rc;
 }
 
 const ssrp_volume_backend ssrp_volume_backend_wmi = {

@@ -36,7 +36,7 @@ rm -f "$exe"
 (cd "$src" && "$cc" -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-missing-field-initializers -D__USE_MINGW_ANSI_STDIO=1 \
 	-Iinclude -I. -o "$exe" \
-	hal/error.c hal/mem.c $core bitlocker/fve_errors.c bitlocker/backend_wmi.c \
+	hal/error.c hal/mem.c $core bitlocker/fve_errors.c bitlocker/backend_wmi.c hal/wmi_windows.c \
 	tests/mingw/wmi_probe.c -lole32 -loleaut32 -lwbemuuid -lbcrypt) ||
 	fail "the Windows build failed"
 sh "$(dirname "$0")/check_pe64.sh" "$exe"
