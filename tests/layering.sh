@@ -5,8 +5,11 @@
 #   sim/ or tools/;
 # - escrow/ is platform-neutral: C's standard headers and cJSON only, no
 #   #ifdef on a platform (files, locks, logs, threads, crypto are hal's);
-# - the production commands' files (tools/) include nothing from sim/; the
-#   simulator's command (sim/cli/) may use the ssrp words in tools/.
+# - the production commands' files (tools/) include nothing from sim/, and
+#   no library room's header either (hal/, escrow/, bitlocker/, tpm/, quoted
+#   or in angle brackets): only the public <ssrp/...> headers, tools/ and
+#   server/ (install_tools_public builds them against the installed headers);
+#   the simulator's command (sim/cli/) may use the ssrp words in tools/.
 # Each rule is first run on a sample that breaks it, so a rule that cannot
 # fail fails the test.
 #   layering.sh SOURCE_DIR
@@ -27,6 +30,13 @@ allowed() {
 			case " $list " in *" $r "*) ;; *) echo "$f includes $r/" ;; esac
 		done
 	done)
+	[ -z "$bad" ] || { echo "$bad"; return 1; }
+}
+
+# internal_free FILES...: no include of a library room's own header, in
+# either form ("escrow/x.h" or <escrow/x.h>)
+internal_free() {
+	bad=$(grep -HnE '^#[[:space:]]*include[[:space:]]*["<](hal|escrow|bitlocker|tpm|sim)/' "$@")
 	[ -z "$bad" ] || { echo "$bad"; return 1; }
 }
 
@@ -51,8 +61,12 @@ allowed hal "hal ssrp" "$tmp/up.c" >/dev/null && fail "the room rule accepts hal
 printf '#include <pthread.h>\n' >"$tmp/p.c"
 escrow_neutral "$tmp/p.c" >/dev/null && fail "the platform rule accepts <pthread.h>"
 printf '#include "sim/swtpm.h"\n' >"$tmp/s.c"
-allowed tools "hal escrow server ssrp tools" "$tmp/s.c" >/dev/null &&
+allowed tools "server ssrp tools" "$tmp/s.c" >/dev/null &&
 	fail "the production command rule accepts tools/ including sim/"
+printf '#include "escrow/config.h"\n' >"$tmp/t1.c"
+internal_free "$tmp/t1.c" >/dev/null && fail "the public-only rule accepts tools/ including \"escrow/config.h\""
+printf '#include <hal/fs.h>\n' >"$tmp/t2.c"
+internal_free "$tmp/t2.c" >/dev/null && fail "the public-only rule accepts tools/ including <hal/fs.h>"
 printf '#ifdef _WIN32\n#endif\n' >"$tmp/w.c"
 escrow_neutral "$tmp/w.c" >/dev/null && fail "the platform rule accepts #ifdef _WIN32"
 
@@ -72,8 +86,10 @@ allowed sim "hal tpm bitlocker escrow server sim ssrp tools" sim/cli/*.c sim/cli
 	fail "sim/cli/ includes a room it should not"
 escrow_neutral escrow/*.c escrow/*.h || fail "escrow/ is not platform-neutral"
 # the production commands: every tools/ file (the simulator's command lives in sim/cli/)
-allowed tools "hal escrow server ssrp tools" tools/*.c tools/*.h ||
-	fail "a production command file includes sim/"
+allowed tools "server ssrp tools" tools/*.c tools/*.h ||
+	fail "a production command file includes sim/ or a library room"
+internal_free tools/*.c tools/*.h ||
+	fail "a production command file includes a library room's header (hal/ escrow/ bitlocker/ tpm/)"
 
 [ "$failures" = 0 ] && echo "ok: the layering ARCHITECTURE.md states holds" && exit 0
 exit 1

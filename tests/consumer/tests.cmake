@@ -19,6 +19,14 @@ if(NOT SSRP_SANITIZE AND NOT SSRP_FUZZ)
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install/production.sh ${PROJECT_BINARY_DIR})
   set_tests_properties(install_production PROPERTIES LABELS install TIMEOUT 120)
 
+  # The production commands use only public calls: every tools/*.c builds
+  # against the installed headers alone, and ssrp links against the
+  # installed libssrp.so (the check is first shown able to fail).
+  add_test(NAME install_tools_public
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install/tools_public.sh ${PROJECT_BINARY_DIR}
+                   ${PROJECT_SOURCE_DIR} ${CMAKE_C_COMPILER})
+  set_tests_properties(install_tools_public PROPERTIES LABELS install TIMEOUT 300)
+
   # libssrp's ABI against the dump kept in abi/ (abigail-tools); the
   # abi-update target records the current ABI on purpose.
   add_test(NAME abi_check
