@@ -91,10 +91,11 @@ static int setup(agent_ctx *c, const ssrp_agent_options *opt, ssrp_agent_report 
 	snprintf(out->association_mode, sizeof out->association_mode, "%s",
 		 agent_assoc_mode_name(c->assoc_mode));
 
+	const char *platform_spec = opt->platform_spec ? opt->platform_spec : cfg->agent.platform;
 	if (opt->platform) {
 		c->plat = opt->platform;
 		c->plat_borrowed = 1;
-	} else if ((rc = ssrp_platform_open(&c->plat, opt->platform_spec)) != SSRP_OK) {
+	} else if ((rc = ssrp_platform_open(&c->plat, platform_spec)) != SSRP_OK) {
 		return rc;
 	}
 	c->id = (ssrp_device_identity)SSRP_DEVICE_IDENTITY_INIT;

@@ -64,6 +64,9 @@
  * "agent" (all optional):
  *    "volume":"sim:/var/lib/ssrp/os.img" | "wmi:C:"   [wmi:C: on Windows, else none]
  *    "tpm":"<spec>"           [$SSRP_TPM, then the platform's TPM]
+ *    "platform":"<spec>"      the platform backend: identity, primary users
+ *                             ("windows:sccm_affinity=any": docs/windows.md)
+ *                             [the build's: windows on Windows, else config]
  *    "journal":"/var/lib/ssrp/agent.journal"   [that; %ProgramData%\ssrp\agent.journal]
  *    "pcrs":[7,11]            PCRs the TPM protector is sealed to  [[7,11]]
  *    "association":"service"|"webhook"|"off"   [service when assoc.url is set,
@@ -152,6 +155,7 @@ typedef enum ssrp_association_mode {
 /* The "agent" member; defaults filled in by the loader. */
 typedef struct ssrp_agent_config {
 	char *volume, *tpm, *journal; /* NULL when not configured (journal: the default path) */
+	char *platform;               /* the platform spec; NULL: the built-in */
 	uint32_t pcr_mask;            /* bit n = PCR n; default (1<<7)|(1<<11) */
 	ssrp_association_mode association;
 	unsigned long association_interval_s;

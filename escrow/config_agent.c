@@ -99,6 +99,8 @@ int ssrp_config_parse_agent(ssrp_agent_config *a, const cJSON *obj, const char *
 			rc = take_text(&a->volume, it, origin);
 		else if (!strcmp(k, "tpm"))
 			rc = take_text(&a->tpm, it, origin);
+		else if (!strcmp(k, "platform"))
+			rc = take_text(&a->platform, it, origin);
 		else if (!strcmp(k, "journal"))
 			rc = take_text(&a->journal, it, origin);
 		else if (!strcmp(k, "pcrs"))
@@ -151,6 +153,7 @@ void ssrp_config_free_agent(ssrp_agent_config *a)
 {
 	ssrp_free(a->volume);
 	ssrp_free(a->tpm);
+	ssrp_free(a->platform);
 	ssrp_free(a->journal);
 	ssrp_free(a->volume_type);
 	memset(a, 0, sizeof *a);

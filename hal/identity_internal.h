@@ -38,11 +38,7 @@ int ssrp_identity_users_add(char ***users, size_t *n, const char *user);
  * does not convert or fit (identity_windows.c). */
 int ssrp_identity_utf8(const wchar_t *w, char *out, size_t cap, const char *what);
 
-/* SCCM's user-device affinity over WMI (uda_wmi.c): ConsoleUser of every
- * CCM_UserAffinity in ROOT\ccm\Policy\Machine\ActualConfig whose
- * IsUserAffinitySet is true, UTF-8, without duplicates. SSRP_E_NOTFOUND
- * when the device has no SCCM client (no such namespace or class). */
-int ssrp_uda_wmi_read(char ***users, size_t *n);
+/* SCCM's user-device affinity over WMI: hal/uda_wmi.h. */
 #endif
 
 #endif

@@ -27,6 +27,7 @@
 #include "hal/identity.h"
 #include "hal/identity_internal.h"
 #include "hal/platform_backends.h"
+#include "hal/uda_wmi.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
 #include "ssrp/sys/platform.h"
@@ -363,15 +364,23 @@ out:
 }
 
 /* The "windows" platform backend: the join from NetGetAadJoinInformation
- * and the machine store's certificate; primary users from SCCM. */
+ * and the machine store's certificate; primary users from SCCM, as its
+ * config says (hal/uda_wmi.h). */
+typedef struct win_ctx {
+	const ssrp_wmi_api *api;
+	ssrp_uda_config uda;
+} win_ctx;
+
+int ssrp_platform_windows_open_api(void *ctx, const char *config, const ssrp_wmi_api *api)
+{
+	win_ctx *c = ctx;
+	c->api = api;
+	return ssrp_uda_config_parse(&c->uda, config);
+}
+
 static int win_open(void *ctx, const char *config)
 {
-	(void)ctx;
-	if (*config)
-		return ssrp_error_set(SSRP_E_SPEC,
-				      "the windows platform backend takes no configuration ('%s')",
-				      config);
-	return SSRP_OK;
+	return ssrp_platform_windows_open_api(ctx, config, &ssrp_wmi_ole32);
 }
 
 static void win_close(void *ctx)
@@ -394,14 +403,14 @@ static int win_identity(void *ctx, const ssrp_identity_config *cfg, ssrp_device_
 	return rc;
 }
 
-/* SCCM's user-device affinity; NOTFOUND without an SCCM client, so the
- * core takes the configuration's list. */
+/* SCCM's user-device affinity; NOTFOUND without an SCCM client, none with
+ * sccm_affinity=off, so the core takes the configuration's list. */
 static int win_users(void *ctx, int (*add)(void *list, const char *user), void *list)
 {
-	(void)ctx;
+	const win_ctx *c = ctx;
 	char **users = NULL;
 	size_t n = 0;
-	int rc = ssrp_uda_wmi_read(&users, &n);
+	int rc = ssrp_uda_wmi_read(&c->uda, c->api, &users, &n);
 	for (size_t i = 0; rc == SSRP_OK && i < n; i++)
 		rc = add(list, users[i]);
 	ssrp_primary_users_free(users);
@@ -414,10 +423,11 @@ const ssrp_platform_backend ssrp_platform_backend_windows = {
 		.name = "windows",
 		.description = "Entra ID join (NetGetAadJoinInformation), the device certificate "
 			       "in the machine store, SCCM's primary users (WMI)",
-		.config_help = "nothing: \"windows\"",
+		.config_help = "nothing, or sccm_namespace=NS,sccm_class=CLASS,"
+			       "sccm_affinity=set|any|off (SCCM's primary users)",
 	},
 	.caps = SSRP_PLATFORM_CAP_IDENTITY | SSRP_PLATFORM_CAP_PRIMARY_USERS,
-	.ctx_size = 1,
+	.ctx_size = sizeof(win_ctx),
 	.open = win_open,
 	.close = win_close,
 	.read_identity = win_identity,

@@ -1,16 +1,22 @@
 /* SCCM's user-device affinity on the client, over WMI in C (COM vtables, as
- * bitlocker/backend_wmi.c): namespace ROOT\ccm\Policy\Machine\ActualConfig,
+ * bitlocker/backend_wmi.c): by default namespace
+ * ROOT\ccm\Policy\Machine\ActualConfig,
  *   SELECT ConsoleUser, IsUserAffinitySet FROM CCM_UserAffinity
  * one instance per primary user; ConsoleUser ("CONTOSO\alice") is kept where
- * IsUserAffinitySet is true. A device without the SCCM client has no such
- * namespace (WBEM_E_INVALID_NAMESPACE) or class: SSRP_E_NOTFOUND, which the
- * caller (identity_windows.c) answers with the configuration's list.
+ * IsUserAffinitySet is true. Namespace, class and rule are configurable
+ * (hal/uda_wmi.h). A device without the SCCM client has no such namespace
+ * (WBEM_E_INVALID_NAMESPACE) or class: SSRP_E_NOTFOUND, which the caller
+ * (identity_windows.c) answers with the configuration's list.
  *
- * COM is initialized here (multithreaded) when the thread has not done it
- * and uninitialized before returning; a thread that is already a
- * single-threaded apartment is used as it is. CoInitializeSecurity is the
- * application's (process-wide); the proxy blanket below is set here.
- * Compiled only for Windows; link with -lole32 -loleaut32 -lwbemuuid. */
+ * COM (hal/wmi_windows.h): initialized here (multithreaded) when the thread
+ * has not done it and uninitialized before returning; a thread that is
+ * already a single-threaded apartment is used as it is. The process's
+ * security is set with CoInitializeSecurity (packet privacy); that can be
+ * done once per process, so when the host program did it first
+ * (RPC_E_TOO_LATE) its setting stands, and the packet-privacy blanket on
+ * the IWbemServices proxy and on the query's enumerator is what secures
+ * this connection. Compiled only for Windows; link with -lole32 -loleaut32
+ * -lwbemuuid. */
 #ifndef _WIN32
 #error "hal/uda_wmi.c reads SCCM's user-device affinity over WMI; build it for Windows only"
 #endif
@@ -25,12 +31,87 @@
 #include "hal/identity.h"
 #include "hal/identity_internal.h"
 #include "hal/mem.h"
+#include "hal/uda_wmi.h"
 #include "ssrp/sys/error.h"
 
 #define UDA_NAMESPACE L"ROOT\\ccm\\Policy\\Machine\\ActualConfig"
-#define UDA_QUERY L"SELECT ConsoleUser, IsUserAffinitySet FROM CCM_UserAffinity"
+#define UDA_CLASS L"CCM_UserAffinity"
 #define QUERY_TIMEOUT_MS 60000
 #define MAX_USERS 32
+
+/* ---- configuration ---- */
+
+static int spec_error(const char *config, const char *what)
+{
+	return ssrp_error_set(SSRP_E_SPEC, "windows platform backend: '%s': %s", config, what);
+}
+
+/* value[0..len) as UTF-16 into out (cap characters) when every byte is in
+ * ok (and, for a class, the first is no digit). */
+static int take_name(WCHAR *out, size_t cap, const char *value, size_t len, const char *ok,
+		     int is_class)
+{
+	if (len == 0 || len >= cap || (is_class && value[0] >= '0' && value[0] <= '9'))
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		char ch = value[i];
+		int alnum = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+			    (ch >= '0' && ch <= '9') || ch == '_';
+		if (!alnum && !strchr(ok, ch))
+			return -1;
+		out[i] = (WCHAR)ch;
+	}
+	out[len] = 0;
+	return 0;
+}
+
+int ssrp_uda_config_parse(ssrp_uda_config *out, const char *config)
+{
+	memset(out, 0, sizeof *out);
+	wcscpy(out->ns, UDA_NAMESPACE);
+	wcscpy(out->cls, UDA_CLASS);
+	out->rule = SSRP_UDA_SET;
+	int seen_ns = 0, seen_cls = 0, seen_rule = 0;
+	for (const char *p = config; *p;) {
+		size_t len = strcspn(p, ",");
+		const char *eq = memchr(p, '=', len);
+		if (!eq)
+			return spec_error(config, "each setting is KEY=VALUE, separated by commas");
+		size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
+		const char *v = eq + 1;
+		if (klen == 14 && !strncmp(p, "sccm_namespace", klen) && !seen_ns++) {
+			/* No leading, trailing or doubled backslash. */
+			if (take_name(out->ns, sizeof out->ns / sizeof out->ns[0], v, vlen, "\\", 0) ||
+			    v[0] == '\\' || v[vlen - 1] == '\\' || wcsstr(out->ns, L"\\\\"))
+				return spec_error(config, "sccm_namespace must be a WMI namespace "
+							  "such as ROOT\\ccm\\Policy\\Machine\\"
+							  "ActualConfig");
+		} else if (klen == 10 && !strncmp(p, "sccm_class", klen) && !seen_cls++) {
+			if (take_name(out->cls, sizeof out->cls / sizeof out->cls[0], v, vlen, "", 1))
+				return spec_error(config, "sccm_class must be a WMI class name "
+							  "(letters, digits, _)");
+		} else if (klen == 13 && !strncmp(p, "sccm_affinity", klen) && !seen_rule++) {
+			if (vlen == 3 && !strncmp(v, "set", 3))
+				out->rule = SSRP_UDA_SET;
+			else if (vlen == 3 && !strncmp(v, "any", 3))
+				out->rule = SSRP_UDA_ANY;
+			else if (vlen == 3 && !strncmp(v, "off", 3))
+				out->rule = SSRP_UDA_OFF;
+			else
+				return spec_error(config,
+						  "sccm_affinity must be \"set\", \"any\" or \"off\"");
+		} else {
+			return spec_error(config, "the settings are sccm_namespace, sccm_class and "
+						  "sccm_affinity, each at most once");
+		}
+		p += len;
+		if (*p == ',' && !*++p)
+			return spec_error(config, "a comma ends it");
+	}
+	return SSRP_OK;
+}
+
+/* ---- reading ---- */
 
 static int wmi_error(HRESULT hr, const char *step)
 {
@@ -41,19 +122,11 @@ static int wmi_error(HRESULT hr, const char *step)
 			      step, (unsigned long)hr);
 }
 
-static int no_sccm(void)
+static int no_sccm(const ssrp_uda_config *cfg)
 {
 	return ssrp_error_set(SSRP_E_NOTFOUND,
-			      "this device has no SCCM client (no WMI namespace "
-			      "ROOT\\ccm\\Policy\\Machine\\ActualConfig or class "
-			      "CCM_UserAffinity)");
-}
-
-static HRESULT set_blanket(IUnknown *proxy)
-{
-	return CoSetProxyBlanket(proxy, RPC_C_AUTHN_DEFAULT, RPC_C_AUTHZ_NONE,
-				 COLE_DEFAULT_PRINCIPAL, RPC_C_AUTHN_LEVEL_PKT_PRIVACY,
-				 RPC_C_IMP_LEVEL_IMPERSONATE, NULL, EOAC_NONE);
+			      "this device has no SCCM client (no WMI namespace %ls or class %ls)",
+			      cfg->ns, cfg->cls);
 }
 
 /* ASCII case-insensitive equality: DOMAIN\user names repeat in any case. */
@@ -81,16 +154,16 @@ static int affinity_set(IWbemClassObject *row)
 	return set;
 }
 
-/* Append row's ConsoleUser when affinity is set and it is new. */
-static int take_row(IWbemClassObject *row, char ***users, size_t *n)
+/* Append row's ConsoleUser when the rule takes the row and it is new. */
+static int take_row(const ssrp_uda_config *cfg, IWbemClassObject *row, char ***users, size_t *n)
 {
-	if (!affinity_set(row))
+	if (cfg->rule == SSRP_UDA_SET && !affinity_set(row))
 		return SSRP_OK;
 	VARIANT v;
 	VariantInit(&v);
 	HRESULT hr = row->lpVtbl->Get(row, L"ConsoleUser", 0, &v, NULL, NULL);
 	if (FAILED(hr))
-		return wmi_error(hr, "reading CCM_UserAffinity.ConsoleUser");
+		return wmi_error(hr, "reading the instance's ConsoleUser");
 	int rc = SSRP_OK;
 	char name[257];
 	if (v.vt == VT_BSTR && v.bstrVal && v.bstrVal[0] &&
@@ -110,10 +183,17 @@ static int take_row(IWbemClassObject *row, char ***users, size_t *n)
 	return rc;
 }
 
-static int query(IWbemServices *svc, char ***users, size_t *n)
+static int query(const ssrp_uda_config *cfg, const ssrp_wmi_api *api, IWbemServices *svc,
+		 char ***users, size_t *n)
 {
+	WCHAR text[128];
+	/* The class name is letters, digits and _ (ssrp_uda_config_parse). */
+	_snwprintf(text, sizeof text / sizeof text[0], L"SELECT %ls FROM %ls",
+		   cfg->rule == SSRP_UDA_SET ? L"ConsoleUser, IsUserAffinitySet" : L"ConsoleUser",
+		   cfg->cls);
+	text[sizeof text / sizeof text[0] - 1] = 0;
 	BSTR lang = SysAllocString(L"WQL");
-	BSTR q = SysAllocString(UDA_QUERY);
+	BSTR q = SysAllocString(text);
 	IEnumWbemClassObject *rows = NULL;
 	HRESULT hr = E_OUTOFMEMORY;
 	if (lang && q)
@@ -123,25 +203,23 @@ static int query(IWbemServices *svc, char ***users, size_t *n)
 	SysFreeString(lang);
 	SysFreeString(q);
 	if (hr == (HRESULT)WBEM_E_INVALID_CLASS || hr == (HRESULT)WBEM_E_INVALID_NAMESPACE)
-		return no_sccm();
+		return no_sccm(cfg);
 	if (SUCCEEDED(hr) && !rows)
 		hr = E_POINTER;
 	if (FAILED(hr))
-		return wmi_error(hr, "querying CCM_UserAffinity");
-	hr = set_blanket((IUnknown *)rows);
-	if (hr == E_NOINTERFACE)
-		hr = S_OK;
+		return wmi_error(hr, "querying the affinity class");
+	hr = ssrp_wmi_secure(api, (IUnknown *)rows);
 	int rc = FAILED(hr) ? wmi_error(hr, "securing the query") : SSRP_OK;
 	while (rc == SSRP_OK) {
 		IWbemClassObject *row = NULL;
 		ULONG got = 0;
 		hr = rows->lpVtbl->Next(rows, QUERY_TIMEOUT_MS, 1, &row, &got);
 		if (hr == (HRESULT)WBEM_E_INVALID_CLASS) {
-			rc = no_sccm();
+			rc = no_sccm(cfg);
 			break;
 		}
 		if (FAILED(hr)) {
-			rc = wmi_error(hr, "reading CCM_UserAffinity");
+			rc = wmi_error(hr, "reading the affinity class");
 			break;
 		}
 		if (hr == WBEM_S_TIMEDOUT) {
@@ -153,42 +231,30 @@ static int query(IWbemServices *svc, char ***users, size_t *n)
 		}
 		if (got == 0 || !row)
 			break; /* WBEM_S_FALSE: no more rows */
-		rc = take_row(row, users, n);
+		rc = take_row(cfg, row, users, n);
 		row->lpVtbl->Release(row);
 	}
 	rows->lpVtbl->Release(rows);
 	return rc;
 }
 
-static int read_uda(char ***users, size_t *n)
+static int read_uda(const ssrp_uda_config *cfg, const ssrp_wmi_api *api, char ***users,
+		    size_t *n)
 {
-	IWbemLocator *locator = NULL;
-	HRESULT hr = CoCreateInstance(&CLSID_WbemLocator, NULL, CLSCTX_INPROC_SERVER,
-				      &IID_IWbemLocator, (void **)&locator);
-	if (FAILED(hr))
-		return wmi_error(hr, "creating the WMI locator");
-	BSTR ns = SysAllocString(UDA_NAMESPACE);
+	const char *step = "";
 	IWbemServices *svc = NULL;
-	hr = ns ? locator->lpVtbl->ConnectServer(locator, ns, NULL, NULL, NULL,
-						 WBEM_FLAG_CONNECT_USE_MAX_WAIT, NULL, NULL, &svc)
-		: E_OUTOFMEMORY;
-	SysFreeString(ns);
-	locator->lpVtbl->Release(locator);
+	HRESULT hr = ssrp_wmi_connect(api, cfg->ns, &svc, &step);
 	if (hr == (HRESULT)WBEM_E_INVALID_NAMESPACE)
-		return no_sccm();
+		return no_sccm(cfg);
 	if (FAILED(hr))
-		return wmi_error(hr, "connecting to ROOT\\ccm\\Policy\\Machine\\ActualConfig");
-	int rc = SSRP_OK;
-	hr = set_blanket((IUnknown *)svc);
-	if (FAILED(hr))
-		rc = wmi_error(hr, "securing the WMI connection");
-	else
-		rc = query(svc, users, n);
+		return wmi_error(hr, step);
+	int rc = query(cfg, api, svc, users, n);
 	svc->lpVtbl->Release(svc);
 	return rc;
 }
 
-int ssrp_uda_wmi_read(char ***users, size_t *n)
+int ssrp_uda_wmi_read(const ssrp_uda_config *cfg, const ssrp_wmi_api *api, char ***users,
+		      size_t *n)
 {
 	*users = NULL;
 	*n = 0;
@@ -196,17 +262,18 @@ int ssrp_uda_wmi_read(char ***users, size_t *n)
 	if (!list)
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory reading the primary users");
 	size_t count = 0;
-	/* S_FALSE: already initialized the same way, still to be balanced.
-	 * RPC_E_CHANGED_MODE: the caller's apartment; leave it to them. */
-	HRESULT hr = CoInitializeEx(NULL, COINIT_MULTITHREADED);
-	int owned = hr == S_OK || hr == S_FALSE;
-	int rc;
-	if (!owned && hr != RPC_E_CHANGED_MODE)
-		rc = wmi_error(hr, "initializing COM");
-	else
-		rc = read_uda(&list, &count);
-	if (owned)
-		CoUninitialize();
+	int rc = SSRP_OK;
+	if (cfg->rule != SSRP_UDA_OFF) {
+		ssrp_wmi_com com;
+		const char *step = "";
+		HRESULT hr = ssrp_wmi_com_begin(&com, api, &step);
+		if (FAILED(hr)) {
+			rc = wmi_error(hr, step);
+		} else {
+			rc = read_uda(cfg, api, &list, &count);
+			ssrp_wmi_com_end(&com);
+		}
+	}
 	if (rc) {
 		ssrp_primary_users_free(list);
 		return rc;

@@ -134,6 +134,16 @@ static void test_bad_configuration(void **st)
 	assert_int_not_equal(ssrp_agent_run(&o, &r), SSRP_OK);
 	assert_int_equal(r.state, SSRP_AGENT_FAILED);
 	assert_non_null(strstr(r.reason, "volumes"));
+
+	/* "agent.platform" is the platform the agent opens; platform_spec
+	 * overrides it. */
+	write_text(cfg, "{\"tenant_id\":\"t\",\"agent\":{\"platform\":\"nosuch:x\"}}");
+	assert_int_not_equal(ssrp_agent_run(&o, &r), SSRP_OK);
+	assert_int_equal(r.state, SSRP_AGENT_FAILED);
+	assert_non_null(strstr(r.reason, "nosuch"));
+	o.platform_spec = "config";
+	assert_int_equal(ssrp_agent_run(&o, &r), SSRP_OK);
+	assert_int_equal(r.state, SSRP_AGENT_NOT_REGISTERED);
 }
 
 /* The structs carry their version: one this library does not know is

@@ -52,6 +52,7 @@ static void test_agent_defaults(void **st)
 	const ssrp_agent_config *a = &c->agent;
 	assert_null(a->volume);
 	assert_null(a->tpm);
+	assert_null(a->platform);
 	assert_null(a->journal);
 	assert_int_equal(a->pcr_mask, (1u << 7) | (1u << 11));
 	assert_int_equal(a->association, SSRP_ASSOCIATION_DEFAULT);
@@ -80,6 +81,7 @@ static void test_agent_members(void **st)
 	(void)st;
 	ssrp_cloud_config *c = parse_ok(
 		"{" TENANT ",\"agent\":{\"volume\":\"sim:/var/lib/ssrp/os.img\",\"tpm\":\"swtpm:port=2321\","
+		"\"platform\":\"windows:sccm_affinity=any\","
 		"\"journal\":\"/var/lib/ssrp/agent.journal\",\"pcrs\":[0,7,23],"
 		"\"association\":\"webhook\",\"association_interval_s\":3600,"
 		"\"escrow_before_protect\":false,\"rotate_after_recovery\":false,"
@@ -91,6 +93,7 @@ static void test_agent_members(void **st)
 	assert_int_equal(a->rotate_after_days, 30);
 	assert_string_equal(a->volume, "sim:/var/lib/ssrp/os.img");
 	assert_string_equal(a->tpm, "swtpm:port=2321");
+	assert_string_equal(a->platform, "windows:sccm_affinity=any");
 	assert_string_equal(a->journal, "/var/lib/ssrp/agent.journal");
 	assert_int_equal(a->pcr_mask, (1u << 0) | (1u << 7) | (1u << 23));
 	assert_int_equal(a->association, SSRP_ASSOCIATION_WEBHOOK);
@@ -152,6 +155,7 @@ static void test_agent_refusals(void **st)
 	refused("{" TENANT ",\"agent\":{\"volume_type\":\"USB\"}}", "agent.volume_type", NULL);
 	refused("{" TENANT ",\"agent\":{\"volume\":\"\"}}", "agent.volume", "non-empty", NULL);
 	refused("{" TENANT ",\"agent\":{\"tpm\":7}}", "agent.tpm", NULL);
+	refused("{" TENANT ",\"agent\":{\"platform\":\"\"}}", "agent.platform", "non-empty", NULL);
 	refused("{" TENANT ",\"agent\":{\"journal\":null}}", "agent.journal", NULL);
 	refused("{" TENANT ",\"agent\":{\"volumes\":\"sim:x\"}}", "unknown member", "agent.volumes",
 		NULL);
