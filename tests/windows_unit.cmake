@@ -73,3 +73,11 @@ ssrp_windows_unit_test(NAME unit_assoc_client SOURCES unit/test_assoc_client.c)
 ssrp_windows_unit_test(NAME unit_assoc_licence SOURCES unit/test_assoc_licence.c)
 ssrp_windows_unit_test(NAME unit_oauth_id_token SOURCES unit/test_oauth_id_token.c)
 ssrp_windows_unit_test(NAME unit_volume_status_version SOURCES unit/test_volume_status_version.c)
+ssrp_windows_unit_test(NAME unit_volume_status_version SOURCES unit/test_volume_status_version.c)
+
+# The Windows-only COM and TBS code over scripted layers (tests/mingw/): the
+# BitLocker WMI backend, SCCM's primary users, the TBS transport
+# (docs/windows.md, "What ssrp asks WMI and TBS for").
+ssrp_windows_unit_test(NAME unit_wmi_volume SOURCES mingw/unit_wmi_volume.c mingw/fake_wmi.c)
+ssrp_windows_unit_test(NAME unit_uda_wmi SOURCES mingw/unit_uda_wmi.c mingw/fake_wmi.c)
+ssrp_windows_unit_test(NAME unit_tbs_windows SOURCES mingw/unit_tbs_windows.c)
