@@ -73,7 +73,6 @@ ssrp_windows_unit_test(NAME unit_assoc_client SOURCES unit/test_assoc_client.c)
 ssrp_windows_unit_test(NAME unit_assoc_licence SOURCES unit/test_assoc_licence.c)
 ssrp_windows_unit_test(NAME unit_oauth_id_token SOURCES unit/test_oauth_id_token.c)
 ssrp_windows_unit_test(NAME unit_volume_status_version SOURCES unit/test_volume_status_version.c)
-ssrp_windows_unit_test(NAME unit_volume_status_version SOURCES unit/test_volume_status_version.c)
 
 # The Windows-only COM and TBS code over scripted layers (tests/mingw/): the
 # BitLocker WMI backend, SCCM's primary users, the TBS transport
