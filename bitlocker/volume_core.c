@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bitlocker/guid.h"
 #include "bitlocker/recovery_password.h"
 #include "bitlocker/volume_backends.h"
+#include "hal/guid.h"
 #include "hal/mem.h"
 #include "hal/registry.h"
 #include "hal/secmem.h"

@@ -18,6 +18,7 @@
 
 #include "escrow/assoc_private.h"
 #include "escrow/assoc_util.h"
+#include "hal/guid.h"
 #include "hal/mem.h"
 #include "hal/text.h"
 #include "ssrp/sys/error.h"
@@ -410,7 +411,7 @@ static void on_user(chunk *c, const preq *r, long st, const cJSON *body, const c
 	const char *first_dom = NULL;
 	int hits = 0, accounts = 0;
 	cJSON_ArrayForEach(it, value) {
-		if (!ssrp_assoc_is_guid(str_of(it, "id")))
+		if (!ssrp_guid_is_bare(str_of(it, "id")))
 			continue;
 		if (r->k == K_SAM) {
 			/* the account name alone proves nothing: its domain must */
@@ -478,7 +479,7 @@ static void on_device(chunk *c, const preq *r, long st, const cJSON *body, const
 		return;
 	}
 	const char *oid = str_of(d, "id");
-	if (!ssrp_assoc_is_guid(oid)) {
+	if (!ssrp_guid_is_bare(oid)) {
 		j->dev = D_FAILED;
 		set_fmt(&j->detail, fmt("Graph answered the device %s without an object id",
 					c->jobs[r->job].device_id));

@@ -12,6 +12,7 @@
 #include "escrow/audit.h"
 #include "hal/clock.h"
 #include "hal/thread.h"
+#include "hal/guid.h"
 #include "hal/mem.h"
 #include "hal/struct_version.h"
 #include "ssrp/sys/error.h"
@@ -91,7 +92,7 @@ int ssrp_assoc_new_tuned(ssrp_assoc **out, const ssrp_cloud_config *cfg,
 				      "assoc.licence is \"assign\" but no assoc.licence_sku says which "
 				      "licence to assign; add the skuId or set assoc.licence to "
 				      "\"check\"");
-	if (ac->licence == SSRP_ASSOC_LICENCE_ASSIGN && !ssrp_assoc_is_guid(ac->licence_sku))
+	if (ac->licence == SSRP_ASSOC_LICENCE_ASSIGN && !ssrp_guid_is_bare(ac->licence_sku))
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "assoc.licence_sku must be a skuId (a GUID), not \"%.60s\"",
 				      ac->licence_sku);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "escrow/assoc_util.h"
+#include "hal/guid.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
 
@@ -122,7 +123,7 @@ static int csv_line(input_priv *p, const char *s, size_t n)
 		return ssrp_error_set(SSRP_E_FORMAT, "the deviceId must be a GUID");
 	memcpy(dev, field[0], 36);
 	dev[36] = '\0';
-	if (!ssrp_assoc_is_guid(dev))
+	if (!ssrp_guid_is_bare(dev))
 		return ssrp_error_set(SSRP_E_FORMAT, "the deviceId must be a GUID");
 	if (k < 2)
 		return ssrp_error_set(SSRP_E_FORMAT, "no user after the deviceId");

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bitlocker/guid.h"
 #include "escrow/assoc_report.h"
+#include "hal/guid.h"
 #include "hal/mem.h"
 #include "hal/struct_version.h"
 #include "hal/text.h"

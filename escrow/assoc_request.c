@@ -10,6 +10,7 @@
 #include "escrow/assoc_util.h"
 #include "escrow/device_report.h"
 #include "escrow/utf8.h"
+#include "hal/guid.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
 
@@ -20,18 +21,7 @@
 
 int ssrp_assoc_is_guid(const char *s)
 {
-	if (!s)
-		return 0;
-	for (int i = 0; i < 36; i++) {
-		char c = s[i];
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (c != '-')
-				return 0;
-		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-			return 0;
-		}
-	}
-	return s[36] == '\0';
+	return ssrp_guid_is_bare(s);
 }
 
 /* A printable string: no control characters (bytes < 0x20 and DEL). */
@@ -145,7 +135,7 @@ static int from_object(ssrp_assoc_request *r, const cJSON *o, const char *what)
 	}
 	if (!dev)
 		return ssrp_error_set(SSRP_E_FORMAT, "%s: \"deviceId\" is missing", what);
-	if (!cJSON_IsString(dev) || !ssrp_assoc_is_guid(dev->valuestring))
+	if (!cJSON_IsString(dev) || !ssrp_guid_is_bare(dev->valuestring))
 		return ssrp_error_set(SSRP_E_FORMAT,
 				      "%s: \"deviceId\" must be a GUID such as "
 				      "\"7a1c0de5-0000-4000-8000-000000000001\"",

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "bitlocker/guid.h"
 #include "escrow/device_report.h"
 #include "hal/fs.h"
+#include "hal/guid.h"
 #include "hal/mem.h"
 #include "ssrp/assoc.h"
 #include "ssrp/sys/error.h"
@@ -364,7 +364,7 @@ int ssrp_device_reports_keep(ssrp_device_reports *c, const char *device_id,
 {
 	if (!c || !r)
 		return ssrp_error_set(SSRP_E_INVALID, "device reports: no cache or report");
-	if (!device_id || strlen(device_id) != 36 || !ssrp_assoc_is_guid(device_id))
+	if (!device_id || strlen(device_id) != 36 || !ssrp_guid_is_bare(device_id))
 		return ssrp_error_set(SSRP_E_INVALID, "device id '%.40s' is not a GUID",
 				      device_id ? device_id : "");
 	ssrp_device_report k = *r;

@@ -8,10 +8,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "bitlocker/guid.h"
 #include "bitlocker/recovery_password.h"
 #include "escrow/drs.h"
 #include "escrow/http_retry.h"
+#include "hal/guid.h"
 #include "hal/http.h"
 #include "hal/mem.h"
 #include "ssrp/error.h"

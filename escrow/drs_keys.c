@@ -8,8 +8,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "bitlocker/guid.h"
 #include "escrow/drs.h"
+#include "hal/guid.h"
 #include "hal/mem.h"
 #include "ssrp/error.h"
 #include "ssrp/sys/error.h"

@@ -11,9 +11,9 @@
 
 #include "escrow/journal.h"
 
-#include "bitlocker/guid.h"
 #include "hal/crypto.h"
 #include "hal/fs.h"
+#include "hal/guid.h"
 #include "hal/hex.h"
 #include "hal/mem.h"
 #include "ssrp/error.h"

@@ -12,9 +12,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "bitlocker/guid.h"
 #include "escrow/oauth_client.h"
 #include "escrow/strutil.h"
+#include "hal/guid.h"
 #include "hal/mem.h"
 #include "hal/text.h"
 #include "ssrp/sys/error.h"

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hal/hex.h"
+#include "hal/guid.h"
 #include "hal/identity_internal.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
@@ -37,27 +37,6 @@ const char *ssrp_join_type_name(ssrp_join_type t)
 	case SSRP_JOIN_NONE: break;
 	}
 	return "none";
-}
-
-int ssrp_identity_guid(const char *in, char out[37])
-{
-	if (!in)
-		return -1;
-	size_t len = strlen(in);
-	if (len == 38 && in[0] == '{' && in[37] == '}') {
-		in++;
-		len -= 2;
-	}
-	if (len != 36)
-		return -1;
-	for (size_t i = 0; i < 36; i++) {
-		int dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? in[i] != '-' : ssrp_hex_value((unsigned char)in[i]) < 0)
-			return -1;
-		out[i] = dash ? '-' : "0123456789abcdef"[ssrp_hex_value((unsigned char)in[i])];
-	}
-	out[36] = '\0';
-	return 0;
 }
 
 int ssrp_identity_users_add(char ***users, size_t *n, const char *user)
@@ -158,8 +137,8 @@ int ssrp_identity_from_config(const ssrp_identity_config *cfg, ssrp_device_ident
 				      "this device is not registered in Entra ID: the configuration "
 				      "names no device (a \"device\" member with device_id, cert_file "
 				      "and key_file registers it)");
-	char id[37];
-	if (ssrp_identity_guid(cfg->device_id, id))
+	char id[SSRP_GUID_BARE_LEN + 1];
+	if (ssrp_guid_lower(id, cfg->device_id))
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "the configuration's device.device_id \"%.64s\" is not a GUID "
 				      "(Entra ID device ids look like "
@@ -192,8 +171,8 @@ int ssrp_identity_from_config(const ssrp_identity_config *cfg, ssrp_device_ident
 			     cfg->display_name ? cfg->display_name : "", "device.display_name")))
 		goto fail;
 	if (cfg->tenant_id) {
-		char tid[37];
-		if (!ssrp_identity_guid(cfg->tenant_id, tid))
+		char tid[SSRP_GUID_BARE_LEN + 1];
+		if (!ssrp_guid_lower(tid, cfg->tenant_id))
 			memcpy(out->tenant_id, tid, sizeof tid);
 		else if ((rc = copy_field(out->tenant_id, sizeof out->tenant_id, cfg->tenant_id,
 					  "tenant_id")))
@@ -257,9 +236,9 @@ int ssrp_identity_check_files(const char *device_id, const char *cert_file, cons
 				      cert_file);
 	int rc = SSRP_OK;
 	char cn[256];
-	char id[37];
+	char id[SSRP_GUID_BARE_LEN + 1];
 	if (common_name(X509_get_subject_name(cert), cn, sizeof cn) ||
-	    ssrp_identity_guid(cn, id) || strcmp(id, device_id)) {
+	    ssrp_guid_lower(id, cn) || strcmp(id, device_id)) {
 		rc = ssrp_error_set(SSRP_E_INVALID,
 				    "the device certificate in %s is not this device's: its subject "
 				    "is not CN=%s (the configured device.device_id)",

@@ -25,10 +25,6 @@ int ssrp_identity_users_from_config(const ssrp_identity_config *cfg, char ***use
  * in identity_config.c; crypt32 in identity_windows.c. */
 int ssrp_identity_check_files(const char *device_id, const char *cert_file, const char *key_file);
 
-/* A GUID in text ("{...}" braces allowed) to lower case without braces;
- * 0, or -1 when in is no GUID. */
-int ssrp_identity_guid(const char *in, char out[37]);
-
 /* Append a copy of user to the NULL-terminated list (*users may be NULL). */
 int ssrp_identity_users_add(char ***users, size_t *n, const char *user);
 

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hal/guid.h"
 #include "hal/identity.h"
 #include "hal/identity_internal.h"
 #include "hal/platform_backends.h"
@@ -103,7 +104,7 @@ static int cert_cn(PCCERT_CONTEXT cert, int issuer, char *out, size_t cap)
 static int is_device_cert(PCCERT_CONTEXT cert, const char *device_id)
 {
 	char cn[256], id[37];
-	return cert_cn(cert, 0, cn, sizeof cn) == 0 && ssrp_identity_guid(cn, id) == 0 &&
+	return cert_cn(cert, 0, cn, sizeof cn) == 0 && ssrp_guid_lower(id, cn) == 0 &&
 	       strcmp(id, device_id) == 0 && cert_cn(cert, 1, cn, sizeof cn) == 0 &&
 	       strcmp(cn, SSRP_IDENTITY_ISSUER_CN) == 0;
 }
@@ -167,7 +168,7 @@ int ssrp_identity_check_files(const char *device_id, const char *cert_file, cons
 				      cert_file);
 	char cn[256], id[37];
 	int rc = SSRP_OK;
-	if (cert_cn(cert, 0, cn, sizeof cn) || ssrp_identity_guid(cn, id) || strcmp(id, device_id))
+	if (cert_cn(cert, 0, cn, sizeof cn) || ssrp_guid_lower(id, cn) || strcmp(id, device_id))
 		rc = ssrp_error_set(SSRP_E_INVALID,
 				    "the device certificate in %s is not this device's: its subject "
 				    "is not CN=%s (the configured device.device_id)",
@@ -302,20 +303,20 @@ static int read_windows(const ssrp_identity_config *cfg, HMODULE netapi, ssrp_de
 	}
 	if ((rc = ssrp_identity_utf8(info->pszDeviceId, text, sizeof text, "device id")))
 		goto out;
-	if (ssrp_identity_guid(text, out->device_id)) {
+	if (ssrp_guid_lower(out->device_id, text)) {
 		rc = ssrp_error_set(SSRP_E_FORMAT, "Windows gave device id \"%.64s\", not a GUID",
 				    text);
 		goto out;
 	}
 	if ((rc = ssrp_identity_utf8(info->pszTenantId, text, sizeof text, "tenant id")))
 		goto out;
-	if (ssrp_identity_guid(text, out->tenant_id)) {
+	if (ssrp_guid_lower(out->tenant_id, text)) {
 		rc = ssrp_error_set(SSRP_E_FORMAT, "Windows gave tenant id \"%.64s\", not a GUID",
 				    text);
 		goto out;
 	}
 	char want_tenant[37];
-	if (cfg && cfg->tenant_id && !ssrp_identity_guid(cfg->tenant_id, want_tenant) &&
+	if (cfg && cfg->tenant_id && !ssrp_guid_lower(want_tenant, cfg->tenant_id) &&
 	    strcmp(want_tenant, out->tenant_id)) {
 		rc = ssrp_error_set(SSRP_E_INVALID,
 				    "this device is joined to tenant %s, not to the configured "

@@ -10,8 +10,8 @@
 
 #include "bitlocker/fve_crypto.h"
 #include "bitlocker/fve_sector.h"
-#include "bitlocker/guid.h"
 #include "hal/clock.h"
+#include "hal/guid.h"
 #include "hal/mem.h"
 #include "hal/random.h"
 #include "bitlocker/bitlk_keys.h"

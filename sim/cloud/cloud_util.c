@@ -1,6 +1,7 @@
 /* Text helpers for the simulated cloud (see cloud_util.h). */
 #include <string.h>
 
+#include "hal/guid.h"
 #include "hal/hex.h"
 #include "hal/mem.h"
 #include "sim/cloud/cloud_util.h"
@@ -11,32 +12,14 @@ static int ascii_lower(int c)
 	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
-int cloud_id_valid(const char *text, size_t len)
-{
-	if (!text || len != CLOUD_ID_LEN)
-		return 0;
-	for (size_t i = 0; i < CLOUD_ID_LEN; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (text[i] != '-')
-				return 0;
-		} else if (ssrp_hex_value((unsigned char)text[i]) < 0) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
 int cloud_id_normalize(char out[CLOUD_ID_LEN + 1], const char *text)
 {
-	if (!text || !cloud_id_valid(text, strlen(text))) {
+	if (!ssrp_guid_is_bare(text)) {
 		out[0] = '\0';
 		return ssrp_error_set(SSRP_E_INVALID, "'%.60s' is not a GUID (8-4-4-4-12 hex digits)",
 				      text ? text : "(null)");
 	}
-	for (size_t i = 0; i < CLOUD_ID_LEN; i++)
-		out[i] = (char)ascii_lower((unsigned char)text[i]);
-	out[CLOUD_ID_LEN] = '\0';
-	return SSRP_OK;
+	return ssrp_guid_lower(out, text);
 }
 
 int cloud_ascii_casecmp(const char *a, const char *b)

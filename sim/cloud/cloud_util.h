@@ -9,8 +9,6 @@
 
 #include "sim/cloud/state.h"
 
-/* 1 when text[0..len) is a GUID in 8-4-4-4-12 form (any hex case, no braces). */
-int cloud_id_valid(const char *text, size_t len);
 /* Copy a valid GUID into out in lower case; SSRP_E_INVALID naming it otherwise. */
 int cloud_id_normalize(char out[CLOUD_ID_LEN + 1], const char *text);
 

@@ -35,8 +35,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "bitlocker/guid.h"
 #include "bitlocker/recovery_password.h"
+#include "hal/guid.h"
 #include "sim/cloud/cloud.h"
 #include "ssrp/error.h"
 

@@ -14,8 +14,8 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-#include "bitlocker/guid.h"
 #include "hal/fs.h"
+#include "hal/guid.h"
 #include "sim/cloud/jwt.h"
 #include "sim/cloud/pki.h"
 #include "ssrp/sys/error.h"

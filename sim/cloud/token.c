@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "hal/crypto.h"
+#include "hal/guid.h"
 #include "hal/mem.h"
 #include "hal/random.h"
 #include "sim/cloud/cloud.h"
@@ -987,12 +988,12 @@ void cloud_token_handle(cloud_ctx *ctx, const cloud_request *rq, cloud_response 
 	t.rq = rq;
 	t.rs = rs;
 	t.now = now_of(ctx);
-	if (rq->request_id && cloud_id_valid(rq->request_id, strlen(rq->request_id)))
+	if (rq->request_id && ssrp_guid_is_bare(rq->request_id))
 		cloud_id_normalize(t.trace_id, rq->request_id);
 	else
 		cloud_new_id(t.trace_id);
 	const char *crid = cloud_request_header(rq, "client-request-id");
-	if (crid && cloud_id_valid(crid, strlen(crid)))
+	if (crid && ssrp_guid_is_bare(crid))
 		cloud_id_normalize(t.correlation_id, crid);
 	else
 		cloud_new_id(t.correlation_id);
@@ -1187,7 +1188,7 @@ int cloud_token_verify(cloud_ctx *ctx, const cloud_request *rq, cloud_principal 
 		rc = refuse_401(rs, rq, "Lifetime validation failed, the token is expired.");
 	} else if (nbf > now + CLOUD_CLOCK_SKEW) {
 		rc = refuse_401(rs, rq, "Lifetime validation failed, the token is not yet valid.");
-	} else if (!appid || !cloud_id_valid(appid, strlen(appid)) || !idtyp ||
+	} else if (!appid || !ssrp_guid_is_bare(appid) || !idtyp ||
 		   (strcmp(idtyp, "app") && strcmp(idtyp, "user"))) {
 		rc = refuse_401(rs, rq, "Access token validation failure. The token names no client (appid, idtyp).");
 	} else {

@@ -14,6 +14,7 @@
 #include "escrow/assoc.h"
 #include "escrow/assoc_util.h"
 #include "escrow/utf8.h"
+#include "hal/guid.h"
 #include "hal/mem.h"
 #include "ssrp/error.h"
 
@@ -73,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		}
 		for (size_t i = 0; i < in->n; i++) {
-			if (!ssrp_assoc_is_guid(in->jobs[i].device_id))
+			if (!ssrp_guid_is_bare(in->jobs[i].device_id))
 				abort();
 			check_users(in->jobs[i].users, in->jobs[i].n_users);
 		}
@@ -96,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_utf8(r->users[i]);
 		check_audit_line(r->device_id, r->device_name, r->users[i], r->webhook_name);
 	}
-	if (!ssrp_assoc_is_guid(r->device_id) || !r->webhook_name || !r->device_name)
+	if (!ssrp_guid_is_bare(r->device_id) || !r->webhook_name || !r->device_name)
 		abort();
 	check_users((const char *const *)r->users, r->n_users);
 	char *body = ssrp_assoc_request_body(r->device_id, r->device_name,

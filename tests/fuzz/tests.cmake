@@ -20,6 +20,7 @@ if(SSRP_FUZZ)
   ssrp_fuzz(fuzz_tpm2_response ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_tpm2_response.c
             ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/tpm2_response)
   include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/rp.cmake OPTIONAL)
+  include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/hal.cmake OPTIONAL)
   include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/volume.cmake OPTIONAL)
   include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/cloud_graph.cmake OPTIONAL)
   include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/cloud_state.cmake OPTIONAL)

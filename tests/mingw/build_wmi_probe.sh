@@ -21,7 +21,7 @@ fail() {
 
 # The volume core and what it calls (recovery passwords, GUIDs); the
 # backend itself needs only the error and memory helpers of hal/.
-core="bitlocker/volume_core.c bitlocker/volume_builtin_windows.c hal/registry.c hal/struct_version.c hal/secmem_windows.c bitlocker/guid.c hal/hex.c bitlocker/recovery_password.c hal/random_bcrypt.c"
+core="bitlocker/volume_core.c bitlocker/volume_builtin_windows.c hal/registry.c hal/struct_version.c hal/secmem_windows.c hal/guid.c hal/hex.c bitlocker/recovery_password.c hal/random_bcrypt.c"
 for f in $core; do
 	[ -f "$src/$f" ] || fail "$f is missing: the probe opens the volume through the core"
 done

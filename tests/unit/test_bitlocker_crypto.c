@@ -15,7 +15,6 @@
 #include "bitlocker/fve_crypto.h"
 #include "bitlocker/fve_metadata.h"
 #include "bitlocker/fve_sector.h"
-#include "bitlocker/guid.h"
 #include "bitlocker/recovery_password.h"
 #include "bitlocker/stretch.h"
 #include "hal/crypto.h"
@@ -503,13 +502,6 @@ static void xts_refusals(void **state)
 	ssrp_xts_free(NULL);
 }
 
-/* ---- GUIDs ------------------------------------------------------------- */
-
-/* BitLocker's own GUID, as it appears in a volume header. */
-static const uint8_t fve_guid[16] = {0x3b, 0xd6, 0x67, 0x49, 0x29, 0x2e, 0xd8, 0x4a,
-				     0x83, 0x99, 0xf6, 0xa3, 0x39, 0xe3, 0xd0, 0x01};
-static const char fve_text[] = "{4967D63B-2E29-4AD8-8399-F6A339E3D001}";
-
 /* One sector of a Windows-made AES-128-CBC + Elephant volume (the relocated
  * boot sector of cryptsetup's bitlk-aes-cbc-elephant-128 image, physical
  * sector 0x15168): its FVEK as the KEY datum holds it, the sector on disk,
@@ -835,73 +827,6 @@ static void sector_cipher_roundtrips(void **state)
 	assert_int_equal(ssrp_fve_cipher_new(&c, 0x8006, key, 32), SSRP_E_NOTSUPPORTED);
 }
 
-static void guid_layout(void **state)
-{
-	(void)state;
-	char text[SSRP_GUID_TEXT_LEN + 1];
-	ssrp_guid_format(text, fve_guid);
-	assert_string_equal(text, fve_text);
-
-	static const char *const forms[] = {
-		"{4967D63B-2E29-4AD8-8399-F6A339E3D001}",
-		"{4967d63b-2e29-4ad8-8399-f6a339e3d001}",
-		"4967D63B-2E29-4AD8-8399-F6A339E3D001",
-	};
-	for (size_t i = 0; i < 3; i++) {
-		uint8_t g[16];
-		assert_int_equal(ssrp_guid_parse(g, forms[i]), SSRP_OK);
-		assert_memory_equal(g, fve_guid, 16);
-	}
-}
-
-static void guid_refusals(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *text, *words;
-	} cases[] = {
-		{"", "0 characters"},
-		{"4967D63B-2E29-4AD8-8399-F6A339E3D00", "35 characters"},
-		{"{4967D63B-2E29-4AD8-8399-F6A339E3D001", "braces"},
-		{"4967D63B-2E29-4AD8-8399-F6A339E3D001}", "braces"},
-		{"{4967D63B-2E29-4AD8-8399-F6A339E3D0012}", "braces"},
-		{"4967D63B-2E29-4AD8-8399-F6A339E3D00G", "character 36 ('G') should be a hex digit"},
-		{"{4967D63B-2E29-4AD8-8399-F6A339E3D00G}", "character 37 ('G') should be a hex"},
-		{"4967D63B2E29-4AD8-8399-F6A339E3D0011", "character 9 ('2') should be '-'"},
-		{"4967D63B-2E29-4AD8-8399+F6A339E3D001", "character 24 ('+') should be '-'"},
-	};
-	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		uint8_t g[16];
-		memset(g, 0xAA, sizeof g);
-		assert_int_equal(ssrp_guid_parse(g, cases[i].text), SSRP_E_INVALID);
-		assert_true(all_zero(g, sizeof g));
-		expect_message(cases[i].words);
-	}
-	uint8_t g[16];
-	assert_int_equal(ssrp_guid_parse(g, NULL), SSRP_E_INVALID);
-}
-
-static void guid_generate(void **state)
-{
-	(void)state;
-	uint8_t prev[16] = {0};
-	for (int n = 0; n < 200; n++) {
-		uint8_t g[16], back[16];
-		char text[SSRP_GUID_TEXT_LEN + 1];
-		assert_int_equal(ssrp_guid_generate(g), SSRP_OK);
-		assert_memory_not_equal(g, prev, 16);
-		memcpy(prev, g, 16);
-		ssrp_guid_format(text, g);
-		/* Version 4 shows as the first digit of the third group, and the
-		 * variant as 8, 9, A or B starting the fourth. */
-		assert_int_equal(text[15], '4');
-		assert_non_null(strchr("89AB", text[20]));
-		assert_int_equal(ssrp_guid_parse(back, text), SSRP_OK);
-		assert_memory_equal(back, g, 16);
-	}
-	assert_int_equal(ssrp_guid_generate(NULL), SSRP_E_INVALID);
-}
-
 static void random_bytes(void **state)
 {
 	(void)state;
@@ -933,9 +858,6 @@ int main(void)
 		cmocka_unit_test(elephant_matches_reference),
 		cmocka_unit_test(cbc_matches_definition),
 		cmocka_unit_test(sector_cipher_roundtrips),
-		cmocka_unit_test(guid_layout),
-		cmocka_unit_test(guid_refusals),
-		cmocka_unit_test(guid_generate),
 		cmocka_unit_test(random_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

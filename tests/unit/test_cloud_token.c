@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "hal/crypto.h"
+#include "hal/guid.h"
 #include "hal/hex.h"
 #include "sim/cloud/cloud.h"
 #include "sim/cloud/cloud_util.h"
@@ -277,7 +278,7 @@ static void expect_aad(const char *body, int status, const char *error, unsigned
 	assert_non_null(strstr(desc->valuestring, line));
 	assert_string_equal(ts->valuestring, stamp);
 	assert_string_equal(cJSON_GetObjectItem(j, "trace_id")->valuestring, REQUEST_ID);
-	assert_true(cloud_id_valid(cJSON_GetObjectItem(j, "correlation_id")->valuestring, CLOUD_ID_LEN));
+	assert_true(ssrp_guid_is_bare(cJSON_GetObjectItem(j, "correlation_id")->valuestring));
 	/* Secrets sent in the request never come back in an error. */
 	assert_null(strstr(rs.body, "conf-secret"));
 	assert_null(strstr(rs.body, "alice pw"));
@@ -972,7 +973,7 @@ static void app_token_claims(void **unused)
 	char sp[CLOUD_ID_LEN + 1];
 	snprintf(sp, sizeof sp, "%s", cloud_app_find(fx.state, CONF)->sp_id);
 	cloud_state_unlock(fx.state);
-	assert_true(cloud_id_valid(sp, strlen(sp)));
+	assert_true(ssrp_guid_is_bare(sp));
 	assert_string_not_equal(sp, CONF);
 	char *t = expect_token(form("client_id", CONF, "scope", GRAPH_DEFAULT, "client_secret", "conf-secret",
 				    "grant_type", "client_credentials", NULL),

@@ -351,18 +351,6 @@ static void test_primary_users(void **st)
 	ssrp_primary_users_free(NULL);
 }
 
-static void test_guid(void **st)
-{
-	(void)st;
-	char out[37];
-	assert_int_equal(ssrp_identity_guid(DEVICE_ID_UPPER, out), 0);
-	assert_string_equal(out, DEVICE_ID);
-	assert_int_equal(ssrp_identity_guid(DEVICE_ID, out), 0);
-	assert_string_equal(out, DEVICE_ID);
-	assert_int_equal(ssrp_identity_guid("{" DEVICE_ID ")", out), -1);
-	assert_int_equal(ssrp_identity_guid(NULL, out), -1);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,7 +358,7 @@ int main(void)
 		cmocka_unit_test(test_not_registered), cmocka_unit_test(test_bad_device_id),
 		cmocka_unit_test(test_wrong_cn),     cmocka_unit_test(test_wrong_issuer),
 		cmocka_unit_test(test_key_mismatch), cmocka_unit_test(test_files),
-		cmocka_unit_test(test_primary_users), cmocka_unit_test(test_guid),
+		cmocka_unit_test(test_primary_users),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

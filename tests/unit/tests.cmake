@@ -4,5 +4,6 @@ ssrp_test(unit_tools_cli SOURCES unit/test_tools_cli.c ${PROJECT_SOURCE_DIR}/too
           LABELS unit)
 ssrp_test(unit_fs SOURCES unit/test_fs.c LABELS unit)
 ssrp_test(unit_hex SOURCES unit/test_hex.c LABELS unit)
+ssrp_test(unit_guid SOURCES unit/test_guid.c LABELS unit)
 ssrp_test(unit_secmem SOURCES unit/test_secmem.c LABELS unit)
 ssrp_test(unit_volume_status_version SOURCES unit/test_volume_status_version.c LABELS unit)

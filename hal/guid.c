@@ -2,7 +2,7 @@
  * OS calls. */
 #include <string.h>
 
-#include "bitlocker/guid.h"
+#include "hal/guid.h"
 #include "hal/hex.h"
 #include "hal/random.h"
 #include "ssrp/sys/error.h"
@@ -18,25 +18,27 @@ static const uint8_t text_pos[SSRP_GUID_LEN] = {
 	24, 26, 28, 30, 32, 34, /* Data4[2..7] */
 };
 
-#define BARE_LEN 36 /* without braces */
-
 static int is_dash_pos(size_t i)
 {
 	return i == 8 || i == 13 || i == 18 || i == 23;
 }
 
-void ssrp_guid_format(char out[SSRP_GUID_TEXT_LEN + 1], const uint8_t guid[SSRP_GUID_LEN])
+/* The 36 characters without braces, in the given digits' case. */
+static void format_bare(char *t, const uint8_t guid[SSRP_GUID_LEN], const char *digits)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	char *t = out + 1;
-	out[0] = '{';
-	for (size_t i = 0; i < BARE_LEN; i++)
+	for (size_t i = 0; i < SSRP_GUID_BARE_LEN; i++)
 		if (is_dash_pos(i))
 			t[i] = '-';
 	for (size_t b = 0; b < SSRP_GUID_LEN; b++) {
-		t[text_pos[b]] = hex[guid[b] >> 4];
-		t[text_pos[b] + 1] = hex[guid[b] & 15];
+		t[text_pos[b]] = digits[guid[b] >> 4];
+		t[text_pos[b] + 1] = digits[guid[b] & 15];
 	}
+}
+
+void ssrp_guid_format(char out[SSRP_GUID_TEXT_LEN + 1], const uint8_t guid[SSRP_GUID_LEN])
+{
+	out[0] = '{';
+	format_bare(out + 1, guid, "0123456789ABCDEF");
 	out[SSRP_GUID_TEXT_LEN - 1] = '}';
 	out[SSRP_GUID_TEXT_LEN] = '\0';
 }
@@ -57,12 +59,12 @@ int ssrp_guid_parse(uint8_t guid[SSRP_GUID_LEN], const char *text)
 		t++;
 		len -= 2;
 	}
-	if (len != BARE_LEN)
+	if (len != SSRP_GUID_BARE_LEN)
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "GUID '%.40s': %zu characters; a GUID is "
 				      "XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX (36, or 38 with braces)",
 				      text, len);
-	for (size_t i = 0; i < BARE_LEN; i++) {
+	for (size_t i = 0; i < SSRP_GUID_BARE_LEN; i++) {
 		if (is_dash_pos(i) ? t[i] != '-' : ssrp_hex_value((unsigned char)t[i]) < 0)
 			return ssrp_error_set(SSRP_E_INVALID,
 					      "GUID '%.40s': character %zu ('%c') should be %s", text,
@@ -72,7 +74,7 @@ int ssrp_guid_parse(uint8_t guid[SSRP_GUID_LEN], const char *text)
 	}
 	for (size_t b = 0; b < SSRP_GUID_LEN; b++)
 		guid[b] = (uint8_t)(ssrp_hex_value((unsigned char)t[text_pos[b]]) << 4 |
-				   ssrp_hex_value((unsigned char)t[text_pos[b] + 1]));
+				    ssrp_hex_value((unsigned char)t[text_pos[b] + 1]));
 	return SSRP_OK;
 }
 
@@ -97,4 +99,27 @@ int ssrp_guid_canonical(char out[SSRP_GUID_TEXT_LEN + 1], const char *text)
 	if (rc == SSRP_OK)
 		ssrp_guid_format(out, g);
 	return rc;
+}
+
+int ssrp_guid_lower(char out[SSRP_GUID_BARE_LEN + 1], const char *text)
+{
+	uint8_t g[SSRP_GUID_LEN];
+	int rc = ssrp_guid_parse(g, text);
+	if (rc != SSRP_OK) {
+		out[0] = '\0';
+		return rc;
+	}
+	format_bare(out, g, "0123456789abcdef");
+	out[SSRP_GUID_BARE_LEN] = '\0';
+	return SSRP_OK;
+}
+
+int ssrp_guid_is_bare(const char *text)
+{
+	if (!text)
+		return 0;
+	for (size_t i = 0; i < SSRP_GUID_BARE_LEN; i++)
+		if (is_dash_pos(i) ? text[i] != '-' : ssrp_hex_value((unsigned char)text[i]) < 0)
+			return 0;
+	return text[SSRP_GUID_BARE_LEN] == '\0';
 }
