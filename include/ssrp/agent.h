@@ -114,8 +114,9 @@ typedef struct ssrp_agent_options {
 	 * used by another thread during the call. NULL: open from the specs. */
 	ssrp_volume *volume;
 	ssrp_tpm *tpm;
-	/* The platform (identity, primary users): a spec (NULL: the built-in)
-	 * or a borrowed open handle, as for the volume and the TPM. */
+	/* The platform (identity, primary users): a spec (NULL: the
+	 * configuration's agent.platform, else the built-in) or a borrowed open
+	 * handle, as for the volume and the TPM. */
 	const char *platform_spec;
 	ssrp_platform *platform;
 	/* Stopping a run: before each step the agent asks cancel(cancel_ctx)
