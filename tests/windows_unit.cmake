@@ -40,7 +40,8 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Windows")
   endfunction()
 else()
   # The Windows tree mingw_windows_build made; the programs are built in it
-  # by mingw_windows_unit_build, once, before the tests run.
+  # by mingw_windows_unit_build, once, before the tests run, which also
+  # starts the Wine session they share (mingw_windows_unit_done ends it).
   set(SSRP_WIN_UNIT_TREE ${CMAKE_CURRENT_BINARY_DIR}/mingw/windows_build/build)
   set(SSRP_WIN_UNIT_PREFIX ${CMAKE_CURRENT_BINARY_DIR}/mingw/windows_unit/wineprefix)
   add_test(NAME mingw_windows_unit_build
@@ -48,6 +49,10 @@ else()
                    ${SSRP_WIN_UNIT_PREFIX})
   set_tests_properties(mingw_windows_unit_build PROPERTIES LABELS mingw TIMEOUT 900 PROCESSORS 2
                        FIXTURES_REQUIRED mingw_windows_tree FIXTURES_SETUP mingw_windows_unit)
+  add_test(NAME mingw_windows_unit_done
+           COMMAND sh ${SSRP_WINDOWS_UNIT_DIR}/mingw/build_unit_wine.sh --stop ${SSRP_WIN_UNIT_PREFIX})
+  set_tests_properties(mingw_windows_unit_done PROPERTIES LABELS mingw TIMEOUT 60
+                       FIXTURES_CLEANUP mingw_windows_unit)
 
   function(ssrp_windows_unit_test)
     cmake_parse_arguments(T "" "NAME" "SOURCES;LIBS" ${ARGN})
@@ -61,22 +66,21 @@ endif()
 
 # The tests. What the Windows build cannot compile yet, and why:
 # docs/windows.md ("Unit tests under Wine").
+ssrp_windows_unit_test(NAME unit_tpm_core SOURCES unit/test_tpm_core.c)
 ssrp_windows_unit_test(NAME unit_tpm_blob SOURCES unit/test_tpm_blob.c)
 ssrp_windows_unit_test(NAME unit_bitlocker_fve_errors SOURCES unit/test_fve_errors.c)
 ssrp_windows_unit_test(NAME unit_config_agent SOURCES unit/test_config_agent.c)
 ssrp_windows_unit_test(NAME unit_config_serve SOURCES unit/test_config_serve.c)
+ssrp_windows_unit_test(NAME unit_journal SOURCES unit/test_journal.c)
 ssrp_windows_unit_test(NAME unit_drs_keys SOURCES unit/test_drs_keys.c)
 ssrp_windows_unit_test(NAME unit_graph_client SOURCES unit/test_graph_unit.c)
 ssrp_windows_unit_test(NAME unit_recover SOURCES unit/test_recover_unit.c)
 ssrp_windows_unit_test(NAME unit_device_report SOURCES unit/test_device_report.c)
+ssrp_windows_unit_test(NAME unit_assoc SOURCES unit/test_assoc_unit.c)
 ssrp_windows_unit_test(NAME unit_assoc_client SOURCES unit/test_assoc_client.c)
 ssrp_windows_unit_test(NAME unit_assoc_licence SOURCES unit/test_assoc_licence.c)
 ssrp_windows_unit_test(NAME unit_oauth_id_token SOURCES unit/test_oauth_id_token.c)
 ssrp_windows_unit_test(NAME unit_volume_status_version SOURCES unit/test_volume_status_version.c)
-
-# The Windows-only COM and TBS code over scripted layers (tests/mingw/): the
-# BitLocker WMI backend, SCCM's primary users, the TBS transport
-# (docs/windows.md, "What ssrp asks WMI and TBS for").
-ssrp_windows_unit_test(NAME unit_wmi_volume SOURCES mingw/unit_wmi_volume.c mingw/fake_wmi.c)
-ssrp_windows_unit_test(NAME unit_uda_wmi SOURCES mingw/unit_uda_wmi.c mingw/fake_wmi.c)
-ssrp_windows_unit_test(NAME unit_tbs_windows SOURCES mingw/unit_tbs_windows.c)
+ssrp_windows_unit_test(NAME unit_platform SOURCES unit/test_platform.c)
+ssrp_windows_unit_test(NAME unit_tools_cli SOURCES unit/test_tools_cli.c
+                       ${PROJECT_SOURCE_DIR}/tools/cli_util.c)

@@ -2,8 +2,8 @@
 # run_unit_wine.sh PROGRAM.exe WINEPREFIX
 # Runs one Windows unit test program (tests/windows_unit.cmake) under Wine
 # and exits with its status, showing cmocka's report without carriage
-# returns. The prefix is shared by the tests (build_unit_wine.sh made it),
-# so the wineserver is left to end by itself rather than killed.
+# returns. The prefix and its running Wine session are shared by the tests
+# (build_unit_wine.sh starts the session, and ends it after them).
 set -u
 exe=$1
 wine=${SSRP_WINE:-/usr/lib/wine/wine64}
