@@ -84,3 +84,10 @@ ssrp_windows_unit_test(NAME unit_volume_status_version SOURCES unit/test_volume_
 ssrp_windows_unit_test(NAME unit_platform SOURCES unit/test_platform.c)
 ssrp_windows_unit_test(NAME unit_tools_cli SOURCES unit/test_tools_cli.c
                        ${PROJECT_SOURCE_DIR}/tools/cli_util.c)
+
+# The Windows-only COM and TBS code over scripted layers (tests/mingw/): the
+# BitLocker WMI backend, SCCM's primary users, the TBS transport
+# (docs/windows.md, "What ssrp asks WMI and TBS for").
+ssrp_windows_unit_test(NAME unit_wmi_volume SOURCES mingw/unit_wmi_volume.c mingw/fake_wmi.c)
+ssrp_windows_unit_test(NAME unit_uda_wmi SOURCES mingw/unit_uda_wmi.c mingw/fake_wmi.c)
+ssrp_windows_unit_test(NAME unit_tbs_windows SOURCES mingw/unit_tbs_windows.c)
