@@ -6,6 +6,10 @@
 #   abi.sh update LIB SRCDIR   writes the dump anew from LIB (on purpose only:
 #                              see "The ABI" in README.md)
 # LIB must carry debug information (RelWithDebInfo, as scripts/build builds).
+# libabigail tells a public type from a private one by the base name of the
+# header defining it: a library header named like a public one (escrow/config.h
+# and ssrp/config.h) must not define the struct behind a public opaque type,
+# or its layout becomes part of the dump (escrow/cloud_config.h holds it).
 set -eu
 mode=$1
 lib=$2
