@@ -34,82 +34,8 @@
 #include "hal/uda_wmi.h"
 #include "ssrp/sys/error.h"
 
-#define UDA_NAMESPACE L"ROOT\\ccm\\Policy\\Machine\\ActualConfig"
-#define UDA_CLASS L"CCM_UserAffinity"
 #define QUERY_TIMEOUT_MS 60000
 #define MAX_USERS 32
-
-/* ---- configuration ---- */
-
-static int spec_error(const char *config, const char *what)
-{
-	return ssrp_error_set(SSRP_E_SPEC, "windows platform backend: '%s': %s", config, what);
-}
-
-/* value[0..len) as UTF-16 into out (cap characters) when every byte is in
- * ok (and, for a class, the first is no digit). */
-static int take_name(WCHAR *out, size_t cap, const char *value, size_t len, const char *ok,
-		     int is_class)
-{
-	if (len == 0 || len >= cap || (is_class && value[0] >= '0' && value[0] <= '9'))
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		char ch = value[i];
-		int alnum = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-			    (ch >= '0' && ch <= '9') || ch == '_';
-		if (!alnum && !strchr(ok, ch))
-			return -1;
-		out[i] = (WCHAR)ch;
-	}
-	out[len] = 0;
-	return 0;
-}
-
-int ssrp_uda_config_parse(ssrp_uda_config *out, const char *config)
-{
-	memset(out, 0, sizeof *out);
-	wcscpy(out->ns, UDA_NAMESPACE);
-	wcscpy(out->cls, UDA_CLASS);
-	out->rule = SSRP_UDA_SET;
-	int seen_ns = 0, seen_cls = 0, seen_rule = 0;
-	for (const char *p = config; *p;) {
-		size_t len = strcspn(p, ",");
-		const char *eq = memchr(p, '=', len);
-		if (!eq)
-			return spec_error(config, "each setting is KEY=VALUE, separated by commas");
-		size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
-		const char *v = eq + 1;
-		if (klen == 14 && !strncmp(p, "sccm_namespace", klen) && !seen_ns++) {
-			/* No leading, trailing or doubled backslash. */
-			if (take_name(out->ns, sizeof out->ns / sizeof out->ns[0], v, vlen, "\\", 0) ||
-			    v[0] == '\\' || v[vlen - 1] == '\\' || wcsstr(out->ns, L"\\\\"))
-				return spec_error(config, "sccm_namespace must be a WMI namespace "
-							  "such as ROOT\\ccm\\Policy\\Machine\\"
-							  "ActualConfig");
-		} else if (klen == 10 && !strncmp(p, "sccm_class", klen) && !seen_cls++) {
-			if (take_name(out->cls, sizeof out->cls / sizeof out->cls[0], v, vlen, "", 1))
-				return spec_error(config, "sccm_class must be a WMI class name "
-							  "(letters, digits, _)");
-		} else if (klen == 13 && !strncmp(p, "sccm_affinity", klen) && !seen_rule++) {
-			if (vlen == 3 && !strncmp(v, "set", 3))
-				out->rule = SSRP_UDA_SET;
-			else if (vlen == 3 && !strncmp(v, "any", 3))
-				out->rule = SSRP_UDA_ANY;
-			else if (vlen == 3 && !strncmp(v, "off", 3))
-				out->rule = SSRP_UDA_OFF;
-			else
-				return spec_error(config,
-						  "sccm_affinity must be \"set\", \"any\" or \"off\"");
-		} else {
-			return spec_error(config, "the settings are sccm_namespace, sccm_class and "
-						  "sccm_affinity, each at most once");
-		}
-		p += len;
-		if (*p == ',' && !*++p)
-			return spec_error(config, "a comma ends it");
-	}
-	return SSRP_OK;
-}
 
 /* ---- reading ---- */
 
@@ -122,10 +48,19 @@ static int wmi_error(HRESULT hr, const char *step)
 			      step, (unsigned long)hr);
 }
 
+/* ASCII s (a parsed setting) as UTF-16 into out, as long as s plus its NUL. */
+static void widen(WCHAR *out, const char *s)
+{
+	size_t i = 0;
+	for (; s[i]; i++)
+		out[i] = (WCHAR)(unsigned char)s[i];
+	out[i] = 0;
+}
+
 static int no_sccm(const ssrp_uda_config *cfg)
 {
 	return ssrp_error_set(SSRP_E_NOTFOUND,
-			      "this device has no SCCM client (no WMI namespace %ls or class %ls)",
+			      "this device has no SCCM client (no WMI namespace %s or class %s)",
 			      cfg->ns, cfg->cls);
 }
 
@@ -186,12 +121,12 @@ static int take_row(const ssrp_uda_config *cfg, IWbemClassObject *row, char ***u
 static int query(const ssrp_uda_config *cfg, const ssrp_wmi_api *api, IWbemServices *svc,
 		 char ***users, size_t *n)
 {
-	WCHAR text[128];
 	/* The class name is letters, digits and _ (ssrp_uda_config_parse). */
-	_snwprintf(text, sizeof text / sizeof text[0], L"SELECT %ls FROM %ls",
-		   cfg->rule == SSRP_UDA_SET ? L"ConsoleUser, IsUserAffinitySet" : L"ConsoleUser",
-		   cfg->cls);
-	text[sizeof text / sizeof text[0] - 1] = 0;
+	char ascii[128];
+	WCHAR text[128];
+	snprintf(ascii, sizeof ascii, "SELECT %s FROM %s",
+		 cfg->rule == SSRP_UDA_SET ? "ConsoleUser, IsUserAffinitySet" : "ConsoleUser", cfg->cls);
+	widen(text, ascii);
 	BSTR lang = SysAllocString(L"WQL");
 	BSTR q = SysAllocString(text);
 	IEnumWbemClassObject *rows = NULL;
@@ -243,7 +178,9 @@ static int read_uda(const ssrp_uda_config *cfg, const ssrp_wmi_api *api, char **
 {
 	const char *step = "";
 	IWbemServices *svc = NULL;
-	HRESULT hr = ssrp_wmi_connect(api, cfg->ns, &svc, &step);
+	WCHAR ns[sizeof cfg->ns];
+	widen(ns, cfg->ns);
+	HRESULT hr = ssrp_wmi_connect(api, ns, &svc, &step);
 	if (hr == (HRESULT)WBEM_E_INVALID_NAMESPACE)
 		return no_sccm(cfg);
 	if (FAILED(hr))
