@@ -18,7 +18,7 @@
 /* Longest piece of the user's text quoted back in a message. */
 #define QUOTE_MAX 12
 
-void ssrp_rp_format(char out[SSRP_RP_TEXT_LEN + 1], const uint8_t key[SSRP_RP_KEY_LEN])
+void ssrp_rp_format(char out[SSRP_RECOVERY_PASSWORD_LEN + 1], const uint8_t key[SSRP_RP_KEY_LEN])
 {
 	char *w = out;
 	for (unsigned g = 0; g < GROUPS; g++) {

@@ -7,11 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SSRP_RP_KEY_LEN 16
-#define SSRP_RP_TEXT_LEN 55 /* 8 × 6 digits + 7 dashes, without the NUL */
+#include "ssrp/common.h" /* SSRP_RECOVERY_PASSWORD_LEN, the text's length */
 
-/* key16 → "111683-110022-..." into out (SSRP_RP_TEXT_LEN + 1 bytes). */
-void ssrp_rp_format(char out[SSRP_RP_TEXT_LEN + 1], const uint8_t key[SSRP_RP_KEY_LEN]);
+#define SSRP_RP_KEY_LEN 16
+
+/* key16 → "111683-110022-..." into out (SSRP_RECOVERY_PASSWORD_LEN + 1 bytes). */
+void ssrp_rp_format(char out[SSRP_RECOVERY_PASSWORD_LEN + 1], const uint8_t key[SSRP_RP_KEY_LEN]);
 
 /* Parse a typed password strictly into key16. Accepted separators between
  * groups: one '-', or a run of spaces/tabs, or none at all (48 digits in a

@@ -272,7 +272,7 @@ int ssrp_volume_add_recovery_password(ssrp_volume *v, const char *password,
 {
 	REQUIRE(v, add_recovery_password, "add a recovery password");
 	uint8_t key[SSRP_RP_KEY_LEN];
-	char text[SSRP_RP_TEXT_LEN + 1];
+	char text[SSRP_RECOVERY_PASSWORD_LEN + 1];
 	char id[SSRP_PROTECTOR_ID_LEN + 1] = "";
 	int rc = password ? ssrp_rp_parse(key, password, strlen(password)) : ssrp_rp_generate(key);
 	if (rc == SSRP_OK) {
@@ -380,7 +380,7 @@ int ssrp_volume_unlock_recovery_password(ssrp_volume *v, const char *password)
 	if (!password)
 		return ssrp_error_set(SSRP_E_INVALID, "no recovery password given");
 	uint8_t key[SSRP_RP_KEY_LEN];
-	char text[SSRP_RP_TEXT_LEN + 1];
+	char text[SSRP_RECOVERY_PASSWORD_LEN + 1];
 	int rc = ssrp_rp_parse(key, password, strlen(password));
 	if (rc == SSRP_OK) {
 		ssrp_rp_format(text, key);

@@ -493,7 +493,7 @@ static void password_reads_back(void **state)
 	OK(ssrp_volume_add_recovery_password(v, NULL, gen));
 	assert_string_not_equal(gen, id);
 	OK(ssrp_volume_get_recovery_password(v, gen, &got));
-	assert_int_equal(got.len, 55);
+	assert_int_equal(got.len, SSRP_RECOVERY_PASSWORD_LEN);
 	const char *t = (const char *)got.data;
 	for (int g = 0; g < 8; g++) {
 		unsigned long value = strtoul(t + 7 * g, NULL, 10);

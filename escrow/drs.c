@@ -38,9 +38,9 @@ static int protector_kid(const char *in, char kid[KID_LEN + 1], char named[KID_L
  * that nothing else ends up in the body. */
 static int password_shape_ok(const char *pw)
 {
-	if (!pw || strlen(pw) != SSRP_RP_TEXT_LEN)
+	if (!pw || strlen(pw) != SSRP_RECOVERY_PASSWORD_LEN)
 		return 0;
-	for (size_t i = 0; i < SSRP_RP_TEXT_LEN; i++) {
+	for (size_t i = 0; i < SSRP_RECOVERY_PASSWORD_LEN; i++) {
 		if (i % 7 == 6 ? pw[i] != '-' : !(pw[i] >= '0' && pw[i] <= '9'))
 			return 0;
 	}

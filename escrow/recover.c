@@ -216,7 +216,7 @@ int ssrp_recover_parse_key_item(ssrp_recover_device *dev, const cJSON *item)
 	return SSRP_OK;
 }
 
-int ssrp_recover_parse_key(const cJSON *answer, char out[SSRP_RP_TEXT_LEN + 1])
+int ssrp_recover_parse_key(const cJSON *answer, char out[SSRP_RECOVERY_PASSWORD_LEN + 1])
 {
 	if (!out)
 		return ssrp_error_set(SSRP_E_INVALID, "recover: nowhere to put the key");
@@ -492,7 +492,7 @@ int ssrp_recover_choose(const ssrp_recover_list *l, const char *device_name,
 
 /* ---- reading the key ------------------------------------------------------------- */
 
-int ssrp_recover_fetch_key(ssrp_graph *g, const char *key_id, char out[SSRP_RP_TEXT_LEN + 1])
+int ssrp_recover_fetch_key(ssrp_graph *g, const char *key_id, char out[SSRP_RECOVERY_PASSWORD_LEN + 1])
 {
 	if (!g || !key_id || !out)
 		return ssrp_error_set(SSRP_E_INVALID, "recover: fetch needs a client, a key id and a buffer");

@@ -13,9 +13,6 @@
 #include "escrow/graph_client.h"
 #include "ssrp/recover.h"
 
-_Static_assert(SSRP_RECOVER_PASSWORD_LEN == SSRP_RP_TEXT_LEN,
-	       "the public recovery password length is the codec's");
-
 /* ssrp_recover_connect with the retry engine's options (NULL: defaults). */
 int ssrp_recover_connect_with(ssrp_graph **out, const ssrp_cloud_config *cfg,
 			      const ssrp_recover_signin *how, const ssrp_graph_options *opt);
@@ -25,10 +22,10 @@ int ssrp_recover_connect_with(ssrp_graph **out, const ssrp_cloud_config *cfg,
  * SSRP_OK, nothing added), one element of the recovery-key list (added to
  * dev), and the single key's answer (the entity itself or {"value":{...}})
  * → the recovery password, checked to be 48 digits in 8 valid groups,
- * into out (SSRP_RP_TEXT_LEN + 1 bytes). SSRP_E_FORMAT names what is
+ * into out (SSRP_RECOVERY_PASSWORD_LEN + 1 bytes). SSRP_E_FORMAT names what is
  * wrong. */
 int ssrp_recover_parse_device(ssrp_recover_list *l, const cJSON *item);
 int ssrp_recover_parse_key_item(ssrp_recover_device *dev, const cJSON *item);
-int ssrp_recover_parse_key(const cJSON *answer, char out[SSRP_RP_TEXT_LEN + 1]);
+int ssrp_recover_parse_key(const cJSON *answer, char out[SSRP_RECOVERY_PASSWORD_LEN + 1]);
 
 #endif

@@ -256,7 +256,7 @@ static int run(const recover_args *a)
 		ex = cli_fail(rc);
 		goto out;
 	}
-	char password[SSRP_RECOVER_PASSWORD_LEN + 1];
+	char password[SSRP_RECOVERY_PASSWORD_LEN + 1];
 	rc = ssrp_recover_fetch_key(g, c.key->id, password);
 	if (rc) {
 		ex = cli_fail(rc);

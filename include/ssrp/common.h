@@ -18,6 +18,10 @@
 #define SSRP_VERSION_PATCH 0
 #define SSRP_VERSION_STRING "0.1.0"
 
+/* A recovery password's text: 8 groups of 6 digits and 7 dashes, without
+ * the NUL. */
+#define SSRP_RECOVERY_PASSWORD_LEN 55
+
 #ifdef __cplusplus
 extern "C" {
 #endif

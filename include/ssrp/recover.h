@@ -31,10 +31,6 @@
 extern "C" {
 #endif
 
-/* A recovery password as text: 8 groups of 6 digits and 7 dashes, without
- * the NUL ("111683-110022-..."). */
-#define SSRP_RECOVER_PASSWORD_LEN 55
-
 /* How the person signs in. Versioned: start from SSRP_RECOVER_SIGNIN_INIT
  * (or ssrp_recover_signin_init()), then set what you need. */
 #define SSRP_RECOVER_SIGNIN_VERSION 1
@@ -126,11 +122,11 @@ SSRP_API size_t ssrp_recover_candidates(const ssrp_recover_list *l, const char *
 SSRP_API int ssrp_recover_choose(const ssrp_recover_list *l, const char *device_name,
 				 const char *key_prefix, ssrp_recover_choice *out);
 
-/** Read the recovery password of key_id into out (SSRP_RECOVER_PASSWORD_LEN
+/** Read the recovery password of key_id into out (SSRP_RECOVERY_PASSWORD_LEN
  * + 1 bytes; zero it after use, ssrp_memzero). Graph's 403 becomes
  * SSRP_E_REFUSED with Graph's code, message and request-id. */
 SSRP_API int ssrp_recover_fetch_key(ssrp_graph *g, const char *key_id,
-				    char out[SSRP_RECOVER_PASSWORD_LEN + 1]);
+				    char out[SSRP_RECOVERY_PASSWORD_LEN + 1]);
 
 #ifdef __cplusplus
 }

@@ -78,10 +78,10 @@ void cloud_new_id(char out[CLOUD_ID_LEN + 1])
 int state_recovery_password_valid(const char *text)
 {
 	uint8_t key[SSRP_RP_KEY_LEN];
-	char again[SSRP_RP_TEXT_LEN + 1];
-	if (!text || strlen(text) != SSRP_RP_TEXT_LEN)
+	char again[SSRP_RECOVERY_PASSWORD_LEN + 1];
+	if (!text || strlen(text) != SSRP_RECOVERY_PASSWORD_LEN)
 		return 0;
-	int ok = ssrp_rp_parse(key, text, SSRP_RP_TEXT_LEN) == SSRP_OK;
+	int ok = ssrp_rp_parse(key, text, SSRP_RECOVERY_PASSWORD_LEN) == SSRP_OK;
 	if (ok) {
 		/* The parser also accepts spaces and no separators; the stored
 		 * form is the canonical one with dashes. */

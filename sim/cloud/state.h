@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ssrp/common.h"
+
 #define CLOUD_ID_LEN 36 /* a lower-case GUID without braces */
 #define CLOUD_MAX_ROLES 8
 #define CLOUD_MAX_LICENSES 8
@@ -96,7 +98,7 @@ typedef struct cloud_sku {
 typedef struct cloud_recovery_key {
 	char id[CLOUD_ID_LEN + 1];        /* the key protector id, lower case */
 	char device_id[CLOUD_ID_LEN + 1];
-	char key[56];                      /* 48 digits with dashes */
+	char key[SSRP_RECOVERY_PASSWORD_LEN + 1]; /* 48 digits with dashes */
 	int volume_type;                   /* 1 OS, 2 fixed data, 3 removable */
 	uint64_t created;                  /* Unix seconds */
 } cloud_recovery_key;

@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)ssrp_recover_candidates(&l, NULL, NULL, NULL, 0);
 		ssrp_recover_list_free(&l);
 	} else {
-		char pw[SSRP_RP_TEXT_LEN + 1];
+		char pw[SSRP_RECOVERY_PASSWORD_LEN + 1];
 		(void)ssrp_recover_parse_key(o, pw);
 	}
 	cJSON_Delete(o);

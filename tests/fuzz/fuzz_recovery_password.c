@@ -27,10 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	char formatted[SSRP_RP_TEXT_LEN + 1];
+	char formatted[SSRP_RECOVERY_PASSWORD_LEN + 1];
 	ssrp_rp_format(formatted, key);
-	if (strlen(formatted) != SSRP_RP_TEXT_LEN ||
-	    ssrp_rp_parse(again, formatted, SSRP_RP_TEXT_LEN) != SSRP_OK ||
+	if (strlen(formatted) != SSRP_RECOVERY_PASSWORD_LEN ||
+	    ssrp_rp_parse(again, formatted, SSRP_RECOVERY_PASSWORD_LEN) != SSRP_OK ||
 	    memcmp(again, key, sizeof key))
 		abort();
 	return 0;

@@ -56,7 +56,7 @@ static ssrp_cloud_config *cfg;
 
 /* Every password this test sent and every message it saw, checked last. */
 #define MAX_KEPT 32
-static char passwords[MAX_KEPT][SSRP_RP_TEXT_LEN + 1];
+static char passwords[MAX_KEPT][SSRP_RECOVERY_PASSWORD_LEN + 1];
 static int n_passwords;
 static char *messages[MAX_KEPT];
 static int n_messages;
@@ -558,7 +558,7 @@ static void test_bad_arguments(void **st)
 	assert_int_equal(log_lines(-1, NULL, NULL), before); /* nothing was sent */
 
 	/* the right shape, a wrong checksum: the service refuses it */
-	char wrong[SSRP_RP_TEXT_LEN + 1];
+	char wrong[SSRP_RECOVERY_PASSWORD_LEN + 1];
 	snprintf(wrong, sizeof wrong, "%s", pw);
 	wrong[0] = wrong[0] == '9' ? '0' : (char)(wrong[0] + 1);
 	assert_true(n_passwords < MAX_KEPT);

@@ -72,7 +72,7 @@ static struct {
 	char alice[128], alice_pw_file[600], bob[128], bob_pw_file[600];
 	char device_id[64], device_name[128], device_cert[700], device_key[700];
 	char kid[40];
-	char key[SSRP_RP_TEXT_LEN + 1]; /* the recovery password uploaded */
+	char key[SSRP_RECOVERY_PASSWORD_LEN + 1]; /* the recovery password uploaded */
 	char chromium[600], chromedriver[600];
 	pid_t driver_pid;
 	char driver_url[64];

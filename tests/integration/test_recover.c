@@ -162,7 +162,7 @@ static void make_owner(const char *upn)
 /* Graph's own answer when bob asks for the key by its id. */
 static void graph_refuses(ssrp_graph *g)
 {
-	char pw[SSRP_RP_TEXT_LEN + 1];
+	char pw[SSRP_RECOVERY_PASSWORD_LEN + 1];
 	assert_int_equal(ssrp_recover_fetch_key(g, KID, pw), SSRP_E_REFUSED);
 	assert_string_equal(pw, "");
 	assert_non_null(strstr(ssrp_error_last(), "Graph refused GET /v1.0/informationProtection/"
@@ -204,7 +204,7 @@ static void test_owner_and_stranger(void **st)
 	assert_int_equal(ssrp_recover_choose(&l, device_name, NULL, &c), 0);
 	assert_string_equal(c.key->id, KID);
 	assert_int_equal(ssrp_recover_choose(&l, NULL, "5C1D2E3F", &c), 0);
-	char pw[SSRP_RP_TEXT_LEN + 1];
+	char pw[SSRP_RECOVERY_PASSWORD_LEN + 1];
 	if (ssrp_recover_fetch_key(a, c.key->id, pw))
 		fail_msg("%s", ssrp_error_last());
 	assert_string_equal(pw, RP);

@@ -1626,7 +1626,7 @@ static void keys_get(void **state)
 {
 	fx *f = *state;
 	put_key(f, KEY1, 1, 0x11);
-	char url[512], keyurl[600], want_key[SSRP_RP_TEXT_LEN + 1];
+	char url[512], keyurl[600], want_key[SSRP_RECOVERY_PASSWORD_LEN + 1];
 	uint8_t raw[SSRP_RP_KEY_LEN];
 	memset(raw, 0x11, sizeof raw);
 	ssrp_rp_format(want_key, raw);

@@ -84,7 +84,7 @@ static char *edited(const char *from, const char *to)
 	return out;
 }
 
-static void valid_password(char out[SSRP_RP_TEXT_LEN + 1])
+static void valid_password(char out[SSRP_RECOVERY_PASSWORD_LEN + 1])
 {
 	uint8_t key[SSRP_RP_KEY_LEN];
 	assert_int_equal(ssrp_rp_generate(key), SSRP_OK);
@@ -253,7 +253,7 @@ static void load_dump_roundtrip(void **unused)
 
 	/* Changes, then dump → load → dump gives the same text. */
 	assert_int_equal(cloud_device_add_user(d, U2), 0);
-	char rp[SSRP_RP_TEXT_LEN + 1];
+	char rp[SSRP_RECOVERY_PASSWORD_LEN + 1];
 	valid_password(rp);
 	cloud_recovery_key nk = {.volume_type = 2, .created = 1700000000};
 	cloud_new_id(nk.id);

@@ -36,7 +36,7 @@ static uint64_t test_clock(void)
 typedef struct fx {
 	cloud_ctx ctx;
 	cloud_demo_secrets sec;
-	char key1[56], key2[56]; /* the recovery passwords stored */
+	char key1[SSRP_RECOVERY_PASSWORD_LEN + 1], key2[SSRP_RECOVERY_PASSWORD_LEN + 1]; /* the recovery passwords stored */
 } fx;
 
 typedef struct resp {
@@ -45,7 +45,7 @@ typedef struct resp {
 
 /* ---- fixture ---------------------------------------------------------------- */
 
-static void put_key(fx *f, const char *id, uint8_t fill, char out[56])
+static void put_key(fx *f, const char *id, uint8_t fill, char out[SSRP_RECOVERY_PASSWORD_LEN + 1])
 {
 	cloud_recovery_key k;
 	uint8_t raw[SSRP_RP_KEY_LEN];

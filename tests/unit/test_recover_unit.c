@@ -79,7 +79,7 @@ static void test_parsers(void **st)
 	uint8_t raw[SSRP_RP_KEY_LEN];
 	for (int i = 0; i < SSRP_RP_KEY_LEN; i++)
 		raw[i] = (uint8_t)(i * 17 + 3);
-	char want[SSRP_RP_TEXT_LEN + 1], got[SSRP_RP_TEXT_LEN + 1], json[256];
+	char want[SSRP_RECOVERY_PASSWORD_LEN + 1], got[SSRP_RECOVERY_PASSWORD_LEN + 1], json[256];
 	ssrp_rp_format(want, raw);
 	snprintf(json, sizeof json, "{\"id\":\"k\",\"key\":\"%s\"}", want);
 	cJSON *o = cJSON_Parse(json);

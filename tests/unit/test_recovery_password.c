@@ -41,11 +41,11 @@ static void rp_known_answer(void **state)
 	assert_int_equal(ssrp_rp_parse(key, KAT_RP, strlen(KAT_RP)), SSRP_OK);
 	assert_memory_equal(key, want, 16);
 
-	char text[SSRP_RP_TEXT_LEN + 1];
+	char text[SSRP_RECOVERY_PASSWORD_LEN + 1];
 	memset(text, 'x', sizeof text);
 	ssrp_rp_format(text, want);
 	assert_string_equal(text, KAT_RP);
-	assert_int_equal(strlen(text), SSRP_RP_TEXT_LEN);
+	assert_int_equal(strlen(text), SSRP_RECOVERY_PASSWORD_LEN);
 }
 
 static void rp_accepted_forms(void **state)
@@ -159,11 +159,11 @@ static void rp_generate_roundtrip(void **state)
 	int differs = 0;
 	for (int n = 0; n < 1000; n++) {
 		uint8_t key[16], back[16];
-		char text[SSRP_RP_TEXT_LEN + 1];
+		char text[SSRP_RECOVERY_PASSWORD_LEN + 1];
 		assert_int_equal(ssrp_rp_generate(key), SSRP_OK);
 		differs |= memcmp(key, first, 16) != 0;
 		ssrp_rp_format(text, key);
-		assert_int_equal(strlen(text), SSRP_RP_TEXT_LEN);
+		assert_int_equal(strlen(text), SSRP_RECOVERY_PASSWORD_LEN);
 		for (int g = 0; g < 8; g++) {
 			const char *p = text + 7 * g;
 			if (g < 7)
@@ -188,7 +188,7 @@ static void rp_edges(void **state)
 {
 	(void)state;
 	uint8_t key[16], back[16];
-	char text[SSRP_RP_TEXT_LEN + 1];
+	char text[SSRP_RECOVERY_PASSWORD_LEN + 1];
 	memset(key, 0, sizeof key);
 	ssrp_rp_format(text, key);
 	assert_string_equal(text, "000000-000000-000000-000000-000000-000000-000000-000000");

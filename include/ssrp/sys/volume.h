@@ -22,7 +22,6 @@ extern "C" {
 #endif
 
 #define SSRP_VOLUME_BACKEND_VERSION 3
-#define SSRP_RECOVERY_PASSWORD_LEN 55 /* 8 groups of 6 digits and 7 dashes */
 
 typedef struct ssrp_volume_backend_info {
 	const char *name;        /* the spec prefix: "sim" */
