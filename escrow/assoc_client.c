@@ -336,7 +336,7 @@ int ssrp_assoc_client_send_report(const ssrp_cloud_config *cfg, const char *devi
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "\"assoc.url\" must be an https:// URL, not '%s'",
 				      cfg->assoc.url);
-	if (!cfg->device_cert_file || !cfg->device_key_file)
+	if (!cfg->device_cert_file)
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "the configuration has no device certificate "
 				      "(\"device.cert_file\", \"device.key_file\"); the "

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "escrow/config_private.h"
+#include "hal/cert_store_path.h"
 #include "hal/fs.h"
 #include "hal/http.h"
 #include "hal/mem.h"
@@ -467,9 +468,14 @@ static int parse_into(ssrp_cloud_config *c, const cJSON *root, const char *origi
 	if ((c->app_cert_file == NULL) != (c->app_key_file == NULL))
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "%s: \"app_cert_file\" and \"app_key_file\" go together", origin);
-	if ((c->device_cert_file == NULL) != (c->device_key_file == NULL))
+	/* A certificate in a Windows store ("LocalMachine\\MY\\<thumbprint>")
+	 * comes alone: its key stays in the store. */
+	if ((c->device_cert_file == NULL) != (c->device_key_file == NULL) &&
+	    !ssrp_cert_store_path_is(c->device_cert_file))
 		return ssrp_error_set(SSRP_E_INVALID,
-				      "%s: \"device.cert_file\" and \"device.key_file\" go together",
+				      "%s: \"device.cert_file\" and \"device.key_file\" go together "
+				      "(a certificate in a Windows store, LocalMachine\\MY\\<thumbprint>, "
+				      "comes alone)",
 				      origin);
 	const char *defaults[3] = {SSRP_HOST_LOGIN, SSRP_HOST_GRAPH, SSRP_HOST_DRS};
 	for (int i = 0; i < 3; i++) {

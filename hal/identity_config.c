@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hal/guid.h"
+#include "hal/cert_store_path.h"
 #include "hal/identity_internal.h"
 #include "hal/mem.h"
 #include "ssrp/sys/error.h"
@@ -144,12 +145,22 @@ int ssrp_identity_from_config(const ssrp_identity_config *cfg, ssrp_device_ident
 				      "(Entra ID device ids look like "
 				      "\"0d3c6b2a-1f4e-4c8b-9a6d-2e5f7b8c9d0e\")",
 				      cfg->device_id);
-	if (!cfg->cert_file || !*cfg->cert_file || !cfg->key_file || !*cfg->key_file)
+	/* A certificate in a Windows store keeps its key there: no key file. */
+	int in_store = ssrp_cert_store_path_is(cfg->cert_file);
+	int has_key = cfg->key_file && *cfg->key_file;
+	if (!cfg->cert_file || !*cfg->cert_file || (!in_store && !has_key))
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "the configuration names device %s but not its certificate: "
-				      "device.cert_file and device.key_file are needed to talk to the "
-				      "Device Registration Service",
+				      "device.cert_file and device.key_file (or on Windows "
+				      "device.cert_file alone as LocalMachine\\MY\\<thumbprint>) are "
+				      "needed to talk to the Device Registration Service",
 				      id);
+	if (in_store && has_key)
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "device.cert_file names a certificate in a Windows certificate "
+				      "store (%.120s), whose key stays in the store: leave "
+				      "device.key_file out",
+				      cfg->cert_file);
 	ssrp_join_type join = SSRP_JOIN_AZUREAD;
 	if (cfg->join_type) {
 		if (!strcmp(cfg->join_type, "azuread"))
@@ -166,7 +177,8 @@ int ssrp_identity_from_config(const ssrp_identity_config *cfg, ssrp_device_ident
 	}
 	int rc;
 	if ((rc = copy_field(out->cert, sizeof out->cert, cfg->cert_file, "device.cert_file")) ||
-	    (rc = copy_field(out->key, sizeof out->key, cfg->key_file, "device.key_file")) ||
+	    (rc = copy_field(out->key, sizeof out->key, in_store ? "" : cfg->key_file,
+			     "device.key_file")) ||
 	    (rc = copy_field(out->display_name, sizeof out->display_name,
 			     cfg->display_name ? cfg->display_name : "", "device.display_name")))
 		goto fail;
@@ -178,9 +190,12 @@ int ssrp_identity_from_config(const ssrp_identity_config *cfg, ssrp_device_ident
 					  "tenant_id")))
 			goto fail;
 	}
-	if ((rc = check_readable(cfg->cert_file, "certificate")) ||
-	    (rc = check_readable(cfg->key_file, "key")) ||
-	    (rc = ssrp_identity_check_files(id, cfg->cert_file, cfg->key_file)))
+	if (in_store)
+		rc = ssrp_identity_check_store(id, cfg->cert_file);
+	else if (!(rc = check_readable(cfg->cert_file, "certificate")) &&
+		 !(rc = check_readable(cfg->key_file, "key")))
+		rc = ssrp_identity_check_files(id, cfg->cert_file, cfg->key_file);
+	if (rc)
 		goto fail;
 	memcpy(out->device_id, id, sizeof id);
 	out->join = join;
@@ -222,6 +237,16 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	(void)rwflag;
 	(void)u;
 	return -1;
+}
+
+int ssrp_identity_check_store(const char *device_id, const char *cert_path)
+{
+	(void)device_id;
+	return ssrp_error_set(SSRP_E_NOTSUPPORTED,
+			      "device.cert_file names a certificate in a Windows certificate store "
+			      "(%.120s), which only Windows has: here give the certificate and its "
+			      "key as PEM files (device.cert_file, device.key_file)",
+			      cert_path);
 }
 
 int ssrp_identity_check_files(const char *device_id, const char *cert_file, const char *key_file)

@@ -25,6 +25,12 @@ int ssrp_identity_users_from_config(const ssrp_identity_config *cfg, char ***use
  * in identity_config.c; crypt32 in identity_windows.c. */
 int ssrp_identity_check_files(const char *device_id, const char *cert_file, const char *key_file);
 
+/* Check the certificate a store path names ("LocalMachine\\MY\\<thumbprint>",
+ * cert_store_path.h) the same way, and that the store holds its private
+ * key; each failure a sentence naming the store and thumbprint. Windows
+ * (identity_windows.c); elsewhere SSRP_E_NOTSUPPORTED, saying so. */
+int ssrp_identity_check_store(const char *device_id, const char *cert_path);
+
 /* Append a copy of user to the NULL-terminated list (*users may be NULL). */
 int ssrp_identity_users_add(char ***users, size_t *n, const char *user);
 

@@ -12,6 +12,9 @@
  *     file (the key stays in its provider, often the TPM);
  *   - primary users: SCCM's user-device affinity over WMI (uda_wmi.c), then
  *     the configuration's list.
+ * A configured device's certificate is a PEM or PFX file, or a certificate
+ * in a store named "LocalMachine\MY\<thumbprint>" (cert_store_path.h),
+ * looked up here by its SHA-1 hash as Schannel will.
  * Compiled only for Windows (the mingw-w64 test); link with -lcrypt32 and,
  * for uda_wmi.c, -lole32 -loleaut32 -lwbemuuid. Nothing links netapi32. */
 #ifndef _WIN32
@@ -24,12 +27,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hal/cert_store_path.h"
 #include "hal/guid.h"
 #include "hal/identity.h"
 #include "hal/identity_internal.h"
 #include "hal/platform_backends.h"
 #include "hal/uda_wmi.h"
 #include "hal/mem.h"
+#include "hal/win32_text.h"
 #include "ssrp/sys/error.h"
 #include "ssrp/sys/platform.h"
 
@@ -109,6 +114,34 @@ static int is_device_cert(PCCERT_CONTEXT cert, const char *device_id)
 	       strcmp(cn, SSRP_IDENTITY_ISSUER_CN) == 0;
 }
 
+/* The certificate's subject CN is device_id and its issuer CN
+ * MS-Organization-Access; each failure a sentence naming where (a file or
+ * a store path). */
+static int check_names(PCCERT_CONTEXT cert, const char *device_id, const char *where)
+{
+	char cn[256], id[37];
+	if (cert_cn(cert, 0, cn, sizeof cn) || ssrp_guid_lower(id, cn) || strcmp(id, device_id))
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "the device certificate in %s is not this device's: its subject "
+				      "is not CN=%s (the configured device.device_id)",
+				      where, device_id);
+	if (cert_cn(cert, 1, cn, sizeof cn) || strcmp(cn, SSRP_IDENTITY_ISSUER_CN))
+		return ssrp_error_set(SSRP_E_INVALID,
+				      "the certificate in %s is no Entra ID device certificate: its "
+				      "issuer is not CN=" SSRP_IDENTITY_ISSUER_CN,
+				      where);
+	return SSRP_OK;
+}
+
+/* The context carries a private key: in a provider or a handle. */
+static int has_private_key(PCCERT_CONTEXT c)
+{
+	DWORD kl = 0;
+	return CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, NULL, &kl) ||
+	       CertGetCertificateContextProperty(c, CERT_NCRYPT_KEY_HANDLE_PROP_ID, NULL, &kl) ||
+	       CertGetCertificateContextProperty(c, CERT_KEY_CONTEXT_PROP_ID, NULL, &kl);
+}
+
 /* The certificate of a PFX (PKCS#12) file without a password: the one
  * with a private key. The key is not kept (PKCS12_NO_PERSIST_KEY): only the
  * names are read here; Schannel loads the file itself for TLS. */
@@ -124,10 +157,7 @@ static PCCERT_CONTEXT pfx_cert(BYTE *data, DWORD len)
 		return NULL;
 	PCCERT_CONTEXT c = NULL, found = NULL;
 	while (!found && (c = CertEnumCertificatesInStore(store, c))) {
-		DWORD kl = 0;
-		if (CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, NULL, &kl) ||
-		    CertGetCertificateContextProperty(c, CERT_NCRYPT_KEY_HANDLE_PROP_ID, NULL, &kl) ||
-		    CertGetCertificateContextProperty(c, CERT_KEY_CONTEXT_PROP_ID, NULL, &kl))
+		if (has_private_key(c))
 			found = CertDuplicateCertificateContext(c);
 	}
 	if (c)
@@ -166,19 +196,98 @@ int ssrp_identity_check_files(const char *device_id, const char *cert_file, cons
 				      "the device certificate file %s holds no PEM certificate, nor "
 				      "a PFX with a certificate and its key and no password",
 				      cert_file);
-	char cn[256], id[37];
-	int rc = SSRP_OK;
-	if (cert_cn(cert, 0, cn, sizeof cn) || ssrp_guid_lower(id, cn) || strcmp(id, device_id))
-		rc = ssrp_error_set(SSRP_E_INVALID,
-				    "the device certificate in %s is not this device's: its subject "
-				    "is not CN=%s (the configured device.device_id)",
-				    cert_file, device_id);
-	else if (cert_cn(cert, 1, cn, sizeof cn) || strcmp(cn, SSRP_IDENTITY_ISSUER_CN))
-		rc = ssrp_error_set(SSRP_E_INVALID,
-				    "the certificate in %s is no Entra ID device certificate: its "
-				    "issuer is not CN=" SSRP_IDENTITY_ISSUER_CN,
-				    cert_file);
+	int rc = check_names(cert, device_id, cert_file);
 	CertFreeCertificateContext(cert);
+	return rc;
+}
+
+/* Open location\store (a system store that exists) for reading. */
+static HCERTSTORE open_store(DWORD location, const char *location_name, const char *store_name)
+{
+	wchar_t *wstore = ssrp_win32_widen(store_name);
+	if (!wstore) {
+		ssrp_error_set(SSRP_E_INVALID, "the certificate store name %s\\%s is not UTF-8",
+			       location_name, store_name);
+		return NULL;
+	}
+	HCERTSTORE store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
+					 location | CERT_STORE_OPEN_EXISTING_FLAG |
+						 CERT_STORE_READONLY_FLAG,
+					 wstore);
+	DWORD e = GetLastError();
+	ssrp_free(wstore);
+	if (store)
+		return store;
+	if (e == ERROR_FILE_NOT_FOUND)
+		ssrp_error_set(SSRP_E_NOTFOUND, "there is no certificate store %s\\%s",
+			       location_name, store_name);
+	else
+		ssrp_error_set(e == ERROR_ACCESS_DENIED ? SSRP_E_PERMISSION : SSRP_E_IO,
+			       "cannot open the certificate store %s\\%s (error %lu)", location_name,
+			       store_name, (unsigned long)e);
+	return NULL;
+}
+
+/* Open the certificate's private key as Schannel will (CNG or CryptoAPI,
+ * no prompt; the handle stays cached on the context): a key the provider
+ * cannot open fails here, named, not later as a TLS handshake error. */
+static int open_key(PCCERT_CONTEXT cert, const ssrp_cert_store_path *p)
+{
+	HCRYPTPROV_OR_NCRYPT_KEY_HANDLE key = 0;
+	DWORD spec = 0;
+	BOOL caller_frees = FALSE;
+	if (CryptAcquireCertificatePrivateKey(cert,
+					      CRYPT_ACQUIRE_CACHE_FLAG | CRYPT_ACQUIRE_SILENT_FLAG |
+						      CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG,
+					      NULL, &key, &spec, &caller_frees))
+		return SSRP_OK; /* cached: released with the context */
+	DWORD e = GetLastError();
+	char why[160];
+	return ssrp_error_set(SSRP_E_PERMISSION,
+			      "the private key of the certificate %s in the store %s\\%s cannot "
+			      "be opened by this account (error 0x%08lX: %s)",
+			      p->thumbprint, p->location, p->store, (unsigned long)e,
+			      ssrp_win32_strerror(e, why, sizeof why));
+}
+
+/* The configured certificate "LOCATION\STORE\THUMBPRINT": found in that
+ * store by its SHA-1 hash (CertFindCertificateInStore, as libcurl's Schannel
+ * backend finds it), with a private key, and this device's. */
+int ssrp_identity_check_store(const char *device_id, const char *cert_path)
+{
+	ssrp_cert_store_path p;
+	int rc = ssrp_cert_store_path_parse(cert_path, "device.cert_file", &p);
+	if (rc)
+		return rc;
+	BYTE hash[20];
+	DWORD hl = sizeof hash;
+	if (!CryptStringToBinaryA(p.thumbprint, 40, CRYPT_STRING_HEX, hash, &hl, NULL, NULL) ||
+	    hl != sizeof hash)
+		return ssrp_error_set(SSRP_E_INVALID, "the thumbprint in %s is not 40 hex digits",
+				      cert_path);
+	DWORD location = (DWORD)p.location_id << CERT_SYSTEM_STORE_LOCATION_SHIFT;
+	HCERTSTORE store = open_store(location, p.location, p.store);
+	if (!store)
+		return ssrp_error_last_code();
+	CRYPT_HASH_BLOB blob = {sizeof hash, hash};
+	PCCERT_CONTEXT cert = CertFindCertificateInStore(store,
+							 X509_ASN_ENCODING | PKCS_7_ASN_ENCODING,
+							 0, CERT_FIND_SHA1_HASH, &blob, NULL);
+	if (!cert)
+		rc = ssrp_error_set(SSRP_E_NOTFOUND,
+				    "the certificate store %s\\%s holds no certificate with "
+				    "thumbprint %s (device.cert_file)",
+				    p.location, p.store, p.thumbprint);
+	else if (!has_private_key(cert))
+		rc = ssrp_error_set(SSRP_E_INVALID,
+				    "the certificate %s in the store %s\\%s has no private key "
+				    "there, so it cannot authenticate the device",
+				    p.thumbprint, p.location, p.store);
+	else if ((rc = check_names(cert, device_id, cert_path)) == SSRP_OK)
+		rc = open_key(cert, &p);
+	if (cert)
+		CertFreeCertificateContext(cert);
+	CertCloseStore(store, 0);
 	return rc;
 }
 
@@ -189,19 +298,9 @@ int ssrp_identity_check_files(const char *device_id, const char *cert_file, cons
 static int find_cert(DWORD location, const char *location_name, const char *device_id,
 		     const BYTE *want_hash, char *out, size_t cap)
 {
-	HCERTSTORE store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
-					 location | CERT_STORE_OPEN_EXISTING_FLAG |
-						 CERT_STORE_READONLY_FLAG,
-					 L"MY");
-	if (!store) {
-		DWORD e = GetLastError();
-		if (e == ERROR_FILE_NOT_FOUND)
-			return ssrp_error_set(SSRP_E_NOTFOUND, "there is no %s\\MY store",
-					      location_name);
-		return ssrp_error_set(e == ERROR_ACCESS_DENIED ? SSRP_E_PERMISSION : SSRP_E_IO,
-				      "cannot open the certificate store %s\\MY (error %lu)",
-				      location_name, (unsigned long)e);
-	}
+	HCERTSTORE store = open_store(location, location_name, "MY");
+	if (!store)
+		return ssrp_error_last_code();
 	BYTE best[20];
 	int found = 0, best_score = -1;
 	FILETIME best_end = {0, 0};

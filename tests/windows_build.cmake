@@ -29,3 +29,19 @@ add_test(NAME mingw_windows_msi
                  ${CMAKE_CURRENT_BINARY_DIR}/mingw/windows_msi)
 set_tests_properties(mingw_windows_msi PROPERTIES LABELS mingw TIMEOUT 600
                      FIXTURES_REQUIRED mingw_windows_tree)
+# The device certificate from Wine's LocalMachine\MY store by thumbprint
+# (device.cert_file "LocalMachine\MY\<thumbprint>", no key file): identity,
+# mutual TLS to the simulated DRS, refusals by name, and what Wine's
+# Schannel cannot do (tests/mingw/run_certstore_wine.sh).
+if(TARGET ssrp_sim_cli)
+  add_test(NAME mingw_windows_certstore
+           COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mingw/run_certstore_wine.sh ${PROJECT_SOURCE_DIR}
+                   ${CMAKE_CURRENT_BINARY_DIR}/mingw/windows_build/build
+                   ${CMAKE_CURRENT_BINARY_DIR}/mingw/windows_certstore $<TARGET_FILE:ssrp_sim_cli>)
+  set_tests_properties(mingw_windows_certstore PROPERTIES LABELS mingw TIMEOUT 600
+                       FIXTURES_REQUIRED mingw_windows_tree)
+  # Two Wine Schannel clients at once failed handshakes to the simulator on
+  # the shared 2-core machine: one at a time.
+  set_tests_properties(mingw_windows_certstore mingw_windows_agent PROPERTIES
+                       RESOURCE_LOCK wine_schannel)
+endif()

@@ -35,7 +35,7 @@ rm -f "$exe"
 	-Wmissing-prototypes -Wno-missing-field-initializers -D__USE_MINGW_ANSI_STDIO=1 \
 	-Iinclude -I. -o "$exe" \
 	hal/error.c hal/mem.c hal/registry.c hal/guid.c hal/hex.c hal/identity_config.c hal/identity_windows.c hal/uda_wmi.c hal/uda_config.c hal/wmi_windows.c \
-	hal/platform_core.c hal/platform_builtin_windows.c hal/struct_version.c hal/random_bcrypt.c \
+	hal/cert_store_path.c hal/win32_text.c hal/platform_core.c hal/platform_builtin_windows.c hal/struct_version.c hal/random_bcrypt.c \
 	tests/mingw/identity_probe.c -lole32 -loleaut32 -lwbemuuid -lcrypt32 -lbcrypt) ||
 	fail "the Windows build failed"
 sh "$(dirname "$0")/check_pe64.sh" "$exe"

@@ -144,6 +144,18 @@ static void test_config(void **st)
 	expect_refused("{\"tenant_id\":\"t\",\"hosts\":[]}", "\"hosts\" must be an object");
 	expect_refused("{\"tenant_id\":\"t\",\"app_cert_file\":\"/c\"}", "go together");
 	expect_refused("{\"tenant_id\":\"t\",\"device\":{\"key_file\":\"/k\"}}", "go together");
+	expect_refused("{\"tenant_id\":\"t\",\"device\":{\"cert_file\":\"/c\"}}", "go together");
+	/* A certificate in a Windows store comes alone: its key stays there. */
+	assert_int_equal(ssrp_cloud_config_parse(&c,
+						 "{\"tenant_id\":\"t\",\"device\":{\"cert_file\":"
+						 "\"LocalMachine\\\\MY\\\\0123456789abcdef0123456789"
+						 "ABCDEF0123456789\"}}",
+						 "t.json"),
+			 0);
+	assert_string_equal(c->device_cert_file,
+			    "LocalMachine\\MY\\0123456789abcdef0123456789ABCDEF0123456789");
+	assert_null(c->device_key_file);
+	ssrp_cloud_config_free(c);
 	expect_refused("[1]", "must be a JSON object");
 	expect_refused("{\"tenant_id\":", "not valid JSON");
 }

@@ -209,6 +209,26 @@ static void test_join_types(void **st)
 	assert_int_equal(id.join, SSRP_JOIN_NONE);
 }
 
+/* A certificate in a Windows store ("LocalMachine\MY\<thumbprint>", no key
+ * file) is Windows' alone: elsewhere refused by name, never opened as a
+ * file; with a key file next to it, refused on every platform. */
+static void test_store_path(void **st)
+{
+	(void)st;
+	const char *path = "LocalMachine\\MY\\0123456789ABCDEF0123456789ABCDEF01234567";
+	ssrp_identity_config c = config(path, NULL);
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
+	expect_error(ssrp_identity_read(&c, &id), SSRP_E_NOTSUPPORTED, "Windows certificate store",
+		     path, "PEM files", NULL);
+	assert_string_equal(id.cert, "");
+	c = config(path, good_key);
+	expect_error(ssrp_identity_read(&c, &id), SSRP_E_INVALID, path,
+		     "leave device.key_file out", NULL);
+	/* without a key a file is still refused as before */
+	c = config(good_cert, NULL);
+	expect_error(ssrp_identity_read(&c, &id), SSRP_E_INVALID, "device.key_file", NULL);
+}
+
 static void test_not_registered(void **st)
 {
 	(void)st;
@@ -356,6 +376,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_registered),   cmocka_unit_test(test_join_types),
 		cmocka_unit_test(test_not_registered), cmocka_unit_test(test_bad_device_id),
+		cmocka_unit_test(test_store_path),
 		cmocka_unit_test(test_wrong_cn),     cmocka_unit_test(test_wrong_issuer),
 		cmocka_unit_test(test_key_mismatch), cmocka_unit_test(test_files),
 		cmocka_unit_test(test_primary_users),
