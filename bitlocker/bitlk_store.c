@@ -1,76 +1,13 @@
-/* A BitLocker volume's file or device (see bitlk_store.h). POSIX. */
-#include <errno.h>
-#include <fcntl.h>
+/* A BitLocker volume's file or device (see bitlk_store.h): opening and
+ * the metadata copies. The file itself (locking, I/O, the mapping) is the
+ * platform's: bitlk_store_posix.c, bitlk_store_windows.c. */
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "hal/mem.h"
 #include "bitlocker/bitlk_keys.h"
 #include "bitlocker/bitlk_store.h"
 #include "ssrp/sys/error.h"
-
-int ssrp_bitlk_store_pread(ssrp_bitlk_store *s, void *buf, size_t len, uint64_t offset)
-{
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pread(s->fd, p, len, (off_t)offset);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return ssrp_error_set(SSRP_E_IO, "reading %s at %llu: %s", s->path,
-					      (unsigned long long)offset,
-					      n ? strerror(errno) : "unexpected end of file");
-		p += n;
-		len -= (size_t)n;
-		offset += (uint64_t)n;
-	}
-	return SSRP_OK;
-}
-
-static int write_all(ssrp_bitlk_store *s, const uint8_t *p, size_t len, uint64_t offset)
-{
-	while (len) {
-		ssize_t n = pwrite(s->fd, p, len, (off_t)offset);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return ssrp_error_set(SSRP_E_IO, "writing %s at %llu: %s", s->path,
-					      (unsigned long long)offset, strerror(errno));
-		p += n;
-		len -= (size_t)n;
-		offset += (uint64_t)n;
-	}
-	return SSRP_OK;
-}
-
-int ssrp_bitlk_store_pwrite(ssrp_bitlk_store *s, const void *buf, size_t len, uint64_t offset)
-{
-	return write_all(s, buf, len, offset);
-}
-
-int ssrp_bitlk_store_sync(ssrp_bitlk_store *s)
-{
-	if (fsync(s->fd))
-		return ssrp_error_set(SSRP_E_IO, "flushing %s to disk: %s", s->path, strerror(errno));
-	return SSRP_OK;
-}
-
-static int map_volume(ssrp_bitlk_store *s)
-{
-	if (s->map)
-		return SSRP_OK;
-	s->map_len = (size_t)s->layout.size;
-	void *m = mmap(NULL, s->map_len, PROT_READ | (s->writable ? PROT_WRITE : 0), MAP_SHARED,
-		       s->fd, 0);
-	if (m == MAP_FAILED)
-		return ssrp_error_set(SSRP_E_IO, "cannot map %s: %s", s->path, strerror(errno));
-	s->map = m;
-	return SSRP_OK;
-}
 
 int ssrp_bitlk_store_open(ssrp_bitlk_store *s, const char *path, int writable,
 			const ssrp_bitlk_layout *layout)
@@ -82,24 +19,11 @@ int ssrp_bitlk_store_open(ssrp_bitlk_store *s, const char *path, int writable,
 	if (strlen(path) >= sizeof s->path)
 		return ssrp_error_set(SSRP_E_INVALID, "volume path is too long");
 	strcpy(s->path, path);
-	s->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	if (s->fd < 0)
-		return ssrp_error_set(errno == ENOENT ? SSRP_E_NOTFOUND : SSRP_E_IO,
-				      "cannot open volume %s%s: %s", path,
-				      writable ? " for writing" : "", strerror(errno));
-	if (flock(s->fd, (writable ? LOCK_EX : LOCK_SH) | LOCK_NB)) {
-		int e = errno;
-		ssrp_bitlk_store_close(s);
-		return ssrp_error_set(SSRP_E_IO, "volume %s is in use by another process (%s)", path,
-				      strerror(e));
-	}
+	int rc = ssrp_bitlk_store_open_file(s);
+	if (rc)
+		return rc;
 	uint8_t header[SSRP_FVE_SECTOR];
-	/* A block device's size is where its end is, not st_size. */
-	off_t end = lseek(s->fd, 0, SEEK_END);
-	int rc = end < 0 ? ssrp_error_set(SSRP_E_IO, "cannot size %s: %s", path, strerror(errno))
-			 : SSRP_OK;
-	s->dev_size = end < 0 ? 0 : (uint64_t)end;
-	if (!rc && s->dev_size < SSRP_FVE_SECTOR)
+	if (s->dev_size < SSRP_FVE_SECTOR)
 		rc = ssrp_error_set(SSRP_E_FORMAT, "%s is %llu bytes: too small to be a volume", path,
 				    (unsigned long long)s->dev_size);
 	if (!rc && !layout)
@@ -110,7 +34,7 @@ int ssrp_bitlk_store_open(ssrp_bitlk_store *s, const char *path, int writable,
 		s->layout = *layout;
 		s->boot.sector_size = (uint16_t)layout->sector;
 		memcpy(s->boot.copies, layout->copies, sizeof s->boot.copies);
-		rc = map_volume(s);
+		rc = ssrp_bitlk_store_map(s);
 	}
 	if (!rc)
 		s->block = ssrp_calloc(1, SSRP_FVE_REGION);
@@ -123,26 +47,9 @@ int ssrp_bitlk_store_open(ssrp_bitlk_store *s, const char *path, int writable,
 	return rc;
 }
 
-int ssrp_bitlk_store_sync_data(ssrp_bitlk_store *s)
-{
-	if (!s->data_dirty)
-		return SSRP_OK;
-	if (msync(s->map, s->map_len, MS_SYNC))
-		return ssrp_error_set(SSRP_E_IO, "flushing %s to disk: %s", s->path, strerror(errno));
-	s->data_dirty = 0;
-	return SSRP_OK;
-}
-
 void ssrp_bitlk_store_close(ssrp_bitlk_store *s)
 {
-	if (s->map) {
-		ssrp_bitlk_store_sync_data(s);
-		munmap(s->map, s->map_len);
-		s->map = NULL;
-	}
-	if (s->fd >= 0)
-		close(s->fd); /* releases the lock */
-	s->fd = -1;
+	ssrp_bitlk_store_close_file(s);
 	ssrp_free_secret(s->block, s->block ? SSRP_FVE_REGION : 0);
 	s->block = NULL;
 }
@@ -162,7 +69,7 @@ static int take_layout(ssrp_bitlk_store *s, const ssrp_fve_metadata *md)
 	l->relocated_at = md->relocated_at;
 	l->relocated_size = md->relocated_size;
 	int rc = ssrp_bitlk_layout_check(l, s->dev_size);
-	return rc ? rc : map_volume(s);
+	return rc ? rc : ssrp_bitlk_store_map(s);
 }
 
 int ssrp_bitlk_store_read_metadata(ssrp_bitlk_store *s, ssrp_fve_metadata *out)
@@ -254,7 +161,7 @@ static int write_region(ssrp_bitlk_store *s, const uint8_t *buf, size_t len, uin
 {
 	if (s->write_region)
 		return s->write_region(s, buf, len, offset, s->write_region_ctx);
-	int rc = write_all(s, buf, len, offset);
+	int rc = ssrp_bitlk_store_pwrite(s, buf, len, offset);
 	return rc ? rc : ssrp_bitlk_store_sync(s);
 }
 

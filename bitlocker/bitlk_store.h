@@ -21,7 +21,7 @@
 #include "bitlocker/bitlk_layout.h"
 
 typedef struct ssrp_bitlk_store {
-	int fd;
+	int fd; /* on Windows a C runtime descriptor over the file's handle */
 	/* The whole file, mapped shared: sector data is encrypted and
 	 * decrypted in place, with no copy through a bounce buffer. Metadata
 	 * goes through pwrite + fsync (the page cache keeps both coherent). */
@@ -74,5 +74,14 @@ int ssrp_bitlk_store_sync_data(ssrp_bitlk_store *s);
 int ssrp_bitlk_store_pread(ssrp_bitlk_store *s, void *buf, size_t len, uint64_t offset);
 int ssrp_bitlk_store_pwrite(ssrp_bitlk_store *s, const void *buf, size_t len, uint64_t offset);
 int ssrp_bitlk_store_sync(ssrp_bitlk_store *s);
+
+/* The platform's part (bitlk_store_posix.c, bitlk_store_windows.c).
+ * open_file: open s->path (read-write when s->writable), take the lock
+ * (exclusive when writable, else shared; never waits) and set dev_size;
+ * on failure nothing is left open. map: map layout.size bytes from the
+ * start, shared. close_file: flush and unmap the data, close the file. */
+int ssrp_bitlk_store_open_file(ssrp_bitlk_store *s);
+int ssrp_bitlk_store_map(ssrp_bitlk_store *s);
+void ssrp_bitlk_store_close_file(ssrp_bitlk_store *s);
 
 #endif

@@ -4,13 +4,15 @@
 # production command. The platform does the platform's jobs: TPM Base
 # Services (tpm/tbs_transport_windows.c), BitLocker through WMI
 # (bitlocker/backend_wmi.c), CNG for hashing, randomness and signing, the
-# Windows file API (hal/*_windows.c), libcurl over Schannel. Nothing but
-# Windows system DLLs, libcurl.dll and libcjson.dll is imported.
+# Windows file API (hal/*_windows.c), libcurl over Schannel. The BitLocker
+# on-disk codec (bitlk: volume images, bitlocker/bitlk_*.c, fve_*.c,
+# stretch.c) takes its ciphers from OpenSSL's libcrypto and its CRC-32 from
+# zlib, both linked in statically (scripts/windows-deps builds libcrypto;
+# Debian's libz-mingw-w64-dev has zlib). Nothing but Windows system DLLs,
+# libcurl.dll and libcjson.dll is imported.
 #
-# Not built here yet: the BitLocker on-disk codec (bitlocker/bitlk_*.c,
-# fve_crypto.c, fve_metadata.c, fve_sector.c, stretch.c: OpenSSL, zlib and
-# mmap; on Windows volumes are reached through WMI instead), the tpm2-tss
-# backend, and the simulator, the association server and the tests.
+# Not built here: the tpm2-tss backend, and the simulator, the association
+# server and the tests.
 include(GNUInstallDirs)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
@@ -40,12 +42,23 @@ file(GLOB SSRP_WIN_SOURCES CONFIGURE_DEPENDS
   ${CMAKE_CURRENT_SOURCE_DIR}/escrow/*.c)
 list(FILTER SSRP_WIN_SOURCES EXCLUDE REGEX "_(posix|openssl)\\.c$")
 list(FILTER SSRP_WIN_SOURCES EXCLUDE REGEX "/tpm/(tss2_[a-z_]+|backend_tss2)\\.c$")
-list(FILTER SSRP_WIN_SOURCES EXCLUDE REGEX
-     "/bitlocker/(bitlk_[a-z]+|fve_crypto|fve_metadata|fve_sector|stretch)\\.c$")
 list(FILTER SSRP_WIN_SOURCES EXCLUDE REGEX "/hal/(fs|fs_io|fs_lock|fs_trust)\\.c$")
 
 # libgcc linked in: no libgcc_s_seh-1.dll to ship.
 add_link_options(-static-libgcc)
+
+# The codec's libcrypto.a (no shared build, none of its symbols exported:
+# libssrp.dll exports only what SSRP_API marks) and zlib's libz.a.
+set(SSRP_WIN_LIBCRYPTO ${SSRP_MINGW_DEPS}/lib/libcrypto.a)
+if(NOT EXISTS ${SSRP_WIN_LIBCRYPTO})
+  message(FATAL_ERROR "${SSRP_WIN_LIBCRYPTO} is missing: scripts/windows-deps builds it")
+endif()
+find_library(SSRP_WIN_LIBZ NAMES libz.a)
+find_path(SSRP_WIN_ZLIB_INCLUDE zlib.h)
+if(NOT SSRP_WIN_LIBZ OR NOT SSRP_WIN_ZLIB_INCLUDE)
+  message(FATAL_ERROR "zlib for mingw-w64 not found (scripts/bootstrap installs libz-mingw-w64-dev)")
+endif()
+set(SSRP_WIN_CODEC_LIBS ${SSRP_WIN_LIBCRYPTO} ${SSRP_WIN_LIBZ})
 
 set(SSRP_WIN_SYSTEM_LIBS bcrypt crypt32 tbs ole32 oleaut32 wbemuuid netapi32 ws2_32 advapi32)
 
@@ -53,6 +66,9 @@ add_library(ssrp_objects OBJECT ${SSRP_WIN_SOURCES})
 target_include_directories(ssrp_objects PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
                            ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_definitions(ssrp_objects PRIVATE SSRP_SHARED_BUILD)
+# libcrypto's headers only for the codec's files; the rest of the library
+# uses CNG (hal/*_bcrypt.c, hal/sign_windows.c).
+target_include_directories(ssrp_objects PRIVATE ${SSRP_MINGW_DEPS}/include ${SSRP_WIN_ZLIB_INCLUDE})
 target_link_libraries(ssrp_objects PUBLIC PkgConfig::CURL PkgConfig::CJSON)
 
 # libssrp.dll and libssrp.dll.a; libssrp.a for the command, as on Linux.
@@ -63,7 +79,8 @@ foreach(t ssrp ssrp_static)
   target_include_directories(${t} PUBLIC
     $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-  target_link_libraries(${t} PRIVATE PkgConfig::CURL PkgConfig::CJSON ${SSRP_WIN_SYSTEM_LIBS})
+  target_link_libraries(${t} PRIVATE PkgConfig::CURL PkgConfig::CJSON ${SSRP_WIN_CODEC_LIBS}
+                        ${SSRP_WIN_SYSTEM_LIBS})
 endforeach()
 
 # ssrp.exe: the production command's words (the ssrp_cli_words list of
@@ -86,7 +103,7 @@ set_target_properties(ssrp_cli PROPERTIES OUTPUT_NAME ssrp IMPORT_PREFIX "" IMPO
 target_include_directories(ssrp_cli PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}
                            ${CMAKE_CURRENT_SOURCE_DIR}/include)
 target_link_libraries(ssrp_cli PRIVATE ssrp_static PkgConfig::CURL PkgConfig::CJSON
-                      ${SSRP_WIN_SYSTEM_LIBS})
+                      ${SSRP_WIN_CODEC_LIBS} ${SSRP_WIN_SYSTEM_LIBS})
 
 # libcurl.dll and libcjson.dll next to ssrp.exe, so the build tree runs (and
 # installed with it).

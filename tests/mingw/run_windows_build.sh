@@ -61,6 +61,9 @@ done
 # (a GCC runtime DLL, libwinpthread, an OpenSSL or zlib DLL would fail).
 system_dlls="kernel32.dll msvcrt.dll advapi32.dll bcrypt.dll crypt32.dll ws2_32.dll ole32.dll"
 system_dlls="$system_dlls oleaut32.dll tbs.dll netapi32.dll"
+# user32.dll: the static libcrypto's fatal-error path (OPENSSL_showfatal's
+# MessageBoxW when not a service) links it in.
+system_dlls="$system_dlls user32.dll"
 for f in libssrp.dll ssrp.exe; do
 	imports=$("$triple-objdump" -p "$build/$f" | sed -n 's/^[[:space:]]*DLL Name: //p' | tr 'A-Z' 'a-z')
 	other=""
@@ -80,6 +83,13 @@ echo "$exports" | grep -qx ssrp_version && pass "libssrp.dll exports ssrp_versio
 	fail "libssrp.dll does not export ssrp_version"
 echo "$exports" | grep -q '^ssrp_fs_' && fail "libssrp.dll exports hal/ internals: $(echo "$exports" | grep '^ssrp_fs_' | head -3)" ||
 	pass "libssrp.dll exports no hal/ internals"
+# The BitLocker codec's libcrypto is linked in, never exported.
+all_exports=$("$triple-objdump" -p "$build/libssrp.dll" |
+	sed -n '/^\[Ordinal\/Name Pointer\] Table/,/^$/s/^[[:space:]]*\[ *[0-9]*\] \([A-Za-z0-9_]*\)$/\1/p')
+openssl=$(echo "$all_exports" | grep -E '^(EVP_|OPENSSL_|OSSL_|ERR_|SHA256_|AES_|CRYPTO_|BN_)' | head -3)
+[ -n "$all_exports" ] && [ -z "$openssl" ] && echo "$all_exports" | grep -qx ssrp_volume_open &&
+	pass "libssrp.dll exports no OpenSSL symbol ($(echo "$all_exports" | wc -l) exports)" ||
+	fail "libssrp.dll exports OpenSSL symbols: $(echo $openssl)"
 
 # --- ssrp.exe under Wine
 export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
