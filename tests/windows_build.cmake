@@ -23,6 +23,17 @@ if(TARGET ssrp_sim_cli)
   set_tests_properties(mingw_windows_agent PROPERTIES LABELS mingw TIMEOUT 600
                        FIXTURES_REQUIRED mingw_windows_tree)
 endif()
+# The BitLocker on-disk codec in the Windows build: ssrp.exe volume status
+# and volume decrypt under Wine on Windows-made volumes (XTS, CBC with the
+# diffuser), against the SHA-256 Windows recorded
+# (tests/mingw/run_volume_wine.sh).
+add_test(NAME mingw_windows_volume
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mingw/run_volume_wine.sh ${PROJECT_SOURCE_DIR}
+                 ${CMAKE_CURRENT_BINARY_DIR}/mingw/windows_build/build
+                 ${CMAKE_CURRENT_BINARY_DIR}/mingw/windows_volume
+                 ${CMAKE_CURRENT_SOURCE_DIR}/data/bitlk-windows.tar.xz)
+set_tests_properties(mingw_windows_volume PROPERTIES LABELS mingw TIMEOUT 600
+                     FIXTURES_REQUIRED mingw_windows_tree)
 add_test(NAME mingw_windows_msi
          COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mingw/run_msi.sh ${PROJECT_SOURCE_DIR}
                  ${CMAKE_CURRENT_BINARY_DIR}/mingw/windows_build/build

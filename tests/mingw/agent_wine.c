@@ -1,14 +1,16 @@
-/* agent_wine.exe CONFIG VOLUME-STATE TPM-SPEC JOURNAL RUNS: the device
- * agent run RUNS times (1 or 2) by a program built against libssrp.dll (its import library, the
- * public headers only), under Wine. The TPM is whatever TPM-SPEC names
- * ("tbs": TPM Base Services); the volume is "wine-volume:VOLUME-STATE",
- * registered here through ssrp_volume_backend_register, because neither
- * Windows' BitLocker WMI class nor the on-disk codec exists in this build
- * under Wine. The volume keeps its state in a text file: protection, a
- * 32-byte volume key, and its protectors. A TPM protector does what
- * BitLocker does inside Windows, through the TPM the agent hands it (the
- * tbs backend reads PCRs but does not seal: on Windows BitLocker seals):
- * it records the sha256 PCR values of its mask, read from the TPM, and
+/* agent_wine.exe CONFIG VOLUME-SPEC TPM-SPEC JOURNAL RUNS: the device
+ * agent run RUNS times (1 or 2) by a program built against libssrp.dll (its
+ * import library, the public headers only), under Wine. The TPM is
+ * whatever TPM-SPEC names ("tbs": TPM Base Services); the volume whatever
+ * VOLUME-SPEC names: "bitlk:IMG?rw" (the on-disk codec in libssrp.dll), or
+ * "wine-volume:STATE-FILE", registered here through
+ * ssrp_volume_backend_register, for what the codec cannot do under Wine:
+ * adding a TPM protector seals the volume key in the TPM, and the tbs
+ * backend does not seal (on Windows BitLocker seals), while Wine has no
+ * BitLocker WMI class. wine-volume keeps its state in a text file:
+ * protection, a 32-byte volume key, and its protectors. Its TPM protector
+ * does what BitLocker does inside Windows, through the TPM the agent hands
+ * it: it records the sha256 PCR values of its mask, read from the TPM, and
  * unlocking reads them again and compares. A recovery password is kept as
  * given. Prints each run's report; exit 0 when every run went through
  * and left the device compliant with protection on, and a second run
@@ -368,18 +370,16 @@ int main(int argc, char **argv)
 {
 	int runs = argc == 6 ? atoi(argv[5]) : 0;
 	if (runs < 1 || runs > 2) {
-		fprintf(stderr, "usage: agent_wine CONFIG VOLUME-STATE TPM-SPEC JOURNAL 1|2\n");
+		fprintf(stderr, "usage: agent_wine CONFIG VOLUME-SPEC TPM-SPEC JOURNAL 1|2\n");
 		return 2;
 	}
 	if (ssrp_volume_backend_register(&wine_volume)) {
 		fprintf(stderr, "registering wine-volume: %s\n", ssrp_error_last());
 		return 1;
 	}
-	char spec[1100];
-	snprintf(spec, sizeof spec, "wine-volume:%s", argv[2]);
 	ssrp_agent_options opt = SSRP_AGENT_OPTIONS_INIT;
 	opt.config_path = argv[1];
-	opt.volume_spec = spec;
+	opt.volume_spec = argv[2];
 	opt.tpm_spec = argv[3];
 	opt.journal_path = argv[4];
 	int failed = 0;

@@ -10,14 +10,26 @@
 #     core talk to it. ssrp.exe tpm info names swtpm; ssrp.exe tpm pcr-read
 #     gives the value a Linux tss2 client extended into PCR 11.
 #   - the agent: tests/mingw/agent_wine.c, built against libssrp.dll's
-#     import library and the public headers only, registers its own volume
-#     backend (Wine has no BitLocker WMI class; the on-disk codec is not in
-#     the Windows build) and runs ssrp_agent_run against the simulated cloud
-#     (Schannel, the simulator's CA from the configuration, the device's PFX
-#     for mutual TLS to DRS). The first run adds a TPM protector and a
-#     recovery password, escrows it and turns protection on; the tenant
-#     (the simulator's /admin/state) then holds exactly that password for
-#     the device; the second run changes nothing and sends no request.
+#     import library and the public headers only, runs ssrp_agent_run
+#     against the simulated cloud (Schannel, the simulator's CA from the
+#     configuration, the device's PFX for mutual TLS to DRS):
+#     - on its own volume backend, wine-volume, for adding a TPM protector:
+#       that seals the volume key in the TPM, which the tbs backend does not
+#       do (on Windows BitLocker seals), and Wine has no BitLocker WMI
+#       class. The first run adds a TPM protector and a recovery password,
+#       escrows it and turns protection on; the tenant (the simulator's
+#       /admin/state) then holds exactly that password for the device; the
+#       second run changes nothing and sends no request.
+#     - on a BitLocker volume image through the on-disk codec in
+#       libssrp.dll (bitlk:IMG?rw), made on Linux by ssrp-sim volume create
+#       (XTS-AES-128, unlocked by a clear key), with data written and a TPM
+#       protector sealed by swtpm there: the first run adds a recovery
+#       password, escrows it and turns protection on (the clear key goes);
+#       the second changes nothing. Back on Linux, the escrowed password
+#       from the tenant opens the volume the Windows agent changed: ssrp
+#       reads the data written before, cryptsetup accepts the password,
+#       dislocker-file decrypts the same data, and the TPM protector still
+#       unlocks it.
 #   - ssrp.exe agent run with no device configured: Wine's netapi32 has no
 #     NetGetAadJoinInformation, which it says, exit 1, nothing made;
 #   - the journal: written by the Windows file code in the private
@@ -41,7 +53,9 @@ die() {
 
 command -v "$triple-gcc" >/dev/null 2>&1 || die "$triple-gcc is not installed (scripts/bootstrap)"
 [ -x "$wine" ] || die "$wine is not installed (scripts/bootstrap: wine64)"
-command -v jq >/dev/null 2>&1 || die "jq is not installed (scripts/bootstrap)"
+for tool in jq cryptsetup dislocker-file script; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed (scripts/bootstrap)"
+done
 for f in libssrp.dll libssrp.dll.a ssrp.exe libcurl.dll libcjson.dll; do
 	[ -s "$build/$f" ] || die "$build/$f is missing: mingw_windows_build builds the Windows tree"
 done
@@ -136,7 +150,7 @@ jq -n --arg t "$SSRP_SIM_TENANT_ID" --arg dom "$SSRP_SIM_TENANT_DOMAIN" --arg ca
 chmod 644 "$dir/config.json"
 printf 'protection off\nkey %s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >"$dir/volume.state"
 journal="$dir/ProgramData/ssrp/agent.journal"
-agent() { run "$1" ./agent_wine.exe "Z:$dir/config.json" "Z:$dir/volume.state" tbs "Z:$journal" "$2"; }
+agent() { run "$1" ./agent_wine.exe "Z:$dir/config.json" "wine-volume:Z:$dir/volume.state" tbs "Z:$journal" "$2"; }
 agent agent_runs 2
 first=$(grep '^first run:' "$out/agent_runs.out")
 second=$(grep '^second run:' "$out/agent_runs.out")
@@ -199,6 +213,86 @@ case $(cat "$out/agent_refused.out") in
 	fi ;;
 *) fail "a journal Everyone may write: $(cat "$out/agent_refused.out")"; show agent_refused ;;
 esac
+
+# --- the agent on a BitLocker volume image, through the on-disk codec
+img="$dir/bitlk.img"
+sim_vol() { "$ssrp_sim" volume "$@" >"$work/sim.out" 2>"$work/sim.err"; }
+sim_vol create --volume "sim:$img" --size 64M --method xts-aes-128 ||
+	{ cat "$work/sim.err"; die "ssrp-sim volume create failed"; }
+head -c 65536 /dev/urandom >"$work/data"
+sim_vol write --volume "bitlk:$img?rw" --offset 1048576 --in "$work/data" ||
+	{ cat "$work/sim.err"; die "ssrp-sim volume write failed"; }
+sim_vol add-tpm --volume "bitlk:$img?rw" --tpm "$SSRP_TPM" ||
+	{ cat "$work/sim.err"; die "ssrp-sim volume add-tpm (swtpm, Linux) failed"; }
+tpm_id=$(awk '{ print $NF }' "$work/sim.out" | grep -i -m1 '^{[0-9a-f-]*}$')
+bj="$dir/ProgramData/ssrp-bitlk/agent.journal"
+run agent_bitlk ./agent_wine.exe "Z:$dir/config.json" "bitlk:Z:$img?rw" tbs "Z:$bj" 2
+first=$(grep '^first run:' "$out/agent_bitlk.out")
+second=$(grep '^second run:' "$out/agent_bitlk.out")
+case $first in
+*"rc=ok state=compliant protection=on protectors=2 escrowed=1 "*)
+	pass "bitlk: first run through libssrp.dll's codec: ${first#first run: }" ;;
+*) fail "bitlk: first run: ${first:-none}"; show agent_bitlk ;;
+esac
+case $second in
+*"rc=ok state=compliant protection=on protectors=2 escrowed=1 volume_changes=0 http_requests=0 "*)
+	pass "bitlk: second run changes nothing: ${second#second run: }" ;;
+*) fail "bitlk: second run: ${second:-none}"; show agent_bitlk ;;
+esac
+
+# Back on Linux: the volume's protectors, and the escrowed password.
+sim_vol status --volume "bitlk:$img"
+cp "$work/sim.out" "$work/bitlk.status"
+rp_id=$(sed -n 's/^protector: *\({[0-9A-Fa-f-]*}\)  recovery password$/\1/p' "$work/bitlk.status")
+if grep -qx 'protection: *on' "$work/bitlk.status" &&
+	grep -qix "protector: *$tpm_id  tpm" "$work/bitlk.status" && [ -n "$rp_id" ] &&
+	[ "$(grep -c '^protector:' "$work/bitlk.status")" = 2 ]; then
+	pass "bitlk: on Linux, protection on, the TPM protector $tpm_id and the recovery password $rp_id, no clear key"
+else
+	fail "bitlk: the volume on Linux (TPM protector ${tpm_id:-none}):"
+	sed 's/^/  | /' "$work/bitlk.status"
+fi
+curl -sS $ct --cacert "$SSRP_SIM_CA" -H @"$work/adm" -o "$work/state.json" \
+	"https://graph.microsoft.com/admin/state" || die "cannot read the simulated tenant"
+id=$(printf '%s' "$rp_id" | tr -d '{}' | tr 'A-F' 'a-f')
+(umask 077 && jq -r --arg d "$SSRP_SIM_DEVICE_ID" --arg id "$id" \
+	'.recoveryKeys[] | select(.deviceId==$d and (.id | ascii_downcase)==$id) | .key' \
+	"$work/state.json" >"$work/escrowed")
+if [ -n "$id" ] && [ "$(wc -l <"$work/escrowed")" = 1 ] &&
+	grep -qx '[0-9]\{6\}\(-[0-9]\{6\}\)\{7\}' "$work/escrowed"; then
+	pass "bitlk: the tenant holds the recovery password escrowed under $rp_id"
+else
+	fail "bitlk: the tenant holds no (or not one) password under ${rp_id:-no id}"
+fi
+sim_vol read --volume "bitlk:$img" --recovery-password-file "$work/escrowed" --offset 1048576 \
+	--length 65536 --out "$work/read"
+if cmp -s "$work/read" "$work/data"; then
+	pass "bitlk: ssrp on Linux unlocks with the escrowed password and reads the data written before"
+else
+	fail "bitlk: ssrp on Linux with the escrowed password: $(cat "$work/sim.err")"
+fi
+if cryptsetup open --type bitlk --test-passphrase "$img" <"$work/escrowed" >"$work/cs" 2>&1; then
+	pass "bitlk: cryptsetup accepts the escrowed recovery password"
+else
+	fail "bitlk: cryptsetup refuses the escrowed recovery password"
+	sed 's/^/  | /' "$work/cs"
+fi
+# dislocker reads the password at its prompt (a pseudo-terminal), not from
+# its command line.
+timeout 120 script -q -e -c "dislocker-file -V '$img' -p -- '$work/dis'" /dev/null \
+	<"$work/escrowed" >"$work/dis.log" 2>&1
+if [ -f "$work/dis" ] && tail -c +1048577 "$work/dis" | head -c 65536 | cmp -s - "$work/data"; then
+	pass "bitlk: dislocker-file decrypts the same data with the escrowed password"
+else
+	fail "bitlk: dislocker-file with the escrowed password"
+	tail -n 5 "$work/dis.log" | sed 's/^/  | /'
+fi
+rm -f "$work/dis"
+if sim_vol unlock --volume "bitlk:$img" --tpm "$SSRP_TPM"; then
+	pass "bitlk: the TPM protector sealed on Linux still unlocks the volume (swtpm)"
+else
+	fail "bitlk: the TPM protector: $(cat "$work/sim.err")"
+fi
 
 if [ "$failures" -ne 0 ]; then
 	echo "$failures check(s) failed"
