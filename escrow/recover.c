@@ -10,6 +10,7 @@
 #include "hal/hex.h"
 #include "hal/mem.h"
 #include "hal/struct_version.h"
+#include "hal/text.h"
 #include "ssrp/sys/error.h"
 
 #define OWNED_PATH "/v1.0/me/ownedDevices?$select=id,deviceId,displayName"
@@ -19,19 +20,6 @@
 #define MAX_KEYS 1000 /* per device */
 
 /* ---- small helpers ------------------------------------------------------- */
-
-static int lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
-static int ascii_caseeq(const char *a, const char *b)
-{
-	for (; *a && *b; a++, b++)
-		if (lower((unsigned char)*a) != lower((unsigned char)*b))
-			return 0;
-	return *a == *b;
-}
 
 /* An id safe in a URL path: hex digits and dashes, shorter than cap. */
 static int id_ok(const char *s, size_t cap)
@@ -316,7 +304,7 @@ static size_t prefix_digits(const char *prefix, char *out, size_t cap)
 			continue;
 		if (ssrp_hex_value((unsigned char)*p) < 0 || n + 1 >= cap)
 			return 0;
-		out[n++] = (char)lower((unsigned char)*p);
+		out[n++] = (char)ssrp_ascii_lower((unsigned char)*p);
 	}
 	out[n] = '\0';
 	return n;
@@ -331,7 +319,7 @@ static int id_starts_with(const char *id, const char *digits)
 			return 0;
 		if (*id == '-' || *id == '{')
 			continue;
-		if (lower((unsigned char)*id) != *digits++)
+		if (ssrp_ascii_lower((unsigned char)*id) != *digits++)
 			return 0;
 	}
 	return 1;
@@ -346,7 +334,7 @@ size_t ssrp_recover_candidates(const ssrp_recover_list *l, const char *device_na
 	size_t n = 0;
 	for (size_t i = 0; l && i < l->n; i++) {
 		const ssrp_recover_device *d = &l->devices[i];
-		if (device_name && !ascii_caseeq(d->name, device_name))
+		if (device_name && !ssrp_ascii_ieq(d->name, device_name))
 			continue;
 		for (size_t k = 0; k < d->n_keys; k++) {
 			if (key_prefix && !id_starts_with(d->keys[k].id, digits))
@@ -386,7 +374,7 @@ static size_t shared_digits(const char *a, const char *b, int *same)
 			a++;
 		while (*b == '-' || *b == '{' || *b == '}')
 			b++;
-		if (!*a || !*b || lower((unsigned char)*a) != lower((unsigned char)*b))
+		if (!*a || !*b || ssrp_ascii_lower((unsigned char)*a) != ssrp_ascii_lower((unsigned char)*b))
 			break;
 		a++, b++, n++;
 	}
@@ -460,7 +448,7 @@ int ssrp_recover_choose(const ssrp_recover_list *l, const char *device_name,
 	if (device_name) {
 		int found = 0;
 		for (size_t i = 0; i < l->n && !found; i++)
-			found = ascii_caseeq(l->devices[i].name, device_name);
+			found = ssrp_ascii_ieq(l->devices[i].name, device_name);
 		if (!found)
 			return ssrp_error_set(SSRP_E_REFUSED, "%.200s is not one of your devices (%s%s)",
 					      device_name, l->n ? "you own: " : "you own none",

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 
 #include "hal/curl_global.h"
 #include "hal/mem.h"
+#include "hal/text.h"
 #include "ssrp/sys/error.h"
 
 #define DEFAULT_MAX_BODY (16u * 1024u * 1024u)
@@ -204,13 +204,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *cls)
 	if (len > 5 && !strncmp(p, "HTTP/", 5)) {
 		r->retry_after = -1;
 		r->request_id[0] = r->content_type[0] = '\0';
-	} else if (len > 12 && !strncasecmp(p, "Retry-After:", 12)) {
+	} else if (len > 12 && ssrp_ascii_ieq_n(p, "Retry-After:", 12)) {
 		char v[48];
 		header_value(p, len, 12, v, sizeof v);
 		r->retry_after = ssrp_http_parse_retry_after(v);
-	} else if (len > 11 && !strncasecmp(p, "request-id:", 11)) {
+	} else if (len > 11 && ssrp_ascii_ieq_n(p, "request-id:", 11)) {
 		header_value(p, len, 11, r->request_id, sizeof r->request_id);
-	} else if (len > 13 && !strncasecmp(p, "Content-Type:", 13)) {
+	} else if (len > 13 && ssrp_ascii_ieq_n(p, "Content-Type:", 13)) {
 		header_value(p, len, 13, r->content_type, sizeof r->content_type);
 	}
 	return len;

@@ -1,9 +1,14 @@
 /* hal/text.h: ASCII-only, locale-free. */
 #include "hal/text.h"
 
+int ssrp_ascii_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
 static unsigned char fold(char c)
 {
-	return (unsigned char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+	return (unsigned char)ssrp_ascii_lower((unsigned char)c);
 }
 
 int ssrp_ascii_icmp(const char *a, const char *b)

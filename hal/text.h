@@ -7,4 +7,8 @@
 
 #include "ssrp/text.h"
 
+/* c with an ASCII capital letter made small; any other value as it is
+ * (internal: the one case fold behind the calls above). */
+int ssrp_ascii_lower(int c);
+
 #endif

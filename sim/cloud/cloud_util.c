@@ -7,11 +7,6 @@
 #include "sim/cloud/cloud_util.h"
 #include "ssrp/sys/error.h"
 
-static int ascii_lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
 int cloud_id_normalize(char out[CLOUD_ID_LEN + 1], const char *text)
 {
 	if (!ssrp_guid_is_bare(text)) {
@@ -20,15 +15,6 @@ int cloud_id_normalize(char out[CLOUD_ID_LEN + 1], const char *text)
 				      text ? text : "(null)");
 	}
 	return ssrp_guid_lower(out, text);
-}
-
-int cloud_ascii_casecmp(const char *a, const char *b)
-{
-	for (;; a++, b++) {
-		int ca = ascii_lower((unsigned char)*a), cb = ascii_lower((unsigned char)*b);
-		if (ca != cb || !ca)
-			return ca - cb;
-	}
 }
 
 /* ---- time ----------------------------------------------------------------- */

@@ -12,10 +12,6 @@
 /* Copy a valid GUID into out in lower case; SSRP_E_INVALID naming it otherwise. */
 int cloud_id_normalize(char out[CLOUD_ID_LEN + 1], const char *text);
 
-/* ASCII-only case folding (UPNs, GUIDs, permission names): bytes >= 0x80
- * compare exactly, so no locale is involved. */
-int cloud_ascii_casecmp(const char *a, const char *b);
-
 /* Unix seconds <-> "2024-05-01T12:00:00Z". Parsing accepts an optional
  * fraction of up to 7 digits (Graph writes ".0000000") and requires the Z;
  * SSRP_E_FORMAT otherwise. Years 1970..9999. */

@@ -17,6 +17,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 
+#include "hal/text.h"
 #include "sim/cloud/cloud.h"
 #include "sim/cloud/cloud_util.h"
 #include "sim/cloud/jwt.h"
@@ -41,9 +42,9 @@ static void discovery_error(cloud_response *rs, int status, const char *error, u
  * (*generic 1). */
 static int tenant_ok(cloud_ctx *ctx, const char *tenant, int *generic)
 {
-	*generic = !cloud_ascii_casecmp(tenant, "common") || !cloud_ascii_casecmp(tenant, "organizations");
-	return *generic || !cloud_ascii_casecmp(tenant, cloud_state_tenant_id(ctx->state)) ||
-	       !cloud_ascii_casecmp(tenant, cloud_state_tenant_domain(ctx->state));
+	*generic = ssrp_ascii_ieq(tenant, "common") || ssrp_ascii_ieq(tenant, "organizations");
+	return *generic || ssrp_ascii_ieq(tenant, cloud_state_tenant_id(ctx->state)) ||
+	       ssrp_ascii_ieq(tenant, cloud_state_tenant_domain(ctx->state));
 }
 
 static int add_strings(cJSON *o, const char *name, const char *const *list)

@@ -25,18 +25,17 @@
  * The real error bodies are not documented; errors here are
  * {"code","subcode","message","operation","requestid","time"}, the shape
  * ADRS uses in its logs, and clients should go by the status alone. */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "bitlocker/recovery_password.h"
 #include "hal/guid.h"
+#include "hal/text.h"
 #include "sim/cloud/cloud.h"
 #include "ssrp/error.h"
 
@@ -87,7 +86,7 @@ static int canonical_guid(const char *text, char out[CLOUD_ID_LEN + 1])
 		return -1;
 	ssrp_guid_format(t, g);
 	for (size_t i = 0; i < CLOUD_ID_LEN; i++)
-		out[i] = (char)tolower((unsigned char)t[i + 1]);
+		out[i] = (char)ssrp_ascii_lower((unsigned char)t[i + 1]);
 	out[CLOUD_ID_LEN] = '\0';
 	return 0;
 }
@@ -125,7 +124,7 @@ static cloud_device *authenticate(cloud_ctx *ctx, const cloud_request *rq, cloud
 		return NULL;
 	}
 	snprintf(rs->identity, sizeof rs->identity, "device:%s", rq->client_cert_cn);
-	if (strcasecmp(rq->client_cert_cn, device_id) != 0) {
+	if (!ssrp_ascii_ieq(rq->client_cert_cn, device_id)) {
 		drs_error(ctx, rq, rs, 403, "unauthorized_client", "error_device_mismatch",
 			  "The device certificate is for %s, not for device %s.",
 			  rq->client_cert_cn, device_id);
@@ -149,7 +148,7 @@ static int tenant_matches(cloud_ctx *ctx, const char *tenant)
 {
 	const char *id = cloud_state_tenant_id(ctx->state);
 	const char *domain = cloud_state_tenant_domain(ctx->state);
-	return (id && strcasecmp(tenant, id) == 0) || (domain && strcasecmp(tenant, domain) == 0);
+	return (id && ssrp_ascii_ieq(tenant, id)) || (domain && ssrp_ascii_ieq(tenant, domain));
 }
 
 static int content_type_ok(const cloud_request *rq)
@@ -160,8 +159,8 @@ static int content_type_ok(const cloud_request *rq)
 	size_t n = strcspn(ct, ";");
 	while (n && ct[n - 1] == ' ')
 		n--;
-	return (n == 16 && !strncasecmp(ct, "application/json", 16)) ||
-	       (n == 33 && !strncasecmp(ct, "application/x-www-form-urlencoded", 33));
+	return (n == 16 && ssrp_ascii_ieq_n(ct, "application/json", 16)) ||
+	       (n == 33 && ssrp_ascii_ieq_n(ct, "application/x-www-form-urlencoded", 33));
 }
 
 static cJSON *parse_body(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs)
@@ -240,7 +239,7 @@ static void upload_key(cloud_ctx *ctx, const cloud_request *rq, cloud_response *
 		memcpy(k.device_id, d->device_id, sizeof k.device_id);
 		k.created = ctx->now();
 		int rc;
-		if (old && strcasecmp(old->device_id, d->device_id) != 0) {
+		if (old && !ssrp_ascii_ieq(old->device_id, d->device_id)) {
 			drs_error(ctx, rq, rs, 409, "invalid_request", "error_kid_conflict",
 				  "Key protector %s belongs to another device.", k.id);
 		} else if ((rc = cloud_key_put(ctx->state, &k)) == SSRP_E_REFUSED) {
@@ -290,7 +289,7 @@ static void manage_keys(cloud_ctx *ctx, const cloud_request *rq, cloud_response 
 	cloud_device *d = authenticate(ctx, rq, rs, device_id);
 	if (!d)
 		goto out;
-	if (strcasecmp(tenant, "common") != 0 && !tenant_matches(ctx, tenant)) {
+	if (!ssrp_ascii_ieq(tenant, "common") && !tenant_matches(ctx, tenant)) {
 		drs_error(ctx, rq, rs, 403, "unauthorized_client", "error_tenant_mismatch",
 			  "The device does not belong to tenant '%s'.", tenant);
 		goto out;
@@ -339,7 +338,7 @@ static void manage_keys(cloud_ctx *ctx, const cloud_request *rq, cloud_response 
 		for (int k = 0; k < n; k++) {
 			cloud_recovery_key *key = cloud_key_find(ctx->state, ids[k]);
 			/* Only this device's keys; others' stay and are not named. */
-			if (key && strcasecmp(key->device_id, d->device_id) == 0 &&
+			if (key && ssrp_ascii_ieq(key->device_id, d->device_id) &&
 			    cloud_key_delete(ctx->state, ids[k]) == 0)
 				cJSON_AddItemToArray(removed, cJSON_CreateString(ids[k]));
 		}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hal/text.h"
 #include "sim/cloud/cloud_util.h"
 #include "sim/cloud/faults.h"
 #include "ssrp/sys/error.h"
@@ -51,7 +52,7 @@ static int glob_match(const char *pat, const char *s)
 		if (*pat == '*') {
 			star = pat++;
 			resume = s;
-		} else if (*pat && tolower((unsigned char)*pat) == tolower((unsigned char)*s)) {
+		} else if (*pat && ssrp_ascii_lower((unsigned char)*pat) == ssrp_ascii_lower((unsigned char)*s)) {
 			pat++;
 			s++;
 		} else if (star) {
@@ -413,7 +414,7 @@ static uint64_t value_hash(const char *v, int fold_case)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-		h ^= fold_case ? (unsigned char)tolower(*p) : *p;
+		h ^= fold_case ? (unsigned char)ssrp_ascii_lower(*p) : *p;
 		h *= 0x100000001b3ull;
 	}
 	return h;

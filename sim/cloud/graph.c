@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include "hal/hex.h"
@@ -69,11 +68,6 @@ static void sb_encode(strbuf *b, const char *s, const char *keep)
 			sb_add(b, e, 3);
 		}
 	}
-}
-
-int graph_streq_ci(const char *a, const char *b)
-{
-	return cloud_ascii_casecmp(a, b) == 0;
 }
 
 int graph_lower_id(char out[CLOUD_ID_LEN + 1], const char *in)
@@ -185,7 +179,7 @@ void graph_no_content(graph_req *g)
 int graph_eventual(const graph_req *g)
 {
 	const char *level = cloud_request_header(g->rq, "consistencylevel");
-	return level && graph_streq_ci(level, "eventual");
+	return level && ssrp_ascii_ieq(level, "eventual");
 }
 
 int graph_advanced_query(const graph_req *g)
@@ -230,7 +224,7 @@ cJSON *graph_body_object(graph_req *g)
 	if (ct) {
 		static const char json[] = "application/json";
 		size_t n = sizeof json - 1;
-		if (strncasecmp(ct, json, n) != 0 || (ct[n] && ct[n] != ';' && ct[n] != ' ')) {
+		if (!ssrp_ascii_ieq_n(ct, json, n) || (ct[n] && ct[n] != ';' && ct[n] != ' ')) {
 			graph_error(g, 415, "UnsupportedMediaType",
 				    "The content type '%.100s' is not supported; send application/json.", ct);
 			return NULL;
@@ -428,11 +422,11 @@ static int parse_query(graph_req *g)
 		}
 		unsigned bit = 0;
 		for (size_t i = 0; i < sizeof query_options / sizeof query_options[0]; i++)
-			if (graph_streq_ci(name, query_options[i].name))
+			if (ssrp_ascii_ieq(name, query_options[i].name))
 				bit = query_options[i].bit;
 		if (!bit) {
-			if (graph_streq_ci(name, "$expand") || graph_streq_ci(name, "$skip") ||
-				 graph_streq_ci(name, "$format"))
+			if (ssrp_ascii_ieq(name, "$expand") || ssrp_ascii_ieq(name, "$skip") ||
+				 ssrp_ascii_ieq(name, "$format"))
 				graph_error(g, 400, "BadRequest",
 					    "Query option '%.40s' is not supported by the simulated directory.",
 					    name);
@@ -483,7 +477,7 @@ int graph_select_check(graph_req *g, const char *const *known, const char *type)
 {
 	for (size_t i = 0; i < g->q.n_select; i++) {
 		const char *const *k = known;
-		while (*k && !graph_streq_ci(*k, g->q.select_items[i]))
+		while (*k && !ssrp_ascii_ieq(*k, g->q.select_items[i]))
 			k++;
 		if (!*k) {
 			graph_error(g, 400, "BadRequest",
@@ -499,7 +493,7 @@ int graph_select_check(graph_req *g, const char *const *known, const char *type)
 int graph_select_names(const graph_req *g, const char *prop)
 {
 	for (size_t i = 0; i < g->q.n_select; i++)
-		if (graph_streq_ci(g->q.select_items[i], prop))
+		if (ssrp_ascii_ieq(g->q.select_items[i], prop))
 			return 1;
 	return 0;
 }
@@ -771,7 +765,7 @@ static int split_path(graph_req *g, const char *rest)
 static int segment_is(const char *seg, const char *name)
 {
 	size_t n = strlen(name);
-	return strncasecmp(seg, name, n) == 0 && (seg[n] == '\0' || seg[n] == '(');
+	return ssrp_ascii_ieq_n(seg, name, n) && (seg[n] == '\0' || seg[n] == '(');
 }
 
 void graph_route(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs, int inner)
@@ -794,11 +788,11 @@ void graph_route(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs, in
 
 	static const char prefix[] = "/v1.0/";
 	const char *path = rq->path ? rq->path : "";
-	if (graph_streq_ci(path, "/v1.0") || graph_streq_ci(path, "/v1.0/")) {
+	if (ssrp_ascii_ieq(path, "/v1.0") || ssrp_ascii_ieq(path, "/v1.0/")) {
 		graph_bad_segment(&g, "");
 		return;
 	}
-	if (strncasecmp(path, prefix, sizeof prefix - 1) != 0) {
+	if (!ssrp_ascii_ieq_n(path, prefix, sizeof prefix - 1)) {
 		const char *v = path[0] == '/' ? path + 1 : path;
 		size_t n = strcspn(v, "/");
 		graph_error(&g, 400, "BadRequest", "Invalid version: '%.*s'; the simulator serves v1.0.",
@@ -808,7 +802,7 @@ void graph_route(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs, in
 	if (split_path(&g, path + sizeof prefix - 1) || parse_query(&g))
 		goto out;
 
-	if (graph_streq_ci(g.seg[0], "$batch")) {
+	if (ssrp_ascii_ieq(g.seg[0], "$batch")) {
 		if (inner)
 			graph_error(&g, 400, "BadRequest", "A $batch request cannot hold another $batch.");
 		else
@@ -817,8 +811,8 @@ void graph_route(cloud_ctx *ctx, const cloud_request *rq, cloud_response *rs, in
 	}
 	int directory = segment_is(g.seg[0], "users") || segment_is(g.seg[0], "me") ||
 			segment_is(g.seg[0], "devices");
-	int keys = graph_streq_ci(g.seg[0], "informationProtection");
-	int skus = graph_streq_ci(g.seg[0], "subscribedSkus");
+	int keys = ssrp_ascii_ieq(g.seg[0], "informationProtection");
+	int skus = ssrp_ascii_ieq(g.seg[0], "subscribedSkus");
 	if (!directory && !keys && !skus) {
 		graph_bad_segment(&g, g.seg[0]);
 		goto out;

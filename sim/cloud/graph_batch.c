@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hal/mem.h"
+#include "hal/text.h"
 #include "sim/cloud/faults.h"
 #include "sim/cloud/graph_internal.h"
 
@@ -38,7 +39,7 @@ static const cJSON *header_of(const cJSON *headers, const char *name)
 	const cJSON *h;
 	cJSON_ArrayForEach(h, headers)
 	{
-		if (h->string && graph_streq_ci(h->string, name))
+		if (h->string && ssrp_ascii_ieq(h->string, name))
 			return h;
 	}
 	return NULL;
@@ -70,7 +71,7 @@ static int check_batch(graph_req *g, const cJSON *requests, part *parts, size_t 
 		}
 		p->id = id->valuestring;
 		for (size_t i = 0; i < n; i++) {
-			if (graph_streq_ci(parts[i].id, p->id)) {
+			if (ssrp_ascii_ieq(parts[i].id, p->id)) {
 				batch_bad(g, "Batch request ids must be unique; '%.60s' repeats.%s", p->id, NULL);
 				return -1;
 			}
@@ -131,7 +132,7 @@ static int check_batch(graph_req *g, const cJSON *requests, part *parts, size_t 
 			cJSON_ArrayForEach(d, deps)
 			{
 				size_t k = 0;
-				while (k < n && !(cJSON_IsString(d) && graph_streq_ci(parts[k].id, d->valuestring)))
+				while (k < n && !(cJSON_IsString(d) && ssrp_ascii_ieq(parts[k].id, d->valuestring)))
 					k++;
 				/* Only earlier requests: this also rules out cycles. */
 				if (k == n || p->n_deps == GRAPH_BATCH_MAX) {
@@ -180,7 +181,7 @@ static int build_headers(graph_req *g, const part *p, cloud_request *in, inner_h
 	const cJSON *h;
 	cJSON_ArrayForEach(h, p->headers)
 	{
-		if (graph_streq_ci(h->string, "authorization"))
+		if (ssrp_ascii_ieq(h->string, "authorization"))
 			continue;
 		if (in->n_headers == CLOUD_MAX_REQUEST_HEADERS)
 			return -1;

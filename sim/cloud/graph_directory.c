@@ -29,9 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "hal/mem.h"
+#include "hal/text.h"
 #include "sim/cloud/graph_internal.h"
 
 static const char *const user_read_app[] = {"User.Read.All", "User.ReadWrite.All", "Directory.Read.All",
@@ -552,7 +552,7 @@ static void license_details(graph_req *g, const cloud_user *u)
 static int sku_has_plan(const cloud_sku *sku, const char *plan)
 {
 	for (unsigned i = 0; i < sku->n_plans; i++)
-		if (graph_streq_ci(sku->plans[i].id, plan))
+		if (ssrp_ascii_ieq(sku->plans[i].id, plan))
 			return 1;
 	return 0;
 }
@@ -560,7 +560,7 @@ static int sku_has_plan(const cloud_sku *sku, const char *plan)
 static int user_has_license(const cloud_user *u, const char *sku)
 {
 	for (unsigned i = 0; i < u->n_licenses; i++)
-		if (graph_streq_ci(u->licenses[i], sku))
+		if (ssrp_ascii_ieq(u->licenses[i], sku))
 			return 1;
 	return 0;
 }
@@ -704,7 +704,7 @@ static int may_assign_licenses(graph_req *g)
 static void count_users(graph_req *g)
 {
 	const char *level = cloud_request_header(g->rq, "consistencylevel");
-	if (!level || !graph_streq_ci(level, "eventual")) {
+	if (!level || !ssrp_ascii_ieq(level, "eventual")) {
 		graph_error(g, 400, "Request_BadRequest",
 			    "Count is not currently supported: /users/$count needs the header "
 			    "ConsistencyLevel: eventual.");
@@ -731,7 +731,7 @@ enum user_op { OP_GET, OP_LICENSE_DETAILS, OP_ASSIGN_LICENSE, OP_OWNED_DEVICES }
 static void users_route(graph_req *g)
 {
 	const char *method = g->rq->method;
-	int me = graph_streq_ci(g->seg[0], "me");
+	int me = ssrp_ascii_ieq(g->seg[0], "me");
 	size_t sub = me ? 1 : 2; /* index of the segment after the user */
 	if (!me && g->n_seg == 1) {
 		if (strcmp(method, "GET") != 0)
@@ -761,12 +761,12 @@ static void users_route(graph_req *g)
 	const char *want = "GET";
 	if (g->n_seg > sub) {
 		const char *what = g->seg[sub];
-		if (graph_streq_ci(what, "licenseDetails")) {
+		if (ssrp_ascii_ieq(what, "licenseDetails")) {
 			op = OP_LICENSE_DETAILS;
-		} else if (graph_streq_ci(what, "assignLicense")) {
+		} else if (ssrp_ascii_ieq(what, "assignLicense")) {
 			op = OP_ASSIGN_LICENSE;
 			want = "POST";
-		} else if (graph_streq_ci(what, "ownedDevices")) {
+		} else if (ssrp_ascii_ieq(what, "ownedDevices")) {
 			op = OP_OWNED_DEVICES;
 		} else {
 			graph_bad_segment(g, what);
@@ -829,7 +829,7 @@ static void users_route(graph_req *g)
 static int alternate_key(const char *seg, char *out, size_t cap)
 {
 	static const char pre[] = "devices(deviceId='";
-	if (strncasecmp(seg, pre, sizeof pre - 1) != 0)
+	if (!ssrp_ascii_ieq_n(seg, pre, sizeof pre - 1))
 		return -1;
 	const char *p = seg + sizeof pre - 1;
 	size_t n = 0;
@@ -854,12 +854,12 @@ static int alternate_key(const char *seg, char *out, size_t cap)
 static const char *ref_target(const char *url)
 {
 	static const char base[] = GRAPH_BASE "/";
-	if (strncasecmp(url, base, sizeof base - 1) != 0)
+	if (!ssrp_ascii_ieq_n(url, base, sizeof base - 1))
 		return NULL;
 	const char *p = url + sizeof base - 1;
-	if (strncasecmp(p, "directoryObjects/", 17) == 0)
+	if (ssrp_ascii_ieq_n(p, "directoryObjects/", 17))
 		p += 17;
-	else if (strncasecmp(p, "users/", 6) == 0)
+	else if (ssrp_ascii_ieq_n(p, "users/", 6))
 		p += 6;
 	else
 		return NULL;
@@ -928,7 +928,7 @@ static void remove_ref(graph_req *g, cloud_device *d, int owners, const char *us
 static void refs_route(graph_req *g, cloud_device *d, size_t sub)
 {
 	const char *method = g->rq->method;
-	int owners = graph_streq_ci(g->seg[sub], "registeredOwners");
+	int owners = ssrp_ascii_ieq(g->seg[sub], "registeredOwners");
 	size_t left = g->n_seg - sub - 1; /* segments after the navigation */
 	if (left == 0) {
 		if (strcmp(method, "GET") != 0)
@@ -982,7 +982,7 @@ static void devices_route(graph_req *g)
 		graph_denied(g);
 		return;
 	}
-	if (graph_streq_ci(g->seg[0], "devices")) {
+	if (ssrp_ascii_ieq(g->seg[0], "devices")) {
 		if (g->n_seg == 1) {
 			if (strcmp(method, "GET") != 0)
 				graph_bad_method(g);
@@ -1025,7 +1025,7 @@ static void devices_route(graph_req *g)
 		graph_send(g, 200, o);
 		return;
 	}
-	if (graph_streq_ci(g->seg[sub], "registeredOwners") || graph_streq_ci(g->seg[sub], "registeredUsers"))
+	if (ssrp_ascii_ieq(g->seg[sub], "registeredOwners") || ssrp_ascii_ieq(g->seg[sub], "registeredUsers"))
 		refs_route(g, d, sub);
 	else
 		graph_bad_segment(g, g->seg[sub]);
@@ -1033,9 +1033,9 @@ static void devices_route(graph_req *g)
 
 void graph_directory_handle(graph_req *g)
 {
-	if (graph_streq_ci(g->seg[0], "users") || graph_streq_ci(g->seg[0], "me"))
+	if (ssrp_ascii_ieq(g->seg[0], "users") || ssrp_ascii_ieq(g->seg[0], "me"))
 		users_route(g);
-	else if (strncasecmp(g->seg[0], "devices", 7) == 0)
+	else if (ssrp_ascii_ieq_n(g->seg[0], "devices", 7))
 		devices_route(g);
 	else
 		graph_bad_segment(g, g->seg[0]);

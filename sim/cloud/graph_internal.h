@@ -189,7 +189,6 @@ void graph_send_collection(graph_req *g, const graph_collection *c);
 /* Percent-decode len bytes of s into a new string; plus_space turns '+'
  * into ' ' (query strings). NULL on a bad escape, a NUL byte or OOM. */
 char *graph_pct_decode(const char *s, size_t len, int plus_space);
-int graph_streq_ci(const char *a, const char *b);
 /* Copy a GUID-like id, lower-cased, into out (CLOUD_ID_LEN + 1); -1 when
  * it is too long to be one. */
 int graph_lower_id(char out[CLOUD_ID_LEN + 1], const char *in);

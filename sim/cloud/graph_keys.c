@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "hal/mem.h"
+#include "hal/text.h"
 #include "sim/cloud/graph_internal.h"
 
 #define KEY_TYPE "microsoft.graph.bitlockerRecoveryKey"
@@ -197,7 +198,7 @@ void graph_keys_handle(graph_req *g)
 {
 	static const char *const path[] = {"informationProtection", "bitlocker", "recoveryKeys"};
 	for (size_t i = 0; i < 3; i++) {
-		if (i >= g->n_seg || !graph_streq_ci(g->seg[i], path[i])) {
+		if (i >= g->n_seg || !ssrp_ascii_ieq(g->seg[i], path[i])) {
 			graph_bad_segment(g, i < g->n_seg ? g->seg[i] : "");
 			return;
 		}

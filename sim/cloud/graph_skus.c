@@ -10,8 +10,8 @@
  * ("does not support $filter"). */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
+#include "hal/text.h"
 #include "sim/cloud/graph_internal.h"
 
 #define SKU_TYPE "microsoft.graph.subscribedSku"
@@ -102,7 +102,7 @@ static void get_sku(graph_req *g, const char *id)
 	const char *tenant = cloud_state_tenant_id(g->ctx->state);
 	size_t tl = strlen(tenant);
 	const cloud_sku *k = NULL;
-	if (strlen(id) == tl + 1 + CLOUD_ID_LEN && !strncasecmp(id, tenant, tl) && id[tl] == '_')
+	if (strlen(id) == tl + 1 + CLOUD_ID_LEN && ssrp_ascii_ieq_n(id, tenant, tl) && id[tl] == '_')
 		k = cloud_sku_find(g->ctx->state, id + tl + 1);
 	if (!k) {
 		graph_not_found(g, id);

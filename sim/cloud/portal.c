@@ -42,6 +42,7 @@
 
 #include "hal/mem.h"
 #include "hal/random.h"
+#include "hal/text.h"
 #include "sim/cloud/cloud.h"
 #include "sim/cloud/cloud_util.h"
 #include "ssrp/error.h"
@@ -257,7 +258,7 @@ static int is_form(const cloud_request *rq)
 		return 0;
 	memcpy(media, ct, n);
 	media[n] = '\0';
-	return cloud_ascii_casecmp(media, want) == 0;
+	return ssrp_ascii_ieq(media, want);
 }
 
 /* A POST from another site (a form posted to us from elsewhere) names that

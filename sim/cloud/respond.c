@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "hal/mem.h"
+#include "hal/text.h"
 #include "sim/cloud/cloud.h"
 #include "sim/cloud/cloud_util.h"
 #include "ssrp/sys/error.h"
@@ -16,7 +17,7 @@ const char *cloud_request_header(const cloud_request *rq, const char *name)
 {
 	size_t n = rq->n_headers < CLOUD_MAX_REQUEST_HEADERS ? rq->n_headers : CLOUD_MAX_REQUEST_HEADERS;
 	for (size_t i = 0; name && i < n; i++)
-		if (rq->headers[i].name && !cloud_ascii_casecmp(rq->headers[i].name, name))
+		if (rq->headers[i].name && ssrp_ascii_ieq(rq->headers[i].name, name))
 			return rq->headers[i].value;
 	return NULL;
 }
@@ -98,7 +99,7 @@ void cloud_response_header(cloud_response *rs, const char *name, const char *val
 {
 	size_t i;
 	for (i = 0; i < rs->n_headers; i++)
-		if (!cloud_ascii_casecmp(rs->headers[i].name, name))
+		if (ssrp_ascii_ieq(rs->headers[i].name, name))
 			break;
 	if (i == CLOUD_MAX_RESPONSE_HEADERS)
 		return; /* full: handlers set a handful, the table holds eight */

@@ -6,7 +6,6 @@
  * thread are not held up. Handlers do hold the pool thread while they run,
  * which is fine: they only ever wait for the state lock. */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -34,6 +32,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include "hal/text.h"
 #include "sim/cloud/cloud.h"
 #include "sim/cloud/faults.h"
 #include "sim/cloud/jobs.h"
@@ -706,7 +705,7 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 		return MHD_YES;
 	char *name = r->arena + r->arena_used;
 	for (size_t i = 0; i < kl; i++)
-		name[i] = (char)tolower((unsigned char)key[i]);
+		name[i] = (char)ssrp_ascii_lower((unsigned char)key[i]);
 	name[kl] = '\0';
 	r->arena_used += kl + 1;
 	rq->headers[rq->n_headers].name = name;
@@ -721,7 +720,7 @@ static int split_target(req_ctx *r, char **path, const char **query)
 {
 	char *t = r->raw_uri;
 	/* absolute-form (a proxy-style request line) */
-	if (!strncasecmp(t, "https://", 8) || !strncasecmp(t, "http://", 7)) {
+	if (ssrp_ascii_ieq_n(t, "https://", 8) || ssrp_ascii_ieq_n(t, "http://", 7)) {
 		char *slash = strchr(strstr(t, "//") + 2, '/');
 		t = slash ? slash : (char *)"/";
 	}
@@ -799,7 +798,7 @@ static void admin_handle(cloud_server *srv, const cloud_request *rq, const char 
 		return;
 	}
 	const char *auth = cloud_request_header(rq, "authorization");
-	if (!auth || strncasecmp(auth, "Bearer ", 7) || !token_equal(auth + 7, srv->admin_token)) {
+	if (!auth || !ssrp_ascii_ieq_n(auth, "Bearer ", 7) || !token_equal(auth + 7, srv->admin_token)) {
 		admin_error(rs, 401, "Unauthorized",
 			    "The admin endpoints need 'Authorization: Bearer <admin-token file>'.");
 		cloud_response_header(rs, "WWW-Authenticate", "Bearer realm=\"ssrp-sim-admin\"");
@@ -968,7 +967,7 @@ static void prepare(cloud_server *srv, struct MHD_Connection *conn, req_ctx *r, 
 		if (hl >= sizeof r->host)
 			hl = sizeof r->host - 1;
 		for (size_t i = 0; i < hl; i++)
-			r->host[i] = (char)tolower((unsigned char)h[i]);
+			r->host[i] = (char)ssrp_ascii_lower((unsigned char)h[i]);
 		r->host[hl] = '\0';
 		/* no trailing dot: "graph.microsoft.com." is the same host */
 		if (hl && r->host[hl - 1] == '.')
@@ -1091,7 +1090,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if ((rs.status == 429 || rs.status == 503) && r->svc) {
 		for (size_t i = 0; i < rs.n_headers; i++)
-			if (!strcasecmp(rs.headers[i].name, "retry-after"))
+			if (ssrp_ascii_ieq(rs.headers[i].name, "retry-after"))
 				cloud_retry_note(srv->retries, r->retry_key, mono_ms(),
 						 rs.headers[i].value);
 	}

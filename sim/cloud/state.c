@@ -11,6 +11,7 @@
 #include "hal/crypto.h"
 #include "hal/mem.h"
 #include "hal/random.h"
+#include "hal/text.h"
 #include "sim/cloud/cloud_util.h"
 #include "sim/cloud/state_private.h"
 #include "ssrp/sys/error.h"
@@ -169,12 +170,12 @@ static uint64_t hash_job_id(const void *item, uint64_t seed)
 
 static int match_user_id(const void *item, const void *key)
 {
-	return !cloud_ascii_casecmp(((const cloud_user *)item)->id, key);
+	return ssrp_ascii_ieq(((const cloud_user *)item)->id, key);
 }
 
 static int match_user_upn(const void *item, const void *key)
 {
-	return !cloud_ascii_casecmp(((const cloud_user *)item)->upn, key);
+	return ssrp_ascii_ieq(((const cloud_user *)item)->upn, key);
 }
 
 struct sam_key {
@@ -185,38 +186,38 @@ static int match_user_sam(const void *item, const void *key)
 {
 	const cloud_user *u = item;
 	const struct sam_key *k = key;
-	return !cloud_ascii_casecmp(u->on_prem_domain, k->domain) &&
-	       !cloud_ascii_casecmp(u->sam_account_name, k->sam);
+	return ssrp_ascii_ieq(u->on_prem_domain, k->domain) &&
+	       ssrp_ascii_ieq(u->sam_account_name, k->sam);
 }
 
 static int match_device_id(const void *item, const void *key)
 {
-	return !cloud_ascii_casecmp(((const cloud_device *)item)->id, key);
+	return ssrp_ascii_ieq(((const cloud_device *)item)->id, key);
 }
 
 static int match_device_device_id(const void *item, const void *key)
 {
-	return !cloud_ascii_casecmp(((const cloud_device *)item)->device_id, key);
+	return ssrp_ascii_ieq(((const cloud_device *)item)->device_id, key);
 }
 
 static int match_app_id(const void *item, const void *key)
 {
-	return !cloud_ascii_casecmp(((const cloud_app *)item)->app_id, key);
+	return ssrp_ascii_ieq(((const cloud_app *)item)->app_id, key);
 }
 
 static int match_key_id(const void *item, const void *key)
 {
-	return !cloud_ascii_casecmp(((const cloud_recovery_key *)item)->id, key);
+	return ssrp_ascii_ieq(((const cloud_recovery_key *)item)->id, key);
 }
 
 static int match_key_group(const void *item, const void *key)
 {
-	return !cloud_ascii_casecmp(((const cloud_key_group *)item)->device_id, key);
+	return ssrp_ascii_ieq(((const cloud_key_group *)item)->device_id, key);
 }
 
 static int match_job_id(const void *item, const void *key)
 {
-	return !cloud_ascii_casecmp(((const cloud_job *)item)->id, key);
+	return ssrp_ascii_ieq(((const cloud_job *)item)->id, key);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------- */
@@ -477,7 +478,7 @@ int state_add_webhook(cloud_state *s, cloud_webhook *w)
 		const cloud_webhook *o = s->webhooks.items[i];
 		if (!strcmp(o->name, w->name))
 			return ssrp_error_set(SSRP_E_FORMAT, "webhook name %s is used twice", w->name);
-		if (!cloud_ascii_casecmp(o->host, w->host))
+		if (ssrp_ascii_ieq(o->host, w->host))
 			return ssrp_error_set(SSRP_E_FORMAT, "webhook host %s is used twice", w->host);
 	}
 	return vec_push(&s->webhooks, w);
@@ -599,7 +600,7 @@ int cloud_user_has_role(const cloud_user *u, const char *role)
 	if (!u || !role)
 		return 0;
 	for (unsigned i = 0; i < u->n_roles; i++)
-		if (!cloud_ascii_casecmp(u->roles[i], role))
+		if (ssrp_ascii_ieq(u->roles[i], role))
 			return 1;
 	return 0;
 }
@@ -610,7 +611,7 @@ const cloud_sku *cloud_sku_find(cloud_state *s, const char *sku_id)
 		return NULL;
 	for (size_t i = 0; i < s->skus.n; i++) {
 		const cloud_sku *k = s->skus.items[i];
-		if (!cloud_ascii_casecmp(k->sku_id, sku_id))
+		if (ssrp_ascii_ieq(k->sku_id, sku_id))
 			return k;
 	}
 	return NULL;
@@ -632,7 +633,7 @@ size_t cloud_sku_consumed(cloud_state *s, const char *sku_id)
 	for (size_t i = 0; i < s->users.n; i++) {
 		const cloud_user *u = s->users.items[i];
 		for (unsigned k = 0; k < u->n_licenses; k++)
-			n += !cloud_ascii_casecmp(u->licenses[k], sku_id);
+			n += ssrp_ascii_ieq(u->licenses[k], sku_id);
 	}
 	return n;
 }
@@ -656,7 +657,7 @@ int cloud_user_add_license(cloud_state *s, cloud_user *u, const char *sku_id)
 int cloud_user_remove_license(cloud_user *u, const char *sku_id)
 {
 	for (unsigned i = 0; sku_id && i < u->n_licenses; i++) {
-		if (!cloud_ascii_casecmp(u->licenses[i], sku_id)) {
+		if (ssrp_ascii_ieq(u->licenses[i], sku_id)) {
 			memmove(u->licenses[i], u->licenses[i + 1],
 				(u->n_licenses - i - 1) * sizeof u->licenses[0]);
 			u->n_licenses--;
@@ -709,7 +710,7 @@ cloud_device *cloud_device_at(cloud_state *s, size_t index)
 static long id_position(char (*list)[CLOUD_ID_LEN + 1], size_t n, const char *id)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!cloud_ascii_casecmp(list[i], id))
+		if (ssrp_ascii_ieq(list[i], id))
 			return (long)i;
 	return -1;
 }
@@ -817,7 +818,7 @@ int cloud_app_has_role(const cloud_app *a, const char *role)
 	if (!a || !role)
 		return 0;
 	for (unsigned i = 0; i < a->n_roles; i++)
-		if (!cloud_ascii_casecmp(a->roles[i], role))
+		if (ssrp_ascii_ieq(a->roles[i], role))
 			return 1;
 	return 0;
 }
@@ -988,7 +989,7 @@ cloud_webhook *cloud_webhook_find_by_host(cloud_state *s, const char *host)
 {
 	for (size_t i = 0; host && i < s->webhooks.n; i++) {
 		cloud_webhook *w = s->webhooks.items[i];
-		if (!cloud_ascii_casecmp(w->host, host))
+		if (ssrp_ascii_ieq(w->host, host))
 			return w;
 	}
 	return NULL;
@@ -1084,7 +1085,7 @@ cloud_device_code *cloud_devicecode_find(cloud_state *s, const char *device_code
 cloud_device_code *cloud_devicecode_find_user_code(cloud_state *s, const char *user_code)
 {
 	for (size_t i = 0; user_code && i < s->n_codes; i++)
-		if (!cloud_ascii_casecmp(s->codes[i].user_code, user_code))
+		if (ssrp_ascii_ieq(s->codes[i].user_code, user_code))
 			return &s->codes[i];
 	return NULL;
 }

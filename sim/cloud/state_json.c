@@ -15,6 +15,7 @@
 
 #include "hal/hex.h"
 #include "hal/mem.h"
+#include "hal/text.h"
 #include "sim/cloud/cloud_util.h"
 #include "sim/cloud/state_private.h"
 #include "ssrp/sys/error.h"
@@ -246,7 +247,7 @@ static int get_roles(const cJSON *obj, const char *path, char **roles, unsigned 
 		    !printable(c->valuestring))
 			return bad(path, ep, "must be a role name of 1 to %d printable bytes", MAX_ROLE);
 		for (unsigned j = 0; j < *n_roles; j++)
-			if (!cloud_ascii_casecmp(roles[j], c->valuestring))
+			if (ssrp_ascii_ieq(roles[j], c->valuestring))
 				return bad(path, ep, "'%s' is listed twice", c->valuestring);
 		if (!(roles[*n_roles] = state_strdup(c->valuestring)))
 			return ssrp_error_set(SSRP_E_NOMEM, "tenant state: out of memory");

@@ -22,6 +22,7 @@
 #include "hal/guid.h"
 #include "hal/mem.h"
 #include "hal/random.h"
+#include "hal/text.h"
 #include "sim/cloud/cloud.h"
 #include "sim/cloud/cloud_util.h"
 #include "sim/cloud/jwt.h"
@@ -135,7 +136,7 @@ static const char *const oidc_scopes[] = {"openid", "profile", "email", "offline
 static const char *known_name(const char *const *list, const char *name)
 {
 	for (size_t i = 0; list[i]; i++)
-		if (!cloud_ascii_casecmp(list[i], name))
+		if (ssrp_ascii_ieq(list[i], name))
 			return list[i];
 	return NULL;
 }
@@ -152,7 +153,7 @@ static const char *graph_part(const char *word, int *had_prefix)
 		if (strlen(word) >= n) {
 			memcpy(head, word, n);
 			head[n] = '\0';
-			if (!cloud_ascii_casecmp(head, prefixes[i])) {
+			if (ssrp_ascii_ieq(head, prefixes[i])) {
 				*had_prefix = (int)i + 1; /* 1: by URI, 2: by app id */
 				return word + n;
 			}
@@ -259,7 +260,7 @@ static int aud_matches(const treq *t, const char *aud)
 	for (size_t i = 0; i < sizeof tenants / sizeof tenants[0]; i++) {
 		char want[256];
 		snprintf(want, sizeof want, LOGIN_URL "%s/oauth2/v2.0/token", tenants[i]);
-		if (!cloud_ascii_casecmp(aud, want))
+		if (ssrp_ascii_ieq(aud, want))
 			return 1;
 	}
 	return 0;
@@ -347,7 +348,7 @@ static int check_assertion(treq *t, const cloud_app *app, const char *assertion)
 		goto out;
 	}
 	const char *iss = cloud_jwt_claim_str(&jwt, "iss"), *sub = cloud_jwt_claim_str(&jwt, "sub");
-	if (!iss || !sub || cloud_ascii_casecmp(iss, app->app_id) || cloud_ascii_casecmp(sub, app->app_id)) {
+	if (!iss || !sub || !ssrp_ascii_ieq(iss, app->app_id) || !ssrp_ascii_ieq(sub, app->app_id)) {
 		assertion_refused(t, 700021,
 				  "Client assertion application identifier doesn't match 'client_id' parameter. "
 				  "Both iss and sub must be '%s'.",
@@ -597,7 +598,7 @@ static int grant_refresh(treq *t, grant *g)
 		goto out;
 	}
 	const cloud_user *u = cloud_user_find(t->ctx->state, oid);
-	if (cloud_ascii_casecmp(appid, app->app_id) || !u) {
+	if (!ssrp_ascii_ieq(appid, app->app_id) || !u) {
 		aad_error(t, 400, "invalid_grant", 70000,
 			  "Provided grant is invalid or malformed. The refresh token was issued to another client "
 			  "or for a user who no longer exists.");
@@ -649,7 +650,7 @@ static int grant_device_code(treq *t, grant *g)
 	if (!app)
 		return -1;
 	cloud_device_code *dc = cloud_devicecode_find(t->ctx->state, code);
-	if (!dc || cloud_ascii_casecmp(dc->app_id, app->app_id)) {
+	if (!dc || !ssrp_ascii_ieq(dc->app_id, app->app_id)) {
 		aad_error(t, 400, "bad_verification_code", 70000,
 			  "The provided value for the input parameter 'device_code' is not valid.");
 		return -1;
@@ -956,12 +957,12 @@ static int parse_path(treq *t, enum endpoint *ep)
 
 static int tenant_known(treq *t)
 {
-	if (!cloud_ascii_casecmp(t->tenant, "organizations") || !cloud_ascii_casecmp(t->tenant, "common")) {
+	if (ssrp_ascii_ieq(t->tenant, "organizations") || ssrp_ascii_ieq(t->tenant, "common")) {
 		t->generic = 1;
 		return 1;
 	}
-	return !cloud_ascii_casecmp(t->tenant, cloud_state_tenant_id(t->ctx->state)) ||
-	       !cloud_ascii_casecmp(t->tenant, cloud_state_tenant_domain(t->ctx->state));
+	return ssrp_ascii_ieq(t->tenant, cloud_state_tenant_id(t->ctx->state)) ||
+	       ssrp_ascii_ieq(t->tenant, cloud_state_tenant_domain(t->ctx->state));
 }
 
 static int is_form(const cloud_request *rq)
@@ -976,7 +977,7 @@ static int is_form(const cloud_request *rq)
 	size_t n = strnlen(ct, sizeof want - 1);
 	memcpy(head, ct, n);
 	head[n] = '\0';
-	return n == sizeof want - 1 && !cloud_ascii_casecmp(head, want) &&
+	return n == sizeof want - 1 && ssrp_ascii_ieq(head, want) &&
 	       (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
@@ -1137,7 +1138,7 @@ int cloud_token_verify(cloud_ctx *ctx, const cloud_request *rq, cloud_principal 
 	size_t sl = strnlen(auth, 7);
 	memcpy(scheme, auth, sl);
 	scheme[sl] = '\0';
-	if (sl != 7 || cloud_ascii_casecmp(scheme, "Bearer "))
+	if (sl != 7 || !ssrp_ascii_ieq(scheme, "Bearer "))
 		return refuse_401(rs, rq, "Access token is empty: the Authorization header is not 'Bearer <token>'.");
 	const char *token = auth + 7;
 	while (*token == ' ')
