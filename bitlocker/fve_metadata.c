@@ -180,6 +180,29 @@ static void put_vmk(writer *w, const ssrp_fve_vmk *v)
 	finish_datum(w, d);
 }
 
+/* Pad the entries to 16 bytes and make room for the 8-byte trailer after
+ * them: *content is the block's length up to the trailer. SSRP_E_BUFSIZE
+ * when they do not fit. */
+static int end_entries(writer *w, size_t *content, uint8_t **trailer)
+{
+	*content = (w->pos + 15) & ~(size_t)15;
+	take(w, *content - w->pos);
+	*trailer = take(w, 8);
+	if (w->overflow || !*trailer || *content / 16 > 0xFFFF)
+		return ssrp_error_set(SSRP_E_BUFSIZE,
+				      "metadata: the entries do not fit in a %u-byte region",
+				      SSRP_FVE_REGION);
+	return SSRP_OK;
+}
+
+/* The trailer: its size, its version and the CRC-32 of the block before it. */
+static void put_trailer(uint8_t *trailer, const uint8_t *block, size_t content)
+{
+	le16(trailer, 8);
+	le16(trailer + 2, 2);
+	le32(trailer + 4, (uint32_t)crc32(0L, block, (uInt)content));
+}
+
 int ssrp_fve_metadata_encode(uint8_t *out, size_t cap, size_t *out_len,
 			     const ssrp_fve_metadata *md)
 {
@@ -208,14 +231,11 @@ int ssrp_fve_metadata_encode(uint8_t *out, size_t cap, size_t *out_len,
 		memcpy(p + 20, md->used_recovery, 16);
 	}
 	finish_datum(&w, priv);
-	size_t entries_end = w.pos;
-	size_t content = (w.pos + 15) & ~(size_t)15;
-	take(&w, content - w.pos);
-	uint8_t *trailer = take(&w, 8);
-	if (w.overflow || !trailer || content / 16 > 0xFFFF)
-		return ssrp_error_set(SSRP_E_BUFSIZE,
-				      "metadata: the entries do not fit in a %u-byte region",
-				      SSRP_FVE_REGION);
+	size_t entries_end = w.pos, content;
+	uint8_t *trailer;
+	int rc = end_entries(&w, &content, &trailer);
+	if (rc)
+		return rc;
 
 	memcpy(h, "-FVE-FS-", 8);
 	le16(h + 0x08, (uint16_t)(content / 16));
@@ -240,9 +260,7 @@ int ssrp_fve_metadata_encode(uint8_t *out, size_t cap, size_t *out_len,
 	le16(ds + 36, md->method);
 	le16(ds + 38, md->method);
 	le64(ds + 40, md->filetime);
-	le16(trailer, 8);
-	le16(trailer + 2, 2);
-	le32(trailer + 4, (uint32_t)crc32(0L, out, (uInt)content));
+	put_trailer(trailer, out, content);
 	*out_len = w.pos;
 	return SSRP_OK;
 }
@@ -651,22 +669,16 @@ int ssrp_fve_metadata_rewrite(uint8_t *out, size_t cap, size_t *out_len, const u
 	for (size_t i = 0; i < md->n_vmks; i++)
 		if (md->vmks[i].changed || !vmk_datums(&ps, end, md->vmks[i].guid))
 			put_vmk(&w, &md->vmks[i]);
-	size_t entries_end = w.pos;
-	size_t content = (w.pos + 15) & ~(size_t)15;
-	take(&w, content - w.pos);
-	uint8_t *trailer = take(&w, 8);
-	if (w.overflow || !trailer || content / 16 > 0xFFFF)
-		return ssrp_error_set(SSRP_E_BUFSIZE,
-				      "metadata: the entries do not fit in a %u-byte region",
-				      SSRP_FVE_REGION);
+	size_t entries_end = w.pos, content;
+	uint8_t *trailer;
+	if ((rc = end_entries(&w, &content, &trailer)))
+		return rc;
 	uint32_t ds_size = (uint32_t)(entries_end - BLOCK_HEADER);
 	le16(out + 0x08, (uint16_t)(content / 16));
 	le32(out + BLOCK_HEADER, ds_size);
 	le32(out + BLOCK_HEADER + 12, ds_size);
 	le32(out + BLOCK_HEADER + 32, md->next_nonce);
-	le16(trailer, 8);
-	le16(trailer + 2, 2);
-	le32(trailer + 4, (uint32_t)crc32(0L, out, (uInt)content));
+	put_trailer(trailer, out, content);
 	*out_len = w.pos;
 	return SSRP_OK;
 }

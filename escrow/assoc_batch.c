@@ -525,6 +525,52 @@ static int take_ids(relstate *rs, const cJSON *page)
 	return 0;
 }
 
+/* Every page after body's @odata.nextLink, read one by one and handed to
+ * take until there is no next link or take returns nonzero. SSRP_OK, or
+ * the failed read's code (its message in ssrp_error_last()). */
+static int follow_next_links(ssrp_graph *g, const cJSON *body, int (*take)(void *ctx, cJSON *page),
+			     void *ctx)
+{
+	const char *next = str_of(body, "@odata.nextLink");
+	char *link = next ? ssrp_strdup(next) : NULL;
+	while (link) {
+		cJSON *page = NULL;
+		int rc = ssrp_graph_get(g, link, &page);
+		ssrp_free(link);
+		if (rc)
+			return rc;
+		int stop = take(ctx, page);
+		next = str_of(page, "@odata.nextLink");
+		link = next && !stop ? ssrp_strdup(next) : NULL;
+		cJSON_Delete(page);
+	}
+	return SSRP_OK;
+}
+
+typedef struct ref_pages {
+	chunk *c;
+	relstate *rs;
+} ref_pages;
+
+static int take_ref_page(void *ctx, cJSON *page)
+{
+	ref_pages *p = ctx;
+	if (take_ids(p->rs, page))
+		p->c->oom = 1;
+	return p->c->oom;
+}
+
+/* A further page of subscribedSkus: its entries join the first page's. */
+static int take_sku_page(void *ctx, cJSON *page)
+{
+	cJSON *value = ctx;
+	cJSON *more = cJSON_DetachItemFromObjectCaseSensitive(page, "value"), *it;
+	while (cJSON_IsArray(more) && (it = cJSON_DetachItemViaPointer(more, more->child)))
+		cJSON_AddItemToArray(value, it);
+	cJSON_Delete(more);
+	return 0;
+}
+
 static void on_refs(chunk *c, const preq *r, long st, const cJSON *body, const char *err)
 {
 	relstate *rs = &c->js[r->job - c->first].rel[r->rel];
@@ -538,23 +584,11 @@ static void on_refs(chunk *c, const preq *r, long st, const cJSON *body, const c
 		return;
 	}
 	/* more than a page (999): the rest one by one, rare */
-	const char *next = str_of(body, "@odata.nextLink");
-	char *link = next ? ssrp_strdup(next) : NULL;
-	while (link) {
-		cJSON *page = NULL;
-		int rc = ssrp_graph_get(c->w->reader, link, &page);
-		ssrp_free(link);
-		link = NULL;
-		if (rc) {
-			rs->read = -1;
-			set_fmt(&rs->detail, fmt("%s", ssrp_error_last()));
-			return;
-		}
-		if (take_ids(rs, page))
-			c->oom = 1;
-		next = str_of(page, "@odata.nextLink");
-		link = next && !c->oom ? ssrp_strdup(next) : NULL;
-		cJSON_Delete(page);
+	ref_pages pages = {c, rs};
+	if (follow_next_links(c->w->reader, body, take_ref_page, &pages)) {
+		rs->read = -1;
+		set_fmt(&rs->detail, fmt("%s", ssrp_error_last()));
+		return;
 	}
 	rs->read = 1;
 }
@@ -576,25 +610,10 @@ static void on_skus(chunk *c, const preq *r, long st, const cJSON *body, const c
 		cJSON_Delete(value);
 		return;
 	}
-	const char *next = str_of(body, "@odata.nextLink");
-	char *link = next ? ssrp_strdup(next) : NULL;
-	while (link) {
-		cJSON *page = NULL;
-		int rc = ssrp_graph_get(c->w->reader, link, &page);
-		ssrp_free(link);
-		link = NULL;
-		if (rc) {
-			assoc_skus_settle(&c->a->skus, NULL, ssrp_error_last());
-			cJSON_Delete(value);
-			return;
-		}
-		cJSON *more = cJSON_DetachItemFromObjectCaseSensitive(page, "value"), *it;
-		while (cJSON_IsArray(more) && (it = cJSON_DetachItemViaPointer(more, more->child)))
-			cJSON_AddItemToArray(value, it);
-		cJSON_Delete(more);
-		next = str_of(page, "@odata.nextLink");
-		link = next ? ssrp_strdup(next) : NULL;
-		cJSON_Delete(page);
+	if (follow_next_links(c->w->reader, body, take_sku_page, value)) {
+		assoc_skus_settle(&c->a->skus, NULL, ssrp_error_last());
+		cJSON_Delete(value);
+		return;
 	}
 	assoc_skus_settle(&c->a->skus, value, NULL);
 }
