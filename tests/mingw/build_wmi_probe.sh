@@ -20,8 +20,10 @@ fail() {
 }
 
 # The volume core and what it calls (recovery passwords, GUIDs); the
-# backend itself needs only the error and memory helpers of hal/.
-core="bitlocker/volume_core.c bitlocker/volume_builtin_windows.c hal/registry.c hal/struct_version.c hal/secmem_windows.c hal/guid.c hal/hex.c bitlocker/recovery_password.c hal/random_bcrypt.c"
+# backend itself needs only the error and memory helpers of hal/. The
+# core's built-in list is the probe's own (the wmi backend alone): the
+# Windows build's also holds the on-disk codec, which needs OpenSSL.
+core="bitlocker/volume_core.c hal/registry.c hal/struct_version.c hal/secmem_windows.c hal/guid.c hal/hex.c bitlocker/recovery_password.c hal/random_bcrypt.c"
 for f in $core; do
 	[ -f "$src/$f" ] || fail "$f is missing: the probe opens the volume through the core"
 done
@@ -30,6 +32,12 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd) # the build below runs from $src
 exe=$out/wmi_probe.exe
 rm -f "$exe"
+builtin=$out/wmi_probe_builtin.c
+cat >"$builtin" <<'EOF'
+#include "bitlocker/volume_backends.h"
+const ssrp_volume_backend *const ssrp_volume_builtin[] = {&ssrp_volume_backend_wmi, NULL};
+const char SSRP_VOLUME_SPEC_HINT[] = "wmi:C:";
+EOF
 # __USE_MINGW_ANSI_STDIO: C99 printf (%zu) in place of MSVCRT's.
 # -lwbemuuid: CLSID_WbemLocator and IID_IWbemLocator.
 # shellcheck disable=SC2086
@@ -37,6 +45,6 @@ rm -f "$exe"
 	-Wmissing-prototypes -Wno-missing-field-initializers -D__USE_MINGW_ANSI_STDIO=1 \
 	-Iinclude -I. -o "$exe" \
 	hal/error.c hal/mem.c $core bitlocker/fve_errors.c bitlocker/backend_wmi.c hal/wmi_windows.c \
-	tests/mingw/wmi_probe.c -lole32 -loleaut32 -lwbemuuid -lbcrypt) ||
+	"$builtin" tests/mingw/wmi_probe.c -lole32 -loleaut32 -lwbemuuid -lbcrypt) ||
 	fail "the Windows build failed"
 sh "$(dirname "$0")/check_pe64.sh" "$exe"
