@@ -79,7 +79,9 @@ foreach(t ssrp ssrp_static)
   target_include_directories(${t} PUBLIC
     $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-  target_link_libraries(${t} PRIVATE PkgConfig::CURL PkgConfig::CJSON ${SSRP_WIN_CODEC_LIBS}
+  # The dependencies' targets only while building: the installed package
+  # names the import libraries it installs (cmake/ssrpConfig-windows.cmake.in).
+  target_link_libraries(${t} PRIVATE "$<BUILD_INTERFACE:PkgConfig::CURL;PkgConfig::CJSON>" ${SSRP_WIN_CODEC_LIBS}
                         ${SSRP_WIN_SYSTEM_LIBS})
 endforeach()
 
@@ -121,12 +123,37 @@ add_custom_command(TARGET ssrp_cli POST_BUILD
 include(${CMAKE_CURRENT_SOURCE_DIR}/tests/windows_unit.cmake)
 
 install(FILES ${SSRP_WIN_DEP_DLLS} DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(TARGETS ssrp ssrp_static ssrp_cli
+install(TARGETS ssrp ssrp_static EXPORT ssrpTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS ssrp_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY include/ssrp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         PATTERN sim.h EXCLUDE)
+
+# For programs built against the installed tree (cmake --install): the
+# CMake package ssrp (ssrp::ssrp is libssrp.dll through libssrp.dll.a,
+# ssrp::ssrp_static is libssrp.a) and ssrp.pc. libssrp.a needs libcurl and
+# cJSON, so their import libraries go next to it, as their DLLs go to bin/;
+# the public headers include neither.
+install(FILES ${SSRP_MINGW_DEPS}/lib/libcurl.dll.a ${SSRP_MINGW_DEPS}/lib/libcjson.dll.a
+        DESTINATION ${CMAKE_INSTALL_LIBDIR})
+include(CMakePackageConfigHelpers)
+install(EXPORT ssrpTargets NAMESPACE ssrp:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ssrp)
+configure_package_config_file(cmake/ssrpConfig-windows.cmake.in
+  ${CMAKE_CURRENT_BINARY_DIR}/ssrpConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ssrp
+  PATH_VARS CMAKE_INSTALL_LIBDIR)
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/ssrpConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/ssrpConfig.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/ssrpConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ssrp)
+file(RELATIVE_PATH SSRP_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
+list(TRANSFORM SSRP_WIN_SYSTEM_LIBS PREPEND "-l" OUTPUT_VARIABLE _ssrp_pc_libs)
+list(JOIN _ssrp_pc_libs " " SSRP_PC_WIN_SYSTEM_LIBS)
+configure_file(cmake/ssrp-windows.pc.in ${CMAKE_CURRENT_BINARY_DIR}/ssrp.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/ssrp.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 # ssrp.msi with wixl (msitools): packaging/ssrp.wxs over the files above and
 # the scheduled task's definition, which schtasks reads as UTF-16.

@@ -56,3 +56,13 @@ if(TARGET ssrp_sim_cli)
   set_tests_properties(mingw_windows_certstore mingw_windows_agent PROPERTIES
                        RESOURCE_LOCK wine_schannel)
 endif()
+# The installed Windows tree used by a project outside it: cmake --install
+# into a scratch prefix, tests/consumer built with mingw-w64 through
+# find_package(ssrp) and pkg-config, run under Wine
+# (tests/mingw/run_consumer_windows.sh).
+add_test(NAME mingw_windows_consumer
+         COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/mingw/run_consumer_windows.sh ${PROJECT_SOURCE_DIR}
+                 ${CMAKE_CURRENT_BINARY_DIR}/mingw/windows_build/build
+                 ${CMAKE_CURRENT_BINARY_DIR}/mingw/windows_consumer)
+set_tests_properties(mingw_windows_consumer PROPERTIES LABELS mingw TIMEOUT 600
+                     FIXTURES_REQUIRED mingw_windows_tree)
