@@ -14,6 +14,12 @@
 
 #include "ssrp/volume.h"
 #include "ssrp/conformance.h"
+#include "ssrp/error.h"
+
+/* hal/struct_version.c, compiled into this library (libssrp keeps it to
+ * itself; this file includes only the public headers). */
+int ssrp_struct_version_check(const char *what, unsigned int version, unsigned int current,
+			      const char *init);
 
 /* Known-answer password (bitlocker-crypto.md) and a second valid one. */
 static const char pw1[] = "111683-110022-683298-209352-468105-648483-571252-334455";
@@ -746,6 +752,16 @@ int ssrp_conformance_volume_reset(const char *spec, const char *tpm_spec)
 
 int ssrp_conformance_volume_run(const ssrp_conformance_volume_target *t)
 {
+	if (!t) {
+		fprintf(stderr, "ssrp_conformance_volume_run: no target\n");
+		return -1;
+	}
+	if (ssrp_struct_version_check("ssrp_conformance_volume_target", t->version,
+				      SSRP_CONFORMANCE_VOLUME_TARGET_VERSION,
+				      "SSRP_CONFORMANCE_VOLUME_TARGET_INIT")) {
+		fprintf(stderr, "%s\n", ssrp_error_last());
+		return -1;
+	}
 	target = t;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(names_itself, setup, teardown),

@@ -1,6 +1,8 @@
 # The volume interface: the conformance suite (the sim backend on a private
 # swtpm), the TPM and crash scenarios, dislocker, libbde and cryptsetup as oracles for
 # the on-disk format, and the metadata codec. Included from tests/CMakeLists.txt.
+ssrp_test(unit_conformance_version SOURCES unit/test_conformance_version.c LABELS unit
+          LIBS ssrp_conformance)
 ssrp_test(integration_volume_conformance
           SOURCES integration/run_volume_conformance.c ${SWTPM_FIXTURE}
           LABELS integration LIBS ssrp_conformance ssrp_sim)

@@ -49,6 +49,7 @@ int main(int argc, char **argv)
 	scratch s = {.tpm_spec = argc == 3 ? argv[2] : NULL};
 	snprintf(s.spec, sizeof s.spec, "audit:%s", argv[1]);
 	ssrp_conformance_volume_target target = {
+		.version = SSRP_CONFORMANCE_VOLUME_TARGET_VERSION,
 		.name = "audit volume backend",
 		.fresh = fresh,
 		.ctx = &s,

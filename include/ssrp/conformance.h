@@ -26,8 +26,13 @@ extern "C" {
  * machine's own TPM. Returns the number of failed tests. */
 int ssrp_conformance_tpm_run(const char *group, const char *spec);
 
+/* Versioned as ssrp_agent_options (ssrp/agent.h): start from
+ * SSRP_CONFORMANCE_VOLUME_TARGET_INIT and set the members. (The TPM and
+ * platform suites take their spec as a string: no struct.) */
+#define SSRP_CONFORMANCE_VOLUME_TARGET_VERSION 1
 typedef struct ssrp_conformance_volume_target {
-	const char *name; /* the group name in the report */
+	unsigned int version; /* SSRP_CONFORMANCE_VOLUME_TARGET_VERSION */
+	const char *name;     /* the group name in the report */
 	/* Give a volume in the state every test starts from: encrypted,
 	 * protection off, unlocked, no TPM or recovery-password protector.
 	 * Its spec goes into spec; 0 on success, else a message on stderr. */
@@ -39,10 +44,13 @@ typedef struct ssrp_conformance_volume_target {
 	 * left out, and said so). */
 	const char *tpm_spec;
 } ssrp_conformance_volume_target;
+#define SSRP_CONFORMANCE_VOLUME_TARGET_INIT {.version = SSRP_CONFORMANCE_VOLUME_TARGET_VERSION}
 
 /** Run the volume suite: it adds and deletes protectors, turns protection
  * on and off and writes data, so the volumes must be scratch volumes.
- * Returns the number of failed tests. */
+ * Returns the number of failed tests, or -1 without running any when
+ * target is NULL or of a version this library does not know (the reason
+ * on stderr; for a version, also in ssrp_error_last()). */
 int ssrp_conformance_volume_run(const ssrp_conformance_volume_target *target);
 
 /** Bring a volume back to the starting state through the public API:

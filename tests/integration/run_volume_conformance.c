@@ -84,6 +84,7 @@ static int run_sim(void)
 	int failed = 1;
 	if (!measure_boot(tpm.spec)) {
 		ssrp_conformance_volume_target target = {
+			.version = SSRP_CONFORMANCE_VOLUME_TARGET_VERSION,
 			.name = "sim on swtpm",
 			.fresh = sim_fresh,
 			.discard = sim_discard,
@@ -123,6 +124,7 @@ int main(int argc, char **argv)
 	if (argc == 1)
 		return run_sim();
 	ssrp_conformance_volume_target target = {
+		.version = SSRP_CONFORMANCE_VOLUME_TARGET_VERSION,
 		.name = argv[1],
 		.fresh = vendor_fresh,
 		.ctx = argv[1],
