@@ -43,6 +43,7 @@
 #include "sim/cloud/token_cache.h"
 #include "hal/mem.h"
 #include "server/device_cert.h"
+#include "server/https_server.h"
 #include "sim/cloud/server.h"
 #include "sim/cloud/token.h"
 #include "ssrp/sys/error.h"
@@ -1120,13 +1121,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return ret;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	(void)cls;
-	fputs("ssrp sim cloud: libmicrohttpd: ", stderr);
-	vfprintf(stderr, fmt, ap);
-}
-
 /* ---- lifecycle ------------------------------------------------------------ */
 
 static int make_dir(const char *dir)
@@ -1182,29 +1176,26 @@ static int start_mhd(cloud_server *srv, int port)
 	 * connection). */
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned int pool = cpus < 2 ? 2u : cpus > POOL_THREADS_MAX ? POOL_THREADS_MAX : (unsigned)cpus;
-	srv->mhd = MHD_start_daemon(
-		MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TLS |
-			MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, srv,
-		/* the logger first, or MHD logs the options before it on its own */
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_THREAD_POOL_SIZE, pool,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a,
-		MHD_OPTION_HTTPS_MEM_KEY, srv->pki.server_key_pem, MHD_OPTION_HTTPS_MEM_CERT,
-		srv->pki.server_cert_pem, MHD_OPTION_HTTPS_MEM_TRUST, srv->pki.trust_pem,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned int)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)1024, MHD_OPTION_END);
-	if (!srv->mhd)
-		return ssrp_error_set(SSRP_E_IO,
-				      "cannot start the HTTPS server on 127.0.0.1:%d (port taken?)",
-				      port);
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_LISTEN_FD);
-	struct sockaddr_in bound;
-	socklen_t bl = sizeof bound;
-	if (!di || getsockname(di->listen_fd, (struct sockaddr *)&bound, &bl) != 0)
-		return ssrp_error_set(SSRP_E_IO, "cannot learn the server's port: %s",
-				      strerror(errno));
-	srv->port = ntohs(bound.sin_port);
+	const ssrp_https_options o = {
+		.addr = (const struct sockaddr *)&a,
+		.thread_flags = MHD_USE_EPOLL_INTERNAL_THREAD,
+		.threads = pool,
+		.idle_timeout_s = 120,
+		.connection_limit = 1024,
+		.key_pem = srv->pki.server_key_pem,
+		.cert_pem = srv->pki.server_cert_pem,
+		.trust_pem = srv->pki.trust_pem,
+		.log_prefix = "ssrp sim cloud: libmicrohttpd: ",
+		.on_request = on_request,
+		.on_uri = on_uri,
+		.on_completed = on_completed,
+		.on_connection = on_connection,
+		.cls = srv,
+	};
+	int rc = ssrp_https_start(&srv->mhd, &srv->port, &o);
+	if (rc)
+		return ssrp_error_prefix(rc, "the simulated cloud on 127.0.0.1:%d (port taken?)",
+					 port);
 	return SSRP_OK;
 }
 
@@ -1326,8 +1317,7 @@ void cloud_server_stop(cloud_server *srv)
 		return;
 	/* No connection may stay suspended when MHD stops. */
 	waker_stop(&srv->waker);
-	if (srv->mhd)
-		MHD_stop_daemon(srv->mhd);
+	ssrp_https_stop(srv->mhd);
 	cloud_jobs_stop(srv->jobs);
 	if (srv->env_path[0])
 		unlink(srv->env_path);
