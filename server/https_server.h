@@ -22,7 +22,11 @@ typedef struct ssrp_https_options {
 	/* The server's key and certificate, and the CA a client certificate is
 	 * asked against (PEM text, kept by the caller while the server runs). */
 	const char *key_pem, *cert_pem, *trust_pem;
-	const char *log_prefix; /* "ssrp sim cloud: libmicrohttpd: " */
+	/* libmicrohttpd's messages: to logger (with logger_cls) when set, else
+	 * to stderr behind log_prefix ("ssrp sim cloud: libmicrohttpd: "). */
+	MHD_LogCallback logger;
+	void *logger_cls;
+	const char *log_prefix;
 	MHD_AccessHandlerCallback on_request;
 	void *(*on_uri)(void *cls, const char *uri, struct MHD_Connection *conn); /* may be NULL */
 	MHD_RequestCompletedCallback on_completed; /* may be NULL */
@@ -30,9 +34,11 @@ typedef struct ssrp_https_options {
 	void *cls; /* every callback's closure */
 } ssrp_https_options;
 
-/* The running daemon in *out and its port in *port; SSRP_E_IO saying what
- * when it cannot listen there or learn the port (nothing left running). */
-int ssrp_https_start(struct MHD_Daemon **out, int *port, const ssrp_https_options *o);
+/* The running daemon in *out, its port in *port and (bound not NULL) the
+ * address it listens on; SSRP_E_IO saying what when it cannot listen there
+ * or learn the port (nothing left running). */
+int ssrp_https_start(struct MHD_Daemon **out, int *port, struct sockaddr_storage *bound,
+		     const ssrp_https_options *o);
 /* Stops it (NULL: nothing). */
 void ssrp_https_stop(struct MHD_Daemon *d);
 

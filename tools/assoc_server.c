@@ -23,6 +23,7 @@
 #include <ssrp/clock.h>
 #include <ssrp/config.h>
 #include "server/device_cert.h"
+#include "server/https_server.h"
 #include <ssrp/error.h>
 #include <ssrp/sys/error.h>
 #include <ssrp/text.h>
@@ -593,39 +594,37 @@ static int start_mhd(assoc_server *srv, const char *host, int port)
 	 * calls it again and again, so a few idle connections keep a thread
 	 * spinning and every device waits; with poll() such a connection costs
 	 * nothing until its bytes come (or its handshake deadline passes). */
-	unsigned int flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TLS |
-			     MHD_USE_ERROR_LOG | MHD_USE_ITC;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
-	srv->mhd = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
-		MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_HTTPS_MEM_KEY, srv->key_pem, MHD_OPTION_HTTPS_MEM_CERT, srv->cert_pem,
-		MHD_OPTION_HTTPS_MEM_TRUST, srv->trust_pem, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-		on_connection, srv, MHD_OPTION_CONNECTION_TIMEOUT, srv->limits.idle_timeout_s,
-		MHD_OPTION_CONNECTION_LIMIT, srv->limits.max_connections * pool, MHD_OPTION_END);
-	if (!srv->mhd)
-		return ssrp_error_set(SSRP_E_IO,
-				      "cannot start the HTTPS server on %s:%d (address taken, or "
-				      "the certificate and key do not match?)",
-				      host, port);
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_LISTEN_FD);
+	const ssrp_https_options o = {
+		.addr = (const struct sockaddr *)&ss,
+		.thread_flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ITC,
+		.threads = pool,
+		.idle_timeout_s = srv->limits.idle_timeout_s,
+		.connection_limit = srv->limits.max_connections * pool,
+		.key_pem = srv->key_pem,
+		.cert_pem = srv->cert_pem,
+		.trust_pem = srv->trust_pem,
+		.logger = mhd_log,
+		.logger_cls = srv,
+		.on_request = on_request,
+		.on_uri = on_uri,
+		.on_completed = on_completed,
+		.on_connection = on_connection,
+		.cls = srv,
+	};
 	struct sockaddr_storage bound;
-	socklen_t bl = sizeof bound;
-	if (!di || getsockname(di->listen_fd, (struct sockaddr *)&bound, &bl) != 0)
-		return ssrp_error_set(SSRP_E_IO, "cannot learn the server's port: %s",
-				      strerror(errno));
+	rc = ssrp_https_start(&srv->mhd, &srv->port, &bound, &o);
+	if (rc)
+		return ssrp_error_prefix(rc, "%s:%d (address taken, or the certificate and key do "
+					 "not match?)",
+					 host, port);
 	char ip[INET6_ADDRSTRLEN] = "?";
 	if (bound.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&bound;
 		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof ip);
-		srv->port = ntohs(s6->sin6_port);
 		snprintf(srv->url, sizeof srv->url, "https://[%s]:%d/", ip, srv->port);
 	} else {
 		const struct sockaddr_in *s4 = (const struct sockaddr_in *)&bound;
 		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof ip);
-		srv->port = ntohs(s4->sin_port);
 		snprintf(srv->url, sizeof srv->url, "https://%s:%d/", ip, srv->port);
 	}
 	return SSRP_OK;
@@ -638,8 +637,7 @@ static void server_free(assoc_server *srv)
 		pthread_join(srv->watchdog, NULL);
 	}
 	stop_workers(srv);
-	if (srv->mhd)
-		MHD_stop_daemon(srv->mhd);
+	ssrp_https_stop(srv->mhd);
 	for (unsigned i = 0; i < srv->n_workers; i++)
 		ssrp_assoc_free(srv->workers[i].engine);
 	free(srv->workers);

@@ -1192,7 +1192,7 @@ static int start_mhd(cloud_server *srv, int port)
 		.on_connection = on_connection,
 		.cls = srv,
 	};
-	int rc = ssrp_https_start(&srv->mhd, &srv->port, &o);
+	int rc = ssrp_https_start(&srv->mhd, &srv->port, NULL, &o);
 	if (rc)
 		return ssrp_error_prefix(rc, "the simulated cloud on 127.0.0.1:%d (port taken?)",
 					 port);
