@@ -113,7 +113,7 @@ config() { # config NAME CERT [KEY]: the agent's configuration in $dir/NAME.json
 }
 agent() { # agent NAME CONFIG RUNS: a new volume and journal for each NAME
 	printf 'protection off\nkey %s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >"$dir/$1.state"
-	run "$1" ./agent_wine.exe "Z:$dir/$2.json" "Z:$dir/$1.state" tbs "Z:$dir/$1/agent.journal" "$3"
+	run "$1" ./agent_wine.exe "Z:$dir/$2.json" "wine-volume:Z:$dir/$1.state" tbs "Z:$dir/$1/agent.journal" "$3"
 }
 reg_has() { # reg_has ROOT\KEY: does Wine's registry hold the key?
 	(cd "$app" && "$wine" reg query "$1") >/dev/null 2>&1
