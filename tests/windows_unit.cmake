@@ -33,7 +33,10 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Windows")
     add_executable(${T_NAME} EXCLUDE_FROM_ALL ${T_SOURCES})
     set_target_properties(${T_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/unit
                           IMPORT_PREFIX "" IMPORT_SUFFIX ".exe.a")
-    target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/tests)
+    # The dependencies' prefix too: libcrypto's headers have no pkg-config
+    # target here.
+    target_include_directories(${T_NAME} PRIVATE ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/tests
+                               ${SSRP_MINGW_DEPS}/include)
     target_link_libraries(${T_NAME} PRIVATE ssrp_static PkgConfig::CMOCKA PkgConfig::CURL
                           PkgConfig::CJSON ${T_LIBS} ${SSRP_WIN_SYSTEM_LIBS})
     add_dependencies(windows_unit_tests ${T_NAME})
@@ -72,6 +75,12 @@ ssrp_windows_unit_test(NAME unit_bitlocker_fve_errors SOURCES unit/test_fve_erro
 ssrp_windows_unit_test(NAME unit_recovery_password SOURCES unit/test_recovery_password.c)
 ssrp_windows_unit_test(NAME unit_guid SOURCES unit/test_guid.c)
 ssrp_windows_unit_test(NAME unit_hex SOURCES unit/test_hex.c)
+# The BitLocker codec, with the libcrypto and zlib libssrp links in (the
+# crypto test also computes its references with libcrypto).
+ssrp_windows_unit_test(NAME unit_bitlocker_crypto SOURCES unit/test_bitlocker_crypto.c
+                       LIBS ${SSRP_WIN_CODEC_LIBS})
+ssrp_windows_unit_test(NAME unit_bitlocker_fve_metadata SOURCES unit/test_fve_metadata.c
+                       LIBS ${SSRP_WIN_CODEC_LIBS})
 ssrp_windows_unit_test(NAME unit_config_agent SOURCES unit/test_config_agent.c)
 ssrp_windows_unit_test(NAME unit_config_serve SOURCES unit/test_config_serve.c)
 ssrp_windows_unit_test(NAME unit_journal SOURCES unit/test_journal.c)
