@@ -81,8 +81,8 @@ foreach(t ssrp ssrp_static)
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   # The dependencies' targets only while building: the installed package
   # names the import libraries it installs (cmake/ssrpConfig-windows.cmake.in).
-  target_link_libraries(${t} PRIVATE "$<BUILD_INTERFACE:PkgConfig::CURL;PkgConfig::CJSON>" ${SSRP_WIN_CODEC_LIBS}
-                        ${SSRP_WIN_SYSTEM_LIBS})
+  target_link_libraries(${t} PRIVATE "$<BUILD_INTERFACE:PkgConfig::CURL;PkgConfig::CJSON>"
+                        "$<BUILD_INTERFACE:${SSRP_WIN_CODEC_LIBS}>" ${SSRP_WIN_SYSTEM_LIBS})
 endforeach()
 
 # ssrp.exe: the production command's words (the ssrp_cli_words list of
@@ -138,6 +138,10 @@ install(DIRECTORY include/ssrp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
 # the public headers include neither.
 install(FILES ${SSRP_MINGW_DEPS}/lib/libcurl.dll.a ${SSRP_MINGW_DEPS}/lib/libcjson.dll.a
         DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# The codec's static libcrypto and zlib, which libssrp.a needs too (the DLL
+# has them inside): in a directory of their own, so that a program's own
+# -lcrypto or -lz never finds them by accident.
+install(FILES ${SSRP_WIN_CODEC_LIBS} DESTINATION ${CMAKE_INSTALL_LIBDIR}/ssrp)
 include(CMakePackageConfigHelpers)
 install(EXPORT ssrpTargets NAMESPACE ssrp:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ssrp)
 configure_package_config_file(cmake/ssrpConfig-windows.cmake.in

@@ -45,6 +45,14 @@ done
 [ -z "$missing" ] && pass "installed: libssrp.dll, libssrp.dll.a, libssrp.a, headers, the CMake package, ssrp.pc" ||
 	fail "the installed prefix lacks$missing"
 [ ! -e "$prefix/include/ssrp/sim.h" ] || fail "the simulator's header was installed"
+# libssrp.a's own dependencies travel with it: the package names files in
+# the prefix, never this machine's dependency cache or mingw root.
+[ -s "$prefix/lib/ssrp/libcrypto.a" ] && [ -s "$prefix/lib/ssrp/libz.a" ] &&
+	pass "installed: the codec's libcrypto.a and libz.a (lib/ssrp/)" || fail "lib/ssrp/ lacks libcrypto.a or libz.a"
+if grep -l -e "${SSRP_DEPS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ssrp}" -e "/usr/$triple/lib" \
+	"$prefix"/lib/cmake/ssrp/*.cmake "$prefix/lib/pkgconfig/ssrp.pc" >"$out/abs.txt" 2>/dev/null; then
+	fail "the package names files outside the prefix: $(tr '\n' ' ' <"$out/abs.txt")"
+else pass "the package names no file outside the prefix"; fi
 
 # What an integrator writes for mingw-w64: nothing of this project's, the
 # Windows libraries found in the system's mingw root and in the prefix.
