@@ -84,6 +84,7 @@ ssrp_windows_unit_test(NAME unit_bitlocker_fve_metadata SOURCES unit/test_fve_me
 ssrp_windows_unit_test(NAME unit_config_agent SOURCES unit/test_config_agent.c)
 ssrp_windows_unit_test(NAME unit_config_serve SOURCES unit/test_config_serve.c)
 ssrp_windows_unit_test(NAME unit_journal SOURCES unit/test_journal.c)
+ssrp_windows_unit_test(NAME unit_agent_logic SOURCES unit/test_agent_logic.c)
 ssrp_windows_unit_test(NAME unit_drs_keys SOURCES unit/test_drs_keys.c)
 ssrp_windows_unit_test(NAME unit_graph_client SOURCES unit/test_graph_unit.c)
 ssrp_windows_unit_test(NAME unit_recover SOURCES unit/test_recover_unit.c)
