@@ -8,7 +8,10 @@
  * adding a TPM protector seals the volume key in the TPM, and the tbs
  * backend does not seal (on Windows BitLocker seals), while Wine has no
  * BitLocker WMI class. wine-volume keeps its state in a text file:
- * protection, a 32-byte volume key, and its protectors. Its TPM protector
+ * protection, a 32-byte volume key, its protectors, and which recovery
+ * password last unlocked the volume ("unlocked-by-recovery ID", as a
+ * recovery unlock on Windows leaves it; reported in the status while that
+ * protector is there). Its TPM protector
  * does what BitLocker does inside Windows, through the TPM the agent hands
  * it: it records the sha256 PCR values of its mask, read from the TPM, and
  * unlocking reads them again and compares. A recovery password is kept as
@@ -45,6 +48,7 @@ typedef struct vol {
 	uint8_t key[32];
 	prot p[MAX_PROT];
 	size_t n;
+	char unlocked_by[SSRP_PROTECTOR_ID_LEN + 1]; /* recovery password of the last unlock */
 	unsigned long changes;
 } vol;
 
@@ -95,6 +99,12 @@ static int load(vol *v)
 		} else if (!strcmp(line, "key")) {
 			rc = hex_in(arg, v->key, sizeof v->key, &len) || len != 32 ? bad(v, "bad key") : 0;
 			have_key = 1;
+		} else if (!strcmp(line, "unlocked-by-recovery")) {
+			if (strlen(arg) != SSRP_PROTECTOR_ID_LEN) {
+				rc = bad(v, "unlocked-by-recovery without a protector id");
+				break;
+			}
+			snprintf(v->unlocked_by, sizeof v->unlocked_by, "%s", arg);
 		} else if ((!strcmp(line, "tpm") || !strcmp(line, "recovery")) && v->n < MAX_PROT) {
 			prot *p = &v->p[v->n++];
 			char *val = strchr(arg, ' ');
@@ -135,6 +145,8 @@ static int save(vol *v)
 			fprintf(f, "%s", v->p[i].password);
 		fprintf(f, "\n");
 	}
+	if (v->unlocked_by[0])
+		fprintf(f, "unlocked-by-recovery %s\n", v->unlocked_by);
 	int ok = fclose(f) == 0 && remove(v->path) == 0 && rename(tmp, v->path) == 0;
 	v->changes++;
 	return ok ? SSRP_OK : ssrp_error_set(SSRP_E_IO, "wine-volume %s: cannot save", v->path);
@@ -171,6 +183,12 @@ static int v_status(void *ctx, ssrp_volume_status *out)
 	out->percent_encrypted = 100;
 	out->locked = v->locked;
 	out->last_unlock_recovery = 0;
+	for (size_t i = 0; v->unlocked_by[0] && i < v->n; i++)
+		if (v->p[i].type == SSRP_PROTECTOR_RECOVERY_PASSWORD &&
+		    !strcmp(v->p[i].id, v->unlocked_by)) {
+			out->last_unlock_recovery = 1;
+			memcpy(out->last_unlock_recovery_id, v->unlocked_by, sizeof v->unlocked_by);
+		}
 	out->conversion_state = out->conversion_next_state = SSRP_VOLUME_CONVERSION_ENCRYPTED;
 	return SSRP_OK;
 }
@@ -266,6 +284,8 @@ static int v_delete(void *ctx, const char *id)
 		return ssrp_error_set(SSRP_E_NOTFOUND, "no protector %s", id);
 	memmove(p, p + 1, (size_t)(&v->p[v->n] - (p + 1)) * sizeof *p);
 	v->n--;
+	if (!strcmp(v->unlocked_by, id))
+		v->unlocked_by[0] = '\0'; /* the used password is gone */
 	return save(v);
 }
 
@@ -359,11 +379,14 @@ static void report(const char *what, int rc, const ssrp_agent_report *r)
 	for (size_t i = 0; i < r->n_protectors; i++)
 		escrowed += r->protectors[i].escrowed != 0;
 	printf("%s: rc=%s state=%s protection=%s protectors=%zu escrowed=%zu volume_changes=%lu "
-	       "http_requests=%lu tpm_commands=%lu journal_writes=%lu%s%s\n",
+	       "http_requests=%lu tpm_commands=%lu journal_writes=%lu keys_deleted=%lu "
+	       "rotation_pending=%d association=%s associated=%s association_pending=%d%s%s\n",
 	       what, rc ? ssrp_error_name(rc) : "ok", ssrp_agent_state_name(r->state),
 	       r->protection_on ? "on" : "off", r->n_protectors, escrowed, r->volume_changes,
-	       r->http_requests, r->tpm_commands, r->journal_writes, *r->reason ? " reason=" : "",
-	       r->reason);
+	       r->http_requests, r->tpm_commands, r->journal_writes, r->keys_deleted,
+	       r->rotation_pending, *r->association_mode ? r->association_mode : "none",
+	       r->last_association ? "yes" : "never", r->association_pending,
+	       *r->reason ? " reason=" : "", r->reason);
 }
 
 int main(int argc, char **argv)

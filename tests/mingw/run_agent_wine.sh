@@ -19,7 +19,19 @@
 #       class. The first run adds a TPM protector and a recovery password,
 #       escrows it and turns protection on; the tenant (the simulator's
 #       /admin/state) then holds exactly that password for the device; the
-#       second run changes nothing and sends no request.
+#       second run changes nothing and sends no request. The same first
+#       run sends the device's primary user (device.primary_users: SCCM's
+#       WMI class is not in Wine) to ssrp's association service
+#       (ssrp-assocd on the Linux side, assoc.url, mutual TLS with the
+#       device's PFX through Schannel): the tenant then has alice as a
+#       registered owner of the device, and the report says associated.
+#     - rotation after a recovery unlock: the test writes into wine-volume's
+#       state that the escrowed recovery password unlocked the volume (as a
+#       recovery unlock leaves it; the status reports last_unlock_recovery);
+#       the next run adds a new recovery password, escrows it, deletes the
+#       used one from the volume and (agent.key_retention_days 0) from
+#       Entra ID: the tenant holds exactly the new one; the run after that
+#       changes nothing and sends no request.
 #     - on a BitLocker volume image through the on-disk codec in
 #       libssrp.dll (bitlk:IMG?rw), made on Linux by ssrp-sim volume create
 #       (XTS-AES-128, unlocked by a clear key), with data written and a TPM
@@ -41,6 +53,7 @@ src=$1
 build=$2
 out=$3
 ssrp_sim=$4
+ssrp_assocd="$(dirname "$ssrp_sim")/ssrp-assocd"
 wine=${SSRP_WINE:-/usr/lib/wine/wine64}
 triple=x86_64-w64-mingw32
 failures=0
@@ -56,6 +69,7 @@ command -v "$triple-gcc" >/dev/null 2>&1 || die "$triple-gcc is not installed (s
 for tool in jq cryptsetup dislocker-file script; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed (scripts/bootstrap)"
 done
+[ -x "$ssrp_assocd" ] || die "$ssrp_assocd is missing (the Linux build makes it)"
 for f in libssrp.dll libssrp.dll.a ssrp.exe libcurl.dll libcjson.dll; do
 	[ -s "$build/$f" ] || die "$build/$f is missing: mingw_windows_build builds the Windows tree"
 done
@@ -82,7 +96,9 @@ esac
 # --- swtpm and the simulated cloud on loopback
 work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-mingw-agent.XXXXXX")
 export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;tbs=n"
+assocd_pid=""
 cleanup() {
+	[ -n "$assocd_pid" ] && kill "$assocd_pid" 2>/dev/null && wait "$assocd_pid" 2>/dev/null
 	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
 	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
 	"$(dirname "$wine")/wineserver" -k >/dev/null 2>&1
@@ -97,6 +113,12 @@ export SSRP_TEST_TBS_SOCKET="127.0.0.1:$SSRP_SWTPM_PORT"
 env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" 2>"$work/cloud.err") ||
 	{ cat "$work/cloud.err"; die "cannot start the simulated cloud"; }
 . "$env_file"
+# ssrp's association service against the simulated tenant, as a Linux
+# server would run it (test_lib.sh's start_serve).
+"$ssrp_assocd" --config "$SSRP_SIM_CONFIG" >"$work/assocd.out" 2>"$work/assocd.err" &
+assocd_pid=$!
+for _ in $(seq 1 50); do grep -q listening "$work/assocd.err" && break; sleep 0.1; done
+grep -q listening "$work/assocd.err" || { cat "$work/assocd.err"; die "ssrp-assocd did not start"; }
 
 run() { # run NAME PROGRAM ARGS...: exit status in $got, output in $out/NAME.out/.err (LF)
 	name=$1
@@ -139,18 +161,25 @@ pfx="${SSRP_SIM_DEVICE_CERT%.pem}.pfx"
 cp "$SSRP_SIM_CA" "$dir/ca.pem" && cp "$pfx" "$dir/device.pfx"
 ct=""
 for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
-jq -n --arg t "$SSRP_SIM_TENANT_ID" --arg dom "$SSRP_SIM_TENANT_DOMAIN" --arg ca "Z:$dir/ca.pem" \
+# The simulator's configuration gives the association service's URL, the
+# connect-to entries (the service's host included) and the primary users.
+jq --arg t "$SSRP_SIM_TENANT_ID" --arg dom "$SSRP_SIM_TENANT_DOMAIN" --arg ca "Z:$dir/ca.pem" \
 	--arg pfx "Z:$dir/device.pfx" --arg id "$SSRP_SIM_DEVICE_ID" --arg name "$SSRP_SIM_DEVICE_NAME" \
-	--arg ct "$SSRP_SIM_CONNECT_TO" '{tenant_id: $t, tenant_domain: $dom,
+	'{tenant_id: $t, tenant_domain: $dom,
 	  hosts: {login: "login.microsoftonline.com", graph: "graph.microsoft.com",
 	          drs: "enterpriseregistration.windows.net"},
-	  ca_file: $ca, connect_to: ($ct | split(" ")),
+	  ca_file: $ca, connect_to: .connect_to, assoc: {url: .assoc.url},
 	  device: {device_id: $id, cert_file: $pfx, key_file: $pfx, join_type: "azuread",
-	           display_name: $name}}' >"$dir/config.json" || die "jq could not write the configuration"
+	           display_name: $name, primary_users: .device.primary_users}}' \
+	"$SSRP_SIM_CONFIG" >"$dir/config.json" || die "jq could not write the configuration"
 chmod 644 "$dir/config.json"
+primary=$(jq -r '.device.primary_users | join(",")' "$dir/config.json")
 printf 'protection off\nkey %s\n' "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >"$dir/volume.state"
 journal="$dir/ProgramData/ssrp/agent.journal"
-agent() { run "$1" ./agent_wine.exe "Z:$dir/config.json" "wine-volume:Z:$dir/volume.state" tbs "Z:$journal" "$2"; }
+agent() { # agent NAME RUNS [CONFIG]
+	run "$1" ./agent_wine.exe "Z:$dir/${3:-config}.json" "wine-volume:Z:$dir/volume.state" tbs \
+		"Z:$journal" "$2"
+}
 agent agent_runs 2
 first=$(grep '^first run:' "$out/agent_runs.out")
 second=$(grep '^second run:' "$out/agent_runs.out")
@@ -165,6 +194,11 @@ case $second in
 *) fail "second run: ${second:-none}"; show agent_runs ;;
 esac
 [ "$got" = 0 ] || fail "agent_wine.exe exited $got"
+case $first in
+*" association=service associated=yes association_pending=0"*)
+	pass "first run: the primary users ($primary) went to the association service (report: association=service associated=yes association_pending=0)" ;;
+*) fail "first run: the association: ${first:-none}"; sed 's/^/  | /' "$work/assocd.err" | tail -5 ;;
+esac
 
 # The tenant holds the volume's recovery password, under its protector's id.
 (umask 077 && printf 'Authorization: Bearer %s\n' "$(cat "$SSRP_SIM_ADMIN_TOKEN_FILE")" >"$work/adm")
@@ -178,6 +212,55 @@ if [ -n "$on_volume" ] && [ "$escrowed" = "$on_volume" ]; then
 	pass "the tenant holds the volume's one recovery password under its protector id (${on_volume%% *})"
 else
 	fail "the tenant holds \"$(echo "$escrowed" | sed 's/ [0-9-]*/ <password>/g')\", not the volume's one password"
+fi
+# The association: alice (the primary user) a registered owner of the device.
+owner_upn=$(jq -r --arg d "$SSRP_SIM_DEVICE_ID" '. as $s | [.devices[] | select(.deviceId==$d) |
+	.registeredOwners[] as $o | $s.users[] | select(.id==$o) | .userPrincipalName] | join(",")' "$work/state.json")
+if [ -n "$owner_upn" ] && [ "$owner_upn" = "$SSRP_SIM_USER_UPN" ]; then
+	pass "the tenant has $owner_upn as the device's registered owner (through ssrp-assocd)"
+else
+	fail "the device's registered owners in the tenant: \"$owner_upn\", not $SSRP_SIM_USER_UPN"
+fi
+
+# --- rotation after a recovery unlock
+# The volume says its escrowed recovery password unlocked it, as BitLocker's
+# recovery unlock leaves it; the next run replaces it.
+used=$(tr -d '\r' <"$dir/volume.state" | sed -n 's/^recovery \({[^}]*}\) .*$/\1/p')
+printf 'unlocked-by-recovery %s\n' "$used" >>"$dir/volume.state"
+tpm_before=$(tr -d '\r' <"$dir/volume.state" | grep '^tpm ')
+jq '.agent.key_retention_days = 0' "$dir/config.json" >"$dir/rotate.json" && chmod 644 "$dir/rotate.json"
+agent agent_rotate 2 rotate
+first=$(grep '^first run:' "$out/agent_rotate.out")
+second=$(grep '^second run:' "$out/agent_rotate.out")
+state_now=$(tr -d '\r' <"$dir/volume.state")
+new=$(printf '%s\n' "$state_now" | sed -n 's/^recovery \({[^}]*}\) .*$/\1/p')
+case $first in
+*"rc=ok state=compliant protection=on protectors=2 escrowed=1 "*" keys_deleted=1 rotation_pending=0 "*)
+	if [ -n "$used" ] && [ -n "$new" ] && [ "$new" != "$used" ] &&
+		[ "$(printf '%s\n' "$state_now" | grep -c '^recovery ')" = 1 ] &&
+		[ "$(printf '%s\n' "$state_now" | grep '^tpm ')" = "$tpm_before" ] &&
+		! printf '%s\n' "$state_now" | grep -q '^unlocked-by-recovery '; then
+		pass "rotation after a recovery unlock: $used replaced by $new, the TPM protector kept: ${first#first run: }"
+	else
+		fail "rotation: the volume has recovery password(s) \"$new\" (used: ${used:-none}): ${first#first run: }"
+		printf '%s\n' "$state_now" | sed 's/^\(recovery [^ ]*\) .*/\1 <password>/; s/^key .*/key <key>/; s/^\(tpm [^ ]*\) .*/\1 <binding>/; s/^/  | /'
+	fi ;;
+*) fail "rotation: first run: ${first#first run: }"; show agent_rotate ;;
+esac
+case $second in
+*"rc=ok state=compliant protection=on protectors=2 escrowed=1 volume_changes=0 http_requests=0 "*)
+	pass "after the rotation the next run changes nothing: ${second#second run: }" ;;
+*) fail "after the rotation: second run: ${second:-none}"; show agent_rotate ;;
+esac
+curl -sS $ct --cacert "$SSRP_SIM_CA" -H @"$work/adm" -o "$work/state.json" \
+	"https://graph.microsoft.com/admin/state" || die "cannot read the simulated tenant"
+escrowed=$(jq -r --arg d "$SSRP_SIM_DEVICE_ID" \
+	'[.recoveryKeys[] | select(.deviceId==$d) | "\(.id) \(.key)"] | join(",")' "$work/state.json")
+on_volume=$(printf '%s\n' "$state_now" | sed -n 's/^recovery {\([^}]*\)} \(.*\)$/\1 \2/p' | tr 'A-Z' 'a-z')
+if [ -n "$on_volume" ] && [ "$new" != "$used" ] && [ "$escrowed" = "$on_volume" ]; then
+	pass "the tenant holds exactly the new recovery password (${on_volume%% *}); the used one is deleted from Entra ID"
+else
+	fail "after the rotation the tenant holds \"$(echo "$escrowed" | sed 's/ [0-9-]*/ <password>/g')\", not only the new password"
 fi
 
 # The journal, in the private directory the agent made.
