@@ -981,9 +981,12 @@ static void test_anonymous_shed_for_devices(void **st)
 	enum { HELD = MAX_CONNECTIONS - RESERVE, MORE = PER_ADDRESS };
 	int fds[HELD + MORE];
 	char src[32];
+	/* A few ms apart, so that the service's poll threads register them in
+	 * the order they were opened: "oldest" is the service's order. */
 	for (int i = 0; i < HELD; i++) {
 		snprintf(src, sizeof src, "127.0.1.%d", 1 + i / PER_ADDRESS);
 		fds[i] = tcp_from(src);
+		sleep_ms(3);
 	}
 	sleep_ms(100);
 	for (int i = 0; i < HELD; i++)
