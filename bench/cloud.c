@@ -250,8 +250,9 @@ static int get_token(const bench_cloud *s, const char *path)
 	curl_slist_free_all(ct);
 	char *t = body.p ? strstr(body.p, "\"access_token\":\"") : NULL;
 	if (cc != CURLE_OK || !t) {
+		/* the answer is shown only when it holds no token */
 		fprintf(stderr, "bench_cloud: no token (%s): %.300s\n", curl_easy_strerror(cc),
-			body.p ? body.p : "");
+			body.p && !t ? body.p : "");
 		free(body.p);
 		return -1;
 	}

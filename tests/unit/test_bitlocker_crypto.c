@@ -20,6 +20,7 @@
 #include "hal/crypto.h"
 #include "hal/random.h"
 #include "ssrp/error.h"
+#include "tests/unit/test_expect.h"
 
 static const char KAT_KEY16[] = "a9271227a6f2584a3ba649e6dccac576";
 static const char KAT_SALT[] = "432dd19f37dd413a88552225628c8ae5";
@@ -37,19 +38,6 @@ static void unhex(uint8_t *out, size_t len, const char *hex)
 	}
 }
 
-static int all_zero(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
-
-static void expect_message(const char *words)
-{
-	if (!strstr(ssrp_error_last(), words))
-		fail_msg("message '%s' lacks '%s'", ssrp_error_last(), words);
-}
 
 /* ---- stretching -------------------------------------------------------- */
 

@@ -11,6 +11,7 @@
 
 #include "hal/guid.h"
 #include "ssrp/error.h"
+#include "tests/unit/test_expect.h"
 
 /* The FVE metadata GUID as it stands on disk, and as Windows shows it. */
 static const uint8_t fve_guid[16] = {0x3b, 0xd6, 0x67, 0x49, 0x29, 0x2e, 0xd8, 0x4a,
@@ -18,19 +19,6 @@ static const uint8_t fve_guid[16] = {0x3b, 0xd6, 0x67, 0x49, 0x29, 0x2e, 0xd8, 0
 static const char fve_text[] = "{4967D63B-2E29-4AD8-8399-F6A339E3D001}";
 static const char fve_lower[] = "4967d63b-2e29-4ad8-8399-f6a339e3d001";
 
-static int all_zero(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
-
-static void expect_message(const char *words)
-{
-	if (!strstr(ssrp_error_last(), words))
-		fail_msg("message '%s' lacks '%s'", ssrp_error_last(), words);
-}
 
 static const char *const forms[] = {
 	"{4967D63B-2E29-4AD8-8399-F6A339E3D001}",

@@ -15,23 +15,11 @@
 #include "bitlocker/recovery_password.h"
 #include "hal/hex.h"
 #include "ssrp/error.h"
+#include "tests/unit/test_expect.h"
 
 static const char KAT_RP[] = "111683-110022-683298-209352-468105-648483-571252-334455";
 static const char KAT_KEY16[] = "a9271227a6f2584a3ba649e6dccac576";
 
-static int all_zero(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
-
-static void expect_message(const char *words)
-{
-	if (!strstr(ssrp_error_last(), words))
-		fail_msg("message '%s' lacks '%s'", ssrp_error_last(), words);
-}
 
 static void rp_known_answer(void **state)
 {
