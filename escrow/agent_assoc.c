@@ -45,20 +45,17 @@ int agent_step_association(agent_ctx *c)
 	}
 	if (!c->opt->force_association && !agent_assoc_due(c))
 		return SSRP_OK;
-	ssrp_assoc_client_options ao;
-	agent_retry_options(c, &ao);
-	ssrp_assoc_client_result res;
-	memset(&res, 0, sizeof res);
-	const char *name = c->id.display_name[0] ? c->id.display_name : NULL;
+	ssrp_retry_options ro;
+	agent_retry_options(c, &ro);
+	ssrp_assoc_client_result res = SSRP_ASSOC_CLIENT_RESULT_INIT;
 	const char *const *users = (const char *const *)c->users;
 	ssrp_device_report report;
 	agent_device_report(c, &report);
 	if (c->assoc_mode == SSRP_ASSOCIATION_SERVICE)
-		rc = ssrp_assoc_client_send_report(c->cfg, c->id.device_id, name, users, c->n_users,
-						   &report, &ao, &res);
+		rc = ssrp_assoc_client_send_service(c->cfg, &c->id, users, c->n_users, &report, &ro,
+						    &res);
 	else
-		rc = ssrp_assoc_client_send_webhook(c->cfg, c->id.device_id, name, users, c->n_users,
-						    &ao, &res);
+		rc = ssrp_assoc_client_send_webhook(c->cfg, &c->id, users, c->n_users, &ro, &res);
 	c->rep->http_requests += res.attempts;
 	const char *mode = agent_assoc_mode_name(c->assoc_mode);
 	if (rc) {

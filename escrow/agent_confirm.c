@@ -38,10 +38,10 @@ int agent_list_keys(agent_ctx *c, int fresh)
 	if (!c->drs_keys && !(c->drs_keys = ssrp_calloc(1, sizeof *c->drs_keys))) {
 		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	} else {
+		c->drs_keys->version = SSRP_DRS_KEYS_VERSION;
 		ssrp_retry_options ro;
 		agent_retry_options(c, &ro);
-		ssrp_drs_result res;
-		memset(&res, 0, sizeof res);
+		ssrp_drs_result res = SSRP_DRS_RESULT_INIT;
 		rc = ssrp_drs_list_keys(c->cfg, &c->id, &ro, c->drs_keys, &res);
 		c->rep->http_requests += res.attempts;
 		c->rep->drs_keys = rc ? c->rep->drs_keys : (long)c->drs_keys->n;

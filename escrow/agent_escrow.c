@@ -27,8 +27,7 @@ int agent_escrow_one(agent_ctx *c, const char *id)
 		return rc;
 	ssrp_retry_options ro;
 	agent_retry_options(c, &ro);
-	ssrp_drs_result res;
-	memset(&res, 0, sizeof res);
+	ssrp_drs_result res = SSRP_DRS_RESULT_INIT;
 	rc = ssrp_drs_upload(c->cfg, &c->id, id, (const char *)pw.data, c->cfg->agent.volume_type,
 			     &ro, &res);
 	c->rep->http_requests += res.attempts;
@@ -37,7 +36,6 @@ int agent_escrow_one(agent_ctx *c, const char *id)
 		char why[600];
 		snprintf(why, sizeof why, "%s", ssrp_error_last());
 		if (agent_make_room(c)) {
-			memset(&res, 0, sizeof res);
 			rc = ssrp_drs_upload(c->cfg, &c->id, id, (const char *)pw.data,
 					     c->cfg->agent.volume_type, &ro, &res);
 			c->rep->http_requests += res.attempts;

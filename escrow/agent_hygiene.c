@@ -81,8 +81,7 @@ static size_t delete_old(agent_ctx *c)
 		size_t chunk = n - done < SSRP_DRS_MAX_DELETE ? n - done : SSRP_DRS_MAX_DELETE;
 		ssrp_retry_options ro;
 		agent_retry_options(c, &ro);
-		ssrp_drs_result res;
-		memset(&res, 0, sizeof res);
+		ssrp_drs_result res = SSRP_DRS_RESULT_INIT;
 		size_t removed = 0;
 		int rc = ssrp_drs_delete_keys(c->cfg, &c->id, ids + done, chunk, &ro, &removed, &res);
 		c->rep->http_requests += res.attempts;

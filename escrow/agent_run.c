@@ -72,13 +72,8 @@ static int setup(agent_ctx *c, const ssrp_agent_options *opt, ssrp_agent_report 
 		return rc;
 	const ssrp_cloud_config *cfg = c->cfg;
 	c->idc = (ssrp_identity_config)SSRP_IDENTITY_CONFIG_INIT;
-	c->idc.tenant_id = cfg->tenant_id;
-	c->idc.device_id = cfg->device_id;
-	c->idc.cert_file = cfg->device_cert_file;
-	c->idc.key_file = cfg->device_key_file;
-	c->idc.join_type = cfg->device_join_type;
-	c->idc.display_name = cfg->device_display_name;
-	c->idc.primary_users = (const char *const *)cfg->device_primary_users;
+	if ((rc = ssrp_cloud_config_identity(cfg, &c->idc)) != SSRP_OK)
+		return rc;
 	c->volume_spec = opt->volume_spec ? opt->volume_spec
 			 : cfg->agent.volume ? cfg->agent.volume
 					     : ssrp_default_os_volume;
@@ -166,7 +161,7 @@ static int volume_needs_work(agent_ctx *c)
 
 void agent_retry_options(const agent_ctx *c, ssrp_retry_options *ro)
 {
-	memset(ro, 0, sizeof *ro);
+	*ro = (ssrp_retry_options)SSRP_RETRY_OPTIONS_INIT;
 	ro->cancel = c->opt->cancel;
 	ro->cancel_ctx = c->opt->cancel_ctx;
 	if (c->opt->timeout_ms) {

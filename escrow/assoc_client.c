@@ -1,4 +1,4 @@
-/* The device's side of the association (see assoc_client.h). */
+/* The device's side of the association (ssrp/assoc_client.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,10 +7,12 @@
 
 #include "escrow/assoc.h"
 #include "escrow/assoc_client.h"
+#include "escrow/config.h"
 #include "escrow/device_report.h"
 #include "escrow/http_retry.h"
 #include "hal/http.h"
 #include "hal/mem.h"
+#include "hal/struct_version.h"
 #include "hal/text.h"
 #include "ssrp/error.h"
 #include "ssrp/sys/error.h"
@@ -29,6 +31,18 @@ static void decision_free(ssrp_assoc_client_decision *d)
 	ssrp_free(d->licence);
 	ssrp_free(d->licence_plan);
 	ssrp_free(d->detail);
+}
+
+int ssrp_assoc_client_result_init(ssrp_assoc_client_result *r, unsigned int version)
+{
+	int rc = ssrp_struct_version_check("ssrp_assoc_client_result", version,
+					   SSRP_ASSOC_CLIENT_RESULT_VERSION,
+					   "SSRP_ASSOC_CLIENT_RESULT_INIT");
+	if (rc)
+		return rc;
+	memset(r, 0, sizeof *r);
+	r->version = version;
+	return SSRP_OK;
 }
 
 void ssrp_assoc_client_result_free(ssrp_assoc_client_result *r)
@@ -277,56 +291,74 @@ static char *with_report(char *body, const ssrp_device_report *report)
 	return copy;
 }
 
-static int check_request(const ssrp_cloud_config *cfg, const char **device_id,
-			 const char *const *users, size_t n_users)
+/* What both sends check first: the caller's structs (versions this
+ * library knows; out untouched otherwise), out's fields reset, the request
+ * itself, the options taken into ro. */
+static int begin(const ssrp_cloud_config *cfg, const ssrp_device_identity *id,
+		 const char *const *users, size_t n_users, const ssrp_retry_options *opt,
+		 ssrp_retry_options *ro, ssrp_assoc_client_result *out)
 {
+	if (!out)
+		return ssrp_error_set(SSRP_E_INVALID, "no result structure");
+	int rc = ssrp_struct_version_check("ssrp_assoc_client_result", out->version,
+					   SSRP_ASSOC_CLIENT_RESULT_VERSION,
+					   "SSRP_ASSOC_CLIENT_RESULT_INIT");
+	if (rc)
+		return rc;
+	out->status = 0;
+	out->attempts = 0;
+	out->error_code[0] = out->device_id[0] = out->job_id[0] = '\0';
+	out->decisions = NULL;
+	out->n_decisions = out->n_settled = 0;
 	if (!cfg)
 		return ssrp_error_set(SSRP_E_INVALID, "no configuration was given");
-	if (!*device_id)
-		*device_id = cfg->device_id;
-	if (!*device_id || !**device_id)
+	if (!id)
+		return ssrp_error_set(SSRP_E_INVALID, "no device identity was given");
+	if ((rc = ssrp_struct_version_check("ssrp_device_identity", id->version,
+					    SSRP_DEVICE_IDENTITY_VERSION,
+					    "SSRP_DEVICE_IDENTITY_INIT")) != SSRP_OK)
+		return rc;
+	if (!id->device_id[0])
 		return ssrp_error_set(SSRP_E_INVALID,
-				      "no device id: the configuration has no \"device.device_id\"");
+				      "no device id: the device's identity names none (is it "
+				      "registered in Entra ID?)");
 	if (!n_users || !users)
 		return ssrp_error_set(SSRP_E_INVALID, "no users to associate with the device");
 	if (n_users > SSRP_ASSOC_MAX_USERS)
 		return ssrp_error_set(SSRP_E_INVALID, "%zu users is more than the %d a request may name",
 				      n_users, SSRP_ASSOC_MAX_USERS);
-	return SSRP_OK;
+	return ssrp_retry_options_take(ro, opt);
+}
+
+/* The request body for the device ("" display name: none). */
+static char *request_body(const ssrp_device_identity *id, const char *const *users,
+			  size_t n_users)
+{
+	return ssrp_assoc_request_body(id->device_id, id->display_name[0] ? id->display_name : NULL,
+				       users, n_users);
 }
 
 static int new_http(ssrp_http **h, const ssrp_cloud_config *cfg, const ssrp_retry_options *ro,
-		    int with_cert)
+		    const ssrp_device_identity *with_cert)
 {
 	ssrp_http_options ho = {
 		.ca_file = cfg->ca_file,
 		.connect_to = (const char *const *)cfg->connect_to,
-		.cert_file = with_cert ? cfg->device_cert_file : NULL,
-		.key_file = with_cert ? cfg->device_key_file : NULL,
+		.cert_file = with_cert ? with_cert->cert : NULL,
+		.key_file = with_cert && with_cert->key[0] ? with_cert->key : NULL,
 		.timeout_ms = ro->timeout_ms > 0 ? ro->timeout_ms : 60000,
 		.max_body = 1024u * 1024u,
 	};
 	return ssrp_http_new(h, &ho);
 }
 
-int ssrp_assoc_client_send_service(const ssrp_cloud_config *cfg, const char *device_id,
-				   const char *device_name, const char *const *users, size_t n_users,
-				   const ssrp_assoc_client_options *opt,
+int ssrp_assoc_client_send_service(const ssrp_cloud_config *cfg, const ssrp_device_identity *id,
+				   const char *const *users, size_t n_users,
+				   const ssrp_device_report *report, const ssrp_retry_options *opt,
 				   ssrp_assoc_client_result *out)
 {
-	return ssrp_assoc_client_send_report(cfg, device_id, device_name, users, n_users, NULL,
-					     opt, out);
-}
-
-int ssrp_assoc_client_send_report(const ssrp_cloud_config *cfg, const char *device_id,
-				  const char *device_name, const char *const *users, size_t n_users,
-				  const ssrp_device_report *report,
-				  const ssrp_assoc_client_options *opt, ssrp_assoc_client_result *out)
-{
-	if (!out)
-		return ssrp_error_set(SSRP_E_INVALID, "no result structure");
-	memset(out, 0, sizeof *out);
-	int rc = check_request(cfg, &device_id, users, n_users);
+	ssrp_retry_options ro;
+	int rc = begin(cfg, id, users, n_users, opt, &ro, out);
 	if (rc)
 		return rc;
 	if (!cfg->assoc.url || !*cfg->assoc.url)
@@ -336,19 +368,17 @@ int ssrp_assoc_client_send_report(const ssrp_cloud_config *cfg, const char *devi
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "\"assoc.url\" must be an https:// URL, not '%s'",
 				      cfg->assoc.url);
-	if (!cfg->device_cert_file)
+	if (!id->cert[0])
 		return ssrp_error_set(SSRP_E_INVALID,
-				      "the configuration has no device certificate "
-				      "(\"device.cert_file\", \"device.key_file\"); the "
-				      "association service knows a device by it");
-	ssrp_retry_options ro = {0};
-	if (opt)
-		ro = *opt;
+				      "device %s has no certificate (the configuration's "
+				      "\"device.cert_file\", \"device.key_file\", or the "
+				      "platform's); the association service knows a device by it",
+				      id->device_id);
 	size_t ul = strlen(cfg->assoc.url);
 	const char *sep = ul && cfg->assoc.url[ul - 1] == '/' ? "" : "/";
 	size_t cap = ul + strlen(sep) + sizeof SSRP_ASSOC_SERVICE_PATH;
 	char *url = ssrp_malloc(cap);
-	char *body = ssrp_assoc_request_body(device_id, device_name, users, n_users);
+	char *body = request_body(id, users, n_users);
 	if (body && report)
 		body = with_report(body, report);
 	ssrp_http *h = NULL;
@@ -358,7 +388,7 @@ int ssrp_assoc_client_send_report(const ssrp_cloud_config *cfg, const char *devi
 		return ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	}
 	snprintf(url, cap, "%s%s" SSRP_ASSOC_SERVICE_PATH, cfg->assoc.url, sep);
-	if ((rc = new_http(&h, cfg, &ro, 1)) != SSRP_OK)
+	if ((rc = new_http(&h, cfg, &ro, id)) != SSRP_OK)
 		goto done;
 	static const char *const headers[] = {"Content-Type: application/json",
 					      "Accept: application/json", NULL};
@@ -370,10 +400,10 @@ int ssrp_assoc_client_send_report(const ssrp_cloud_config *cfg, const char *devi
 	if (rc == SSRP_OK) {
 		if (resp.status == 200) {
 			rc = ssrp_assoc_client_parse_service(resp.body, resp.body_len, out);
-			if (rc == SSRP_OK && !ssrp_ascii_ieq(out->device_id, device_id))
+			if (rc == SSRP_OK && !ssrp_ascii_ieq(out->device_id, id->device_id))
 				rc = ssrp_error_set(SSRP_E_FORMAT,
 						    WHERE_SERVICE " answered for device %s, not %s",
-						    out->device_id, device_id);
+						    out->device_id, id->device_id);
 			if (rc)
 				ssrp_assoc_client_result_free(out);
 		} else {
@@ -390,15 +420,12 @@ done:
 	return rc;
 }
 
-int ssrp_assoc_client_send_webhook(const ssrp_cloud_config *cfg, const char *device_id,
-				   const char *device_name, const char *const *users, size_t n_users,
-				   const ssrp_assoc_client_options *opt,
-				   ssrp_assoc_client_result *out)
+int ssrp_assoc_client_send_webhook(const ssrp_cloud_config *cfg, const ssrp_device_identity *id,
+				   const char *const *users, size_t n_users,
+				   const ssrp_retry_options *opt, ssrp_assoc_client_result *out)
 {
-	if (!out)
-		return ssrp_error_set(SSRP_E_INVALID, "no result structure");
-	memset(out, 0, sizeof *out);
-	int rc = check_request(cfg, &device_id, users, n_users);
+	ssrp_retry_options ro;
+	int rc = begin(cfg, id, users, n_users, opt, &ro, out);
 	if (rc)
 		return rc;
 	if (!cfg->webhook_url_file)
@@ -417,16 +444,13 @@ int ssrp_assoc_client_send_webhook(const ssrp_cloud_config *cfg, const char *dev
 		return ssrp_error_set(SSRP_E_INVALID, "%s does not hold an https:// webhook URL",
 				      cfg->webhook_url_file);
 	}
-	ssrp_retry_options ro = {0};
-	if (opt)
-		ro = *opt;
-	char *body = ssrp_assoc_request_body(device_id, device_name, users, n_users);
+	char *body = request_body(id, users, n_users);
 	ssrp_http *h = NULL;
 	if (!body) {
 		rc = ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 		goto done;
 	}
-	if ((rc = new_http(&h, cfg, &ro, 0)) != SSRP_OK)
+	if ((rc = new_http(&h, cfg, &ro, NULL)) != SSRP_OK)
 		goto done;
 	static const char *const headers[] = {"Content-Type: application/json", NULL};
 	ssrp_http_req rq = {.method = "POST", .url = url, .headers = headers, .body = body,

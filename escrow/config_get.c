@@ -65,6 +65,25 @@ const char *ssrp_cloud_config_string(const ssrp_cloud_config *cfg, const char *n
 	return NULL;
 }
 
+int ssrp_cloud_config_identity(const ssrp_cloud_config *cfg, ssrp_identity_config *out)
+{
+	if (!cfg || !out)
+		return ssrp_error_set(SSRP_E_INVALID, "config: no configuration or identity to fill");
+	int rc = ssrp_struct_version_check("ssrp_identity_config", out->version,
+					   SSRP_IDENTITY_CONFIG_VERSION, "SSRP_IDENTITY_CONFIG_INIT");
+	if (rc)
+		return rc;
+	/* version 1 is all of it so far */
+	out->tenant_id = cfg->tenant_id;
+	out->device_id = cfg->device_id;
+	out->cert_file = cfg->device_cert_file;
+	out->key_file = cfg->device_key_file;
+	out->join_type = cfg->device_join_type;
+	out->display_name = cfg->device_display_name;
+	out->primary_users = (const char *const *)cfg->device_primary_users;
+	return SSRP_OK;
+}
+
 int ssrp_assoc_serve_limits_init(ssrp_assoc_serve_limits *l, unsigned int version)
 {
 	int rc = ssrp_struct_version_check("ssrp_assoc_serve_limits", version,

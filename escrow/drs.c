@@ -9,11 +9,13 @@
 #include <cjson/cJSON.h>
 
 #include "bitlocker/recovery_password.h"
+#include "escrow/config.h"
 #include "escrow/drs.h"
 #include "escrow/http_retry.h"
 #include "hal/guid.h"
 #include "hal/http.h"
 #include "hal/mem.h"
+#include "hal/struct_version.h"
 #include "ssrp/error.h"
 #include "ssrp/sys/error.h"
 
@@ -122,7 +124,7 @@ static int drs_client(const ssrp_cloud_config *cfg, const ssrp_device_identity *
 		.connect_to = (const char *const *)cfg->connect_to,
 		.cert_file = id->cert,
 		.key_file = id->key[0] ? id->key : NULL,
-		.timeout_ms = opt && opt->timeout_ms > 0 ? opt->timeout_ms : 60000,
+		.timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : 60000,
 		.max_body = 64u * 1024u,
 	};
 	int rc = ssrp_http_new(h, &ho);
@@ -167,17 +169,51 @@ static int drs_failure(int rc, const ssrp_http_resp *resp, const char *pw, const
 			      rid[0] ? "request-id " : "", rid, words[0] || rid[0] ? ")" : "");
 }
 
+int ssrp_drs_result_init(ssrp_drs_result *r, unsigned int version)
+{
+	int rc = ssrp_struct_version_check("ssrp_drs_result", version, SSRP_DRS_RESULT_VERSION,
+					   "SSRP_DRS_RESULT_INIT");
+	if (rc)
+		return rc;
+	memset(r, 0, sizeof *r);
+	r->version = version;
+	return SSRP_OK;
+}
+
+/* What every call does first: the caller's structs checked (versions this
+ * library knows; out untouched otherwise), out's fields reset, the options
+ * taken into ro. call names the function in messages. */
+static int drs_begin(const char *call, const ssrp_cloud_config *cfg,
+		     const ssrp_device_identity *id, const ssrp_retry_options *opt,
+		     ssrp_retry_options *ro, ssrp_drs_result *out)
+{
+	int rc = ssrp_struct_version_check("ssrp_drs_result", out->version,
+					   SSRP_DRS_RESULT_VERSION, "SSRP_DRS_RESULT_INIT");
+	if (rc)
+		return rc;
+	out->status = 0;
+	out->attempts = 0;
+	out->request_id[0] = '\0';
+	if (!cfg || !id)
+		return ssrp_error_set(SSRP_E_INVALID, "%s: no configuration or device identity",
+				      call);
+	rc = ssrp_struct_version_check("ssrp_device_identity", id->version,
+				       SSRP_DEVICE_IDENTITY_VERSION, "SSRP_DEVICE_IDENTITY_INIT");
+	return rc ? rc : ssrp_retry_options_take(ro, opt);
+}
+
 int ssrp_drs_upload(const ssrp_cloud_config *cfg, const ssrp_device_identity *id,
 		    const char *protector_id, const char *password, const char *volume_type,
 		    const ssrp_retry_options *opt, ssrp_drs_result *out)
 {
-	ssrp_drs_result local;
+	ssrp_drs_result local = SSRP_DRS_RESULT_INIT;
 	if (!out)
 		out = &local;
-	memset(out, 0, sizeof *out);
+	ssrp_retry_options ro;
+	int rc = drs_begin("ssrp_drs_upload", cfg, id, opt, &ro, out);
+	if (rc)
+		return rc;
 	char kid[KID_LEN + 1], named[KID_LEN + 3];
-	if (!cfg || !id)
-		return ssrp_error_set(SSRP_E_INVALID, "ssrp_drs_upload: no configuration or identity");
 	if (protector_kid(protector_id, kid, named))
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "'%.40s' is not a key protector id ({GUID}): nothing escrowed",
@@ -200,7 +236,7 @@ int ssrp_drs_upload(const ssrp_cloud_config *cfg, const ssrp_device_identity *id
 	snprintf(failing, sizeof failing, "protector %s cannot be escrowed", named);
 	const char *tenant;
 	ssrp_http *h = NULL;
-	int rc = drs_client(cfg, id, opt, failing, &tenant, &h);
+	rc = drs_client(cfg, id, &ro, failing, &tenant, &h);
 	if (!rc && !tenant)
 		rc = ssrp_error_set(SSRP_E_INVALID, "no tenant id: %s", failing);
 	char url[512];
@@ -223,7 +259,7 @@ int ssrp_drs_upload(const ssrp_cloud_config *cfg, const ssrp_device_identity *id
 	ssrp_http_req rq = {.method = "POST", .url = url, .headers = headers, .body = body,
 			    .body_len = (size_t)len};
 	ssrp_http_resp resp;
-	rc = ssrp_http_request_retrying(h, &rq, &resp, opt, &out->attempts);
+	rc = ssrp_http_request_retrying(h, &rq, &resp, &ro, &out->attempts);
 	ssrp_free_secret(body, BODY_CAP);
 	body = NULL;
 	rq.body = NULL;
@@ -258,17 +294,22 @@ static int keys_url(const ssrp_cloud_config *cfg, const ssrp_device_identity *id
 int ssrp_drs_list_keys(const ssrp_cloud_config *cfg, const ssrp_device_identity *id,
 		       const ssrp_retry_options *opt, ssrp_drs_keys *keys, ssrp_drs_result *out)
 {
-	ssrp_drs_result local;
+	ssrp_drs_result local = SSRP_DRS_RESULT_INIT;
 	if (!out)
 		out = &local;
-	memset(out, 0, sizeof *out);
-	if (!cfg || !id || !keys)
-		return ssrp_error_set(SSRP_E_INVALID,
-				      "ssrp_drs_list_keys: no configuration, identity or key list");
-	memset(keys, 0, sizeof *keys);
+	ssrp_retry_options ro;
+	int rc = drs_begin("ssrp_drs_list_keys", cfg, id, opt, &ro, out);
+	if (rc)
+		return rc;
+	if (!keys)
+		return ssrp_error_set(SSRP_E_INVALID, "ssrp_drs_list_keys: no key list to fill");
+	if ((rc = ssrp_struct_version_check("ssrp_drs_keys", keys->version, SSRP_DRS_KEYS_VERSION,
+					    "SSRP_DRS_KEYS_INIT")) != SSRP_OK)
+		return rc;
+	keys->n = 0;
 	const char *tenant;
 	ssrp_http *h = NULL;
-	int rc = drs_client(cfg, id, opt, "the keys escrowed for it cannot be listed", &tenant, &h);
+	rc = drs_client(cfg, id, &ro, "the keys escrowed for it cannot be listed", &tenant, &h);
 	char url[512];
 	if (!rc)
 		rc = keys_url(cfg, id, tenant, url, sizeof url);
@@ -279,7 +320,7 @@ int ssrp_drs_list_keys(const ssrp_cloud_config *cfg, const ssrp_device_identity 
 	static const char *const headers[] = {"Accept: application/json", NULL};
 	ssrp_http_req rq = {.method = "GET", .url = url, .headers = headers};
 	ssrp_http_resp resp;
-	rc = ssrp_http_request_retrying(h, &rq, &resp, opt, &out->attempts);
+	rc = ssrp_http_request_retrying(h, &rq, &resp, &ro, &out->attempts);
 	out->status = resp.status;
 	snprintf(out->request_id, sizeof out->request_id, "%s", resp.request_id);
 	char action[160];
@@ -300,19 +341,22 @@ int ssrp_drs_delete_keys(const ssrp_cloud_config *cfg, const ssrp_device_identit
 			 const char *const *kids, size_t n, const ssrp_retry_options *opt,
 			 size_t *n_removed, ssrp_drs_result *out)
 {
-	ssrp_drs_result local;
+	ssrp_drs_result local = SSRP_DRS_RESULT_INIT;
 	if (!out)
 		out = &local;
-	memset(out, 0, sizeof *out);
 	if (n_removed)
 		*n_removed = 0;
-	if (!cfg || !id || !kids || n < 1 || n > SSRP_DRS_MAX_DELETE)
+	ssrp_retry_options ro;
+	int rc = drs_begin("ssrp_drs_delete_keys", cfg, id, opt, &ro, out);
+	if (rc)
+		return rc;
+	if (!kids || n < 1 || n > SSRP_DRS_MAX_DELETE)
 		return ssrp_error_set(SSRP_E_INVALID,
 				      "ssrp_drs_delete_keys: 1 to %d key ids are deleted a request",
 				      SSRP_DRS_MAX_DELETE);
 	cJSON *o = cJSON_CreateObject();
 	cJSON *arr = o ? cJSON_AddArrayToObject(o, "kids") : NULL;
-	int rc = arr ? SSRP_OK : ssrp_error_set(SSRP_E_NOMEM, "out of memory");
+	rc = arr ? SSRP_OK : ssrp_error_set(SSRP_E_NOMEM, "out of memory");
 	for (size_t i = 0; !rc && i < n; i++) {
 		char kid[KID_LEN + 1], named[KID_LEN + 3];
 		if (protector_kid(kids[i], kid, named))
@@ -329,7 +373,7 @@ int ssrp_drs_delete_keys(const ssrp_cloud_config *cfg, const ssrp_device_identit
 	const char *tenant;
 	ssrp_http *h = NULL;
 	if (!rc)
-		rc = drs_client(cfg, id, opt, "its old keys cannot be deleted", &tenant, &h);
+		rc = drs_client(cfg, id, &ro, "its old keys cannot be deleted", &tenant, &h);
 	char url[512];
 	if (!rc)
 		rc = keys_url(cfg, id, tenant, url, sizeof url);
@@ -343,7 +387,7 @@ int ssrp_drs_delete_keys(const ssrp_cloud_config *cfg, const ssrp_device_identit
 	ssrp_http_req rq = {.method = "DELETE", .url = url, .headers = headers, .body = body,
 			    .body_len = strlen(body)};
 	ssrp_http_resp resp;
-	rc = ssrp_http_request_retrying(h, &rq, &resp, opt, &out->attempts);
+	rc = ssrp_http_request_retrying(h, &rq, &resp, &ro, &out->attempts);
 	cJSON_free(body);
 	out->status = resp.status;
 	snprintf(out->request_id, sizeof out->request_id, "%s", resp.request_id);

@@ -1,4 +1,4 @@
-/* The Device Registration Service's key list (drs.h, ssrp_drs_keys_parse):
+/* The Device Registration Service's key list (drs.h, ssrp_drs_keys_parse; the struct: ssrp/escrow.h):
  * a strict parser naming the member at fault, and the lookup by protector
  * id. The text comes from the network, so every member read is checked for
  * type and range before it is used. */
@@ -11,6 +11,7 @@
 #include "escrow/drs.h"
 #include "hal/guid.h"
 #include "hal/mem.h"
+#include "hal/struct_version.h"
 #include "ssrp/error.h"
 #include "ssrp/sys/error.h"
 
@@ -193,11 +194,29 @@ static int parse_root(ssrp_drs_keys *out, const cJSON *root)
 	return SSRP_OK;
 }
 
+/* Empty the list; its version is the caller's. */
+static void keys_clear(ssrp_drs_keys *out)
+{
+	memset(out->keys, 0, sizeof out->keys);
+	out->n = 0;
+}
+
+int ssrp_drs_keys_init(ssrp_drs_keys *k, unsigned int version)
+{
+	int rc = ssrp_struct_version_check("ssrp_drs_keys", version, SSRP_DRS_KEYS_VERSION,
+					   "SSRP_DRS_KEYS_INIT");
+	if (rc)
+		return rc;
+	memset(k, 0, sizeof *k);
+	k->version = version;
+	return SSRP_OK;
+}
+
 int ssrp_drs_keys_parse(ssrp_drs_keys *out, const char *json, size_t len)
 {
 	if (!out)
 		return ssrp_error_set(SSRP_E_INVALID, "ssrp_drs_keys_parse: no key list structure");
-	memset(out, 0, sizeof *out);
+	keys_clear(out);
 	if (!json)
 		return ssrp_error_set(SSRP_E_INVALID, "ssrp_drs_keys_parse: no text");
 	if (len > KEYS_MAX_BYTES)
@@ -218,7 +237,7 @@ int ssrp_drs_keys_parse(ssrp_drs_keys *out, const char *json, size_t len)
 	cJSON_Delete(root);
 	ssrp_free(text);
 	if (rc)
-		memset(out, 0, sizeof *out);
+		keys_clear(out);
 	return rc;
 }
 

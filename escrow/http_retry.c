@@ -7,10 +7,36 @@
 #include "escrow/http_retry.h"
 #include "hal/clock.h"
 #include "hal/http.h"
+#include "hal/struct_version.h"
 #include "ssrp/error.h"
 #include "ssrp/sys/error.h"
 
 #define CANCEL_SLICE_MS 100u
+
+int ssrp_retry_options_init(ssrp_retry_options *o, unsigned int version)
+{
+	int rc = ssrp_struct_version_check("ssrp_retry_options", version,
+					   SSRP_RETRY_OPTIONS_VERSION, "SSRP_RETRY_OPTIONS_INIT");
+	if (rc)
+		return rc;
+	memset(o, 0, sizeof *o);
+	o->version = version;
+	return SSRP_OK;
+}
+
+int ssrp_retry_options_take(ssrp_retry_options *out, const ssrp_retry_options *given)
+{
+	memset(out, 0, sizeof *out);
+	out->version = SSRP_RETRY_OPTIONS_VERSION;
+	if (!given)
+		return SSRP_OK;
+	int rc = ssrp_struct_version_check("ssrp_retry_options", given->version,
+					   SSRP_RETRY_OPTIONS_VERSION, "SSRP_RETRY_OPTIONS_INIT");
+	if (rc)
+		return rc;
+	*out = *given; /* version 1 is all of it so far */
+	return SSRP_OK;
+}
 
 void ssrp_retry_begin(ssrp_retry *r, const ssrp_retry_options *opt)
 {

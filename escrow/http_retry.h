@@ -22,23 +22,16 @@
 #include <stdint.h>
 
 #include "hal/http.h"
+#include "ssrp/retry.h"
 
-#define SSRP_RETRY_AFTER_CAP_MS 60000u
-#define SSRP_RETRY_DEFAULT_DEADLINE_MS 120000u
+/* ssrp_retry_options, SSRP_RETRY_AFTER_CAP_MS and
+ * SSRP_RETRY_DEFAULT_DEADLINE_MS: public, ssrp/retry.h. The library's own
+ * callers may leave the version 0; a public call takes the caller's
+ * options through ssrp_retry_options_take. */
 
-typedef struct ssrp_retry_options {
-	unsigned max_attempts;       /* 0: 10 */
-	unsigned deadline_ms;        /* all attempts and waits of one call; 0: 120 s
-				      * (SSRP_RETRY_DEFAULT_DEADLINE_MS) */
-	unsigned backoff_base_ms;    /* 0: 500 ms */
-	unsigned backoff_cap_ms;     /* 0: 30 s */
-	long timeout_ms;             /* one exchange; 0: 60 s */
-	uint64_t jitter_seed;        /* 0: from the clock */
-	unsigned retry_after_cap_ms; /* 0: SSRP_RETRY_AFTER_CAP_MS */
-	/* Nonzero: stop. Asked before each send and every 100 ms of a wait. */
-	int (*cancel)(void *cancel_ctx);
-	void *cancel_ctx;
-} ssrp_retry_options;
+/* A public caller's options (NULL: every default) into *out in this
+ * library's layout; SSRP_E_INVALID for a version it does not know. */
+int ssrp_retry_options_take(ssrp_retry_options *out, const ssrp_retry_options *given);
 
 /* One call's progress: its resolved options, deadline and jitter state. */
 typedef struct ssrp_retry {

@@ -23,6 +23,18 @@ if(TARGET ssrp_cli)
   endforeach()
 endif()
 
+# The public calls (ssrp/escrow.h, ssrp/assoc_client.h) against `ssrp-sim
+# cloud` and `ssrp-assocd`, through public headers only.
+if(TARGET ssrp_cli AND TARGET ssrp_assocd)
+  ssrp_test(integration_escrow_api SOURCES integration/test_escrow_api.c
+            integration/sim_helpers.c LABELS integration)
+  foreach(t integration_escrow_api valgrind_integration_escrow_api)
+    if(TEST ${t})
+      set_property(TEST ${t} APPEND PROPERTY ENVIRONMENT "SSRP_BIN=$<TARGET_FILE:ssrp_sim_cli>;SSRP_ASSOCD_BIN=$<TARGET_FILE:ssrp_assocd>")
+    endif()
+  endforeach()
+endif()
+
 # The journal and key-list parsers. ssrp_fuzz() is defined by
 # tests/fuzz/tests.cmake, included before this file.
 if(SSRP_FUZZ)

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "common.h"
+#include "platform.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -55,6 +56,14 @@ SSRP_API const char *ssrp_cloud_config_string(const ssrp_cloud_config *cfg, cons
  * others may read or write: "chmod 600"), one trailing newline stripped;
  * free with ssrp_free_secret(*out, *len). */
 SSRP_API int ssrp_cloud_config_secret(const char *path, char **out, size_t *len);
+
+/** The configuration's "device" member and tenant_id as the platform's
+ * calls take them (ssrp_platform_read_identity and _read_primary_users,
+ * ssrp/platform.h) into *out, its version set by the caller
+ * (SSRP_IDENTITY_CONFIG_INIT); members the file does not set are NULL.
+ * The strings belong to cfg. SSRP_E_INVALID for a version this library
+ * does not know. */
+SSRP_API int ssrp_cloud_config_identity(const ssrp_cloud_config *cfg, ssrp_identity_config *out);
 
 /* "assoc.serve": the association service's limits, defaults filled in.
  * Versioned: start from SSRP_ASSOC_SERVE_LIMITS_INIT (or

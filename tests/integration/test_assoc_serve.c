@@ -207,6 +207,18 @@ static void write_config(const char *path, const char *cert, const char *key,
 	free(text);
 }
 
+/* A device as the client calls take it: its id, name and certificate. */
+static void identity_of(ssrp_device_identity *id, const char *device_id, const char *name,
+			const char *cert, const char *key)
+{
+	*id = (ssrp_device_identity)SSRP_DEVICE_IDENTITY_INIT;
+	id->join = SSRP_JOIN_AZUREAD;
+	snprintf(id->device_id, sizeof id->device_id, "%s", device_id);
+	snprintf(id->display_name, sizeof id->display_name, "%s", name ? name : "");
+	snprintf(id->cert, sizeof id->cert, "%s", cert ? cert : "");
+	snprintf(id->key, sizeof id->key, "%s", key ? key : "");
+}
+
 /* ---- the server ------------------------------------------------------------------- */
 
 static void sleep_ms(unsigned ms)
@@ -617,8 +629,10 @@ static void test_other_device_refused(void **st)
 	ssrp_cloud_config *cfg = NULL;
 	assert_int_equal(ssrp_cloud_config_load(&cfg, other_config), 0);
 	const char *users[] = {"CONTOSO\\alice"};
-	ssrp_assoc_client_result r;
-	int rc = ssrp_assoc_client_send_service(cfg, demo_id, NULL, users, 1, NULL, &r);
+	ssrp_assoc_client_result r = SSRP_ASSOC_CLIENT_RESULT_INIT;
+	ssrp_device_identity id;
+	identity_of(&id, demo_id, NULL, other_cert, other_key);
+	int rc = ssrp_assoc_client_send_service(cfg, &id, users, 1, NULL, NULL, &r);
 	assert_int_equal(rc, SSRP_E_REFUSED);
 	assert_int_equal(r.status, 403);
 	assert_string_equal(r.error_code, "OtherDevice");
@@ -634,8 +648,10 @@ static void test_demo_device_associates(void **st)
 	ssrp_cloud_config *cfg = NULL;
 	assert_int_equal(ssrp_cloud_config_load(&cfg, client_config), 0);
 	const char *users[] = {"CONTOSO\\alice", "bob@contoso.example"};
-	ssrp_assoc_client_result r;
-	int rc = ssrp_assoc_client_send_service(cfg, NULL, "DESKTOP-SSRP01", users, 2, NULL, &r);
+	ssrp_assoc_client_result r = SSRP_ASSOC_CLIENT_RESULT_INIT;
+	ssrp_device_identity id;
+	identity_of(&id, demo_id, "DESKTOP-SSRP01", demo_cert, demo_key);
+	int rc = ssrp_assoc_client_send_service(cfg, &id, users, 2, NULL, NULL, &r);
 	if (rc)
 		fail_msg("%s", ssrp_error_last());
 	assert_int_equal(r.status, 200);
@@ -662,7 +678,8 @@ static void test_demo_device_associates(void **st)
 	assert_true(audit_count("decision", req, "alice@contoso.example") >= 1);
 
 	/* Again: nothing to do, said so. */
-	rc = ssrp_assoc_client_send_service(cfg, NULL, NULL, users, 2, NULL, &r);
+	id.display_name[0] = '\0';
+	rc = ssrp_assoc_client_send_service(cfg, &id, users, 2, NULL, NULL, &r);
 	if (rc)
 		fail_msg("%s", ssrp_error_last());
 	assert_string_equal(r.decisions[0].outcome, "already");
@@ -1200,8 +1217,10 @@ static void test_webhook_client(void **st)
 	ssrp_cloud_config *cfg = NULL;
 	assert_int_equal(ssrp_cloud_config_load(&cfg, client_config), 0);
 	const char *users[] = {"CONTOSO\\alice", "bob@contoso.example"};
-	ssrp_assoc_client_result r;
-	int rc = ssrp_assoc_client_send_webhook(cfg, NULL, "DESKTOP-SSRP01", users, 2, NULL, &r);
+	ssrp_assoc_client_result r = SSRP_ASSOC_CLIENT_RESULT_INIT;
+	ssrp_device_identity id;
+	identity_of(&id, demo_id, "DESKTOP-SSRP01", NULL, NULL);
+	int rc = ssrp_assoc_client_send_webhook(cfg, &id, users, 2, NULL, &r);
 	if (rc)
 		fail_msg("%s", ssrp_error_last());
 	assert_int_equal(r.status, 202);
@@ -1239,7 +1258,8 @@ static void test_webhook_client(void **st)
 	sim_write_text(wrong_file, wrong, 0600);
 	write_config(wrong_config, NULL, NULL, NULL, wrong_file);
 	assert_int_equal(ssrp_cloud_config_load(&cfg, wrong_config), 0);
-	rc = ssrp_assoc_client_send_webhook(cfg, NULL, NULL, users, 1, NULL, &r);
+	id.display_name[0] = '\0';
+	rc = ssrp_assoc_client_send_webhook(cfg, &id, users, 1, NULL, &r);
 	assert_int_equal(rc, SSRP_E_PERMISSION);
 	assert_int_equal(r.status, 400);
 	assert_null(strstr(ssrp_error_last(), "WRONGTOKEN"));
@@ -1264,8 +1284,10 @@ static void test_webhook_client(void **st)
 	sim_write_text(wrong_config, cfgtext, 0600);
 	free(cfgtext);
 	assert_int_equal(ssrp_cloud_config_load(&cfg, wrong_config), 0);
-	ssrp_assoc_client_options o = {.max_attempts = 1, .timeout_ms = 3000};
-	rc = ssrp_assoc_client_send_webhook(cfg, NULL, NULL, users, 1, &o, &r);
+	ssrp_retry_options o = SSRP_RETRY_OPTIONS_INIT;
+	o.max_attempts = 1;
+	o.timeout_ms = 3000;
+	rc = ssrp_assoc_client_send_webhook(cfg, &id, users, 1, &o, &r);
 	assert_int_equal(rc, SSRP_E_IO);
 	assert_null(strstr(ssrp_error_last(), "WRONGTOKEN"));
 	assert_null(strstr(ssrp_error_last(), "token="));

@@ -79,7 +79,7 @@ static void keep_message(void)
 static void identity_of(ssrp_device_identity *id, const char *device_id, const char *cert,
 			const char *key)
 {
-	memset(id, 0, sizeof *id);
+	*id = (ssrp_device_identity)SSRP_DEVICE_IDENTITY_INIT;
 	id->join = SSRP_JOIN_AZUREAD;
 	snprintf(id->device_id, sizeof id->device_id, "%s", device_id);
 	snprintf(id->tenant_id, sizeof id->tenant_id, "%s", tenant_id);
@@ -322,7 +322,9 @@ static int log_lines(int from, int *drs, int *early)
 	return line;
 }
 
-static const ssrp_retry_options quick = {.jitter_seed = 11, .backoff_base_ms = 100,
+static const ssrp_retry_options quick = {.version = SSRP_RETRY_OPTIONS_VERSION,
+					 .jitter_seed = 11,
+					 .backoff_base_ms = 100,
 					 .deadline_ms = 60000};
 
 static void test_upload_visible(void **st)
@@ -331,7 +333,7 @@ static void test_upload_visible(void **st)
 	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	identity_of(&id, demo_id, demo_cert, demo_key);
 	const char *pw = new_password();
-	ssrp_drs_result res;
+	ssrp_drs_result res = SSRP_DRS_RESULT_INIT;
 	/* lower case without braces: the protector id in any spelling */
 	if (ssrp_drs_upload(cfg, &id, "5a1b2c3d-0000-4000-8000-00000000d501", pw, NULL, &quick,
 			    &res))
@@ -379,7 +381,7 @@ static void test_repeat_is_harmless(void **st)
 	identity_of(&id, demo_id, demo_cert, demo_key);
 	const char *pw = new_password();
 	for (int i = 0; i < 3; i++) {
-		ssrp_drs_result res;
+		ssrp_drs_result res = SSRP_DRS_RESULT_INIT;
 		if (ssrp_drs_upload(cfg, &id, KID2, pw, "OSV", &quick, &res))
 			fail_msg("upload %d: %s", i + 1, ssrp_error_last());
 		assert_int_equal(res.status, 200);
@@ -398,7 +400,7 @@ static void test_other_device_refused(void **st)
 	/* the demo device's id, another device's certificate */
 	identity_of(&id, demo_id, other_cert, other_key);
 	const char *pw = new_password();
-	ssrp_drs_result res;
+	ssrp_drs_result res = SSRP_DRS_RESULT_INIT;
 	int rc = ssrp_drs_upload(cfg, &id, KID3, pw, NULL, &quick, &res);
 	keep_message();
 	assert_int_equal(rc, SSRP_E_PERMISSION);
@@ -427,7 +429,7 @@ static void test_retries_never_early(void **st)
 	int from = log_lines(-1, NULL, NULL);
 	set_faults("POST drs/manage/*:429:1@1");
 	const char *pw = new_password();
-	ssrp_drs_result res;
+	ssrp_drs_result res = SSRP_DRS_RESULT_INIT;
 	int rc = ssrp_drs_upload(cfg, &id, "{5a1b2c3d-0000-4000-8000-00000000d505}", pw, NULL,
 				 &quick, &res);
 	if (rc)
@@ -474,9 +476,11 @@ static void test_retry_after_capped(void **st)
 	(void)st;
 	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
 	identity_of(&id, demo_id, demo_cert, demo_key);
-	ssrp_retry_options capped = {.jitter_seed = 5, .deadline_ms = 20000,
+	ssrp_retry_options capped = {.version = SSRP_RETRY_OPTIONS_VERSION,
+				     .jitter_seed = 5,
+				     .deadline_ms = 20000,
 				     .retry_after_cap_ms = 300};
-	ssrp_drs_result res;
+	ssrp_drs_result res = SSRP_DRS_RESULT_INIT;
 	set_faults("POST drs/manage/*:429:3600@1");
 	uint64_t t0 = ssrp_monotonic_ms();
 	if (ssrp_drs_upload(cfg, &id, "{5a1b2c3d-0000-4000-8000-00000000d50c}", new_password(),
@@ -489,7 +493,7 @@ static void test_retry_after_capped(void **st)
 			 (unsigned long long)took);
 
 	set_faults("GET drs/manage/*:503:3600@1");
-	static ssrp_drs_keys keys;
+	static ssrp_drs_keys keys = SSRP_DRS_KEYS_INIT;
 	if (ssrp_drs_list_keys(cfg, &id, &capped, &keys, &res))
 		fail_msg("DRS key list: %s", ssrp_error_last());
 	assert_int_equal(res.attempts, 2);
@@ -540,7 +544,7 @@ static void test_bad_arguments(void **st)
 	identity_of(&id, demo_id, demo_cert, demo_key);
 	int before = log_lines(-1, NULL, NULL);
 	const char *pw = new_password();
-	ssrp_drs_result res;
+	ssrp_drs_result res = SSRP_DRS_RESULT_INIT;
 	assert_int_equal(ssrp_drs_upload(cfg, &id, "{5A1B2C3D}", pw, NULL, &quick, &res),
 			 SSRP_E_INVALID);
 	keep_message();
@@ -578,7 +582,8 @@ static void test_list_keys(void **st)
 	identity_of(&id, demo_id, demo_cert, demo_key);
 	ssrp_drs_keys *keys = calloc(1, sizeof *keys);
 	assert_non_null(keys);
-	ssrp_drs_result res;
+	keys->version = SSRP_DRS_KEYS_VERSION;
+	ssrp_drs_result res = SSRP_DRS_RESULT_INIT;
 	if (ssrp_drs_list_keys(cfg, &id, &quick, keys, &res))
 		fail_msg("%s", ssrp_error_last());
 	assert_int_equal(res.status, 200);
@@ -651,7 +656,8 @@ static void test_delete_keys(void **st)
 	identity_of(&id, demo_id, demo_cert, demo_key);
 	ssrp_drs_keys *keys = calloc(1, sizeof *keys);
 	assert_non_null(keys);
-	ssrp_drs_result res;
+	keys->version = SSRP_DRS_KEYS_VERSION;
+	ssrp_drs_result res = SSRP_DRS_RESULT_INIT;
 	size_t removed = 99;
 	const char *kids[] = {KID2, "5A1B2C3D-0000-4000-8000-00000000D505", KID4};
 	int from = log_lines(-1, NULL, NULL);

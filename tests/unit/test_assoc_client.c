@@ -129,18 +129,23 @@ static void test_configuration_checked_first(void **st)
 						 "test"),
 			 SSRP_OK);
 	const char *users[] = {"CONTOSO\\alice"};
-	ssrp_assoc_client_result r;
-	assert_int_equal(ssrp_assoc_client_send_service(cfg, NULL, NULL, users, 1, NULL, &r),
+	ssrp_assoc_client_result r = SSRP_ASSOC_CLIENT_RESULT_INIT;
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
+	assert_int_equal(ssrp_assoc_client_send_service(cfg, &id, users, 1, NULL, NULL, &r),
 			 SSRP_E_INVALID);
-	assert_non_null(strstr(ssrp_error_last(), "device.device_id"));
-	assert_int_equal(ssrp_assoc_client_send_service(cfg, DEV, NULL, users, 1, NULL, &r),
+	assert_non_null(strstr(ssrp_error_last(), "no device id"));
+	snprintf(id.device_id, sizeof id.device_id, "%s", DEV);
+	assert_int_equal(ssrp_assoc_client_send_service(cfg, &id, users, 1, NULL, NULL, &r),
 			 SSRP_E_INVALID);
 	assert_non_null(strstr(ssrp_error_last(), "assoc.url"));
-	assert_int_equal(ssrp_assoc_client_send_service(cfg, DEV, NULL, users, 0, NULL, &r),
+	assert_int_equal(ssrp_assoc_client_send_service(cfg, &id, users, 0, NULL, NULL, &r),
 			 SSRP_E_INVALID);
-	assert_int_equal(ssrp_assoc_client_send_webhook(cfg, DEV, NULL, users, 1, NULL, &r),
+	assert_int_equal(ssrp_assoc_client_send_webhook(cfg, &id, users, 1, NULL, &r),
 			 SSRP_E_INVALID);
 	assert_non_null(strstr(ssrp_error_last(), "webhook_url_file"));
+	assert_int_equal(ssrp_assoc_client_send_webhook(cfg, NULL, users, 1, NULL, &r),
+			 SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "identity"));
 	ssrp_cloud_config_free(cfg);
 
 	assert_int_equal(ssrp_cloud_config_parse(&cfg,
@@ -148,7 +153,7 @@ static void test_configuration_checked_first(void **st)
 						 "\"assoc\":{\"url\":\"http://plain.example/\"}}",
 						 "test"),
 			 SSRP_OK);
-	assert_int_equal(ssrp_assoc_client_send_service(cfg, DEV, NULL, users, 1, NULL, &r),
+	assert_int_equal(ssrp_assoc_client_send_service(cfg, &id, users, 1, NULL, NULL, &r),
 			 SSRP_E_INVALID);
 	assert_non_null(strstr(ssrp_error_last(), "https://"));
 	ssrp_cloud_config_free(cfg);
@@ -158,9 +163,51 @@ static void test_configuration_checked_first(void **st)
 						 "\"assoc\":{\"url\":\"https://svc.example/\"}}",
 						 "test"),
 			 SSRP_OK);
-	assert_int_equal(ssrp_assoc_client_send_service(cfg, DEV, NULL, users, 1, NULL, &r),
+	assert_int_equal(ssrp_assoc_client_send_service(cfg, &id, users, 1, NULL, NULL, &r),
 			 SSRP_E_INVALID);
-	assert_non_null(strstr(ssrp_error_last(), "device certificate"));
+	assert_non_null(strstr(ssrp_error_last(), "has no certificate"));
+	ssrp_cloud_config_free(cfg);
+}
+
+/* Structs of a version this library does not know are refused before
+ * anything is read or sent, and a result is left as it was. */
+static void test_versions_checked(void **st)
+{
+	(void)st;
+	ssrp_cloud_config *cfg = NULL;
+	assert_int_equal(ssrp_cloud_config_parse(&cfg,
+						 "{\"tenant_id\":\"7e7e7e7e-0000-4000-8000-000000000001\","
+						 "\"assoc\":{\"url\":\"https://svc.example/\"}}",
+						 "test"),
+			 SSRP_OK);
+	const char *users[] = {"CONTOSO\\alice"};
+	ssrp_device_identity id = SSRP_DEVICE_IDENTITY_INIT;
+	snprintf(id.device_id, sizeof id.device_id, "%s", DEV);
+	ssrp_assoc_client_result r;
+	memset(&r, 0x5a, sizeof r);
+	r.version = SSRP_ASSOC_CLIENT_RESULT_VERSION + 1;
+	ssrp_assoc_client_result before = r;
+	assert_int_equal(ssrp_assoc_client_send_service(cfg, &id, users, 1, NULL, NULL, &r),
+			 SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "ssrp_assoc_client_result version"));
+	assert_memory_equal(&r, &before, sizeof r);
+	assert_int_equal(ssrp_assoc_client_result_init(&r, 0), SSRP_E_INVALID);
+	assert_int_equal(ssrp_assoc_client_result_init(&r, SSRP_ASSOC_CLIENT_RESULT_VERSION),
+			 SSRP_OK);
+	assert_int_equal(r.status, 0);
+	assert_null(r.decisions);
+
+	ssrp_retry_options o = SSRP_RETRY_OPTIONS_INIT;
+	o.version = 0;
+	assert_int_equal(ssrp_assoc_client_send_service(cfg, &id, users, 1, NULL, &o, &r),
+			 SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "ssrp_retry_options version 0"));
+	assert_int_equal(ssrp_retry_options_init(&o, SSRP_RETRY_OPTIONS_VERSION + 1),
+			 SSRP_E_INVALID);
+	id.version = SSRP_DEVICE_IDENTITY_VERSION + 1;
+	assert_int_equal(ssrp_assoc_client_send_webhook(cfg, &id, users, 1, NULL, &r),
+			 SSRP_E_INVALID);
+	assert_non_null(strstr(ssrp_error_last(), "ssrp_device_identity version"));
 	ssrp_cloud_config_free(cfg);
 }
 
@@ -171,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_service_answer_refused),
 		cmocka_unit_test(test_webhook_and_error_answers),
 		cmocka_unit_test(test_configuration_checked_first),
+		cmocka_unit_test(test_versions_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
