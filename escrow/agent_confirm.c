@@ -2,7 +2,7 @@
  * protection on, deleting a used recovery password. The journal records
  * what was uploaded, but it is a file on the device, not the service: the
  * proof is a 2xx to an upload in this same run, or the service's own list
- * of the device's keys (escrow/drs.h ssrp_drs_list_keys, authenticated by
+ * of the device's keys (ssrp/escrow.h ssrp_drs_list_keys, authenticated by
  * the device certificate), read at most once a run and only when such a
  * step is due, so a compliant device still costs no request. */
 #include <stdio.h>
