@@ -24,19 +24,6 @@ typedef struct ssrp_assoc_domain {
 	char *name;    /* "contoso.example" / "corp.contoso.example" */
 } ssrp_assoc_domain;
 
-/* "assoc.serve": the limits of `ssrp assoc serve` (described above). */
-typedef struct ssrp_assoc_serve_config {
-	unsigned handshake_timeout_s;    /* TLS handshake and request headers [5] */
-	unsigned idle_timeout_s;         /* a kept-alive connection doing nothing [30] */
-	unsigned max_connections;        /* all connections [4096] */
-	unsigned per_address;            /* connections from one client address [64] */
-	unsigned reserve;                /* of max_connections, kept for devices [512] */
-	unsigned queue_max;              /* devices waiting for a decision [20000] */
-	unsigned batch_max;              /* devices decided together ($batch) [100] */
-	unsigned batch_wait_ms;          /* how long a decision waits for company [200] */
-	unsigned refusal_log_interval_s; /* one refusal line per address per interval [60] */
-} ssrp_assoc_serve_config;
-
 /* The "assoc" member; defaults filled in by the loader. */
 typedef struct ssrp_assoc_config {
 	ssrp_assoc_domain *domains;
@@ -51,7 +38,7 @@ typedef struct ssrp_assoc_config {
 	unsigned max_owners;
 	char *audit;
 	char *listen, *tls_cert_file, *tls_key_file, *device_ca_file;
-	ssrp_assoc_serve_config serve;
+	ssrp_assoc_serve_limits serve; /* "assoc.serve" (ssrp/config.h), the current version */
 	char *url;
 } ssrp_assoc_config;
 

@@ -105,7 +105,7 @@ int ssrp_cloud_config_serve_limits(const ssrp_cloud_config *cfg, ssrp_assoc_serv
 					   "SSRP_ASSOC_SERVE_LIMITS_INIT");
 	if (rc)
 		return rc;
-	const ssrp_assoc_serve_config *s = &cfg->assoc.serve;
+	const ssrp_assoc_serve_limits *s = &cfg->assoc.serve;
 	out->handshake_timeout_s = s->handshake_timeout_s;
 	out->idle_timeout_s = s->idle_timeout_s;
 	out->max_connections = s->max_connections;

@@ -12,8 +12,8 @@ int ssrp_config_parse_agent(ssrp_agent_config *a, const cJSON *obj, const char *
 void ssrp_config_free_agent(ssrp_agent_config *a);
 
 /* "assoc.serve" (config_serve.c): defaults, parse. */
-void ssrp_config_serve_defaults(ssrp_assoc_serve_config *s);
-int ssrp_config_parse_serve(ssrp_assoc_serve_config *s, const cJSON *obj, const char *origin);
+void ssrp_config_serve_defaults(ssrp_assoc_serve_limits *s);
+int ssrp_config_parse_serve(ssrp_assoc_serve_limits *s, const cJSON *obj, const char *origin);
 
 /* A NULL-terminated list of non-empty strings of at most max_len bytes
  * (at most max_items); where names the member in messages. */

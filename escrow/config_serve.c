@@ -6,8 +6,9 @@
 #include "escrow/config_private.h"
 #include "ssrp/sys/error.h"
 
-void ssrp_config_serve_defaults(ssrp_assoc_serve_config *s)
+void ssrp_config_serve_defaults(ssrp_assoc_serve_limits *s)
 {
+	s->version = SSRP_ASSOC_SERVE_LIMITS_VERSION;
 	s->handshake_timeout_s = 5;
 	s->idle_timeout_s = 30;
 	s->max_connections = 4096;
@@ -26,19 +27,19 @@ typedef struct serve_field {
 } serve_field;
 
 static const serve_field fields[] = {
-	{"handshake_timeout_s", offsetof(ssrp_assoc_serve_config, handshake_timeout_s), 1, 300},
-	{"idle_timeout_s", offsetof(ssrp_assoc_serve_config, idle_timeout_s), 1, 3600},
-	{"max_connections", offsetof(ssrp_assoc_serve_config, max_connections), 8, 1000000},
-	{"per_address", offsetof(ssrp_assoc_serve_config, per_address), 1, 1000000},
-	{"reserve", offsetof(ssrp_assoc_serve_config, reserve), 0, 1000000},
-	{"queue_max", offsetof(ssrp_assoc_serve_config, queue_max), 1, 10000000},
-	{"batch_max", offsetof(ssrp_assoc_serve_config, batch_max), 1, 100},
-	{"batch_wait_ms", offsetof(ssrp_assoc_serve_config, batch_wait_ms), 0, 10000},
-	{"refusal_log_interval_s", offsetof(ssrp_assoc_serve_config, refusal_log_interval_s), 1,
+	{"handshake_timeout_s", offsetof(ssrp_assoc_serve_limits, handshake_timeout_s), 1, 300},
+	{"idle_timeout_s", offsetof(ssrp_assoc_serve_limits, idle_timeout_s), 1, 3600},
+	{"max_connections", offsetof(ssrp_assoc_serve_limits, max_connections), 8, 1000000},
+	{"per_address", offsetof(ssrp_assoc_serve_limits, per_address), 1, 1000000},
+	{"reserve", offsetof(ssrp_assoc_serve_limits, reserve), 0, 1000000},
+	{"queue_max", offsetof(ssrp_assoc_serve_limits, queue_max), 1, 10000000},
+	{"batch_max", offsetof(ssrp_assoc_serve_limits, batch_max), 1, 100},
+	{"batch_wait_ms", offsetof(ssrp_assoc_serve_limits, batch_wait_ms), 0, 10000},
+	{"refusal_log_interval_s", offsetof(ssrp_assoc_serve_limits, refusal_log_interval_s), 1,
 	 86400},
 };
 
-int ssrp_config_parse_serve(ssrp_assoc_serve_config *s, const cJSON *obj, const char *origin)
+int ssrp_config_parse_serve(ssrp_assoc_serve_limits *s, const cJSON *obj, const char *origin)
 {
 	if (!cJSON_IsObject(obj))
 		return ssrp_error_set(SSRP_E_INVALID, "%s: \"assoc.serve\" must be an object",

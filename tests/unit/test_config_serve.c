@@ -37,7 +37,8 @@ static void test_defaults(void **st)
 	(void)st;
 	ssrp_cloud_config *c = load(NULL);
 	assert_non_null(c);
-	const ssrp_assoc_serve_config *s = &c->assoc.serve;
+	const ssrp_assoc_serve_limits *s = &c->assoc.serve;
+	assert_int_equal(s->version, SSRP_ASSOC_SERVE_LIMITS_VERSION);
 	assert_int_equal(s->handshake_timeout_s, 5);
 	assert_int_equal(s->idle_timeout_s, 30);
 	assert_int_equal(s->max_connections, 4096);
@@ -57,7 +58,7 @@ static void test_values(void **st)
 				    "\"max_connections\":64,\"reserve\":16,\"batch_wait_ms\":0,"
 				    "\"batch_max\":1}");
 	assert_non_null(c);
-	const ssrp_assoc_serve_config *s = &c->assoc.serve;
+	const ssrp_assoc_serve_limits *s = &c->assoc.serve;
 	assert_int_equal(s->handshake_timeout_s, 2);
 	assert_int_equal(s->per_address, 8);
 	assert_int_equal(s->max_connections, 64);
