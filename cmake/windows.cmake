@@ -4,15 +4,20 @@
 # production command. The platform does the platform's jobs: TPM Base
 # Services (tpm/tbs_transport_windows.c), BitLocker through WMI
 # (bitlocker/backend_wmi.c), CNG for hashing, randomness and signing, the
-# Windows file API (hal/*_windows.c), libcurl over Schannel. The BitLocker
+# Windows file API (hal/*_windows.c), libcurl over Schannel. The tbs
+# backend seals and unseals with tpm2-tss's ESAPI over its own TBS
+# transport (tpm/tbs_esapi.c): tpm2-tss's libraries are linked in
+# statically (scripts/windows-deps builds them; ESAPI's crypto is the same
+# libcrypto). The BitLocker
 # on-disk codec (bitlk: volume images, bitlocker/bitlk_*.c, fve_*.c,
 # stretch.c) takes its ciphers from OpenSSL's libcrypto and its CRC-32 from
 # zlib, both linked in statically (scripts/windows-deps builds libcrypto;
 # Debian's libz-mingw-w64-dev has zlib). Nothing but Windows system DLLs,
 # libcurl.dll and libcjson.dll is imported.
 #
-# Not built here: the tpm2-tss backend, and the simulator, the association
-# server and the tests.
+# Not built here: the tss2 backend's TCTI-loader front (the tbs backend is
+# Windows' TPM backend; its ESAPI part uses the tss2 backend's files), the
+# simulator, the association server and the tests.
 include(GNUInstallDirs)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
@@ -41,7 +46,7 @@ file(GLOB SSRP_WIN_SOURCES CONFIGURE_DEPENDS
   ${CMAKE_CURRENT_SOURCE_DIR}/bitlocker/*.c
   ${CMAKE_CURRENT_SOURCE_DIR}/escrow/*.c)
 list(FILTER SSRP_WIN_SOURCES EXCLUDE REGEX "_(posix|openssl)\\.c$")
-list(FILTER SSRP_WIN_SOURCES EXCLUDE REGEX "/tpm/(tss2_[a-z_]+|backend_tss2)\\.c$")
+
 list(FILTER SSRP_WIN_SOURCES EXCLUDE REGEX "/hal/(fs|fs_io|fs_lock|fs_trust)\\.c$")
 
 # libgcc linked in: no libgcc_s_seh-1.dll to ship.
@@ -58,7 +63,15 @@ find_path(SSRP_WIN_ZLIB_INCLUDE zlib.h)
 if(NOT SSRP_WIN_LIBZ OR NOT SSRP_WIN_ZLIB_INCLUDE)
   message(FATAL_ERROR "zlib for mingw-w64 not found (scripts/bootstrap installs libz-mingw-w64-dev)")
 endif()
-set(SSRP_WIN_CODEC_LIBS ${SSRP_WIN_LIBCRYPTO} ${SSRP_WIN_LIBZ})
+# tpm2-tss's static libraries, in link order, before the libcrypto they use.
+set(SSRP_WIN_TSS2_LIBS)
+foreach(l tss2-esys tss2-tctildr tss2-sys tss2-mu tss2-rc)
+  if(NOT EXISTS ${SSRP_MINGW_DEPS}/lib/lib${l}.a)
+    message(FATAL_ERROR "${SSRP_MINGW_DEPS}/lib/lib${l}.a is missing: scripts/windows-deps builds it")
+  endif()
+  list(APPEND SSRP_WIN_TSS2_LIBS ${SSRP_MINGW_DEPS}/lib/lib${l}.a)
+endforeach()
+set(SSRP_WIN_CODEC_LIBS ${SSRP_WIN_TSS2_LIBS} ${SSRP_WIN_LIBCRYPTO} ${SSRP_WIN_LIBZ})
 
 set(SSRP_WIN_SYSTEM_LIBS bcrypt crypt32 tbs ole32 oleaut32 wbemuuid netapi32 ws2_32 advapi32)
 
@@ -66,8 +79,9 @@ add_library(ssrp_objects OBJECT ${SSRP_WIN_SOURCES})
 target_include_directories(ssrp_objects PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include
                            ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_definitions(ssrp_objects PRIVATE SSRP_SHARED_BUILD)
-# libcrypto's headers only for the codec's files; the rest of the library
-# uses CNG (hal/*_bcrypt.c, hal/sign_windows.c).
+# libcrypto's headers for the codec's files and tpm2-tss's for the tbs
+# backend's ESAPI part; the rest of the library uses CNG (hal/*_bcrypt.c,
+# hal/sign_windows.c).
 target_include_directories(ssrp_objects PRIVATE ${SSRP_MINGW_DEPS}/include ${SSRP_WIN_ZLIB_INCLUDE})
 target_link_libraries(ssrp_objects PUBLIC PkgConfig::CURL PkgConfig::CJSON)
 
@@ -138,9 +152,9 @@ install(DIRECTORY include/ssrp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
 # the public headers include neither.
 install(FILES ${SSRP_MINGW_DEPS}/lib/libcurl.dll.a ${SSRP_MINGW_DEPS}/lib/libcjson.dll.a
         DESTINATION ${CMAKE_INSTALL_LIBDIR})
-# The codec's static libcrypto and zlib, which libssrp.a needs too (the DLL
-# has them inside): in a directory of their own, so that a program's own
-# -lcrypto or -lz never finds them by accident.
+# The static tpm2-tss libraries, libcrypto and zlib, which libssrp.a needs
+# too (the DLL has them inside): in a directory of their own, so that a
+# program's own -lcrypto, -lz or -ltss2-esys never finds them by accident.
 install(FILES ${SSRP_WIN_CODEC_LIBS} DESTINATION ${CMAKE_INSTALL_LIBDIR}/ssrp)
 include(CMakePackageConfigHelpers)
 install(EXPORT ssrpTargets NAMESPACE ssrp:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ssrp)

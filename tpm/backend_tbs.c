@@ -1,12 +1,17 @@
-/* The tbs backend: TPM information, random bytes and PCR reads through a raw
- * command transport: Windows TPM Base Services (or, in the simulator
- * library, a TPM socket such as swtpm's: sim/tbs_socket.c). Commands are marshalled by tpm2_marshal.c, without tpm2-tss.
- * No platform code here: the transports live in tbs_transport_*.c.
+/* The tbs backend: a TPM reached through a raw command transport: Windows
+ * TPM Base Services (or, in the simulator library, a TPM socket such as
+ * swtpm's: sim/tbs_socket.c). No platform code here: the transports live in
+ * tbs_transport_*.c.
  *
- * It does not seal or extend: on Windows, BitLocker seals its own VMK. */
+ * Information, random bytes and PCR reads are marshalled by tpm2_marshal.c.
+ * Sealing, unsealing and SRK provisioning run tpm2-tss's ESAPI over the
+ * same transport with the tss2 backend's code (tbs_esapi.c), so blobs are
+ * alike on both platforms. It does not extend PCRs: on Windows the boot
+ * chain and BitLocker own them. */
 #include <string.h>
 
 #include "hal/mem.h"
+#include "tpm/tbs_esapi.h"
 #include "tpm/tbs_transport.h"
 #include "tpm/tpm2_marshal.h"
 #include "tpm/tpm_backends.h"
@@ -21,6 +26,7 @@ typedef struct tbs_ctx {
 	uint64_t commands;
 	uint8_t cmd[COMMAND_MAX];
 	uint8_t rsp[SSRP_TBS_RESPONSE_MAX];
+	ssrp_tbs_esapi esapi; /* for seal, unseal and SRK provisioning */
 } tbs_ctx;
 
 int ssrp_tbs_open_on_transport(void *ctx, const ssrp_tbs_transport *transport)
@@ -50,6 +56,7 @@ static int tbs_open(void *ctx, const char *config)
 static void tbs_close(void *ctx)
 {
 	tbs_ctx *c = ctx;
+	ssrp_tbs_esapi_close(&c->esapi);
 	if (c->transport.close)
 		c->transport.close(c->transport.t);
 	memset(&c->transport, 0, sizeof c->transport);
@@ -230,12 +237,39 @@ static int tbs_pcr_read(void *ctx, ssrp_pcr_values *out, uint32_t mask)
 static int tbs_get_stats(void *ctx, ssrp_tpm_stats *out)
 {
 	tbs_ctx *c = ctx;
-	out->commands = c->commands;
-	/* retries stays 0: every RETRY, YIELDED or TESTING answer goes back to
-	 * the core as SSRP_E_TPM_BUSY, and the core counts the resends it makes
-	 * (tpm_core.c adds them); counting the answers here too would count
+	out->commands = c->commands + c->esapi.tss2.counting.commands;
+	/* Only ESAPI's resends (seal, unseal) are counted here: a RETRY,
+	 * YIELDED or TESTING answer to a marshalled command goes back to the
+	 * core as SSRP_E_TPM_BUSY, and the core counts the resends it makes
+	 * (tpm_core.c adds them); counting those answers here too would count
 	 * each resend twice. */
+	out->retries = c->esapi.tss2.counting.retries;
 	return SSRP_OK;
+}
+
+static int tbs_seal(void *ctx, ssrp_sealed_parts *out, const uint8_t *secret, size_t len,
+		    uint32_t pcr_mask)
+{
+	tbs_ctx *c = ctx;
+	ssrp_tss2 *t;
+	int rc = ssrp_tbs_esapi_get(&c->esapi, &c->transport, &t);
+	return rc ? rc : ssrp_tss2_seal(t, out, secret, len, pcr_mask);
+}
+
+static int tbs_unseal(void *ctx, uint8_t *out, size_t *out_len, const ssrp_sealed_parts *in)
+{
+	tbs_ctx *c = ctx;
+	ssrp_tss2 *t;
+	int rc = ssrp_tbs_esapi_get(&c->esapi, &c->transport, &t);
+	return rc ? rc : ssrp_tss2_unseal(t, out, out_len, in);
+}
+
+static int tbs_srk_provision(void *ctx, int *out_created)
+{
+	tbs_ctx *c = ctx;
+	ssrp_tss2 *t;
+	int rc = ssrp_tbs_esapi_get(&c->esapi, &c->transport, &t);
+	return rc ? rc : ssrp_tss2_srk_provision(t, out_created);
 }
 
 const ssrp_tpm_backend ssrp_tpm_backend_tbs = {
@@ -245,12 +279,16 @@ const ssrp_tpm_backend ssrp_tpm_backend_tbs = {
 		.description = "Windows TPM Base Services",
 		.config_help = "nothing: \"tbs\"",
 	},
-	.caps = SSRP_TPM_CAP_INFO | SSRP_TPM_CAP_RANDOM | SSRP_TPM_CAP_PCR_READ,
+	.caps = SSRP_TPM_CAP_INFO | SSRP_TPM_CAP_RANDOM | SSRP_TPM_CAP_PCR_READ |
+		SSRP_TPM_CAP_SEAL | SSRP_TPM_CAP_SRK_PROVISION,
 	.ctx_size = sizeof(tbs_ctx),
 	.open = tbs_open,
 	.close = tbs_close,
 	.get_info = tbs_get_info,
 	.get_random = tbs_get_random,
 	.pcr_read = tbs_pcr_read,
+	.seal = tbs_seal,
+	.unseal = tbs_unseal,
+	.srk_provision = tbs_srk_provision,
 	.get_stats = tbs_get_stats,
 };

@@ -84,8 +84,13 @@ check "bad TCTI: exit 2" 2 "$ssrp" tpm info --tpm "nosuchtcti:x"
 check "unknown option: exit 2" 2 "$ssrp" tpm info --tpm "$tpm" --bogus
 check "bad PCR list: exit 2" 2 "$ssrp" tpm pcr-read --tpm "$tpm" --pcrs 7,99
 check "seal without --in: exit 2" 2 "$ssrp" tpm seal --tpm "$tpm" --out "$work/b"
-check "tbs cannot seal: exit 7" 7 "$ssrp_sim" tpm seal --in "$work/secret" --out "$work/b" \
-	--tpm "$(. "$work/tpm/swtpm.env"; echo "$SSRP_TPM_TBS")"
+tbs=$(. "$work/tpm/swtpm.env"; echo "$SSRP_TPM_TBS")
+check "tbs seals (ESAPI over the TBS core): exit 0" 0 "$ssrp_sim" tpm seal --pcrs 7 --in "$work/secret" \
+	--out "$work/b" --tpm "$tbs"
+check "tss2 unseals what tbs sealed: exit 0" 0 "$ssrp" tpm unseal --tpm "$tpm" --in "$work/b" --out "$work/plain3"
+cmp -s "$work/secret" "$work/plain3" && echo "ok   the same secret back" ||
+	{ echo "FAIL tss2 unsealed other bytes than tbs sealed"; failures=$((failures + 1)); }
+check "tbs cannot extend: exit 7" 7 "$ssrp_sim" tpm pcr-extend 16 --data x --tpm "$tbs"
 
 tpm=$("$ssrp_sim" swtpm restart --dir "$work/tpm")
 check "after restart PCR 11 is zero again" 0 "$ssrp" tpm pcr-read --tpm "$tpm" --pcrs 11

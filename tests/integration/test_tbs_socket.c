@@ -148,16 +148,84 @@ static void test_pcr_read_all(void **state)
 	ssrp_tpm_close(tpm);
 }
 
-static void test_no_seal(void **state)
+static ssrp_tpm *open_tss2(void)
+{
+	ssrp_tpm *tpm = NULL;
+	if (ssrp_tpm_open(&tpm, swtpm.spec) != SSRP_OK)
+		fail_msg("opening %s: %s", swtpm.spec, ssrp_error_last());
+	return tpm;
+}
+
+static void seal_with(ssrp_tpm *(*open)(void), ssrp_buf *blob, const uint8_t *secret,
+		      size_t len, uint32_t pcrs)
+{
+	ssrp_tpm *tpm = open(); /* swtpm serves one client at a time */
+	if (ssrp_tpm_seal(tpm, blob, secret, len, pcrs) != SSRP_OK)
+		fail_msg("sealing: %s", ssrp_error_last());
+	ssrp_tpm_close(tpm);
+}
+
+static int unseal_with(ssrp_tpm *(*open)(void), const ssrp_buf *blob, ssrp_buf *out)
+{
+	ssrp_tpm *tpm = open();
+	int rc = ssrp_tpm_unseal(tpm, out, blob->data, blob->len);
+	ssrp_tpm_close(tpm);
+	return rc;
+}
+
+/* Sealing through the tbs core runs ESAPI over the same socket: a blob it
+ * makes unseals through tss2 and the other way round (one format, one
+ * SRK), the secret comes back whole, and a changed PCR refuses it. PCR 16
+ * (debug, resettable) is the one the test moves. */
+static void test_seal_unseal_across_backends(void **state)
 {
 	(void)state;
+	const uint8_t secret[32] = {0x5e, 0xc2, 0xe7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+				    14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 0xff};
+	const uint32_t pcrs = (1u << 7) | (1u << 16);
+	ssrp_buf by_tbs = SSRP_BUF_INIT, by_tss2 = SSRP_BUF_INIT, out = SSRP_BUF_INIT;
+
+	seal_with(open_tbs, &by_tbs, secret, sizeof secret, pcrs);
+	seal_with(open_tss2, &by_tss2, secret, sizeof secret, pcrs);
+
+	assert_int_equal(unseal_with(open_tss2, &by_tbs, &out), SSRP_OK);
+	assert_memory_equal(out.data, secret, sizeof secret);
+	assert_int_equal(out.len, sizeof secret);
+	ssrp_buf_free(&out);
+	assert_int_equal(unseal_with(open_tbs, &by_tss2, &out), SSRP_OK);
+	assert_memory_equal(out.data, secret, sizeof secret);
+	ssrp_buf_free(&out);
+	assert_int_equal(unseal_with(open_tbs, &by_tbs, &out), SSRP_OK);
+	assert_memory_equal(out.data, secret, sizeof secret);
+	ssrp_buf_free(&out);
+
+	/* The tbs backend extends no PCR; tss2 moves PCR 16. */
 	ssrp_tpm *tpm = open_tbs();
-	ssrp_buf blob = SSRP_BUF_INIT;
-	const uint8_t secret[16] = {1};
-	assert_int_equal(ssrp_tpm_seal(tpm, &blob, secret, sizeof secret, 0), SSRP_E_NOTSUPPORTED);
-	assert_null(blob.data);
-	assert_int_equal(ssrp_tpm_pcr_extend(tpm, 23, secret, sizeof secret), SSRP_E_NOTSUPPORTED);
+	assert_int_equal(ssrp_tpm_pcr_extend(tpm, 16, secret, sizeof secret), SSRP_E_NOTSUPPORTED);
 	ssrp_tpm_close(tpm);
+	tpm = open_tss2();
+	assert_int_equal(ssrp_tpm_pcr_extend(tpm, 16, "moved", 5), SSRP_OK);
+	ssrp_tpm_close(tpm);
+	assert_int_equal(unseal_with(open_tbs, &by_tbs, &out), SSRP_E_TPM_PCR_MISMATCH);
+	assert_null(out.data);
+	assert_int_equal(unseal_with(open_tbs, &by_tss2, &out), SSRP_E_TPM_PCR_MISMATCH);
+
+	/* A persistent SRK provisioned through tbs serves both. */
+	tpm = open_tbs();
+	int created = -1;
+	assert_int_equal(ssrp_tpm_srk_provision(tpm, &created), SSRP_OK);
+	assert_int_equal(created, 1);
+	ssrp_buf_free(&by_tbs);
+	assert_int_equal(ssrp_tpm_seal(tpm, &by_tbs, secret, 16, 1u << 7), SSRP_OK);
+	ssrp_tpm_stats stats = SSRP_TPM_STATS_INIT;
+	assert_int_equal(ssrp_tpm_get_stats(tpm, &stats), SSRP_OK);
+	assert_true(stats.commands > 3); /* ESAPI's commands are counted too */
+	ssrp_tpm_close(tpm);
+	assert_int_equal(unseal_with(open_tss2, &by_tbs, &out), SSRP_OK);
+	assert_memory_equal(out.data, secret, 16);
+	ssrp_buf_free(&out);
+	ssrp_buf_free(&by_tbs);
+	ssrp_buf_free(&by_tss2);
 }
 
 /* A loopback port nobody listens on: bind one, note it, close it. */
@@ -365,7 +433,7 @@ int main(void)
 		cmocka_unit_test(test_info_matches_tss2),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_pcr_read_all),
-		cmocka_unit_test(test_no_seal),
+		cmocka_unit_test(test_seal_unseal_across_backends),
 		cmocka_unit_test(test_connection_refused),
 	};
 	const struct CMUnitTest framing_tests[] = {

@@ -4,10 +4,9 @@
  * whatever TPM-SPEC names ("tbs": TPM Base Services); the volume whatever
  * VOLUME-SPEC names: "bitlk:IMG?rw" (the on-disk codec in libssrp.dll), or
  * "wine-volume:STATE-FILE", registered here through
- * ssrp_volume_backend_register, for what the codec cannot do under Wine:
- * adding a TPM protector seals the volume key in the TPM, and the tbs
- * backend does not seal (on Windows BitLocker seals), while Wine has no
- * BitLocker WMI class. wine-volume keeps its state in a text file:
+ * ssrp_volume_backend_register, for what Wine cannot show: it has no
+ * BitLocker WMI class, and a recovery unlock is marked in the state file so
+ * that rotation can be checked. wine-volume keeps its state in a text file:
  * protection, a 32-byte volume key, its protectors, and which recovery
  * password last unlocked the volume ("unlocked-by-recovery ID", as a
  * recovery unlock on Windows leaves it; reported in the status while that

@@ -8,15 +8,15 @@
 #     to the programs and chosen over Wine's TPM-less one
 #     (WINEDLLOVERRIDES=tbs=n), so the production tbs transport and command
 #     core talk to it. ssrp.exe tpm info names swtpm; ssrp.exe tpm pcr-read
-#     gives the value a Linux tss2 client extended into PCR 11.
+#     gives the value a Linux tss2 client extended into PCR 11; ssrp.exe
+#     tpm seal makes a blob the Linux tss2 backend unseals, ssrp.exe tpm
+#     unseal opens one Linux sealed, and refuses (exit 4) once PCR 11 moved.
 #   - the agent: tests/mingw/agent_wine.c, built against libssrp.dll's
 #     import library and the public headers only, runs ssrp_agent_run
 #     against the simulated cloud (Schannel, the simulator's CA from the
 #     configuration, the device's PFX for mutual TLS to DRS):
-#     - on its own volume backend, wine-volume, for adding a TPM protector:
-#       that seals the volume key in the TPM, which the tbs backend does not
-#       do (on Windows BitLocker seals), and Wine has no BitLocker WMI
-#       class. The first run adds a TPM protector and a recovery password,
+#     - on its own volume backend, wine-volume, standing where BitLocker's
+#       WMI class would be (Wine has none). The first run adds a TPM protector and a recovery password,
 #       escrows it and turns protection on; the tenant (the simulator's
 #       /admin/state) then holds exactly that password for the device; the
 #       second run changes nothing and sends no request. The same first
@@ -41,7 +41,13 @@
 #       from the tenant opens the volume the Windows agent changed: ssrp
 #       reads the data written before, cryptsetup accepts the password,
 #       dislocker-file decrypts the same data, and the TPM protector still
-#       unlocks it.
+#       unlocks it. Then under Wine: ssrp.exe volume unlock with that
+#       password (the codec marks the recovery unlock) seals the TPM
+#       protector again through TBS, and the agent's next run unlocks by the
+#       TPM (unseal through TBS) and rotates: a new password, escrowed, the
+#       used one gone from the volume and the tenant; back on Linux
+#       cryptsetup takes the new password, not the used one, and the TPM
+#       protector sealed under Wine unlocks the volume.
 #   - ssrp.exe agent run with no device configured: Wine's netapi32 has no
 #     NetGetAadJoinInformation, which it says, exit 1, nothing made;
 #   - the journal: written by the Windows file code in the private
@@ -150,6 +156,40 @@ if [ "$got" = 0 ] && [ -n "$want" ] && [ "$have" = "$want" ] &&
 else
 	fail "ssrp.exe tpm pcr-read 11 through TBS: exit $got, \"$have\" (tss2 reads \"$want\")"
 	show pcr_read
+fi
+
+# --- sealing through TBS: ESAPI over the tbs backend's transport, the same
+# blob format and SRK as the tss2 backend on Linux, both ways
+head -c 32 /dev/urandom >"$work/secret"
+run seal ./ssrp.exe tpm seal --pcrs 7,11 --in "Z:$work/secret" --out "Z:$work/blob.win"
+if [ "$got" = 0 ] && [ -s "$work/blob.win" ] &&
+	"$ssrp_sim" tpm unseal --in "$work/blob.win" --out "$work/unsealed.lin" --tpm "$SSRP_TPM" \
+		>/dev/null 2>"$work/unseal.err" &&
+	cmp -s "$work/secret" "$work/unsealed.lin"; then
+	pass "ssrp.exe tpm seal through TBS: the blob unseals on Linux through tss2 to the same 32 bytes"
+else
+	fail "ssrp.exe tpm seal through TBS: exit $got; Linux unseal: $(cat "$work/unseal.err" 2>/dev/null)"
+	show seal
+fi
+"$ssrp_sim" tpm seal --pcrs 7,11 --in "$work/secret" --out "$work/blob.lin" --tpm "$SSRP_TPM" \
+	>/dev/null 2>&1 || die "a Linux tss2 client could not seal"
+run unseal_lin ./ssrp.exe tpm unseal --in "Z:$work/blob.lin" --out "Z:$work/unsealed.win"
+if [ "$got" = 0 ] && cmp -s "$work/secret" "$work/unsealed.win"; then
+	pass "ssrp.exe tpm unseal through TBS: a blob sealed on Linux by tss2 gives the same 32 bytes"
+else
+	fail "ssrp.exe tpm unseal of a Linux blob: exit $got"
+	show unseal_lin
+fi
+rm -f "$work/unsealed.win"
+"$ssrp_sim" tpm pcr-extend 11 --data "moved after sealing" --tpm "$SSRP_TPM" >/dev/null 2>&1 ||
+	die "a Linux tss2 client could not extend PCR 11"
+run unseal_moved ./ssrp.exe tpm unseal --in "Z:$work/blob.win" --out "Z:$work/unsealed.win"
+# 4: EXIT_PCR_MISMATCH (tools/cli_util.h)
+if [ "$got" = 4 ] && [ ! -e "$work/unsealed.win" ] && grep -qi 'PCR' "$out/unseal_moved.err"; then
+	pass "ssrp.exe tpm unseal after PCR 11 moved: exit 4, nothing written: $(head -n 1 "$out/unseal_moved.err")"
+else
+	fail "ssrp.exe tpm unseal after PCR 11 moved: exit $got (expected 4, no output file)"
+	show unseal_moved
 fi
 
 # --- the agent
@@ -375,6 +415,74 @@ if sim_vol unlock --volume "bitlk:$img" --tpm "$SSRP_TPM"; then
 	pass "bitlk: the TPM protector sealed on Linux still unlocks the volume (swtpm)"
 else
 	fail "bitlk: the TPM protector: $(cat "$work/sim.err")"
+fi
+
+# --- bitlk: a recovery unlock under Wine, then the agent rotates there
+# ssrp.exe unlocks the image with the escrowed password (the codec marks the
+# recovery unlock in the metadata) and seals the TPM protector again
+# through TBS; the agent's next run unlocks by the TPM (unseal through TBS),
+# adds a new recovery password, escrows it and deletes the used one from
+# the volume and from Entra ID.
+run bitlk_recovery ./ssrp.exe volume unlock --volume "bitlk:Z:$img?rw" --tpm tbs \
+	--recovery-password-file "Z:$work/escrowed"
+if [ "$got" = 0 ] && grep -q 'unlocked with the recovery password' "$out/bitlk_recovery.err" &&
+	grep -q 'sealed the TPM protector to this boot' "$out/bitlk_recovery.err"; then
+	pass "bitlk: ssrp.exe unlocks with the escrowed password and seals the TPM protector again through TBS"
+else
+	fail "bitlk: ssrp.exe volume unlock with the escrowed password: exit $got"
+	show bitlk_recovery
+fi
+run agent_bitlk_rotate ./agent_wine.exe "Z:$dir/rotate.json" "bitlk:Z:$img?rw" tbs "Z:$bj" 2
+first=$(grep '^first run:' "$out/agent_bitlk_rotate.out")
+second=$(grep '^second run:' "$out/agent_bitlk_rotate.out")
+sim_vol status --volume "bitlk:$img"
+cp "$work/sim.out" "$work/bitlk.status"
+new_id=$(sed -n 's/^protector: *\({[0-9A-Fa-f-]*}\)  recovery password$/\1/p' "$work/bitlk.status")
+# Two keys deleted from the tenant: the used one, and the wine-volume's
+# above (the same device id), which is on no volume the agent now sees
+# (agent.key_retention_days 0).
+case $first in
+*"rc=ok state=compliant protection=on protectors=2 escrowed=1 "*" keys_deleted=2 rotation_pending=0 "*)
+	if [ -n "$new_id" ] && [ "$new_id" != "$rp_id" ] &&
+		grep -qix "protector: *$tpm_id  tpm" "$work/bitlk.status" &&
+		[ "$(grep -c '^protector:' "$work/bitlk.status")" = 2 ]; then
+		pass "bitlk: rotation under Wine after the recovery unlock: $rp_id replaced by $new_id, the TPM protector kept"
+	else
+		fail "bitlk: after the rotation the volume's protectors are:"
+		sed 's/^/  | /' "$work/bitlk.status"
+	fi ;;
+*) fail "bitlk: rotation: first run: ${first:-none}"; show agent_bitlk_rotate ;;
+esac
+case $second in
+*"rc=ok state=compliant protection=on protectors=2 escrowed=1 volume_changes=0 http_requests=0 "*)
+	pass "bitlk: after the rotation the next run changes nothing: ${second#second run: }" ;;
+*) fail "bitlk: after the rotation: second run: ${second:-none}"; show agent_bitlk_rotate ;;
+esac
+curl -sS $ct --cacert "$SSRP_SIM_CA" -H @"$work/adm" -o "$work/state.json" \
+	"https://graph.microsoft.com/admin/state" || die "cannot read the simulated tenant"
+old_lc=$(printf '%s' "$rp_id" | tr -d '{}' | tr 'A-F' 'a-f')
+new_lc=$(printf '%s' "$new_id" | tr -d '{}' | tr 'A-F' 'a-f')
+(umask 077 && jq -r --arg d "$SSRP_SIM_DEVICE_ID" --arg id "$new_lc" \
+	'.recoveryKeys[] | select(.deviceId==$d and (.id | ascii_downcase)==$id) | .key' \
+	"$work/state.json" >"$work/escrowed.new")
+held=$(jq -r --arg d "$SSRP_SIM_DEVICE_ID" \
+	'[.recoveryKeys[] | select(.deviceId==$d) | .id | ascii_downcase] | join(",")' "$work/state.json")
+if [ -n "$new_lc" ] && [ "$(wc -l <"$work/escrowed.new")" = 1 ] && [ "$held" = "$new_lc" ]; then
+	pass "bitlk: the tenant holds the device's new password under $new_id and no other key (the used one is gone)"
+else
+	fail "bitlk: after the rotation the tenant holds \"$held\" for the device, not only ${new_lc:-the new key} (used: $old_lc)"
+fi
+if cryptsetup open --type bitlk --test-passphrase "$img" <"$work/escrowed.new" >"$work/cs" 2>&1 &&
+	! cryptsetup open --type bitlk --test-passphrase "$img" <"$work/escrowed" >/dev/null 2>&1; then
+	pass "bitlk: cryptsetup accepts the new escrowed password and refuses the used one"
+else
+	fail "bitlk: cryptsetup and the passwords after the rotation"
+	sed 's/^/  | /' "$work/cs"
+fi
+if sim_vol unlock --volume "bitlk:$img" --tpm "$SSRP_TPM"; then
+	pass "bitlk: the TPM protector sealed again under Wine unlocks the volume on Linux (swtpm)"
+else
+	fail "bitlk: the TPM protector after the reseal under Wine: $(cat "$work/sim.err")"
 fi
 
 if [ "$failures" -ne 0 ]; then

@@ -47,8 +47,13 @@ done
 [ ! -e "$prefix/include/ssrp/sim.h" ] || fail "the simulator's header was installed"
 # libssrp.a's own dependencies travel with it: the package names files in
 # the prefix, never this machine's dependency cache or mingw root.
-[ -s "$prefix/lib/ssrp/libcrypto.a" ] && [ -s "$prefix/lib/ssrp/libz.a" ] &&
-	pass "installed: the codec's libcrypto.a and libz.a (lib/ssrp/)" || fail "lib/ssrp/ lacks libcrypto.a or libz.a"
+static_missing=""
+for l in libtss2-esys libtss2-tctildr libtss2-sys libtss2-mu libtss2-rc libcrypto libz; do
+	[ -s "$prefix/lib/ssrp/$l.a" ] || static_missing="$static_missing $l.a"
+done
+[ -z "$static_missing" ] &&
+	pass "installed: tpm2-tss's, libcrypto's and zlib's static libraries (lib/ssrp/)" ||
+	fail "lib/ssrp/ lacks$static_missing"
 if grep -l -e "${SSRP_DEPS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ssrp}" -e "/usr/$triple/lib" \
 	"$prefix"/lib/cmake/ssrp/*.cmake "$prefix/lib/pkgconfig/ssrp.pc" >"$out/abs.txt" 2>/dev/null; then
 	fail "the package names files outside the prefix: $(tr '\n' ' ' <"$out/abs.txt")"

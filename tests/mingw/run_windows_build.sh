@@ -9,8 +9,9 @@
 # run_msi.sh):
 #   - ssrp.exe version: the project's version;
 #   - ssrp.exe help: the usage, exit 0;
-#   - ssrp.exe tpm info: through Wine's tbs.dll, which has no TPM behind
-#     it: exit 3 (no device) and one sentence on standard error saying so;
+#   - ssrp.exe tpm info and tpm seal: through Wine's tbs.dll, which has no
+#     TPM behind it: exit 3 (no device), one sentence on standard error
+#     saying so, and no blob written;
 #   - hal/'s Windows code through tests/mingw/hal_probe.c (linked to
 #     libssrp.a): RS256 over CNG with a PKCS#8 and a PKCS#1 PEM key gives
 #     the signature OpenSSL gives (RSASSA-PKCS1-v1_5 is deterministic) and
@@ -93,6 +94,11 @@ openssl=$(echo "$all_exports" | grep -E '^(EVP_|OPENSSL_|OSSL_|ERR_|SHA256_|AES_
 [ -n "$all_exports" ] && [ -z "$openssl" ] && echo "$all_exports" | grep -qx ssrp_volume_open &&
 	pass "libssrp.dll exports no OpenSSL symbol ($(echo "$all_exports" | wc -l) exports)" ||
 	fail "libssrp.dll exports OpenSSL symbols: $(echo $openssl)"
+# tpm2-tss (the tbs backend's ESAPI) likewise: linked in, never exported.
+tss2=$(echo "$all_exports" | grep -E '^(Esys_|Tss2_|iesys_)' | head -3)
+[ -n "$all_exports" ] && [ -z "$tss2" ] &&
+	pass "libssrp.dll exports no tpm2-tss symbol" ||
+	fail "libssrp.dll exports tpm2-tss symbols: $(echo $tss2)"
 
 # --- ssrp.exe under Wine
 export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
@@ -132,6 +138,15 @@ if [ "$got" = 3 ] && [ "$lines" = 1 ] && [ ! -s "$out/tpm_info.out" ] &&
 else
 	fail "ssrp.exe tpm info without a TPM: exit $got (expected 3 and one line \"ssrp: no TPM 2.0 found ...\")"
 	show tpm_info
+fi
+printf 'not sealed' >"$out/secret.bin"
+run tpm_seal tpm seal --pcrs 7,11 --in "Z:$out/secret.bin" --out "Z:$out/secret.blob"
+if [ "$got" = 3 ] && [ "$(wc -l <"$out/tpm_seal.err")" = 1 ] && [ ! -e "$out/secret.blob" ] &&
+	grep -q '^ssrp: no TPM 2.0 found' "$out/tpm_seal.err"; then
+	pass "ssrp.exe tpm seal without a TPM: exit 3, nothing written"
+else
+	fail "ssrp.exe tpm seal without a TPM: exit $got (expected 3, one line, no blob)"
+	show tpm_seal
 fi
 
 # --- hal/ for Windows against OpenSSL

@@ -313,7 +313,8 @@ static void test_get_random(void **state)
 	ssrp_tpm *tpm = open_fake(&f);
 	assert_string_equal(ssrp_tpm_backend_name(tpm), "tbs");
 	assert_int_equal(ssrp_tpm_capabilities(tpm),
-			 SSRP_TPM_CAP_INFO | SSRP_TPM_CAP_RANDOM | SSRP_TPM_CAP_PCR_READ);
+			 SSRP_TPM_CAP_INFO | SSRP_TPM_CAP_RANDOM | SSRP_TPM_CAP_PCR_READ |
+				 SSRP_TPM_CAP_SEAL | SSRP_TPM_CAP_SRK_PROVISION);
 	uint8_t out[16];
 	assert_int_equal(ssrp_tpm_get_random(tpm, out, sizeof out), SSRP_OK);
 	for (int i = 0; i < 16; i++)
@@ -519,18 +520,30 @@ static void test_transport_failure_passes_through(void **state)
 	finish(tpm, &f);
 }
 
-static void test_no_seal_no_extend(void **state)
+/* Sealing goes through ESAPI over the same transport: its first command is
+ * tss2's PCR_Read of the sealing PCRs (7 and 11: sha256, select 80 08 00),
+ * and a transport failure there comes back as the TPM being unreachable.
+ * PCR extension stays unsupported. */
+static void test_seal_through_esapi_no_extend(void **state)
 {
 	(void)state;
 	fake f = {0};
+	step *s = add(&f);
+	header(&s->cmd, 0x8001, 0x17E);
+	put(&s->cmd, 1, 4);
+	put(&s->cmd, 0x000B, 2);
+	put(&s->cmd, 3, 1);
+	put(&s->cmd, 0x800800, 3);
+	seal_size(&s->cmd);
+	s->fail = SSRP_E_IO;
 	ssrp_tpm *tpm = open_fake(&f);
 	ssrp_buf blob = SSRP_BUF_INIT;
 	const uint8_t secret[4] = {1, 2, 3, 4};
-	assert_error(ssrp_tpm_seal(tpm, &blob, secret, sizeof secret, 0), SSRP_E_NOTSUPPORTED,
-		     "'tbs' TPM backend cannot seal");
+	assert_error(ssrp_tpm_seal(tpm, &blob, secret, sizeof secret, (1u << 7) | (1u << 11)),
+		     SSRP_E_TPM_ABSENT, "connection to the TPM failed");
+	assert_null(blob.data);
 	assert_error(ssrp_tpm_pcr_extend(tpm, 16, secret, sizeof secret), SSRP_E_NOTSUPPORTED,
 		     "cannot extend");
-	assert_error(ssrp_tpm_srk_provision(tpm, NULL), SSRP_E_NOTSUPPORTED, "cannot");
 	finish(tpm, &f);
 }
 
@@ -800,7 +813,7 @@ int main(void)
 		cmocka_unit_test(test_busy_until_the_core_gives_up),
 		cmocka_unit_test(test_lockout),
 		cmocka_unit_test(test_transport_failure_passes_through),
-		cmocka_unit_test(test_no_seal_no_extend),
+		cmocka_unit_test(test_seal_through_esapi_no_extend),
 		cmocka_unit_test(test_malformed_get_random),
 		cmocka_unit_test(test_malformed_pcr_read),
 		cmocka_unit_test(test_malformed_get_capability),
