@@ -3,7 +3,7 @@
 # cloud's real device certificates, the configuration's "device" and "agent"
 # members, the Windows backends cross-built with mingw-w64, and a fuzz target
 # for the configuration parser.
-ssrp_test(unit_identity SOURCES unit/test_identity.c LABELS unit LIBS PkgConfig::CRYPTO)
+ssrp_test(unit_identity SOURCES unit/test_identity.c integration/sim_helpers.c LABELS unit LIBS PkgConfig::CRYPTO)
 ssrp_test(unit_platform SOURCES unit/test_platform.c LABELS unit)
 ssrp_test(unit_config_agent SOURCES unit/test_config_agent.c LABELS unit)
 

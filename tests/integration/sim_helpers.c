@@ -93,6 +93,18 @@ int sim_make_work(char *work, size_t cap, const char *name)
 	return mkdtemp(work) ? 0 : -1;
 }
 
+int sim_remove_work(const char *work)
+{
+	if (getenv("SSRP_KEEP_TEST_DIR"))
+		return 0;
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
+	if (system(cmd) == 0)
+		return 0;
+	fprintf(stderr, "could not remove %s\n", work);
+	return -1;
+}
+
 int sim_cloud_start(const char *bin, const char *dir, const char *const *args, char **env)
 {
 	const char *argv[24] = {"cloud", "start", "--dir", dir};

@@ -18,6 +18,9 @@ int sim_env_value(const char *env_text, const char *name, char *out, size_t cap)
 const char *sim_bin(void);
 /* Make a fresh $TMPDIR/<name>.XXXXXX (TMPDIR defaults to /tmp) into work; 0 or -1. */
 int sim_make_work(char *work, size_t cap, const char *name);
+/* Remove work and all below it, unless SSRP_KEEP_TEST_DIR is set (kept for a
+ * look); 0, or -1 with a message on stderr when it could not be removed. */
+int sim_remove_work(const char *work);
 /* Run `bin sim cloud start --dir DIR [args...]` (args NULL-terminated, may be
  * NULL). -1 when the simulator did not start; 0 when it did, with DIR/cloud.env's
  * text (malloc'd) in *env, or NULL there when it cannot be read. */

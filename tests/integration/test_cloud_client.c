@@ -488,12 +488,7 @@ static int teardown(void **st)
 	(void)st;
 	stop_server(&S);
 	curl_global_cleanup();
-	if (!getenv("SSRP_KEEP_TEST_DIR")) {
-		char cmd[600];
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", work);
-	}
+	sim_remove_work(work);
 	return 0;
 }
 

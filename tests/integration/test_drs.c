@@ -230,12 +230,7 @@ static int teardown(void **st)
 	for (int i = 0; i < n_messages; i++)
 		free(messages[i]);
 	memset(passwords, 0, sizeof passwords);
-	if (!getenv("SSRP_KEEP_TEST_DIR")) {
-		char cmd[600];
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", work);
-	}
+	sim_remove_work(work);
 	return 0;
 }
 

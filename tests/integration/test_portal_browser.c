@@ -684,9 +684,7 @@ static int setup(void **st)
 	const char *art = getenv("SSRP_ARTEFACT_DIR");
 	snprintf(T.artefacts, sizeof T.artefacts, "%s", art && *art ? art : ".");
 	mkdir(T.artefacts, 0755);
-	const char *tmp = getenv("TMPDIR");
-	snprintf(T.work, sizeof T.work, "%s/ssrp-portal-test.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(T.work))
+	if (sim_make_work(T.work, sizeof T.work, "ssrp-portal-test"))
 		return -1;
 	snprintf(T.dir, sizeof T.dir, "%s/cloud", T.work);
 	const char *args[] = {"cloud", "start", "--dir", T.dir, NULL};
@@ -742,12 +740,8 @@ static int teardown(void **st)
 		sim_run(T.ssrp_bin, args);
 		T.sim_started = 0;
 	}
-	if (T.work[0] && !getenv("SSRP_KEEP_TEST_DIR")) {
-		char cmd[600];
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", T.work);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", T.work);
-	}
+	if (T.work[0])
+		sim_remove_work(T.work);
 	curl_global_cleanup();
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "hal/identity.h"
 #include "hal/identity_internal.h"
 #include "ssrp/error.h"
+#include "tests/integration/sim_helpers.h"
 
 #define DEVICE_ID "5b0e6c1d-2a3f-4e5d-8c7b-9a0f1e2d3c4b"
 #define DEVICE_ID_UPPER "{5B0E6C1D-2A3F-4E5D-8C7B-9A0F1E2D3C4B}"
@@ -86,9 +87,7 @@ static void make_cert(const char *cert_path, const char *key_path, const char *s
 static int setup(void **st)
 {
 	(void)st;
-	const char *tmp = getenv("TMPDIR");
-	snprintf(work, sizeof work, "%s/ssrp-identity-test.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(work))
+	if (sim_make_work(work, sizeof work, "ssrp-identity-test"))
 		return -1;
 	EVP_PKEY *ca = ec_key();
 	EVP_PKEY *rogue = ec_key();
@@ -140,11 +139,7 @@ static int setup(void **st)
 static int teardown(void **st)
 {
 	(void)st;
-	if (getenv("SSRP_KEEP_TEST_DIR"))
-		return 0;
-	char cmd[400];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
-	return system(cmd) == 0 ? 0 : -1;
+	return sim_remove_work(work);
 }
 
 static ssrp_identity_config config(const char *cert, const char *key)
