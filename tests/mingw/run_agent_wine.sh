@@ -55,44 +55,26 @@
 #     next run refuses it by name and changes nothing.
 # Every missing part is a failure, not a skip.
 set -u
+. "$(dirname "$0")/wine_lib.sh"
 src=$1
 build=$2
 out=$3
 ssrp_sim=$4
 ssrp_assocd="$(dirname "$ssrp_sim")/ssrp-assocd"
-wine=${SSRP_WINE:-/usr/lib/wine/wine64}
-triple=x86_64-w64-mingw32
-failures=0
-pass() { printf 'ok   %s\n' "$1"; }
-fail() { printf 'FAIL %s\n' "$1"; failures=$((failures + 1)); }
-die() {
-	printf 'FAIL %s\n' "$*"
-	exit 1
-}
 
-command -v "$triple-gcc" >/dev/null 2>&1 || die "$triple-gcc is not installed (scripts/bootstrap)"
-[ -x "$wine" ] || die "$wine is not installed (scripts/bootstrap: wine64)"
+need_mingw
+need_wine
 for tool in jq cryptsetup dislocker-file script; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed (scripts/bootstrap)"
 done
 [ -x "$ssrp_assocd" ] || die "$ssrp_assocd is missing (the Linux build makes it)"
-for f in libssrp.dll libssrp.dll.a ssrp.exe libcurl.dll libcjson.dll; do
-	[ -s "$build/$f" ] || die "$build/$f is missing: mingw_windows_build builds the Windows tree"
-done
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-build=$(cd "$build" && pwd)
+need_tree libssrp.dll libssrp.dll.a ssrp.exe libcurl.dll libcjson.dll
+absolute_dirs
 
-# --- the programs, in one directory (Windows loads DLLs from the program's)
-app="$out/app"
-rm -rf "$app" && mkdir -p "$app"
-cp "$build/ssrp.exe" "$build/libssrp.dll" "$build/libcurl.dll" "$build/libcjson.dll" "$app/"
-"$triple-gcc" -std=c11 -O2 -Wall -Wextra -Werror -shared -o "$app/tbs.dll" \
-	"$src/tests/mingw/tbs_socket_dll.c" -lws2_32 -static-libgcc >"$out/tbs_dll.log" 2>&1 ||
-	{ cat "$out/tbs_dll.log"; die "tbs.dll did not build"; }
-"$triple-gcc" -std=c11 -O2 -Wall -Wextra -Werror -I"$src/include" -o "$app/agent_wine.exe" \
-	"$src/tests/mingw/agent_wine.c" "$build/libssrp.dll.a" -static-libgcc >"$out/agent_wine.log" 2>&1 ||
-	{ cat "$out/agent_wine.log"; die "agent_wine.exe did not build"; }
+# --- the programs, in one directory
+make_app ssrp.exe libssrp.dll libcurl.dll libcjson.dll
+build_tbs_dll
+build_exe agent_wine.exe agent_wine.c -I"$src/include" "$build/libssrp.dll.a"
 imports=$("$triple-objdump" -p "$app/agent_wine.exe" | sed -n 's/^[[:space:]]*DLL Name: //p' | tr 'A-Z' 'a-z' | sort | tr '\n' ' ')
 case " $imports" in
 *" libssrp.dll "*) pass "agent_wine.exe is linked to libssrp.dll (imports: $imports)" ;;
@@ -101,40 +83,20 @@ esac
 
 # --- swtpm and the simulated cloud on loopback
 work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-mingw-agent.XXXXXX")
-export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;tbs=n"
 assocd_pid=""
-cleanup() {
+test_cleanup() {
 	[ -n "$assocd_pid" ] && kill "$assocd_pid" 2>/dev/null && wait "$assocd_pid" 2>/dev/null
-	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
-	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
-	"$(dirname "$wine")/wineserver" -k >/dev/null 2>&1
-	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work ${dir:-}"
-	else rm -rf "$work" ${dir:+"$dir"}; fi
+	stop_linux_parts
 }
-trap cleanup EXIT
-"$ssrp_sim" swtpm start --dir "$work/tpm" >"$work/swtpm.out" 2>&1 ||
-	{ cat "$work/swtpm.out"; die "cannot start swtpm"; }
-. "$work/tpm/swtpm.env"
-export SSRP_TEST_TBS_SOCKET="127.0.0.1:$SSRP_SWTPM_PORT"
-env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" 2>"$work/cloud.err") ||
-	{ cat "$work/cloud.err"; die "cannot start the simulated cloud"; }
-. "$env_file"
+wine_session "$out/wineprefix" tbs=n
+start_swtpm
+start_cloud
 # ssrp's association service against the simulated tenant, as a Linux
 # server would run it (test_lib.sh's start_serve).
 "$ssrp_assocd" --config "$SSRP_SIM_CONFIG" >"$work/assocd.out" 2>"$work/assocd.err" &
 assocd_pid=$!
 for _ in $(seq 1 50); do grep -q listening "$work/assocd.err" && break; sleep 0.1; done
 grep -q listening "$work/assocd.err" || { cat "$work/assocd.err"; die "ssrp-assocd did not start"; }
-
-run() { # run NAME PROGRAM ARGS...: exit status in $got, output in $out/NAME.out/.err (LF)
-	name=$1
-	shift
-	(cd "$app" && "$wine" "$@") >"$out/$name.crlf" 2>"$out/$name.errcrlf" </dev/null
-	got=$?
-	tr -d '\r' <"$out/$name.crlf" >"$out/$name.out"
-	tr -d '\r' <"$out/$name.errcrlf" | grep -v '^wine: ' >"$out/$name.err"
-}
-show() { sed 's/^/  | /' "$out/$1.out" "$out/$1.err" | head -20; }
 
 # --- ssrp.exe through TPM Base Services to swtpm
 run tpm_info ./ssrp.exe tpm info
@@ -199,8 +161,6 @@ rm -rf "$dir" && mkdir -p "$dir" && chmod 755 "$dir"
 pfx="${SSRP_SIM_DEVICE_CERT%.pem}.pfx"
 [ -s "$pfx" ] || die "the simulator wrote no device PFX ($pfx)"
 cp "$SSRP_SIM_CA" "$dir/ca.pem" && cp "$pfx" "$dir/device.pfx"
-ct=""
-for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
 # The simulator's configuration gives the association service's URL, the
 # connect-to entries (the service's host included) and the primary users.
 jq --arg t "$SSRP_SIM_TENANT_ID" --arg dom "$SSRP_SIM_TENANT_DOMAIN" --arg ca "Z:$dir/ca.pem" \
@@ -241,13 +201,9 @@ case $first in
 esac
 
 # The tenant holds the volume's recovery password, under its protector's id.
-(umask 077 && printf 'Authorization: Bearer %s\n' "$(cat "$SSRP_SIM_ADMIN_TOKEN_FILE")" >"$work/adm")
-# shellcheck disable=SC2086 # the entries hold no spaces
-curl -sS $ct --cacert "$SSRP_SIM_CA" -H @"$work/adm" -o "$work/state.json" \
-	"https://graph.microsoft.com/admin/state" || die "cannot read the simulated tenant"
-escrowed=$(jq -r --arg d "$SSRP_SIM_DEVICE_ID" \
-	'[.recoveryKeys[] | select(.deviceId==$d) | "\(.id) \(.key)"] | join(",")' "$work/state.json")
-on_volume=$(tr -d '\r' <"$dir/volume.state" | sed -n 's/^recovery {\([^}]*\)} \(.*\)$/\1 \2/p' | tr 'A-Z' 'a-z')
+tenant_state
+escrowed=$(escrowed_keys)
+on_volume=$(wine_volume_key <"$dir/volume.state")
 if [ -n "$on_volume" ] && [ "$escrowed" = "$on_volume" ]; then
 	pass "the tenant holds the volume's one recovery password under its protector id (${on_volume%% *})"
 else
@@ -292,11 +248,9 @@ case $second in
 	pass "after the rotation the next run changes nothing: ${second#second run: }" ;;
 *) fail "after the rotation: second run: ${second:-none}"; show agent_rotate ;;
 esac
-curl -sS $ct --cacert "$SSRP_SIM_CA" -H @"$work/adm" -o "$work/state.json" \
-	"https://graph.microsoft.com/admin/state" || die "cannot read the simulated tenant"
-escrowed=$(jq -r --arg d "$SSRP_SIM_DEVICE_ID" \
-	'[.recoveryKeys[] | select(.deviceId==$d) | "\(.id) \(.key)"] | join(",")' "$work/state.json")
-on_volume=$(printf '%s\n' "$state_now" | sed -n 's/^recovery {\([^}]*\)} \(.*\)$/\1 \2/p' | tr 'A-Z' 'a-z')
+tenant_state
+escrowed=$(escrowed_keys)
+on_volume=$(printf '%s\n' "$state_now" | wine_volume_key)
 if [ -n "$on_volume" ] && [ "$new" != "$used" ] && [ "$escrowed" = "$on_volume" ]; then
 	pass "the tenant holds exactly the new recovery password (${on_volume%% *}); the used one is deleted from Entra ID"
 else
@@ -375,8 +329,7 @@ else
 	fail "bitlk: the volume on Linux (TPM protector ${tpm_id:-none}):"
 	sed 's/^/  | /' "$work/bitlk.status"
 fi
-curl -sS $ct --cacert "$SSRP_SIM_CA" -H @"$work/adm" -o "$work/state.json" \
-	"https://graph.microsoft.com/admin/state" || die "cannot read the simulated tenant"
+tenant_state
 id=$(printf '%s' "$rp_id" | tr -d '{}' | tr 'A-F' 'a-f')
 (umask 077 && jq -r --arg d "$SSRP_SIM_DEVICE_ID" --arg id "$id" \
 	'.recoveryKeys[] | select(.deviceId==$d and (.id | ascii_downcase)==$id) | .key' \
@@ -458,8 +411,7 @@ case $second in
 	pass "bitlk: after the rotation the next run changes nothing: ${second#second run: }" ;;
 *) fail "bitlk: after the rotation: second run: ${second:-none}"; show agent_bitlk_rotate ;;
 esac
-curl -sS $ct --cacert "$SSRP_SIM_CA" -H @"$work/adm" -o "$work/state.json" \
-	"https://graph.microsoft.com/admin/state" || die "cannot read the simulated tenant"
+tenant_state
 old_lc=$(printf '%s' "$rp_id" | tr -d '{}' | tr 'A-F' 'a-f')
 new_lc=$(printf '%s' "$new_id" | tr -d '{}' | tr 'A-F' 'a-f')
 (umask 077 && jq -r --arg d "$SSRP_SIM_DEVICE_ID" --arg id "$new_lc" \
@@ -485,8 +437,4 @@ else
 	fail "bitlk: the TPM protector after the reseal under Wine: $(cat "$work/sim.err")"
 fi
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+finish

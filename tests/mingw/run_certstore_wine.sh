@@ -20,75 +20,33 @@
 #     next to a store path: refused with a sentence naming what.
 # Every missing part is a failure, not a skip.
 set -u
+. "$(dirname "$0")/wine_lib.sh"
 src=$1
 build=$2
 out=$3
 ssrp_sim=$4
-wine=${SSRP_WINE:-/usr/lib/wine/wine64}
-triple=x86_64-w64-mingw32
-failures=0
-pass() { printf 'ok   %s\n' "$1"; }
-fail() { printf 'FAIL %s\n' "$1"; failures=$((failures + 1)); }
-die() {
-	printf 'FAIL %s\n' "$*"
-	exit 1
-}
 
-command -v "$triple-gcc" >/dev/null 2>&1 || die "$triple-gcc is not installed (scripts/bootstrap)"
-[ -x "$wine" ] || die "$wine is not installed (scripts/bootstrap: wine64)"
+need_mingw
+need_wine
 command -v jq >/dev/null 2>&1 || die "jq is not installed (scripts/bootstrap)"
-for f in libssrp.dll libssrp.dll.a libcurl.dll libcjson.dll; do
-	[ -s "$build/$f" ] || die "$build/$f is missing: mingw_windows_build builds the Windows tree"
-done
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-build=$(cd "$build" && pwd)
+need_tree libssrp.dll libssrp.dll.a libcurl.dll libcjson.dll
+absolute_dirs
 
 # --- the programs, in one directory
-app="$out/app"
-rm -rf "$app" && mkdir -p "$app"
-cp "$build/libssrp.dll" "$build/libcurl.dll" "$build/libcjson.dll" "$app/"
-cc() { # cc OUTPUT SOURCE ARGS...
-	o=$1
-	s=$2
-	shift 2
-	"$triple-gcc" -std=c11 -O2 -Wall -Wextra -Werror -o "$app/$o" "$src/tests/mingw/$s" "$@" \
-		-static-libgcc >"$out/$o.log" 2>&1 || { cat "$out/$o.log"; die "$o did not build"; }
-}
-cc tbs.dll tbs_socket_dll.c -shared -lws2_32
-cc agent_wine.exe agent_wine.c -I"$src/include" "$build/libssrp.dll.a"
-cc certstore_import.exe certstore_import.c -lcrypt32
+make_app libssrp.dll libcurl.dll libcjson.dll
+build_tbs_dll
+build_exe agent_wine.exe agent_wine.c -I"$src/include" "$build/libssrp.dll.a"
+build_exe certstore_import.exe certstore_import.c -lcrypt32
 
 # --- swtpm and the simulated cloud on loopback; a new Wine prefix (its
 # LocalMachine\MY and key sets hold only what this test puts there)
 work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-mingw-certstore.XXXXXX")
-export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;tbs=n"
+test_cleanup() { stop_linux_parts; }
+wine_session "$out/wineprefix" tbs=n
 rm -rf "$WINEPREFIX"
-cleanup() {
-	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
-	"$ssrp_sim" swtpm stop --dir "$work/tpm" >/dev/null 2>&1
-	"$(dirname "$wine")/wineserver" -k >/dev/null 2>&1
-	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work ${dir:-}"
-	else rm -rf "$work" ${dir:+"$dir"}; fi
-}
-trap cleanup EXIT
-"$ssrp_sim" swtpm start --dir "$work/tpm" >"$work/swtpm.out" 2>&1 ||
-	{ cat "$work/swtpm.out"; die "cannot start swtpm"; }
-. "$work/tpm/swtpm.env"
-export SSRP_TEST_TBS_SOCKET="127.0.0.1:$SSRP_SWTPM_PORT"
-env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" 2>"$work/cloud.err") ||
-	{ cat "$work/cloud.err"; die "cannot start the simulated cloud"; }
-. "$env_file"
+start_swtpm
+start_cloud
 
-run() { # run NAME PROGRAM ARGS...: exit status in $got, output in $out/NAME.out/.err (LF)
-	name=$1
-	shift
-	(cd "$app" && "$wine" "$@") >"$out/$name.crlf" 2>"$out/$name.errcrlf" </dev/null
-	got=$?
-	tr -d '\r' <"$out/$name.crlf" >"$out/$name.out"
-	tr -d '\r' <"$out/$name.errcrlf" | grep -v '^wine: ' >"$out/$name.err"
-}
-show() { sed 's/^/  | /' "$out/$1.out" "$out/$1.err" | head -20; }
 reason() { sed -n 's/.* reason=//p' "$out/$1.out" | head -n 1; }
 
 # The PFX stays in the cloud's directory on the Linux side: the agent's
@@ -184,15 +142,9 @@ case $second in
 esac
 # DRS accepts no upload without the device's client certificate: the
 # tenant holding the volume's password shows the handshake presented it.
-(umask 077 && printf 'Authorization: Bearer %s\n' "$(cat "$SSRP_SIM_ADMIN_TOKEN_FILE")" >"$work/adm")
-ct=""
-for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
-# shellcheck disable=SC2086 # the entries hold no spaces
-curl -sS $ct --cacert "$SSRP_SIM_CA" -H @"$work/adm" -o "$work/state.json" \
-	"https://graph.microsoft.com/admin/state" || die "cannot read the simulated tenant"
-escrowed=$(jq -r --arg d "$SSRP_SIM_DEVICE_ID" \
-	'[.recoveryKeys[] | select(.deviceId==$d) | "\(.id) \(.key)"] | join(",")' "$work/state.json")
-on_volume=$(tr -d '\r' <"$dir/store_key.state" | sed -n 's/^recovery {\([^}]*\)} \(.*\)$/\1 \2/p' | tr 'A-Z' 'a-z')
+tenant_state
+escrowed=$(escrowed_keys)
+on_volume=$(wine_volume_key <"$dir/store_key.state")
 case ",$escrowed," in
 *",$on_volume,"*)
 	[ -n "$on_volume" ] &&
@@ -224,8 +176,4 @@ case $(reason with_key) in
 *) fail "a key file next to a store path: $(reason with_key)"; show with_key ;;
 esac
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+finish

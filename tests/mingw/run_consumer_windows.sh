@@ -12,25 +12,16 @@
 # under Wine with the prefix's bin/ on WINEPATH. Every missing part is a
 # failure, not a skip.
 set -u
+. "$(dirname "$0")/wine_lib.sh"
 src=$1
 build=$2
 out=$3
-wine=${SSRP_WINE:-/usr/lib/wine/wine64}
-triple=x86_64-w64-mingw32
-failures=0
-pass() { printf 'ok   %s\n' "$1"; }
-fail() { printf 'FAIL %s\n' "$1"; failures=$((failures + 1)); }
-die() {
-	printf 'FAIL %s\n' "$*"
-	exit 1
-}
 
-command -v "$triple-gcc" >/dev/null 2>&1 || die "$triple-gcc is not installed (scripts/bootstrap)"
+need_mingw
 command -v pkg-config >/dev/null 2>&1 || die "pkg-config is not installed (scripts/bootstrap)"
-[ -x "$wine" ] || die "$wine is not installed (scripts/bootstrap: wine64)"
-[ -s "$build/libssrp.dll" ] || die "$build/libssrp.dll is missing: mingw_windows_build builds the Windows tree"
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+need_wine
+need_tree libssrp.dll
+absolute_dirs
 prefix="$out/prefix"
 rm -rf "$prefix" "$out/consumer"
 
@@ -104,9 +95,8 @@ case " $i" in
 *) fail "consumer_cmake_static.exe imports neither libssrp.dll nor libcurl.dll ($i)" ;;
 esac
 
-export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+wine_session "$out/wineprefix"
 export WINEPATH="Z:$prefix/bin"
-trap '"$(dirname "$wine")/wineserver" -k >/dev/null 2>&1' EXIT
 for exe in consumer_cmake_shared consumer_cmake_static consumer_pkgconfig; do
 	# run from the build directory: the DLLs come from WINEPATH alone
 	(cd "$cbuild" && "$wine" "./$exe.exe") </dev/null >"$out/$exe.out" 2>"$out/$exe.err"
@@ -119,8 +109,4 @@ for exe in consumer_cmake_shared consumer_cmake_static consumer_pkgconfig; do
 	fi
 done
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+finish

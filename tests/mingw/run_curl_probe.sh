@@ -14,28 +14,17 @@
 # Every missing part (cross-compiler, Wine, the mirror for the sources) is a
 # failure, not a skip: the bootstrap step installs them.
 set -u
+. "$(dirname "$0")/wine_lib.sh"
 src=$1
 out=$2
 ssrp_sim=$3
-wine=${SSRP_WINE:-/usr/lib/wine/wine64}
-triple=x86_64-w64-mingw32
-failures=0
-pass() { echo "ok   $1"; }
-fail() { echo "FAIL $1"; failures=$((failures + 1)); }
-die() {
-	echo "FAIL $*"
-	exit 1
-}
 
-command -v "$triple-gcc" >/dev/null 2>&1 || die "$triple-gcc is not installed (scripts/bootstrap)"
-[ -x "$wine" ] || die "$wine is not installed (scripts/bootstrap: wine64)"
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+need_mingw
+need_wine
+absolute_dirs
 
 # --- the dependencies and the probe
-deps=$("$src/scripts/windows-deps" 2>"$out/windows-deps.log") ||
-	{ cat "$out/windows-deps.log"; die "scripts/windows-deps could not build the Windows dependencies"; }
-pass "Windows dependencies in $deps"
+windows_deps
 cmake -S "$src/tests/mingw/curl_probe" -B "$out/curl_probe" \
 	-DCMAKE_TOOLCHAIN_FILE="$src/cmake/toolchain-mingw64.cmake" -DSSRP_MINGW_DEPS="$deps" \
 	-DCMAKE_BUILD_TYPE=Release >"$out/curl_probe.log" 2>&1 &&
@@ -65,18 +54,9 @@ done
 
 # --- the simulated cloud
 work=$(mktemp -d "${TMPDIR:-/tmp}/ssrp-mingw-curl.XXXXXX")
-export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-cleanup() {
-	"$ssrp_sim" cloud stop --dir "$work/cloud" >/dev/null 2>&1
-	"$(dirname "$wine")/wineserver" -k >/dev/null 2>&1
-	if [ -n "${SSRP_TEST_KEEP:-}" ]; then echo "files kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-env_file=$("$ssrp_sim" cloud start --dir "$work/cloud" 2>"$work/cloud.err") ||
-	{ cat "$work/cloud.err"; die "cannot start the simulated cloud"; }
-. "$env_file"
-ct=""
-for e in $SSRP_SIM_CONNECT_TO; do ct="$ct --connect-to $e"; done
+test_cleanup() { stop_linux_parts; }
+wine_session "$out/wineprefix"
+start_cloud
 pfx="${SSRP_SIM_DEVICE_CERT%.pem}.pfx"
 [ -s "$pfx" ] || die "the simulator wrote no device PFX ($pfx)"
 drs="https://enterpriseregistration.windows.net/manage/common/bitlocker/$SSRP_SIM_DEVICE_ID?api-version=1.2"
@@ -131,8 +111,4 @@ connect=$SSRP_SIM_CONNECT_TO
 grep -q '^curl error 60:' "$work/graph_wrong_ca.out" && pass "graph_wrong_ca: curl error 60 (peer verification)" ||
 	{ fail "graph_wrong_ca: no curl error 60"; sed 's/^/  | /' "$work/graph_wrong_ca.out"; }
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+finish

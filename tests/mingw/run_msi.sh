@@ -22,27 +22,18 @@
 # triggers, the principal nor the action of a task: those are checked in
 # the MSI's tables and the task file, not in the installed system.
 set -u
+. "$(dirname "$0")/wine_lib.sh"
 src=$1
 build=$2
 out=$3
-wine=${SSRP_WINE:-/usr/lib/wine/wine64}
-failures=0
-pass() { printf 'ok   %s\n' "$1"; }
-fail() { printf 'FAIL %s\n' "$1"; failures=$((failures + 1)); }
-die() {
-	printf 'FAIL %s\n' "$*"
-	exit 1
-}
 
 for t in msiinfo msiextract python3 iconv; do
 	command -v $t >/dev/null 2>&1 || die "$t is not installed (scripts/bootstrap: msitools)"
 done
-[ -x "$wine" ] || die "$wine is not installed (scripts/bootstrap: wine64)"
+need_wine
 msi="$build/ssrp.msi"
 [ -s "$msi" ] || die "$msi is missing: the Windows build makes it with wixl (scripts/bootstrap: wixl)"
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-build=$(cd "$build" && pwd)
+absolute_dirs
 msi="$build/ssrp.msi"
 
 # --- read back
@@ -105,9 +96,7 @@ want="${want}SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\ssrp-as
 	fail "the Registry table: $reg"
 
 # --- installed under Wine
-export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-cleanup() { "$(dirname "$wine")/wineserver" -k >/dev/null 2>&1; }
-trap cleanup EXIT
+wine_session "$out/wineprefix"
 media="$out/media"
 rm -rf "$media" && mkdir -p "$media" && cp "$msi" "$media/ssrp.msi"
 drive="$WINEPREFIX/drive_c"
@@ -173,8 +162,4 @@ else
 fi
 "$wine" msiexec /x "Z:$media/ssrp.msi" /qn >/dev/null 2>&1 </dev/null
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+finish

@@ -13,43 +13,24 @@
 #   - a wrong recovery password: exit 8 (bad key) and no output file.
 # Every missing part is a failure, not a skip.
 set -u
+. "$(dirname "$0")/wine_lib.sh"
 src=$1
 build=$2
 out=$3
 tarball=$4
-wine=${SSRP_WINE:-/usr/lib/wine/wine64}
-failures=0
-pass() { printf 'ok   %s\n' "$1"; }
-fail() { printf 'FAIL %s\n' "$1"; failures=$((failures + 1)); }
-die() {
-	printf 'FAIL %s\n' "$*"
-	exit 1
-}
 
-[ -x "$wine" ] || die "$wine is not installed (scripts/bootstrap: wine64)"
-for f in ssrp.exe libssrp.dll libcurl.dll libcjson.dll; do
-	[ -s "$build/$f" ] || die "$build/$f is missing: mingw_windows_build builds the Windows tree"
-done
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-build=$(cd "$build" && pwd)
+need_wine
+need_tree ssrp.exe libssrp.dll libcurl.dll libcjson.dll
+absolute_dirs
+app=$build
 work="$out/work"
 rm -rf "$work" && mkdir -p "$work"
 tar --sparse -xJf "$tarball" -C "$work" bitlk-windows/images.conf \
 	bitlk-windows/bitlk-aes-xts-128.img bitlk-windows/bitlk-aes-cbc-elephant-128.img ||
 	die "cannot unpack $tarball"
 
-export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-trap '"$(dirname "$wine")/wineserver" -k >/dev/null 2>&1; rm -rf "$work"' EXIT
-run() { # run NAME ARGS...: exit status in $got, output in $out/NAME.out/.err (LF)
-	name=$1
-	shift
-	(cd "$build" && "$wine" ./ssrp.exe "$@") >"$out/$name.crlf" 2>"$out/$name.errcrlf" </dev/null
-	got=$?
-	tr -d '\r' <"$out/$name.crlf" >"$out/$name.out"
-	tr -d '\r' <"$out/$name.errcrlf" | grep -v '^wine: ' >"$out/$name.err"
-}
-show() { sed 's/^/  | /' "$out/$1.out" "$out/$1.err" | head -20; }
+test_cleanup() { rm -rf "$work"; }
+wine_session "$out/wineprefix"
 conf() { # conf IMAGE KEY: the value images.conf records
 	sed -n "/^\\[$1\\]\$/,/^\\[/s/^$2=//p" "$work/bitlk-windows/images.conf"
 }
@@ -63,7 +44,7 @@ check_image() { # check_image IMAGE "ENCRYPTION LINE"
 	sum=$(conf "$img" SHA256SUM)
 	[ -n "$rp" ] && [ -n "$rp_id" ] && [ -n "$sum" ] || die "images.conf has no $img"
 
-	run "$img.status" volume status --volume "$vol"
+	run "$img.status" ./ssrp.exe volume status --volume "$vol"
 	if [ "$got" = 0 ] && grep -qx "encryption: *$cipher, 100% encrypted" "$out/$img.status.out" &&
 		grep -qx 'lock: *locked' "$out/$img.status.out" &&
 		grep -qx "protector: *{$rp_id}  recovery password" "$out/$img.status.out"; then
@@ -74,7 +55,7 @@ check_image() { # check_image IMAGE "ENCRYPTION LINE"
 	fi
 
 	(umask 077 && printf '%s\n' "$rp" >"$work/$img.rp")
-	run "$img.decrypt" volume decrypt --volume "$vol" --recovery-password-file "Z:$work/$img.rp" \
+	run "$img.decrypt" ./ssrp.exe volume decrypt --volume "$vol" --recovery-password-file "Z:$work/$img.rp" \
 		--out "Z:$work/$img.plain"
 	have=$(sha256sum <"$work/$img.plain" 2>/dev/null | cut -c1-64)
 	if [ "$got" = 0 ] && [ "$have" = "$sum" ]; then
@@ -88,7 +69,7 @@ check_image() { # check_image IMAGE "ENCRYPTION LINE"
 	# The same password with one group changed (still a valid group).
 	bad=$(echo "$rp" | awk -F- '{ $1 = sprintf("%06d", ($1 + 11) % 720896); print }' OFS=-)
 	(umask 077 && printf '%s\n' "$bad" >"$work/$img.rp")
-	run "$img.wrong" volume decrypt --volume "$vol" --recovery-password-file "Z:$work/$img.rp" \
+	run "$img.wrong" ./ssrp.exe volume decrypt --volume "$vol" --recovery-password-file "Z:$work/$img.rp" \
 		--out "Z:$work/$img.wrong"
 	if [ "$got" = 8 ] && [ ! -e "$work/$img.wrong" ]; then
 		pass "$img: a wrong recovery password: exit 8, nothing written ($(head -n 1 "$out/$img.wrong.err"))"
@@ -101,8 +82,4 @@ check_image() { # check_image IMAGE "ENCRYPTION LINE"
 check_image bitlk-aes-xts-128 "XTS-AES-128"
 check_image bitlk-aes-cbc-elephant-128 "AES-128-CBC with diffuser"
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+finish

@@ -23,27 +23,16 @@
 # Every missing part (cross-compiler, Wine, the mirror for the sources) is a
 # failure, not a skip: the bootstrap step installs them.
 set -u
+. "$(dirname "$0")/wine_lib.sh"
 src=$1
 out=$2
-wine=${SSRP_WINE:-/usr/lib/wine/wine64}
-triple=x86_64-w64-mingw32
-failures=0
-pass() { printf 'ok   %s\n' "$1"; }
-fail() { printf 'FAIL %s\n' "$1"; failures=$((failures + 1)); }
-die() {
-	echo "FAIL $*"
-	exit 1
-}
 
-command -v "$triple-gcc" >/dev/null 2>&1 || die "$triple-gcc is not installed (scripts/bootstrap)"
-[ -x "$wine" ] || die "$wine is not installed (scripts/bootstrap: wine64)"
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+need_mingw
+need_wine
+absolute_dirs
 
 # --- the build
-deps=$("$src/scripts/windows-deps" 2>"$out/windows-deps.log") ||
-	{ cat "$out/windows-deps.log"; die "scripts/windows-deps could not build the Windows dependencies"; }
-pass "Windows dependencies in $deps"
+windows_deps
 build="$out/build"
 "$src/scripts/build-windows" "$build" >"$out/build.log" 2>&1 ||
 	{ grep -B2 -A6 -m5 -i 'error' "$out/build.log" || tail -n 40 "$out/build.log"; die "scripts/build-windows failed"; }
@@ -101,28 +90,17 @@ tss2=$(echo "$all_exports" | grep -E '^(Esys_|Tss2_|iesys_)' | head -3)
 	fail "libssrp.dll exports tpm2-tss symbols: $(echo $tss2)"
 
 # --- ssrp.exe under Wine
-export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-cleanup() { "$(dirname "$wine")/wineserver" -k >/dev/null 2>&1; }
-trap cleanup EXIT
-run() { # run NAME ARGS...: exit status in $got, output in $out/NAME.out/.err (LF)
-	name=$1
-	shift
-	(cd "$build" && "$wine" ./ssrp.exe "$@") >"$out/$name.crlf" 2>"$out/$name.errcrlf" </dev/null
-	got=$?
-	tr -d '\r' <"$out/$name.crlf" >"$out/$name.out"
-	# Wine's own first-run notes go to stderr too: keep the program's lines.
-	tr -d '\r' <"$out/$name.errcrlf" | grep -v '^wine: ' >"$out/$name.err"
-}
-show() { sed 's/^/  | /' "$out/$1.out" "$out/$1.err" | head -20; }
+wine_session "$out/wineprefix"
+app=$build
 version=$(sed -n 's/^project(ssrp VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
-run version version
+run version ./ssrp.exe version
 if [ "$got" = 0 ] && [ "$(cat "$out/version.out")" = "ssrp $version" ]; then
 	pass "ssrp.exe version: ssrp $version"
 else
 	fail "ssrp.exe version: exit $got, expected \"ssrp $version\""
 	show version
 fi
-run help help
+run help ./ssrp.exe help
 if [ "$got" = 0 ] && grep -q '^usage: ssrp <command>' "$out/help.out" &&
 	grep -q 'ssrp tpm info' "$out/help.out"; then
 	pass "ssrp.exe help: the usage"
@@ -130,7 +108,7 @@ else
 	fail "ssrp.exe help: exit $got, no usage"
 	show help
 fi
-run tpm_info tpm info
+run tpm_info ./ssrp.exe tpm info
 lines=$(wc -l <"$out/tpm_info.err")
 if [ "$got" = 3 ] && [ "$lines" = 1 ] && [ ! -s "$out/tpm_info.out" ] &&
 	grep -q '^ssrp: no TPM 2.0 found' "$out/tpm_info.err"; then
@@ -140,7 +118,7 @@ else
 	show tpm_info
 fi
 printf 'not sealed' >"$out/secret.bin"
-run tpm_seal tpm seal --pcrs 7,11 --in "Z:$out/secret.bin" --out "Z:$out/secret.blob"
+run tpm_seal ./ssrp.exe tpm seal --pcrs 7,11 --in "Z:$out/secret.bin" --out "Z:$out/secret.blob"
 if [ "$got" = 3 ] && [ "$(wc -l <"$out/tpm_seal.err")" = 1 ] && [ ! -e "$out/secret.blob" ] &&
 	grep -q '^ssrp: no TPM 2.0 found' "$out/tpm_seal.err"; then
 	pass "ssrp.exe tpm seal without a TPM: exit 3, nothing written"
@@ -226,7 +204,7 @@ fi
 # for BUILTIN\Users is checked only if this Wine keeps it (see below).
 # No directory above these files may be writable by others (private_dir.sh).
 acl=$(sh "$src/tests/mingw/private_dir.sh" "$out") || die "no private directory for the ACL checks"
-cleanup() { "$(dirname "$wine")/wineserver" -k >/dev/null 2>&1; rm -rf "$acl"; }
+test_cleanup() { rm -rf "$acl"; }
 wacl="Z:$acl"
 probe_out() { (cd "$build" && "$wine" ./hal_probe.exe "$@") 2>/dev/null </dev/null | tr -d '\r'; }
 got_out=$(probe_out mkdir "$wacl/ProgramData/ssrp")
@@ -296,8 +274,4 @@ case $sddl in
 *) pass "Wine gap: SetNamedSecurityInfoW kept no ACE for Users (read back $sddl, Unix $(stat -c %A "$acl/users.json")): the Users case is the Everyone one above" ;;
 esac
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+finish
