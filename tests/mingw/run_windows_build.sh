@@ -88,6 +88,14 @@ tss2=$(echo "$all_exports" | grep -E '^(Esys_|Tss2_|iesys_)' | head -3)
 [ -n "$all_exports" ] && [ -z "$tss2" ] &&
 	pass "libssrp.dll exports no tpm2-tss symbol" ||
 	fail "libssrp.dll exports tpm2-tss symbols: $(echo $tss2)"
+# ...and built without its logging (MAXLOGLEVEL 0: nothing on stderr, no
+# log text in the DLL; a build with logging carries ESAPI's messages, as
+# Debian's libtss2-esys.so does).
+if grep -q -a -e 'esyscontext is NULL' -e 'Esys called in bad sequence' "$build/libssrp.dll"; then
+	fail "libssrp.dll carries tpm2-tss's log messages (built with logging)"
+else
+	pass "libssrp.dll carries none of tpm2-tss's log messages"
+fi
 
 # --- ssrp.exe under Wine
 wine_session "$out/wineprefix"
