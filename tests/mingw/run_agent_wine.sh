@@ -181,18 +181,14 @@ agent() { # agent NAME RUNS [CONFIG]
 		"Z:$journal" "$2"
 }
 agent agent_runs 2
-first=$(grep '^first run:' "$out/agent_runs.out")
-second=$(grep '^second run:' "$out/agent_runs.out")
+agent_reports agent_runs
 case $first in
 *"rc=ok state=compliant protection=on protectors=2 escrowed=1 "*)
 	pass "first run through libssrp.dll: ${first#first run: }" ;;
 *) fail "first run: ${first:-none}"; show agent_runs ;;
 esac
-case $second in
-*"rc=ok state=compliant protection=on protectors=2 escrowed=1 volume_changes=0 http_requests=0 "*)
-	pass "second run changes nothing: ${second#second run: }" ;;
-*) fail "second run: ${second:-none}"; show agent_runs ;;
-esac
+second_run_idle agent_runs "second run changes nothing: ${second#second run: }" \
+	"second run:"
 [ "$got" = 0 ] || fail "agent_wine.exe exited $got"
 case $first in
 *" association=service associated=yes association_pending=0"*)
@@ -226,8 +222,7 @@ printf 'unlocked-by-recovery %s\n' "$used" >>"$dir/volume.state"
 tpm_before=$(tr -d '\r' <"$dir/volume.state" | grep '^tpm ')
 jq '.agent.key_retention_days = 0' "$dir/config.json" >"$dir/rotate.json" && chmod 644 "$dir/rotate.json"
 agent agent_rotate 2 rotate
-first=$(grep '^first run:' "$out/agent_rotate.out")
-second=$(grep '^second run:' "$out/agent_rotate.out")
+agent_reports agent_rotate
 state_now=$(tr -d '\r' <"$dir/volume.state")
 new=$(printf '%s\n' "$state_now" | sed -n 's/^recovery \({[^}]*}\) .*$/\1/p')
 case $first in
@@ -243,11 +238,8 @@ case $first in
 	fi ;;
 *) fail "rotation: first run: ${first#first run: }"; show agent_rotate ;;
 esac
-case $second in
-*"rc=ok state=compliant protection=on protectors=2 escrowed=1 volume_changes=0 http_requests=0 "*)
-	pass "after the rotation the next run changes nothing: ${second#second run: }" ;;
-*) fail "after the rotation: second run: ${second:-none}"; show agent_rotate ;;
-esac
+second_run_idle agent_rotate "after the rotation the next run changes nothing: ${second#second run: }" \
+	"after the rotation: second run:"
 tenant_state
 escrowed=$(escrowed_keys)
 on_volume=$(printf '%s\n' "$state_now" | wine_volume_key)
@@ -304,18 +296,14 @@ sim_vol add-tpm --volume "bitlk:$img?rw" --tpm "$SSRP_TPM" ||
 tpm_id=$(awk '{ print $NF }' "$work/sim.out" | grep -i -m1 '^{[0-9a-f-]*}$')
 bj="$dir/ProgramData/ssrp-bitlk/agent.journal"
 run agent_bitlk ./agent_wine.exe "Z:$dir/config.json" "bitlk:Z:$img?rw" tbs "Z:$bj" 2
-first=$(grep '^first run:' "$out/agent_bitlk.out")
-second=$(grep '^second run:' "$out/agent_bitlk.out")
+agent_reports agent_bitlk
 case $first in
 *"rc=ok state=compliant protection=on protectors=2 escrowed=1 "*)
 	pass "bitlk: first run through libssrp.dll's codec: ${first#first run: }" ;;
 *) fail "bitlk: first run: ${first:-none}"; show agent_bitlk ;;
 esac
-case $second in
-*"rc=ok state=compliant protection=on protectors=2 escrowed=1 volume_changes=0 http_requests=0 "*)
-	pass "bitlk: second run changes nothing: ${second#second run: }" ;;
-*) fail "bitlk: second run: ${second:-none}"; show agent_bitlk ;;
-esac
+second_run_idle agent_bitlk "bitlk: second run changes nothing: ${second#second run: }" \
+	"bitlk: second run:"
 
 # Back on Linux: the volume's protectors, and the escrowed password.
 sim_vol status --volume "bitlk:$img"
@@ -386,8 +374,7 @@ else
 	show bitlk_recovery
 fi
 run agent_bitlk_rotate ./agent_wine.exe "Z:$dir/rotate.json" "bitlk:Z:$img?rw" tbs "Z:$bj" 2
-first=$(grep '^first run:' "$out/agent_bitlk_rotate.out")
-second=$(grep '^second run:' "$out/agent_bitlk_rotate.out")
+agent_reports agent_bitlk_rotate
 sim_vol status --volume "bitlk:$img"
 cp "$work/sim.out" "$work/bitlk.status"
 new_id=$(sed -n 's/^protector: *\({[0-9A-Fa-f-]*}\)  recovery password$/\1/p' "$work/bitlk.status")
@@ -406,11 +393,8 @@ case $first in
 	fi ;;
 *) fail "bitlk: rotation: first run: ${first:-none}"; show agent_bitlk_rotate ;;
 esac
-case $second in
-*"rc=ok state=compliant protection=on protectors=2 escrowed=1 volume_changes=0 http_requests=0 "*)
-	pass "bitlk: after the rotation the next run changes nothing: ${second#second run: }" ;;
-*) fail "bitlk: after the rotation: second run: ${second:-none}"; show agent_bitlk_rotate ;;
-esac
+second_run_idle agent_bitlk_rotate "bitlk: after the rotation the next run changes nothing: ${second#second run: }" \
+	"bitlk: after the rotation: second run:"
 tenant_state
 old_lc=$(printf '%s' "$rp_id" | tr -d '{}' | tr 'A-F' 'a-f')
 new_lc=$(printf '%s' "$new_id" | tr -d '{}' | tr 'A-F' 'a-f')

@@ -26,6 +26,11 @@
 #                                    # in $got, its output in $out/NAME.out and
 #                                    # .err without CRs (and Wine's own notes)
 #   show NAME                        # that output, indented, at most 20 lines
+#   agent_reports NAME               # $first and $second: the report lines of
+#                                    # agent_wine.exe's runs in $out/NAME.out
+#   second_run_idle NAME PASS FAIL   # ok PASS when $second says nothing changed
+#                                    # and no request went out; else FAIL
+#                                    # "FAIL <the line>" and the output
 #   start_swtpm                      # swtpm in $work/tpm ($ssrp_sim): its env file
 #                                    # sourced, SSRP_TEST_TBS_SOCKET for tbs.dll
 #   start_cloud                      # the simulated cloud in $work/cloud: its env
@@ -113,6 +118,17 @@ run() { # run NAME PROGRAM ARGS...
 	tr -d '\r' <"$out/$name.errcrlf" | grep -v '^wine: ' >"$out/$name.err"
 }
 show() { sed 's/^/  | /' "$out/$1.out" "$out/$1.err" | head -20; }
+agent_reports() {
+	first=$(grep '^first run:' "$out/$1.out")
+	second=$(grep '^second run:' "$out/$1.out")
+}
+second_run_idle() {
+	case $second in
+	*"rc=ok state=compliant protection=on protectors=2 escrowed=1 volume_changes=0 http_requests=0 "*)
+		pass "$2" ;;
+	*) fail "$3 ${second:-none}"; show "$1" ;;
+	esac
+}
 
 start_swtpm() {
 	"$ssrp_sim" swtpm start --dir "$work/tpm" >"$work/swtpm.out" 2>&1 ||
