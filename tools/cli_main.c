@@ -93,7 +93,6 @@ static const char usage[] =
 	"\n"
 	"TPM specs:\n"
 	"%s"
-	"  a bare TCTI string (swtpm:port=2321) means tss2:<that string>\n"
 	"\n"
 	"Volume specs:\n"
 	"%s"
@@ -114,14 +113,22 @@ void ssrp_cli_print_help(void)
 	char specs[2048];
 	size_t n = 0;
 	specs[0] = '\0';
-	for (const ssrp_tpm_backend *const *b = ssrp_tpm_builtin_backends(); *b; b++)
+	int have_tss2 = 0;
+	for (const ssrp_tpm_backend *const *b = ssrp_tpm_builtin_backends(); *b; b++) {
 		n += (size_t)snprintf(specs + n, sizeof specs - n, "  %s: %s\n      config: %s\n",
 				      (*b)->info.name, (*b)->info.description,
 				      (*b)->info.config_help);
+		have_tss2 |= !strcmp((*b)->info.name, "tss2");
+	}
 	const ssrp_tpm_backend *r;
 	for (size_t i = 0; (r = ssrp_tpm_registered_backend(i)) && n < sizeof specs; i++)
 		n += (size_t)snprintf(specs + n, sizeof specs - n, "  %s: %s\n      config: %s\n",
 				      r->info.name, r->info.description, r->info.config_help);
+	/* ssrp_tpm_spec_resolve's fallback, which only a build with tss2 has. */
+	if (have_tss2 && n < sizeof specs)
+		n += (size_t)snprintf(specs + n, sizeof specs - n,
+				      "  a bare TCTI string (swtpm:port=2321) means "
+				      "tss2:<that string>\n");
 	char vspecs[2048];
 	size_t m = 0;
 	vspecs[0] = '\0';

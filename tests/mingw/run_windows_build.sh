@@ -116,6 +116,14 @@ else
 	fail "ssrp.exe help: exit $got, no usage"
 	show help
 fi
+# The TPM backends a Windows build has: tbs, and no tss2 (so no bare TCTI
+# strings either).
+if grep -q '^  tbs: ' "$out/help.out" && ! grep -q '^  tss2: \|means tss2:' "$out/help.out"; then
+	pass "ssrp.exe help: the TPM backend is tbs; no tss2, no bare TCTI strings"
+else
+	fail "ssrp.exe help: the TPM specs are not tbs alone"
+	sed -n '/^TPM specs:/,/^$/p' "$out/help.out" | sed 's/^/  | /'
+fi
 run tpm_info ./ssrp.exe tpm info
 lines=$(wc -l <"$out/tpm_info.err")
 if [ "$got" = 3 ] && [ "$lines" = 1 ] && [ ! -s "$out/tpm_info.out" ] &&
